@@ -1,0 +1,56 @@
+package dev.cmod.ir.graph;
+
+/**
+ * The operators of the IR. Each knows its arity; shape inference lives in {@link ShapeInference},
+ * evaluation in the interpreter, and the ONNX lowering in backend-onnx.
+ */
+public enum Op {
+  // leaves
+  INPUT(0, 0), PARAM(0, 0), CONST(0, 0),
+  // elementwise binary (NumPy broadcasting)
+  ADD(2, 2), SUB(2, 2), MUL(2, 2), DIV(2, 2), POW(2, 2), MAXIMUM(2, 2), MINIMUM(2, 2),
+  LESS(2, 2), LESS_EQUAL(2, 2), GREATER(2, 2), GREATER_EQUAL(2, 2), EQUAL(2, 2), NOT_EQUAL(2, 2),
+  // elementwise unary
+  NEG(1, 1), EXP(1, 1), LOG(1, 1), SQRT(1, 1), ABS(1, 1), TANH(1, 1), SIGMOID(1, 1), RELU(1, 1),
+  GELU(1, 1), SILU(1, 1), ERF(1, 1),
+  WHERE(3, 3),
+  MATMUL(2, 2),
+  // shape
+  RESHAPE(1, 1), TRANSPOSE(1, 1), CONCAT(1, Integer.MAX_VALUE), SPLIT(1, 1), SLICE(1, 1),
+  UNSQUEEZE(1, 1), SQUEEZE(1, 1), BROADCAST(1, 1),
+  // reductions
+  REDUCE_SUM(1, 1), REDUCE_MEAN(1, 1), REDUCE_MAX(1, 1), REDUCE_MIN(1, 1), ARGMAX(1, 1),
+  // neural
+  SOFTMAX(1, 1), LOG_SOFTMAX(1, 1), LAYER_NORM(3, 3), RMS_NORM(2, 2), ATTENTION(3, 4),
+  CONV1D(2, 3), CONV2D(2, 3), AVG_POOL2D(1, 1), MAX_POOL2D(1, 1), UPSAMPLE(1, 1), PATCHIFY(1, 1),
+  TAKE(2, 2), ONE_HOT(1, 1), COSINE(2, 2), TOPK(1, 1), CAST(1, 1);
+
+  public final int minArity;
+  public final int maxArity;
+
+  Op(int minArity, int maxArity) {
+    this.minArity = minArity;
+    this.maxArity = maxArity;
+  }
+
+  public boolean isLeaf() {
+    return maxArity == 0;
+  }
+
+  public boolean isElementwiseBinary() {
+    return ordinal() >= ADD.ordinal() && ordinal() <= NOT_EQUAL.ordinal();
+  }
+
+  public boolean isComparison() {
+    return ordinal() >= LESS.ordinal() && ordinal() <= NOT_EQUAL.ordinal();
+  }
+
+  public boolean isElementwiseUnary() {
+    return ordinal() >= NEG.ordinal() && ordinal() <= ERF.ordinal();
+  }
+
+  /** Lower-case name used by printers. */
+  public String text() {
+    return name().toLowerCase(java.util.Locale.ROOT);
+  }
+}
