@@ -1,0 +1,206 @@
+package dev.cmod.onnx;
+
+import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.StringStringEntryProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import com.google.protobuf.InvalidProtocolBufferException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Defensive checks of an untrusted ONNX model before it is loaded: it must parse, import an
+ * opset and contain a graph; every tensor (initializers, Constant-style tensor attributes,
+ * subgraphs included) must have non-negative dims and raw data of the right length; external data
+ * must live in a regular file inside the model's directory, named by a relative path without
+ * "..", and reached through no symbolic link.
+ */
+public final class OnnxChecks {
+  private OnnxChecks() {}
+
+  /**
+   * Validates a serialized model.
+   *
+   * @param modelDir the directory external-data paths are relative to (null when the model has no
+   *     file, in which case any external data is a problem)
+   * @return the problems found, in a stable order; empty when the model is acceptable
+   */
+  public static List<String> validate(byte[] modelBytes, Path modelDir) {
+    List<String> problems = new ArrayList<>();
+    if (modelBytes == null || modelBytes.length == 0) {
+      problems.add("the model file is empty");
+      return problems;
+    }
+    ModelProto m;
+    try {
+      m = ModelProto.parseFrom(modelBytes);
+    } catch (InvalidProtocolBufferException e) {
+      problems.add("not a valid ONNX model (protobuf parse error: " + e.getMessage() + ")");
+      return problems;
+    } catch (RuntimeException e) {
+      problems.add("not a valid ONNX model (" + e + ")");
+      return problems;
+    }
+    if (m.getIrVersion() <= 0) {
+      problems.add("the model has no ir_version");
+    }
+    if (m.getOpsetImportCount() == 0) {
+      problems.add("the model imports no operator set (opset_import is empty)");
+    }
+    if (!m.hasGraph()) {
+      problems.add("the model has no graph");
+      return problems;
+    }
+    checkGraph(m.getGraph(), "graph", modelDir, problems, 0);
+    return problems;
+  }
+
+  private static void checkGraph(GraphProto g, String where, Path dir, List<String> problems, int depth) {
+    if (depth > 64) {
+      problems.add(where + ": subgraphs nested too deeply");
+      return;
+    }
+    for (TensorProto t : g.getInitializerList()) {
+      checkTensor(t, where + " initializer '" + t.getName() + "'", dir, problems);
+    }
+    for (NodeProto n : g.getNodeList()) {
+      for (AttributeProto a : n.getAttributeList()) {
+        String at = where + " node '" + n.getName() + "' attribute '" + a.getName() + "'";
+        if (a.hasT()) {
+          checkTensor(a.getT(), at, dir, problems);
+        }
+        for (TensorProto t : a.getTensorsList()) {
+          checkTensor(t, at, dir, problems);
+        }
+        if (a.hasG()) {
+          checkGraph(a.getG(), at, dir, problems, depth + 1);
+        }
+        for (GraphProto sub : a.getGraphsList()) {
+          checkGraph(sub, at, dir, problems, depth + 1);
+        }
+      }
+    }
+  }
+
+  private static void checkTensor(TensorProto t, String what, Path dir, List<String> problems) {
+    long numel = 1;
+    boolean dimsOk = true;
+    for (long d : t.getDimsList()) {
+      if (d < 0) {
+        problems.add(what + ": negative dim " + d + " in " + t.getDimsList());
+        dimsOk = false;
+      } else if (dimsOk) {
+        try {
+          numel = Math.multiplyExact(numel, d);
+        } catch (ArithmeticException e) {
+          problems.add(what + ": element count overflows in " + t.getDimsList());
+          dimsOk = false;
+        }
+      }
+    }
+    boolean external = t.getDataLocation() == TensorProto.DataLocation.EXTERNAL;
+    if (t.hasRawData() && !external) {
+      int size = elemSize(t.getDataType());
+      if (size > 0 && dimsOk) {
+        long want;
+        try {
+          want = Math.multiplyExact(numel, size);
+        } catch (ArithmeticException e) {
+          want = -1;
+        }
+        if (want != t.getRawData().size()) {
+          problems.add(what + ": raw_data has " + t.getRawData().size() + " bytes, expected " + want
+              + " (" + numel + " elements of " + size + " bytes)");
+        }
+      }
+    }
+    if (external) {
+      checkExternal(t, what, dir, problems);
+    } else if (t.getExternalDataCount() > 0) {
+      problems.add(what + ": has external_data entries but data_location is not EXTERNAL");
+    }
+  }
+
+  private static void checkExternal(TensorProto t, String what, Path dir, List<String> problems) {
+    String location = null;
+    for (StringStringEntryProto e : t.getExternalDataList()) {
+      switch (e.getKey()) {
+        case "location" -> location = e.getValue();
+        case "offset", "length" -> {
+          try {
+            if (Long.parseLong(e.getValue()) < 0) {
+              problems.add(what + ": external data " + e.getKey() + " is negative");
+            }
+          } catch (NumberFormatException ex) {
+            problems.add(what + ": external data " + e.getKey() + " '" + e.getValue() + "' is not a number");
+          }
+        }
+        default -> { }
+      }
+    }
+    if (location == null || location.isEmpty()) {
+      problems.add(what + ": external data without a location");
+      return;
+    }
+    if (dir == null) {
+      problems.add(what + ": external data '" + location + "' but the model has no directory");
+      return;
+    }
+    if (location.startsWith("/") || location.startsWith("\\") || location.matches("^[A-Za-z]:.*")) {
+      problems.add(what + ": external data path '" + location + "' is absolute");
+      return;
+    }
+    for (String part : location.split("[/\\\\]")) {
+      if (part.equals("..")) {
+        problems.add(what + ": external data path '" + location + "' contains '..'");
+        return;
+      }
+    }
+    Path base;
+    Path file;
+    try {
+      Path rel = Path.of(location);
+      if (rel.isAbsolute()) {
+        problems.add(what + ": external data path '" + location + "' is absolute");
+        return;
+      }
+      base = dir.toAbsolutePath().normalize();
+      file = base.resolve(rel).normalize();
+    } catch (InvalidPathException e) {
+      problems.add(what + ": external data path '" + location + "' is not a valid path (" + e.getMessage() + ")");
+      return;
+    }
+    if (!file.startsWith(base) || file.equals(base)) {
+      problems.add(what + ": external data path '" + location + "' leaves the model directory");
+      return;
+    }
+    for (Path p = file; p != null && !p.equals(base); p = p.getParent()) {
+      if (Files.isSymbolicLink(p)) {
+        problems.add(what + ": external data path '" + location + "' goes through a symbolic link ("
+            + base.relativize(p) + ")");
+        return;
+      }
+    }
+    if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+      problems.add(what + ": external data file '" + location + "' does not exist or is not a regular file");
+    }
+  }
+
+  /** Bytes per element of an ONNX data type; 0 when not fixed-size or not known. */
+  static int elemSize(int dataType) {
+    return switch (dataType) {
+      case 2, 3, 9, 17, 18, 19, 20 -> 1; // uint8, int8, bool, float8 variants
+      case 4, 5, 10, 16 -> 2; // uint16, int16, float16, bfloat16
+      case 1, 6, 12 -> 4; // float, int32, uint32
+      case 7, 11, 13, 14 -> 8; // int64, double, uint64, complex64
+      case 15 -> 16; // complex128
+      default -> 0; // undefined, string, 4-bit types, unknown
+    };
+  }
+}

@@ -1,0 +1,268 @@
+package dev.cmod.onnx;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.ir.type.DType;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.LongBuffer;
+import java.nio.ShortBuffer;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs a serialized ONNX model on ONNX Runtime, converting between IR {@link Tensor}s and ORT
+ * tensors. All runners share one {@link OrtEnvironment}. Not thread-safe for concurrent {@link
+ * #close}; concurrent {@link #run} calls are fine (ORT sessions allow them).
+ */
+public final class OnnxRunner implements AutoCloseable {
+
+  /** Where the model runs. */
+  public enum Device {
+    CPU,
+    /** NVIDIA GPU through the CUDA execution provider (needs the onnxruntime_gpu artifact). */
+    CUDA
+  }
+
+  private static volatile OrtEnvironment env;
+
+  private final OrtSession session;
+  private final List<String> inputNames;
+  private final List<String> outputNames;
+
+  private OnnxRunner(OrtSession session) {
+    this.session = session;
+    this.inputNames = List.copyOf(session.getInputNames());
+    this.outputNames = List.copyOf(session.getOutputNames());
+  }
+
+  private static OrtEnvironment env() {
+    OrtEnvironment e = env;
+    if (e == null) {
+      synchronized (OnnxRunner.class) {
+        e = env;
+        if (e == null) {
+          try {
+            e = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "cmod");
+          } catch (RuntimeException | UnsatisfiedLinkError ex) {
+            throw new RunnerException("cannot start ONNX Runtime: " + ex.getMessage(), ex);
+          }
+          env = e;
+        }
+      }
+    }
+    return e;
+  }
+
+  /**
+   * Loads a model.
+   *
+   * @throws RunnerException when ORT rejects the model, or CUDA is asked for but not available
+   */
+  public static OnnxRunner open(byte[] model, Device device) {
+    OrtEnvironment e = env();
+    try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
+      so.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
+      if (device == Device.CUDA) {
+        try {
+          so.addCUDA();
+        } catch (OrtException | RuntimeException | UnsatisfiedLinkError ex) {
+          throw new RunnerException("CUDA is not available: running on the GPU needs the "
+              + "com.microsoft.onnxruntime:onnxruntime_gpu artifact instead of onnxruntime, an NVIDIA GPU "
+              + "and a matching CUDA/cuDNN installation (" + ex.getMessage() + ")", ex);
+        }
+      }
+      return new OnnxRunner(e.createSession(model, so));
+    } catch (OrtException ex) {
+      throw new RunnerException("ONNX Runtime could not load the model: " + ex.getMessage(), ex);
+    }
+  }
+
+  /** The model's input names, in model order. */
+  public List<String> inputNames() {
+    return inputNames;
+  }
+
+  /** The model's output names, in model order. */
+  public List<String> outputNames() {
+    return outputNames;
+  }
+
+  /**
+   * Runs the model.
+   *
+   * @param inputs a tensor for every model input, by name
+   * @return every output by name, in the model's output order
+   * @throws RunnerException when an input is missing or unknown, or ORT fails (wrong shape, ...)
+   */
+  public Map<String, Tensor> run(Map<String, Tensor> inputs) {
+    for (String k : inputs.keySet()) {
+      if (!inputNames.contains(k)) {
+        throw new RunnerException("the model has no input '" + k + "' (inputs: " + inputNames + ")");
+      }
+    }
+    Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
+    try {
+      for (String name : inputNames) {
+        Tensor t = inputs.get(name);
+        if (t == null) {
+          throw new RunnerException("missing model input '" + name + "'");
+        }
+        feeds.put(name, toOrt(t));
+      }
+      try (OrtSession.Result res = session.run(feeds)) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (String name : outputNames) {
+          OnnxValue v = res.get(name).orElseThrow(() -> new RunnerException("ORT returned no output '" + name + "'"));
+          if (!(v instanceof OnnxTensor ot)) {
+            throw new RunnerException("output '" + name + "' is not a tensor (" + v.getType() + ")");
+          }
+          out.put(name, fromOrt(ot));
+        }
+        return out;
+      }
+    } catch (OrtException ex) {
+      throw new RunnerException("ONNX Runtime failed: " + ex.getMessage(), ex);
+    } finally {
+      for (OnnxTensor t : feeds.values()) {
+        t.close();
+      }
+    }
+  }
+
+  /** Input and output type descriptions as ORT reports them (for diagnostics). */
+  public String describe() {
+    try {
+      StringBuilder sb = new StringBuilder();
+      for (Map.Entry<String, NodeInfo> e : session.getInputInfo().entrySet()) {
+        sb.append("input ").append(e.getKey()).append(": ").append(e.getValue().getInfo()).append('\n');
+      }
+      for (Map.Entry<String, NodeInfo> e : session.getOutputInfo().entrySet()) {
+        sb.append("output ").append(e.getKey()).append(": ").append(e.getValue().getInfo()).append('\n');
+      }
+      return sb.toString();
+    } catch (OrtException ex) {
+      throw new RunnerException(ex.getMessage(), ex);
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      session.close();
+    } catch (OrtException ex) {
+      throw new RunnerException("closing the ONNX Runtime session failed: " + ex.getMessage(), ex);
+    }
+  }
+
+  private static OnnxTensor toOrt(Tensor t) throws OrtException {
+    OrtEnvironment e = env();
+    long[] shape = t.shape();
+    int n = t.size();
+    switch (t.dtype()) {
+      case F32 -> {
+        return OnnxTensor.createTensor(e, FloatBuffer.wrap(t.floats()), shape);
+      }
+      case F64 -> {
+        double[] d = new double[n];
+        for (int i = 0; i < n; i++) {
+          d[i] = t.floats()[i];
+        }
+        return OnnxTensor.createTensor(e, DoubleBuffer.wrap(d), shape);
+      }
+      case F16, BF16 -> {
+        short[] s = new short[n];
+        for (int i = 0; i < n; i++) {
+          float v = t.floats()[i];
+          s[i] = t.dtype() == DType.F16 ? TensorProtos.toHalf(v) : TensorProtos.toBfloat16(v);
+        }
+        return OnnxTensor.createTensor(e, ShortBuffer.wrap(s), shape,
+            t.dtype() == DType.F16 ? OnnxJavaType.FLOAT16 : OnnxJavaType.BFLOAT16);
+      }
+      case I64 -> {
+        return OnnxTensor.createTensor(e, LongBuffer.wrap(t.longs()), shape);
+      }
+      case I32 -> {
+        int[] a = new int[n];
+        for (int i = 0; i < n; i++) {
+          a[i] = Math.toIntExact(t.longs()[i]);
+        }
+        return OnnxTensor.createTensor(e, IntBuffer.wrap(a), shape);
+      }
+      case BOOL -> {
+        ByteBuffer b = ByteBuffer.allocateDirect(n).order(ByteOrder.nativeOrder());
+        for (int i = 0; i < n; i++) {
+          b.put(i, (byte) (t.longs()[i] != 0 ? 1 : 0));
+        }
+        return OnnxTensor.createTensor(e, b, shape, OnnxJavaType.BOOL);
+      }
+      default -> throw new RunnerException("cannot pass a " + t.dtype() + " tensor to ONNX Runtime");
+    }
+  }
+
+  private static Tensor fromOrt(OnnxTensor ot) {
+    TensorInfo info = ot.getInfo();
+    long[] shape = info.getShape();
+    int n = Math.toIntExact(Tensor.numel(shape));
+    switch (info.type) {
+      case FLOAT -> {
+        float[] f = new float[n];
+        ot.getFloatBuffer().get(f);
+        return Tensor.ofFloats(shape, f);
+      }
+      case DOUBLE -> {
+        DoubleBuffer db = ot.getDoubleBuffer();
+        float[] f = new float[n];
+        for (int i = 0; i < n; i++) {
+          f[i] = (float) db.get(i);
+        }
+        return Tensor.ofFloats(DType.F64, shape, f);
+      }
+      case FLOAT16, BFLOAT16 -> {
+        ShortBuffer sb = ot.getShortBuffer();
+        float[] f = new float[n];
+        boolean half = info.type == OnnxJavaType.FLOAT16;
+        for (int i = 0; i < n; i++) {
+          f[i] = half ? TensorProtos.fromHalf(sb.get(i)) : TensorProtos.fromBfloat16(sb.get(i));
+        }
+        return Tensor.ofFloats(half ? DType.F16 : DType.BF16, shape, f);
+      }
+      case INT64 -> {
+        long[] l = new long[n];
+        ot.getLongBuffer().get(l);
+        return Tensor.ofLongs(DType.I64, shape, l);
+      }
+      case INT32 -> {
+        IntBuffer ib = ot.getIntBuffer();
+        long[] l = new long[n];
+        for (int i = 0; i < n; i++) {
+          l[i] = ib.get(i);
+        }
+        return Tensor.ofLongs(DType.I32, shape, l);
+      }
+      case BOOL -> {
+        ByteBuffer bb = ot.getByteBuffer();
+        long[] l = new long[n];
+        for (int i = 0; i < n; i++) {
+          l[i] = bb.get(i) != 0 ? 1 : 0;
+        }
+        return Tensor.ofLongs(DType.BOOL, shape, l);
+      }
+      default -> throw new RunnerException("cannot read an ONNX Runtime output of type " + info.type
+          + " with shape " + Arrays.toString(shape));
+    }
+  }
+}

@@ -1,0 +1,134 @@
+package dev.cmod.onnx;
+
+import ai.onnx.proto.OnnxMl.TensorProto;
+import com.google.protobuf.ByteString;
+import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.ir.type.DType;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/** Converts IR tensors to ONNX TensorProtos (raw little-endian data) and floats to 16-bit formats. */
+final class TensorProtos {
+  private TensorProtos() {}
+
+  /** A TensorProto named {@code name} holding {@code t} as raw_data in {@code t}'s dtype. */
+  static TensorProto of(String name, Tensor t) {
+    TensorProto.Builder b = TensorProto.newBuilder().setName(name).setDataType(t.dtype().onnxCode);
+    for (long d : t.shape()) {
+      b.addDims(d);
+    }
+    return b.setRawData(ByteString.copyFrom(rawBytes(t))).build();
+  }
+
+  /** The tensor's elements in row-major order as little-endian bytes of its dtype. */
+  static byte[] rawBytes(Tensor t) {
+    DType dt = t.dtype();
+    int n = t.size();
+    ByteBuffer buf = ByteBuffer.allocate(Math.multiplyExact(n, dt.byteSize)).order(ByteOrder.LITTLE_ENDIAN);
+    switch (dt) {
+      case F32 -> {
+        for (float v : t.floats()) {
+          buf.putFloat(v);
+        }
+      }
+      case F64 -> {
+        for (float v : t.floats()) {
+          buf.putDouble(v);
+        }
+      }
+      case F16 -> {
+        for (float v : t.floats()) {
+          buf.putShort(toHalf(v));
+        }
+      }
+      case BF16 -> {
+        for (float v : t.floats()) {
+          buf.putShort(toBfloat16(v));
+        }
+      }
+      case I64 -> {
+        for (long v : t.longs()) {
+          buf.putLong(v);
+        }
+      }
+      case I32 -> {
+        for (long v : t.longs()) {
+          buf.putInt(Math.toIntExact(v));
+        }
+      }
+      case BOOL -> {
+        for (long v : t.longs()) {
+          buf.put((byte) (v != 0 ? 1 : 0));
+        }
+      }
+      default -> throw new IllegalArgumentException("no ONNX encoding for " + dt);
+    }
+    return buf.array();
+  }
+
+  /** IEEE binary16 bits of {@code f}, rounding to nearest even. */
+  static short toHalf(float f) {
+    int bits = Float.floatToRawIntBits(f);
+    int sign = (bits >>> 16) & 0x8000;
+    int exp = (bits >>> 23) & 0xff;
+    int mant = bits & 0x7fffff;
+    if (exp == 0xff) {
+      return (short) (sign | 0x7c00 | (mant != 0 ? 0x200 | (mant >>> 13) : 0));
+    }
+    int e = exp - 127 + 15;
+    if (e >= 0x1f) {
+      return (short) (sign | 0x7c00);
+    }
+    if (e <= 0) {
+      if (e < -10) {
+        return (short) sign;
+      }
+      int m = mant | 0x800000;
+      int shift = 14 - e;
+      int h = m >>> shift;
+      int rem = m & ((1 << shift) - 1);
+      int halfway = 1 << (shift - 1);
+      if (rem > halfway || (rem == halfway && (h & 1) != 0)) {
+        h++;
+      }
+      return (short) (sign | h);
+    }
+    int h = (e << 10) | (mant >>> 13);
+    int rem = mant & 0x1fff;
+    if (rem > 0x1000 || (rem == 0x1000 && (h & 1) != 0)) {
+      h++;
+    }
+    return (short) (sign | h);
+  }
+
+  /** The float value of IEEE binary16 bits. */
+  static float fromHalf(short s) {
+    int h = s & 0xffff;
+    int sign = (h & 0x8000) << 16;
+    int exp = (h >>> 10) & 0x1f;
+    int mant = h & 0x3ff;
+    if (exp == 0x1f) {
+      return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));
+    }
+    if (exp == 0) {
+      float v = mant * 0x1p-24f;
+      return sign != 0 ? -v : v;
+    }
+    return Float.intBitsToFloat(sign | ((exp - 15 + 127) << 23) | (mant << 13));
+  }
+
+  /** bfloat16 bits of {@code f}, rounding to nearest even. */
+  static short toBfloat16(float f) {
+    int bits = Float.floatToRawIntBits(f);
+    if (Float.isNaN(f)) {
+      return (short) ((bits >>> 16) | 0x40);
+    }
+    int rounded = bits + 0x7fff + ((bits >>> 16) & 1);
+    return (short) (rounded >>> 16);
+  }
+
+  /** The float value of bfloat16 bits. */
+  static float fromBfloat16(short s) {
+    return Float.intBitsToFloat((s & 0xffff) << 16);
+  }
+}

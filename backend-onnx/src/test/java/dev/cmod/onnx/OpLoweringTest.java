@@ -1,0 +1,427 @@
+package dev.cmod.onnx;
+
+import static dev.cmod.onnx.CaseBuilder.dims;
+import static dev.cmod.onnx.TestSupport.bools;
+import static dev.cmod.onnx.TestSupport.longs;
+import static dev.cmod.onnx.TestSupport.shape;
+import static dev.cmod.onnx.TestSupport.smallInts;
+import static dev.cmod.onnx.TestSupport.uniform;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cmod.ir.graph.Attrs;
+import dev.cmod.ir.graph.Node;
+import dev.cmod.ir.graph.Op;
+import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.ir.type.DType;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * One or more small graphs per IR operator, emitted and run on ORT CPU with seeded random inputs,
+ * then compared with values computed by hand in the test (some cases) and with the reference
+ * interpreter (all cases).
+ */
+class OpLoweringTest {
+
+  /** A named case exercising {@code op}. */
+  record Case(String name, Op op, Function<CaseBuilder, CaseBuilder> build) {}
+
+  private static final List<Case> CASES = new ArrayList<>();
+
+  private static void add(String name, Op op, Function<CaseBuilder, CaseBuilder> build) {
+    CASES.add(new Case(name, op, build));
+  }
+
+  private static Attrs attrs(Object... kv) {
+    return Attrs.of(kv);
+  }
+
+  static {
+    // ------------------------------------------------------------ elementwise binary
+    add("add_param_broadcast", Op.ADD, b -> {
+      Tensor x = uniform(b.rnd, -2, 2, 2, 3, 4);
+      Tensor y = uniform(b.rnd, -2, 2, 4);
+      float[] want = new float[24];
+      for (int i = 0; i < 24; i++) {
+        want[i] = x.floats()[i] + y.floats()[i % 4];
+      }
+      return b.out("y", b.op(Op.ADD, b.in("x", x), b.param("bias", y))).expect("y", Tensor.ofFloats(shape(2, 3, 4), want));
+    });
+    add("add_i64", Op.ADD, b -> b.out("y", b.op(Op.ADD, b.in("a", longs(b.rnd, DType.I64, -9, 9, 3, 4)),
+        b.in("b", longs(b.rnd, DType.I64, -9, 9, 4)))));
+    add("sub", Op.SUB, b -> b.out("y", b.op(Op.SUB, b.in("a", uniform(b.rnd, -2, 2, 2, 3, 4)),
+        b.in("b", uniform(b.rnd, -2, 2, 3, 1)))));
+    add("mul", Op.MUL, b -> b.out("y", b.op(Op.MUL, b.in("a", uniform(b.rnd, -2, 2, 2, 3, 4)),
+        b.constant(uniform(b.rnd, -2, 2, 1, 4)))));
+    add("div", Op.DIV, b -> b.out("y", b.op(Op.DIV, b.in("a", uniform(b.rnd, -2, 2, 2, 3, 4)),
+        b.in("b", uniform(b.rnd, 0.5f, 2, 3, 4)))));
+    add("div_i64_truncates", Op.DIV, b -> b.out("y", b.op(Op.DIV,
+        b.in("a", Tensor.ofLongs(shape(4), new long[] {-7, 7, -8, 9})),
+        b.in("b", Tensor.ofLongs(shape(4), new long[] {2, -2, 3, 3}))))
+        .expect("y", Tensor.ofLongs(shape(4), new long[] {-3, -3, -2, 3})));
+    add("pow", Op.POW, b -> b.out("y", b.op(Op.POW, b.in("a", uniform(b.rnd, 0.5f, 2, 2, 3)),
+        b.in("b", uniform(b.rnd, -2, 2, 2, 3)))));
+    add("maximum", Op.MAXIMUM, b -> b.out("y", b.op(Op.MAXIMUM, b.in("a", uniform(b.rnd, -2, 2, 2, 3)),
+        b.in("b", uniform(b.rnd, -2, 2, 3)))));
+    add("minimum", Op.MINIMUM, b -> b.out("y", b.op(Op.MINIMUM, b.in("a", uniform(b.rnd, -2, 2, 2, 3)),
+        b.in("b", uniform(b.rnd, -2, 2, 3)))));
+    for (Op cmp : List.of(Op.LESS, Op.LESS_EQUAL, Op.GREATER, Op.GREATER_EQUAL, Op.EQUAL, Op.NOT_EQUAL)) {
+      add(cmp.text(), cmp, b -> b.out("y", b.op(cmp, b.in("a", smallInts(b.rnd, 3, 4, 5)),
+          b.in("b", smallInts(b.rnd, 3, 5)))));
+    }
+    add("not_equal_by_hand", Op.NOT_EQUAL, b -> b.out("y", b.op(Op.NOT_EQUAL,
+        b.in("a", Tensor.ofFloats(shape(3), new float[] {1, 2, 3})),
+        b.in("b", Tensor.ofFloats(shape(3), new float[] {1, 5, 3}))))
+        .expect("y", Tensor.ofLongs(DType.BOOL, shape(3), new long[] {0, 1, 0})));
+    add("equal_i64", Op.EQUAL, b -> b.out("y", b.op(Op.EQUAL, b.in("a", longs(b.rnd, DType.I64, 0, 3, 6)),
+        b.in("b", longs(b.rnd, DType.I64, 0, 3, 6)))));
+
+    // ------------------------------------------------------------ elementwise unary
+    for (Op u : List.of(Op.NEG, Op.EXP, Op.ABS, Op.TANH, Op.SIGMOID, Op.RELU, Op.ERF, Op.GELU, Op.SILU)) {
+      add(u.text(), u, b -> b.out("y", b.op(u, b.in("x", uniform(b.rnd, -3, 3, 2, 3, 4)))));
+    }
+    add("log", Op.LOG, b -> b.out("y", b.op(Op.LOG, b.in("x", uniform(b.rnd, 0.1f, 5, 2, 3, 4)))));
+    add("sqrt", Op.SQRT, b -> b.out("y", b.op(Op.SQRT, b.in("x", uniform(b.rnd, 0, 5, 2, 3, 4)))));
+    add("relu_i64", Op.RELU, b -> b.out("y", b.op(Op.RELU, b.in("x", Tensor.ofLongs(shape(4), new long[] {-2, 0, 3, -1}))))
+        .expect("y", Tensor.ofLongs(shape(4), new long[] {0, 0, 3, 0})));
+    add("neg_i64", Op.NEG, b -> b.out("y", b.op(Op.NEG, b.in("x", longs(b.rnd, DType.I64, -5, 5, 7)))));
+    add("abs_i64", Op.ABS, b -> b.out("y", b.op(Op.ABS, b.in("x", longs(b.rnd, DType.I64, -5, 5, 7)))));
+    add("gelu_tanh", Op.GELU, b -> b.out("y", b.op(Op.GELU, attrs("approx", "tanh"), b.in("x", uniform(b.rnd, -3, 3, 2, 8)))));
+    add("silu_by_hand", Op.SILU, b -> {
+      Tensor x = uniform(b.rnd, -4, 4, 10);
+      float[] w = new float[10];
+      for (int i = 0; i < 10; i++) {
+        double v = x.floats()[i];
+        w[i] = (float) (v / (1 + Math.exp(-v)));
+      }
+      return b.out("y", b.op(Op.SILU, b.in("x", x))).expect("y", Tensor.ofFloats(shape(10), w));
+    });
+    add("where", Op.WHERE, b -> b.out("y", b.op(Op.WHERE, b.in("c", bools(b.rnd, 2, 3)),
+        b.in("a", uniform(b.rnd, -2, 2, 2, 3)), b.in("b", uniform(b.rnd, -2, 2, 3)))));
+
+    // ------------------------------------------------------------ matmul
+    add("matmul", Op.MATMUL, b -> b.out("y", b.op(Op.MATMUL, b.in("a", uniform(b.rnd, -1, 1, 2, 3, 4)),
+        b.param("w", uniform(b.rnd, -1, 1, 4, 5)))));
+    add("matmul_vec", Op.MATMUL, b -> b.out("y", b.op(Op.MATMUL, b.in("a", uniform(b.rnd, -1, 1, 4)),
+        b.in("b", uniform(b.rnd, -1, 1, 4, 5)))));
+    add("matmul_batch_broadcast", Op.MATMUL, b -> b.out("y", b.op(Op.MATMUL, b.in("a", uniform(b.rnd, -1, 1, 2, 1, 3, 4)),
+        b.in("b", uniform(b.rnd, -1, 1, 3, 4, 2)))));
+
+    // ------------------------------------------------------------ shape
+    add("reshape", Op.RESHAPE, b -> b.out("y", b.op(Op.RESHAPE, attrs("dims", dims(6, 4)), b.in("x", uniform(b.rnd, -1, 1, 2, 3, 4)))));
+    add("reshape_to_scalar", Op.RESHAPE, b -> b.out("y", b.op(Op.RESHAPE, attrs("dims", dims()), b.in("x", uniform(b.rnd, -1, 1, 1, 1)))));
+    add("reshape_zero_size", Op.RESHAPE, b -> b.out("y", b.op(Op.RESHAPE, attrs("dims", dims(3, 0)),
+        b.in("x", Tensor.zeros(DType.F32, shape(0, 3))))));
+    add("transpose", Op.TRANSPOSE, b -> b.out("y", b.op(Op.TRANSPOSE, attrs("perm", new long[] {2, 0, 1}),
+        b.in("x", uniform(b.rnd, -1, 1, 2, 3, 4)))));
+    add("concat", Op.CONCAT, b -> b.out("y", b.op(Op.CONCAT, attrs("axis", 1), b.in("a", uniform(b.rnd, -1, 1, 2, 1, 3)),
+        b.in("b", uniform(b.rnd, -1, 1, 2, 2, 3)), b.constant(uniform(b.rnd, -1, 1, 2, 3, 3)))));
+    add("split", Op.SPLIT, b -> {
+      Tensor x = Tensor.ofFloats(shape(2, 4), new float[] {0, 1, 2, 3, 4, 5, 6, 7});
+      Node n = b.node(Op.SPLIT, attrs("axis", 1, "sizes", dims(1, 3)), b.in("x", x));
+      return b.out("first", n.out(0)).out("rest", n.out(1))
+          .expect("first", Tensor.ofFloats(shape(2, 1), new float[] {0, 4}))
+          .expect("rest", Tensor.ofFloats(shape(2, 3), new float[] {1, 2, 3, 5, 6, 7}));
+    });
+    add("slice", Op.SLICE, b -> {
+      Tensor x = Tensor.ofFloats(shape(2, 4), new float[] {0, 1, 2, 3, 4, 5, 6, 7});
+      return b.out("y", b.op(Op.SLICE, attrs("axis", 1, "start", dims(1).get(0), "end", dims(3).get(0)), b.in("x", x)))
+          .expect("y", Tensor.ofFloats(shape(2, 2), new float[] {1, 2, 5, 6}));
+    });
+    add("unsqueeze", Op.UNSQUEEZE, b -> b.out("y", b.op(Op.UNSQUEEZE, attrs("axis", 1), b.in("x", uniform(b.rnd, -1, 1, 2, 3)))));
+    add("squeeze", Op.SQUEEZE, b -> b.out("y", b.op(Op.SQUEEZE, attrs("axis", 1), b.in("x", uniform(b.rnd, -1, 1, 2, 1, 3)))));
+    add("broadcast", Op.BROADCAST, b -> b.out("y", b.op(Op.BROADCAST, attrs("dims", dims(2, 3, 4)),
+        b.in("x", uniform(b.rnd, -1, 1, 3, 1)))));
+
+    // ------------------------------------------------------------ reductions
+    add("reduce_sum", Op.REDUCE_SUM, b -> b.out("y", b.op(Op.REDUCE_SUM, attrs("axis", 1), b.in("x", uniform(b.rnd, -1, 1, 2, 3, 4)))));
+    add("reduce_sum_keep_i64", Op.REDUCE_SUM, b -> b.out("y", b.op(Op.REDUCE_SUM, attrs("axis", 0, "keep", true),
+        b.in("x", longs(b.rnd, DType.I64, -5, 5, 3, 4)))));
+    add("reduce_mean_keep", Op.REDUCE_MEAN, b -> b.out("y", b.op(Op.REDUCE_MEAN, attrs("axis", 2, "keep", true),
+        b.in("x", uniform(b.rnd, -1, 1, 2, 3, 4)))));
+    add("reduce_max", Op.REDUCE_MAX, b -> b.out("y", b.op(Op.REDUCE_MAX, attrs("axis", 0), b.in("x", uniform(b.rnd, -1, 1, 2, 3, 4)))));
+    add("reduce_min", Op.REDUCE_MIN, b -> b.out("y", b.op(Op.REDUCE_MIN, attrs("axis", 2), b.in("x", uniform(b.rnd, -1, 1, 2, 3, 4)))));
+    add("argmax", Op.ARGMAX, b -> b.out("y", b.op(Op.ARGMAX, attrs("axis", 1), b.in("x", uniform(b.rnd, -1, 1, 2, 5, 3)))));
+    add("argmax_keep", Op.ARGMAX, b -> b.out("y", b.op(Op.ARGMAX, attrs("axis", 2, "keep", true),
+        b.in("x", uniform(b.rnd, -1, 1, 2, 5, 3)))));
+
+    // ------------------------------------------------------------ neural
+    add("softmax", Op.SOFTMAX, b -> b.out("y", b.op(Op.SOFTMAX, attrs("axis", 1), b.in("x", uniform(b.rnd, -3, 3, 2, 5, 3)))));
+    add("log_softmax", Op.LOG_SOFTMAX, b -> b.out("y", b.op(Op.LOG_SOFTMAX, attrs("axis", 2), b.in("x", uniform(b.rnd, -3, 3, 2, 3, 5)))));
+    add("layer_norm", Op.LAYER_NORM, b -> b.out("y", b.op(Op.LAYER_NORM, attrs("eps", 1e-5),
+        b.in("x", uniform(b.rnd, -2, 2, 2, 3, 8)), b.param("ln.gamma", uniform(b.rnd, 0.5f, 1.5f, 8)),
+        b.param("ln.beta", uniform(b.rnd, -0.5f, 0.5f, 8)))));
+    add("rms_norm", Op.RMS_NORM, b -> b.out("y", b.op(Op.RMS_NORM, attrs("eps", 1e-6),
+        b.in("x", uniform(b.rnd, -2, 2, 2, 3, 8)), b.param("rms.gamma", uniform(b.rnd, 0.5f, 1.5f, 8)))));
+    add("attention", Op.ATTENTION, b -> {
+      Tensor q = uniform(b.rnd, -1, 1, 2, 3, 4);
+      Tensor k = uniform(b.rnd, -1, 1, 2, 5, 4);
+      Tensor v = uniform(b.rnd, -1, 1, 2, 5, 6);
+      return b.out("y", b.op(Op.ATTENTION, b.in("q", q), b.in("k", k), b.in("v", v)))
+          .expect("y", attentionByHand(q, k, v, null, false));
+    });
+    add("attention_causal", Op.ATTENTION, b -> {
+      Tensor q = uniform(b.rnd, -1, 1, 2, 2, 4, 8);
+      Tensor k = uniform(b.rnd, -1, 1, 2, 2, 4, 8);
+      Tensor v = uniform(b.rnd, -1, 1, 2, 2, 4, 8);
+      return b.out("y", b.op(Op.ATTENTION, attrs("causal", true), b.in("q", q), b.in("k", k), b.in("v", v)))
+          .expect("y", attentionByHand(q, k, v, null, true));
+    });
+    add("attention_bool_mask", Op.ATTENTION, b -> {
+      Tensor q = uniform(b.rnd, -1, 1, 2, 3, 4);
+      Tensor k = uniform(b.rnd, -1, 1, 2, 5, 4);
+      Tensor v = uniform(b.rnd, -1, 1, 2, 5, 6);
+      long[] m = new long[15];
+      for (int i = 0; i < 15; i++) {
+        m[i] = (i % 5 == 0 || b.rnd.nextBoolean()) ? 1 : 0; // key 0 always visible
+      }
+      Tensor mask = Tensor.ofLongs(DType.BOOL, shape(3, 5), m);
+      return b.out("y", b.op(Op.ATTENTION, b.in("q", q), b.in("k", k), b.in("v", v), b.in("mask", mask)))
+          .expect("y", attentionByHand(q, k, v, mask, false));
+    });
+    add("attention_float_mask", Op.ATTENTION, b -> b.out("y", b.op(Op.ATTENTION, b.in("q", uniform(b.rnd, -1, 1, 2, 3, 4)),
+        b.in("k", uniform(b.rnd, -1, 1, 2, 5, 4)), b.in("v", uniform(b.rnd, -1, 1, 2, 5, 6)),
+        b.in("bias", uniform(b.rnd, -2, 0, 2, 3, 5)))));
+    add("conv1d_bias_stride_pad", Op.CONV1D, b -> b.out("y", b.op(Op.CONV1D, attrs("stride", 2, "padding", 1),
+        b.in("x", uniform(b.rnd, -1, 1, 2, 3, 10)), b.param("conv.weight", uniform(b.rnd, -1, 1, 4, 3, 3)),
+        b.param("conv.bias", uniform(b.rnd, -1, 1, 4)))));
+    add("conv2d", Op.CONV2D, b -> b.out("y", b.op(Op.CONV2D, attrs("stride", 1, "padding", 1),
+        b.in("x", uniform(b.rnd, -1, 1, 1, 2, 7, 6)), b.param("conv.weight", uniform(b.rnd, -1, 1, 3, 2, 3, 3)))));
+    add("conv2d_bias_stride", Op.CONV2D, b -> b.out("y", b.op(Op.CONV2D, attrs("stride", 2, "padding", 0),
+        b.in("x", uniform(b.rnd, -1, 1, 2, 2, 7, 6)), b.param("conv.weight", uniform(b.rnd, -1, 1, 3, 2, 2, 2)),
+        b.param("conv.bias", uniform(b.rnd, -1, 1, 3)))));
+    add("avg_pool2d", Op.AVG_POOL2D, b -> b.out("y", b.op(Op.AVG_POOL2D, attrs("kernel", 2, "stride", 2),
+        b.in("x", uniform(b.rnd, -1, 1, 1, 2, 6, 6)))));
+    add("max_pool2d", Op.MAX_POOL2D, b -> b.out("y", b.op(Op.MAX_POOL2D, attrs("kernel", 3, "stride", 1),
+        b.in("x", uniform(b.rnd, -1, 1, 2, 2, 5, 6)))));
+    add("upsample2d", Op.UPSAMPLE, b -> {
+      Tensor x = Tensor.ofFloats(shape(1, 1, 2, 3), new float[] {1, 2, 3, 4, 5, 6});
+      float[] w = new float[4 * 6];
+      for (int h = 0; h < 4; h++) {
+        for (int c = 0; c < 6; c++) {
+          w[h * 6 + c] = x.floats()[(h / 2) * 3 + c / 2];
+        }
+      }
+      return b.out("y", b.op(Op.UPSAMPLE, attrs("factor", 2), b.in("x", x))).expect("y", Tensor.ofFloats(shape(1, 1, 4, 6), w));
+    });
+    add("upsample1d", Op.UPSAMPLE, b -> b.out("y", b.op(Op.UPSAMPLE, attrs("factor", 3), b.in("x", uniform(b.rnd, -1, 1, 1, 2, 5)))));
+    add("patchify", Op.PATCHIFY, b -> {
+      Tensor x = uniform(b.rnd, -1, 1, 2, 3, 8, 8);
+      return b.out("y", b.op(Op.PATCHIFY, attrs("patch", 4), b.in("x", x))).expect("y", patchifyByHand(x, 4));
+    });
+    add("take", Op.TAKE, b -> b.out("y", b.op(Op.TAKE, b.param("emb.weight", uniform(b.rnd, -1, 1, 10, 4)),
+        b.in("ids", longs(b.rnd, DType.I64, 0, 10, 2, 3)))));
+    add("one_hot", Op.ONE_HOT, b -> b.out("y", b.op(Op.ONE_HOT, attrs("n", 4),
+        b.in("ids", Tensor.ofLongs(shape(5), new long[] {2, 0, 3, -1, 4}))))
+        .expect("y", Tensor.ofFloats(shape(5, 4), new float[] {0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0})));
+    add("one_hot_i32", Op.ONE_HOT, b -> b.out("y", b.op(Op.ONE_HOT, attrs("n", 6),
+        b.in("ids", longs(b.rnd, DType.I32, 0, 6, 2, 3)))));
+    add("cosine_broadcast", Op.COSINE, b -> {
+      Tensor x = uniform(b.rnd, -1, 1, 2, 1, 4);
+      Tensor y = uniform(b.rnd, -1, 1, 3, 4);
+      float[] w = new float[6];
+      for (int i = 0; i < 2; i++) {
+        for (int j = 0; j < 3; j++) {
+          double dot = 0;
+          double na = 0;
+          double nb = 0;
+          for (int c = 0; c < 4; c++) {
+            double p = x.floats()[i * 4 + c];
+            double q = y.floats()[j * 4 + c];
+            dot += p * q;
+            na += p * p;
+            nb += q * q;
+          }
+          w[i * 3 + j] = (float) (dot / Math.max(Math.sqrt(na) * Math.sqrt(nb), 1e-8));
+        }
+      }
+      return b.out("y", b.op(Op.COSINE, attrs("axis", 2), b.in("a", x), b.in("b", y))).expect("y", Tensor.ofFloats(shape(2, 3), w));
+    });
+    add("cosine", Op.COSINE, b -> b.out("y", b.op(Op.COSINE, attrs("axis", 0), b.in("a", uniform(b.rnd, -1, 1, 5, 3)),
+        b.in("b", uniform(b.rnd, -1, 1, 5, 3)))));
+    add("topk", Op.TOPK, b -> {
+      Tensor x = Tensor.ofFloats(shape(2, 4), new float[] {0.5f, 3, -1, 2, 9, 8, 7, 10});
+      Node n = b.node(Op.TOPK, attrs("k", 2, "axis", 1), b.in("x", x));
+      return b.out("values", n.out(0)).out("indices", n.out(1))
+          .expect("values", Tensor.ofFloats(shape(2, 2), new float[] {3, 2, 10, 9}))
+          .expect("indices", Tensor.ofLongs(shape(2, 2), new long[] {1, 3, 3, 0}));
+    });
+    add("topk_random", Op.TOPK, b -> {
+      Node n = b.node(Op.TOPK, attrs("k", 3, "axis", 0), b.in("x", uniform(b.rnd, -1, 1, 6, 4)));
+      return b.out("values", n.out(0)).out("indices", n.out(1));
+    });
+    add("cast_f32_i64", Op.CAST, b -> b.out("y", b.op(Op.CAST, attrs("to", DType.I64),
+        b.in("x", Tensor.ofFloats(shape(4), new float[] {-2.7f, 2.7f, 0.2f, -0.2f}))))
+        .expect("y", Tensor.ofLongs(shape(4), new long[] {-2, 2, 0, 0})));
+    add("cast_i64_f32", Op.CAST, b -> b.out("y", b.op(Op.CAST, attrs("to", DType.F32), b.in("x", longs(b.rnd, DType.I64, -9, 9, 5)))));
+    add("cast_bool_f32", Op.CAST, b -> b.out("y", b.op(Op.CAST, attrs("to", DType.F32), b.in("x", bools(b.rnd, 5)))));
+    add("cast_f32_bool", Op.CAST, b -> b.out("y", b.op(Op.CAST, attrs("to", DType.BOOL),
+        b.in("x", Tensor.ofFloats(shape(3), new float[] {0, -1.5f, 2})))));
+    add("cast_f32_f16", Op.CAST, b -> b.out("y", b.op(Op.CAST, attrs("to", DType.F16),
+        b.in("x", Tensor.ofFloats(shape(4), new float[] {1, 0.5f, -2, 1024}))))
+        .expect("y", Tensor.ofFloats(DType.F16, shape(4), new float[] {1, 0.5f, -2, 1024})));
+  }
+
+  static {
+    // ------------------------------------------------------------ integer, bool and 16-bit variants
+    add("mul_i32", Op.MUL, b -> b.out("y", b.op(Op.MUL, b.in("a", longs(b.rnd, DType.I32, -9, 9, 3, 4)),
+        b.in("b", longs(b.rnd, DType.I32, -9, 9, 4)))));
+    add("sub_i64", Op.SUB, b -> b.out("y", b.op(Op.SUB, b.in("a", longs(b.rnd, DType.I64, -9, 9, 3, 4)),
+        b.in("b", longs(b.rnd, DType.I64, -9, 9, 3, 1)))));
+    add("pow_i64", Op.POW, b -> b.out("y", b.op(Op.POW, b.in("a", longs(b.rnd, DType.I64, -4, 4, 6)),
+        b.in("b", longs(b.rnd, DType.I64, 0, 4, 6)))));
+    add("maximum_i64", Op.MAXIMUM, b -> b.out("y", b.op(Op.MAXIMUM, b.in("a", longs(b.rnd, DType.I64, -9, 9, 2, 3)),
+        b.in("b", longs(b.rnd, DType.I64, -9, 9, 3)))));
+    add("less_i32", Op.LESS, b -> b.out("y", b.op(Op.LESS, b.in("a", longs(b.rnd, DType.I32, 0, 3, 2, 3)),
+        b.in("b", longs(b.rnd, DType.I32, 0, 3, 3)))));
+    add("equal_bool", Op.EQUAL, b -> b.out("y", b.op(Op.EQUAL, b.in("a", bools(b.rnd, 6)), b.in("b", bools(b.rnd, 6)))));
+    add("where_i64", Op.WHERE, b -> b.out("y", b.op(Op.WHERE, b.in("c", bools(b.rnd, 2, 3)),
+        b.in("a", longs(b.rnd, DType.I64, -9, 9, 2, 3)), b.in("b", longs(b.rnd, DType.I64, -9, 9, 1)))));
+    add("concat_bool", Op.CONCAT, b -> b.out("y", b.op(Op.CONCAT, attrs("axis", 0), b.in("a", bools(b.rnd, 2, 3)),
+        b.in("b", bools(b.rnd, 1, 3)))));
+    add("transpose_i64", Op.TRANSPOSE, b -> b.out("y", b.op(Op.TRANSPOSE, attrs("perm", new long[] {1, 0}),
+        b.in("x", longs(b.rnd, DType.I64, -9, 9, 2, 3)))));
+    add("reduce_max_i64", Op.REDUCE_MAX, b -> b.out("y", b.op(Op.REDUCE_MAX, attrs("axis", 1),
+        b.in("x", longs(b.rnd, DType.I64, -9, 9, 2, 5)))));
+    add("reduce_min_i64", Op.REDUCE_MIN, b -> b.out("y", b.op(Op.REDUCE_MIN, attrs("axis", 1),
+        b.in("x", longs(b.rnd, DType.I64, -9, 9, 2, 5)))));
+    add("argmax_i64", Op.ARGMAX, b -> b.out("y", b.op(Op.ARGMAX, attrs("axis", 1),
+        b.in("x", longs(b.rnd, DType.I64, -99, 99, 2, 5)))));
+    add("topk_i64", Op.TOPK, b -> {
+      Node n = b.node(Op.TOPK, attrs("k", 2, "axis", 1), b.in("x", Tensor.ofLongs(shape(2, 3), new long[] {5, -1, 7, 0, 9, 3})));
+      return b.out("values", n.out(0)).out("indices", n.out(1));
+    });
+    add("take_i32_ids", Op.TAKE, b -> b.out("y", b.op(Op.TAKE, b.in("table", longs(b.rnd, DType.I64, -9, 9, 5, 2)),
+        b.in("ids", longs(b.rnd, DType.I32, 0, 5, 4)))));
+    add("cast_i32_f32", Op.CAST, b -> b.out("y", b.op(Op.CAST, attrs("to", DType.F32), b.in("x", longs(b.rnd, DType.I32, -9, 9, 5)))));
+    add("cast_i64_i32", Op.CAST, b -> b.out("y", b.op(Op.CAST, attrs("to", DType.I32), b.in("x", longs(b.rnd, DType.I64, -9, 9, 5)))));
+    add("cast_f32_bf16", Op.CAST, b -> b.out("y", b.op(Op.CAST, attrs("to", DType.BF16), b.in("x", uniform(b.rnd, -3, 3, 5)))));
+    add("cast_f32_f16_rounds", Op.CAST, b -> b.out("y", b.op(Op.CAST, attrs("to", DType.F16), b.in("x", uniform(b.rnd, -3, 3, 7)))));
+    add("add_f16", Op.ADD, b -> b.out("y", b.op(Op.ADD, b.in("a", Tensor.ofFloats(DType.F16, shape(3), new float[] {1, 2.5f, -4})),
+        b.in("b", Tensor.ofFloats(DType.F16, shape(3), new float[] {0.5f, 0.25f, 1})))));
+    add("matmul_f64", Op.MATMUL, b -> b.out("y", b.op(Op.MATMUL,
+        b.in("a", Tensor.ofFloats(DType.F64, shape(2, 3), uniform(b.rnd, -1, 1, 6).floats())),
+        b.in("b", Tensor.ofFloats(DType.F64, shape(3, 2), uniform(b.rnd, -1, 1, 6).floats())))));
+  }
+
+  /** softmax(q k^T / sqrt(E) masked) v in double precision; q, k, v of shape [..., L, E]. */
+  static Tensor attentionByHand(Tensor q, Tensor k, Tensor v, Tensor boolMask, boolean causal) {
+    int r = q.rank();
+    int lq = (int) q.dim(r - 2);
+    int lk = (int) k.dim(r - 2);
+    int e = (int) q.dim(r - 1);
+    int ev = (int) v.dim(r - 1);
+    int batch = q.size() / (lq * e);
+    long[] outShape = q.shape();
+    outShape[r - 1] = ev;
+    float[] out = new float[batch * lq * ev];
+    for (int bi = 0; bi < batch; bi++) {
+      for (int i = 0; i < lq; i++) {
+        double[] s = new double[lk];
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < lk; j++) {
+          double dot = 0;
+          for (int c = 0; c < e; c++) {
+            dot += (double) q.floats()[(bi * lq + i) * e + c] * k.floats()[(bi * lk + j) * e + c];
+          }
+          s[j] = dot / Math.sqrt(e);
+          if ((causal && j > i) || (boolMask != null && boolMask.longs()[i * lk + j] == 0)) {
+            s[j] = Double.NEGATIVE_INFINITY;
+          }
+          max = Math.max(max, s[j]);
+        }
+        double sum = 0;
+        for (int j = 0; j < lk; j++) {
+          s[j] = Math.exp(s[j] - max);
+          sum += s[j];
+        }
+        for (int c = 0; c < ev; c++) {
+          double acc = 0;
+          for (int j = 0; j < lk; j++) {
+            acc += s[j] / sum * v.floats()[(bi * lk + j) * ev + c];
+          }
+          out[(bi * lq + i) * ev + c] = (float) acc;
+        }
+      }
+    }
+    return Tensor.ofFloats(outShape, out);
+  }
+
+  /** [B, C, H, W] -&gt; [B, (H/p)*(W/p), C*p*p] with features ordered (c, i, j). */
+  static Tensor patchifyByHand(Tensor x, int p) {
+    int bsz = (int) x.dim(0);
+    int c = (int) x.dim(1);
+    int h = (int) x.dim(2);
+    int w = (int) x.dim(3);
+    int np = (h / p) * (w / p);
+    int f = c * p * p;
+    float[] out = new float[bsz * np * f];
+    for (int b = 0; b < bsz; b++) {
+      for (int ph = 0; ph < h / p; ph++) {
+        for (int pw = 0; pw < w / p; pw++) {
+          for (int ci = 0; ci < c; ci++) {
+            for (int i = 0; i < p; i++) {
+              for (int j = 0; j < p; j++) {
+                float val = x.floats()[((b * c + ci) * h + ph * p + i) * w + pw * p + j];
+                out[(b * np + ph * (w / p) + pw) * f + ci * p * p + i * p + j] = val;
+              }
+            }
+          }
+        }
+      }
+    }
+    return Tensor.ofFloats(new long[] {bsz, np, f}, out);
+  }
+
+  private static CaseBuilder build(Case c) {
+    return c.build().apply(new CaseBuilder("case_" + c.name(), 1000L + c.name().hashCode()));
+  }
+
+  @Test
+  void everyOperatorHasACase() {
+    Set<Op> missing = EnumSet.allOf(Op.class);
+    missing.removeAll(List.of(Op.INPUT, Op.PARAM, Op.CONST));
+    for (Case c : CASES) {
+      missing.remove(c.op());
+    }
+    assertTrue(missing.isEmpty(), "operators without a lowering test: " + missing);
+  }
+
+  @Test
+  void everyOperatorHasALowering() {
+    for (Op op : Op.values()) {
+      if (!op.isLeaf()) {
+        assertTrue(Lowerings.forOp(op) != null, "no lowering for " + op);
+      }
+    }
+  }
+
+  @TestFactory
+  Stream<DynamicTest> matchesHandComputedValues() {
+    return CASES.stream().map(c -> DynamicTest.dynamicTest(c.name(), () -> {
+      CaseBuilder b = build(c);
+      Map<String, Tensor> got = TestSupport.runOrt(b.g, b.feeds);
+      for (Map.Entry<String, Tensor> e : b.expected.entrySet()) {
+        TestSupport.assertClose(e.getValue(), got.get(e.getKey()), c.name() + " (by hand)");
+      }
+    }));
+  }
+
+  @TestFactory
+  Stream<DynamicTest> matchesReferenceInterpreter() {
+    return CASES.stream().map(c -> DynamicTest.dynamicTest(c.name(), () -> {
+      CaseBuilder b = build(c);
+      Map<String, Tensor> got = TestSupport.runOrt(b.g, b.feeds);
+      Map<String, Tensor> want = TestSupport.reference(b.g, b.feeds);
+      TestSupport.assertAllClose(want, got, c.name() + " vs interpreter");
+    }));
+  }
+}

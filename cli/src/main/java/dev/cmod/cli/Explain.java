@@ -1,0 +1,91 @@
+package dev.cmod.cli;
+
+import dev.cmod.compiler.Compilation;
+import dev.cmod.compiler.Cost;
+import dev.cmod.compiler.sema.ModelFacts;
+import dev.cmod.ir.graph.Graph;
+import dev.cmod.ir.graph.Node;
+import dev.cmod.ir.graph.Op;
+import dev.cmod.ir.type.TensorType;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** The per-model report of {@code cmod explain FILE.cmod}. */
+final class Explain {
+  private Explain() {}
+
+  static String model(Compilation.Result r) {
+    Graph g = r.graph();
+    ModelFacts f = r.facts();
+    StringBuilder sb = new StringBuilder();
+    sb.append("model ").append(r.model()).append('\n');
+    if (f.compute() != null) {
+      sb.append("  compute: ").append(f.compute()).append('\n');
+    }
+    sb.append("  inputs:\n");
+    String inClass = "Point";
+    for (ModelFacts.Port p : f.inputs()) {
+      String s = f.structure(p);
+      inClass = max(inClass, s);
+      sb.append(String.format(Locale.ROOT, "    %-14s %-34s %s%n", p.name(), p.describe(), s));
+    }
+    sb.append("  outputs:\n");
+    String outClass = "Point";
+    for (ModelFacts.Port p : f.outputs()) {
+      String s = f.structure(p);
+      outClass = max(outClass, s);
+      sb.append(String.format(Locale.ROOT, "    %-14s %-34s %s%n", p.name(), p.describe(), s));
+    }
+    sb.append("  shape: ").append(shape(inClass, outClass)).append(" (").append(inClass).append(" -> ").append(outClass).append(")\n");
+    if (!f.bounds().isEmpty()) {
+      sb.append("  bounds:");
+      for (Map.Entry<String, long[]> e : f.bounds().entrySet()) {
+        sb.append(' ').append(e.getKey()).append(" in [").append(e.getValue()[0]).append(", ")
+            .append(e.getValue()[1] == Long.MAX_VALUE ? "inf" : Long.toString(e.getValue()[1])).append(']');
+      }
+      sb.append('\n');
+    }
+    Cost.Params pc = Cost.params(g);
+    sb.append("  parameters: ").append(pc.total()).append(" (trainable ").append(pc.trainable()).append(", frozen ")
+        .append(pc.frozen()).append(")\n");
+    List<String> rows = new ArrayList<>();
+    for (Node n : g.nodes()) {
+      if (n.op() == Op.PARAM) {
+        TensorType t = n.type();
+        rows.add(String.format(Locale.ROOT, "    %-40s %-20s %10d %s", n.attrs().getString("path"), t,
+            n.attrs().getTensor("value").size(), n.attrs().getBool("trainable", true) ? "trainable" : "frozen"));
+      }
+    }
+    rows.sort(null);
+    rows.forEach(x -> sb.append(x).append('\n'));
+    sb.append(String.format(Locale.ROOT, "  estimated FLOPs per sample: %.4g%n", Cost.flops(g, f)));
+    if (!f.budget().isEmpty()) {
+      f.budget().forEach((k, v) -> sb.append("  budget: ").append(k).append(v.strict() ? " < " : " <= ")
+          .append(String.format(Locale.ROOT, "%.4g", v.value())).append('\n'));
+    }
+    return sb.toString();
+  }
+
+  private static String max(String a, String b) {
+    List<String> order = List.of("Point", "Low", "High");
+    return order.indexOf(a) >= order.indexOf(b) ? a : b;
+  }
+
+  /** Seed 004's four shapes of model. */
+  static String shape(String in, String out) {
+    boolean hi = in.equals("High");
+    boolean ho = out.equals("High");
+    if (hi && !ho) {
+      return "fan-in";
+    }
+    if (hi) {
+      return "U";
+    }
+    if (ho) {
+      return "fan-out";
+    }
+    return "straight";
+  }
+}

@@ -1,0 +1,490 @@
+package dev.cmod.cli;
+
+import dev.cmod.compiler.Compilation;
+import dev.cmod.compiler.Cost;
+import dev.cmod.compiler.diag.Diagnostic;
+import dev.cmod.compiler.diag.DiagnosticCode;
+import dev.cmod.compiler.diag.DiagnosticRenderer;
+import dev.cmod.compiler.diag.Diagnostics;
+import dev.cmod.compiler.sema.ModelFacts;
+import dev.cmod.ir.graph.Graph;
+import dev.cmod.ir.graph.Node;
+import dev.cmod.ir.graph.Op;
+import dev.cmod.ir.io.Npy;
+import dev.cmod.ir.io.TensorFileException;
+import dev.cmod.ir.print.DotPrinter;
+import dev.cmod.ir.print.TextPrinter;
+import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.ir.type.Dim;
+import dev.cmod.ir.type.TensorType;
+import dev.cmod.onnx.OnnxChecks;
+import dev.cmod.onnx.OnnxRunner;
+import dev.cmod.onnx.RunnerException;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** Entry point of the {@code cmod} command. */
+@Command(name = "cmod", mixinStandardHelpOptions = true, version = "cmod " + Compilation.VERSION,
+    description = "Compiler for modular, multimodal deep-learning models (.cmod -> ONNX).",
+    subcommands = {Main.CompileCmd.class, Main.RunCmd.class, Main.CheckCmd.class, Main.GraphCmd.class, Main.ExplainCmd.class})
+public final class Main implements Callable<Integer> {
+  static PrintStream out = System.out;
+  static PrintStream err = System.err;
+
+  @Override
+  public Integer call() {
+    CommandLine.usage(this, out);
+    return ExitCodes.USAGE;
+  }
+
+  public static void main(String[] args) {
+    int[] code = {ExitCodes.INTERNAL};
+    // a large stack: deeply nested programs must end in a diagnostic, not a StackOverflowError
+    Thread t = new Thread(null, () -> code[0] = execute(args), "cmod", 1L << 29);
+    t.start();
+    try {
+      t.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    System.out.flush();
+    System.exit(code[0]);
+  }
+
+  /** Runs the command line and returns the exit code (never throws). */
+  public static int execute(String... args) {
+    CommandLine cl = new CommandLine(new Main());
+    cl.setOut(new java.io.PrintWriter(out, true));
+    cl.setErr(new java.io.PrintWriter(err, true));
+    cl.setParameterExceptionHandler((ex, a) -> {
+      err.println("error: " + ex.getMessage());
+      err.println("usage: see `cmod " + commandName(ex.getCommandLine()) + " --help`");
+      return ExitCodes.USAGE;
+    });
+    cl.setExecutionExceptionHandler((ex, c, p) -> handle(ex));
+    try {
+      return cl.execute(args);
+    } catch (StackOverflowError | OutOfMemoryError e) {
+      return handle(e);
+    }
+  }
+
+  private static String commandName(CommandLine c) {
+    return c.getCommandName().equals("cmod") ? "" : c.getCommandName();
+  }
+
+  static int handle(Throwable ex) {
+    if (ex instanceof UserError u) {
+      err.println("error[" + u.code + "]: " + u.getMessage());
+      return ExitCodes.ERRORS;
+    }
+    if (ex instanceof StackOverflowError) {
+      err.println("error[CM0900]: internal compiler error: the program nests too deeply for the compiler (stack overflow).");
+    } else if (ex instanceof OutOfMemoryError) {
+      err.println("error[CM0900]: internal compiler error: out of memory.");
+    } else {
+      err.println("error[CM0900]: internal compiler error: " + ex);
+    }
+    err.println("  = note: this is a bug in cmod, not in your program; please report it with the source file.");
+    if (System.getenv("CMOD_DEBUG") != null) {
+      ex.printStackTrace(err);
+    }
+    return ExitCodes.INTERNAL;
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  /** Options shared by the commands that compile. */
+  static class CompileOpts {
+    @Option(names = "--model", description = "Which model of the file (default: the last one).")
+    String model;
+
+    @Option(names = "--weights", description = "Safetensors file with parameter values by path.")
+    Path weights;
+
+    @Option(names = "--seed", description = "Seed of random initializers (default: ${DEFAULT-VALUE}).", defaultValue = "0")
+    long seed;
+
+    @Option(names = "-O0", description = "No optimization.")
+    boolean o0;
+
+    @Option(names = "-O1", description = "Dead code elimination, constant folding, CSE.")
+    boolean o1;
+
+    @Option(names = "-O2", description = "-O1 plus algebraic simplification to a fixpoint (default).")
+    boolean o2;
+
+    @Option(names = "--error-format", description = "human or json (default: ${DEFAULT-VALUE}).", defaultValue = "human")
+    String errorFormat;
+
+    int level() {
+      int n = (o0 ? 1 : 0) + (o1 ? 1 : 0) + (o2 ? 1 : 0);
+      if (n > 1) {
+        throw new CommandLine.ParameterException(new CommandLine(new Main()), "give only one of -O0, -O1, -O2");
+      }
+      return o0 ? 0 : o1 ? 1 : 2;
+    }
+
+    Compilation.Options options() {
+      return new Compilation.Options(model, weights, seed, level());
+    }
+  }
+
+  static void printDiagnostics(Diagnostics d, String format) {
+    if ("json".equals(format)) {
+      err.println(DiagnosticRenderer.json(d.all()));
+      return;
+    }
+    for (Diagnostic x : d.all()) {
+      err.print(DiagnosticRenderer.human(x));
+    }
+    if (d.hasErrors()) {
+      int n = d.errorCount();
+      err.println("error: could not compile: " + n + " error" + (n == 1 ? "" : "s"));
+    }
+  }
+
+  static Toolchain.Compiled compileOrReport(Path file, CompileOpts o) {
+    if (!"human".equals(o.errorFormat) && !"json".equals(o.errorFormat)) {
+      throw new CommandLine.ParameterException(new CommandLine(new Main()), "--error-format must be human or json");
+    }
+    Toolchain.Compiled c = Toolchain.compile(file, o.options());
+    printDiagnostics(c.result().diagnostics(), o.errorFormat);
+    return c;
+  }
+
+  /** Writes bytes to {@code target} through a temporary file in the same folder, moved into place only when complete. */
+  static void writeAtomically(Path target, byte[] data) throws IOException {
+    Path abs = target.toAbsolutePath();
+    Path dir = abs.getParent();
+    if (dir != null && !Files.isDirectory(dir)) {
+      throw new UserError("CM0302", "output folder " + dir + " does not exist");
+    }
+    Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+    try {
+      Files.write(tmp, data);
+      try {
+        Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      } catch (java.nio.file.AtomicMoveNotSupportedException e) {
+        Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
+      }
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  static String stem(Path p) {
+    String n = p.getFileName().toString();
+    int dot = n.lastIndexOf('.');
+    return dot > 0 ? n.substring(0, dot) : n;
+  }
+
+  @Command(name = "compile", mixinStandardHelpOptions = true, description = "Compile a .cmod file to ONNX.")
+  static final class CompileCmd implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "FILE.cmod")
+    Path file;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "OUT.onnx", description = "Output file (default: FILE.onnx in the current folder).")
+    Path output;
+
+    @CommandLine.Mixin
+    CompileOpts o;
+
+    @Override
+    public Integer call() throws IOException {
+      Toolchain.Compiled c = compileOrReport(file, o);
+      if (!c.ok()) {
+        return ExitCodes.ERRORS;
+      }
+      Path target = output != null ? output : Path.of(stem(file) + ".onnx");
+      writeAtomically(target, c.onnx());
+      out.println("wrote " + target + " (" + c.onnx().length + " bytes, model " + c.result().model() + ")");
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(name = "check", mixinStandardHelpOptions = true, description = "Check a .cmod file without writing anything.")
+  static final class CheckCmd implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "FILE.cmod")
+    Path file;
+
+    @CommandLine.Mixin
+    CompileOpts o;
+
+    @Override
+    public Integer call() {
+      Compilation.Options base = o.options();
+      Compilation.Result first = Compilation.compile(file, base);
+      boolean ok = first.ok();
+      printDiagnostics(first.diagnostics(), o.errorFormat);
+      if (first.diagnostics().hasErrors() || o.model != null) {
+        return ok ? ExitCodes.OK : ExitCodes.ERRORS;
+      }
+      // check every other model of the file too
+      for (String m : first.models()) {
+        if (m.equals(first.model())) {
+          continue;
+        }
+        Compilation.Result r = Compilation.compile(file, new Compilation.Options(m, base.weights(), base.seed(), base.optLevel()));
+        printDiagnostics(r.diagnostics(), o.errorFormat);
+        ok &= r.ok();
+      }
+      if (ok) {
+        out.println("ok: " + file + (first.models().isEmpty() ? "" : " (" + String.join(", ", first.models()) + ")"));
+      }
+      return ok ? ExitCodes.OK : ExitCodes.ERRORS;
+    }
+  }
+
+  @Command(name = "graph", mixinStandardHelpOptions = true, description = "Print the model's IR as Graphviz DOT (or text).")
+  static final class GraphCmd implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "FILE.cmod")
+    Path file;
+
+    @Option(names = "--format", description = "dot or text (default: ${DEFAULT-VALUE}).", defaultValue = "dot")
+    String format;
+
+    @CommandLine.Mixin
+    CompileOpts o;
+
+    @Override
+    public Integer call() {
+      if (!format.equals("dot") && !format.equals("text")) {
+        throw new CommandLine.ParameterException(new CommandLine(new Main()), "--format must be dot or text");
+      }
+      Compilation.Result r = Compilation.compile(file, o.options());
+      printDiagnostics(r.diagnostics(), o.errorFormat);
+      if (!r.ok()) {
+        return ExitCodes.ERRORS;
+      }
+      out.print(format.equals("dot") ? DotPrinter.print(r.graph()) : TextPrinter.print(r.graph()));
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(name = "explain", mixinStandardHelpOptions = true,
+      description = "Explain a diagnostic code (cmod explain CM0201) or a file's models (inputs, outputs, parameters, cost).")
+  static final class ExplainCmd implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "FILE.cmod|CMxxxx")
+    String what;
+
+    @CommandLine.Mixin
+    CompileOpts o;
+
+    @Override
+    public Integer call() {
+      if (what.matches("(?i)CM\\d{1,4}")) {
+        DiagnosticCode c = DiagnosticCode.byId(String.format("CM%04d", Integer.parseInt(what.substring(2))));
+        if (c == null) {
+          throw new UserError("CM0000", "no diagnostic " + what.toUpperCase(Locale.ROOT) + "; codes run from CM0001 to CM0900");
+        }
+        out.println(c.id() + ": " + c.title + " (" + c.severity.text() + ")");
+        out.println();
+        out.println(c.explanation);
+        return ExitCodes.OK;
+      }
+      Path file = Path.of(what);
+      Compilation.Options base = o.options();
+      Compilation.Result first = Compilation.compile(file, base);
+      if (first.diagnostics().hasErrors()) {
+        printDiagnostics(first.diagnostics(), o.errorFormat);
+        return ExitCodes.ERRORS;
+      }
+      List<String> models = o.model != null ? List.of(first.model()) : first.models();
+      boolean ok = true;
+      for (String m : models) {
+        Compilation.Result r = m.equals(first.model()) ? first
+            : Compilation.compile(file, new Compilation.Options(m, base.weights(), base.seed(), base.optLevel()));
+        if (!r.ok()) {
+          printDiagnostics(r.diagnostics(), o.errorFormat);
+          ok = false;
+          continue;
+        }
+        out.print(Explain.model(r));
+      }
+      return ok ? ExitCodes.OK : ExitCodes.ERRORS;
+    }
+  }
+
+  @Command(name = "run", mixinStandardHelpOptions = true,
+      description = "Run a .cmod (compiled in memory) or .onnx model on ONNX Runtime and print its outputs.")
+  static final class RunCmd implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "FILE.(cmod|onnx)")
+    Path file;
+
+    @Option(names = "--input", paramLabel = "NAME=FILE.npy", description = "An input tensor (repeatable). Without any, seeded random inputs are used.")
+    List<String> inputs = new ArrayList<>();
+
+    @Option(names = "--output-dir", paramLabel = "DIR", description = "Write NAME.npy for every output into DIR.")
+    Path outputDir;
+
+    @Option(names = "--device", description = "cpu or cuda (default: ${DEFAULT-VALUE}).", defaultValue = "cpu")
+    String device;
+
+    @Option(names = "--input-seed", description = "Seed of the random inputs (default: ${DEFAULT-VALUE}).", defaultValue = "0")
+    long inputSeed;
+
+    @CommandLine.Mixin
+    CompileOpts o;
+
+    @Override
+    public Integer call() throws IOException {
+      OnnxRunner.Device dev = switch (device.toLowerCase(Locale.ROOT)) {
+        case "cpu" -> OnnxRunner.Device.CPU;
+        case "cuda", "gpu" -> OnnxRunner.Device.CUDA;
+        default -> throw new CommandLine.ParameterException(new CommandLine(new Main()), "--device must be cpu or cuda");
+      };
+      if (outputDir != null && !Files.isDirectory(outputDir)) {
+        throw new UserError("CM0402", "output folder " + outputDir + " does not exist");
+      }
+      byte[] model;
+      Graph graph = null;
+      ModelFacts facts = null;
+      if (file.toString().endsWith(".onnx")) {
+        model = readOnnx(file);
+      } else {
+        Toolchain.Compiled c = compileOrReport(file, o);
+        if (!c.ok()) {
+          return ExitCodes.ERRORS;
+        }
+        model = c.onnx();
+        graph = c.result().graph();
+        facts = c.result().facts();
+      }
+      Map<String, Tensor> given = new LinkedHashMap<>();
+      for (String spec : inputs) {
+        int eq = spec.indexOf('=');
+        if (eq <= 0) {
+          throw new CommandLine.ParameterException(new CommandLine(new Main()), "--input needs NAME=FILE.npy, got '" + spec + "'");
+        }
+        String name = spec.substring(0, eq);
+        Path p = Path.of(spec.substring(eq + 1));
+        try {
+          given.put(name, Npy.read(p));
+        } catch (TensorFileException e) {
+          throw new UserError("CM0402", "input '" + name + "': " + p + ": " + e.getMessage());
+        }
+      }
+      try (OnnxRunner runner = OnnxRunner.open(model, dev)) {
+        Map<String, Tensor> feed;
+        if (given.isEmpty()) {
+          feed = graph != null ? Toolchain.randomInputs(graph, facts, Toolchain.defaultSizes(graph, facts), inputSeed)
+              : OnnxInputs.random(model, inputSeed);
+          out.println("inputs (random, seed " + inputSeed + "):");
+          feed.forEach((k, v) -> out.println("  " + k + ": " + v.dtype() + java.util.Arrays.toString(v.shape())));
+        } else {
+          feed = given;
+          if (graph != null) {
+            InputCheck.check(graph, feed);
+          } else {
+            for (String k : feed.keySet()) {
+              if (!runner.inputNames().contains(k)) {
+                throw new UserError("CM0402", "the model has no input '" + k + "'; its inputs are " + runner.inputNames());
+              }
+            }
+            for (String k : runner.inputNames()) {
+              if (!feed.containsKey(k)) {
+                throw new UserError("CM0402", "input '" + k + "' is missing; pass --input " + k + "=FILE.npy");
+              }
+            }
+          }
+        }
+        Map<String, Tensor> results = runner.run(feed);
+        out.println("outputs (ONNX Runtime, " + dev.name().toLowerCase(Locale.ROOT) + "):");
+        for (Map.Entry<String, Tensor> e : results.entrySet()) {
+          out.println("  " + e.getKey() + ": " + e.getValue());
+          if (outputDir != null) {
+            Npy.write(outputDir.resolve(e.getKey() + ".npy"), e.getValue());
+          }
+        }
+        if (outputDir != null) {
+          out.println("wrote " + results.size() + " file(s) to " + outputDir);
+        }
+      } catch (RunnerException e) {
+        throw new UserError("CM0402", e.getMessage());
+      }
+      return ExitCodes.OK;
+    }
+
+    private static byte[] readOnnx(Path file) throws IOException {
+      if (!Files.isRegularFile(file)) {
+        throw new UserError("CM0501", "cannot read " + file + ": no such file");
+      }
+      if (Files.size(file) > (2L << 30)) {
+        throw new UserError("CM0501", file + " is larger than 2 GiB");
+      }
+      byte[] bytes = Files.readAllBytes(file);
+      Path dir = file.toAbsolutePath().getParent();
+      List<String> problems = OnnxChecks.validate(bytes, dir);
+      if (!problems.isEmpty()) {
+        throw new UserError("CM0501", file + " is not a valid ONNX model: " + problems.get(0));
+      }
+      return bytes;
+    }
+  }
+
+  /** Checks user-given inputs against a compiled graph's declared inputs, with symbols bound consistently. */
+  static final class InputCheck {
+    private InputCheck() {}
+
+    static void check(Graph g, Map<String, Tensor> feed) {
+      Map<String, Long> bound = new LinkedHashMap<>();
+      Map<String, String> from = new LinkedHashMap<>();
+      List<String> names = new ArrayList<>();
+      for (Node in : g.inputs()) {
+        names.add(in.attrs().getString("name"));
+      }
+      for (String k : feed.keySet()) {
+        if (!names.contains(k)) {
+          throw new UserError("CM0402", "the model has no input '" + k + "'; its inputs are " + names);
+        }
+      }
+      for (Node in : g.inputs()) {
+        String name = in.attrs().getString("name");
+        Tensor t = feed.get(name);
+        TensorType ty = in.type();
+        if (t == null) {
+          throw new UserError("CM0402", "input '" + name + "' (" + ty + ") is missing; pass --input " + name + "=FILE.npy");
+        }
+        if (t.dtype() != ty.dtype() && !(t.dtype().isFloat() && ty.dtype().isFloat())) {
+          throw new UserError("CM0402", "input '" + name + "' must be " + ty.dtype() + ", the file holds " + t.dtype());
+        }
+        if (t.rank() != ty.rank()) {
+          throw new UserError("CM0402", "input '" + name + "' must have shape " + ty + ", the file holds "
+              + java.util.Arrays.toString(t.shape()));
+        }
+        for (int i = 0; i < ty.rank(); i++) {
+          Dim d = ty.dim(i);
+          long have = t.dim(i);
+          String sym = d.symbols().size() == 1 && d.toString().equals(d.symbols().iterator().next()) ? d.toString() : null;
+          if (d.isKnown() && d.value() != have) {
+            throw new UserError("CM0402", "input '" + name + "' must have shape " + ty + ": axis " + i + " is " + have + ", expected " + d.value());
+          } else if (sym != null) {
+            Long prev = bound.putIfAbsent(sym, have);
+            if (prev != null && prev != have) {
+              throw new UserError("CM0402", "input '" + name + "' axis " + i + " is " + have + " but " + sym + " is " + prev + " (from "
+                  + from.get(sym) + ")");
+            }
+            from.putIfAbsent(sym, "input '" + name + "' axis " + i);
+          }
+        }
+        if (t.dtype() != ty.dtype()) {
+          feed.put(name, Tensor.ofFloats(ty.dtype(), t.shape(), t.floats()));
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,58 @@
+package dev.cmod.cli;
+
+import ai.onnx.proto.OnnxMl;
+import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.ir.type.DType;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+
+/** Seeded random inputs for an ONNX file that cmod did not compile (shapes from its graph inputs). */
+final class OnnxInputs {
+  private OnnxInputs() {}
+
+  static Map<String, Tensor> random(byte[] model, long seed) {
+    OnnxMl.ModelProto m;
+    try {
+      m = OnnxMl.ModelProto.parseFrom(model);
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new UserError("CM0501", "not an ONNX model: " + e.getMessage());
+    }
+    java.util.Set<String> inits = new java.util.HashSet<>();
+    for (OnnxMl.TensorProto t : m.getGraph().getInitializerList()) {
+      inits.add(t.getName());
+    }
+    Random rng = new Random(seed);
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    for (OnnxMl.ValueInfoProto vi : m.getGraph().getInputList()) {
+      if (inits.contains(vi.getName())) {
+        continue;
+      }
+      OnnxMl.TypeProto.Tensor tt = vi.getType().getTensorType();
+      long[] shape = new long[tt.getShape().getDimCount()];
+      for (int i = 0; i < shape.length; i++) {
+        OnnxMl.TensorShapeProto.Dimension d = tt.getShape().getDim(i);
+        shape[i] = d.hasDimValue() ? d.getDimValue() : (i == 0 ? 2 : 8);
+      }
+      int n = Math.toIntExact(Tensor.numel(shape));
+      int elem = tt.getElemType();
+      if (elem == DType.F32.onnxCode) {
+        float[] f = new float[n];
+        for (int i = 0; i < n; i++) {
+          f[i] = (float) rng.nextGaussian();
+        }
+        out.put(vi.getName(), Tensor.ofFloats(shape, f));
+      } else if (elem == DType.I64.onnxCode || elem == DType.BOOL.onnxCode) {
+        long[] l = new long[n];
+        for (int i = 0; i < n; i++) {
+          l[i] = rng.nextInt(2);
+        }
+        out.put(vi.getName(), Tensor.ofLongs(elem == DType.I64.onnxCode ? DType.I64 : DType.BOOL, shape, l));
+      } else {
+        throw new UserError("CM0402", "input '" + vi.getName() + "' has an element type (" + elem
+            + ") that cmod run cannot generate; pass it with --input");
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,87 @@
+package dev.cmod.cli;
+
+import dev.cmod.compiler.Compilation;
+import dev.cmod.compiler.sema.ModelFacts;
+import dev.cmod.ir.graph.Graph;
+import dev.cmod.ir.graph.Node;
+import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.ir.type.DType;
+import dev.cmod.ir.type.Dim;
+import dev.cmod.ir.type.TensorType;
+import dev.cmod.onnx.EmitOptions;
+import dev.cmod.onnx.OnnxEmitter;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+
+/** The steps the CLI is made of, reusable from tests: compile to ONNX bytes, make inputs. */
+public final class Toolchain {
+  private Toolchain() {}
+
+  /** A compilation and, when it succeeded, its ONNX bytes. */
+  public record Compiled(Compilation.Result result, byte[] onnx) {
+    public boolean ok() {
+      return onnx != null;
+    }
+  }
+
+  public static Compiled compile(Path file, Compilation.Options o) {
+    Compilation.Result r = Compilation.compile(file, o);
+    return new Compiled(r, r.ok() ? emit(r.graph()) : null);
+  }
+
+  public static byte[] emit(Graph g) {
+    return OnnxEmitter.emit(g, new EmitOptions(Compilation.VERSION));
+  }
+
+  /** Sizes for symbolic dims when the user gives none: batch 2, others 8 (within where bounds). */
+  public static Map<String, Long> defaultSizes(Graph g, ModelFacts facts) {
+    Map<String, Long> sizes = new LinkedHashMap<>();
+    for (String s : g.symbols().keySet()) {
+      sizes.put(s, s.equals("batch") ? 2L : facts == null ? 8L : facts.defaultSize(s, 8, 64));
+    }
+    return sizes;
+  }
+
+  /** Seeded random inputs of the declared shapes: normal floats; ids within the vocabulary or class count. */
+  public static Map<String, Tensor> randomInputs(Graph g, ModelFacts facts, Map<String, Long> sizes, long seed) {
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    Random rng = new Random(seed);
+    Map<String, Long> ranges = new HashMap<>();
+    if (facts != null) {
+      for (ModelFacts.Port p : facts.inputs()) {
+        Long range = p.resolved().vocab();
+        if (range != null) {
+          ranges.put(p.name(), range);
+        }
+      }
+    }
+    for (Node in : g.inputs()) {
+      String name = in.attrs().getString("name");
+      TensorType t = in.type();
+      long[] shape = new long[t.rank()];
+      for (int i = 0; i < shape.length; i++) {
+        Dim d = t.dim(i);
+        shape[i] = d.isKnown() ? d.value() : d.eval(s -> sizes.getOrDefault(s, 8L));
+      }
+      int n = Math.toIntExact(Tensor.numel(shape));
+      if (t.dtype().isFloat()) {
+        float[] f = new float[n];
+        for (int i = 0; i < n; i++) {
+          f[i] = (float) rng.nextGaussian();
+        }
+        out.put(name, Tensor.ofFloats(t.dtype(), shape, f));
+      } else {
+        long range = ranges.getOrDefault(name, t.dtype() == DType.BOOL ? 2L : 10L);
+        long[] l = new long[n];
+        for (int i = 0; i < n; i++) {
+          l[i] = (long) rng.nextInt((int) Math.min(Integer.MAX_VALUE, Math.max(1, range)));
+        }
+        out.put(name, Tensor.ofLongs(t.dtype(), shape, l));
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,237 @@
+package dev.cmod.compiler;
+
+import dev.cmod.compiler.ast.Ast.ModelDecl;
+import dev.cmod.compiler.ast.Ast.ModelItem;
+import dev.cmod.compiler.ast.Ast.WeightsItem;
+import dev.cmod.compiler.diag.DiagnosticCode;
+import dev.cmod.compiler.diag.Diagnostics;
+import dev.cmod.compiler.diag.SourceFile;
+import dev.cmod.compiler.diag.Span;
+import dev.cmod.compiler.pass.Pipeline;
+import dev.cmod.compiler.sema.CompileOptions;
+import dev.cmod.compiler.sema.Elaborator;
+import dev.cmod.compiler.sema.FileScope;
+import dev.cmod.compiler.sema.Loader;
+import dev.cmod.compiler.sema.ModelFacts;
+import dev.cmod.compiler.sema.Suggest;
+import dev.cmod.ir.graph.Graph;
+import dev.cmod.ir.graph.Node;
+import dev.cmod.ir.graph.Op;
+import dev.cmod.ir.graph.Verifier;
+import dev.cmod.ir.io.Safetensors;
+import dev.cmod.ir.io.TensorFileException;
+import dev.cmod.ir.tensor.Tensor;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The one entry point for the CLI, tests and the language server: source file to checked,
+ * optimized IR graph, with every diagnostic collected.
+ */
+public final class Compilation {
+  public static final String VERSION = "0.1.0";
+
+  /**
+   * @param model which model to compile (null: the file's last model)
+   * @param weights a safetensors file of parameter values by path, or null
+   * @param seed seed of random initializers
+   * @param optLevel 0, 1 or 2
+   */
+  public record Options(String model, Path weights, long seed, int optLevel) {
+    public static Options defaults() {
+      return new Options(null, null, 0, 2);
+    }
+  }
+
+  /** What a compilation produced; {@code graph} is null when there were errors. */
+  public record Result(Diagnostics diagnostics, Graph graph, ModelFacts facts, List<String> models, String model) {
+    public boolean ok() {
+      return !diagnostics.hasErrors() && graph != null;
+    }
+  }
+
+  private Compilation() {}
+
+  public static Result compile(Path file, Options o) {
+    Diagnostics diags = new Diagnostics();
+    String text = Loader.readSource(file, diags, null, DiagnosticCode.IMPORT_NOT_FOUND);
+    if (text == null) {
+      return new Result(diags, null, null, List.of(), null);
+    }
+    return compile(new SourceFile(displayName(file), text), file, o, diags);
+  }
+
+  public static Result compile(SourceFile source, Path path, Options o) {
+    return compile(source, path, o, new Diagnostics());
+  }
+
+  private static Result compile(SourceFile source, Path path, Options o, Diagnostics diags) {
+    Map<String, Tensor> weights = new LinkedHashMap<>();
+    String weightsName = null;
+    if (o.weights() != null) {
+      weightsName = o.weights().toString();
+      if (!loadWeights(o.weights(), null, weights, diags)) {
+        return new Result(diags, null, null, List.of(), null);
+      }
+    }
+    Elaborator constEval = new Elaborator(diags, CompileOptions.defaults());
+    Loader loader = new Loader(diags, Elaborator.builtinEnv(), constEval::evalConst);
+    FileScope root = loader.loadRoot(source, path);
+    if (root == null) {
+      return new Result(diags, null, null, List.of(), null);
+    }
+    List<String> names = root.models().stream().map(m -> m.name().text()).toList();
+    ModelDecl model = pickModel(root, o.model(), diags);
+    if (model == null || diags.hasErrors()) {
+      return new Result(diags, null, null, names, null);
+    }
+    for (ModelItem it : model.items()) {
+      if (it instanceof WeightsItem w) {
+        Path base = path != null && path.toAbsolutePath().getParent() != null ? path.toAbsolutePath().getParent() : Path.of("");
+        Path wp = base.resolve(w.file()).normalize();
+        if (weightsName == null) {
+          weightsName = w.file();
+        }
+        if (!loadWeights(wp, w.span(), weights, diags)) {
+          return new Result(diags, null, null, names, model.name().text());
+        }
+      }
+    }
+    Elaborator el = new Elaborator(diags, new CompileOptions(o.seed(), weights, weightsName));
+    Graph g = el.elaborateModel(model, root);
+    ModelFacts facts = el.facts();
+    if (!weights.isEmpty()) {
+      Set<String> unused = el.unusedWeightKeys();
+      List<String> paths = paramPaths(g);
+      for (String k : unused) {
+        String near = Suggest.closest(k, paths);
+        diags.error(DiagnosticCode.WEIGHTS_UNKNOWN_KEY, null, "key '" + k + "' in " + weightsName + " names no parameter of model "
+            + model.name().text(), near != null ? "did you mean '" + near + "'?" : "cmod explain lists the parameter paths");
+      }
+      if (!facts.defaulted().isEmpty() && !diags.hasErrors()) {
+        List<String> d = new ArrayList<>(facts.defaulted());
+        diags.note(DiagnosticCode.WEIGHTS_DEFAULTED, null, d.size() + " parameter(s) not in " + weightsName + " keep their initializer: "
+            + String.join(", ", d.size() > 12 ? d.subList(0, 12) : d) + (d.size() > 12 ? ", ..." : ""));
+      }
+    }
+    if (!diags.hasErrors()) {
+      checkBudget(g, facts, model, diags);
+    }
+    if (diags.hasErrors()) {
+      return new Result(diags, null, facts, names, model.name().text());
+    }
+    List<String> problems = Verifier.verify(g);
+    if (!problems.isEmpty()) {
+      diags.error(DiagnosticCode.INTERNAL, model.name().span(), "the IR failed verification: " + problems.get(0)
+          + " (this is a bug in cmod; please report it with your source file)");
+      return new Result(diags, null, facts, names, model.name().text());
+    }
+    Pipeline.run(g, o.optLevel());
+    g.metadata().put("cmod.version", VERSION);
+    g.metadata().put("cmod.source", source.name());
+    g.metadata().put("cmod.model", model.name().text());
+    g.metadata().put("cmod.opt_level", Integer.toString(o.optLevel()));
+    g.metadata().put("cmod.seed", Long.toString(o.seed()));
+    g.metadata().put("cmod.trainable", String.join(",", trainable(g, true)));
+    g.metadata().put("cmod.frozen", String.join(",", trainable(g, false)));
+    return new Result(diags, g, facts, names, model.name().text());
+  }
+
+  private static void checkBudget(Graph g, ModelFacts facts, ModelDecl model, Diagnostics diags) {
+    long params = Cost.params(g).total();
+    ModelFacts.Limit pl = facts.budget().get("params");
+    if (pl == null && facts.compute() != null) {
+      Long preset = switch (facts.compute()) {
+        case "tiny" -> 1_000_000L;
+        case "small" -> 10_000_000L;
+        case "medium" -> 100_000_000L;
+        case "large" -> 1_000_000_000L;
+        default -> null;
+      };
+      if (preset == null) {
+        diags.error(DiagnosticCode.BAD_TYPE, model.name().span(), "unknown compute preset '" + facts.compute() + "'",
+            "use tiny, small, medium or large");
+        return;
+      }
+      pl = new ModelFacts.Limit(preset, false, model.name().span());
+    }
+    if (pl != null && (pl.strict() ? params >= pl.value() : params > pl.value())) {
+      diags.error(DiagnosticCode.BUDGET, pl.span(), "model " + model.name().text() + " has " + params + " parameters, over its budget of "
+          + (long) pl.value(), "shrink the model or raise the budget");
+    }
+    ModelFacts.Limit fl = facts.budget().get("flops");
+    if (fl != null) {
+      double flops = Cost.flops(g, facts);
+      if (fl.strict() ? flops >= fl.value() : flops > fl.value()) {
+        diags.error(DiagnosticCode.BUDGET, fl.span(), String.format(java.util.Locale.ROOT,
+            "model %s needs about %.3g FLOPs per sample, over its budget of %.3g", model.name().text(), flops, fl.value()),
+            "shrink the model or raise the budget");
+      }
+    }
+  }
+
+  private static boolean loadWeights(Path p, Span at, Map<String, Tensor> into, Diagnostics diags) {
+    try {
+      into.putAll(Safetensors.read(p));
+      return true;
+    } catch (TensorFileException e) {
+      diags.error(DiagnosticCode.WEIGHTS_FILE, at, p + ": " + e.getMessage());
+    } catch (RuntimeException e) {
+      diags.error(DiagnosticCode.WEIGHTS_FILE, at, "cannot read weights " + p + ": " + e.getMessage());
+    }
+    return false;
+  }
+
+  private static ModelDecl pickModel(FileScope root, String wanted, Diagnostics diags) {
+    List<ModelDecl> models = root.models();
+    if (models.isEmpty()) {
+      diags.error(DiagnosticCode.NO_MODEL, null, root.source().name() + " declares no model",
+          "add a model { input ...; output ... = ... } declaration");
+      return null;
+    }
+    if (wanted == null) {
+      return models.get(models.size() - 1);
+    }
+    for (ModelDecl m : models) {
+      if (m.name().text().equals(wanted)) {
+        return m;
+      }
+    }
+    List<String> names = models.stream().map(m -> m.name().text()).toList();
+    String near = Suggest.closest(wanted, names);
+    diags.error(DiagnosticCode.NO_MODEL, null, "no model named '" + wanted + "' in " + root.source().name(),
+        near != null ? "did you mean '" + near + "'?" : "models: " + String.join(", ", names));
+    return null;
+  }
+
+  static List<String> paramPaths(Graph g) {
+    List<String> out = new ArrayList<>();
+    for (Node n : g.nodes()) {
+      if (n.op() == Op.PARAM) {
+        out.add(n.attrs().getString("path"));
+      }
+    }
+    return out;
+  }
+
+  private static List<String> trainable(Graph g, boolean want) {
+    List<String> out = new ArrayList<>();
+    for (Node n : g.nodes()) {
+      if (n.op() == Op.PARAM && n.attrs().getBool("trainable", true) == want) {
+        out.add(n.attrs().getString("path"));
+      }
+    }
+    out.sort(null);
+    return out;
+  }
+
+  static String displayName(Path p) {
+    Path cwd = Path.of("").toAbsolutePath();
+    Path abs = p.toAbsolutePath().normalize();
+    return abs.startsWith(cwd) ? cwd.relativize(abs).toString() : p.toString();
+  }
+}

@@ -1,0 +1,153 @@
+package dev.cmod.compiler.ast;
+
+import dev.cmod.compiler.diag.Span;
+import java.util.List;
+
+/**
+ * The abstract syntax tree: immutable records, each with the span of the text it came from.
+ * Built from the ANTLR parse tree by {@code dev.cmod.compiler.syntax.AstBuilder}.
+ */
+public final class Ast {
+  private Ast() {}
+
+  /** An identifier occurrence. */
+  public record Name(String text, Span span) {}
+
+  /** A parsed source file. */
+  public record FileAst(List<Decl> decls, Span span) {}
+
+  public sealed interface Decl permits ImportDecl, ConstDecl, ModuleDecl, ModelDecl {
+    Span span();
+  }
+
+  public enum ImportKind { STD, FILE, ONNX, WEIGHTS }
+
+  /**
+   * {@code import std.nn.{Linear, Mlp}}: kind STD, path ["std","nn"], names [Linear, Mlp] (a plain
+   * {@code import std.nn.Linear} gives path ["std","nn"] and names [Linear]); FILE/ONNX/WEIGHTS carry
+   * a quoted path and, for ONNX/WEIGHTS, an alias.
+   */
+  public record ImportDecl(ImportKind kind, List<Name> path, List<Name> names, String file, Span fileSpan,
+      Name alias, Span span) implements Decl {}
+
+  public record ConstDecl(Name name, TypeExpr type, Expr value, Span span) implements Decl {}
+
+  /** A module; {@code hasHyperList} is false when only one parameter list was written (no hyperparameters). */
+  public record ModuleDecl(Name name, List<ParamDecl> hyper, List<ParamDecl> args, boolean hasHyperList,
+      List<ResultField> result, Block body, Span span) implements Decl {}
+
+  public record ParamDecl(Name name, TypeExpr type, Expr dflt, Span span) {}
+
+  /** One declared result; {@code name} is null for a single unnamed result. */
+  public record ResultField(Name name, TypeExpr type) {}
+
+  public record ModelDecl(Name name, List<ModelItem> items, Span span) implements Decl {}
+
+  // ---- types ----
+  public sealed interface TypeExpr permits TensorTypeExpr, NamedTypeExpr {
+    Span span();
+  }
+
+  /** {@code f32[b, 3]}, {@code Image[3, H, W]}, {@code Text[seq] vocab 8000}. */
+  public record TensorTypeExpr(Name head, List<DimExpr> dims, Expr vocab, Span span) implements TypeExpr {}
+
+  /** {@code int}, {@code float}, {@code bool}, {@code string}. */
+  public record NamedTypeExpr(Name name, Span span) implements TypeExpr {}
+
+  public sealed interface DimExpr permits AnyRankDim, UnknownDim, ExprDim {
+    Span span();
+  }
+
+  public record AnyRankDim(Span span) implements DimExpr {}
+
+  public record UnknownDim(Span span) implements DimExpr {}
+
+  public record ExprDim(Expr expr, Span span) implements DimExpr {}
+
+  // ---- statements ----
+  public record Block(List<Stmt> stmts, Span span) {}
+
+  public sealed interface Stmt permits ParamStmt, LetStmt, LetTupleStmt, ReturnStmt, ExprStmt {
+    Span span();
+  }
+
+  public record ParamStmt(Name name, TypeExpr type, Expr init, Expr cond, Span span) implements Stmt {}
+
+  public record LetStmt(Name name, TypeExpr type, Expr value, Span span) implements Stmt {}
+
+  public record LetTupleStmt(List<Name> names, Expr value, Span span) implements Stmt {}
+
+  public record ReturnStmt(Expr value, Span span) implements Stmt {}
+
+  public record ExprStmt(Expr expr, Span span) implements Stmt {}
+
+  // ---- model items ----
+  public sealed interface ModelItem permits ComputeItem, BudgetItem, InputItem, OutputItem, ConstraintItem,
+      AlignItem, WeightsItem, StmtItem {
+    Span span();
+  }
+
+  public record ComputeItem(Name preset, Span span) implements ModelItem {}
+
+  public record BudgetEntry(Name key, boolean strict, Expr limit, Span span) {}
+
+  public record BudgetItem(List<BudgetEntry> entries, Span span) implements ModelItem {}
+
+  public record InputItem(Name name, TypeExpr type, List<Expr> where, Span span) implements ModelItem {}
+
+  public record OutputItem(Name name, TypeExpr type, Expr value, Span span) implements ModelItem {}
+
+  public record ConstraintItem(Name name, Expr expr, Span span) implements ModelItem {}
+
+  public record AlignItem(List<Name> inputs, Name axis, Span span) implements ModelItem {}
+
+  public record WeightsItem(String file, Span span) implements ModelItem {}
+
+  public record StmtItem(Stmt stmt, Span span) implements ModelItem {}
+
+  // ---- expressions ----
+  public sealed interface Expr permits IntLit, FloatLit, StringLit, BoolLit, NoneLit, NameRef, ListExpr, Member,
+      TupleIndex, Call, Unary, Binary, Pipe, If, Repeat, Route, With, Freeze {
+    Span span();
+  }
+
+  public record IntLit(long value, Span span) implements Expr {}
+
+  public record FloatLit(double value, Span span) implements Expr {}
+
+  public record StringLit(String value, Span span) implements Expr {}
+
+  public record BoolLit(boolean value, Span span) implements Expr {}
+
+  public record NoneLit(Span span) implements Expr {}
+
+  public record NameRef(String name, Span span) implements Expr {}
+
+  public record ListExpr(List<Expr> items, Span span) implements Expr {}
+
+  public record Member(Expr target, Name member, Span span) implements Expr {}
+
+  public record TupleIndex(Expr target, int index, Span span) implements Expr {}
+
+  /** An argument; {@code name} is null for a positional one. */
+  public record Arg(Name name, Expr value) {}
+
+  public record Call(Expr callee, List<Arg> args, Span span) implements Expr {}
+
+  public record Unary(String op, Expr operand, Span span) implements Expr {}
+
+  public record Binary(String op, Expr left, Expr right, Span opSpan, Span span) implements Expr {}
+
+  public record Pipe(Expr left, Expr right, Span span) implements Expr {}
+
+  public record If(Expr cond, Expr then, Expr otherwise, Span span) implements Expr {}
+
+  public record Repeat(Expr count, Expr body, Span span) implements Expr {}
+
+  public record Route(Expr input, Expr experts, Expr by, Span span) implements Expr {}
+
+  public record With(Expr base, Name composition, List<Arg> args, List<Expr> targets, Expr from, Span span)
+      implements Expr {}
+
+  public record Freeze(Expr target, boolean trainable, Span span) implements Expr {}
+}

@@ -1,0 +1,152 @@
+package dev.cmod.compiler.sema;
+
+import dev.cmod.compiler.diag.DiagnosticCode;
+import dev.cmod.compiler.diag.Span;
+import dev.cmod.compiler.sema.Val.*;
+import dev.cmod.ir.graph.Attrs;
+import dev.cmod.ir.graph.Op;
+import dev.cmod.ir.graph.Value;
+import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.ir.type.DType;
+import dev.cmod.ir.type.Dim;
+
+/**
+ * Operators on values: compile-time arithmetic on integers (symbolic sizes included), numbers and
+ * booleans; IR nodes when a tensor is involved (numbers become scalar constants of its dtype).
+ */
+final class Arith {
+  private Arith() {}
+
+  static Val neg(Val v, Span span, Elaborator el) {
+    if (v instanceof IntV i) { return new IntV(Dim.of(0).minus(i.dim())); } else if (v instanceof FloatV f) { return new FloatV(-f.value()); } else if (v instanceof TensorV t) { return new TensorV(el.node(Op.NEG, Attrs.NONE, span, t.value())); } else if (v instanceof ErrorV e) { throw ElabError.INSTANCE; } else { return el.fail(DiagnosticCode.TYPE_MISMATCH, span, "cannot negate " + Val.describe(v), null); }
+  }
+
+  static Val binary(String op, Val a, Val b, Span opSpan, Span span, Elaborator el) {
+    if (a instanceof ErrorV || b instanceof ErrorV) {
+      throw ElabError.INSTANCE;
+    }
+    if (a instanceof TensorV || b instanceof TensorV) {
+      return tensorBinary(op, a, b, opSpan, span, el);
+    }
+    if (a instanceof IntV x && b instanceof IntV y) {
+      return intBinary(op, x.dim(), y.dim(), opSpan, el);
+    }
+    if (isNumber(a) && isNumber(b)) {
+      double x = el.number(a, span, "operand");
+      double y = el.number(b, span, "operand");
+      return switch (op) {
+        case "+" -> new FloatV(x + y);
+        case "-" -> new FloatV(x - y);
+        case "*" -> new FloatV(x * y);
+        case "/" -> new FloatV(x / y);
+        case "%" -> new FloatV(x % y);
+        case "<" -> new BoolV(x < y);
+        case "<=" -> new BoolV(x <= y);
+        case ">" -> new BoolV(x > y);
+        case ">=" -> new BoolV(x >= y);
+        case "==" -> new BoolV(x == y);
+        case "!=" -> new BoolV(x != y);
+        default -> el.fail(DiagnosticCode.TYPE_MISMATCH, opSpan, "'" + op + "' needs tensors, got numbers", null);
+      };
+    }
+    if (op.equals("==") || op.equals("!=")) {
+      boolean eq = a.equals(b);
+      if (a instanceof StrV || a instanceof BoolV || a instanceof NoneV || a instanceof DTypeV
+          || b instanceof StrV || b instanceof BoolV || b instanceof NoneV) {
+        return new BoolV(op.equals("==") == eq);
+      }
+    }
+    return el.fail(DiagnosticCode.TYPE_MISMATCH, opSpan, "'" + op + "' cannot combine " + Val.describe(a) + " and " + Val.describe(b), null);
+  }
+
+  private static boolean isNumber(Val v) {
+    return v instanceof FloatV || (v instanceof IntV i && i.dim().isKnown());
+  }
+
+  private static Val intBinary(String op, Dim x, Dim y, Span opSpan, Elaborator el) {
+    switch (op) {
+      case "+":
+        return new IntV(x.plus(y));
+      case "-":
+        return new IntV(x.minus(y));
+      case "*":
+        return new IntV(x.times(y));
+      case "/":
+        if (y.isKnown() && y.value() == 0) {
+          return el.fail(DiagnosticCode.BAD_DIM, opSpan, "division by zero", null);
+        }
+        return new IntV(x.div(y));
+      default:
+        break;
+    }
+    if (op.equals("==") && x.equals(y)) {
+      return new BoolV(true);
+    }
+    if (!x.isKnown() || !y.isKnown()) {
+      return el.fail(DiagnosticCode.NOT_CONSTANT, opSpan, "'" + op + "' on the symbolic sizes " + x + " and " + y
+          + " is not known at compile time", null);
+    }
+    long p = x.value();
+    long q = y.value();
+    return switch (op) {
+      case "%" -> q == 0 ? el.fail(DiagnosticCode.BAD_DIM, opSpan, "division by zero", null) : IntV.of(Math.floorMod(p, q));
+      case "<" -> new BoolV(p < q);
+      case "<=" -> new BoolV(p <= q);
+      case ">" -> new BoolV(p > q);
+      case ">=" -> new BoolV(p >= q);
+      case "==" -> new BoolV(p == q);
+      case "!=" -> new BoolV(p != q);
+      default -> el.fail(DiagnosticCode.TYPE_MISMATCH, opSpan, "unknown operator " + op, null);
+    };
+  }
+
+  static Op opFor(String op) {
+    return switch (op) {
+      case "+" -> Op.ADD;
+      case "-" -> Op.SUB;
+      case "*" -> Op.MUL;
+      case "/" -> Op.DIV;
+      case "@" -> Op.MATMUL;
+      case "<" -> Op.LESS;
+      case "<=" -> Op.LESS_EQUAL;
+      case ">" -> Op.GREATER;
+      case ">=" -> Op.GREATER_EQUAL;
+      case "==" -> Op.EQUAL;
+      case "!=" -> Op.NOT_EQUAL;
+      default -> null;
+    };
+  }
+
+  private static Val tensorBinary(String op, Val a, Val b, Span opSpan, Span span, Elaborator el) {
+    Op o = opFor(op);
+    if (o == null) {
+      return el.fail(DiagnosticCode.TYPE_MISMATCH, opSpan, "'" + op + "' is not defined on tensors", null);
+    }
+    DType like = a instanceof TensorV t ? t.type().dtype() : ((TensorV) b).type().dtype();
+    Value x = asTensor(a, like, span, el);
+    Value y = asTensor(b, like, span, el);
+    return new TensorV(el.node(o, Attrs.NONE, opSpan, x, y));
+  }
+
+  /** A value as a tensor; numbers become scalar constants of dtype {@code like}. */
+  static Value asTensor(Val v, DType like, Span span, Elaborator el) {
+    if (v instanceof TensorV t) {
+      return t.value();
+    }
+    if (v instanceof BoolV bv && like == DType.BOOL) {
+      return el.constant(Tensor.ofLongs(DType.BOOL, new long[0], new long[] {bv.value() ? 1 : 0}), span);
+    }
+    if (v instanceof IntV i && !i.dim().isKnown()) {
+      el.fail(DiagnosticCode.UNSUPPORTED, span, "using the symbolic size " + i.dim() + " as a tensor value is not supported yet", null);
+    }
+    double d = el.number(v, span, "operand");
+    if (like.isFloat()) {
+      return el.constant(Tensor.ofFloats(like, new long[0], new float[] {(float) d}), span);
+    }
+    if (d != Math.rint(d)) {
+      el.fail(DiagnosticCode.TYPE_MISMATCH, span, "the number " + d + " cannot be combined with an integer tensor",
+          "cast the tensor: cast(x, f32)");
+    }
+    return el.constant(Tensor.ofLongs(like, new long[0], new long[] {(long) d}), span);
+  }
+}

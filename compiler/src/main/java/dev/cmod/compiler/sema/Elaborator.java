@@ -1,0 +1,902 @@
+package dev.cmod.compiler.sema;
+
+import dev.cmod.compiler.ast.Ast.*;
+import dev.cmod.compiler.diag.DiagnosticCode;
+import dev.cmod.compiler.diag.Diagnostics;
+import dev.cmod.compiler.diag.Span;
+import dev.cmod.compiler.sema.Val.*;
+import dev.cmod.ir.graph.Attrs;
+import dev.cmod.ir.graph.Graph;
+import dev.cmod.ir.graph.Node;
+import dev.cmod.ir.graph.Op;
+import dev.cmod.ir.graph.ShapeException;
+import dev.cmod.ir.graph.Value;
+import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.ir.type.DType;
+import dev.cmod.ir.type.Dim;
+import dev.cmod.ir.type.TensorType;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Type-checks a model and lowers it to the IR in one walk ("elaboration"): compile-time values
+ * (hyperparameters, sizes, conditions, lists, instances) are computed; every tensor operation
+ * becomes an IR node whose shape is inferred and checked on the spot. Module applications are
+ * inlined; an instance's parameters are created on its first application and shared after.
+ * Errors are reported with source spans and evaluation resumes at the next statement.
+ */
+public final class Elaborator {
+  /** Largest number of elements of one parameter. */
+  public static final long MAX_PARAM_ELEMENTS = 1L << 28;
+  /** Deepest nesting of module applications. */
+  public static final int MAX_APPLY_DEPTH = 64;
+
+  final Diagnostics diags;
+  final CompileOptions opts;
+  Graph graph;
+  private final Map<ModuleDecl, IdentityHashMap<Expr, String>> inlineNameCache = new IdentityHashMap<>();
+  private final Set<String> usedWeightKeys = new LinkedHashSet<>();
+  private final Builtins builtins;
+  private int applyDepth;
+  final ModelFacts facts = new ModelFacts();
+
+  public ModelFacts facts() {
+    return facts;
+  }
+
+  public Elaborator(Diagnostics diags, CompileOptions opts) {
+    this.diags = diags;
+    this.opts = opts;
+    this.builtins = new Builtins(this);
+  }
+
+  /** The environment of builtin names: dtypes and the init namespace (functions are resolved by name). */
+  public static Env builtinEnv() {
+    Env e = new Env(null);
+    for (DType d : DType.values()) {
+      e.define(d.text, new DTypeV(d));
+    }
+    e.define("init", new InitNamespaceV());
+    return e;
+  }
+
+  /** Evaluates a const declaration (compile-time values only). */
+  public Val evalConst(ConstDecl c, FileScope scope) {
+    Body b = new Body("", scope.env, new IdentityHashMap<>(), new LinkedHashMap<>(), true);
+    try {
+      Val v = eval(c.value(), b, null);
+      if (v instanceof TensorV) {
+        return fail(DiagnosticCode.NOT_CONSTANT, c.value().span(), "a const must be a compile-time value, not a tensor", null);
+      }
+      return v;
+    } catch (ElabError e) {
+      return new ErrorV();
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // models
+
+  /** Elaborates one model into a fresh graph. */
+  public Graph elaborateModel(ModelDecl model, FileScope scope) {
+    graph = new Graph(model.name().text());
+    Env env = new Env(scope.env);
+    List<Stmt> stmts = new ArrayList<>();
+    List<Expr> extra = new ArrayList<>();
+    for (ModelItem it : model.items()) {
+      if (it instanceof StmtItem s) {
+        stmts.add(s.stmt());
+      } else if (it instanceof OutputItem o) {
+        extra.add(o.value());
+      } else if (it instanceof ConstraintItem c) {
+        extra.add(c.expr());
+      }
+    }
+    IdentityHashMap<Expr, String> names = InlineNames.compute(stmts, extra, env);
+    Body body = new Body("", env, names, new LinkedHashMap<>(), true);
+    for (ModelItem it : model.items()) {
+      try {
+        if (it instanceof InputItem in) { input(in, body); } else if (it instanceof OutputItem out) { output(out, body); } else if (it instanceof StmtItem s) { exec(s.stmt(), body); } else if (it instanceof ComputeItem c) { facts.compute = c.preset().text(); } else if (it instanceof BudgetItem b) { budget(b, body); } else if (it instanceof ConstraintItem c) { constraint(c, body); } else if (it instanceof AlignItem a) { align(a, body); } else if (it instanceof WeightsItem w) { }
+      } catch (ElabError e) {
+        // reported; go on with the next item
+      }
+    }
+    if (graph.outputs().isEmpty() && !diags.hasErrors()) {
+      diags.error(DiagnosticCode.NO_RESULT, model.name().span(), "model '" + model.name().text() + "' declares no output",
+          "add an output, e.g. output y: Vector[10] = ...");
+    }
+    return graph;
+  }
+
+  /** Weight keys that no parameter claimed (typos), after elaboration. */
+  public Set<String> unusedWeightKeys() {
+    Set<String> s = new LinkedHashSet<>(opts.weights().keySet());
+    s.removeAll(usedWeightKeys);
+    return s;
+  }
+
+  private void input(InputItem in, Body body) {
+    String name = in.name().text();
+    if (body.env.definesLocally(name)) {
+      fail(DiagnosticCode.DUPLICATE, in.name().span(), "'" + name + "' is already declared in this model", null);
+    }
+    Modality.Resolved r = Modality.resolve(in.type(), this, body.env, true);
+    TensorType t = r.type();
+    for (Expr w : in.where()) {
+      facts.recordBound(w, this, body);
+    }
+    Value v = graph.addInput(name, t, in.span().toLoc());
+    body.env.define(name, new TensorV(v));
+    facts.inputs.add(new ModelFacts.Port(name, r, in.span()));
+  }
+
+  private void output(OutputItem out, Body body) {
+    String name = out.name().text();
+    Val v = eval(out.value(), body, null);
+    if (v instanceof ErrorV) {
+      return;
+    }
+    if (graph.outputs().containsKey(name)) {
+      fail(DiagnosticCode.DUPLICATE, out.name().span(), "output '" + name + "' is declared twice", null);
+    }
+    if (out.value() instanceof Call c && c.callee() instanceof NameRef n && n.name().equals("auto")) {
+      return;
+    }
+    Value value = tensorOf(v, out.value().span(), "output '" + name + "'");
+    Modality.Resolved declared = null;
+    if (out.type() != null) {
+      declared = Modality.checkOutput(out.type(), value, this, body.env, out.value().span(), name);
+    }
+    graph.setOutput(name, value);
+    facts.outputs.add(new ModelFacts.Port(name,
+        declared != null ? declared : Modality.Resolved.plain(value.type()), out.span()));
+  }
+
+  private void budget(BudgetItem b, Body body) {
+    for (BudgetEntry e : b.entries()) {
+      Val v = eval(e.limit(), body, null);
+      double limit = number(v, e.limit().span(), "budget limit");
+      facts.budget.put(e.key().text(), new ModelFacts.Limit(limit, e.strict(), e.span()));
+      if (!Set.of("params", "flops", "tokens", "memory", "latency").contains(e.key().text())) {
+        diags.report(new dev.cmod.compiler.diag.Diagnostic(DiagnosticCode.UNKNOWN_ARGUMENT,
+            dev.cmod.compiler.diag.Severity.WARNING, e.key().span(),
+            "unknown budget entry '" + e.key().text() + "' is not checked", "known entries: params, flops, tokens"));
+      }
+    }
+  }
+
+  private void constraint(ConstraintItem c, Body body) {
+    Val v = eval(c.expr(), body, null);
+    if (c.name() != null) {
+      Value t = tensorOf(v, c.expr().span(), "constraint '" + c.name().text() + "'");
+      graph.setOutput(c.name().text(), t);
+      facts.outputs.add(new ModelFacts.Port(c.name().text(), Modality.Resolved.plain(t.type()), c.span()));
+      return;
+    }
+    if (v instanceof BoolV b) {
+      if (!b.value()) {
+        fail(DiagnosticCode.BOUND_VIOLATED, c.expr().span(), "constraint does not hold", null);
+      }
+    } else if (!(v instanceof ErrorV)) {
+      fail(DiagnosticCode.NOT_CONSTANT, c.expr().span(),
+          "an unnamed constraint must be a compile-time condition, got " + Val.describe(v),
+          "name it (constraint agree = cosine(a, b)) to add it as a scored output");
+    }
+  }
+
+  private void align(AlignItem a, Body body) {
+    Dim first = null;
+    String firstName = null;
+    for (Name n : a.inputs()) {
+      Val v = body.env.lookup(n.text());
+      if (v == null) {
+        fail(DiagnosticCode.UNKNOWN_NAME, n.span(), "unknown input '" + n.text() + "'", null);
+      }
+      ModelFacts.Port p = facts.input(n.text());
+      if (p == null) {
+        fail(DiagnosticCode.TYPE_MISMATCH, n.span(), "'" + n.text() + "' is not a model input", null);
+      }
+      Dim d = p.resolved().timeAxis() < 0 ? null : p.resolved().type().dim(p.resolved().timeAxis());
+      if (d == null) {
+        fail(DiagnosticCode.TYPE_MISMATCH, n.span(), "input '" + n.text() + "' (" + p.resolved().describe()
+            + ") has no " + a.axis().text() + " axis", "align inputs of type Audio, Video, Text or Seq");
+      }
+      if (first == null) {
+        first = d;
+        firstName = n.text();
+      } else if (!first.equals(d)) {
+        fail(DiagnosticCode.SHAPE_MISMATCH, a.span(), "inputs '" + firstName + "' and '" + n.text() + "' are not aligned on "
+            + a.axis().text() + ": " + first + " vs " + d, "declare both with the same symbolic length, e.g. Audio[T] and Video[T, 3, H, W]");
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // statements
+
+  /** Where evaluation happens: the instance path, the scope, inline names and the parameters of this body. */
+  static final class Body {
+    final String path;
+    final Env env;
+    final IdentityHashMap<Expr, String> inlineNames;
+    final Map<String, Value> params;
+    final boolean trainable;
+    int routeCount;
+
+    Body(String path, Env env, IdentityHashMap<Expr, String> inlineNames, Map<String, Value> params, boolean trainable) {
+      this.path = path;
+      this.env = env;
+      this.inlineNames = inlineNames;
+      this.params = params;
+      this.trainable = trainable;
+    }
+
+    String child(String name) {
+      return path.isEmpty() ? name : path + "." + name;
+    }
+  }
+
+  /** Runs a statement; returns the value of an expression or return statement, else null. */
+  Val exec(Stmt s, Body body) {
+    if (s instanceof LetStmt l) {
+        String name = l.name().text();
+        if (body.env.definesLocally(name)) {
+          diags.error(DiagnosticCode.DUPLICATE, l.name().span(), "'" + name + "' is already defined in this body",
+              "choose another name");
+        }
+        Val v;
+        try {
+          v = eval(l.value(), body, name);
+          if (l.type() != null && v instanceof TensorV t) {
+            TypeMatch.match(l.type(), t.type(), new Env(body.env), this, l.value().span(), "'" + name + "'");
+          }
+        } catch (ElabError e) {
+          v = new ErrorV();
+        }
+        body.env.define(name, v);
+        return null;
+      } else if (s instanceof LetTupleStmt l) {
+        Val v;
+        try {
+          v = eval(l.value(), body, null);
+        } catch (ElabError e) {
+          v = new ErrorV();
+        }
+        List<Val> items = v instanceof TupleV t ? t.items() : v instanceof ListV li ? li.items() : null;
+        if (items == null && !(v instanceof ErrorV)) {
+          diags.error(DiagnosticCode.TYPE_MISMATCH, l.value().span(), "expected a tuple of " + l.names().size()
+              + " values, got " + Val.describe(v));
+        } else if (items != null && items.size() != l.names().size()) {
+          diags.error(DiagnosticCode.ARITY, l.value().span(), "expected " + l.names().size() + " values, got " + items.size());
+          items = null;
+        }
+        for (int i = 0; i < l.names().size(); i++) {
+          body.env.define(l.names().get(i).text(), items == null ? new ErrorV() : items.get(i));
+        }
+        return null;
+      } else if (s instanceof ParamStmt p) {
+        try {
+          param(p, body);
+        } catch (ElabError e) {
+          body.env.define(p.name().text(), new ErrorV());
+        }
+        return null;
+      } else if (s instanceof ReturnStmt r) {
+        return eval(r.value(), body, null);
+      } else if (s instanceof ExprStmt e) {
+        return eval(e.expr(), body, null);
+      }
+      throw new IllegalStateException("unhandled statement " + s);
+  }
+
+  private void param(ParamStmt p, Body body) {
+    String name = p.name().text();
+    if (p.cond() != null) {
+      Val c = eval(p.cond(), body, null);
+      if (!(c instanceof BoolV b)) {
+        fail(DiagnosticCode.NOT_CONSTANT, p.cond().span(), "a parameter's condition must be a compile-time boolean, got "
+            + Val.describe(c), null);
+        return;
+      }
+      if (!b.value()) {
+        body.env.define(name, new NoneV());
+        return;
+      }
+    }
+    TensorType t = Modality.concrete(p.type(), this, body.env);
+    for (Dim d : t.dims()) {
+      if (!d.isKnown()) {
+        fail(DiagnosticCode.BAD_DIM, p.type().span(), "the shape of parameter '" + name + "' must be known at compile time, got " + t,
+            "derive its sizes from hyperparameters");
+      }
+      if (d.value() < 0) {
+        fail(DiagnosticCode.BAD_DIM, p.type().span(), "parameter '" + name + "' has a negative size: " + t, null);
+      }
+    }
+    long[] shape = t.dims().stream().mapToLong(Dim::value).toArray();
+    long n;
+    try {
+      n = Tensor.numel(shape);
+    } catch (ArithmeticException e) {
+      n = Long.MAX_VALUE;
+    }
+    if (n > MAX_PARAM_ELEMENTS) {
+      fail(DiagnosticCode.LIMIT, p.type().span(), "parameter '" + name + "' would have " + (n == Long.MAX_VALUE ? "more than 2^63" : n)
+          + " elements; the limit is " + MAX_PARAM_ELEMENTS, null);
+    }
+    Value existing = body.params.get(name);
+    if (existing != null) {
+      if (!existing.type().equals(t)) {
+        fail(DiagnosticCode.SHAPE_MISMATCH, p.span(), "parameter '" + body.child(name) + "' was created as " + existing.type()
+            + " by an earlier application of this instance, now needs " + t,
+            "apply the instance only to inputs of one shape, or use separate instances");
+      }
+      body.env.define(name, new TensorV(existing));
+      return;
+    }
+    String path = body.child(name);
+    Tensor value;
+    Tensor given = opts.weights().get(path);
+    if (given != null) {
+      usedWeightKeys.add(path);
+      if (!Arrays.equals(given.shape(), shape)) {
+        fail(DiagnosticCode.WEIGHTS_SHAPE, p.span(), "weights for '" + path + "' in " + opts.weightsName() + " have shape "
+            + Arrays.toString(given.shape()) + ", the parameter is " + t, "export the weights with the parameter's layout");
+      }
+      value = convert(given, t.dtype());
+    } else {
+      Val init = p.init() == null ? new InitV("zeros", List.of()) : eval(p.init(), body, null);
+      value = Inits.make(init, t.dtype(), shape, opts.seed(), path, this, p.init() == null ? p.span() : p.init().span());
+      facts.defaulted.add(path);
+    }
+    Value v = graph.addParam(path, value, body.trainable, p.span().toLoc());
+    body.params.put(name, v);
+    body.env.define(name, new TensorV(v));
+  }
+
+  private static Tensor convert(Tensor t, DType to) {
+    if (t.dtype() == to) {
+      return t;
+    }
+    if (to.isFloat() && t.isFloat()) {
+      return Tensor.ofFloats(to, t.shape(), t.floats());
+    }
+    if (to.isFloat()) {
+      long[] l = t.longs();
+      float[] f = new float[l.length];
+      for (int i = 0; i < l.length; i++) {
+        f[i] = l[i];
+      }
+      return Tensor.ofFloats(to, t.shape(), f);
+    }
+    if (t.isFloat()) {
+      float[] f = t.floats();
+      long[] l = new long[f.length];
+      for (int i = 0; i < f.length; i++) {
+        l[i] = (long) f[i];
+      }
+      return Tensor.ofLongs(to, t.shape(), l);
+    }
+    return Tensor.ofLongs(to, t.shape(), t.longs());
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // expressions
+
+  /** Evaluates an expression; {@code bindName} names an instance created by a let binding. */
+  Val eval(Expr e, Body body, String bindName) {
+    if (e instanceof IntLit i) { return IntV.of(i.value()); } else if (e instanceof FloatLit f) { return new FloatV(f.value()); } else if (e instanceof StringLit s) { return new StrV(s.value()); } else if (e instanceof BoolLit b) { return new BoolV(b.value()); } else if (e instanceof NoneLit n) { return new NoneV(); } else if (e instanceof NameRef n) { return name(n, body, bindName); } else if (e instanceof ListExpr l) {
+        List<Val> items = new ArrayList<>();
+        for (int i = 0; i < l.items().size(); i++) {
+          items.add(eval(l.items().get(i), body, bindName == null ? null : bindName + "." + i));
+        }
+        return new ListV(items);
+      } else if (e instanceof Member m) { return member(m, body); } else if (e instanceof TupleIndex t) {
+        Val v = eval(t.target(), body, null);
+        List<Val> items = v instanceof TupleV tv ? tv.items() : v instanceof ListV lv ? lv.items() : null;
+        if (items == null) {
+          return fail(DiagnosticCode.TYPE_MISMATCH, t.span(), "." + t.index() + " needs a tuple or list, got " + Val.describe(v), null);
+        }
+        if (t.index() >= items.size()) {
+          return fail(DiagnosticCode.ARITY, t.span(), "index " + t.index() + " is out of range for " + items.size() + " values", null);
+        }
+        return items.get(t.index());
+      } else if (e instanceof Call c) { return call(c, body, bindName, null); } else if (e instanceof Unary u) {
+        Val v = eval(u.operand(), body, null);
+        return Arith.neg(v, u.span(), this);
+      } else if (e instanceof Binary b) { return Arith.binary(b.op(), eval(b.left(), body, null), eval(b.right(), body, null), b.opSpan(), b.span(), this); } else if (e instanceof Pipe p) { return pipe(p, body); } else if (e instanceof If i) {
+        Val c = eval(i.cond(), body, null);
+        if (!(c instanceof BoolV bv)) {
+          return fail(DiagnosticCode.NOT_CONSTANT, i.cond().span(), "the condition of if must be known at compile time, got "
+              + Val.describe(c), "use where(cond, a, b) to choose per element");
+        }
+        return eval(bv.value() ? i.then() : i.otherwise(), body, bindName);
+      } else if (e instanceof Repeat r) { return repeat(r, body, bindName); } else if (e instanceof Freeze f) {
+        Val v = eval(f.target(), body, bindName);
+        if (v instanceof InstanceV iv) {
+          iv.inst().trainable = f.trainable();
+        } else if (v instanceof StackV sv) {
+          sv.layers().forEach(x -> x.trainable = f.trainable());
+        } else if (!(v instanceof ErrorV)) {
+          fail(DiagnosticCode.TYPE_MISMATCH, f.span(), (f.trainable() ? "trainable" : "frozen") + " applies to module instances, not "
+              + Val.describe(v), null);
+        }
+        return v;
+      } else if (e instanceof Route r) { return fail(DiagnosticCode.UNSUPPORTED, r.span(), "route is not supported by this version of cmod yet",
+          "see docs/language.md for the implemented subset"); } else if (e instanceof With w) { return fail(DiagnosticCode.UNSUPPORTED, w.span(), "'with " + w.composition().text()
+          + "' is not supported by this version of cmod yet", "see docs/language.md for the implemented subset"); } else { throw new IllegalStateException("unreachable"); }
+  }
+
+  private Val name(NameRef n, Body body, String bindName) {
+    Val v = body.env.lookup(n.name());
+    if (v != null) {
+      if (v instanceof ModuleV m && !m.def().decl().hasHyperList()) {
+        // a module without hyperparameters is an instance wherever it is used
+        String name = bindName != null ? bindName : instanceName(n, body, m.def());
+        return new InstanceV(instantiate(m.def(), List.of(), n.span(), name, body));
+      }
+      return v;
+    }
+    if (Builtins.isBuiltin(n.name())) {
+      return new FuncV(n.name());
+    }
+    Set<String> cands = new java.util.TreeSet<>(body.env.visibleNames());
+    cands.addAll(Builtins.names());
+    String near = Suggest.closest(n.name(), cands);
+    String help = near != null ? "did you mean '" + near + "'?" : null;
+    if (near == null && Character.isUpperCase(n.name().charAt(0))) {
+      help = "modules from the standard library must be imported, e.g. import std.nn.{" + n.name() + "}";
+    }
+    return fail(DiagnosticCode.UNKNOWN_NAME, n.span(), "unknown name '" + n.name() + "'", help);
+  }
+
+  private String instanceName(Expr site, Body body, ModuleDef def) {
+    String n = body.inlineNames.get(site);
+    return n != null ? n : def.name() + "_x" + site.span().start();
+  }
+
+  private Val member(Member m, Body body) {
+    Val t = eval(m.target(), body, null);
+    String f = m.member().text();
+    if (t instanceof InitNamespaceV) {
+      if (!Inits.KINDS.contains(f)) {
+        String near = Suggest.closest(f, Inits.KINDS);
+        return fail(DiagnosticCode.UNKNOWN_NAME, m.member().span(), "unknown initializer 'init." + f + "'",
+            near != null ? "did you mean 'init." + near + "'?" : "available: " + String.join(", ", Inits.KINDS));
+      }
+      return new InitV(f, List.of());
+    }
+    if (t instanceof TupleV tv && tv.names().contains(f)) {
+      return tv.items().get(tv.names().indexOf(f));
+    }
+    if (t instanceof InstanceV iv) {
+      Value p = iv.inst().params.get(f);
+      if (p != null) {
+        return new TensorV(p);
+      }
+      return fail(DiagnosticCode.UNKNOWN_NAME, m.member().span(), "instance '" + iv.inst().path + "' has no parameter '" + f
+          + "' (yet: parameters exist after the first application)", null);
+    }
+    if (t instanceof TensorV tv && f.equals("T")) {
+      int r = tv.type().rank();
+      if (r < 2) {
+        return fail(DiagnosticCode.SHAPE_MISMATCH, m.span(), ".T needs at least 2 axes, got " + tv.type(), null);
+      }
+      long[] perm = new long[r];
+      for (int i = 0; i < r; i++) {
+        perm[i] = i;
+      }
+      perm[r - 1] = r - 2;
+      perm[r - 2] = r - 1;
+      return new TensorV(node(Op.TRANSPOSE, Attrs.of("perm", perm), m.span(), tv.value()));
+    }
+    if (t instanceof ErrorV) {
+      throw ElabError.INSTANCE;
+    }
+    return fail(DiagnosticCode.UNKNOWN_NAME, m.member().span(), Val.describe(t) + " has no member '" + f + "'", null);
+  }
+
+  /** A call; {@code piped} is the left side of {@code x |> f(...)} (inserted as the first argument of a builtin). */
+  Val call(Call c, Body body, String bindName, Val piped) {
+    Val callee = c.callee() instanceof NameRef n && body.env.lookup(n.name()) == null && Builtins.isBuiltin(n.name())
+        ? new FuncV(n.name()) : eval(c.callee(), body, null);
+    List<Val> pos = new ArrayList<>();
+    Map<String, Val> named = new LinkedHashMap<>();
+    Map<String, Span> namedSpans = new HashMap<>();
+    List<Span> posSpans = new ArrayList<>();
+    if (piped != null && callee instanceof FuncV) {
+      pos.add(piped);
+      posSpans.add(c.span());
+    }
+    for (Arg a : c.args()) {
+      Val v = eval(a.value(), body, null);
+      if (a.name() != null) {
+        if (named.put(a.name().text(), v) != null) {
+          fail(DiagnosticCode.DUPLICATE, a.name().span(), "argument '" + a.name().text() + "' is given twice", null);
+        }
+        namedSpans.put(a.name().text(), a.name().span());
+      } else {
+        pos.add(v);
+        posSpans.add(a.value().span());
+      }
+    }
+    Args args = new Args(pos, posSpans, named, namedSpans, c.span());
+    Val result;
+    if (callee instanceof FuncV f) {
+        return builtins.call(f.name(), args, body);
+      } else if (callee instanceof ModuleV m) {
+        String name = bindName != null ? bindName : instanceName(c, body, m.def());
+        return new InstanceV(instantiate(m.def(), args, name, body));
+      } else if (callee instanceof InstanceV i) { result = apply(i.inst(), args, body); } else if (callee instanceof StackV s) { result = applyStack(s, args, body); } else if (callee instanceof InitV init) {
+        List<Double> nums = new ArrayList<>();
+        for (int k = 0; k < pos.size(); k++) {
+          nums.add(number(pos.get(k), posSpans.get(k), "initializer argument"));
+        }
+        for (Map.Entry<String, Val> e : named.entrySet()) {
+          nums.add(number(e.getValue(), namedSpans.get(e.getKey()), "initializer argument"));
+        }
+        return new InitV(init.kind(), nums);
+      } else if (callee instanceof ErrorV e) { throw ElabError.INSTANCE; } else {
+        return fail(DiagnosticCode.NOT_CALLABLE, c.callee().span(), Val.describe(callee) + " cannot be called", null);
+      }
+    if (piped != null) {
+      return fail(DiagnosticCode.NOT_CALLABLE, c.span(), "cannot pipe into the result of a call", null);
+    }
+    return result;
+  }
+
+  private Val pipe(Pipe p, Body body) {
+    Val x = eval(p.left(), body, null);
+    Expr r = p.right();
+    if (r instanceof Call c) {
+      boolean builtinCall = c.callee() instanceof NameRef n && body.env.lookup(n.name()) == null && Builtins.isBuiltin(n.name());
+      if (builtinCall) {
+        return call(c, body, null, x);
+      }
+    }
+    Val f = eval(r, body, null);
+    Args args = new Args(List.of(x), List.of(p.left().span()), Map.of(), Map.of(), p.span());
+    if (f instanceof FuncV fn) { return builtins.call(fn.name(), args, body); } else if (f instanceof InstanceV i) { return apply(i.inst(), args, body); } else if (f instanceof StackV s) { return applyStack(s, args, body); } else if (f instanceof ModuleV m) { return fail(DiagnosticCode.ARITY, r.span(), "module " + m.def().name() + " needs its hyperparameters before it can be applied",
+          "write " + m.def().name() + "(...)"); } else if (f instanceof ErrorV e) { throw ElabError.INSTANCE; } else { return fail(DiagnosticCode.NOT_CALLABLE, r.span(), "cannot pipe into " + Val.describe(f),
+          "the right side of |> must be a function, a module instance or a call of a builtin"); }
+  }
+
+  private Val repeat(Repeat r, Body body, String bindName) {
+    Val n = eval(r.count(), body, null);
+    long count = intValue(n, r.count().span(), "repeat count");
+    if (count < 1 || count > 4096) {
+      return fail(DiagnosticCode.BAD_DIM, r.count().span(), "repeat count must be between 1 and 4096, got " + count, null);
+    }
+    String base = bindName != null ? bindName : body.inlineNames.getOrDefault(r, "Repeat_x" + r.span().start());
+    Expr inner = r.body();
+    List<Instance> layers = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      Val v;
+      if (inner instanceof Call c && evalsToModule(c.callee(), body)) {
+        v = call(c, body, base + "." + i, null);
+      } else if (inner instanceof NameRef nr && body.env.lookup(nr.name()) instanceof ModuleV m) {
+        v = new InstanceV(instantiate(m.def(), List.of(), nr.span(), base + "." + i, body));
+      } else {
+        v = eval(inner, body, null);
+      }
+      if (!(v instanceof InstanceV iv)) {
+        return fail(DiagnosticCode.TYPE_MISMATCH, inner.span(), "repeat(n) needs a module instantiation such as Block(64), got "
+            + Val.describe(v), null);
+      }
+      layers.add(iv.inst());
+    }
+    return new StackV(layers);
+  }
+
+  private boolean evalsToModule(Expr callee, Body body) {
+    return callee instanceof NameRef n && body.env.lookup(n.name()) instanceof ModuleV;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // modules
+
+  /** Positional and named arguments with their spans. */
+  record Args(List<Val> pos, List<Span> posSpans, Map<String, Val> named, Map<String, Span> namedSpans, Span span) {}
+
+  private Instance instantiate(ModuleDef def, List<Val> noArgs, Span span, String name, Body body) {
+    return instantiate(def, new Args(noArgs, List.of(), Map.of(), Map.of(), span), name, body);
+  }
+
+  private Instance instantiate(ModuleDef def, Args args, String name, Body body) {
+    ModuleDecl d = def.decl();
+    Env env = new Env(def.scope().env);
+    bindParams(d.hyper(), args, env, "hyperparameter", def.name(), true);
+    return new Instance(def, body.child(name), env);
+  }
+
+  /** Binds declared parameters (hyperparameters or arguments) from call arguments into {@code env}. */
+  private void bindParams(List<ParamDecl> decls, Args args, Env env, String what, String owner, boolean hyper) {
+    if (args.pos().size() > decls.size()) {
+      fail(DiagnosticCode.ARITY, args.posSpans().get(decls.size()), owner + " takes " + decls.size() + " " + what
+          + (decls.size() == 1 ? "" : "s") + ", got " + args.pos().size(), signature(decls, owner));
+    }
+    for (String k : args.named().keySet()) {
+      if (decls.stream().noneMatch(p -> p.name().text().equals(k))) {
+        String near = Suggest.closest(k, decls.stream().map(p -> p.name().text()).toList());
+        fail(DiagnosticCode.UNKNOWN_ARGUMENT, args.namedSpans().get(k), owner + " has no " + what + " '" + k + "'",
+            near != null ? "did you mean '" + near + "'?" : signature(decls, owner));
+      }
+    }
+    for (int i = 0; i < decls.size(); i++) {
+      ParamDecl p = decls.get(i);
+      String pn = p.name().text();
+      Val v;
+      Span at;
+      if (i < args.pos().size()) {
+        v = args.pos().get(i);
+        at = args.posSpans().get(i);
+        if (args.named().containsKey(pn)) {
+          fail(DiagnosticCode.DUPLICATE, args.namedSpans().get(pn), pn + " is given both by position and by name", null);
+        }
+      } else if (args.named().containsKey(pn)) {
+        v = args.named().get(pn);
+        at = args.namedSpans().get(pn);
+      } else if (p.dflt() != null) {
+        Body b = new Body("", env, new IdentityHashMap<>(), new LinkedHashMap<>(), true);
+        v = eval(p.dflt(), b, null);
+        at = p.dflt().span();
+      } else {
+        fail(DiagnosticCode.ARITY, args.span(), owner + " is missing its " + what + " '" + pn + "'", signature(decls, owner));
+        return;
+      }
+      if (v instanceof ErrorV) {
+        throw ElabError.INSTANCE;
+      }
+      env.define(pn, checkParamValue(p, v, env, at, owner));
+    }
+  }
+
+  private Val checkParamValue(ParamDecl p, Val v, Env env, Span at, String owner) {
+    String what = "'" + p.name().text() + "' of " + owner;
+    if (p.type() instanceof NamedTypeExpr nt) {
+      String t = nt.name().text();
+      switch (t) {
+        case "int" -> {
+          if (v instanceof IntV) {
+            return v;
+          }
+          if (v instanceof FloatV f && f.value() == Math.rint(f.value())) {
+            return IntV.of((long) f.value());
+          }
+        }
+        case "float" -> {
+          if (v instanceof FloatV) {
+            return v;
+          }
+          if (v instanceof IntV i && i.dim().isKnown()) {
+            return new FloatV(i.dim().value());
+          }
+        }
+        case "bool" -> {
+          if (v instanceof BoolV) {
+            return v;
+          }
+        }
+        case "string", "str" -> {
+          if (v instanceof StrV) {
+            return v;
+          }
+        }
+        case "dtype" -> {
+          if (v instanceof DTypeV) {
+            return v;
+          }
+        }
+        case "module", "instance", "any" -> {
+          return v;
+        }
+        case "list" -> {
+          if (v instanceof ListV) {
+            return v;
+          }
+        }
+        default -> {
+          return fail(DiagnosticCode.BAD_TYPE, nt.span(), "unknown type '" + t + "'",
+              "scalar types are int, float, bool and string; tensors are written like f32[n, d]");
+        }
+      }
+      if (v instanceof NoneV && p.dflt() instanceof NoneLit) {
+        return v;
+      }
+      return fail(DiagnosticCode.TYPE_MISMATCH, at, what + " must be " + t + ", got " + Val.describe(v), null);
+    }
+    if (v instanceof NoneV && p.dflt() instanceof NoneLit) {
+      return v;
+    }
+    if (!(v instanceof TensorV tv)) {
+      return fail(DiagnosticCode.TYPE_MISMATCH, at, what + " must be a tensor, got " + Val.describe(v), null);
+    }
+    TypeMatch.match(p.type(), tv.type(), env, this, at, what);
+    return v;
+  }
+
+  private static String signature(List<ParamDecl> decls, String owner) {
+    StringBuilder sb = new StringBuilder("expected ").append(owner).append('(');
+    for (int i = 0; i < decls.size(); i++) {
+      if (i > 0) {
+        sb.append(", ");
+      }
+      ParamDecl p = decls.get(i);
+      sb.append(p.name().text());
+      if (p.dflt() != null) {
+        sb.append(" = ...");
+      }
+    }
+    return sb.append(')').toString();
+  }
+
+  /** Applies an instance to arguments: binds them, runs the body inline, checks the result type. */
+  Val apply(Instance inst, Args args, Body caller) {
+    ModuleDecl d = inst.def.decl();
+    if (++applyDepth > MAX_APPLY_DEPTH) {
+      applyDepth = 0;
+      fail(DiagnosticCode.RECURSION, args.span(), "module applications nest deeper than " + MAX_APPLY_DEPTH
+          + " (is " + inst.def.name() + " recursive?)", "use repeat(n) M(...) to stack copies");
+    }
+    try {
+      Env env = new Env(inst.hyperEnv);
+      bindParams(d.args(), args, env, "argument", inst.def.name(), false);
+      IdentityHashMap<Expr, String> names = inlineNameCache.computeIfAbsent(d,
+          k -> InlineNames.compute(k.body().stmts(), List.of(), inst.def.scope().env));
+      boolean trainable = inst.trainable != null ? inst.trainable : caller.trainable;
+      Body body = new Body(inst.path, env, names, inst.params, trainable);
+      Val result = null;
+      boolean failed = false;
+      for (Stmt s : d.body().stmts()) {
+        try {
+          result = exec(s, body);
+        } catch (ElabError e) {
+          failed = true;
+          result = new ErrorV();
+        }
+        if (s instanceof ReturnStmt) {
+          break;
+        }
+      }
+      if (failed) {
+        throw ElabError.INSTANCE;
+      }
+      if (result == null) {
+        return fail(DiagnosticCode.NO_RESULT, d.name().span(), "module " + inst.def.name() + " ends without a result expression",
+            "end the body with an expression or a return");
+      }
+      return checkResult(inst, d, result, env, args.span());
+    } finally {
+      applyDepth = Math.max(0, applyDepth - 1);
+    }
+  }
+
+  private Val checkResult(Instance inst, ModuleDecl d, Val result, Env env, Span callSpan) {
+    if (d.result().isEmpty()) {
+      return result;
+    }
+    if (d.result().size() == 1 && d.result().get(0).name() == null) {
+      if (result instanceof TensorV tv) {
+        TypeMatch.match(d.result().get(0).type(), tv.type(), env, this, callSpan,
+            "the result of " + inst.def.name() + " (declared at " + d.result().get(0).type().span() + ")");
+      }
+      return result;
+    }
+    List<Val> items = result instanceof TupleV t ? t.items() : result instanceof ListV l ? l.items() : null;
+    if (items == null || items.size() != d.result().size()) {
+      return fail(DiagnosticCode.TYPE_MISMATCH, d.body().span(), inst.def.name() + " declares " + d.result().size()
+          + " results but its body gives " + Val.describe(result), "end the body with a list of results [a, b]");
+    }
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < items.size(); i++) {
+      ResultField f = d.result().get(i);
+      names.add(f.name().text());
+      if (items.get(i) instanceof TensorV tv) {
+        TypeMatch.match(f.type(), tv.type(), env, this, callSpan, "result '" + f.name().text() + "' of " + inst.def.name());
+      }
+    }
+    return new TupleV(items, names);
+  }
+
+  private Val applyStack(StackV s, Args args, Body body) {
+    if (args.pos().size() != 1 || !args.named().isEmpty()) {
+      return fail(DiagnosticCode.ARITY, args.span(), "a repeat stack takes exactly one input", null);
+    }
+    Val x = args.pos().get(0);
+    for (Instance layer : s.layers()) {
+      x = apply(layer, new Args(List.of(x), args.posSpans(), Map.of(), Map.of(), args.span()), body);
+    }
+    return x;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // helpers shared with Builtins, Arith, TypeMatch, Modality, Inits
+
+  /** Reports an error and unwinds the current expression. */
+  Val fail(DiagnosticCode code, Span span, String message, String help) {
+    diags.error(code, span, message, help);
+    throw ElabError.INSTANCE;
+  }
+
+  /** Adds an IR node; a violated shape rule becomes a located diagnostic. */
+  Value node(Op op, Attrs attrs, Span span, Value... operands) {
+    return nodeMulti(op, attrs, span, operands).out();
+  }
+
+  Node nodeMulti(Op op, Attrs attrs, Span span, Value... operands) {
+    try {
+      return graph.add(op, attrs, List.of(operands), span.toLoc());
+    } catch (ShapeException e) {
+      String m = e.getMessage();
+      DiagnosticCode code = m.contains("element types") || m.contains("floating-point") || m.contains("must be bool")
+          || m.contains("must be integers") ? DiagnosticCode.TYPE_MISMATCH : DiagnosticCode.SHAPE_MISMATCH;
+      fail(code, span, m, null);
+      return null;
+    }
+  }
+
+  Value constant(Tensor t, Span span) {
+    return graph.addConst(t, span.toLoc());
+  }
+
+  /** A tensor view of a value: tensors as they are, numbers as scalar constants of {@code like}'s dtype. */
+  Value tensorOf(Val v, Span span, String what) {
+    if (v instanceof TensorV t) {
+      return t.value();
+    }
+    if (v instanceof ErrorV) {
+      throw ElabError.INSTANCE;
+    }
+    fail(DiagnosticCode.TYPE_MISMATCH, span, what + " must be a tensor, got " + Val.describe(v), null);
+    return null;
+  }
+
+  double number(Val v, Span span, String what) {
+    if (v instanceof IntV i && i.dim().isKnown()) {
+      return i.dim().value();
+    }
+    if (v instanceof FloatV f) {
+      return f.value();
+    }
+    if (v instanceof ErrorV) {
+      throw ElabError.INSTANCE;
+    }
+    fail(v instanceof TensorV ? DiagnosticCode.NOT_CONSTANT : DiagnosticCode.TYPE_MISMATCH, span,
+        what + " must be a number known at compile time, got " + Val.describe(v), null);
+    return 0;
+  }
+
+  long intValue(Val v, Span span, String what) {
+    if (v instanceof IntV i && i.dim().isKnown()) {
+      return i.dim().value();
+    }
+    if (v instanceof ErrorV) {
+      throw ElabError.INSTANCE;
+    }
+    fail(v instanceof TensorV || v instanceof IntV ? DiagnosticCode.NOT_CONSTANT : DiagnosticCode.TYPE_MISMATCH, span,
+        what + " must be an integer known at compile time, got " + Val.describe(v), null);
+    return 0;
+  }
+
+  Dim dimValue(Val v, Span span, String what) {
+    if (v instanceof IntV i) {
+      return i.dim();
+    }
+    if (v instanceof FloatV f && f.value() == Math.rint(f.value())) {
+      return Dim.of((long) f.value());
+    }
+    if (v instanceof ErrorV) {
+      throw ElabError.INSTANCE;
+    }
+    fail(v instanceof TensorV ? DiagnosticCode.NOT_CONSTANT : DiagnosticCode.TYPE_MISMATCH, span,
+        what + " must be an integer size, got " + Val.describe(v), null);
+    return null;
+  }
+}
