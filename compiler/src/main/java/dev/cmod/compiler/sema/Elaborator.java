@@ -227,14 +227,21 @@ public final class Elaborator {
     final Env env;
     final IdentityHashMap<Expr, String> inlineNames;
     final Map<String, Value> params;
+    final Map<String, Instance> children;
     final boolean trainable;
     int routeCount;
 
     Body(String path, Env env, IdentityHashMap<Expr, String> inlineNames, Map<String, Value> params, boolean trainable) {
+      this(path, env, inlineNames, params, new LinkedHashMap<>(), trainable);
+    }
+
+    Body(String path, Env env, IdentityHashMap<Expr, String> inlineNames, Map<String, Value> params,
+        Map<String, Instance> children, boolean trainable) {
       this.path = path;
       this.env = env;
       this.inlineNames = inlineNames;
       this.params = params;
+      this.children = children;
       this.trainable = trainable;
     }
 
@@ -611,9 +618,16 @@ public final class Elaborator {
 
   private Instance instantiate(ModuleDef def, Args args, String name, Body body) {
     ModuleDecl d = def.decl();
+    String path = body.child(name);
+    Instance existing = body.children.get(path);
+    if (existing != null && existing.def.decl() == d) {
+      return existing; // the enclosing body runs again (its instance is applied once more): same parameters
+    }
     Env env = new Env(def.scope().env);
     bindParams(d.hyper(), args, env, "hyperparameter", def.name(), true);
-    return new Instance(def, body.child(name), env);
+    Instance inst = new Instance(def, path, env);
+    body.children.put(path, inst);
+    return inst;
   }
 
   /** Binds declared parameters (hyperparameters or arguments) from call arguments into {@code env}. */
@@ -751,7 +765,7 @@ public final class Elaborator {
       IdentityHashMap<Expr, String> names = inlineNameCache.computeIfAbsent(d,
           k -> InlineNames.compute(k.body().stmts(), List.of(), inst.def.scope().env));
       boolean trainable = inst.trainable != null ? inst.trainable : caller.trainable;
-      Body body = new Body(inst.path, env, names, inst.params, trainable);
+      Body body = new Body(inst.path, env, names, inst.params, inst.children, trainable);
       Val result = null;
       boolean failed = false;
       for (Stmt s : d.body().stmts()) {

@@ -10,6 +10,8 @@ public final class Instance {
   final String path;
   final Env hyperEnv;
   final Map<String, Value> params = new LinkedHashMap<>();
+  /** Instances created inside this one's body, by path: re-applying the body reuses them. */
+  final Map<String, Instance> children = new LinkedHashMap<>();
   Boolean trainable; // null: inherit
 
   Instance(Val.ModuleDef def, String path, Env hyperEnv) {

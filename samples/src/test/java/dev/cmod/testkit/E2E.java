@@ -1,0 +1,110 @@
+package dev.cmod.testkit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.cmod.cli.Toolchain;
+import dev.cmod.compiler.Compilation;
+import dev.cmod.compiler.diag.DiagnosticRenderer;
+import dev.cmod.compiler.diag.SourceFile;
+import dev.cmod.ir.graph.Graph;
+import dev.cmod.ir.interp.Interpreter;
+import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.onnx.OnnxRunner;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/** Shared end-to-end helpers for tests: .cmod source -> IR -> ONNX -> ONNX Runtime, and comparisons. */
+public final class E2E {
+  private E2E() {}
+
+  /** A successful compilation: the graph and its ONNX bytes. */
+  public record Built(Compilation.Result result, Graph graph, byte[] onnx) {}
+
+  /** Compiles source text (written to {@code dir/name}) and fails the test with the rendered diagnostics on error. */
+  public static Built compileSource(Path dir, String name, String source, Compilation.Options o) {
+    try {
+      Path f = dir.resolve(name);
+      Files.writeString(f, source);
+      return compileFile(f, o);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public static Built compileFile(Path file, Compilation.Options o) {
+    Compilation.Result r = Compilation.compile(file, o);
+    if (!r.ok()) {
+      fail("compilation failed:\n" + r.diagnostics().all().stream().map(DiagnosticRenderer::human).collect(Collectors.joining()));
+    }
+    return new Built(r, r.graph(), Toolchain.emit(r.graph()));
+  }
+
+  /** Compiles in memory (no file); imports resolve against the current folder. */
+  public static Built compileText(String source, Compilation.Options o) {
+    Compilation.Result r = Compilation.compile(new SourceFile("test.cmod", source), null, o);
+    if (!r.ok()) {
+      fail("compilation failed:\n" + r.diagnostics().all().stream().map(DiagnosticRenderer::human).collect(Collectors.joining()));
+    }
+    return new Built(r, r.graph(), Toolchain.emit(r.graph()));
+  }
+
+  public static Compilation.Options opts(int level) {
+    return new Compilation.Options(null, null, 0, level);
+  }
+
+  public static Map<String, Tensor> runOrt(byte[] onnx, Map<String, Tensor> inputs) {
+    try (OnnxRunner r = OnnxRunner.open(onnx, OnnxRunner.Device.CPU)) {
+      return r.run(inputs);
+    }
+  }
+
+  public static Map<String, Tensor> runInterp(Graph g, Map<String, Tensor> inputs) {
+    return Interpreter.run(g, inputs);
+  }
+
+  /** Random inputs for {@code b} with symbol sizes (e.g. batch=2, seq=5). */
+  public static Map<String, Tensor> inputs(Built b, Map<String, Long> sizes, long seed) {
+    return Toolchain.randomInputs(b.graph(), b.result().facts(), sizes, seed);
+  }
+
+  /** Asserts equal shapes and |a-b| <= atol + rtol*|b| elementwise (integers exactly). */
+  public static void assertClose(Tensor expected, Tensor actual, double rtol, double atol, String what) {
+    assertArrayEquals(expected.shape(), actual.shape(), what + ": shape");
+    assertEquals(expected.isFloat(), actual.isFloat(), what + ": dtype class");
+    double worst = 0;
+    int at = -1;
+    for (int i = 0; i < expected.size(); i++) {
+      double e = expected.get(i);
+      double a = actual.get(i);
+      if (Double.isNaN(e) && Double.isNaN(a)) {
+        continue;
+      }
+      double err = Math.abs(a - e) - (atol + rtol * Math.abs(e));
+      if (Double.isNaN(err) || err > worst) {
+        worst = Double.isNaN(err) ? Double.POSITIVE_INFINITY : err;
+        at = i;
+      }
+    }
+    if (at >= 0) {
+      fail(what + ": element " + at + " expected " + expected.get(at) + " but was " + actual.get(at)
+          + " (rtol " + rtol + ", atol " + atol + ")");
+    }
+  }
+
+  /** Runs on ONNX Runtime and on the interpreter and compares every output. */
+  public static Map<String, Tensor> assertOrtMatchesInterpreter(Built b, Map<String, Tensor> inputs, double rtol, double atol) {
+    Map<String, Tensor> ort = runOrt(b.onnx(), inputs);
+    Map<String, Tensor> ref = runInterp(b.graph(), inputs);
+    assertEquals(ref.keySet(), ort.keySet(), "output names");
+    for (String k : ref.keySet()) {
+      assertClose(ref.get(k), ort.get(k), rtol, atol, "output " + k);
+    }
+    return ort;
+  }
+}
