@@ -1,0 +1,224 @@
+package dev.cmod.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cmod.ir.io.Npy;
+import dev.cmod.ir.tensor.Tensor;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line end to end: exit codes, outputs, files written, and no stack traces for bad input. */
+class CliTest {
+  @TempDir
+  Path dir;
+
+  private final ByteArrayOutputStream outBuf = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream errBuf = new ByteArrayOutputStream();
+
+  private static final String MLP = """
+      import std.nn.{Linear}
+      model Mlp {
+        input x: f32[4]
+        let l1 = Linear(4, 8)
+        output y: f32[3] = x |> l1 |> relu |> Linear(8, 3)
+      }
+      """;
+
+  @BeforeEach
+  void capture() {
+    Main.out = new PrintStream(outBuf, true, StandardCharsets.UTF_8);
+    Main.err = new PrintStream(errBuf, true, StandardCharsets.UTF_8);
+  }
+
+  @AfterEach
+  void restore() {
+    Main.out = System.out;
+    Main.err = System.err;
+  }
+
+  private int run(String... args) {
+    outBuf.reset();
+    errBuf.reset();
+    return Main.execute(args);
+  }
+
+  private String out() {
+    return outBuf.toString(StandardCharsets.UTF_8);
+  }
+
+  private String err() {
+    return errBuf.toString(StandardCharsets.UTF_8);
+  }
+
+  private Path write(String name, String text) throws Exception {
+    Path p = dir.resolve(name);
+    Files.writeString(p, text);
+    return p;
+  }
+
+  private void assertNoStackTrace() {
+    assertFalse(err().contains("\tat "), "stack trace on stderr:\n" + err());
+    assertFalse(err().contains("Exception"), "exception on stderr:\n" + err());
+  }
+
+  @Test
+  void compileWritesOnlyTheOutputAndIsDeterministic() throws Exception {
+    Path src = write("mlp.cmod", MLP);
+    Path a = dir.resolve("a.onnx");
+    Path b = dir.resolve("b.onnx");
+    assertEquals(0, run("compile", src.toString(), "-o", a.toString()));
+    assertEquals(0, run("compile", src.toString(), "-o", b.toString()));
+    assertArrayEquals(Files.readAllBytes(a), Files.readAllBytes(b));
+    try (Stream<Path> s = Files.list(dir)) {
+      assertEquals(List.of("a.onnx", "b.onnx", "mlp.cmod"), s.map(p -> p.getFileName().toString()).sorted().toList());
+    }
+  }
+
+  @Test
+  void compileErrorExitsOneWithLocatedDiagnosticAndWritesNothing() throws Exception {
+    Path src = write("bad.cmod", "model M {\n  input x: f32[4]\n  output y: f32[4] = x |> gelu |> Linaer(4, 4)\n}\n");
+    Path out = dir.resolve("bad.onnx");
+    assertEquals(1, run("compile", src.toString(), "-o", out.toString()));
+    assertTrue(err().contains("bad.cmod:3:35: error[CM0100]: unknown name 'Linaer'"), err());
+    assertTrue(err().contains("^^^^^^"), err());
+    assertFalse(Files.exists(out));
+    assertNoStackTrace();
+  }
+
+  @Test
+  void jsonErrorFormat() throws Exception {
+    Path src = write("bad.cmod", "model M {\n  input x: f32[4]\n  output y: f32[4] = x + q\n}\n");
+    assertEquals(1, run("check", src.toString(), "--error-format", "json"));
+    assertTrue(err().trim().startsWith("[{\"code\":\"CM0100\""), err());
+    assertTrue(err().contains("\"line\":3"), err());
+  }
+
+  @Test
+  void usageErrorsExitTwo() {
+    assertEquals(2, run("compile"));
+    assertEquals(2, run("frobnicate"));
+    assertEquals(2, run("compile", "x.cmod", "--seed", "notanumber"));
+    assertNoStackTrace();
+  }
+
+  @Test
+  void missingFileExitsOne() {
+    assertEquals(1, run("compile", dir.resolve("nope.cmod").toString()));
+    assertTrue(err().contains("no such file"), err());
+    assertNoStackTrace();
+  }
+
+  @Test
+  void runWithGivenInputsWritesNpyOutputs() throws Exception {
+    Path src = write("mlp.cmod", MLP);
+    Path x = dir.resolve("x.npy");
+    Npy.write(x, Tensor.ofFloats(new long[] {3, 4}, new float[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}));
+    Path outDir = Files.createDirectory(dir.resolve("out"));
+    assertEquals(0, run("run", src.toString(), "--input", "x=" + x, "--output-dir", outDir.toString()), err());
+    Tensor y = Npy.read(outDir.resolve("y.npy"));
+    assertArrayEquals(new long[] {3, 3}, y.shape());
+    assertTrue(out().contains("y: f32[3, 3]"), out());
+  }
+
+  @Test
+  void runRejectsWrongInputShape() throws Exception {
+    Path src = write("mlp.cmod", MLP);
+    Path x = dir.resolve("x.npy");
+    Npy.write(x, Tensor.ofFloats(new long[] {2, 5}, new float[10]));
+    assertEquals(1, run("run", src.toString(), "--input", "x=" + x));
+    assertTrue(err().contains("axis 1 is 5, expected 4"), err());
+    assertEquals(1, run("run", src.toString(), "--input", "z=" + x));
+    assertTrue(err().contains("no input 'z'"), err());
+    assertNoStackTrace();
+  }
+
+  @Test
+  void runRejectsTruncatedNpy() throws Exception {
+    Path src = write("mlp.cmod", MLP);
+    Path x = dir.resolve("x.npy");
+    byte[] good = Npy.toBytes(Tensor.ofFloats(new long[] {2, 4}, new float[8]));
+    Files.write(x, java.util.Arrays.copyOf(good, good.length - 5));
+    assertEquals(1, run("run", src.toString(), "--input", "x=" + x));
+    assertNoStackTrace();
+  }
+
+  @Test
+  void runsAnOnnxFileAndRejectsGarbage() throws Exception {
+    Path src = write("mlp.cmod", MLP);
+    Path model = dir.resolve("m.onnx");
+    assertEquals(0, run("compile", src.toString(), "-o", model.toString()));
+    assertEquals(0, run("run", model.toString()), err());
+    assertTrue(out().contains("y: f32[2, 3]"), out());
+    Path junk = write("junk.onnx", "this is not a protobuf \u0001\u0002");
+    assertEquals(1, run("run", junk.toString()));
+    assertTrue(err().contains("CM0501"), err());
+    assertNoStackTrace();
+  }
+
+  @Test
+  void cudaWithoutGpuIsAUserError() throws Exception {
+    Path src = write("mlp.cmod", MLP);
+    int code = run("run", src.toString(), "--device", "cuda");
+    // a machine with a CUDA build of ONNX Runtime and a GPU runs it; this one must say why it cannot
+    if (code != 0) {
+      assertEquals(1, code);
+      assertTrue(err().toLowerCase().contains("cuda"), err());
+    }
+    assertNoStackTrace();
+  }
+
+  @Test
+  void explainCodeAndModel() throws Exception {
+    assertEquals(0, run("explain", "CM0201"));
+    assertTrue(out().contains("shape mismatch"), out());
+    assertEquals(1, run("explain", "CM9999"));
+    Path src = write("mlp.cmod", MLP);
+    assertEquals(0, run("explain", src.toString()));
+    String o = out();
+    assertTrue(o.contains("model Mlp"), o);
+    assertTrue(o.contains("l1.weight"), o);
+    assertTrue(o.contains("Linear_0.weight"), o);
+    // 4*8 + 8 + 8*3 + 3 = 67 parameters
+    assertTrue(o.contains("parameters: 67 (trainable 67, frozen 0)"), o);
+  }
+
+  @Test
+  void graphPrintsDot() throws Exception {
+    Path src = write("mlp.cmod", MLP);
+    assertEquals(0, run("graph", src.toString()));
+    assertTrue(out().startsWith("digraph"), out());
+    assertEquals(0, run("graph", src.toString(), "--format", "text", "-O0"));
+    assertTrue(out().contains("matmul"), out());
+  }
+
+  @Test
+  void deepNestingIsADiagnostic() throws Exception {
+    String deep = "model M {\n  input x: f32[4]\n  output y: f32[4] = " + "(".repeat(20000) + "x" + ")".repeat(20000) + "\n}\n";
+    Path src = write("deep.cmod", deep);
+    assertEquals(1, run("check", src.toString()));
+    assertTrue(err().contains("CM0004"), err());
+    assertNoStackTrace();
+  }
+
+  @Test
+  void binaryGarbageIsADiagnostic() throws Exception {
+    Path src = dir.resolve("garbage.cmod");
+    byte[] junk = new byte[4096];
+    new java.util.Random(7).nextBytes(junk);
+    Files.write(src, junk);
+    assertEquals(1, run("check", src.toString()));
+    assertNoStackTrace();
+  }
+}
