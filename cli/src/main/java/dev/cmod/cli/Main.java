@@ -39,7 +39,7 @@ import picocli.CommandLine.Parameters;
 /** Entry point of the {@code cmod} command. */
 @Command(name = "cmod", mixinStandardHelpOptions = true, version = "cmod " + Compilation.VERSION,
     description = "Compiler for modular, multimodal deep-learning models (.cmod -> ONNX).",
-    subcommands = {Main.CompileCmd.class, Main.RunCmd.class, Main.CheckCmd.class, Main.GraphCmd.class, Main.ExplainCmd.class})
+    subcommands = {Main.CompileCmd.class, Main.RunCmd.class, Main.CheckCmd.class, Main.GraphCmd.class, Main.ExplainCmd.class, Main.BenchCmd.class})
 public final class Main implements Callable<Integer> {
   static PrintStream out = System.out;
   static PrintStream err = System.err;
@@ -433,6 +433,39 @@ public final class Main implements Callable<Integer> {
         throw new UserError("CM0501", file + " is not a valid ONNX model: " + problems.get(0));
       }
       return bytes;
+    }
+  }
+
+  @Command(name = "bench", mixinStandardHelpOptions = true,
+      description = "Time compilation and inference of a model; ratios against the interpreter and -O0 measured in the same run.")
+  static final class BenchCmd implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "FILE.cmod")
+    Path file;
+
+    @Option(names = "--runs", description = "Timed runs per measurement (default: ${DEFAULT-VALUE}).", defaultValue = "20")
+    int runs;
+
+    @Option(names = "--warmup", description = "Untimed warm-up runs (default: ${DEFAULT-VALUE}).", defaultValue = "5")
+    int warmup;
+
+    @Option(names = "--device", description = "cpu or cuda (default: ${DEFAULT-VALUE}).", defaultValue = "cpu")
+    String device;
+
+    @CommandLine.Mixin
+    CompileOpts o;
+
+    @Override
+    public Integer call() {
+      if (runs < 1 || warmup < 0) {
+        throw new CommandLine.ParameterException(new CommandLine(new Main()), "--runs must be >= 1 and --warmup >= 0");
+      }
+      OnnxRunner.Device dev = device.equalsIgnoreCase("cuda") ? OnnxRunner.Device.CUDA : OnnxRunner.Device.CPU;
+      try {
+        Bench.run(file, o.options(), dev, warmup, runs, 0, out);
+      } catch (RunnerException e) {
+        throw new UserError("CM0402", e.getMessage());
+      }
+      return ExitCodes.OK;
     }
   }
 

@@ -120,6 +120,13 @@ public final class Compilation {
     }
     if (!diags.hasErrors()) {
       checkBudget(g, facts, model, diags);
+      List<String> paths = paramPaths(g);
+      for (ModelFacts.Port out : facts.outputs()) {
+        if (facts.inputs().stream().anyMatch(i -> i.name().equals(out.name())) || paths.contains(out.name())) {
+          diags.error(DiagnosticCode.DUPLICATE, out.span(), "output '" + out.name() + "' has the name of an input or parameter",
+              "ONNX names inputs, outputs and initializers in one namespace: rename the output");
+        }
+      }
     }
     if (diags.hasErrors()) {
       return new Result(diags, null, facts, names, model.name().text());

@@ -458,8 +458,11 @@ public final class Elaborator {
     cands.addAll(Builtins.names());
     String near = Suggest.closest(n.name(), cands);
     String help = near != null ? "did you mean '" + near + "'?" : null;
-    if (near == null && Character.isUpperCase(n.name().charAt(0))) {
-      help = "modules from the standard library must be imported, e.g. import std.nn.{" + n.name() + "}";
+    Map<String, String> std = StdIndex.modules();
+    String stdNear = std.containsKey(n.name()) ? n.name() : Suggest.closest(n.name(), std.keySet());
+    if (near == null && stdNear != null) {
+      help = (stdNear.equals(n.name()) ? "" : "did you mean '" + stdNear + "'? ") + "it is in " + std.get(stdNear)
+          + ": import " + std.get(stdNear) + ".{" + stdNear + "}";
     }
     return fail(DiagnosticCode.UNKNOWN_NAME, n.span(), "unknown name '" + n.name() + "'", help);
   }
