@@ -39,7 +39,7 @@ import picocli.CommandLine.Parameters;
 /** Entry point of the {@code cmod} command. */
 @Command(name = "cmod", mixinStandardHelpOptions = true, version = "cmod " + Compilation.VERSION,
     description = "Compiler for modular, multimodal deep-learning models (.cmod -> ONNX).",
-    subcommands = {Main.CompileCmd.class, Main.RunCmd.class, Main.CheckCmd.class, Main.GraphCmd.class, Main.ExplainCmd.class, Main.BenchCmd.class})
+    subcommands = {Main.CompileCmd.class, Main.RunCmd.class, Main.CheckCmd.class, Main.GraphCmd.class, Main.ExplainCmd.class, Main.BenchCmd.class, Main.ExportWeightsCmd.class})
 public final class Main implements Callable<Integer> {
   static PrintStream out = System.out;
   static PrintStream err = System.err;
@@ -433,6 +433,46 @@ public final class Main implements Callable<Integer> {
         throw new UserError("CM0501", file + " is not a valid ONNX model: " + problems.get(0));
       }
       return bytes;
+    }
+  }
+
+  @Command(name = "export-weights", mixinStandardHelpOptions = true,
+      description = "Write every parameter of a model to a safetensors file, keyed by parameter path.")
+  static final class ExportWeightsCmd implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "FILE.cmod")
+    Path file;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "W.safetensors", required = true, description = "Output file.")
+    Path output;
+
+    @CommandLine.Mixin
+    CompileOpts o;
+
+    @Override
+    public Integer call() throws IOException {
+      Compilation.Options base = o.options();
+      // parameters as declared: no folding or merging
+      Compilation.Result r = Compilation.compile(file, new Compilation.Options(base.model(), base.weights(), base.seed(), 0));
+      printDiagnostics(r.diagnostics(), o.errorFormat);
+      if (!r.ok()) {
+        return ExitCodes.ERRORS;
+      }
+      Map<String, Tensor> params = new java.util.TreeMap<>();
+      for (Node n : r.graph().nodes()) {
+        if (n.op() == Op.PARAM) {
+          params.put(n.attrs().getString("path"), n.attrs().getTensor("value"));
+        }
+      }
+      Path abs = output.toAbsolutePath();
+      if (abs.getParent() != null && !Files.isDirectory(abs.getParent())) {
+        throw new UserError("CM0302", "output folder " + abs.getParent() + " does not exist");
+      }
+      Map<String, String> meta = new LinkedHashMap<>();
+      meta.put("cmod.model", r.model());
+      meta.put("cmod.source", file.getFileName().toString());
+      dev.cmod.ir.io.Safetensors.write(output, params, meta);
+      out.println("wrote " + output + " (" + params.size() + " tensors, model " + r.model() + ")");
+      return ExitCodes.OK;
     }
   }
 

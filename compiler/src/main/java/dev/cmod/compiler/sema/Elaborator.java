@@ -229,6 +229,8 @@ public final class Elaborator {
     final Map<String, Value> params;
     final Map<String, Instance> children;
     final boolean trainable;
+    /** Parameter compositions active while this body runs (an adapted instance and everything inside it). */
+    List<Adaptation> hooks = List.of();
     int routeCount;
 
     Body(String path, Env env, IdentityHashMap<Expr, String> inlineNames, Map<String, Value> params, boolean trainable) {
@@ -345,27 +347,56 @@ public final class Elaborator {
             + " by an earlier application of this instance, now needs " + t,
             "apply the instance only to inputs of one shape, or use separate instances");
       }
-      body.env.define(name, new TensorV(existing));
+      body.env.define(name, new TensorV(Adaptation.adapt(existing, body.child(name), body.hooks, this, p.span())));
       return;
     }
     String path = body.child(name);
+    Value v = createParam(path, t, () -> p.init() == null ? new InitV("zeros", List.of()) : eval(p.init(), body, null),
+        body.trainable, p.span(), p.init() == null ? p.span() : p.init().span());
+    body.params.put(name, v);
+    body.env.define(name, new TensorV(Adaptation.adapt(v, path, body.hooks, this, p.span())));
+  }
+
+  /**
+   * Creates a parameter at {@code path}: from the weights file when it has the path (shape checked),
+   * else from the initializer. Every parameter of the graph is made here.
+   */
+  Value createParam(String path, TensorType t, java.util.function.Supplier<Val> init, boolean trainable, Span span, Span initSpan) {
+    long[] shape = t.dims().stream().mapToLong(Dim::value).toArray();
     Tensor value;
     Tensor given = opts.weights().get(path);
     if (given != null) {
       usedWeightKeys.add(path);
       if (!Arrays.equals(given.shape(), shape)) {
-        fail(DiagnosticCode.WEIGHTS_SHAPE, p.span(), "weights for '" + path + "' in " + opts.weightsName() + " have shape "
+        fail(DiagnosticCode.WEIGHTS_SHAPE, span, "weights for '" + path + "' in " + opts.weightsName() + " have shape "
             + Arrays.toString(given.shape()) + ", the parameter is " + t, "export the weights with the parameter's layout");
       }
       value = convert(given, t.dtype());
     } else {
-      Val init = p.init() == null ? new InitV("zeros", List.of()) : eval(p.init(), body, null);
-      value = Inits.make(init, t.dtype(), shape, opts.seed(), path, this, p.init() == null ? p.span() : p.init().span());
+      value = Inits.make(init.get(), t.dtype(), shape, opts.seed(), path, this, initSpan);
       facts.defaulted.add(path);
     }
-    Value v = graph.addParam(path, value, body.trainable, p.span().toLoc());
-    body.params.put(name, v);
-    body.env.define(name, new TensorV(v));
+    return graph.addParam(path, value, trainable, span.toLoc());
+  }
+
+  private final Set<String> reservedFactors = new java.util.HashSet<>();
+
+  boolean reservedFactor(String path) {
+    return reservedFactors.contains(path);
+  }
+
+  void reserveFactor(String path) {
+    reservedFactors.add(path);
+  }
+
+  /** Whether the graph already has a parameter with this path. */
+  boolean hasParam(String path) {
+    for (dev.cmod.ir.graph.Node n : graph.nodes()) {
+      if (n.op() == Op.PARAM && n.attrs().getString("path").equals(path)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static Tensor convert(Tensor t, DType to) {
@@ -436,9 +467,7 @@ public final class Elaborator {
               + Val.describe(v), null);
         }
         return v;
-      } else if (e instanceof Route r) { return fail(DiagnosticCode.UNSUPPORTED, r.span(), "route is not supported by this version of cmod yet",
-          "see docs/language.md for the implemented subset"); } else if (e instanceof With w) { return fail(DiagnosticCode.UNSUPPORTED, w.span(), "'with " + w.composition().text()
-          + "' is not supported by this version of cmod yet", "see docs/language.md for the implemented subset"); } else { throw new IllegalStateException("unreachable"); }
+      } else if (e instanceof Route r) { return route(r, body); } else if (e instanceof With w) { return with(w, body);  } else { throw new IllegalStateException("unreachable"); }
   }
 
   private Val name(NameRef n, Body body, String bindName) {
@@ -544,7 +573,7 @@ public final class Elaborator {
       } else if (callee instanceof ModuleV m) {
         String name = bindName != null ? bindName : instanceName(c, body, m.def());
         return new InstanceV(instantiate(m.def(), args, name, body));
-      } else if (callee instanceof InstanceV i) { result = apply(i.inst(), args, body); } else if (callee instanceof StackV s) { result = applyStack(s, args, body); } else if (callee instanceof InitV init) {
+      } else if (callee instanceof InstanceV i) { result = apply(i.inst(), args, body); } else if (callee instanceof StackV s) { result = applyStack(s, args, body); } else if (callee instanceof AdaptedV a) { result = applyAdapted(a, args, body); } else if (callee instanceof InitV init) {
         List<Double> nums = new ArrayList<>();
         for (int k = 0; k < pos.size(); k++) {
           nums.add(number(pos.get(k), posSpans.get(k), "initializer argument"));
@@ -573,7 +602,7 @@ public final class Elaborator {
     }
     Val f = eval(r, body, null);
     Args args = new Args(List.of(x), List.of(p.left().span()), Map.of(), Map.of(), p.span());
-    if (f instanceof FuncV fn) { return builtins.call(fn.name(), args, body); } else if (f instanceof InstanceV i) { return apply(i.inst(), args, body); } else if (f instanceof StackV s) { return applyStack(s, args, body); } else if (f instanceof ModuleV m) { return fail(DiagnosticCode.ARITY, r.span(), "module " + m.def().name() + " needs its hyperparameters before it can be applied",
+    if (f instanceof FuncV fn) { return builtins.call(fn.name(), args, body); } else if (f instanceof InstanceV i) { return apply(i.inst(), args, body); } else if (f instanceof StackV s) { return applyStack(s, args, body); } else if (f instanceof AdaptedV a) { return applyAdapted(a, args, body); } else if (f instanceof ModuleV m) { return fail(DiagnosticCode.ARITY, r.span(), "module " + m.def().name() + " needs its hyperparameters before it can be applied",
           "write " + m.def().name() + "(...)"); } else if (f instanceof ErrorV e) { throw ElabError.INSTANCE; } else { return fail(DiagnosticCode.NOT_CALLABLE, r.span(), "cannot pipe into " + Val.describe(f),
           "the right side of |> must be a function, a module instance or a call of a builtin"); }
   }
@@ -607,6 +636,211 @@ public final class Elaborator {
 
   private boolean evalsToModule(Expr callee, Body body) {
     return callee instanceof NameRef n && body.env.lookup(n.name()) instanceof ModuleV;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // routing (section 6)
+
+  /** Applies anything applicable (instance, stack, adapted instance, builtin) to one tensor. */
+  Val applyTo(Val f, Val x, Span span, Body body) {
+    Args args = new Args(List.of(x), List.of(span), Map.of(), Map.of(), span);
+    if (f instanceof InstanceV i) {
+      return apply(i.inst(), args, body);
+    } else if (f instanceof StackV s) {
+      return applyStack(s, args, body);
+    } else if (f instanceof AdaptedV a) {
+      return applyAdapted(a, args, body);
+    } else if (f instanceof FuncV fn) {
+      return builtins.call(fn.name(), args, body);
+    } else if (f instanceof ErrorV) {
+      throw ElabError.INSTANCE;
+    }
+    return fail(DiagnosticCode.NOT_CALLABLE, span, Val.describe(f) + " cannot be applied to a tensor", null);
+  }
+
+  private Val route(Route r, Body body) {
+    Value x = tensorOf(eval(r.input(), body, null), r.input().span(), "the routed value");
+    Val ev = eval(r.experts(), body, null);
+    if (!(ev instanceof ListV list) || list.items().isEmpty()) {
+      return fail(DiagnosticCode.TYPE_MISMATCH, r.experts().span(), "route needs a non-empty list of experts, got " + Val.describe(ev),
+          "for example [Mlp(16), Mlp(16)]");
+    }
+    int n = list.items().size();
+    Expr by = r.by();
+    String mode = by instanceof NameRef nr ? nr.name() : by instanceof Call c && c.callee() instanceof NameRef cn ? cn.name() : "";
+    Span sp = r.span();
+    Value gates;
+    if (mode.equals("topk") || mode.equals("soft")) {
+      if (x.type().rank() < 1 || !x.type().dim(x.type().rank() - 1).isKnown()) {
+        return fail(DiagnosticCode.SHAPE_MISMATCH, r.input().span(), "the routed value needs a known feature size, got " + x.type(), null);
+      }
+      long d = x.type().dim(x.type().rank() - 1).value();
+      String router = "Router_" + body.routeCount++;
+      String key = router + ".weight";
+      Value w = body.params.get(key);
+      if (w == null) {
+        w = createParam(body.child(key), TensorType.of(x.type().dtype(), d, n), () -> new InitV("xavier", List.of()),
+            body.trainable, sp, sp);
+        body.params.put(key, w);
+      }
+      int last = x.type().rank() - 1;
+      Value p = node(Op.SOFTMAX, Attrs.of("axis", last), sp, node(Op.MATMUL, Attrs.NONE, sp, x, w));
+      if (mode.equals("soft")) {
+        if (by instanceof Call) {
+          return fail(DiagnosticCode.ARITY, by.span(), "soft takes no arguments", null);
+        }
+        gates = p;
+      } else {
+        if (!(by instanceof Call c) || c.args().size() != 1) {
+          return fail(DiagnosticCode.ARITY, by.span(), "topk needs k: by topk(2)", null);
+        }
+        long k = intValue(eval(((Call) by).args().get(0).value(), body, null), by.span(), "k");
+        if (k < 1 || k > n) {
+          return fail(DiagnosticCode.BAD_DIM, by.span(), "topk(" + k + ") needs 1 <= k <= " + n + " (the number of experts)", null);
+        }
+        dev.cmod.ir.graph.Node top = nodeMulti(Op.TOPK, Attrs.of("k", k, "axis", last), sp, p);
+        Value vals = top.out(0);
+        Value norm = node(Op.DIV, Attrs.NONE, sp, vals, node(Op.REDUCE_SUM, Attrs.of("axis", last, "keep", true), sp, vals));
+        Value hot = node(Op.ONE_HOT, Attrs.of("n", (long) n), sp, top.out(1));            // [..., k, n]
+        Value weighted = node(Op.MUL, Attrs.NONE, sp, hot, node(Op.UNSQUEEZE, Attrs.of("axis", last + 1), sp, norm));
+        gates = node(Op.REDUCE_SUM, Attrs.of("axis", last, "keep", false), sp, weighted); // [..., n]
+      }
+    } else if (mode.equals("index")) {
+      if (!(by instanceof Call c) || c.args().size() != 1) {
+        return fail(DiagnosticCode.ARITY, by.span(), "index needs the selecting input: by index(lang)", null);
+      }
+      Value idx = tensorOf(eval(((Call) by).args().get(0).value(), body, null), by.span(), "the index");
+      if (!idx.type().dtype().isInteger() || idx.type().rank() != 1) {
+        return fail(DiagnosticCode.TYPE_MISMATCH, by.span(), "index(i) needs one integer per example (i64[batch], e.g. a Class input), got "
+            + idx.type(), null);
+      }
+      gates = node(Op.ONE_HOT, Attrs.of("n", (long) n), sp, idx);                         // [batch, n]
+      for (int i = 1; i < x.type().rank() - 1; i++) {
+        gates = node(Op.UNSQUEEZE, Attrs.of("axis", 1), sp, gates);
+      }
+      if (x.type().dtype() != gates.type().dtype()) {
+        gates = node(Op.CAST, Attrs.of("to", x.type().dtype()), sp, gates);
+      }
+    } else {
+      return fail(DiagnosticCode.UNKNOWN_NAME, by.span(), "unknown routing '" + mode + "'", "use topk(k), soft or index(i)");
+    }
+    Value acc = null;
+    TensorType first = null;
+    int gl = gates.type().rank() - 1;
+    for (int e = 0; e < n; e++) {
+      Value y = tensorOf(applyTo(list.items().get(e), new TensorV(x), r.experts().span(), body), r.experts().span(), "expert " + e);
+      if (first == null) {
+        first = y.type();
+      } else if (!first.equals(y.type())) {
+        return fail(DiagnosticCode.TYPE_MISMATCH, r.experts().span(), "experts must all give the same type: expert 0 gives " + first
+            + " but expert " + e + " gives " + y.type(), "route between instances of modules with the same output");
+      }
+      Value g = node(Op.SLICE, Attrs.of("axis", gl, "start", Dim.of(e), "end", Dim.of(e + 1)), sp, gates);
+      Value term = node(Op.MUL, Attrs.NONE, sp, y, g);
+      acc = acc == null ? term : node(Op.ADD, Attrs.NONE, sp, acc, term);
+    }
+    return new TensorV(acc);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // parameter composition (section 5)
+
+  private Val with(With w, Body body) {
+    Val base = eval(w.base(), body, null);
+    String comp = w.composition().text();
+    if (w.from() != null) {
+      return fail(DiagnosticCode.UNSUPPORTED, w.from().span(), "hypernetwork-generated compositions (from hyper(...)) are not supported yet",
+          "see docs/language.md for the implemented subset");
+    }
+    Val target;
+    String basePath;
+    List<Adaptation> rules = new ArrayList<>();
+    if (base instanceof InstanceV i) {
+      target = base;
+      basePath = i.inst().path;
+    } else if (base instanceof StackV st) {
+      target = base;
+      String first = st.layers().get(0).path;
+      basePath = first.substring(0, Math.max(0, first.lastIndexOf('.')));
+    } else if (base instanceof AdaptedV a) {
+      target = a.target();
+      basePath = a.basePath();
+      rules.addAll(a.rules());
+    } else if (base instanceof ErrorV) {
+      throw ElabError.INSTANCE;
+    } else {
+      return fail(DiagnosticCode.TYPE_MISMATCH, w.base().span(), "'with' composes a module instance, not " + Val.describe(base),
+          "bind the instance first: let base = Mlp(64)");
+    }
+    Adaptation.Kind kind = switch (comp) {
+      case "lora" -> Adaptation.Kind.LORA;
+      case "ia3" -> Adaptation.Kind.IA3;
+      default -> null;
+    };
+    if (kind == null) {
+      return fail(DiagnosticCode.UNSUPPORTED, w.composition().span(), "'with " + comp + "' is not supported by this version of cmod yet",
+          "implemented: lora(rank, alpha), ia3; see docs/language.md");
+    }
+    Map<String, Val> named = new LinkedHashMap<>();
+    List<String> order = kind == Adaptation.Kind.LORA ? List.of("rank", "alpha") : List.of();
+    int pos = 0;
+    for (Arg a : w.args()) {
+      String k = a.name() != null ? a.name().text() : pos < order.size() ? order.get(pos++) : null;
+      if (k == null || !order.contains(k)) {
+        fail(DiagnosticCode.UNKNOWN_ARGUMENT, a.name() != null ? a.name().span() : a.value().span(),
+            comp + (k == null ? " takes " + order.size() + " arguments" : " has no parameter '" + k + "'"), "expected " + comp + "(" + String.join(", ", order) + ")");
+      }
+      named.put(k, eval(a.value(), body, null));
+    }
+    long rank = 0;
+    double alpha = 0;
+    if (kind == Adaptation.Kind.LORA) {
+      if (!named.containsKey("rank")) {
+        fail(DiagnosticCode.ARITY, w.composition().span(), "lora needs a rank: lora(rank = 8, alpha = 16)", null);
+      }
+      rank = intValue(named.get("rank"), w.composition().span(), "lora rank");
+      alpha = named.containsKey("alpha") ? number(named.get("alpha"), w.composition().span(), "lora alpha") : rank;
+      if (rank < 1) {
+        fail(DiagnosticCode.BAD_DIM, w.composition().span(), "lora rank must be at least 1", null);
+      }
+    }
+    if (w.targets().isEmpty()) {
+      fail(DiagnosticCode.ARITY, w.span(), comp + " needs targets: with " + comp + "(...) on \"q\", \"v\"", null);
+    }
+    List<String> pats = new ArrayList<>();
+    List<Span> spans = new ArrayList<>();
+    for (Expr t : w.targets()) {
+      Val v = eval(t, body, null);
+      if (!(v instanceof StrV sv)) {
+        return fail(DiagnosticCode.TYPE_MISMATCH, t.span(), "a target is a quoted path pattern such as \"*.attn.q\"", null);
+      }
+      pats.add(sv.value());
+      spans.add(t.span());
+    }
+    rules.add(new Adaptation(kind, rank, alpha, basePath, TypeMatch.text(w.base()), pats, spans, true));
+    return new AdaptedV(target, basePath, List.copyOf(rules), new boolean[1]);
+  }
+
+  private Val applyAdapted(AdaptedV a, Args args, Body caller) {
+    List<Adaptation> hooks = new ArrayList<>(caller.hooks);
+    hooks.addAll(a.rules());
+    Val r;
+    if (a.target() instanceof InstanceV i) {
+      r = apply(i.inst(), args, caller, hooks);
+    } else {
+      r = applyStack((StackV) a.target(), args, caller, hooks);
+    }
+    if (!a.checked()[0]) {
+      a.checked()[0] = true;
+      int before = diags.errorCount();
+      for (Adaptation rule : a.rules()) {
+        rule.checkMatched(this);
+      }
+      if (diags.errorCount() > before) {
+        throw ElabError.INSTANCE;
+      }
+    }
+    return r;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -756,6 +990,10 @@ public final class Elaborator {
 
   /** Applies an instance to arguments: binds them, runs the body inline, checks the result type. */
   Val apply(Instance inst, Args args, Body caller) {
+    return apply(inst, args, caller, caller.hooks);
+  }
+
+  Val apply(Instance inst, Args args, Body caller, List<Adaptation> hooks) {
     ModuleDecl d = inst.def.decl();
     if (++applyDepth > MAX_APPLY_DEPTH) {
       applyDepth = 0;
@@ -769,6 +1007,7 @@ public final class Elaborator {
           k -> InlineNames.compute(k.body().stmts(), List.of(), inst.def.scope().env));
       boolean trainable = inst.trainable != null ? inst.trainable : caller.trainable;
       Body body = new Body(inst.path, env, names, inst.params, inst.children, trainable);
+      body.hooks = hooks;
       Val result = null;
       boolean failed = false;
       for (Stmt s : d.body().stmts()) {
@@ -823,12 +1062,16 @@ public final class Elaborator {
   }
 
   private Val applyStack(StackV s, Args args, Body body) {
+    return applyStack(s, args, body, body.hooks);
+  }
+
+  private Val applyStack(StackV s, Args args, Body body, List<Adaptation> hooks) {
     if (args.pos().size() != 1 || !args.named().isEmpty()) {
       return fail(DiagnosticCode.ARITY, args.span(), "a repeat stack takes exactly one input", null);
     }
     Val x = args.pos().get(0);
     for (Instance layer : s.layers()) {
-      x = apply(layer, new Args(List.of(x), args.posSpans(), Map.of(), Map.of(), args.span()), body);
+      x = apply(layer, new Args(List.of(x), args.posSpans(), Map.of(), Map.of(), args.span()), body, hooks);
     }
     return x;
   }

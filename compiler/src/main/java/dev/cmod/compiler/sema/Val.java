@@ -56,6 +56,12 @@ public sealed interface Val {
   /** {@code repeat(n) M(...)}: instances applied in order. */
   record StackV(List<Instance> layers) implements Val {}
 
+  /**
+   * An instance (or stack) with parameter compositions: applying it runs the target with the
+   * compositions active. {@code checked} records that unmatched patterns were reported.
+   */
+  record AdaptedV(Val target, String basePath, List<Adaptation> rules, boolean[] checked) implements Val {}
+
   /** The result of an expression that already failed; suppresses follow-on errors. */
   record ErrorV() implements Val {}
 
@@ -95,6 +101,8 @@ public sealed interface Val {
       return "an instance of " + i.inst().def.name();
     } else if (v instanceof StackV) {
       return "a stack of instances";
+    } else if (v instanceof AdaptedV a) {
+      return "an adapted instance of " + a.basePath();
     }
     return "an invalid value";
   }
