@@ -22,8 +22,15 @@ final class Arith {
   }
 
   static Val binary(String op, Val a, Val b, Span opSpan, Span span, Elaborator el) {
+    return binary(op, a, b, opSpan, span, el, null);
+  }
+
+  static Val binary(String op, Val a, Val b, Span opSpan, Span span, Elaborator el, String bindName) {
     if (a instanceof ErrorV || b instanceof ErrorV) {
       throw ElabError.INSTANCE;
+    }
+    if (isParamArith(a) || isParamArith(b)) {
+      return paramArith(op, a, b, opSpan, span, el, bindName);
     }
     if (a instanceof TensorV || b instanceof TensorV) {
       return tensorBinary(op, a, b, opSpan, span, el);
@@ -57,6 +64,54 @@ final class Arith {
       }
     }
     return el.fail(DiagnosticCode.TYPE_MISMATCH, opSpan, "'" + op + "' cannot combine " + Val.describe(a) + " and " + Val.describe(b), null);
+  }
+
+  private static boolean isParamArith(Val v) {
+    return v instanceof BundleV || v instanceof DeltaV || v instanceof ArithV;
+  }
+
+  private static java.util.List<Term> terms(Val v, double sign, Span span) {
+    java.util.List<Term> out = new java.util.ArrayList<>();
+    if (v instanceof BundleV b) {
+      out.add(new Term(sign, b, span));
+    } else if (v instanceof DeltaV d) {
+      for (Term t : d.terms()) {
+        out.add(new Term(sign * t.coef(), t.bundle(), t.span()));
+      }
+    }
+    return out;
+  }
+
+  /** Parameter arithmetic (section 9): {@code base + c1 * b1 - c2 * b2}. */
+  private static Val paramArith(String op, Val a, Val b, Span opSpan, Span span, Elaborator el, String bindName) {
+    if (op.equals("*") && (isNumber(a) || isNumber(b))) {
+      double c = el.number(isNumber(a) ? a : b, span, "coefficient");
+      Val d = isNumber(a) ? b : a;
+      if (d instanceof BundleV || d instanceof DeltaV) {
+        return new DeltaV(terms(d, c, span));
+      }
+    }
+    if (op.equals("+") || op.equals("-")) {
+      double sign = op.equals("+") ? 1 : -1;
+      if ((a instanceof BundleV || a instanceof DeltaV) && (b instanceof BundleV || b instanceof DeltaV)) {
+        java.util.List<Term> t = terms(a, 1, span);
+        t.addAll(terms(b, sign, span));
+        return new DeltaV(t);
+      }
+      Instance base = a instanceof InstanceV i ? i.inst() : null;
+      java.util.List<Term> t = new java.util.ArrayList<>();
+      if (a instanceof ArithV av) {
+        base = av.base();
+        t.addAll(av.terms());
+      }
+      if (base != null && (b instanceof BundleV || b instanceof DeltaV)) {
+        t.addAll(terms(b, sign, b instanceof BundleV bv ? bv.span() : span));
+        return new ArithV(base, t, bindName, new Instance[1]);
+      }
+    }
+    return el.fail(DiagnosticCode.TYPE_MISMATCH, opSpan, "parameter arithmetic is base + c * bundle - c * bundle; '" + op
+        + "' cannot combine " + Val.describe(a) + " and " + Val.describe(b),
+        "a bundle comes from import weights \"f.safetensors\" as name; the base is a module instance");
   }
 
   private static boolean isNumber(Val v) {

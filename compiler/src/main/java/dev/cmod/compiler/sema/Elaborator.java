@@ -231,6 +231,8 @@ public final class Elaborator {
     final boolean trainable;
     /** Parameter compositions active while this body runs (an adapted instance and everything inside it). */
     List<Adaptation> hooks = List.of();
+    /** Parameter arithmetic whose parameters this body creates, or null. */
+    ArithSpec arith;
     int routeCount;
 
     Body(String path, Env env, IdentityHashMap<Expr, String> inlineNames, Map<String, Value> params, boolean trainable) {
@@ -351,8 +353,11 @@ public final class Elaborator {
       return;
     }
     String path = body.child(name);
-    Value v = createParam(path, t, () -> p.init() == null ? new InitV("zeros", List.of()) : eval(p.init(), body, null),
-        body.trainable, p.span(), p.init() == null ? p.span() : p.init().span());
+    java.util.function.Supplier<Val> init = () -> p.init() == null ? new InitV("zeros", List.of()) : eval(p.init(), body, null);
+    Span initSpan = p.init() == null ? p.span() : p.init().span();
+    Value v = body.arith != null && body.arith.covers(path)
+        ? graph.addParam(path, body.arith.materialize(path, t, init, this, p.span(), initSpan), body.trainable, p.span().toLoc())
+        : createParam(path, t, init, body.trainable, p.span(), initSpan);
     body.params.put(name, v);
     body.env.define(name, new TensorV(Adaptation.adapt(v, path, body.hooks, this, p.span())));
   }
@@ -362,6 +367,11 @@ public final class Elaborator {
    * else from the initializer. Every parameter of the graph is made here.
    */
   Value createParam(String path, TensorType t, java.util.function.Supplier<Val> init, boolean trainable, Span span, Span initSpan) {
+    return graph.addParam(path, paramValue(path, t, init, span, initSpan), trainable, span.toLoc());
+  }
+
+  /** The value a parameter at {@code path} gets: from the weights file, else from its initializer. */
+  Tensor paramValue(String path, TensorType t, java.util.function.Supplier<Val> init, Span span, Span initSpan) {
     long[] shape = t.dims().stream().mapToLong(Dim::value).toArray();
     Tensor value;
     Tensor given = opts.weights().get(path);
@@ -376,7 +386,7 @@ public final class Elaborator {
       value = Inits.make(init.get(), t.dtype(), shape, opts.seed(), path, this, initSpan);
       facts.defaulted.add(path);
     }
-    return graph.addParam(path, value, trainable, span.toLoc());
+    return value;
   }
 
   private final Set<String> reservedFactors = new java.util.HashSet<>();
@@ -449,7 +459,7 @@ public final class Elaborator {
       } else if (e instanceof Call c) { return call(c, body, bindName, null); } else if (e instanceof Unary u) {
         Val v = eval(u.operand(), body, null);
         return Arith.neg(v, u.span(), this);
-      } else if (e instanceof Binary b) { return Arith.binary(b.op(), eval(b.left(), body, null), eval(b.right(), body, null), b.opSpan(), b.span(), this); } else if (e instanceof Pipe p) { return pipe(p, body); } else if (e instanceof If i) {
+      } else if (e instanceof Binary b) { return Arith.binary(b.op(), eval(b.left(), body, null), eval(b.right(), body, null), b.opSpan(), b.span(), this, bindName); } else if (e instanceof Pipe p) { return pipe(p, body); } else if (e instanceof If i) {
         Val c = eval(i.cond(), body, null);
         if (!(c instanceof BoolV bv)) {
           return fail(DiagnosticCode.NOT_CONSTANT, i.cond().span(), "the condition of if must be known at compile time, got "
@@ -573,7 +583,7 @@ public final class Elaborator {
       } else if (callee instanceof ModuleV m) {
         String name = bindName != null ? bindName : instanceName(c, body, m.def());
         return new InstanceV(instantiate(m.def(), args, name, body));
-      } else if (callee instanceof InstanceV i) { result = apply(i.inst(), args, body); } else if (callee instanceof StackV s) { result = applyStack(s, args, body); } else if (callee instanceof AdaptedV a) { result = applyAdapted(a, args, body); } else if (callee instanceof InitV init) {
+      } else if (callee instanceof InstanceV i) { result = apply(i.inst(), args, body); } else if (callee instanceof StackV s) { result = applyStack(s, args, body); } else if (callee instanceof AdaptedV a) { result = applyAdapted(a, args, body); } else if (callee instanceof ArithV av) { result = applyArith(av, args, body); } else if (callee instanceof InitV init) {
         List<Double> nums = new ArrayList<>();
         for (int k = 0; k < pos.size(); k++) {
           nums.add(number(pos.get(k), posSpans.get(k), "initializer argument"));
@@ -602,7 +612,7 @@ public final class Elaborator {
     }
     Val f = eval(r, body, null);
     Args args = new Args(List.of(x), List.of(p.left().span()), Map.of(), Map.of(), p.span());
-    if (f instanceof FuncV fn) { return builtins.call(fn.name(), args, body); } else if (f instanceof InstanceV i) { return apply(i.inst(), args, body); } else if (f instanceof StackV s) { return applyStack(s, args, body); } else if (f instanceof AdaptedV a) { return applyAdapted(a, args, body); } else if (f instanceof ModuleV m) { return fail(DiagnosticCode.ARITY, r.span(), "module " + m.def().name() + " needs its hyperparameters before it can be applied",
+    if (f instanceof FuncV fn) { return builtins.call(fn.name(), args, body); } else if (f instanceof InstanceV i) { return apply(i.inst(), args, body); } else if (f instanceof StackV s) { return applyStack(s, args, body); } else if (f instanceof AdaptedV a) { return applyAdapted(a, args, body); } else if (f instanceof ArithV av) { return applyArith(av, args, body); } else if (f instanceof ModuleV m) { return fail(DiagnosticCode.ARITY, r.span(), "module " + m.def().name() + " needs its hyperparameters before it can be applied",
           "write " + m.def().name() + "(...)"); } else if (f instanceof ErrorV e) { throw ElabError.INSTANCE; } else { return fail(DiagnosticCode.NOT_CALLABLE, r.span(), "cannot pipe into " + Val.describe(f),
           "the right side of |> must be a function, a module instance or a call of a builtin"); }
   }
@@ -650,6 +660,8 @@ public final class Elaborator {
       return applyStack(s, args, body);
     } else if (f instanceof AdaptedV a) {
       return applyAdapted(a, args, body);
+    } else if (f instanceof ArithV av) {
+      return applyArith(av, args, body);
     } else if (f instanceof FuncV fn) {
       return builtins.call(fn.name(), args, body);
     } else if (f instanceof ErrorV) {
@@ -819,6 +831,26 @@ public final class Elaborator {
     }
     rules.add(new Adaptation(kind, rank, alpha, basePath, TypeMatch.text(w.base()), pats, spans, true));
     return new AdaptedV(target, basePath, List.copyOf(rules), new boolean[1]);
+  }
+
+  private Val applyArith(ArithV av, Args args, Body caller) {
+    boolean first = av.made()[0] == null;
+    if (first) {
+      String name = av.name() != null ? av.name() : av.base().def.name() + "_arith";
+      String path = caller.child(name);
+      Instance inst = new Instance(av.base().def, path, av.base().hyperEnv);
+      inst.arith = new ArithSpec(av.base().path, path, av.terms());
+      av.made()[0] = inst;
+    }
+    Val r = apply(av.made()[0], args, caller);
+    if (first) {
+      int before = diags.errorCount();
+      av.made()[0].arith.checkUsed(this);
+      if (diags.errorCount() > before) {
+        throw ElabError.INSTANCE;
+      }
+    }
+    return r;
   }
 
   private Val applyAdapted(AdaptedV a, Args args, Body caller) {
@@ -1008,6 +1040,7 @@ public final class Elaborator {
       boolean trainable = inst.trainable != null ? inst.trainable : caller.trainable;
       Body body = new Body(inst.path, env, names, inst.params, inst.children, trainable);
       body.hooks = hooks;
+      body.arith = inst.arith != null ? inst.arith : caller.arith;
       Val result = null;
       boolean failed = false;
       for (Stmt s : d.body().stmts()) {

@@ -13,6 +13,7 @@ public final class Instance {
   /** Instances created inside this one's body, by path: re-applying the body reuses them. */
   final Map<String, Instance> children = new LinkedHashMap<>();
   Boolean trainable; // null: inherit
+  ArithSpec arith; // set for the result of parameter arithmetic
 
   Instance(Val.ModuleDef def, String path, Env hyperEnv) {
     this.def = def;

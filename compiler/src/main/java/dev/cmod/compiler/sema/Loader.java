@@ -128,8 +128,49 @@ public final class Loader {
     switch (imp.kind()) {
       case STD -> importStd(scope, imp);
       case FILE -> importFile(scope, imp);
-      case ONNX, WEIGHTS -> diags.error(DiagnosticCode.UNSUPPORTED, imp.span(),
-          "import " + imp.kind().name().toLowerCase(java.util.Locale.ROOT) + " is not supported by this version of cmod yet",
+      case WEIGHTS -> importWeights(scope, imp);
+      case ONNX -> importOnnx(scope, imp);
+    }
+  }
+
+  private Path relative(FileScope scope, ImportDecl imp) {
+    Path base = scope.path != null ? scope.path.toAbsolutePath().getParent() : Path.of("").toAbsolutePath();
+    try {
+      return base.resolve(imp.file()).normalize();
+    } catch (java.nio.file.InvalidPathException e) {
+      diags.error(DiagnosticCode.IMPORT_NOT_FOUND, imp.fileSpan(), "invalid path \"" + imp.file() + "\"");
+      return null;
+    }
+  }
+
+  /** {@code import weights "f.safetensors" as b}: a parameter bundle for parameter arithmetic. */
+  private void importWeights(FileScope scope, ImportDecl imp) {
+    Path p = relative(scope, imp);
+    if (p == null) {
+      return;
+    }
+    try {
+      java.util.Map<String, dev.cmod.ir.tensor.Tensor> t = dev.cmod.ir.io.Safetensors.read(p);
+      declare(scope, imp.alias(), new Val.BundleV(imp.alias().text(), t, imp.span()));
+    } catch (dev.cmod.ir.io.TensorFileException e) {
+      diags.error(DiagnosticCode.WEIGHTS_FILE, imp.fileSpan(), imp.file() + ": " + e.getMessage());
+    } catch (RuntimeException e) {
+      diags.error(DiagnosticCode.WEIGHTS_FILE, imp.fileSpan(), "cannot read " + imp.file() + ": " + e.getMessage());
+    }
+  }
+
+  /** {@code import onnx}: the file is checked (present, a regular file, not a link) but import itself is not implemented yet. */
+  private void importOnnx(FileScope scope, ImportDecl imp) {
+    Path p = relative(scope, imp);
+    if (p == null) {
+      return;
+    }
+    if (Files.isSymbolicLink(p)) {
+      diags.error(DiagnosticCode.ONNX_FILE, imp.fileSpan(), imp.file() + " is a symbolic link; cmod reads ONNX files only directly");
+    } else if (!Files.isRegularFile(p)) {
+      diags.error(DiagnosticCode.ONNX_FILE, imp.fileSpan(), "cannot read " + imp.file() + ": no such file");
+    } else {
+      diags.error(DiagnosticCode.UNSUPPORTED, imp.span(), "import onnx is not supported by this version of cmod yet",
           "see docs/language.md for the implemented subset");
     }
   }

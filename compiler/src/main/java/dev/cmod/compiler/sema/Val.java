@@ -62,6 +62,18 @@ public sealed interface Val {
    */
   record AdaptedV(Val target, String basePath, List<Adaptation> rules, boolean[] checked) implements Val {}
 
+  /** A parameter bundle from {@code import weights}: tensors by path relative to the instance they apply to. */
+  record BundleV(String name, java.util.Map<String, dev.cmod.ir.tensor.Tensor> tensors, dev.cmod.compiler.diag.Span span) implements Val {}
+
+  /** {@code c1 * b1 - c2 * b2}: a weighted sum of bundles. */
+  record DeltaV(List<Term> terms) implements Val {}
+
+  /** One weighted bundle of a parameter-arithmetic expression. */
+  record Term(double coef, BundleV bundle, dev.cmod.compiler.diag.Span span) {}
+
+  /** {@code base + Σ cᵢ·bᵢ}: a new instance whose parameters are materialized at compile time. */
+  record ArithV(Instance base, List<Term> terms, String name, Instance[] made) implements Val {}
+
   /** The result of an expression that already failed; suppresses follow-on errors. */
   record ErrorV() implements Val {}
 
@@ -101,6 +113,10 @@ public sealed interface Val {
       return "an instance of " + i.inst().def.name();
     } else if (v instanceof StackV) {
       return "a stack of instances";
+    } else if (v instanceof BundleV b) {
+      return "the weights bundle " + b.name();
+    } else if (v instanceof DeltaV || v instanceof ArithV) {
+      return "a parameter-arithmetic expression";
     } else if (v instanceof AdaptedV a) {
       return "an adapted instance of " + a.basePath();
     }

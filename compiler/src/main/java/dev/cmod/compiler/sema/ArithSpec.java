@@ -1,0 +1,113 @@
+package dev.cmod.compiler.sema;
+
+import dev.cmod.compiler.diag.DiagnosticCode;
+import dev.cmod.compiler.diag.Span;
+import dev.cmod.compiler.sema.Val.Term;
+import dev.cmod.ir.graph.Node;
+import dev.cmod.ir.graph.Op;
+import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.ir.type.TensorType;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * Parameter arithmetic {@code base + Σ cᵢ·bᵢ} (section 9), materialized at compile time: each
+ * parameter of the new instance is the base's value plus the weighted deltas of the bundles, which
+ * hold either a full delta at the relative path or a factor pair {@code path.lora_a}/{@code path.lora_b}.
+ */
+final class ArithSpec {
+  final String basePath;
+  final String newPath;
+  final List<Term> terms;
+  private final Set<String> used = new HashSet<>();
+  private final List<String> relPaths = new ArrayList<>();
+
+  ArithSpec(String basePath, String newPath, List<Term> terms) {
+    this.basePath = basePath;
+    this.newPath = newPath;
+    this.terms = terms;
+  }
+
+  boolean covers(String path) {
+    return path.startsWith(newPath + ".");
+  }
+
+  /** The value of parameter {@code path} of the new instance. */
+  Tensor materialize(String path, TensorType t, Supplier<Val> init, Elaborator el, Span span, Span initSpan) {
+    String rel = path.substring(newPath.length() + 1);
+    relPaths.add(rel);
+    String basePathOfParam = basePath + "." + rel;
+    Tensor base = null;
+    for (Node n : el.graph.nodes()) {
+      if (n.op() == Op.PARAM && n.attrs().getString("path").equals(basePathOfParam)) {
+        base = n.attrs().getTensor("value");
+      }
+    }
+    if (base == null) {
+      base = el.paramValue(basePathOfParam, t, init, span, initSpan);
+    }
+    if (!base.isFloat()) {
+      return base;
+    }
+    float[] out = base.floats().clone();
+    long[] shape = base.shape();
+    for (Term term : terms) {
+      Tensor full = term.bundle().tensors().get(rel);
+      Tensor a = term.bundle().tensors().get(rel + ".lora_a");
+      Tensor b = term.bundle().tensors().get(rel + ".lora_b");
+      if (full != null) {
+        used.add(rel);
+        if (!Arrays.equals(full.shape(), shape)) {
+          el.fail(DiagnosticCode.WEIGHTS_SHAPE, term.span(), "'" + rel + "' in bundle " + term.bundle().name() + " has shape "
+              + Arrays.toString(full.shape()) + " but the parameter " + basePathOfParam + " is " + t, null);
+        }
+        for (int i = 0; i < out.length; i++) {
+          out[i] += (float) (term.coef() * full.get(i));
+        }
+      }
+      if (a != null || b != null) {
+        used.add(rel + ".lora_a");
+        used.add(rel + ".lora_b");
+        if (a == null || b == null || shape.length != 2 || a.rank() != 2 || b.rank() != 2 || a.shape()[0] != shape[0]
+            || b.shape()[1] != shape[1] || a.shape()[1] != b.shape()[0]) {
+          el.fail(DiagnosticCode.WEIGHTS_SHAPE, term.span(), "factors '" + rel + ".lora_a' " + (a == null ? "(missing)" : Arrays.toString(a.shape()))
+              + " and '.lora_b' " + (b == null ? "(missing)" : Arrays.toString(b.shape())) + " in bundle " + term.bundle().name()
+              + " do not multiply to the shape of " + basePathOfParam + " " + t, "lora_a is [in, r] and lora_b is [r, out]");
+        }
+        int in = (int) shape[0];
+        int o = (int) shape[1];
+        int r = (int) a.shape()[1];
+        for (int i = 0; i < in; i++) {
+          for (int j = 0; j < o; j++) {
+            double s = 0;
+            for (int k = 0; k < r; k++) {
+              s += a.get(i * r + k) * b.get(k * o + j);
+            }
+            out[i * o + j] += (float) (term.coef() * s);
+          }
+        }
+      }
+    }
+    return Tensor.ofFloats(base.dtype(), shape, out);
+  }
+
+  /** After the first application: every bundle key must have named a parameter. */
+  void checkUsed(Elaborator el) {
+    for (Term term : terms) {
+      for (String k : term.bundle().tensors().keySet()) {
+        if (!used.contains(k)) {
+          List<String> near = new ArrayList<>(relPaths);
+          near.sort(Comparator.comparingInt((String r) -> Suggest.distance(k, r)).thenComparing(r -> r));
+          el.diags.error(DiagnosticCode.WEIGHTS_UNKNOWN_KEY, term.span(), "key '" + k + "' of bundle " + term.bundle().name()
+              + " names no parameter of " + basePath, near.isEmpty() ? null
+              : "closest parameters: " + String.join(", ", near.subList(0, Math.min(3, near.size()))));
+        }
+      }
+    }
+  }
+}
