@@ -474,7 +474,7 @@ public final class Elaborator {
           sv.layers().forEach(x -> x.trainable = f.trainable());
         } else if (!(v instanceof ErrorV)) {
           fail(DiagnosticCode.TYPE_MISMATCH, f.span(), (f.trainable() ? "trainable" : "frozen") + " applies to module instances, not "
-              + Val.describe(v), null);
+              + Val.describe(v), v instanceof ModuleV m ? "instantiate it: " + (f.trainable() ? "trainable " : "frozen ") + m.def().name() + "(...)" : null);
         }
         return v;
       } else if (e instanceof Route r) { return route(r, body); } else if (e instanceof With w) { return with(w, body);  } else { throw new IllegalStateException("unreachable"); }
