@@ -69,7 +69,50 @@ public final class Compilation {
     return compile(source, path, o, new Diagnostics());
   }
 
+  /** Stack for the compiler thread: deep but legal programs must not overflow a default thread stack. */
+  static final long STACK_BYTES = 256L << 20;
+
+  /**
+   * Runs the compiler on its own thread with a large stack; a StackOverflowError or any unexpected
+   * exception becomes a diagnostic, so callers never see a throwable for any input.
+   */
   private static Result compile(SourceFile source, Path path, Options o, Diagnostics diags) {
+    Result[] out = new Result[1];
+    Throwable[] failure = new Throwable[1];
+    Thread t = new Thread(null, () -> {
+      try {
+        out[0] = compileHere(source, path, o, diags);
+      } catch (StackOverflowError | RuntimeException | OutOfMemoryError e) {
+        failure[0] = e;
+      }
+    }, "cmod-compile", STACK_BYTES);
+    t.start();
+    try {
+      t.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      failure[0] = e;
+    }
+    if (failure[0] != null) {
+      Throwable f = failure[0];
+      if (f instanceof StackOverflowError) {
+        diags.error(DiagnosticCode.SOURCE_LIMIT, null, source.name() + " nests too deeply for the compiler",
+            "split deep expressions with let bindings");
+      } else if (f instanceof OutOfMemoryError) {
+        diags.error(DiagnosticCode.LIMIT, null, "the compiler ran out of memory on " + source.name(), null);
+      } else {
+        diags.error(DiagnosticCode.INTERNAL, null, "internal compiler error: " + f
+            + " (this is a bug in cmod, not in your program; please report it with the source file)");
+        if (System.getenv("CMOD_DEBUG") != null) {
+          f.printStackTrace();
+        }
+      }
+      return new Result(diags, null, null, List.of(), null);
+    }
+    return out[0];
+  }
+
+  private static Result compileHere(SourceFile source, Path path, Options o, Diagnostics diags) {
     Map<String, Tensor> weights = new LinkedHashMap<>();
     String weightsName = null;
     if (o.weights() != null) {

@@ -80,7 +80,7 @@ NL            : ('\r'? '\n' | '\r');
 WS            : [ \t\f]+ -> channel(HIDDEN);
 LINE_COMMENT  : '//' ~[\r\n]* -> channel(HIDDEN);
 BLOCK_COMMENT : '/*' .*? '*/' -> channel(HIDDEN);
-UNTERMINATED_COMMENT : '/*' .*? EOF;
+UNTERMINATED_COMMENT : '/*' ( ~'*' | '*'+ ~[*/] )* '*'* EOF;
 UNTERMINATED_STRING  : '"' (~["\\\r\n] | '\\' .)*;
 ERROR_CHAR    : .;
 

@@ -23,7 +23,12 @@ importDecl
   ;
 
 qualifiedName
-  : ident (DOT ident)*
+  : ident (DOT pathPart)*
+  ;
+
+// library names may be words that are keywords elsewhere (std.route)
+pathPart
+  : ident | ROUTE | REPEAT | FROZEN | TRAINABLE | MODEL | MODULE | PARAM | WITH | IF | THEN | ELSE | LET
   ;
 
 constDecl
@@ -49,7 +54,11 @@ resultType
 
 type
   : ident LBRACK (dim (COMMA dim)*)? RBRACK (VOCAB expr)?   # tensorType
-  | ident                                                   # namedType
+  | typeName                                                # namedType
+  ;
+
+typeName
+  : ident | MODULE
   ;
 
 dim

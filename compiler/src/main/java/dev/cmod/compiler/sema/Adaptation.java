@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
  * once and shared by every application.
  */
 final class Adaptation {
-  enum Kind { LORA, IA3 }
+  enum Kind { LORA, IA3, ADAPTER, PREFIX, PROMPT }
 
   final Kind kind;
   final long rank;
@@ -36,6 +36,9 @@ final class Adaptation {
   final List<Pattern> regexes = new ArrayList<>();
   final boolean[] matched;
   final boolean trainable;
+  /** Adapter: bottleneck size and placement ("after" or "parallel"); prefix/prompt: length (in {@code rank}). */
+  String at = "after";
+
   /** Composed weight per adapted path, reused by later applications. */
   private final Map<String, String[]> factorPaths = new HashMap<>();
 
@@ -84,7 +87,7 @@ final class Adaptation {
   }
 
   private Value apply(Value w, String path, Elaborator el, Span span) {
-    if (!path.startsWith(basePath + ".")) {
+    if ((kind != Kind.LORA && kind != Kind.IA3) || !path.startsWith(basePath + ".")) {
       return w;
     }
     String rel = path.substring(basePath.length() + 1);
@@ -148,14 +151,120 @@ final class Adaptation {
     }
   }
 
+  /** Whether instance {@code instPath} is a target (patterns over instance paths relative to the base). */
+  private boolean targetsInstance(String instPath) {
+    if (!instPath.startsWith(basePath + ".")) {
+      return false;
+    }
+    String rel = instPath.substring(basePath.length() + 1);
+    boolean hit = false;
+    for (int i = 0; i < regexes.size(); i++) {
+      if (regexes.get(i).matcher(rel).matches()) {
+        matched[i] = true;
+        hit = true;
+      }
+    }
+    return hit;
+  }
+
+  /**
+   * Function composition: bottleneck adapters on the targeted instances' results.
+   * after: y + up(relu(down(y))); parallel: y + up(relu(down(x))). up starts at zero (identity).
+   */
+  static Value wrapResult(String instPath, Value x, Value y, List<Adaptation> hooks, Elaborator el, Span span) {
+    Value out = y;
+    for (Adaptation a : hooks) {
+      if (a.kind == Kind.ADAPTER && a.targetsInstance(instPath)) {
+        out = a.adapter(instPath, x, out, el, span);
+      }
+    }
+    return out;
+  }
+
+  private Value adapter(String instPath, Value x, Value y, Elaborator el, Span span) {
+    Value src = at.equals("parallel") ? x : y;
+    TensorType ts = src.type();
+    TensorType ty = y.type();
+    if (ts.rank() == 0 || !ts.dim(ts.rank() - 1).isKnown() || !ty.dim(ty.rank() - 1).isKnown() || !ty.dtype().isFloat()) {
+      el.fail(DiagnosticCode.SHAPE_MISMATCH, span, "an adapter needs float tensors with a known feature size; " + instPath + " gives " + ty, null);
+    }
+    long din = ts.dim(ts.rank() - 1).value();
+    long dout = ty.dim(ty.rank() - 1).value();
+    String base = factorPaths.computeIfAbsent(instPath, p -> new String[] {uniqueName(p + ".adapter", el)})[0];
+    DType dt = ty.dtype();
+    Value dw = factor(el, base + ".down.weight", TensorType.of(dt, din, rank), new InitV("xavier", List.of()), span);
+    Value db = factor(el, base + ".down.bias", TensorType.of(dt, rank), new InitV("zeros", List.of()), span);
+    Value uw = factor(el, base + ".up.weight", TensorType.of(dt, rank, dout), new InitV("zeros", List.of()), span);
+    Value ub = factor(el, base + ".up.bias", TensorType.of(dt, dout), new InitV("zeros", List.of()), span);
+    Value h = el.node(Op.RELU, Attrs.NONE, span, el.node(Op.ADD, Attrs.NONE, span, el.node(Op.MATMUL, Attrs.NONE, span, src, dw), db));
+    Value u = el.node(Op.ADD, Attrs.NONE, span, el.node(Op.MATMUL, Attrs.NONE, span, h, uw), ub);
+    return el.node(Op.ADD, Attrs.NONE, span, y, u);
+  }
+
+  private String uniqueName(String stem, Elaborator el) {
+    for (int k = 0; ; k++) {
+      String n = k == 0 ? stem : stem + k;
+      if (!el.reservedFactor(n)) {
+        el.reserveFactor(n);
+        return n;
+      }
+    }
+  }
+
+  /** Input composition inside attention: learned key/value prefixes of {@code rank} positions for targeted instances. */
+  static Value[] prefixKeysValues(String instPath, Value k, Value v, boolean causal, boolean masked, List<Adaptation> hooks,
+      Elaborator el, Span span) {
+    Value[] kv = {k, v};
+    for (Adaptation a : hooks) {
+      if (a.kind == Kind.PREFIX && a.targetsInstance(instPath)) {
+        if (causal || masked) {
+          el.fail(DiagnosticCode.UNSUPPORTED, a.spans.get(0), "prefix tuning on causal or masked attention is not supported yet", null);
+        }
+        String base = a.factorPaths.computeIfAbsent(instPath, p -> new String[] {a.uniqueName(p + ".prefix", el)})[0];
+        kv[0] = a.prepend(base + "_k", kv[0], el, span);
+        kv[1] = a.prepend(base + "_v", kv[1], el, span);
+      }
+    }
+    return kv;
+  }
+
+  /** Prepends a learned [..., length, d] block (leading axes after the first broadcast) along axis -2. */
+  Value prepend(String path, Value x, Elaborator el, Span span) {
+    TensorType t = x.type();
+    if (t.rank() < 2) {
+      el.fail(DiagnosticCode.SHAPE_MISMATCH, span, kind.name().toLowerCase(java.util.Locale.ROOT) + " needs a sequence [..., seq, d], got " + t, null);
+    }
+    List<dev.cmod.ir.type.Dim> pd = new ArrayList<>(t.dims().subList(1, t.rank()));
+    pd.set(pd.size() - 2, dev.cmod.ir.type.Dim.of(rank));
+    for (dev.cmod.ir.type.Dim d : pd) {
+      if (!d.isKnown()) {
+        el.fail(DiagnosticCode.SHAPE_MISMATCH, span, "learned prefixes need known sizes apart from batch and sequence, got " + t, null);
+      }
+    }
+    long[] shape = pd.stream().mapToLong(dev.cmod.ir.type.Dim::value).toArray();
+    Value p = factor(el, path, TensorType.of(t.dtype(), shape), new InitV("normal", List.of(0.02)), span);
+    List<dev.cmod.ir.type.Dim> full = new ArrayList<>(t.dims());
+    full.set(t.rank() - 2, dev.cmod.ir.type.Dim.of(rank));
+    Value b = el.node(Op.BROADCAST, Attrs.of("dims", full), span, p);
+    return el.node(Op.CONCAT, Attrs.of("axis", t.rank() - 2), span, b, x);
+  }
+
   /** After the first application: a pattern that matched nothing is an error naming the closest paths. */
   void checkMatched(Elaborator el) {
     List<String> rels = new ArrayList<>();
     for (Node n : el.graph.nodes()) {
       if (n.op() == Op.PARAM) {
         String p = n.attrs().getString("path");
-        if (p.startsWith(basePath + ".") && n.type().rank() == 2 && !p.contains(".lora") && !p.endsWith(".ia3")) {
-          rels.add(p.substring(basePath.length() + 1));
+        if (p.startsWith(basePath + ".") && !p.contains(".lora") && !p.endsWith(".ia3") && !p.contains(".adapter")
+            && !p.contains(".prefix")) {
+          String rel = p.substring(basePath.length() + 1);
+          if (kind == Kind.LORA || kind == Kind.IA3) {
+            if (n.type().rank() == 2) {
+              rels.add(rel);
+            }
+          } else if (rel.contains(".") && !rels.contains(rel.substring(0, rel.lastIndexOf('.')))) {
+            rels.add(rel.substring(0, rel.lastIndexOf('.')));
+          }
         }
       }
     }
@@ -164,9 +273,10 @@ final class Adaptation {
         String pat = patterns.get(i);
         List<String> near = new ArrayList<>(rels);
         near.sort(Comparator.comparingInt((String r) -> Suggest.distance(pat, r)).thenComparing(r -> r));
-        String help = near.isEmpty() ? baseName + " has no 2-D weights"
+        String help = near.isEmpty() ? baseName + " has no such targets"
             : "closest paths in " + baseName + ": " + String.join(", ", near.subList(0, Math.min(3, near.size())));
-        el.diags.error(DiagnosticCode.UNKNOWN_NAME, spans.get(i), "\"" + pat + "\" matches no weight of " + baseName, help);
+        el.diags.error(DiagnosticCode.UNKNOWN_NAME, spans.get(i), "\"" + pat + "\" matches no "
+            + (kind == Kind.LORA || kind == Kind.IA3 ? "weight" : "layer") + " of " + baseName, help);
       }
     }
   }

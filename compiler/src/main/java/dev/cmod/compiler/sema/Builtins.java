@@ -68,6 +68,7 @@ final class Builtins {
     SIGS.put("cast", new String[] {"x", "dtype"});
     SIGS.put("weighted", new String[] {"xs", "w"});
     SIGS.put("tokens", new String[] {"x"});
+    SIGS.put("fuse", new String[] {"x", "modules"});
     SIGS.put("auto", new String[] {"inputs..."});
   }
 
@@ -361,6 +362,12 @@ final class Builtins {
       }
       case "attention" -> {
         Attrs a = Attrs.of("causal", b.bool("causal"));
+        if (!body.hooks.isEmpty()) {
+          Value[] kv = Adaptation.prefixKeysValues(body.path, b.tensor("k"), b.tensor("v"), b.bool("causal"), b.has("mask"),
+              body.hooks, el, sp);
+          b.vals.put("k", new TensorV(kv[0]));
+          b.vals.put("v", new TensorV(kv[1]));
+        }
         if (b.has("mask")) {
           return t(el.node(Op.ATTENTION, a, sp, b.tensor("q"), b.tensor("k"), b.tensor("v"), b.tensor("mask")));
         }
@@ -441,6 +448,9 @@ final class Builtins {
       }
       case "weighted" -> {
         return weighted(b, sp);
+      }
+      case "fuse" -> {
+        return el.fuse(b.tensor("x"), b.list("modules"), b.at("modules"), sp, body);
       }
       case "tokens" -> {
         Value x = b.tensor("x");

@@ -234,6 +234,7 @@ public final class Elaborator {
     /** Parameter arithmetic whose parameters this body creates, or null. */
     ArithSpec arith;
     int routeCount;
+    int fuseCount;
 
     Body(String path, Env env, IdentityHashMap<Expr, String> inlineNames, Map<String, Value> params, boolean trainable) {
       this(path, env, inlineNames, params, new LinkedHashMap<>(), trainable);
@@ -670,9 +671,75 @@ public final class Elaborator {
     return fail(DiagnosticCode.NOT_CALLABLE, span, Val.describe(f) + " cannot be applied to a tensor", null);
   }
 
+  /**
+   * {@code fuse(x, [a, b, ...])}: attention over module outputs (AdapterFusion). A gate instance
+   * {@code Fuse_<n>} holds query, key and value [d, d]; each output o_i is scored by
+   * (x·Wq)·(o_i·Wk)/sqrt(d), the scores are softmaxed over the modules, and the result is
+   * Σ softmax_i · (o_i·Wv).
+   */
+  Val fuse(Value x, List<Val> modules, Span at, Span sp, Body body) {
+    if (modules.isEmpty()) {
+      return fail(DiagnosticCode.ARITY, at, "fuse needs at least one module", null);
+    }
+    int r = x.type().rank();
+    if (r < 1 || !x.type().dim(r - 1).isKnown() || !x.type().dtype().isFloat()) {
+      return fail(DiagnosticCode.SHAPE_MISMATCH, sp, "fuse needs a float tensor with a known feature size, got " + x.type(), null);
+    }
+    long d = x.type().dim(r - 1).value();
+    String gate = "Fuse_" + body.fuseCount++;
+    Value[] w = new Value[3];
+    String[] names = {"query", "key", "value"};
+    for (int i = 0; i < 3; i++) {
+      String key = gate + "." + names[i];
+      w[i] = body.params.get(key);
+      if (w[i] == null) {
+        w[i] = createParam(body.child(key), TensorType.of(x.type().dtype(), d, d), () -> new InitV("xavier", List.of()),
+            body.trainable, sp, sp);
+        body.params.put(key, w[i]);
+      }
+    }
+    Value q = node(Op.MATMUL, Attrs.NONE, sp, x, w[0]);
+    Value scale = constant(Tensor.ofFloats(x.type().dtype(), new long[0], new float[] {(float) (1 / Math.sqrt(d))}), sp);
+    List<Value> scores = new ArrayList<>();
+    List<Value> values = new ArrayList<>();
+    TensorType first = null;
+    for (int i = 0; i < modules.size(); i++) {
+      Value o = tensorOf(applyTo(modules.get(i), new TensorV(x), at, body), at, "module " + i + " of fuse");
+      if (first == null) {
+        first = o.type();
+      } else if (!first.equals(o.type())) {
+        return fail(DiagnosticCode.TYPE_MISMATCH, at, "fused modules must all give the same type: module 0 gives " + first
+            + " but module " + i + " gives " + o.type(), null);
+      }
+      if (!o.type().equals(x.type())) {
+        return fail(DiagnosticCode.SHAPE_MISMATCH, at, "fused modules must keep the input's type " + x.type() + ", module " + i
+            + " gives " + o.type(), null);
+      }
+      Value k = node(Op.MATMUL, Attrs.NONE, sp, o, w[1]);
+      scores.add(node(Op.MUL, Attrs.NONE, sp, node(Op.REDUCE_SUM, Attrs.of("axis", r - 1, "keep", true), sp,
+          node(Op.MUL, Attrs.NONE, sp, q, k)), scale));
+      values.add(node(Op.MATMUL, Attrs.NONE, sp, o, w[2]));
+    }
+    Value s = scores.size() == 1 ? scores.get(0) : node(Op.CONCAT, Attrs.of("axis", r - 1), sp, scores.toArray(new Value[0]));
+    Value p = node(Op.SOFTMAX, Attrs.of("axis", r - 1), sp, s);
+    Value acc = null;
+    for (int i = 0; i < values.size(); i++) {
+      Value pi = node(Op.SLICE, Attrs.of("axis", r - 1, "start", Dim.of(i), "end", Dim.of(i + 1)), sp, p);
+      Value term = node(Op.MUL, Attrs.NONE, sp, values.get(i), pi);
+      acc = acc == null ? term : node(Op.ADD, Attrs.NONE, sp, acc, term);
+    }
+    return new TensorV(acc);
+  }
+
   private Val route(Route r, Body body) {
     Value x = tensorOf(eval(r.input(), body, null), r.input().span(), "the routed value");
     Val ev = eval(r.experts(), body, null);
+    if (ev instanceof StackV st) {
+      // a repeat stack bound as experts: its copies are the experts (experts.0, experts.1, ...)
+      List<Val> items = new ArrayList<>();
+      st.layers().forEach(l -> items.add(new InstanceV(l)));
+      ev = new ListV(items);
+    }
     if (!(ev instanceof ListV list) || list.items().isEmpty()) {
       return fail(DiagnosticCode.TYPE_MISMATCH, r.experts().span(), "route needs a non-empty list of experts, got " + Val.describe(ev),
           "for example [Mlp(16), Mlp(16)]");
@@ -787,14 +854,22 @@ public final class Elaborator {
     Adaptation.Kind kind = switch (comp) {
       case "lora" -> Adaptation.Kind.LORA;
       case "ia3" -> Adaptation.Kind.IA3;
+      case "adapter" -> Adaptation.Kind.ADAPTER;
+      case "prefix" -> Adaptation.Kind.PREFIX;
+      case "prompt" -> Adaptation.Kind.PROMPT;
       default -> null;
     };
     if (kind == null) {
       return fail(DiagnosticCode.UNSUPPORTED, w.composition().span(), "'with " + comp + "' is not supported by this version of cmod yet",
-          "implemented: lora(rank, alpha), ia3; see docs/language.md");
+          "implemented: lora(rank, alpha), ia3, adapter(bottleneck, at), prefix(length), prompt(length); see docs/language.md");
     }
+    List<String> order = switch (kind) {
+      case LORA -> List.of("rank", "alpha");
+      case ADAPTER -> List.of("bottleneck", "at");
+      case PREFIX, PROMPT -> List.of("length");
+      default -> List.of();
+    };
     Map<String, Val> named = new LinkedHashMap<>();
-    List<String> order = kind == Adaptation.Kind.LORA ? List.of("rank", "alpha") : List.of();
     int pos = 0;
     for (Arg a : w.args()) {
       String k = a.name() != null ? a.name().text() : pos < order.size() ? order.get(pos++) : null;
@@ -802,19 +877,49 @@ public final class Elaborator {
         fail(DiagnosticCode.UNKNOWN_ARGUMENT, a.name() != null ? a.name().span() : a.value().span(),
             comp + (k == null ? " takes " + order.size() + " arguments" : " has no parameter '" + k + "'"), "expected " + comp + "(" + String.join(", ", order) + ")");
       }
-      named.put(k, eval(a.value(), body, null));
+      if (k.equals("at") && a.value() instanceof NameRef nr) {
+        named.put(k, new StrV(nr.name()));
+      } else {
+        named.put(k, eval(a.value(), body, null));
+      }
     }
     long rank = 0;
     double alpha = 0;
+    String at = "after";
     if (kind == Adaptation.Kind.LORA) {
       if (!named.containsKey("rank")) {
         fail(DiagnosticCode.ARITY, w.composition().span(), "lora needs a rank: lora(rank = 8, alpha = 16)", null);
       }
       rank = intValue(named.get("rank"), w.composition().span(), "lora rank");
       alpha = named.containsKey("alpha") ? number(named.get("alpha"), w.composition().span(), "lora alpha") : rank;
-      if (rank < 1) {
-        fail(DiagnosticCode.BAD_DIM, w.composition().span(), "lora rank must be at least 1", null);
+    } else if (kind == Adaptation.Kind.ADAPTER) {
+      if (!named.containsKey("bottleneck")) {
+        fail(DiagnosticCode.ARITY, w.composition().span(), "adapter needs a bottleneck size: adapter(bottleneck = 64, at = after)", null);
       }
+      rank = intValue(named.get("bottleneck"), w.composition().span(), "adapter bottleneck");
+      if (named.containsKey("at")) {
+        if (!(named.get("at") instanceof StrV sv) || !(sv.value().equals("after") || sv.value().equals("parallel"))) {
+          fail(DiagnosticCode.UNKNOWN_ARGUMENT, w.composition().span(), "adapter placement must be at = after or at = parallel, got "
+              + Val.describe(named.get("at")), null);
+        }
+        at = ((StrV) named.get("at")).value();
+      }
+    } else if (kind == Adaptation.Kind.PREFIX || kind == Adaptation.Kind.PROMPT) {
+      if (!named.containsKey("length")) {
+        fail(DiagnosticCode.ARITY, w.composition().span(), comp + " needs a length: " + comp + "(length = 16)", null);
+      }
+      rank = intValue(named.get("length"), w.composition().span(), comp + " length");
+    }
+    if (kind != Adaptation.Kind.IA3 && rank < 1) {
+      fail(DiagnosticCode.BAD_DIM, w.composition().span(), comp + " needs a size of at least 1", null);
+    }
+    if (kind == Adaptation.Kind.PROMPT) {
+      if (!w.targets().isEmpty()) {
+        fail(DiagnosticCode.ARITY, w.targets().get(0).span(), "prompt prepends tokens to the adapted instance's input; it takes no targets", null);
+      }
+      Adaptation pr = new Adaptation(kind, rank, 0, basePath, TypeMatch.text(w.base()), List.of(), List.of(), true);
+      rules.add(pr);
+      return new AdaptedV(target, basePath, List.copyOf(rules), new boolean[1]);
     }
     if (w.targets().isEmpty()) {
       fail(DiagnosticCode.ARITY, w.span(), comp + " needs targets: with " + comp + "(...) on \"q\", \"v\"", null);
@@ -829,7 +934,9 @@ public final class Elaborator {
       pats.add(sv.value());
       spans.add(t.span());
     }
-    rules.add(new Adaptation(kind, rank, alpha, basePath, TypeMatch.text(w.base()), pats, spans, true));
+    Adaptation rule = new Adaptation(kind, rank, alpha, basePath, TypeMatch.text(w.base()), pats, spans, true);
+    rule.at = at;
+    rules.add(rule);
     return new AdaptedV(target, basePath, List.copyOf(rules), new boolean[1]);
   }
 
@@ -856,6 +963,16 @@ public final class Elaborator {
   private Val applyAdapted(AdaptedV a, Args args, Body caller) {
     List<Adaptation> hooks = new ArrayList<>(caller.hooks);
     hooks.addAll(a.rules());
+    for (Adaptation rule : a.rules()) {
+      if (rule.kind == Adaptation.Kind.PROMPT) {
+        if (args.pos().isEmpty() || !(args.pos().get(0) instanceof TensorV tv)) {
+          return fail(DiagnosticCode.TYPE_MISMATCH, args.span(), "prompt tuning prepends to a tensor sequence argument", null);
+        }
+        List<Val> pos = new ArrayList<>(args.pos());
+        pos.set(0, new TensorV(rule.prepend(rule.basePath + ".prompt", tv.value(), this, args.span())));
+        args = new Args(pos, args.posSpans(), args.named(), args.namedSpans(), args.span());
+      }
+    }
     Val r;
     if (a.target() instanceof InstanceV i) {
       r = apply(i.inst(), args, caller, hooks);
@@ -1061,7 +1178,11 @@ public final class Elaborator {
         return fail(DiagnosticCode.NO_RESULT, d.name().span(), "module " + inst.def.name() + " ends without a result expression",
             "end the body with an expression or a return");
       }
-      return checkResult(inst, d, result, env, args.span());
+      Val checked = checkResult(inst, d, result, env, args.span());
+      if (!hooks.isEmpty() && checked instanceof TensorV ty && !args.pos().isEmpty() && args.pos().get(0) instanceof TensorV tx) {
+        return new TensorV(Adaptation.wrapResult(inst.path, tx.value(), ty.value(), hooks, this, args.span()));
+      }
+      return checked;
     } finally {
       applyDepth = Math.max(0, applyDepth - 1);
     }

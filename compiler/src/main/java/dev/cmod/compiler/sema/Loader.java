@@ -196,7 +196,7 @@ public final class Loader {
       try (InputStream in = Loader.class.getClassLoader().getResourceAsStream(resource)) {
         if (in == null) {
           diags.error(DiagnosticCode.IMPORT_NOT_FOUND, at, "no stdlib library '" + dotted + "'",
-              "available: std.nn");
+              "available: std.nn, std.peft, std.route, std.compose");
           return;
         }
         text = decode(in.readAllBytes());

@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
 /** Which stdlib library declares which module, for "did you mean / import it" hints. */
 final class StdIndex {
   /** The stdlib libraries (resources std/NAME.cmod). */
-  static final List<String> LIBRARIES = List.of("nn");
+  static final List<String> LIBRARIES = List.of("nn", "peft", "route", "compose");
   private static final Pattern MODULE = Pattern.compile("(?m)^\\s*module\\s+([A-Za-z_][A-Za-z0-9_]*)");
   private static Map<String, String> index;
 

@@ -65,8 +65,9 @@ final class AstBuilder {
   private Decl importDecl(ImportDeclContext c) {
     if (c instanceof ImportStdContext s) {
       List<Name> path = new ArrayList<>();
-      for (IdentContext i : s.qualifiedName().ident()) {
-        path.add(name(i));
+      path.add(name(s.qualifiedName().ident()));
+      for (PathPartContext p : s.qualifiedName().pathPart()) {
+        path.add(new Name(p.getText(), span(p)));
       }
       List<Name> names = new ArrayList<>();
       for (IdentContext i : s.ident()) {
@@ -197,12 +198,37 @@ final class AstBuilder {
       }
       return new TensorTypeExpr(name(t.ident()), dims, t.expr() == null ? null : expr(t.expr()), span(c));
     } else if (c instanceof NamedTypeContext n) {
-      return new NamedTypeExpr(name(n.ident()), span(c));
+      return new NamedTypeExpr(new Name(n.typeName().getText(), span(n.typeName())), span(c));
     }
     throw new IllegalStateException("unhandled type " + c.getClass().getSimpleName());
   }
 
+  /** Deepest expression tree accepted (long operator chains nest as deeply as they are long). */
+  static final int MAX_EXPR_DEPTH = 5000;
+
+  /** Thrown after the depth diagnostic is reported; Parsing turns it into "no AST". */
+  static final class TooDeep extends RuntimeException {
+    TooDeep() {
+      super(null, null, false, false);
+    }
+  }
+
+  private int depth;
+
   Expr expr(ExprContext c) {
+    if (++depth > MAX_EXPR_DEPTH) {
+      diags.error(DiagnosticCode.SOURCE_LIMIT, span(c), "expression nests deeper than " + MAX_EXPR_DEPTH + " levels",
+          "split it with let bindings");
+      throw new TooDeep();
+    }
+    try {
+      return exprInner(c);
+    } finally {
+      depth--;
+    }
+  }
+
+  private Expr exprInner(ExprContext c) {
     Span sp = span(c);
     if (c instanceof PrimaryExprContext p) {
       return primary(p.primary());

@@ -79,7 +79,10 @@ public final class Parsing {
       }
       tokens.add(t);
     }
-    if (lexicalErrors && diags.errorCount() >= MAX_SYNTAX_ERRORS) {
+    if (lexicalErrors) {
+      return null; // parsing around a removed token would only add follow-on errors
+    }
+    if (!checkBrackets(tokens, file, diags)) {
       return null;
     }
     List<Token> filtered = StatementBreaks.filter(tokens);
@@ -87,7 +90,11 @@ public final class Parsing {
     if (tree == null) {
       return null;
     }
-    return new AstBuilder(file, diags).file(tree);
+    try {
+      return new AstBuilder(file, diags).file(tree);
+    } catch (AstBuilder.TooDeep e) {
+      return null;
+    }
   }
 
   private static CmodParser.FileContext parseTree(List<Token> tokens, SourceFile file, Diagnostics diags) {
@@ -108,6 +115,39 @@ public final class Parsing {
     parser.addErrorListener(new Listener(file, diags));
     CmodParser.FileContext tree = parser.file();
     return diags.errorCount() > before ? null : tree;
+  }
+
+  /** Reports the first unclosed or mismatched bracket at the bracket itself (ANTLR would report it much later). */
+  private static boolean checkBrackets(List<Token> tokens, SourceFile file, Diagnostics diags) {
+    java.util.ArrayDeque<Token> open = new java.util.ArrayDeque<>();
+    for (Token t : tokens) {
+      int ty = t.getType();
+      if (ty == CmodLexer.LPAREN || ty == CmodLexer.LBRACK || ty == CmodLexer.LBRACE) {
+        open.push(t);
+      } else if (ty == CmodLexer.RPAREN || ty == CmodLexer.RBRACK || ty == CmodLexer.RBRACE) {
+        int want = ty == CmodLexer.RPAREN ? CmodLexer.LPAREN : ty == CmodLexer.RBRACK ? CmodLexer.LBRACK : CmodLexer.LBRACE;
+        if (open.isEmpty()) {
+          diags.error(DiagnosticCode.SYNTAX, span(file, t), "unmatched '" + t.getText() + "'", "remove it or add the opening bracket");
+          return false;
+        }
+        Token o = open.pop();
+        if (o.getType() != want) {
+          diags.error(DiagnosticCode.SYNTAX, span(file, o), "'" + o.getText() + "' is closed by '" + t.getText() + "' at line "
+              + t.getLine() + ":" + (t.getCharPositionInLine() + 1), "close it with '" + closer(o.getType()) + "'");
+          return false;
+        }
+      }
+    }
+    if (!open.isEmpty()) {
+      Token o = open.pop();
+      diags.error(DiagnosticCode.SYNTAX, span(file, o), "unclosed '" + o.getText() + "'", "add the matching '" + closer(o.getType()) + "'");
+      return false;
+    }
+    return true;
+  }
+
+  private static String closer(int type) {
+    return type == CmodLexer.LPAREN ? ")" : type == CmodLexer.LBRACK ? "]" : "}";
   }
 
   private static Span span(SourceFile file, Token t) {
@@ -180,9 +220,22 @@ public final class Parsing {
       return "'" + t.getText() + "'";
     }
 
+    private static final Set<Integer> SOFT_KEYWORDS = Set.of(CmodLexer.ON, CmodLexer.FROM, CmodLexer.TO, CmodLexer.BY,
+        CmodLexer.AS, CmodLexer.WEIGHTS, CmodLexer.ONNX, CmodLexer.COMPUTE, CmodLexer.BUDGET, CmodLexer.ALIGN,
+        CmodLexer.CONDITION, CmodLexer.VIA, CmodLexer.VOCAB, CmodLexer.INPUT, CmodLexer.OUTPUT, CmodLexer.CONSTRAINT,
+        CmodLexer.WHERE);
+
     private static String expectedList(IntervalSet set) {
       Set<String> words = new TreeSet<>();
+      boolean name = set.contains(CmodLexer.IDENT);
+      boolean expression = name && set.contains(CmodLexer.INT) && set.contains(CmodLexer.LPAREN);
+      if (expression) {
+        return "an expression";
+      }
       for (int type : set.toArray()) {
+        if (name && SOFT_KEYWORDS.contains(type)) {
+          continue; // "a name" covers the words that are keywords only in some places
+        }
         words.add(switch (type) {
           case Token.EOF -> "end of file";
           case CmodLexer.NL -> "end of line";
