@@ -82,7 +82,7 @@ public final class Compilation {
     Thread t = new Thread(null, () -> {
       try {
         out[0] = compileHere(source, path, o, diags);
-      } catch (StackOverflowError | RuntimeException | OutOfMemoryError e) {
+      } catch (Throwable e) { // NOPMD: every failure must become a diagnostic, never escape to the caller
         failure[0] = e;
       }
     }, "cmod-compile", STACK_BYTES);
@@ -203,15 +203,32 @@ public final class Compilation {
         default -> null;
       };
       if (preset == null) {
-        diags.error(DiagnosticCode.BAD_TYPE, model.name().span(), "unknown compute preset '" + facts.compute() + "'",
+        diags.error(DiagnosticCode.BAD_TYPE, facts.computeSpan(), "unknown compute preset '" + facts.compute() + "'",
             "use tiny, small, medium or large");
         return;
       }
-      pl = new ModelFacts.Limit(preset, false, model.name().span());
+      pl = new ModelFacts.Limit(preset, false, facts.computeSpan());
     }
     if (pl != null && (pl.strict() ? params >= pl.value() : params > pl.value())) {
       diags.error(DiagnosticCode.BUDGET, pl.span(), "model " + model.name().text() + " has " + params + " parameters, over its budget of "
           + (long) pl.value(), "shrink the model or raise the budget");
+    }
+    ModelFacts.Limit tl = facts.budget().get("tokens");
+    if (tl != null) {
+      long tokens = 0;
+      for (ModelFacts.Port in : facts.inputs()) {
+        long n = facts.positions(in);
+        if (n < 0) {
+          diags.error(DiagnosticCode.BUDGET, tl.span(), "input '" + in.name() + "' has no upper bound on its length, so the token budget cannot hold",
+              "bound it with a where clause, e.g. where seq <= 256");
+          return;
+        }
+        tokens += n;
+      }
+      if (tl.strict() ? tokens >= tl.value() : tokens > tl.value()) {
+        diags.error(DiagnosticCode.BUDGET, tl.span(), "model " + model.name().text() + " takes up to " + tokens
+            + " tokens per sample, over its budget of " + (long) tl.value(), "shrink the model or raise the budget");
+      }
     }
     ModelFacts.Limit fl = facts.budget().get("flops");
     if (fl != null) {

@@ -108,7 +108,7 @@ expr
   | expr op=(STAR | SLASH | PERCENT | AT) expr            # mulExpr
   | expr op=(PLUS | MINUS) expr                           # addExpr
   | expr op=(LT | LE | GT | GE | EQEQ | NEQ) expr         # compareExpr
-  | expr WITH composition (ON expr (COMMA expr)*)? (FROM expr)?   # withExpr
+  | expr WITH composition (ON targets+=primary (COMMA targets+=primary)*)? (FROM from=expr)?   # withExpr
   | expr PIPE expr                                        # pipeExpr
   | FROZEN expr                                           # frozenExpr
   | TRAINABLE expr                                        # trainableExpr

@@ -35,7 +35,7 @@ final class Adaptation {
   final List<Span> spans;
   final List<Pattern> regexes = new ArrayList<>();
   final boolean[] matched;
-  final boolean trainable;
+  boolean trainable;
   /** Adapter: bottleneck size and placement ("after" or "parallel"); prefix/prompt: length (in {@code rank}). */
   String at = "after";
 
@@ -99,6 +99,10 @@ final class Adaptation {
       Pattern r = regexes.get(i);
       boolean direct = r.matcher(rel).matches();
       boolean viaInstance = !owner.isEmpty() && r.matcher(owner).matches() && t.rank() == 2;
+      boolean literal = !patterns.get(i).contains("*") && !patterns.get(i).contains("?");
+      if (direct && (t.rank() != 2 || !t.dtype().isFloat()) && !literal) {
+        continue; // a wildcard reaches every parameter; it adapts the 2-D weights among them
+      }
       if (direct && (t.rank() != 2 || !t.dtype().isFloat())) {
         el.diags.error(DiagnosticCode.TYPE_MISMATCH, spans.get(i), kind.name().toLowerCase(java.util.Locale.ROOT)
             + " targets 2-D float weights; '" + path + "' is " + t, "target the layer (e.g. \"q\") or its weight (\"q.weight\")");

@@ -152,7 +152,7 @@ final class Builtins {
     String[] sig = SIGS.get(name);
     Bound b = new Bound(args.span());
     if (args.pos().size() > sig.length) {
-      el.fail(DiagnosticCode.ARITY, args.posSpans().get(sig.length), name + " takes at most " + sig.length + " arguments, got "
+      el.fail(DiagnosticCode.ARITY, args.posSpans().get(sig.length), name + " takes at most " + sig.length + " argument" + (sig.length == 1 ? "" : "s") + ", got "
           + args.pos().size(), "expected " + name + "(" + String.join(", ", sig) + ")");
     }
     List<String> pnames = new ArrayList<>();
@@ -234,7 +234,7 @@ final class Builtins {
         Val a = b.vals.get("approx");
         String approx = a instanceof StrV s ? s.value() : "none";
         if (!approx.equals("none") && !approx.equals("tanh")) {
-          el.fail(DiagnosticCode.UNKNOWN_ARGUMENT, b.at("approx"), "gelu approx must be \"none\" or \"tanh\", got \"" + approx + "\"", null);
+          el.fail(DiagnosticCode.TYPE_MISMATCH, b.at("approx"), "gelu approx must be \"none\" or \"tanh\", got \"" + approx + "\"", null);
         }
         return t(el.node(Op.GELU, Attrs.of("approx", approx), sp, b.tensor("x")));
       }

@@ -103,7 +103,7 @@ public final class Elaborator {
     Body body = new Body("", env, names, new LinkedHashMap<>(), true);
     for (ModelItem it : model.items()) {
       try {
-        if (it instanceof InputItem in) { input(in, body); } else if (it instanceof OutputItem out) { output(out, body); } else if (it instanceof StmtItem s) { exec(s.stmt(), body); } else if (it instanceof ComputeItem c) { facts.compute = c.preset().text(); } else if (it instanceof BudgetItem b) { budget(b, body); } else if (it instanceof ConstraintItem c) { constraint(c, body); } else if (it instanceof AlignItem a) { align(a, body); } else if (it instanceof WeightsItem w) { }
+        if (it instanceof InputItem in) { defineOnFailure(in, body); } else if (it instanceof OutputItem out) { output(out, body); } else if (it instanceof StmtItem s) { exec(s.stmt(), body); } else if (it instanceof ComputeItem c) { facts.compute = c.preset().text(); facts.computeSpan = c.preset().span(); } else if (it instanceof BudgetItem b) { budget(b, body); } else if (it instanceof ConstraintItem c) { constraint(c, body); } else if (it instanceof AlignItem a) { align(a, body); } else if (it instanceof WeightsItem w) { }
       } catch (ElabError e) {
         // reported; go on with the next item
       }
@@ -120,6 +120,18 @@ public final class Elaborator {
     Set<String> s = new LinkedHashSet<>(opts.weights().keySet());
     s.removeAll(usedWeightKeys);
     return s;
+  }
+
+  /** A failed input declaration still defines its name (as an error value), so later uses do not cascade. */
+  private void defineOnFailure(InputItem in, Body body) {
+    try {
+      input(in, body);
+    } catch (ElabError e) {
+      if (!body.env.definesLocally(in.name().text())) {
+        body.env.define(in.name().text(), new ErrorV());
+      }
+      throw e;
+    }
   }
 
   private void input(InputItem in, Body body) {
@@ -182,13 +194,30 @@ public final class Elaborator {
     }
     if (v instanceof BoolV b) {
       if (!b.value()) {
-        fail(DiagnosticCode.BOUND_VIOLATED, c.expr().span(), "constraint does not hold", null);
+        String detail = "";
+        if (c.expr() instanceof Binary bin) {
+          Val l = eval(bin.left(), body, null);
+          Val r = eval(bin.right(), body, null);
+          detail = ": " + TypeMatch.text(bin.left()) + " is " + plain(l) + ", not " + bin.op() + " " + plain(r);
+        }
+        fail(DiagnosticCode.BOUND_VIOLATED, c.expr().span(), "constraint does not hold" + detail, null);
       }
     } else if (!(v instanceof ErrorV)) {
       fail(DiagnosticCode.NOT_CONSTANT, c.expr().span(),
           "an unnamed constraint must be a compile-time condition, got " + Val.describe(v),
           "name it (constraint agree = cosine(a, b)) to add it as a scored output");
     }
+  }
+
+  private static String plain(Val v) {
+    if (v instanceof IntV i) {
+      return i.dim().toString();
+    } else if (v instanceof FloatV f) {
+      return Double.toString(f.value());
+    } else if (v instanceof BoolV b) {
+      return Boolean.toString(b.value());
+    }
+    return Val.describe(v);
   }
 
   private void align(AlignItem a, Body body) {
@@ -473,6 +502,13 @@ public final class Elaborator {
           iv.inst().trainable = f.trainable();
         } else if (v instanceof StackV sv) {
           sv.layers().forEach(x -> x.trainable = f.trainable());
+        } else if (v instanceof AdaptedV av) {
+          if (av.target() instanceof InstanceV ti) {
+            ti.inst().trainable = f.trainable();
+          } else if (av.target() instanceof StackV ts) {
+            ts.layers().forEach(x -> x.trainable = f.trainable());
+          }
+          av.rules().forEach(r -> r.trainable = f.trainable());
         } else if (!(v instanceof ErrorV)) {
           fail(DiagnosticCode.TYPE_MISMATCH, f.span(), (f.trainable() ? "trainable" : "frozen") + " applies to module instances, not "
               + Val.describe(v), v instanceof ModuleV m ? "instantiate it: " + (f.trainable() ? "trainable " : "frozen ") + m.def().name() + "(...)" : null);

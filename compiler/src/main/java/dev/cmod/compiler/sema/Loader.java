@@ -53,9 +53,14 @@ public final class Loader {
 
   /** Reads a file as UTF-8 text, or reports why it cannot. Returns null on failure. */
   public static String readSource(Path p, Diagnostics diags, Span at, DiagnosticCode code) {
+    return readSource(p, p.toString(), diags, at, code);
+  }
+
+  /** As above; {@code shown} is how the path appears in messages (as the user wrote it). */
+  public static String readSource(Path p, String shown, Diagnostics diags, Span at, DiagnosticCode code) {
     try {
       if (!Files.isRegularFile(p)) {
-        diags.error(code, at, "cannot read " + p + ": no such file");
+        diags.error(code, at, "cannot read " + shown + ": no such file");
         return null;
       }
       long size = Files.size(p);
@@ -125,6 +130,9 @@ public final class Loader {
   }
 
   private void resolveImport(FileScope scope, ImportDecl imp) {
+    if (imp.kind() != dev.cmod.compiler.ast.Ast.ImportKind.STD && imp.file() == null) {
+      return; // the path literal was invalid and is already reported
+    }
     switch (imp.kind()) {
       case STD -> importStd(scope, imp);
       case FILE -> importFile(scope, imp);
@@ -242,7 +250,8 @@ public final class Loader {
     }
     FileScope other = loaded.get(key);
     if (other == null) {
-      String text = readSource(target, diags, imp.fileSpan(), DiagnosticCode.IMPORT_NOT_FOUND);
+      String text = readSource(target, imp.file().startsWith("./") ? imp.file().substring(2) : imp.file(), diags, imp.fileSpan(),
+          DiagnosticCode.IMPORT_NOT_FOUND);
       if (text == null) {
         return;
       }

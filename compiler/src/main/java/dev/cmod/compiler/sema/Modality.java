@@ -187,11 +187,12 @@ public final class Modality {
       checkArity(t, s, el);
       // logits [batch, N] or indices [batch]
       if (actual.dtype().isFloat()) {
-        TypeMatch.matchPattern(DType.F32, withBatch(t.dims(), t.span()), actual, env, el, at, "output '" + name + "'", te);
+        TypeMatch.matchPattern(DType.F32, withBatch(t.dims(), t.span()), actual, env, el, at, "output '" + name + "'", te,
+            DiagnosticCode.OUTPUT_MISMATCH);
         return new Resolved(actual, "Class", List.of(), -1, null);
       }
       TypeMatch.matchPattern(DType.I64, List.of(new TypeMatch.Fixed(Dim.sym("batch"))), actual, env, el, at,
-          "output '" + name + "'", te);
+          "output '" + name + "'", te, DiagnosticCode.OUTPUT_MISMATCH);
       return new Resolved(actual, "Class", List.of(), -1, null);
     }
     DType dt;
@@ -204,7 +205,8 @@ public final class Modality {
         unknownType(t, el);
       }
     }
-    TypeMatch.matchPattern(dt, withBatch(t.dims(), t.span()), actual, env, el, at, "output '" + name + "'", te);
+    TypeMatch.matchPattern(dt, withBatch(t.dims(), t.span()), actual, env, el, at, "output '" + name + "'", te,
+            DiagnosticCode.OUTPUT_MISMATCH);
     if (s == null) {
       return Resolved.plain(actual);
     }

@@ -38,6 +38,7 @@ public final class ModelFacts {
   public record Limit(double value, boolean strict, Span span) {}
 
   String compute;
+  Span computeSpan;
   final List<Port> inputs = new ArrayList<>();
   final List<Port> outputs = new ArrayList<>();
   final Map<String, long[]> bounds = new LinkedHashMap<>();
@@ -46,6 +47,10 @@ public final class ModelFacts {
 
   public String compute() {
     return compute;
+  }
+
+  public Span computeSpan() {
+    return computeSpan;
   }
 
   public List<Port> inputs() {
@@ -124,6 +129,28 @@ public final class ModelFacts {
     }
     long v = Math.min(r[1], Math.max(dflt, r[0]));
     return Math.max(r[0], Math.min(v, cap));
+  }
+
+  /** Positions of a port along its structural axes at the where upper bounds (1 for Point), or -1 when unbounded. */
+  public long positions(Port p) {
+    long n = 1;
+    for (int a : p.structuralAxes()) {
+      Dim d = p.type().dim(a);
+      long v;
+      try {
+        v = d.isKnown() ? d.value() : d.eval(s -> {
+          long[] r = bounds.get(s);
+          if (r == null || r[1] == Long.MAX_VALUE) {
+            throw new IllegalStateException("unbounded");
+          }
+          return r[1];
+        });
+      } catch (IllegalStateException | ArithmeticException e) {
+        return -1;
+      }
+      n = n > Long.MAX_VALUE / Math.max(1, v) ? Long.MAX_VALUE : n * v;
+    }
+    return n;
   }
 
   /** The structure class of a port (section 2 / seed 004): Point, Low (< 1000 along structural axes) or High. */

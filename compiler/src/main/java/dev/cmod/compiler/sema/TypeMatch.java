@@ -63,9 +63,16 @@ final class TypeMatch {
 
   static void matchPattern(DType dt, List<Pat> pats, TensorType actual, Env env, Elaborator el, Span at, String what,
       TypeExpr declared) {
+    matchPattern(dt, pats, actual, env, el, at, what, declared, null);
+  }
+
+  /** {@code code} overrides the diagnostic code of a mismatch (outputs use CM0207); null keeps the default. */
+  static void matchPattern(DType dt, List<Pat> pats, TensorType actual, Env env, Elaborator el, Span at, String what,
+      TypeExpr declared, DiagnosticCode code) {
     String decl = text(declared);
+    DiagnosticCode shapeCode = code != null ? code : DiagnosticCode.SHAPE_MISMATCH;
     if (dt != null && dt != actual.dtype()) {
-      el.fail(DiagnosticCode.TYPE_MISMATCH, at, what + " expects " + decl + " but got " + actual,
+      el.fail(code != null ? code : DiagnosticCode.TYPE_MISMATCH, at, what + " expects " + decl + " but got " + actual,
           actual.dtype().isFloat() == dt.isFloat() || dt == DType.BOOL ? "convert with cast(x, " + dt + ")" : "convert with cast(x, " + dt + ")");
     }
     int any = -1;
@@ -79,7 +86,7 @@ final class TypeMatch {
     }
     int fixed = any >= 0 ? pats.size() - 1 : pats.size();
     if ((any < 0 && actual.rank() != fixed) || (any >= 0 && actual.rank() < fixed)) {
-      el.fail(DiagnosticCode.SHAPE_MISMATCH, at, what + " expects " + decl + " (rank " + (any >= 0 ? "at least " : "") + fixed
+      el.fail(shapeCode, at, what + " expects " + decl + " (rank " + (any >= 0 ? "at least " : "") + fixed
           + ") but got " + actual + " (rank " + actual.rank() + ")", null);
     }
     List<Pat> ps = new ArrayList<>();
@@ -119,7 +126,7 @@ final class TypeMatch {
       Dim have = ds.get(i);
       if (!want.isUnknown() && !have.isUnknown() && !want.equals(have)) {
         String src = ps.get(i) instanceof ExprPat e && !(e.expr() instanceof IntLit) ? " (" + text(e.expr()) + ")" : "";
-        el.fail(DiagnosticCode.SHAPE_MISMATCH, at, what + " expects " + decl + " but got " + actual + ": axis " + axes.get(i)
+        el.fail(shapeCode, at, what + " expects " + decl + " but got " + actual + ": axis " + axes.get(i)
             + " is " + have + ", expected " + want + src, null);
       }
     }

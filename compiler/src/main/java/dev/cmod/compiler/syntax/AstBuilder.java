@@ -177,7 +177,8 @@ final class AstBuilder {
       }
       return new AlignItem(ins, name(a.ident(a.ident().size() - 1)), span(c));
     } else if (c instanceof WeightsItemContext w) {
-      return new WeightsItem(string(w.STRING().getSymbol()), span(c));
+      String f = string(w.STRING().getSymbol());
+      return new WeightsItem(f == null ? "" : f, span(c));
     } else if (c instanceof StmtItemContext s) {
       return new StmtItem(stmt(s.stmt()), span(c));
     }
@@ -260,19 +261,11 @@ final class AstBuilder {
       return new Freeze(expr(t.expr()), true, sp);
     } else if (c instanceof WithExprContext w) {
       List<Expr> targets = new ArrayList<>();
-      Expr from = null;
-      // expr(0) is the base; then the ON targets; the last one is the FROM source when present
-      List<ExprContext> es = w.expr();
-      int n = es.size();
-      if (w.FROM() != null) {
-        from = expr(es.get(n - 1));
-        n--;
-      }
-      for (int i = 1; i < n; i++) {
-        targets.add(expr(es.get(i)));
+      for (PrimaryContext t : w.targets) {
+        targets.add(primary(t));
       }
       CompositionContext comp = w.composition();
-      return new With(expr(es.get(0)), name(comp.ident()), args(comp.arg()), targets, from, sp);
+      return new With(expr(w.expr(0)), name(comp.ident()), args(comp.arg()), targets, w.from == null ? null : expr(w.from), sp);
     }
     throw new IllegalStateException("unhandled expression " + c.getClass().getSimpleName());
   }
@@ -297,7 +290,8 @@ final class AstBuilder {
       String t = f.FLOAT().getText().replace("_", "");
       return new FloatLit(Double.parseDouble(t), sp);
     } else if (c instanceof StringLitContext s) {
-      return new StringLit(string(s.STRING().getSymbol()), sp);
+      String v = string(s.STRING().getSymbol());
+      return new StringLit(v == null ? "" : v, sp);
     } else if (c instanceof BoolLitContext b) {
       return new BoolLit(b.TRUE() != null, sp);
     } else if (c instanceof NoneLitContext) {
@@ -342,8 +336,10 @@ final class AstBuilder {
     }
   }
 
+  /** The string's value, or null when it has an invalid escape (reported). */
   private String string(Token t) {
     String raw = t.getText();
+    boolean bad = false;
     StringBuilder sb = new StringBuilder();
     for (int i = 1; i < raw.length() - 1; i++) {
       char ch = raw.charAt(i);
@@ -357,13 +353,14 @@ final class AstBuilder {
           default -> {
             diags.error(DiagnosticCode.BAD_LITERAL, span(t), "unknown escape \\" + n + " in string", "use \\n, \\t, \\\" or \\\\");
             sb.append(n);
+            bad = true;
           }
         }
       } else {
         sb.append(ch);
       }
     }
-    return sb.toString();
+    return bad ? null : sb.toString();
   }
 
   static String tokenName(int type) {

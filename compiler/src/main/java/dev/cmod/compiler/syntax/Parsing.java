@@ -117,30 +117,36 @@ public final class Parsing {
     return diags.errorCount() > before ? null : tree;
   }
 
-  /** Reports the first unclosed or mismatched bracket at the bracket itself (ANTLR would report it much later). */
+  /**
+   * Reports an unclosed bracket at the bracket itself (ANTLR would report it much later, at whatever
+   * follows). A closer with no opener at all is left to the parser, which reports it in place.
+   */
   private static boolean checkBrackets(List<Token> tokens, SourceFile file, Diagnostics diags) {
-    java.util.ArrayDeque<Token> open = new java.util.ArrayDeque<>();
+    java.util.ArrayList<Token> open = new java.util.ArrayList<>();
     for (Token t : tokens) {
       int ty = t.getType();
       if (ty == CmodLexer.LPAREN || ty == CmodLexer.LBRACK || ty == CmodLexer.LBRACE) {
-        open.push(t);
+        open.add(t);
       } else if (ty == CmodLexer.RPAREN || ty == CmodLexer.RBRACK || ty == CmodLexer.RBRACE) {
         int want = ty == CmodLexer.RPAREN ? CmodLexer.LPAREN : ty == CmodLexer.RBRACK ? CmodLexer.LBRACK : CmodLexer.LBRACE;
-        if (open.isEmpty()) {
-          diags.error(DiagnosticCode.SYNTAX, span(file, t), "unmatched '" + t.getText() + "'", "remove it or add the opening bracket");
+        int at = open.size() - 1;
+        while (at >= 0 && open.get(at).getType() != want) {
+          at--;
+        }
+        if (at < 0) {
+          continue; // a stray closer: the parser reports it where it is
+        }
+        if (at < open.size() - 1) {
+          Token o = open.get(open.size() - 1);
+          diags.error(DiagnosticCode.SYNTAX, span(file, o), "unclosed '" + o.getText() + "'", "close it with '" + closer(o.getType()) + "'");
           return false;
         }
-        Token o = open.pop();
-        if (o.getType() != want) {
-          diags.error(DiagnosticCode.SYNTAX, span(file, o), "'" + o.getText() + "' is closed by '" + t.getText() + "' at line "
-              + t.getLine() + ":" + (t.getCharPositionInLine() + 1), "close it with '" + closer(o.getType()) + "'");
-          return false;
-        }
+        open.remove(at);
       }
     }
     if (!open.isEmpty()) {
-      Token o = open.pop();
-      diags.error(DiagnosticCode.SYNTAX, span(file, o), "unclosed '" + o.getText() + "'", "add the matching '" + closer(o.getType()) + "'");
+      Token o = open.get(open.size() - 1);
+      diags.error(DiagnosticCode.SYNTAX, span(file, o), "unclosed '" + o.getText() + "'", "close it with '" + closer(o.getType()) + "'");
       return false;
     }
     return true;
@@ -188,6 +194,12 @@ public final class Parsing {
       } else {
         sp = span(file, t);
       }
+      Token pipe = danglingPipe(recognizer, t);
+      if (pipe != null) {
+        diags.error(DiagnosticCode.SYNTAX, span(file, pipe), "'|>' is missing its right-hand side",
+            "pipe into a function, a module instance or a call, e.g. x |> relu");
+        return;
+      }
       String found = describe(t);
       IntervalSet expected = null;
       Parser p = (Parser) recognizer;
@@ -208,6 +220,34 @@ public final class Parsing {
         message = msg;
       }
       diags.error(DiagnosticCode.SYNTAX, sp, message, help);
+    }
+
+    /** The pipe whose right side is missing, when the error sits right after "x |>" (maybe past one soft keyword). */
+    private static Token danglingPipe(Recognizer<?, ?> recognizer, Token t) {
+      if (t == null || !(recognizer instanceof Parser p) || !(p.getInputStream() instanceof CommonTokenStream ts)) {
+        return null;
+      }
+      int i = t.getTokenIndex();
+      Token prev = previous(ts, i);
+      if (prev != null && prev.getType() == CmodLexer.PIPE) {
+        return prev;
+      }
+      Token prev2 = prev == null ? null : previous(ts, prev.getTokenIndex());
+      if (prev2 != null && prev2.getType() == CmodLexer.PIPE && SOFT_KEYWORDS.contains(prev.getType())
+          && prev.getLine() > prev2.getLine()) {
+        return prev2;
+      }
+      return null;
+    }
+
+    private static Token previous(CommonTokenStream ts, int index) {
+      for (int k = index - 1; k >= 0; k--) {
+        Token x = ts.get(k);
+        if (x.getChannel() == Token.DEFAULT_CHANNEL && x.getType() != CmodLexer.NL) {
+          return x;
+        }
+      }
+      return null;
     }
 
     private static String describe(Token t) {

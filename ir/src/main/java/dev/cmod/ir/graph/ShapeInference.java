@@ -44,6 +44,12 @@ public final class ShapeInference {
         List<Dim> dims = a.getDims("dims");
         Dim want = product(dims);
         Dim have = in.get(0).numel();
+        boolean comparable = !want.isUnknown() && !have.isUnknown() && !want.toString().contains("/")
+            && !have.toString().contains("/");
+        if (comparable && !want.equals(have) && !(want.isKnown() && have.isKnown())) {
+          throw new ShapeException("reshape: cannot view " + in.get(0) + " (" + have + " elements) as " + dims + " (" + want
+              + " elements)");
+        }
         if (want.isKnown() && have.isKnown() && want.value() != have.value()) {
           throw new ShapeException("reshape: cannot view " + in.get(0) + " (" + have.value()
               + " elements) as " + dims + " (" + want.value() + " elements)");
