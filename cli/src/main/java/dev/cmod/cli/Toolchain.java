@@ -18,6 +18,9 @@ import java.util.Random;
 
 /** The steps the CLI is made of, reusable from tests: compile to ONNX bytes, make inputs. */
 public final class Toolchain {
+  /** Largest random input {@code cmod run} generates (elements). */
+  public static final long MAX_RANDOM_ELEMENTS = 1L << 26;
+
   private Toolchain() {}
 
   /** A compilation and, when it succeeded, its ONNX bytes. */
@@ -62,11 +65,21 @@ public final class Toolchain {
       String name = in.attrs().getString("name");
       TensorType t = in.type();
       long[] shape = new long[t.rank()];
-      for (int i = 0; i < shape.length; i++) {
-        Dim d = t.dim(i);
-        shape[i] = d.isKnown() ? d.value() : d.eval(s -> sizes.getOrDefault(s, 8L));
+      long numel;
+      try {
+        for (int i = 0; i < shape.length; i++) {
+          Dim d = t.dim(i);
+          shape[i] = d.isKnown() ? d.value() : d.eval(s -> sizes.getOrDefault(s, 8L));
+        }
+        numel = Tensor.numel(shape);
+      } catch (ArithmeticException | IllegalArgumentException e) {
+        numel = Long.MAX_VALUE;
       }
-      int n = Math.toIntExact(Tensor.numel(shape));
+      if (numel > MAX_RANDOM_ELEMENTS) {
+        throw new UserError("CM0402", "input '" + name + "' " + t + " is too large to fill with random values (limit "
+            + MAX_RANDOM_ELEMENTS + " elements); pass it with --input " + name + "=FILE.npy");
+      }
+      int n = (int) numel;
       if (t.dtype().isFloat()) {
         float[] f = new float[n];
         for (int i = 0; i < n; i++) {

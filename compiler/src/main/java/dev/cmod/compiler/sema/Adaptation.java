@@ -38,6 +38,11 @@ final class Adaptation {
   boolean trainable;
   /** Adapter: bottleneck size and placement ("after" or "parallel"); prefix/prompt: length (in {@code rank}). */
   String at = "after";
+  /** Adapter: the name of its parameter group under the instance (default "adapter"). */
+  String adapterName = "adapter";
+
+  /** For {@code from hyper(e)}: the task embedding [batch, e] that generates the LoRA factors per example. */
+  Value hyperEmb;
 
   /** Composed weight per adapted path, reused by later applications. */
   private final Map<String, String[]> factorPaths = new HashMap<>();
@@ -120,6 +125,9 @@ final class Adaptation {
     String[] fp = factorPaths.computeIfAbsent(path, p -> names(p, el));
     long in = t.dim(0).value();
     long out = t.dim(1).value();
+    if (kind == Kind.LORA && hyperEmb != null) {
+      return hyperLora(w, fp, in, out, el, span);
+    }
     if (kind == Kind.LORA) {
       Value a = factor(el, fp[0], TensorType.of(t.dtype(), in, rank), new InitV("kaiming", List.of()), span);
       Value b = factor(el, fp[1], TensorType.of(t.dtype(), rank, out), new InitV("zeros", List.of()), span);
@@ -129,6 +137,29 @@ final class Adaptation {
     }
     Value l = factor(el, fp[0], TensorType.of(t.dtype(), out), new InitV("ones", List.of()), span);
     return el.node(Op.MUL, Attrs.NONE, span, w, l);
+  }
+
+  /**
+   * Hypernetwork-generated LoRA: per example, lora_a = reshape(e @ hyper_a, [in, r]) and
+   * lora_b = reshape(e @ hyper_b, [r, out]); the weight becomes [batch, in, out]. hyper_b starts at
+   * zero, so a fresh hypernetwork leaves outputs unchanged.
+   */
+  private Value hyperLora(Value w, String[] fp, long in, long out, Elaborator el, Span span) {
+    TensorType et = hyperEmb.type();
+    long e = et.dim(et.rank() - 1).value();
+    DType dt = w.type().dtype();
+    String ha = fp[0].replace(".lora_a", ".hyper_a").replace(".lora" , ".hyper");
+    String hb = fp[1].replace(".lora_b", ".hyper_b").replace(".lora", ".hyper");
+    Value ga = factor(el, ha, TensorType.of(dt, e, in * rank), new InitV("xavier", List.of()), span);
+    Value gb = factor(el, hb, TensorType.of(dt, e, rank * out), new InitV("zeros", List.of()), span);
+    dev.cmod.ir.type.Dim b = et.dim(0);
+    Value a = el.node(Op.RESHAPE, Attrs.of("dims", List.of(b, dev.cmod.ir.type.Dim.of(in), dev.cmod.ir.type.Dim.of(rank))), span,
+        el.node(Op.MATMUL, Attrs.NONE, span, hyperEmb, ga));
+    Value bb = el.node(Op.RESHAPE, Attrs.of("dims", List.of(b, dev.cmod.ir.type.Dim.of(rank), dev.cmod.ir.type.Dim.of(out))), span,
+        el.node(Op.MATMUL, Attrs.NONE, span, hyperEmb, gb));
+    Value ab = el.node(Op.MATMUL, Attrs.NONE, span, a, bb);
+    Value scale = el.constant(Tensor.ofFloats(dt, new long[0], new float[] {(float) (alpha / rank)}), span);
+    return el.node(Op.ADD, Attrs.NONE, span, w, el.node(Op.MUL, Attrs.NONE, span, ab, scale));
   }
 
   private final Map<String, Value> made = new HashMap<>();
@@ -194,7 +225,7 @@ final class Adaptation {
     }
     long din = ts.dim(ts.rank() - 1).value();
     long dout = ty.dim(ty.rank() - 1).value();
-    String base = factorPaths.computeIfAbsent(instPath, p -> new String[] {uniqueName(p + ".adapter", el)})[0];
+    String base = factorPaths.computeIfAbsent(instPath, p -> new String[] {uniqueName(p + "." + adapterName, el)})[0];
     DType dt = ty.dtype();
     Value dw = factor(el, base + ".down.weight", TensorType.of(dt, din, rank), new InitV("xavier", List.of()), span);
     Value db = factor(el, base + ".down.bias", TensorType.of(dt, rank), new InitV("zeros", List.of()), span);
@@ -259,7 +290,7 @@ final class Adaptation {
     for (Node n : el.graph.nodes()) {
       if (n.op() == Op.PARAM) {
         String p = n.attrs().getString("path");
-        if (p.startsWith(basePath + ".") && !p.contains(".lora") && !p.endsWith(".ia3") && !p.contains(".adapter")
+        if (p.startsWith(basePath + ".") && !p.contains(".lora") && !p.contains(".hyper") && !p.endsWith(".ia3") && !p.contains(".adapter") && !p.contains("." + adapterName + ".")
             && !p.contains(".prefix")) {
           String rel = p.substring(basePath.length() + 1);
           if (kind == Kind.LORA || kind == Kind.IA3) {

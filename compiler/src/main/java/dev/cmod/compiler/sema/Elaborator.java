@@ -863,9 +863,19 @@ public final class Elaborator {
   private Val with(With w, Body body) {
     Val base = eval(w.base(), body, null);
     String comp = w.composition().text();
+    Value hyperEmb = null;
     if (w.from() != null) {
-      return fail(DiagnosticCode.UNSUPPORTED, w.from().span(), "hypernetwork-generated compositions (from hyper(...)) are not supported yet",
-          "see docs/language.md for the implemented subset");
+      if (!(w.from() instanceof Call hc) || !(hc.callee() instanceof NameRef hn) || !hn.name().equals("hyper") || hc.args().size() != 1
+          || !comp.equals("lora")) {
+        return fail(DiagnosticCode.UNSUPPORTED, w.from().span(), "only lora(...) ... from hyper(embedding) is supported",
+            "write base with lora(rank = 4) on \"q\" from hyper(task_emb)");
+      }
+      hyperEmb = tensorOf(eval(hc.args().get(0).value(), body, null), hc.span(), "the hypernetwork's input");
+      TensorType et = hyperEmb.type();
+      if (et.rank() != 2 || !et.dim(1).isKnown() || !et.dtype().isFloat()) {
+        return fail(DiagnosticCode.SHAPE_MISMATCH, hc.span(), "hyper(e) needs one float embedding per example, [batch, e] with e known; got "
+            + et, "declare it as input e: Vector[E]");
+      }
     }
     Val target;
     String basePath;
@@ -901,7 +911,7 @@ public final class Elaborator {
     }
     List<String> order = switch (kind) {
       case LORA -> List.of("rank", "alpha");
-      case ADAPTER -> List.of("bottleneck", "at");
+      case ADAPTER -> List.of("bottleneck", "at", "name");
       case PREFIX, PROMPT -> List.of("length");
       default -> List.of();
     };
@@ -922,6 +932,7 @@ public final class Elaborator {
     long rank = 0;
     double alpha = 0;
     String at = "after";
+    String adapterName = "adapter";
     if (kind == Adaptation.Kind.LORA) {
       if (!named.containsKey("rank")) {
         fail(DiagnosticCode.ARITY, w.composition().span(), "lora needs a rank: lora(rank = 8, alpha = 16)", null);
@@ -939,6 +950,12 @@ public final class Elaborator {
               + Val.describe(named.get("at")), null);
         }
         at = ((StrV) named.get("at")).value();
+      }
+      if (named.containsKey("name")) {
+        if (!(named.get("name") instanceof StrV nv) || !nv.value().matches("[A-Za-z_][A-Za-z0-9_]*")) {
+          fail(DiagnosticCode.TYPE_MISMATCH, w.composition().span(), "adapter name must be a plain name in quotes, e.g. name = \"lang_de\"", null);
+        }
+        adapterName = ((StrV) named.get("name")).value();
       }
     } else if (kind == Adaptation.Kind.PREFIX || kind == Adaptation.Kind.PROMPT) {
       if (!named.containsKey("length")) {
@@ -972,6 +989,8 @@ public final class Elaborator {
     }
     Adaptation rule = new Adaptation(kind, rank, alpha, basePath, TypeMatch.text(w.base()), pats, spans, true);
     rule.at = at;
+    rule.hyperEmb = hyperEmb;
+    rule.adapterName = adapterName;
     rules.add(rule);
     return new AdaptedV(target, basePath, List.copyOf(rules), new boolean[1]);
   }
