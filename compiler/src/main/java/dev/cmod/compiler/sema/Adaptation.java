@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
  * once and shared by every application.
  */
 final class Adaptation {
-  enum Kind { LORA, IA3, ADAPTER, PREFIX, PROMPT }
+  enum Kind { LORA, IA3, ADAPTER, PREFIX, PROMPT, GROUP }
 
   final Kind kind;
   final long rank;
@@ -40,6 +40,9 @@ final class Adaptation {
   String at = "after";
   /** Adapter: the name of its parameter group under the instance (default "adapter"). */
   String adapterName = "adapter";
+
+  /** GROUP (AdapterHub parallel / average): member adapters whose deltas are summed or averaged. */
+  List<Adaptation> members = List.of();
 
   /** For {@code from hyper(e)}: the task embedding [batch, e] that generates the LoRA factors per example. */
   Value hyperEmb;
@@ -210,13 +213,33 @@ final class Adaptation {
     Value out = y;
     for (Adaptation a : hooks) {
       if (a.kind == Kind.ADAPTER && a.targetsInstance(instPath)) {
-        out = a.adapter(instPath, x, out, el, span);
+        out = el.node(Op.ADD, Attrs.NONE, span, out, a.adapterDelta(instPath, x, out, el, span));
+      } else if (a.kind == Kind.GROUP) {
+        List<Value> deltas = new ArrayList<>();
+        for (Adaptation m : a.members) {
+          if (m.targetsInstance(instPath)) {
+            deltas.add(m.adapterDelta(instPath, x, out, el, span));
+          }
+        }
+        if (deltas.isEmpty()) {
+          continue;
+        }
+        Value sum = deltas.get(0);
+        for (int i = 1; i < deltas.size(); i++) {
+          sum = el.node(Op.ADD, Attrs.NONE, span, sum, deltas.get(i));
+        }
+        if (a.at.equals("average") && deltas.size() > 1) {
+          Value n = el.constant(Tensor.ofFloats(sum.type().dtype(), new long[0], new float[] {deltas.size()}), span);
+          sum = el.node(Op.DIV, Attrs.NONE, span, sum, n);
+        }
+        out = el.node(Op.ADD, Attrs.NONE, span, out, sum);
       }
     }
     return out;
   }
 
-  private Value adapter(String instPath, Value x, Value y, Elaborator el, Span span) {
+  /** The adapter's contribution up(relu(down(src))) for one targeted instance (src = y after, x parallel). */
+  private Value adapterDelta(String instPath, Value x, Value y, Elaborator el, Span span) {
     Value src = at.equals("parallel") ? x : y;
     TensorType ts = src.type();
     TensorType ty = y.type();
@@ -232,8 +255,7 @@ final class Adaptation {
     Value uw = factor(el, base + ".up.weight", TensorType.of(dt, rank, dout), new InitV("zeros", List.of()), span);
     Value ub = factor(el, base + ".up.bias", TensorType.of(dt, dout), new InitV("zeros", List.of()), span);
     Value h = el.node(Op.RELU, Attrs.NONE, span, el.node(Op.ADD, Attrs.NONE, span, el.node(Op.MATMUL, Attrs.NONE, span, src, dw), db));
-    Value u = el.node(Op.ADD, Attrs.NONE, span, el.node(Op.MATMUL, Attrs.NONE, span, h, uw), ub);
-    return el.node(Op.ADD, Attrs.NONE, span, y, u);
+    return el.node(Op.ADD, Attrs.NONE, span, el.node(Op.MATMUL, Attrs.NONE, span, h, uw), ub);
   }
 
   private String uniqueName(String stem, Elaborator el) {
@@ -286,6 +308,10 @@ final class Adaptation {
 
   /** After the first application: a pattern that matched nothing is an error naming the closest paths. */
   void checkMatched(Elaborator el) {
+    if (kind == Kind.GROUP) {
+      members.forEach(m -> m.checkMatched(el));
+      return;
+    }
     List<String> rels = new ArrayList<>();
     for (Node n : el.graph.nodes()) {
       if (n.op() == Op.PARAM) {

@@ -897,6 +897,9 @@ public final class Elaborator {
       return fail(DiagnosticCode.TYPE_MISMATCH, w.base().span(), "'with' composes a module instance, not " + Val.describe(base),
           "bind the instance first: let base = Mlp(64)");
     }
+    if (comp.equals("stack") || comp.equals("parallel") || comp.equals("average")) {
+      return adapterBlock(w, comp, target, basePath, rules, body);
+    }
     Adaptation.Kind kind = switch (comp) {
       case "lora" -> Adaptation.Kind.LORA;
       case "ia3" -> Adaptation.Kind.IA3;
@@ -993,6 +996,49 @@ public final class Elaborator {
     rule.adapterName = adapterName;
     rules.add(rule);
     return new AdaptedV(target, basePath, List.copyOf(rules), new boolean[1]);
+  }
+
+  /**
+   * AdapterHub blocks over compositions of the same base: {@code stack(a, b)} applies a's and then
+   * b's compositions; {@code parallel(a, b)} / {@code average(a, b)} add the sum / mean of the
+   * member adapters' contributions at each targeted instance.
+   */
+  private Val adapterBlock(With w, String comp, Val target, String basePath, List<Adaptation> rules, Body body) {
+    if (!w.targets().isEmpty() || w.from() != null) {
+      return fail(DiagnosticCode.ARITY, w.span(), comp + "(...) takes compositions of the base, not targets", null);
+    }
+    if (w.args().size() < 1) {
+      return fail(DiagnosticCode.ARITY, w.composition().span(), comp + " needs compositions: " + comp + "(lang_de, task_ner)", null);
+    }
+    List<Adaptation> members = new ArrayList<>();
+    for (Arg a : w.args()) {
+      Val v = eval(a.value(), body, null);
+      if (!(v instanceof AdaptedV av) || !av.basePath().equals(basePath)) {
+        return fail(DiagnosticCode.TYPE_MISMATCH, a.value().span(), comp + " takes compositions of the same base ('" + basePath
+            + "'), such as base with adapter(...) on \"*.ffn\"; got " + Val.describe(v), null);
+      }
+      for (Adaptation r : av.rules()) {
+        if (!members.contains(r) && !rules.contains(r)) {
+          members.add(r);
+        }
+      }
+    }
+    List<Adaptation> out = new ArrayList<>(rules);
+    if (comp.equals("stack")) {
+      out.addAll(members);
+    } else {
+      for (int i = 0; i < members.size(); i++) {
+        if (members.get(i).kind != Adaptation.Kind.ADAPTER) {
+          return fail(DiagnosticCode.TYPE_MISMATCH, w.args().get(Math.min(i, w.args().size() - 1)).value().span(),
+              comp + " combines adapters; use stack for other compositions", null);
+        }
+      }
+      Adaptation group = new Adaptation(Adaptation.Kind.GROUP, 0, 0, basePath, TypeMatch.text(w.base()), List.of(), List.of(), true);
+      group.members = members;
+      group.at = comp;
+      out.add(group);
+    }
+    return new AdaptedV(target, basePath, List.copyOf(out), new boolean[1]);
   }
 
   private Val applyArith(ArithV av, Args args, Body caller) {
