@@ -92,6 +92,7 @@ modelItem
   | CONSTRAINT ident ASSIGN expr                                      # namedConstraintItem
   | ALIGN ident (COMMA ident)+ ON ident                               # alignItem
   | WEIGHTS STRING                                                    # weightsItem
+  | CONDITION ident ON ident VIA composition                          # conditionItem
   | stmt                                                              # stmtItem
   ;
 

@@ -83,7 +83,7 @@ public final class Ast {
 
   // ---- model items ----
   public sealed interface ModelItem permits ComputeItem, BudgetItem, InputItem, OutputItem, ConstraintItem,
-      AlignItem, WeightsItem, StmtItem {
+      AlignItem, WeightsItem, StmtItem, ConditionItem {
     Span span();
   }
 
@@ -104,6 +104,9 @@ public final class Ast {
   public record WeightsItem(String file, Span span) implements ModelItem {}
 
   public record StmtItem(Stmt stmt, Span span) implements ModelItem {}
+
+  /** {@code condition gen on edges via control(strength = 1.0)} (section 7). */
+  public record ConditionItem(Name target, Name source, Name via, Span span) implements ModelItem {}
 
   // ---- expressions ----
   public sealed interface Expr permits IntLit, FloatLit, StringLit, BoolLit, NoneLit, NameRef, ListExpr, Member,

@@ -103,7 +103,7 @@ public final class Elaborator {
     Body body = new Body("", env, names, new LinkedHashMap<>(), true);
     for (ModelItem it : model.items()) {
       try {
-        if (it instanceof InputItem in) { defineOnFailure(in, body); } else if (it instanceof OutputItem out) { output(out, body); } else if (it instanceof StmtItem s) { exec(s.stmt(), body); } else if (it instanceof ComputeItem c) { facts.compute = c.preset().text(); facts.computeSpan = c.preset().span(); } else if (it instanceof BudgetItem b) { budget(b, body); } else if (it instanceof ConstraintItem c) { constraint(c, body); } else if (it instanceof AlignItem a) { align(a, body); } else if (it instanceof WeightsItem w) { }
+        if (it instanceof InputItem in) { defineOnFailure(in, body); } else if (it instanceof OutputItem out) { output(out, body); } else if (it instanceof StmtItem s) { exec(s.stmt(), body); } else if (it instanceof ComputeItem c) { facts.compute = c.preset().text(); facts.computeSpan = c.preset().span(); } else if (it instanceof BudgetItem b) { budget(b, body); } else if (it instanceof ConstraintItem c) { constraint(c, body); } else if (it instanceof AlignItem a) { align(a, body); } else if (it instanceof WeightsItem w) { } else if (it instanceof ConditionItem ci) { fail(DiagnosticCode.UNSUPPORTED, ci.span(), "condition ... via " + ci.via().text() + "(...) is not supported by this version of cmod yet", "see docs/language.md for the implemented subset"); }
       } catch (ElabError e) {
         // reported; go on with the next item
       }
