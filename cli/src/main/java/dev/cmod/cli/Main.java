@@ -297,7 +297,9 @@ public final class Main implements Callable<Integer> {
         return ExitCodes.OK;
       }
       Path file = Path.of(what);
-      Compilation.Options base = o.options();
+      Compilation.Options given = o.options();
+      // the model as declared (parameters before -O2 folds LoRA factors into weights) unless -O1/-O2 is asked for
+      Compilation.Options base = o.o1 || o.o2 ? given : new Compilation.Options(given.model(), given.weights(), given.seed(), 0);
       Compilation.Result first = Compilation.compile(file, base);
       if (first.diagnostics().hasErrors()) {
         printDiagnostics(first.diagnostics(), o.errorFormat);

@@ -180,14 +180,17 @@ public final class Compilation {
           + " (this is a bug in cmod; please report it with your source file)");
       return new Result(diags, null, facts, names, model.name().text());
     }
+    // trainability describes the parameters as declared, before -O2 folds some of them together
+    String trainableList = String.join(",", trainable(g, true));
+    String frozenList = String.join(",", trainable(g, false));
     Pipeline.run(g, o.optLevel());
     g.metadata().put("cmod.version", VERSION);
     g.metadata().put("cmod.source", source.name());
     g.metadata().put("cmod.model", model.name().text());
     g.metadata().put("cmod.opt_level", Integer.toString(o.optLevel()));
     g.metadata().put("cmod.seed", Long.toString(o.seed()));
-    g.metadata().put("cmod.trainable", String.join(",", trainable(g, true)));
-    g.metadata().put("cmod.frozen", String.join(",", trainable(g, false)));
+    g.metadata().put("cmod.trainable", trainableList);
+    g.metadata().put("cmod.frozen", frozenList);
     return new Result(diags, g, facts, names, model.name().text());
   }
 

@@ -58,7 +58,7 @@ public final class ConstantFolding implements Pass {
     return changed;
   }
 
-  private static boolean small(Node n) {
+  static boolean small(Node n) {
     for (TensorType t : n.outputTypes()) {
       long e = 1;
       for (Dim d : t.dims()) {
