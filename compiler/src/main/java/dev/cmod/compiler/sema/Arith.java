@@ -18,14 +18,25 @@ final class Arith {
   private Arith() {}
 
   static Val neg(Val v, Span span, Elaborator el) {
-    if (v instanceof IntV i) { return new IntV(Dim.of(0).minus(i.dim())); } else if (v instanceof FloatV f) { return new FloatV(-f.value()); } else if (v instanceof TensorV t) { return new TensorV(el.node(Op.NEG, Attrs.NONE, span, t.value())); } else if (v instanceof ErrorV e) { throw ElabError.INSTANCE; } else { return el.fail(DiagnosticCode.TYPE_MISMATCH, span, "cannot negate " + Val.describe(v), null); }
+    if (v instanceof IntV i) {
+      return new IntV(Dim.of(0).minus(i.dim()));
+    } else if (v instanceof FloatV f) {
+      return new FloatV(-f.value());
+    } else if (v instanceof TensorV t) {
+      return new TensorV(el.node(Op.NEG, Attrs.NONE, span, t.value()));
+    } else if (v instanceof ErrorV e) {
+      throw ElabError.INSTANCE;
+    } else {
+      return el.fail(DiagnosticCode.TYPE_MISMATCH, span, "cannot negate " + Val.describe(v), null);
+    }
   }
 
   static Val binary(String op, Val a, Val b, Span opSpan, Span span, Elaborator el) {
     return binary(op, a, b, opSpan, span, el, null);
   }
 
-  static Val binary(String op, Val a, Val b, Span opSpan, Span span, Elaborator el, String bindName) {
+  static Val binary(
+      String op, Val a, Val b, Span opSpan, Span span, Elaborator el, String bindName) {
     if (a instanceof ErrorV || b instanceof ErrorV) {
       throw ElabError.INSTANCE;
     }
@@ -53,17 +64,31 @@ final class Arith {
         case ">=" -> new BoolV(x >= y);
         case "==" -> new BoolV(x == y);
         case "!=" -> new BoolV(x != y);
-        default -> el.fail(DiagnosticCode.TYPE_MISMATCH, opSpan, "'" + op + "' needs tensors, got numbers", null);
+        default ->
+            el.fail(
+                DiagnosticCode.TYPE_MISMATCH,
+                opSpan,
+                "'" + op + "' needs tensors, got numbers",
+                null);
       };
     }
     if (op.equals("==") || op.equals("!=")) {
       boolean eq = a.equals(b);
-      if (a instanceof StrV || a instanceof BoolV || a instanceof NoneV || a instanceof DTypeV
-          || b instanceof StrV || b instanceof BoolV || b instanceof NoneV) {
+      if (a instanceof StrV
+          || a instanceof BoolV
+          || a instanceof NoneV
+          || a instanceof DTypeV
+          || b instanceof StrV
+          || b instanceof BoolV
+          || b instanceof NoneV) {
         return new BoolV(op.equals("==") == eq);
       }
     }
-    return el.fail(DiagnosticCode.TYPE_MISMATCH, opSpan, "'" + op + "' cannot combine " + Val.describe(a) + " and " + Val.describe(b), null);
+    return el.fail(
+        DiagnosticCode.TYPE_MISMATCH,
+        opSpan,
+        "'" + op + "' cannot combine " + Val.describe(a) + " and " + Val.describe(b),
+        null);
   }
 
   private static boolean isParamArith(Val v) {
@@ -83,7 +108,8 @@ final class Arith {
   }
 
   /** Parameter arithmetic (section 9): {@code base + c1 * b1 - c2 * b2}. */
-  private static Val paramArith(String op, Val a, Val b, Span opSpan, Span span, Elaborator el, String bindName) {
+  private static Val paramArith(
+      String op, Val a, Val b, Span opSpan, Span span, Elaborator el, String bindName) {
     if (op.equals("*") && (isNumber(a) || isNumber(b))) {
       double c = el.number(isNumber(a) ? a : b, span, "coefficient");
       Val d = isNumber(a) ? b : a;
@@ -93,7 +119,8 @@ final class Arith {
     }
     if (op.equals("+") || op.equals("-")) {
       double sign = op.equals("+") ? 1 : -1;
-      if ((a instanceof BundleV || a instanceof DeltaV) && (b instanceof BundleV || b instanceof DeltaV)) {
+      if ((a instanceof BundleV || a instanceof DeltaV)
+          && (b instanceof BundleV || b instanceof DeltaV)) {
         java.util.List<Term> t = terms(a, 1, span);
         t.addAll(terms(b, sign, span));
         return new DeltaV(t);
@@ -109,9 +136,17 @@ final class Arith {
         return new ArithV(base, t, bindName, new Instance[1]);
       }
     }
-    return el.fail(DiagnosticCode.TYPE_MISMATCH, opSpan, "parameter arithmetic is base + c * bundle - c * bundle; '" + op
-        + "' cannot combine " + Val.describe(a) + " and " + Val.describe(b),
-        "a bundle comes from import weights \"f.safetensors\" as name; the base is a module instance");
+    return el.fail(
+        DiagnosticCode.TYPE_MISMATCH,
+        opSpan,
+        "parameter arithmetic is base + c * bundle - c * bundle; '"
+            + op
+            + "' cannot combine "
+            + Val.describe(a)
+            + " and "
+            + Val.describe(b),
+        "a bundle comes from import weights \"f.safetensors\" as name; the base is a module"
+            + " instance");
   }
 
   private static boolean isNumber(Val v) {
@@ -138,13 +173,19 @@ final class Arith {
       return new BoolV(true);
     }
     if (!x.isKnown() || !y.isKnown()) {
-      return el.fail(DiagnosticCode.NOT_CONSTANT, opSpan, "'" + op + "' on the symbolic sizes " + x + " and " + y
-          + " is not known at compile time", null);
+      return el.fail(
+          DiagnosticCode.NOT_CONSTANT,
+          opSpan,
+          "'" + op + "' on the symbolic sizes " + x + " and " + y + " is not known at compile time",
+          null);
     }
     long p = x.value();
     long q = y.value();
     return switch (op) {
-      case "%" -> q == 0 ? el.fail(DiagnosticCode.BAD_DIM, opSpan, "division by zero", null) : IntV.of(Math.floorMod(p, q));
+      case "%" ->
+          q == 0
+              ? el.fail(DiagnosticCode.BAD_DIM, opSpan, "division by zero", null)
+              : IntV.of(Math.floorMod(p, q));
       case "<" -> new BoolV(p < q);
       case "<=" -> new BoolV(p <= q);
       case ">" -> new BoolV(p > q);
@@ -175,7 +216,8 @@ final class Arith {
   private static Val tensorBinary(String op, Val a, Val b, Span opSpan, Span span, Elaborator el) {
     Op o = opFor(op);
     if (o == null) {
-      return el.fail(DiagnosticCode.TYPE_MISMATCH, opSpan, "'" + op + "' is not defined on tensors", null);
+      return el.fail(
+          DiagnosticCode.TYPE_MISMATCH, opSpan, "'" + op + "' is not defined on tensors", null);
     }
     DType like = a instanceof TensorV t ? t.type().dtype() : ((TensorV) b).type().dtype();
     Value x = asTensor(a, like, span, el);
@@ -189,17 +231,25 @@ final class Arith {
       return t.value();
     }
     if (v instanceof BoolV bv && like == DType.BOOL) {
-      return el.constant(Tensor.ofLongs(DType.BOOL, new long[0], new long[] {bv.value() ? 1 : 0}), span);
+      return el.constant(
+          Tensor.ofLongs(DType.BOOL, new long[0], new long[] {bv.value() ? 1 : 0}), span);
     }
     if (v instanceof IntV i && !i.dim().isKnown()) {
-      el.fail(DiagnosticCode.UNSUPPORTED, span, "using the symbolic size " + i.dim() + " as a tensor value is not supported yet", null);
+      el.fail(
+          DiagnosticCode.UNSUPPORTED,
+          span,
+          "using the symbolic size " + i.dim() + " as a tensor value is not supported yet",
+          null);
     }
     double d = el.number(v, span, "operand");
     if (like.isFloat()) {
       return el.constant(Tensor.ofFloats(like, new long[0], new float[] {(float) d}), span);
     }
     if (d != Math.rint(d)) {
-      el.fail(DiagnosticCode.TYPE_MISMATCH, span, "the number " + d + " cannot be combined with an integer tensor",
+      el.fail(
+          DiagnosticCode.TYPE_MISMATCH,
+          span,
+          "the number " + d + " cannot be combined with an integer tensor",
           "cast the tensor: cast(x, f32)");
     }
     return el.constant(Tensor.ofLongs(like, new long[0], new long[] {(long) d}), span);

@@ -29,19 +29,21 @@ import java.util.Set;
  * Type-checks a model and lowers it to the IR in one walk ("elaboration"): compile-time values
  * (hyperparameters, sizes, conditions, lists, instances) are computed; every tensor operation
  * becomes an IR node whose shape is inferred and checked on the spot. Module applications are
- * inlined; an instance's parameters are created on its first application and shared after.
- * Errors are reported with source spans and evaluation resumes at the next statement.
+ * inlined; an instance's parameters are created on its first application and shared after. Errors
+ * are reported with source spans and evaluation resumes at the next statement.
  */
 public final class Elaborator {
   /** Largest number of elements of one parameter. */
   public static final long MAX_PARAM_ELEMENTS = 1L << 28;
+
   /** Deepest nesting of module applications. */
   public static final int MAX_APPLY_DEPTH = 64;
 
   final Diagnostics diags;
   final CompileOptions opts;
   Graph graph;
-  private final Map<ModuleDecl, IdentityHashMap<Expr, String>> inlineNameCache = new IdentityHashMap<>();
+  private final Map<ModuleDecl, IdentityHashMap<Expr, String>> inlineNameCache =
+      new IdentityHashMap<>();
   private final Set<String> usedWeightKeys = new LinkedHashSet<>();
   private final Builtins builtins;
   private int applyDepth;
@@ -57,7 +59,10 @@ public final class Elaborator {
     this.builtins = new Builtins(this);
   }
 
-  /** The environment of builtin names: dtypes and the init namespace (functions are resolved by name). */
+  /**
+   * The environment of builtin names: dtypes and the init namespace (functions are resolved by
+   * name).
+   */
   public static Env builtinEnv() {
     Env e = new Env(null);
     for (DType d : DType.values()) {
@@ -73,7 +78,11 @@ public final class Elaborator {
     try {
       Val v = eval(c.value(), b, null);
       if (v instanceof TensorV) {
-        return fail(DiagnosticCode.NOT_CONSTANT, c.value().span(), "a const must be a compile-time value, not a tensor", null);
+        return fail(
+            DiagnosticCode.NOT_CONSTANT,
+            c.value().span(),
+            "a const must be a compile-time value, not a tensor",
+            null);
       }
       return v;
     } catch (ElabError e) {
@@ -103,13 +112,43 @@ public final class Elaborator {
     Body body = new Body("", env, names, new LinkedHashMap<>(), true);
     for (ModelItem it : model.items()) {
       try {
-        if (it instanceof InputItem in) { defineOnFailure(in, body); } else if (it instanceof OutputItem out) { output(out, body); } else if (it instanceof StmtItem s) { exec(s.stmt(), body); } else if (it instanceof ComputeItem c) { facts.compute = c.preset().text(); facts.computeSpan = c.preset().span(); } else if (it instanceof BudgetItem b) { budget(b, body); } else if (it instanceof ConstraintItem c) { constraint(c, body); } else if (it instanceof AlignItem a) { align(a, body); } else if (it instanceof WeightsItem w) { } else if (it instanceof ConditionItem ci) { fail(DiagnosticCode.UNSUPPORTED, ci.span(), "condition ... via " + ci.via().text() + "(...) is not supported by this version of cmod yet", "see docs/language.md for the implemented subset"); }
+        if (it instanceof InputItem in) {
+          defineOnFailure(in, body);
+        } else if (it instanceof OutputItem out) {
+          output(out, body);
+        } else if (it instanceof StmtItem s) {
+          exec(s.stmt(), body);
+        } else if (it instanceof ComputeItem c) {
+          facts.compute = c.preset().text();
+          facts.computeSpan = c.preset().span();
+        } else if (it instanceof BudgetItem b) {
+          budget(b, body);
+        } else if (it instanceof ConstraintItem c) {
+          constraint(c, body);
+        } else if (it instanceof AlignItem a) {
+          align(a, body);
+        } else if (it instanceof ConditionItem ci) {
+          fail(
+              DiagnosticCode.UNSUPPORTED,
+              ci.span(),
+              "condition ... via "
+                  + ci.via().text()
+                  + "(...) is not supported by this version of cmod yet",
+              "see docs/language.md for the implemented subset");
+        }
+        // weights items are loaded by the driver before elaboration
+      } catch (ArithmeticException e) {
+        diags.error(DiagnosticCode.LIMIT, it.span(), "a size computed here does not fit in 64 bits (" + e.getMessage() + ")",
+            "use smaller dims");
       } catch (ElabError e) {
         // reported; go on with the next item
       }
     }
     if (graph.outputs().isEmpty() && !diags.hasErrors()) {
-      diags.error(DiagnosticCode.NO_RESULT, model.name().span(), "model '" + model.name().text() + "' declares no output",
+      diags.error(
+          DiagnosticCode.NO_RESULT,
+          model.name().span(),
+          "model '" + model.name().text() + "' declares no output",
           "add an output, e.g. output y: Vector[10] = ...");
     }
     return graph;
@@ -122,7 +161,10 @@ public final class Elaborator {
     return s;
   }
 
-  /** A failed input declaration still defines its name (as an error value), so later uses do not cascade. */
+  /**
+   * A failed input declaration still defines its name (as an error value), so later uses do not
+   * cascade.
+   */
   private void defineOnFailure(InputItem in, Body body) {
     try {
       input(in, body);
@@ -137,7 +179,11 @@ public final class Elaborator {
   private void input(InputItem in, Body body) {
     String name = in.name().text();
     if (body.env.definesLocally(name)) {
-      fail(DiagnosticCode.DUPLICATE, in.name().span(), "'" + name + "' is already declared in this model", null);
+      fail(
+          DiagnosticCode.DUPLICATE,
+          in.name().span(),
+          "'" + name + "' is already declared in this model",
+          null);
     }
     Modality.Resolved r = Modality.resolve(in.type(), this, body.env, true);
     TensorType t = r.type();
@@ -156,9 +202,15 @@ public final class Elaborator {
       return;
     }
     if (graph.outputs().containsKey(name)) {
-      fail(DiagnosticCode.DUPLICATE, out.name().span(), "output '" + name + "' is declared twice", null);
+      fail(
+          DiagnosticCode.DUPLICATE,
+          out.name().span(),
+          "output '" + name + "' is declared twice",
+          null);
     }
-    if (out.value() instanceof Call c && c.callee() instanceof NameRef n && n.name().equals("auto")) {
+    if (out.value() instanceof Call c
+        && c.callee() instanceof NameRef n
+        && n.name().equals("auto")) {
       return;
     }
     Value value = tensorOf(v, out.value().span(), "output '" + name + "'");
@@ -167,8 +219,9 @@ public final class Elaborator {
       declared = Modality.checkOutput(out.type(), value, this, body.env, out.value().span(), name);
     }
     graph.setOutput(name, value);
-    facts.outputs.add(new ModelFacts.Port(name,
-        declared != null ? declared : Modality.Resolved.plain(value.type()), out.span()));
+    facts.outputs.add(
+        new ModelFacts.Port(
+            name, declared != null ? declared : Modality.Resolved.plain(value.type()), out.span()));
   }
 
   private void budget(BudgetItem b, Body body) {
@@ -177,9 +230,13 @@ public final class Elaborator {
       double limit = number(v, e.limit().span(), "budget limit");
       facts.budget.put(e.key().text(), new ModelFacts.Limit(limit, e.strict(), e.span()));
       if (!Set.of("params", "flops", "tokens", "memory", "latency").contains(e.key().text())) {
-        diags.report(new dev.cmod.compiler.diag.Diagnostic(DiagnosticCode.UNKNOWN_ARGUMENT,
-            dev.cmod.compiler.diag.Severity.WARNING, e.key().span(),
-            "unknown budget entry '" + e.key().text() + "' is not checked", "known entries: params, flops, tokens"));
+        diags.report(
+            new dev.cmod.compiler.diag.Diagnostic(
+                DiagnosticCode.UNKNOWN_ARGUMENT,
+                dev.cmod.compiler.diag.Severity.WARNING,
+                e.key().span(),
+                "unknown budget entry '" + e.key().text() + "' is not checked",
+                "known entries: params, flops, tokens"));
       }
     }
   }
@@ -189,7 +246,8 @@ public final class Elaborator {
     if (c.name() != null) {
       Value t = tensorOf(v, c.expr().span(), "constraint '" + c.name().text() + "'");
       graph.setOutput(c.name().text(), t);
-      facts.outputs.add(new ModelFacts.Port(c.name().text(), Modality.Resolved.plain(t.type()), c.span()));
+      facts.outputs.add(
+          new ModelFacts.Port(c.name().text(), Modality.Resolved.plain(t.type()), c.span()));
       return;
     }
     if (v instanceof BoolV b) {
@@ -198,12 +256,26 @@ public final class Elaborator {
         if (c.expr() instanceof Binary bin) {
           Val l = eval(bin.left(), body, null);
           Val r = eval(bin.right(), body, null);
-          detail = ": " + TypeMatch.text(bin.left()) + " is " + plain(l) + ", not " + bin.op() + " " + plain(r);
+          detail =
+              ": "
+                  + TypeMatch.text(bin.left())
+                  + " is "
+                  + plain(l)
+                  + ", not "
+                  + bin.op()
+                  + " "
+                  + plain(r);
         }
-        fail(DiagnosticCode.BOUND_VIOLATED, c.expr().span(), "constraint does not hold" + detail, null);
+        fail(
+            DiagnosticCode.BOUND_VIOLATED,
+            c.expr().span(),
+            "constraint does not hold" + detail,
+            null);
       }
     } else if (!(v instanceof ErrorV)) {
-      fail(DiagnosticCode.NOT_CONSTANT, c.expr().span(),
+      fail(
+          DiagnosticCode.NOT_CONSTANT,
+          c.expr().span(),
           "an unnamed constraint must be a compile-time condition, got " + Val.describe(v),
           "name it (constraint agree = cosine(a, b)) to add it as a scored output");
     }
@@ -230,19 +302,44 @@ public final class Elaborator {
       }
       ModelFacts.Port p = facts.input(n.text());
       if (p == null) {
-        fail(DiagnosticCode.TYPE_MISMATCH, n.span(), "'" + n.text() + "' is not a model input", null);
+        fail(
+            DiagnosticCode.TYPE_MISMATCH,
+            n.span(),
+            "'" + n.text() + "' is not a model input",
+            null);
       }
       Dim d = p.resolved().timeAxis() < 0 ? null : p.resolved().type().dim(p.resolved().timeAxis());
       if (d == null) {
-        fail(DiagnosticCode.TYPE_MISMATCH, n.span(), "input '" + n.text() + "' (" + p.resolved().describe()
-            + ") has no " + a.axis().text() + " axis", "align inputs of type Audio, Video, Text or Seq");
+        fail(
+            DiagnosticCode.TYPE_MISMATCH,
+            n.span(),
+            "input '"
+                + n.text()
+                + "' ("
+                + p.resolved().describe()
+                + ") has no "
+                + a.axis().text()
+                + " axis",
+            "align inputs of type Audio, Video, Text or Seq");
       }
       if (first == null) {
         first = d;
         firstName = n.text();
       } else if (!first.equals(d)) {
-        fail(DiagnosticCode.SHAPE_MISMATCH, a.span(), "inputs '" + firstName + "' and '" + n.text() + "' are not aligned on "
-            + a.axis().text() + ": " + first + " vs " + d, "declare both with the same symbolic length, e.g. Audio[T] and Video[T, 3, H, W]");
+        fail(
+            DiagnosticCode.SHAPE_MISMATCH,
+            a.span(),
+            "inputs '"
+                + firstName
+                + "' and '"
+                + n.text()
+                + "' are not aligned on "
+                + a.axis().text()
+                + ": "
+                + first
+                + " vs "
+                + d,
+            "declare both with the same symbolic length, e.g. Audio[T] and Video[T, 3, H, W]");
       }
     }
   }
@@ -250,7 +347,10 @@ public final class Elaborator {
   // ------------------------------------------------------------------------------------------
   // statements
 
-  /** Where evaluation happens: the instance path, the scope, inline names and the parameters of this body. */
+  /**
+   * Where evaluation happens: the instance path, the scope, inline names and the parameters of this
+   * body.
+   */
   static final class Body {
     final String path;
     final Env env;
@@ -258,19 +358,35 @@ public final class Elaborator {
     final Map<String, Value> params;
     final Map<String, Instance> children;
     final boolean trainable;
-    /** Parameter compositions active while this body runs (an adapted instance and everything inside it). */
+
+    /**
+     * Parameter compositions active while this body runs (an adapted instance and everything inside
+     * it).
+     */
     List<Adaptation> hooks = List.of();
+
     /** Parameter arithmetic whose parameters this body creates, or null. */
     ArithSpec arith;
+
     int routeCount;
     int fuseCount;
 
-    Body(String path, Env env, IdentityHashMap<Expr, String> inlineNames, Map<String, Value> params, boolean trainable) {
+    Body(
+        String path,
+        Env env,
+        IdentityHashMap<Expr, String> inlineNames,
+        Map<String, Value> params,
+        boolean trainable) {
       this(path, env, inlineNames, params, new LinkedHashMap<>(), trainable);
     }
 
-    Body(String path, Env env, IdentityHashMap<Expr, String> inlineNames, Map<String, Value> params,
-        Map<String, Instance> children, boolean trainable) {
+    Body(
+        String path,
+        Env env,
+        IdentityHashMap<Expr, String> inlineNames,
+        Map<String, Value> params,
+        Map<String, Instance> children,
+        boolean trainable) {
       this.path = path;
       this.env = env;
       this.inlineNames = inlineNames;
@@ -286,55 +402,79 @@ public final class Elaborator {
 
   /** Runs a statement; returns the value of an expression or return statement, else null. */
   Val exec(Stmt s, Body body) {
+    try {
+      return execInner(s, body);
+    } catch (ArithmeticException e) {
+      return overflow(s.span(), e);
+    }
+  }
+
+  /** Sizes are 64-bit: a computation that overflows (absurd dims) is a located limit error, not a crash. */
+  private Val overflow(Span span, ArithmeticException e) {
+    return fail(DiagnosticCode.LIMIT, span, "a size computed here does not fit in 64 bits (" + e.getMessage() + ")",
+        "use smaller dims");
+  }
+
+  private Val execInner(Stmt s, Body body) {
     if (s instanceof LetStmt l) {
-        String name = l.name().text();
-        if (body.env.definesLocally(name)) {
-          diags.error(DiagnosticCode.DUPLICATE, l.name().span(), "'" + name + "' is already defined in this body",
-              "choose another name");
-        }
-        Val v;
-        try {
-          v = eval(l.value(), body, name);
-          if (l.type() != null && v instanceof TensorV t) {
-            TypeMatch.match(l.type(), t.type(), new Env(body.env), this, l.value().span(), "'" + name + "'");
-          }
-        } catch (ElabError e) {
-          v = new ErrorV();
-        }
-        body.env.define(name, v);
-        return null;
-      } else if (s instanceof LetTupleStmt l) {
-        Val v;
-        try {
-          v = eval(l.value(), body, null);
-        } catch (ElabError e) {
-          v = new ErrorV();
-        }
-        List<Val> items = v instanceof TupleV t ? t.items() : v instanceof ListV li ? li.items() : null;
-        if (items == null && !(v instanceof ErrorV)) {
-          diags.error(DiagnosticCode.TYPE_MISMATCH, l.value().span(), "expected a tuple of " + l.names().size()
-              + " values, got " + Val.describe(v));
-        } else if (items != null && items.size() != l.names().size()) {
-          diags.error(DiagnosticCode.ARITY, l.value().span(), "expected " + l.names().size() + " values, got " + items.size());
-          items = null;
-        }
-        for (int i = 0; i < l.names().size(); i++) {
-          body.env.define(l.names().get(i).text(), items == null ? new ErrorV() : items.get(i));
-        }
-        return null;
-      } else if (s instanceof ParamStmt p) {
-        try {
-          param(p, body);
-        } catch (ElabError e) {
-          body.env.define(p.name().text(), new ErrorV());
-        }
-        return null;
-      } else if (s instanceof ReturnStmt r) {
-        return eval(r.value(), body, null);
-      } else if (s instanceof ExprStmt e) {
-        return eval(e.expr(), body, null);
+      String name = l.name().text();
+      if (body.env.definesLocally(name)) {
+        diags.error(
+            DiagnosticCode.DUPLICATE,
+            l.name().span(),
+            "'" + name + "' is already defined in this body",
+            "choose another name");
       }
-      throw new IllegalStateException("unhandled statement " + s);
+      Val v;
+      try {
+        v = eval(l.value(), body, name);
+        if (l.type() != null && v instanceof TensorV t) {
+          TypeMatch.match(
+              l.type(), t.type(), new Env(body.env), this, l.value().span(), "'" + name + "'");
+        }
+      } catch (ElabError e) {
+        v = new ErrorV();
+      }
+      body.env.define(name, v);
+      return null;
+    } else if (s instanceof LetTupleStmt l) {
+      Val v;
+      try {
+        v = eval(l.value(), body, null);
+      } catch (ElabError e) {
+        v = new ErrorV();
+      }
+      List<Val> items =
+          v instanceof TupleV t ? t.items() : v instanceof ListV li ? li.items() : null;
+      if (items == null && !(v instanceof ErrorV)) {
+        diags.error(
+            DiagnosticCode.TYPE_MISMATCH,
+            l.value().span(),
+            "expected a tuple of " + l.names().size() + " values, got " + Val.describe(v));
+      } else if (items != null && items.size() != l.names().size()) {
+        diags.error(
+            DiagnosticCode.ARITY,
+            l.value().span(),
+            "expected " + l.names().size() + " values, got " + items.size());
+        items = null;
+      }
+      for (int i = 0; i < l.names().size(); i++) {
+        body.env.define(l.names().get(i).text(), items == null ? new ErrorV() : items.get(i));
+      }
+      return null;
+    } else if (s instanceof ParamStmt p) {
+      try {
+        param(p, body);
+      } catch (ElabError e) {
+        body.env.define(p.name().text(), new ErrorV());
+      }
+      return null;
+    } else if (s instanceof ReturnStmt r) {
+      return eval(r.value(), body, null);
+    } else if (s instanceof ExprStmt e) {
+      return eval(e.expr(), body, null);
+    }
+    throw new IllegalStateException("unhandled statement " + s);
   }
 
   private void param(ParamStmt p, Body body) {
@@ -342,8 +482,11 @@ public final class Elaborator {
     if (p.cond() != null) {
       Val c = eval(p.cond(), body, null);
       if (!(c instanceof BoolV b)) {
-        fail(DiagnosticCode.NOT_CONSTANT, p.cond().span(), "a parameter's condition must be a compile-time boolean, got "
-            + Val.describe(c), null);
+        fail(
+            DiagnosticCode.NOT_CONSTANT,
+            p.cond().span(),
+            "a parameter's condition must be a compile-time boolean, got " + Val.describe(c),
+            null);
         return;
       }
       if (!b.value()) {
@@ -354,11 +497,18 @@ public final class Elaborator {
     TensorType t = Modality.concrete(p.type(), this, body.env);
     for (Dim d : t.dims()) {
       if (!d.isKnown()) {
-        fail(DiagnosticCode.BAD_DIM, p.type().span(), "the shape of parameter '" + name + "' must be known at compile time, got " + t,
+        fail(
+            DiagnosticCode.BAD_DIM,
+            p.type().span(),
+            "the shape of parameter '" + name + "' must be known at compile time, got " + t,
             "derive its sizes from hyperparameters");
       }
       if (d.value() < 0) {
-        fail(DiagnosticCode.BAD_DIM, p.type().span(), "parameter '" + name + "' has a negative size: " + t, null);
+        fail(
+            DiagnosticCode.BAD_DIM,
+            p.type().span(),
+            "parameter '" + name + "' has a negative size: " + t,
+            null);
       }
     }
     long[] shape = t.dims().stream().mapToLong(Dim::value).toArray();
@@ -369,47 +519,89 @@ public final class Elaborator {
       n = Long.MAX_VALUE;
     }
     if (n > MAX_PARAM_ELEMENTS) {
-      fail(DiagnosticCode.LIMIT, p.type().span(), "parameter '" + name + "' would have " + (n == Long.MAX_VALUE ? "more than 2^63" : n)
-          + " elements; the limit is " + MAX_PARAM_ELEMENTS, null);
+      fail(
+          DiagnosticCode.LIMIT,
+          p.type().span(),
+          "parameter '"
+              + name
+              + "' would have "
+              + (n == Long.MAX_VALUE ? "more than 2^63" : n)
+              + " elements; the limit is "
+              + MAX_PARAM_ELEMENTS,
+          null);
     }
     Value existing = body.params.get(name);
     if (existing != null) {
       if (!existing.type().equals(t)) {
-        fail(DiagnosticCode.SHAPE_MISMATCH, p.span(), "parameter '" + body.child(name) + "' was created as " + existing.type()
-            + " by an earlier application of this instance, now needs " + t,
+        fail(
+            DiagnosticCode.SHAPE_MISMATCH,
+            p.span(),
+            "parameter '"
+                + body.child(name)
+                + "' was created as "
+                + existing.type()
+                + " by an earlier application of this instance, now needs "
+                + t,
             "apply the instance only to inputs of one shape, or use separate instances");
       }
-      body.env.define(name, new TensorV(Adaptation.adapt(existing, body.child(name), body.hooks, this, p.span())));
+      body.env.define(
+          name,
+          new TensorV(Adaptation.adapt(existing, body.child(name), body.hooks, this, p.span())));
       return;
     }
     String path = body.child(name);
-    java.util.function.Supplier<Val> init = () -> p.init() == null ? new InitV("zeros", List.of()) : eval(p.init(), body, null);
+    java.util.function.Supplier<Val> init =
+        () -> p.init() == null ? new InitV("zeros", List.of()) : eval(p.init(), body, null);
     Span initSpan = p.init() == null ? p.span() : p.init().span();
-    Value v = body.arith != null && body.arith.covers(path)
-        ? graph.addParam(path, body.arith.materialize(path, t, init, this, p.span(), initSpan), body.trainable, p.span().toLoc())
-        : createParam(path, t, init, body.trainable, p.span(), initSpan);
+    Value v =
+        body.arith != null && body.arith.covers(path)
+            ? graph.addParam(
+                path,
+                body.arith.materialize(path, t, init, this, p.span(), initSpan),
+                body.trainable,
+                p.span().toLoc())
+            : createParam(path, t, init, body.trainable, p.span(), initSpan);
     body.params.put(name, v);
     body.env.define(name, new TensorV(Adaptation.adapt(v, path, body.hooks, this, p.span())));
   }
 
   /**
-   * Creates a parameter at {@code path}: from the weights file when it has the path (shape checked),
-   * else from the initializer. Every parameter of the graph is made here.
+   * Creates a parameter at {@code path}: from the weights file when it has the path (shape
+   * checked), else from the initializer. Every parameter of the graph is made here.
    */
-  Value createParam(String path, TensorType t, java.util.function.Supplier<Val> init, boolean trainable, Span span, Span initSpan) {
+  Value createParam(
+      String path,
+      TensorType t,
+      java.util.function.Supplier<Val> init,
+      boolean trainable,
+      Span span,
+      Span initSpan) {
     return graph.addParam(path, paramValue(path, t, init, span, initSpan), trainable, span.toLoc());
   }
 
-  /** The value a parameter at {@code path} gets: from the weights file, else from its initializer. */
-  Tensor paramValue(String path, TensorType t, java.util.function.Supplier<Val> init, Span span, Span initSpan) {
+  /**
+   * The value a parameter at {@code path} gets: from the weights file, else from its initializer.
+   */
+  Tensor paramValue(
+      String path, TensorType t, java.util.function.Supplier<Val> init, Span span, Span initSpan) {
     long[] shape = t.dims().stream().mapToLong(Dim::value).toArray();
     Tensor value;
     Tensor given = opts.weights().get(path);
     if (given != null) {
       usedWeightKeys.add(path);
       if (!Arrays.equals(given.shape(), shape)) {
-        fail(DiagnosticCode.WEIGHTS_SHAPE, span, "weights for '" + path + "' in " + opts.weightsName() + " have shape "
-            + Arrays.toString(given.shape()) + ", the parameter is " + t, "export the weights with the parameter's layout");
+        fail(
+            DiagnosticCode.WEIGHTS_SHAPE,
+            span,
+            "weights for '"
+                + path
+                + "' in "
+                + opts.weightsName()
+                + " have shape "
+                + Arrays.toString(given.shape())
+                + ", the parameter is "
+                + t,
+            "export the weights with the parameter's layout");
       }
       value = convert(given, t.dtype());
     } else {
@@ -470,51 +662,115 @@ public final class Elaborator {
 
   /** Evaluates an expression; {@code bindName} names an instance created by a let binding. */
   Val eval(Expr e, Body body, String bindName) {
-    if (e instanceof IntLit i) { return IntV.of(i.value()); } else if (e instanceof FloatLit f) { return new FloatV(f.value()); } else if (e instanceof StringLit s) { return new StrV(s.value()); } else if (e instanceof BoolLit b) { return new BoolV(b.value()); } else if (e instanceof NoneLit n) { return new NoneV(); } else if (e instanceof NameRef n) { return name(n, body, bindName); } else if (e instanceof ListExpr l) {
-        List<Val> items = new ArrayList<>();
-        for (int i = 0; i < l.items().size(); i++) {
-          items.add(eval(l.items().get(i), body, bindName == null ? null : bindName + "." + i));
-        }
-        return new ListV(items);
-      } else if (e instanceof Member m) { return member(m, body); } else if (e instanceof TupleIndex t) {
-        Val v = eval(t.target(), body, null);
-        List<Val> items = v instanceof TupleV tv ? tv.items() : v instanceof ListV lv ? lv.items() : null;
-        if (items == null) {
-          return fail(DiagnosticCode.TYPE_MISMATCH, t.span(), "." + t.index() + " needs a tuple or list, got " + Val.describe(v), null);
-        }
-        if (t.index() >= items.size()) {
-          return fail(DiagnosticCode.ARITY, t.span(), "index " + t.index() + " is out of range for " + items.size() + " values", null);
-        }
-        return items.get(t.index());
-      } else if (e instanceof Call c) { return call(c, body, bindName, null); } else if (e instanceof Unary u) {
-        Val v = eval(u.operand(), body, null);
-        return Arith.neg(v, u.span(), this);
-      } else if (e instanceof Binary b) { return Arith.binary(b.op(), eval(b.left(), body, null), eval(b.right(), body, null), b.opSpan(), b.span(), this, bindName); } else if (e instanceof Pipe p) { return pipe(p, body); } else if (e instanceof If i) {
-        Val c = eval(i.cond(), body, null);
-        if (!(c instanceof BoolV bv)) {
-          return fail(DiagnosticCode.NOT_CONSTANT, i.cond().span(), "the condition of if must be known at compile time, got "
-              + Val.describe(c), "use where(cond, a, b) to choose per element");
-        }
-        return eval(bv.value() ? i.then() : i.otherwise(), body, bindName);
-      } else if (e instanceof Repeat r) { return repeat(r, body, bindName); } else if (e instanceof Freeze f) {
-        Val v = eval(f.target(), body, bindName);
-        if (v instanceof InstanceV iv) {
-          iv.inst().trainable = f.trainable();
-        } else if (v instanceof StackV sv) {
-          sv.layers().forEach(x -> x.trainable = f.trainable());
-        } else if (v instanceof AdaptedV av) {
-          if (av.target() instanceof InstanceV ti) {
-            ti.inst().trainable = f.trainable();
-          } else if (av.target() instanceof StackV ts) {
-            ts.layers().forEach(x -> x.trainable = f.trainable());
-          }
-          av.rules().forEach(r -> r.trainable = f.trainable());
-        } else if (!(v instanceof ErrorV)) {
-          fail(DiagnosticCode.TYPE_MISMATCH, f.span(), (f.trainable() ? "trainable" : "frozen") + " applies to module instances, not "
-              + Val.describe(v), v instanceof ModuleV m ? "instantiate it: " + (f.trainable() ? "trainable " : "frozen ") + m.def().name() + "(...)" : null);
-        }
-        return v;
-      } else if (e instanceof Route r) { return route(r, body); } else if (e instanceof With w) { return with(w, body);  } else { throw new IllegalStateException("unreachable"); }
+    if (e instanceof IntLit i) {
+      return IntV.of(i.value());
+    } else if (e instanceof FloatLit f) {
+      return new FloatV(f.value());
+    } else if (e instanceof StringLit s) {
+      return new StrV(s.value());
+    } else if (e instanceof BoolLit b) {
+      return new BoolV(b.value());
+    } else if (e instanceof NoneLit) {
+      return new NoneV();
+    } else if (e instanceof NameRef n) {
+      return name(n, body, bindName);
+    } else if (e instanceof ListExpr l) {
+      List<Val> items = new ArrayList<>();
+      for (int i = 0; i < l.items().size(); i++) {
+        items.add(eval(l.items().get(i), body, bindName == null ? null : bindName + "." + i));
+      }
+      return new ListV(items);
+    } else if (e instanceof Member m) {
+      return member(m, body);
+    } else if (e instanceof TupleIndex t) {
+      return tupleIndex(t, body);
+    } else if (e instanceof Call c) {
+      return call(c, body, bindName, null);
+    } else if (e instanceof Unary u) {
+      return Arith.neg(eval(u.operand(), body, null), u.span(), this);
+    } else if (e instanceof Binary b) {
+      return Arith.binary(
+          b.op(),
+          eval(b.left(), body, null),
+          eval(b.right(), body, null),
+          b.opSpan(),
+          b.span(),
+          this,
+          bindName);
+    } else if (e instanceof Pipe p) {
+      return pipe(p, body);
+    } else if (e instanceof If i) {
+      Val c = eval(i.cond(), body, null);
+      if (!(c instanceof BoolV bv)) {
+        return fail(
+            DiagnosticCode.NOT_CONSTANT,
+            i.cond().span(),
+            "the condition of if must be known at compile time, got " + Val.describe(c),
+            "use where(cond, a, b) to choose per element");
+      }
+      return eval(bv.value() ? i.then() : i.otherwise(), body, bindName);
+    } else if (e instanceof Repeat r) {
+      return repeat(r, body, bindName);
+    } else if (e instanceof Freeze f) {
+      return freeze(f, body, bindName);
+    } else if (e instanceof Route r) {
+      return route(r, body);
+    } else if (e instanceof With w) {
+      return with(w, body);
+    }
+    throw new IllegalStateException("unhandled expression " + e);
+  }
+
+  private Val tupleIndex(TupleIndex t, Body body) {
+    Val v = eval(t.target(), body, null);
+    List<Val> items =
+        v instanceof TupleV tv ? tv.items() : v instanceof ListV lv ? lv.items() : null;
+    if (items == null) {
+      return fail(
+          DiagnosticCode.TYPE_MISMATCH,
+          t.span(),
+          "." + t.index() + " needs a tuple or list, got " + Val.describe(v),
+          null);
+    }
+    if (t.index() >= items.size()) {
+      return fail(
+          DiagnosticCode.ARITY,
+          t.span(),
+          "index " + t.index() + " is out of range for " + items.size() + " values",
+          null);
+    }
+    return items.get(t.index());
+  }
+
+  /**
+   * {@code frozen x} / {@code trainable x}: marks instances (and an adapted instance's base and
+   * factors).
+   */
+  private Val freeze(Freeze f, Body body, String bindName) {
+    Val v = eval(f.target(), body, bindName);
+    boolean t = f.trainable();
+    if (v instanceof InstanceV iv) {
+      iv.inst().trainable = t;
+    } else if (v instanceof StackV sv) {
+      sv.layers().forEach(x -> x.trainable = t);
+    } else if (v instanceof AdaptedV av) {
+      if (av.target() instanceof InstanceV ti) {
+        ti.inst().trainable = t;
+      } else if (av.target() instanceof StackV ts) {
+        ts.layers().forEach(x -> x.trainable = t);
+      }
+      av.rules().forEach(r -> r.trainable = t);
+    } else if (!(v instanceof ErrorV)) {
+      String word = t ? "trainable" : "frozen";
+      fail(
+          DiagnosticCode.TYPE_MISMATCH,
+          f.span(),
+          word + " applies to module instances, not " + Val.describe(v),
+          v instanceof ModuleV m
+              ? "instantiate it: " + word + " " + m.def().name() + "(...)"
+              : null);
+    }
+    return v;
   }
 
   private Val name(NameRef n, Body body, String bindName) {
@@ -537,8 +793,15 @@ public final class Elaborator {
     Map<String, String> std = StdIndex.modules();
     String stdNear = std.containsKey(n.name()) ? n.name() : Suggest.closest(n.name(), std.keySet());
     if (near == null && stdNear != null) {
-      help = (stdNear.equals(n.name()) ? "" : "did you mean '" + stdNear + "'? ") + "it is in " + std.get(stdNear)
-          + ": import " + std.get(stdNear) + ".{" + stdNear + "}";
+      help =
+          (stdNear.equals(n.name()) ? "" : "did you mean '" + stdNear + "'? ")
+              + "it is in "
+              + std.get(stdNear)
+              + ": import "
+              + std.get(stdNear)
+              + ".{"
+              + stdNear
+              + "}";
     }
     return fail(DiagnosticCode.UNKNOWN_NAME, n.span(), "unknown name '" + n.name() + "'", help);
   }
@@ -554,8 +817,13 @@ public final class Elaborator {
     if (t instanceof InitNamespaceV) {
       if (!Inits.KINDS.contains(f)) {
         String near = Suggest.closest(f, Inits.KINDS);
-        return fail(DiagnosticCode.UNKNOWN_NAME, m.member().span(), "unknown initializer 'init." + f + "'",
-            near != null ? "did you mean 'init." + near + "'?" : "available: " + String.join(", ", Inits.KINDS));
+        return fail(
+            DiagnosticCode.UNKNOWN_NAME,
+            m.member().span(),
+            "unknown initializer 'init." + f + "'",
+            near != null
+                ? "did you mean 'init." + near + "'?"
+                : "available: " + String.join(", ", Inits.KINDS));
       }
       return new InitV(f, List.of());
     }
@@ -567,13 +835,24 @@ public final class Elaborator {
       if (p != null) {
         return new TensorV(p);
       }
-      return fail(DiagnosticCode.UNKNOWN_NAME, m.member().span(), "instance '" + iv.inst().path + "' has no parameter '" + f
-          + "' (yet: parameters exist after the first application)", null);
+      return fail(
+          DiagnosticCode.UNKNOWN_NAME,
+          m.member().span(),
+          "instance '"
+              + iv.inst().path
+              + "' has no parameter '"
+              + f
+              + "' (yet: parameters exist after the first application)",
+          null);
     }
     if (t instanceof TensorV tv && f.equals("T")) {
       int r = tv.type().rank();
       if (r < 2) {
-        return fail(DiagnosticCode.SHAPE_MISMATCH, m.span(), ".T needs at least 2 axes, got " + tv.type(), null);
+        return fail(
+            DiagnosticCode.SHAPE_MISMATCH,
+            m.span(),
+            ".T needs at least 2 axes, got " + tv.type(),
+            null);
       }
       long[] perm = new long[r];
       for (int i = 0; i < r; i++) {
@@ -586,13 +865,24 @@ public final class Elaborator {
     if (t instanceof ErrorV) {
       throw ElabError.INSTANCE;
     }
-    return fail(DiagnosticCode.UNKNOWN_NAME, m.member().span(), Val.describe(t) + " has no member '" + f + "'", null);
+    return fail(
+        DiagnosticCode.UNKNOWN_NAME,
+        m.member().span(),
+        Val.describe(t) + " has no member '" + f + "'",
+        null);
   }
 
-  /** A call; {@code piped} is the left side of {@code x |> f(...)} (inserted as the first argument of a builtin). */
+  /**
+   * A call; {@code piped} is the left side of {@code x |> f(...)} (inserted as the first argument
+   * of a builtin).
+   */
   Val call(Call c, Body body, String bindName, Val piped) {
-    Val callee = c.callee() instanceof NameRef n && body.env.lookup(n.name()) == null && Builtins.isBuiltin(n.name())
-        ? new FuncV(n.name()) : eval(c.callee(), body, null);
+    Val callee =
+        c.callee() instanceof NameRef n
+                && body.env.lookup(n.name()) == null
+                && Builtins.isBuiltin(n.name())
+            ? new FuncV(n.name())
+            : eval(c.callee(), body, null);
     List<Val> pos = new ArrayList<>();
     Map<String, Val> named = new LinkedHashMap<>();
     Map<String, Span> namedSpans = new HashMap<>();
@@ -605,7 +895,11 @@ public final class Elaborator {
       Val v = eval(a.value(), body, null);
       if (a.name() != null) {
         if (named.put(a.name().text(), v) != null) {
-          fail(DiagnosticCode.DUPLICATE, a.name().span(), "argument '" + a.name().text() + "' is given twice", null);
+          fail(
+              DiagnosticCode.DUPLICATE,
+              a.name().span(),
+              "argument '" + a.name().text() + "' is given twice",
+              null);
         }
         namedSpans.put(a.name().text(), a.name().span());
       } else {
@@ -616,24 +910,39 @@ public final class Elaborator {
     Args args = new Args(pos, posSpans, named, namedSpans, c.span());
     Val result;
     if (callee instanceof FuncV f) {
-        return builtins.call(f.name(), args, body);
-      } else if (callee instanceof ModuleV m) {
-        String name = bindName != null ? bindName : instanceName(c, body, m.def());
-        return new InstanceV(instantiate(m.def(), args, name, body));
-      } else if (callee instanceof InstanceV i) { result = apply(i.inst(), args, body); } else if (callee instanceof StackV s) { result = applyStack(s, args, body); } else if (callee instanceof AdaptedV a) { result = applyAdapted(a, args, body); } else if (callee instanceof ArithV av) { result = applyArith(av, args, body); } else if (callee instanceof InitV init) {
-        List<Double> nums = new ArrayList<>();
-        for (int k = 0; k < pos.size(); k++) {
-          nums.add(number(pos.get(k), posSpans.get(k), "initializer argument"));
-        }
-        for (Map.Entry<String, Val> e : named.entrySet()) {
-          nums.add(number(e.getValue(), namedSpans.get(e.getKey()), "initializer argument"));
-        }
-        return new InitV(init.kind(), nums);
-      } else if (callee instanceof ErrorV e) { throw ElabError.INSTANCE; } else {
-        return fail(DiagnosticCode.NOT_CALLABLE, c.callee().span(), Val.describe(callee) + " cannot be called", null);
+      return builtins.call(f.name(), args, body);
+    } else if (callee instanceof ModuleV m) {
+      String name = bindName != null ? bindName : instanceName(c, body, m.def());
+      return new InstanceV(instantiate(m.def(), args, name, body));
+    } else if (callee instanceof InstanceV i) {
+      result = apply(i.inst(), args, body);
+    } else if (callee instanceof StackV s) {
+      result = applyStack(s, args, body);
+    } else if (callee instanceof AdaptedV a) {
+      result = applyAdapted(a, args, body);
+    } else if (callee instanceof ArithV av) {
+      result = applyArith(av, args, body);
+    } else if (callee instanceof InitV init) {
+      List<Double> nums = new ArrayList<>();
+      for (int k = 0; k < pos.size(); k++) {
+        nums.add(number(pos.get(k), posSpans.get(k), "initializer argument"));
       }
+      for (Map.Entry<String, Val> e : named.entrySet()) {
+        nums.add(number(e.getValue(), namedSpans.get(e.getKey()), "initializer argument"));
+      }
+      return new InitV(init.kind(), nums);
+    } else if (callee instanceof ErrorV e) {
+      throw ElabError.INSTANCE;
+    } else {
+      return fail(
+          DiagnosticCode.NOT_CALLABLE,
+          c.callee().span(),
+          Val.describe(callee) + " cannot be called",
+          null);
+    }
     if (piped != null) {
-      return fail(DiagnosticCode.NOT_CALLABLE, c.span(), "cannot pipe into the result of a call", null);
+      return fail(
+          DiagnosticCode.NOT_CALLABLE, c.span(), "cannot pipe into the result of a call", null);
     }
     return result;
   }
@@ -642,25 +951,57 @@ public final class Elaborator {
     Val x = eval(p.left(), body, null);
     Expr r = p.right();
     if (r instanceof Call c) {
-      boolean builtinCall = c.callee() instanceof NameRef n && body.env.lookup(n.name()) == null && Builtins.isBuiltin(n.name());
+      boolean builtinCall =
+          c.callee() instanceof NameRef n
+              && body.env.lookup(n.name()) == null
+              && Builtins.isBuiltin(n.name());
       if (builtinCall) {
         return call(c, body, null, x);
       }
     }
     Val f = eval(r, body, null);
     Args args = new Args(List.of(x), List.of(p.left().span()), Map.of(), Map.of(), p.span());
-    if (f instanceof FuncV fn) { return builtins.call(fn.name(), args, body); } else if (f instanceof InstanceV i) { return apply(i.inst(), args, body); } else if (f instanceof StackV s) { return applyStack(s, args, body); } else if (f instanceof AdaptedV a) { return applyAdapted(a, args, body); } else if (f instanceof ArithV av) { return applyArith(av, args, body); } else if (f instanceof ModuleV m) { return fail(DiagnosticCode.ARITY, r.span(), "module " + m.def().name() + " needs its hyperparameters before it can be applied",
-          "write " + m.def().name() + "(...)"); } else if (f instanceof ErrorV e) { throw ElabError.INSTANCE; } else { return fail(DiagnosticCode.NOT_CALLABLE, r.span(), "cannot pipe into " + Val.describe(f),
-          "the right side of |> must be a function, a module instance or a call of a builtin"); }
+    if (f instanceof FuncV fn) {
+      return builtins.call(fn.name(), args, body);
+    } else if (f instanceof InstanceV i) {
+      return apply(i.inst(), args, body);
+    } else if (f instanceof StackV s) {
+      return applyStack(s, args, body);
+    } else if (f instanceof AdaptedV a) {
+      return applyAdapted(a, args, body);
+    } else if (f instanceof ArithV av) {
+      return applyArith(av, args, body);
+    } else if (f instanceof ModuleV m) {
+      return fail(
+          DiagnosticCode.ARITY,
+          r.span(),
+          "module " + m.def().name() + " needs its hyperparameters before it can be applied",
+          "write " + m.def().name() + "(...)");
+    } else if (f instanceof ErrorV e) {
+      throw ElabError.INSTANCE;
+    } else {
+      return fail(
+          DiagnosticCode.NOT_CALLABLE,
+          r.span(),
+          "cannot pipe into " + Val.describe(f),
+          "the right side of |> must be a function, a module instance or a call of a builtin");
+    }
   }
 
   private Val repeat(Repeat r, Body body, String bindName) {
     Val n = eval(r.count(), body, null);
     long count = intValue(n, r.count().span(), "repeat count");
     if (count < 1 || count > 4096) {
-      return fail(DiagnosticCode.BAD_DIM, r.count().span(), "repeat count must be between 1 and 4096, got " + count, null);
+      return fail(
+          DiagnosticCode.BAD_DIM,
+          r.count().span(),
+          "repeat count must be between 1 and 4096, got " + count,
+          null);
     }
-    String base = bindName != null ? bindName : body.inlineNames.getOrDefault(r, "Repeat_x" + r.span().start());
+    String base =
+        bindName != null
+            ? bindName
+            : body.inlineNames.getOrDefault(r, "Repeat_x" + r.span().start());
     Expr inner = r.body();
     List<Instance> layers = new ArrayList<>();
     for (int i = 0; i < count; i++) {
@@ -673,8 +1014,11 @@ public final class Elaborator {
         v = eval(inner, body, null);
       }
       if (!(v instanceof InstanceV iv)) {
-        return fail(DiagnosticCode.TYPE_MISMATCH, inner.span(), "repeat(n) needs a module instantiation such as Block(64), got "
-            + Val.describe(v), null);
+        return fail(
+            DiagnosticCode.TYPE_MISMATCH,
+            inner.span(),
+            "repeat(n) needs a module instantiation such as Block(64), got " + Val.describe(v),
+            null);
       }
       layers.add(iv.inst());
     }
@@ -704,14 +1048,18 @@ public final class Elaborator {
     } else if (f instanceof ErrorV) {
       throw ElabError.INSTANCE;
     }
-    return fail(DiagnosticCode.NOT_CALLABLE, span, Val.describe(f) + " cannot be applied to a tensor", null);
+    return fail(
+        DiagnosticCode.NOT_CALLABLE,
+        span,
+        Val.describe(f) + " cannot be applied to a tensor",
+        null);
   }
 
   /**
    * {@code fuse(x, [a, b, ...])}: attention over module outputs (AdapterFusion). A gate instance
    * {@code Fuse_<n>} holds query, key and value [d, d]; each output o_i is scored by
-   * (x·Wq)·(o_i·Wk)/sqrt(d), the scores are softmaxed over the modules, and the result is
-   * Σ softmax_i · (o_i·Wv).
+   * (x·Wq)·(o_i·Wk)/sqrt(d), the scores are softmaxed over the modules, and the result is Σ
+   * softmax_i · (o_i·Wv).
    */
   Val fuse(Value x, List<Val> modules, Span at, Span sp, Body body) {
     if (modules.isEmpty()) {
@@ -719,7 +1067,11 @@ public final class Elaborator {
     }
     int r = x.type().rank();
     if (r < 1 || !x.type().dim(r - 1).isKnown() || !x.type().dtype().isFloat()) {
-      return fail(DiagnosticCode.SHAPE_MISMATCH, sp, "fuse needs a float tensor with a known feature size, got " + x.type(), null);
+      return fail(
+          DiagnosticCode.SHAPE_MISMATCH,
+          sp,
+          "fuse needs a float tensor with a known feature size, got " + x.type(),
+          null);
     }
     long d = x.type().dim(r - 1).value();
     String gate = "Fuse_" + body.fuseCount++;
@@ -729,38 +1081,79 @@ public final class Elaborator {
       String key = gate + "." + names[i];
       w[i] = body.params.get(key);
       if (w[i] == null) {
-        w[i] = createParam(body.child(key), TensorType.of(x.type().dtype(), d, d), () -> new InitV("xavier", List.of()),
-            body.trainable, sp, sp);
+        w[i] =
+            createParam(
+                body.child(key),
+                TensorType.of(x.type().dtype(), d, d),
+                () -> new InitV("xavier", List.of()),
+                body.trainable,
+                sp,
+                sp);
         body.params.put(key, w[i]);
       }
     }
     Value q = node(Op.MATMUL, Attrs.NONE, sp, x, w[0]);
-    Value scale = constant(Tensor.ofFloats(x.type().dtype(), new long[0], new float[] {(float) (1 / Math.sqrt(d))}), sp);
+    Value scale =
+        constant(
+            Tensor.ofFloats(
+                x.type().dtype(), new long[0], new float[] {(float) (1 / Math.sqrt(d))}),
+            sp);
     List<Value> scores = new ArrayList<>();
     List<Value> values = new ArrayList<>();
     TensorType first = null;
     for (int i = 0; i < modules.size(); i++) {
-      Value o = tensorOf(applyTo(modules.get(i), new TensorV(x), at, body), at, "module " + i + " of fuse");
+      Value o =
+          tensorOf(
+              applyTo(modules.get(i), new TensorV(x), at, body), at, "module " + i + " of fuse");
       if (first == null) {
         first = o.type();
       } else if (!first.equals(o.type())) {
-        return fail(DiagnosticCode.TYPE_MISMATCH, at, "fused modules must all give the same type: module 0 gives " + first
-            + " but module " + i + " gives " + o.type(), null);
+        return fail(
+            DiagnosticCode.TYPE_MISMATCH,
+            at,
+            "fused modules must all give the same type: module 0 gives "
+                + first
+                + " but module "
+                + i
+                + " gives "
+                + o.type(),
+            null);
       }
       if (!o.type().equals(x.type())) {
-        return fail(DiagnosticCode.SHAPE_MISMATCH, at, "fused modules must keep the input's type " + x.type() + ", module " + i
-            + " gives " + o.type(), null);
+        return fail(
+            DiagnosticCode.SHAPE_MISMATCH,
+            at,
+            "fused modules must keep the input's type "
+                + x.type()
+                + ", module "
+                + i
+                + " gives "
+                + o.type(),
+            null);
       }
       Value k = node(Op.MATMUL, Attrs.NONE, sp, o, w[1]);
-      scores.add(node(Op.MUL, Attrs.NONE, sp, node(Op.REDUCE_SUM, Attrs.of("axis", r - 1, "keep", true), sp,
-          node(Op.MUL, Attrs.NONE, sp, q, k)), scale));
+      scores.add(
+          node(
+              Op.MUL,
+              Attrs.NONE,
+              sp,
+              node(
+                  Op.REDUCE_SUM,
+                  Attrs.of("axis", r - 1, "keep", true),
+                  sp,
+                  node(Op.MUL, Attrs.NONE, sp, q, k)),
+              scale));
       values.add(node(Op.MATMUL, Attrs.NONE, sp, o, w[2]));
     }
-    Value s = scores.size() == 1 ? scores.get(0) : node(Op.CONCAT, Attrs.of("axis", r - 1), sp, scores.toArray(new Value[0]));
+    Value s =
+        scores.size() == 1
+            ? scores.get(0)
+            : node(Op.CONCAT, Attrs.of("axis", r - 1), sp, scores.toArray(new Value[0]));
     Value p = node(Op.SOFTMAX, Attrs.of("axis", r - 1), sp, s);
     Value acc = null;
     for (int i = 0; i < values.size(); i++) {
-      Value pi = node(Op.SLICE, Attrs.of("axis", r - 1, "start", Dim.of(i), "end", Dim.of(i + 1)), sp, p);
+      Value pi =
+          node(Op.SLICE, Attrs.of("axis", r - 1, "start", Dim.of(i), "end", Dim.of(i + 1)), sp, p);
       Value term = node(Op.MUL, Attrs.NONE, sp, values.get(i), pi);
       acc = acc == null ? term : node(Op.ADD, Attrs.NONE, sp, acc, term);
     }
@@ -777,25 +1170,41 @@ public final class Elaborator {
       ev = new ListV(items);
     }
     if (!(ev instanceof ListV list) || list.items().isEmpty()) {
-      return fail(DiagnosticCode.TYPE_MISMATCH, r.experts().span(), "route needs a non-empty list of experts, got " + Val.describe(ev),
+      return fail(
+          DiagnosticCode.TYPE_MISMATCH,
+          r.experts().span(),
+          "route needs a non-empty list of experts, got " + Val.describe(ev),
           "for example [Mlp(16), Mlp(16)]");
     }
     int n = list.items().size();
     Expr by = r.by();
-    String mode = by instanceof NameRef nr ? nr.name() : by instanceof Call c && c.callee() instanceof NameRef cn ? cn.name() : "";
+    String mode =
+        by instanceof NameRef nr
+            ? nr.name()
+            : by instanceof Call c && c.callee() instanceof NameRef cn ? cn.name() : "";
     Span sp = r.span();
     Value gates;
     if (mode.equals("topk") || mode.equals("soft")) {
       if (x.type().rank() < 1 || !x.type().dim(x.type().rank() - 1).isKnown()) {
-        return fail(DiagnosticCode.SHAPE_MISMATCH, r.input().span(), "the routed value needs a known feature size, got " + x.type(), null);
+        return fail(
+            DiagnosticCode.SHAPE_MISMATCH,
+            r.input().span(),
+            "the routed value needs a known feature size, got " + x.type(),
+            null);
       }
       long d = x.type().dim(x.type().rank() - 1).value();
       String router = "Router_" + body.routeCount++;
       String key = router + ".weight";
       Value w = body.params.get(key);
       if (w == null) {
-        w = createParam(body.child(key), TensorType.of(x.type().dtype(), d, n), () -> new InitV("xavier", List.of()),
-            body.trainable, sp, sp);
+        w =
+            createParam(
+                body.child(key),
+                TensorType.of(x.type().dtype(), d, n),
+                () -> new InitV("xavier", List.of()),
+                body.trainable,
+                sp,
+                sp);
         body.params.put(key, w);
       }
       int last = x.type().rank() - 1;
@@ -811,25 +1220,51 @@ public final class Elaborator {
         }
         long k = intValue(eval(((Call) by).args().get(0).value(), body, null), by.span(), "k");
         if (k < 1 || k > n) {
-          return fail(DiagnosticCode.BAD_DIM, by.span(), "topk(" + k + ") needs 1 <= k <= " + n + " (the number of experts)", null);
+          return fail(
+              DiagnosticCode.BAD_DIM,
+              by.span(),
+              "topk(" + k + ") needs 1 <= k <= " + n + " (the number of experts)",
+              null);
         }
         dev.cmod.ir.graph.Node top = nodeMulti(Op.TOPK, Attrs.of("k", k, "axis", last), sp, p);
         Value vals = top.out(0);
-        Value norm = node(Op.DIV, Attrs.NONE, sp, vals, node(Op.REDUCE_SUM, Attrs.of("axis", last, "keep", true), sp, vals));
-        Value hot = node(Op.ONE_HOT, Attrs.of("n", (long) n), sp, top.out(1));            // [..., k, n]
-        Value weighted = node(Op.MUL, Attrs.NONE, sp, hot, node(Op.UNSQUEEZE, Attrs.of("axis", last + 1), sp, norm));
-        gates = node(Op.REDUCE_SUM, Attrs.of("axis", last, "keep", false), sp, weighted); // [..., n]
+        Value norm =
+            node(
+                Op.DIV,
+                Attrs.NONE,
+                sp,
+                vals,
+                node(Op.REDUCE_SUM, Attrs.of("axis", last, "keep", true), sp, vals));
+        Value hot = node(Op.ONE_HOT, Attrs.of("n", (long) n), sp, top.out(1)); // [..., k, n]
+        Value weighted =
+            node(
+                Op.MUL,
+                Attrs.NONE,
+                sp,
+                hot,
+                node(Op.UNSQUEEZE, Attrs.of("axis", last + 1), sp, norm));
+        gates =
+            node(Op.REDUCE_SUM, Attrs.of("axis", last, "keep", false), sp, weighted); // [..., n]
       }
     } else if (mode.equals("index")) {
       if (!(by instanceof Call c) || c.args().size() != 1) {
-        return fail(DiagnosticCode.ARITY, by.span(), "index needs the selecting input: by index(lang)", null);
+        return fail(
+            DiagnosticCode.ARITY,
+            by.span(),
+            "index needs the selecting input: by index(lang)",
+            null);
       }
-      Value idx = tensorOf(eval(((Call) by).args().get(0).value(), body, null), by.span(), "the index");
+      Value idx =
+          tensorOf(eval(((Call) by).args().get(0).value(), body, null), by.span(), "the index");
       if (!idx.type().dtype().isInteger() || idx.type().rank() != 1) {
-        return fail(DiagnosticCode.TYPE_MISMATCH, by.span(), "index(i) needs one integer per example (i64[batch], e.g. a Class input), got "
-            + idx.type(), null);
+        return fail(
+            DiagnosticCode.TYPE_MISMATCH,
+            by.span(),
+            "index(i) needs one integer per example (i64[batch], e.g. a Class input), got "
+                + idx.type(),
+            null);
       }
-      gates = node(Op.ONE_HOT, Attrs.of("n", (long) n), sp, idx);                         // [batch, n]
+      gates = node(Op.ONE_HOT, Attrs.of("n", (long) n), sp, idx); // [batch, n]
       for (int i = 1; i < x.type().rank() - 1; i++) {
         gates = node(Op.UNSQUEEZE, Attrs.of("axis", 1), sp, gates);
       }
@@ -837,20 +1272,37 @@ public final class Elaborator {
         gates = node(Op.CAST, Attrs.of("to", x.type().dtype()), sp, gates);
       }
     } else {
-      return fail(DiagnosticCode.UNKNOWN_NAME, by.span(), "unknown routing '" + mode + "'", "use topk(k), soft or index(i)");
+      return fail(
+          DiagnosticCode.UNKNOWN_NAME,
+          by.span(),
+          "unknown routing '" + mode + "'",
+          "use topk(k), soft or index(i)");
     }
     Value acc = null;
     TensorType first = null;
     int gl = gates.type().rank() - 1;
     for (int e = 0; e < n; e++) {
-      Value y = tensorOf(applyTo(list.items().get(e), new TensorV(x), r.experts().span(), body), r.experts().span(), "expert " + e);
+      Value y =
+          tensorOf(
+              applyTo(list.items().get(e), new TensorV(x), r.experts().span(), body),
+              r.experts().span(),
+              "expert " + e);
       if (first == null) {
         first = y.type();
       } else if (!first.equals(y.type())) {
-        return fail(DiagnosticCode.TYPE_MISMATCH, r.experts().span(), "experts must all give the same type: expert 0 gives " + first
-            + " but expert " + e + " gives " + y.type(), "route between instances of modules with the same output");
+        return fail(
+            DiagnosticCode.TYPE_MISMATCH,
+            r.experts().span(),
+            "experts must all give the same type: expert 0 gives "
+                + first
+                + " but expert "
+                + e
+                + " gives "
+                + y.type(),
+            "route between instances of modules with the same output");
       }
-      Value g = node(Op.SLICE, Attrs.of("axis", gl, "start", Dim.of(e), "end", Dim.of(e + 1)), sp, gates);
+      Value g =
+          node(Op.SLICE, Attrs.of("axis", gl, "start", Dim.of(e), "end", Dim.of(e + 1)), sp, gates);
       Value term = node(Op.MUL, Attrs.NONE, sp, y, g);
       acc = acc == null ? term : node(Op.ADD, Attrs.NONE, sp, acc, term);
     }
@@ -865,16 +1317,27 @@ public final class Elaborator {
     String comp = w.composition().text();
     Value hyperEmb = null;
     if (w.from() != null) {
-      if (!(w.from() instanceof Call hc) || !(hc.callee() instanceof NameRef hn) || !hn.name().equals("hyper") || hc.args().size() != 1
+      if (!(w.from() instanceof Call hc)
+          || !(hc.callee() instanceof NameRef hn)
+          || !hn.name().equals("hyper")
+          || hc.args().size() != 1
           || !comp.equals("lora")) {
-        return fail(DiagnosticCode.UNSUPPORTED, w.from().span(), "only lora(...) ... from hyper(embedding) is supported",
+        return fail(
+            DiagnosticCode.UNSUPPORTED,
+            w.from().span(),
+            "only lora(...) ... from hyper(embedding) is supported",
             "write base with lora(rank = 4) on \"q\" from hyper(task_emb)");
       }
-      hyperEmb = tensorOf(eval(hc.args().get(0).value(), body, null), hc.span(), "the hypernetwork's input");
+      hyperEmb =
+          tensorOf(
+              eval(hc.args().get(0).value(), body, null), hc.span(), "the hypernetwork's input");
       TensorType et = hyperEmb.type();
       if (et.rank() != 2 || !et.dim(1).isKnown() || !et.dtype().isFloat()) {
-        return fail(DiagnosticCode.SHAPE_MISMATCH, hc.span(), "hyper(e) needs one float embedding per example, [batch, e] with e known; got "
-            + et, "declare it as input e: Vector[E]");
+        return fail(
+            DiagnosticCode.SHAPE_MISMATCH,
+            hc.span(),
+            "hyper(e) needs one float embedding per example, [batch, e] with e known; got " + et,
+            "declare it as input e: Vector[E]");
       }
     }
     Val target;
@@ -894,37 +1357,52 @@ public final class Elaborator {
     } else if (base instanceof ErrorV) {
       throw ElabError.INSTANCE;
     } else {
-      return fail(DiagnosticCode.TYPE_MISMATCH, w.base().span(), "'with' composes a module instance, not " + Val.describe(base),
+      return fail(
+          DiagnosticCode.TYPE_MISMATCH,
+          w.base().span(),
+          "'with' composes a module instance, not " + Val.describe(base),
           "bind the instance first: let base = Mlp(64)");
     }
     if (comp.equals("stack") || comp.equals("parallel") || comp.equals("average")) {
       return adapterBlock(w, comp, target, basePath, rules, body);
     }
-    Adaptation.Kind kind = switch (comp) {
-      case "lora" -> Adaptation.Kind.LORA;
-      case "ia3" -> Adaptation.Kind.IA3;
-      case "adapter" -> Adaptation.Kind.ADAPTER;
-      case "prefix" -> Adaptation.Kind.PREFIX;
-      case "prompt" -> Adaptation.Kind.PROMPT;
-      default -> null;
-    };
+    Adaptation.Kind kind =
+        switch (comp) {
+          case "lora" -> Adaptation.Kind.LORA;
+          case "ia3" -> Adaptation.Kind.IA3;
+          case "adapter" -> Adaptation.Kind.ADAPTER;
+          case "prefix" -> Adaptation.Kind.PREFIX;
+          case "prompt" -> Adaptation.Kind.PROMPT;
+          default -> null;
+        };
     if (kind == null) {
-      return fail(DiagnosticCode.UNSUPPORTED, w.composition().span(), "'with " + comp + "' is not supported by this version of cmod yet",
-          "implemented: lora(rank, alpha), ia3, adapter(bottleneck, at), prefix(length), prompt(length); see docs/language.md");
+      return fail(
+          DiagnosticCode.UNSUPPORTED,
+          w.composition().span(),
+          "'with " + comp + "' is not supported by this version of cmod yet",
+          "implemented: lora(rank, alpha), ia3, adapter(bottleneck, at), prefix(length),"
+              + " prompt(length); see docs/language.md");
     }
-    List<String> order = switch (kind) {
-      case LORA -> List.of("rank", "alpha");
-      case ADAPTER -> List.of("bottleneck", "at", "name");
-      case PREFIX, PROMPT -> List.of("length");
-      default -> List.of();
-    };
+    List<String> order =
+        switch (kind) {
+          case LORA -> List.of("rank", "alpha");
+          case ADAPTER -> List.of("bottleneck", "at", "name");
+          case PREFIX, PROMPT -> List.of("length");
+          default -> List.of();
+        };
     Map<String, Val> named = new LinkedHashMap<>();
     int pos = 0;
     for (Arg a : w.args()) {
       String k = a.name() != null ? a.name().text() : pos < order.size() ? order.get(pos++) : null;
       if (k == null || !order.contains(k)) {
-        fail(DiagnosticCode.UNKNOWN_ARGUMENT, a.name() != null ? a.name().span() : a.value().span(),
-            comp + (k == null ? " takes " + order.size() + " arguments" : " has no parameter '" + k + "'"), "expected " + comp + "(" + String.join(", ", order) + ")");
+        fail(
+            DiagnosticCode.UNKNOWN_ARGUMENT,
+            a.name() != null ? a.name().span() : a.value().span(),
+            comp
+                + (k == null
+                    ? " takes " + order.size() + " arguments"
+                    : " has no parameter '" + k + "'"),
+            "expected " + comp + "(" + String.join(", ", order) + ")");
       }
       if (k.equals("at") && a.value() instanceof NameRef nr) {
         named.put(k, new StrV(nr.name()));
@@ -938,59 +1416,103 @@ public final class Elaborator {
     String adapterName = "adapter";
     if (kind == Adaptation.Kind.LORA) {
       if (!named.containsKey("rank")) {
-        fail(DiagnosticCode.ARITY, w.composition().span(), "lora needs a rank: lora(rank = 8, alpha = 16)", null);
+        fail(
+            DiagnosticCode.ARITY,
+            w.composition().span(),
+            "lora needs a rank: lora(rank = 8, alpha = 16)",
+            null);
       }
       rank = intValue(named.get("rank"), w.composition().span(), "lora rank");
-      alpha = named.containsKey("alpha") ? number(named.get("alpha"), w.composition().span(), "lora alpha") : rank;
+      alpha =
+          named.containsKey("alpha")
+              ? number(named.get("alpha"), w.composition().span(), "lora alpha")
+              : rank;
     } else if (kind == Adaptation.Kind.ADAPTER) {
       if (!named.containsKey("bottleneck")) {
-        fail(DiagnosticCode.ARITY, w.composition().span(), "adapter needs a bottleneck size: adapter(bottleneck = 64, at = after)", null);
+        fail(
+            DiagnosticCode.ARITY,
+            w.composition().span(),
+            "adapter needs a bottleneck size: adapter(bottleneck = 64, at = after)",
+            null);
       }
       rank = intValue(named.get("bottleneck"), w.composition().span(), "adapter bottleneck");
       if (named.containsKey("at")) {
-        if (!(named.get("at") instanceof StrV sv) || !(sv.value().equals("after") || sv.value().equals("parallel"))) {
-          fail(DiagnosticCode.UNKNOWN_ARGUMENT, w.composition().span(), "adapter placement must be at = after or at = parallel, got "
-              + Val.describe(named.get("at")), null);
+        if (!(named.get("at") instanceof StrV sv)
+            || !(sv.value().equals("after") || sv.value().equals("parallel"))) {
+          fail(
+              DiagnosticCode.UNKNOWN_ARGUMENT,
+              w.composition().span(),
+              "adapter placement must be at = after or at = parallel, got "
+                  + Val.describe(named.get("at")),
+              null);
         }
         at = ((StrV) named.get("at")).value();
       }
       if (named.containsKey("name")) {
-        if (!(named.get("name") instanceof StrV nv) || !nv.value().matches("[A-Za-z_][A-Za-z0-9_]*")) {
-          fail(DiagnosticCode.TYPE_MISMATCH, w.composition().span(), "adapter name must be a plain name in quotes, e.g. name = \"lang_de\"", null);
+        if (!(named.get("name") instanceof StrV nv)
+            || !nv.value().matches("[A-Za-z_][A-Za-z0-9_]*")) {
+          fail(
+              DiagnosticCode.TYPE_MISMATCH,
+              w.composition().span(),
+              "adapter name must be a plain name in quotes, e.g. name = \"lang_de\"",
+              null);
         }
         adapterName = ((StrV) named.get("name")).value();
       }
     } else if (kind == Adaptation.Kind.PREFIX || kind == Adaptation.Kind.PROMPT) {
       if (!named.containsKey("length")) {
-        fail(DiagnosticCode.ARITY, w.composition().span(), comp + " needs a length: " + comp + "(length = 16)", null);
+        fail(
+            DiagnosticCode.ARITY,
+            w.composition().span(),
+            comp + " needs a length: " + comp + "(length = 16)",
+            null);
       }
       rank = intValue(named.get("length"), w.composition().span(), comp + " length");
     }
     if (kind != Adaptation.Kind.IA3 && rank < 1) {
-      fail(DiagnosticCode.BAD_DIM, w.composition().span(), comp + " needs a size of at least 1", null);
+      fail(
+          DiagnosticCode.BAD_DIM,
+          w.composition().span(),
+          comp + " needs a size of at least 1",
+          null);
     }
     if (kind == Adaptation.Kind.PROMPT) {
       if (!w.targets().isEmpty()) {
-        fail(DiagnosticCode.ARITY, w.targets().get(0).span(), "prompt prepends tokens to the adapted instance's input; it takes no targets", null);
+        fail(
+            DiagnosticCode.ARITY,
+            w.targets().get(0).span(),
+            "prompt prepends tokens to the adapted instance's input; it takes no targets",
+            null);
       }
-      Adaptation pr = new Adaptation(kind, rank, 0, basePath, TypeMatch.text(w.base()), List.of(), List.of(), true);
+      Adaptation pr =
+          new Adaptation(
+              kind, rank, 0, basePath, TypeMatch.text(w.base()), List.of(), List.of(), true);
       rules.add(pr);
       return new AdaptedV(target, basePath, List.copyOf(rules), new boolean[1]);
     }
     if (w.targets().isEmpty()) {
-      fail(DiagnosticCode.ARITY, w.span(), comp + " needs targets: with " + comp + "(...) on \"q\", \"v\"", null);
+      fail(
+          DiagnosticCode.ARITY,
+          w.span(),
+          comp + " needs targets: with " + comp + "(...) on \"q\", \"v\"",
+          null);
     }
     List<String> pats = new ArrayList<>();
     List<Span> spans = new ArrayList<>();
     for (Expr t : w.targets()) {
       Val v = eval(t, body, null);
       if (!(v instanceof StrV sv)) {
-        return fail(DiagnosticCode.TYPE_MISMATCH, t.span(), "a target is a quoted path pattern such as \"*.attn.q\"", null);
+        return fail(
+            DiagnosticCode.TYPE_MISMATCH,
+            t.span(),
+            "a target is a quoted path pattern such as \"*.attn.q\"",
+            null);
       }
       pats.add(sv.value());
       spans.add(t.span());
     }
-    Adaptation rule = new Adaptation(kind, rank, alpha, basePath, TypeMatch.text(w.base()), pats, spans, true);
+    Adaptation rule =
+        new Adaptation(kind, rank, alpha, basePath, TypeMatch.text(w.base()), pats, spans, true);
     rule.at = at;
     rule.hyperEmb = hyperEmb;
     rule.adapterName = adapterName;
@@ -1003,19 +1525,35 @@ public final class Elaborator {
    * b's compositions; {@code parallel(a, b)} / {@code average(a, b)} add the sum / mean of the
    * member adapters' contributions at each targeted instance.
    */
-  private Val adapterBlock(With w, String comp, Val target, String basePath, List<Adaptation> rules, Body body) {
+  private Val adapterBlock(
+      With w, String comp, Val target, String basePath, List<Adaptation> rules, Body body) {
     if (!w.targets().isEmpty() || w.from() != null) {
-      return fail(DiagnosticCode.ARITY, w.span(), comp + "(...) takes compositions of the base, not targets", null);
+      return fail(
+          DiagnosticCode.ARITY,
+          w.span(),
+          comp + "(...) takes compositions of the base, not targets",
+          null);
     }
     if (w.args().size() < 1) {
-      return fail(DiagnosticCode.ARITY, w.composition().span(), comp + " needs compositions: " + comp + "(lang_de, task_ner)", null);
+      return fail(
+          DiagnosticCode.ARITY,
+          w.composition().span(),
+          comp + " needs compositions: " + comp + "(lang_de, task_ner)",
+          null);
     }
     List<Adaptation> members = new ArrayList<>();
     for (Arg a : w.args()) {
       Val v = eval(a.value(), body, null);
       if (!(v instanceof AdaptedV av) || !av.basePath().equals(basePath)) {
-        return fail(DiagnosticCode.TYPE_MISMATCH, a.value().span(), comp + " takes compositions of the same base ('" + basePath
-            + "'), such as base with adapter(...) on \"*.ffn\"; got " + Val.describe(v), null);
+        return fail(
+            DiagnosticCode.TYPE_MISMATCH,
+            a.value().span(),
+            comp
+                + " takes compositions of the same base ('"
+                + basePath
+                + "'), such as base with adapter(...) on \"*.ffn\"; got "
+                + Val.describe(v),
+            null);
       }
       for (Adaptation r : av.rules()) {
         if (!members.contains(r) && !rules.contains(r)) {
@@ -1029,11 +1567,23 @@ public final class Elaborator {
     } else {
       for (int i = 0; i < members.size(); i++) {
         if (members.get(i).kind != Adaptation.Kind.ADAPTER) {
-          return fail(DiagnosticCode.TYPE_MISMATCH, w.args().get(Math.min(i, w.args().size() - 1)).value().span(),
-              comp + " combines adapters; use stack for other compositions", null);
+          return fail(
+              DiagnosticCode.TYPE_MISMATCH,
+              w.args().get(Math.min(i, w.args().size() - 1)).value().span(),
+              comp + " combines adapters; use stack for other compositions",
+              null);
         }
       }
-      Adaptation group = new Adaptation(Adaptation.Kind.GROUP, 0, 0, basePath, TypeMatch.text(w.base()), List.of(), List.of(), true);
+      Adaptation group =
+          new Adaptation(
+              Adaptation.Kind.GROUP,
+              0,
+              0,
+              basePath,
+              TypeMatch.text(w.base()),
+              List.of(),
+              List.of(),
+              true);
       group.members = members;
       group.at = comp;
       out.add(group);
@@ -1067,10 +1617,15 @@ public final class Elaborator {
     for (Adaptation rule : a.rules()) {
       if (rule.kind == Adaptation.Kind.PROMPT) {
         if (args.pos().isEmpty() || !(args.pos().get(0) instanceof TensorV tv)) {
-          return fail(DiagnosticCode.TYPE_MISMATCH, args.span(), "prompt tuning prepends to a tensor sequence argument", null);
+          return fail(
+              DiagnosticCode.TYPE_MISMATCH,
+              args.span(),
+              "prompt tuning prepends to a tensor sequence argument",
+              null);
         }
         List<Val> pos = new ArrayList<>(args.pos());
-        pos.set(0, new TensorV(rule.prepend(rule.basePath + ".prompt", tv.value(), this, args.span())));
+        pos.set(
+            0, new TensorV(rule.prepend(rule.basePath + ".prompt", tv.value(), this, args.span())));
         args = new Args(pos, args.posSpans(), args.named(), args.namedSpans(), args.span());
       }
     }
@@ -1097,7 +1652,12 @@ public final class Elaborator {
   // modules
 
   /** Positional and named arguments with their spans. */
-  record Args(List<Val> pos, List<Span> posSpans, Map<String, Val> named, Map<String, Span> namedSpans, Span span) {}
+  record Args(
+      List<Val> pos,
+      List<Span> posSpans,
+      Map<String, Val> named,
+      Map<String, Span> namedSpans,
+      Span span) {}
 
   private Instance instantiate(ModuleDef def, List<Val> noArgs, Span span, String name, Body body) {
     return instantiate(def, new Args(noArgs, List.of(), Map.of(), Map.of(), span), name, body);
@@ -1108,7 +1668,8 @@ public final class Elaborator {
     String path = body.child(name);
     Instance existing = body.children.get(path);
     if (existing != null && existing.def.decl() == d) {
-      return existing; // the enclosing body runs again (its instance is applied once more): same parameters
+      return existing; // the enclosing body runs again (its instance is applied once more): same
+                       // parameters
     }
     Env env = new Env(def.scope().env);
     bindParams(d.hyper(), args, env, "hyperparameter", def.name(), true);
@@ -1117,16 +1678,32 @@ public final class Elaborator {
     return inst;
   }
 
-  /** Binds declared parameters (hyperparameters or arguments) from call arguments into {@code env}. */
-  private void bindParams(List<ParamDecl> decls, Args args, Env env, String what, String owner, boolean hyper) {
+  /**
+   * Binds declared parameters (hyperparameters or arguments) from call arguments into {@code env}.
+   */
+  private void bindParams(
+      List<ParamDecl> decls, Args args, Env env, String what, String owner, boolean hyper) {
     if (args.pos().size() > decls.size()) {
-      fail(DiagnosticCode.ARITY, args.posSpans().get(decls.size()), owner + " takes " + decls.size() + " " + what
-          + (decls.size() == 1 ? "" : "s") + ", got " + args.pos().size(), signature(decls, owner));
+      fail(
+          DiagnosticCode.ARITY,
+          args.posSpans().get(decls.size()),
+          owner
+              + " takes "
+              + decls.size()
+              + " "
+              + what
+              + (decls.size() == 1 ? "" : "s")
+              + ", got "
+              + args.pos().size(),
+          signature(decls, owner));
     }
     for (String k : args.named().keySet()) {
       if (decls.stream().noneMatch(p -> p.name().text().equals(k))) {
         String near = Suggest.closest(k, decls.stream().map(p -> p.name().text()).toList());
-        fail(DiagnosticCode.UNKNOWN_ARGUMENT, args.namedSpans().get(k), owner + " has no " + what + " '" + k + "'",
+        fail(
+            DiagnosticCode.UNKNOWN_ARGUMENT,
+            args.namedSpans().get(k),
+            owner + " has no " + what + " '" + k + "'",
             near != null ? "did you mean '" + near + "'?" : signature(decls, owner));
       }
     }
@@ -1139,7 +1716,11 @@ public final class Elaborator {
         v = args.pos().get(i);
         at = args.posSpans().get(i);
         if (args.named().containsKey(pn)) {
-          fail(DiagnosticCode.DUPLICATE, args.namedSpans().get(pn), pn + " is given both by position and by name", null);
+          fail(
+              DiagnosticCode.DUPLICATE,
+              args.namedSpans().get(pn),
+              pn + " is given both by position and by name",
+              null);
         }
       } else if (args.named().containsKey(pn)) {
         v = args.named().get(pn);
@@ -1149,7 +1730,11 @@ public final class Elaborator {
         v = eval(p.dflt(), b, null);
         at = p.dflt().span();
       } else {
-        fail(DiagnosticCode.ARITY, args.span(), owner + " is missing its " + what + " '" + pn + "'", signature(decls, owner));
+        fail(
+            DiagnosticCode.ARITY,
+            args.span(),
+            owner + " is missing its " + what + " '" + pn + "'",
+            signature(decls, owner));
         return;
       }
       if (v instanceof ErrorV) {
@@ -1204,20 +1789,31 @@ public final class Elaborator {
           }
         }
         default -> {
-          return fail(DiagnosticCode.BAD_TYPE, nt.span(), "unknown type '" + t + "'",
+          return fail(
+              DiagnosticCode.BAD_TYPE,
+              nt.span(),
+              "unknown type '" + t + "'",
               "scalar types are int, float, bool and string; tensors are written like f32[n, d]");
         }
       }
       if (v instanceof NoneV && p.dflt() instanceof NoneLit) {
         return v;
       }
-      return fail(DiagnosticCode.TYPE_MISMATCH, at, what + " must be " + t + ", got " + Val.describe(v), null);
+      return fail(
+          DiagnosticCode.TYPE_MISMATCH,
+          at,
+          what + " must be " + t + ", got " + Val.describe(v),
+          null);
     }
     if (v instanceof NoneV && p.dflt() instanceof NoneLit) {
       return v;
     }
     if (!(v instanceof TensorV tv)) {
-      return fail(DiagnosticCode.TYPE_MISMATCH, at, what + " must be a tensor, got " + Val.describe(v), null);
+      return fail(
+          DiagnosticCode.TYPE_MISMATCH,
+          at,
+          what + " must be a tensor, got " + Val.describe(v),
+          null);
     }
     TypeMatch.match(p.type(), tv.type(), env, this, at, what);
     return v;
@@ -1247,14 +1843,22 @@ public final class Elaborator {
     ModuleDecl d = inst.def.decl();
     if (++applyDepth > MAX_APPLY_DEPTH) {
       applyDepth = 0;
-      fail(DiagnosticCode.RECURSION, args.span(), "module applications nest deeper than " + MAX_APPLY_DEPTH
-          + " (is " + inst.def.name() + " recursive?)", "use repeat(n) M(...) to stack copies");
+      fail(
+          DiagnosticCode.RECURSION,
+          args.span(),
+          "module applications nest deeper than "
+              + MAX_APPLY_DEPTH
+              + " (is "
+              + inst.def.name()
+              + " recursive?)",
+          "use repeat(n) M(...) to stack copies");
     }
     try {
       Env env = new Env(inst.hyperEnv);
       bindParams(d.args(), args, env, "argument", inst.def.name(), false);
-      IdentityHashMap<Expr, String> names = inlineNameCache.computeIfAbsent(d,
-          k -> InlineNames.compute(k.body().stmts(), List.of(), inst.def.scope().env));
+      IdentityHashMap<Expr, String> names =
+          inlineNameCache.computeIfAbsent(
+              d, k -> InlineNames.compute(k.body().stmts(), List.of(), inst.def.scope().env));
       boolean trainable = inst.trainable != null ? inst.trainable : caller.trainable;
       Body body = new Body(inst.path, env, names, inst.params, inst.children, trainable);
       body.hooks = hooks;
@@ -1276,12 +1880,19 @@ public final class Elaborator {
         throw ElabError.INSTANCE;
       }
       if (result == null) {
-        return fail(DiagnosticCode.NO_RESULT, d.name().span(), "module " + inst.def.name() + " ends without a result expression",
+        return fail(
+            DiagnosticCode.NO_RESULT,
+            d.name().span(),
+            "module " + inst.def.name() + " ends without a result expression",
             "end the body with an expression or a return");
       }
       Val checked = checkResult(inst, d, result, env, args.span());
-      if (!hooks.isEmpty() && checked instanceof TensorV ty && !args.pos().isEmpty() && args.pos().get(0) instanceof TensorV tx) {
-        return new TensorV(Adaptation.wrapResult(inst.path, tx.value(), ty.value(), hooks, this, args.span()));
+      if (!hooks.isEmpty()
+          && checked instanceof TensorV ty
+          && !args.pos().isEmpty()
+          && args.pos().get(0) instanceof TensorV tx) {
+        return new TensorV(
+            Adaptation.wrapResult(inst.path, tx.value(), ty.value(), hooks, this, args.span()));
       }
       return checked;
     } finally {
@@ -1295,22 +1906,45 @@ public final class Elaborator {
     }
     if (d.result().size() == 1 && d.result().get(0).name() == null) {
       if (result instanceof TensorV tv) {
-        TypeMatch.match(d.result().get(0).type(), tv.type(), env, this, callSpan,
-            "the result of " + inst.def.name() + " (declared at " + d.result().get(0).type().span() + ")");
+        TypeMatch.match(
+            d.result().get(0).type(),
+            tv.type(),
+            env,
+            this,
+            callSpan,
+            "the result of "
+                + inst.def.name()
+                + " (declared at "
+                + d.result().get(0).type().span()
+                + ")");
       }
       return result;
     }
-    List<Val> items = result instanceof TupleV t ? t.items() : result instanceof ListV l ? l.items() : null;
+    List<Val> items =
+        result instanceof TupleV t ? t.items() : result instanceof ListV l ? l.items() : null;
     if (items == null || items.size() != d.result().size()) {
-      return fail(DiagnosticCode.TYPE_MISMATCH, d.body().span(), inst.def.name() + " declares " + d.result().size()
-          + " results but its body gives " + Val.describe(result), "end the body with a list of results [a, b]");
+      return fail(
+          DiagnosticCode.TYPE_MISMATCH,
+          d.body().span(),
+          inst.def.name()
+              + " declares "
+              + d.result().size()
+              + " results but its body gives "
+              + Val.describe(result),
+          "end the body with a list of results [a, b]");
     }
     List<String> names = new ArrayList<>();
     for (int i = 0; i < items.size(); i++) {
       ResultField f = d.result().get(i);
       names.add(f.name().text());
       if (items.get(i) instanceof TensorV tv) {
-        TypeMatch.match(f.type(), tv.type(), env, this, callSpan, "result '" + f.name().text() + "' of " + inst.def.name());
+        TypeMatch.match(
+            f.type(),
+            tv.type(),
+            env,
+            this,
+            callSpan,
+            "result '" + f.name().text() + "' of " + inst.def.name());
       }
     }
     return new TupleV(items, names);
@@ -1322,11 +1956,17 @@ public final class Elaborator {
 
   private Val applyStack(StackV s, Args args, Body body, List<Adaptation> hooks) {
     if (args.pos().size() != 1 || !args.named().isEmpty()) {
-      return fail(DiagnosticCode.ARITY, args.span(), "a repeat stack takes exactly one input", null);
+      return fail(
+          DiagnosticCode.ARITY, args.span(), "a repeat stack takes exactly one input", null);
     }
     Val x = args.pos().get(0);
     for (Instance layer : s.layers()) {
-      x = apply(layer, new Args(List.of(x), args.posSpans(), Map.of(), Map.of(), args.span()), body, hooks);
+      x =
+          apply(
+              layer,
+              new Args(List.of(x), args.posSpans(), Map.of(), Map.of(), args.span()),
+              body,
+              hooks);
     }
     return x;
   }
@@ -1350,8 +1990,13 @@ public final class Elaborator {
       return graph.add(op, attrs, List.of(operands), span.toLoc());
     } catch (ShapeException e) {
       String m = e.getMessage();
-      DiagnosticCode code = m.contains("element types") || m.contains("floating-point") || m.contains("must be bool")
-          || m.contains("must be integers") ? DiagnosticCode.TYPE_MISMATCH : DiagnosticCode.SHAPE_MISMATCH;
+      DiagnosticCode code =
+          m.contains("element types")
+                  || m.contains("floating-point")
+                  || m.contains("must be bool")
+                  || m.contains("must be integers")
+              ? DiagnosticCode.TYPE_MISMATCH
+              : DiagnosticCode.SHAPE_MISMATCH;
       fail(code, span, m, null);
       return null;
     }
@@ -1361,7 +2006,10 @@ public final class Elaborator {
     return graph.addConst(t, span.toLoc());
   }
 
-  /** A tensor view of a value: tensors as they are, numbers as scalar constants of {@code like}'s dtype. */
+  /**
+   * A tensor view of a value: tensors as they are, numbers as scalar constants of {@code like}'s
+   * dtype.
+   */
   Value tensorOf(Val v, Span span, String what) {
     if (v instanceof TensorV t) {
       return t.value();
@@ -1369,7 +2017,11 @@ public final class Elaborator {
     if (v instanceof ErrorV) {
       throw ElabError.INSTANCE;
     }
-    fail(DiagnosticCode.TYPE_MISMATCH, span, what + " must be a tensor, got " + Val.describe(v), null);
+    fail(
+        DiagnosticCode.TYPE_MISMATCH,
+        span,
+        what + " must be a tensor, got " + Val.describe(v),
+        null);
     return null;
   }
 
@@ -1383,8 +2035,11 @@ public final class Elaborator {
     if (v instanceof ErrorV) {
       throw ElabError.INSTANCE;
     }
-    fail(v instanceof TensorV ? DiagnosticCode.NOT_CONSTANT : DiagnosticCode.TYPE_MISMATCH, span,
-        what + " must be a number known at compile time, got " + Val.describe(v), null);
+    fail(
+        v instanceof TensorV ? DiagnosticCode.NOT_CONSTANT : DiagnosticCode.TYPE_MISMATCH,
+        span,
+        what + " must be a number known at compile time, got " + Val.describe(v),
+        null);
     return 0;
   }
 
@@ -1395,8 +2050,13 @@ public final class Elaborator {
     if (v instanceof ErrorV) {
       throw ElabError.INSTANCE;
     }
-    fail(v instanceof TensorV || v instanceof IntV ? DiagnosticCode.NOT_CONSTANT : DiagnosticCode.TYPE_MISMATCH, span,
-        what + " must be an integer known at compile time, got " + Val.describe(v), null);
+    fail(
+        v instanceof TensorV || v instanceof IntV
+            ? DiagnosticCode.NOT_CONSTANT
+            : DiagnosticCode.TYPE_MISMATCH,
+        span,
+        what + " must be an integer known at compile time, got " + Val.describe(v),
+        null);
     return 0;
   }
 
@@ -1410,8 +2070,11 @@ public final class Elaborator {
     if (v instanceof ErrorV) {
       throw ElabError.INSTANCE;
     }
-    fail(v instanceof TensorV ? DiagnosticCode.NOT_CONSTANT : DiagnosticCode.TYPE_MISMATCH, span,
-        what + " must be an integer size, got " + Val.describe(v), null);
+    fail(
+        v instanceof TensorV ? DiagnosticCode.NOT_CONSTANT : DiagnosticCode.TYPE_MISMATCH,
+        span,
+        what + " must be an integer size, got " + Val.describe(v),
+        null);
     return null;
   }
 }

@@ -12,9 +12,9 @@ import java.util.Set;
 
 /**
  * Names inline instances as language.md section 9 says: {@code <Module>_<k>}, k counting the inline
- * instances of that module in the enclosing body in source order from 0. Instances bound by
- * {@code let} (also list elements and repeat stacks bound by let) are named by their binding and
- * are not counted.
+ * instances of that module in the enclosing body in source order from 0. Instances bound by {@code
+ * let} (also list elements and repeat stacks bound by let) are named by their binding and are not
+ * counted.
  */
 final class InlineNames {
   private InlineNames() {}
@@ -32,14 +32,22 @@ final class InlineNames {
     }
     Collector c = new Collector(env, locals);
     for (Stmt s : stmts) {
-      if (s instanceof LetStmt l) { c.bound(l.value()); } else if (s instanceof LetTupleStmt l) { c.visit(l.value()); } else if (s instanceof ParamStmt p) {
-          if (p.init() != null) {
-            c.visit(p.init());
-          }
-          if (p.cond() != null) {
-            c.visit(p.cond());
-          }
-        } else if (s instanceof ReturnStmt r) { c.visit(r.value()); } else if (s instanceof ExprStmt e) { c.visit(e.expr()); }
+      if (s instanceof LetStmt l) {
+        c.bound(l.value());
+      } else if (s instanceof LetTupleStmt l) {
+        c.visit(l.value());
+      } else if (s instanceof ParamStmt p) {
+        if (p.init() != null) {
+          c.visit(p.init());
+        }
+        if (p.cond() != null) {
+          c.visit(p.cond());
+        }
+      } else if (s instanceof ReturnStmt r) {
+        c.visit(r.value());
+      } else if (s instanceof ExprStmt e) {
+        c.visit(e.expr());
+      }
     }
     extra.forEach(c::visit);
     c.sites.sort(Comparator.comparingInt((Expr e) -> e.span().start()));
@@ -130,42 +138,53 @@ final class InlineNames {
 
     void visit(Expr e) {
       if (e instanceof Call c) {
-          if (isHyperSite(c)) {
-            sites.add(c);
-          } else {
-            visit(c.callee());
-          }
-          c.args().forEach(a -> visit(a.value()));
-        } else if (e instanceof NameRef n) {
-          if (isPlainSite(n)) {
-            sites.add(n);
-          }
-        } else if (e instanceof Repeat r) {
-          sites.add(r);
-          visit(r.count());
-          inside(r.body());
-        } else if (e instanceof ListExpr l) { l.items().forEach(this::visit); } else if (e instanceof Member m) { visit(m.target()); } else if (e instanceof TupleIndex t) { visit(t.target()); } else if (e instanceof Unary u) { visit(u.operand()); } else if (e instanceof Binary b) {
-          visit(b.left());
-          visit(b.right());
-        } else if (e instanceof Pipe p) {
-          visit(p.left());
-          visit(p.right());
-        } else if (e instanceof If i) {
-          visit(i.cond());
-          visit(i.then());
-          visit(i.otherwise());
-        } else if (e instanceof Route r) {
-          visit(r.input());
-          visit(r.experts());
-          visit(r.by());
-        } else if (e instanceof With w) {
-          visit(w.base());
-          w.args().forEach(a -> visit(a.value()));
-          w.targets().forEach(this::visit);
-          if (w.from() != null) {
-            visit(w.from());
-          }
-        } else if (e instanceof Freeze f) { visit(f.target()); } else { }
+        if (isHyperSite(c)) {
+          sites.add(c);
+        } else {
+          visit(c.callee());
+        }
+        c.args().forEach(a -> visit(a.value()));
+      } else if (e instanceof NameRef n) {
+        if (isPlainSite(n)) {
+          sites.add(n);
+        }
+      } else if (e instanceof Repeat r) {
+        sites.add(r);
+        visit(r.count());
+        inside(r.body());
+      } else if (e instanceof ListExpr l) {
+        l.items().forEach(this::visit);
+      } else if (e instanceof Member m) {
+        visit(m.target());
+      } else if (e instanceof TupleIndex t) {
+        visit(t.target());
+      } else if (e instanceof Unary u) {
+        visit(u.operand());
+      } else if (e instanceof Binary b) {
+        visit(b.left());
+        visit(b.right());
+      } else if (e instanceof Pipe p) {
+        visit(p.left());
+        visit(p.right());
+      } else if (e instanceof If i) {
+        visit(i.cond());
+        visit(i.then());
+        visit(i.otherwise());
+      } else if (e instanceof Route r) {
+        visit(r.input());
+        visit(r.experts());
+        visit(r.by());
+      } else if (e instanceof With w) {
+        visit(w.base());
+        w.args().forEach(a -> visit(a.value()));
+        w.targets().forEach(this::visit);
+        if (w.from() != null) {
+          visit(w.from());
+        }
+      } else if (e instanceof Freeze f) {
+        visit(f.target());
+      } else {
+      }
     }
   }
 }

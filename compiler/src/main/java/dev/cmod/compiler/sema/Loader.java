@@ -26,9 +26,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Loads a root file and everything it imports: stdlib modules from the classpath ({@code std/nn.cmod}
- * for {@code std.nn}), other files relative to the importing file. Detects cycles and limits depth.
- * Declares each file's consts and modules in its environment; consts are evaluated later, in order.
+ * Loads a root file and everything it imports: stdlib modules from the classpath ({@code
+ * std/nn.cmod} for {@code std.nn}), other files relative to the importing file. Detects cycles and
+ * limits depth. Declares each file's consts and modules in its environment; consts are evaluated
+ * later, in order.
  */
 public final class Loader {
   public static final int MAX_IMPORT_DEPTH = 32;
@@ -57,7 +58,8 @@ public final class Loader {
   }
 
   /** As above; {@code shown} is how the path appears in messages (as the user wrote it). */
-  public static String readSource(Path p, String shown, Diagnostics diags, Span at, DiagnosticCode code) {
+  public static String readSource(
+      Path p, String shown, Diagnostics diags, Span at, DiagnosticCode code) {
     try {
       if (!Files.isRegularFile(p)) {
         diags.error(code, at, "cannot read " + shown + ": no such file");
@@ -65,7 +67,10 @@ public final class Loader {
       }
       long size = Files.size(p);
       if (size > Parsing.MAX_SOURCE_CHARS) {
-        diags.error(DiagnosticCode.SOURCE_LIMIT, at, p + " is " + size + " bytes; the limit is " + Parsing.MAX_SOURCE_CHARS);
+        diags.error(
+            DiagnosticCode.SOURCE_LIMIT,
+            at,
+            p + " is " + size + " bytes; the limit is " + Parsing.MAX_SOURCE_CHARS);
         return null;
       }
       byte[] bytes = Files.readAllBytes(p);
@@ -80,13 +85,18 @@ public final class Loader {
   }
 
   static String decode(byte[] bytes) throws CharacterCodingException {
-    return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+    return StandardCharsets.UTF_8
+        .newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT)
+        .decode(java.nio.ByteBuffer.wrap(bytes))
+        .toString();
   }
 
   /** Loads the root source (already read). */
   public FileScope loadRoot(SourceFile source, Path path) {
-    String key = path != null ? path.toAbsolutePath().normalize().toString() : "<root>:" + source.name();
+    String key =
+        path != null ? path.toAbsolutePath().normalize().toString() : "<root>:" + source.name();
     return load(source, path, key);
   }
 
@@ -105,14 +115,22 @@ public final class Loader {
         }
       }
       for (Decl d : ast.decls()) {
-        if (d instanceof ModuleDecl m) { declare(scope, m.name(), new Val.ModuleV(new Val.ModuleDef(m, scope))); } else if (d instanceof ConstDecl c) { declare(scope, c.name(), consts.eval(c, scope)); } else if (d instanceof ModelDecl m) {
-            for (ModelDecl o : scope.models) {
-              if (o.name().text().equals(m.name().text())) {
-                diags.error(DiagnosticCode.DUPLICATE, m.name().span(), "model '" + m.name().text() + "' is already declared");
-              }
+        if (d instanceof ModuleDecl m) {
+          declare(scope, m.name(), new Val.ModuleV(new Val.ModuleDef(m, scope)));
+        } else if (d instanceof ConstDecl c) {
+          declare(scope, c.name(), consts.eval(c, scope));
+        } else if (d instanceof ModelDecl m) {
+          for (ModelDecl o : scope.models) {
+            if (o.name().text().equals(m.name().text())) {
+              diags.error(
+                  DiagnosticCode.DUPLICATE,
+                  m.name().span(),
+                  "model '" + m.name().text() + "' is already declared");
             }
-            scope.models.add(m);
-          } else { }
+          }
+          scope.models.add(m);
+        } else {
+        }
       }
     } finally {
       stack.pop();
@@ -122,7 +140,10 @@ public final class Loader {
 
   private void declare(FileScope scope, Name name, Val v) {
     if (scope.env.definesLocally(name.text())) {
-      diags.error(DiagnosticCode.DUPLICATE, name.span(), "'" + name.text() + "' is already declared in this file",
+      diags.error(
+          DiagnosticCode.DUPLICATE,
+          name.span(),
+          "'" + name.text() + "' is already declared in this file",
           "rename one of them");
       return;
     }
@@ -142,11 +163,13 @@ public final class Loader {
   }
 
   private Path relative(FileScope scope, ImportDecl imp) {
-    Path base = scope.path != null ? scope.path.toAbsolutePath().getParent() : Path.of("").toAbsolutePath();
+    Path base =
+        scope.path != null ? scope.path.toAbsolutePath().getParent() : Path.of("").toAbsolutePath();
     try {
       return base.resolve(imp.file()).normalize();
     } catch (java.nio.file.InvalidPathException e) {
-      diags.error(DiagnosticCode.IMPORT_NOT_FOUND, imp.fileSpan(), "invalid path \"" + imp.file() + "\"");
+      diags.error(
+          DiagnosticCode.IMPORT_NOT_FOUND, imp.fileSpan(), "invalid path \"" + imp.file() + "\"");
       return null;
     }
   }
@@ -163,22 +186,35 @@ public final class Loader {
     } catch (dev.cmod.ir.io.TensorFileException e) {
       diags.error(DiagnosticCode.WEIGHTS_FILE, imp.fileSpan(), imp.file() + ": " + e.getMessage());
     } catch (RuntimeException e) {
-      diags.error(DiagnosticCode.WEIGHTS_FILE, imp.fileSpan(), "cannot read " + imp.file() + ": " + e.getMessage());
+      diags.error(
+          DiagnosticCode.WEIGHTS_FILE,
+          imp.fileSpan(),
+          "cannot read " + imp.file() + ": " + e.getMessage());
     }
   }
 
-  /** {@code import onnx}: the file is checked (present, a regular file, not a link) but import itself is not implemented yet. */
+  /**
+   * {@code import onnx}: the file is checked (present, a regular file, not a link) but import
+   * itself is not implemented yet.
+   */
   private void importOnnx(FileScope scope, ImportDecl imp) {
     Path p = relative(scope, imp);
     if (p == null) {
       return;
     }
     if (Files.isSymbolicLink(p)) {
-      diags.error(DiagnosticCode.ONNX_FILE, imp.fileSpan(), imp.file() + " is a symbolic link; cmod reads ONNX files only directly");
+      diags.error(
+          DiagnosticCode.ONNX_FILE,
+          imp.fileSpan(),
+          imp.file() + " is a symbolic link; cmod reads ONNX files only directly");
     } else if (!Files.isRegularFile(p)) {
-      diags.error(DiagnosticCode.ONNX_FILE, imp.fileSpan(), "cannot read " + imp.file() + ": no such file");
+      diags.error(
+          DiagnosticCode.ONNX_FILE, imp.fileSpan(), "cannot read " + imp.file() + ": no such file");
     } else {
-      diags.error(DiagnosticCode.UNSUPPORTED, imp.span(), "import onnx is not supported by this version of cmod yet",
+      diags.error(
+          DiagnosticCode.UNSUPPORTED,
+          imp.span(),
+          "import onnx is not supported by this version of cmod yet",
           "see docs/language.md for the implemented subset");
     }
   }
@@ -188,7 +224,10 @@ public final class Loader {
     String dotted = String.join(".", path.stream().map(Name::text).toList());
     Span at = path.get(0).span().to(path.get(path.size() - 1).span());
     if (!path.get(0).text().equals("std") || path.size() < 2) {
-      diags.error(DiagnosticCode.IMPORT_NOT_FOUND, at, "unknown library '" + dotted + "'",
+      diags.error(
+          DiagnosticCode.IMPORT_NOT_FOUND,
+          at,
+          "unknown library '" + dotted + "'",
           "stdlib modules are imported as std.nn.{Linear}; other files as import \"./file.cmod\"");
       return;
     }
@@ -203,13 +242,19 @@ public final class Loader {
       String text;
       try (InputStream in = Loader.class.getClassLoader().getResourceAsStream(resource)) {
         if (in == null) {
-          diags.error(DiagnosticCode.IMPORT_NOT_FOUND, at, "no stdlib library '" + dotted + "'",
+          diags.error(
+              DiagnosticCode.IMPORT_NOT_FOUND,
+              at,
+              "no stdlib library '" + dotted + "'",
               "available: std.nn, std.peft, std.route, std.compose");
           return;
         }
         text = decode(in.readAllBytes());
       } catch (IOException e) {
-        diags.error(DiagnosticCode.IMPORT_NOT_FOUND, at, "cannot read stdlib library '" + dotted + "': " + e.getMessage());
+        diags.error(
+            DiagnosticCode.IMPORT_NOT_FOUND,
+            at,
+            "cannot read stdlib library '" + dotted + "': " + e.getMessage());
         return;
       }
       lib = load(new SourceFile(resource, text), null, key);
@@ -221,7 +266,10 @@ public final class Loader {
       Val v = lib.env.definesLocally(n.text()) ? lib.env.lookup(n.text()) : null;
       if (v == null) {
         String near = Suggest.closest(n.text(), lib.env.visibleNamesLocal());
-        diags.error(DiagnosticCode.IMPORT_NOT_FOUND, n.span(), dotted + " has no module '" + n.text() + "'",
+        diags.error(
+            DiagnosticCode.IMPORT_NOT_FOUND,
+            n.span(),
+            dotted + " has no module '" + n.text() + "'",
             near == null ? null : "did you mean '" + near + "'?");
         continue;
       }
@@ -231,27 +279,40 @@ public final class Loader {
 
   private void importFile(FileScope scope, ImportDecl imp) {
     if (stack.size() >= MAX_IMPORT_DEPTH) {
-      diags.error(DiagnosticCode.IMPORT_LIMIT, imp.span(), "imports nest deeper than " + MAX_IMPORT_DEPTH + " files");
+      diags.error(
+          DiagnosticCode.IMPORT_LIMIT,
+          imp.span(),
+          "imports nest deeper than " + MAX_IMPORT_DEPTH + " files");
       return;
     }
-    Path base = scope.path != null ? scope.path.toAbsolutePath().getParent() : Path.of("").toAbsolutePath();
+    Path base =
+        scope.path != null ? scope.path.toAbsolutePath().getParent() : Path.of("").toAbsolutePath();
     Path target;
     try {
       target = base.resolve(imp.file()).normalize();
     } catch (java.nio.file.InvalidPathException e) {
-      diags.error(DiagnosticCode.IMPORT_NOT_FOUND, imp.fileSpan(), "invalid path \"" + imp.file() + "\"");
+      diags.error(
+          DiagnosticCode.IMPORT_NOT_FOUND, imp.fileSpan(), "invalid path \"" + imp.file() + "\"");
       return;
     }
     String key = target.toString();
     if (stack.contains(key)) {
-      diags.error(DiagnosticCode.IMPORT_CYCLE, imp.fileSpan(), "import cycle: " + imp.file() + " is already being imported",
+      diags.error(
+          DiagnosticCode.IMPORT_CYCLE,
+          imp.fileSpan(),
+          "import cycle: " + imp.file() + " is already being imported",
           "move the shared modules into a third file that both import");
       return;
     }
     FileScope other = loaded.get(key);
     if (other == null) {
-      String text = readSource(target, imp.file().startsWith("./") ? imp.file().substring(2) : imp.file(), diags, imp.fileSpan(),
-          DiagnosticCode.IMPORT_NOT_FOUND);
+      String text =
+          readSource(
+              target,
+              imp.file().startsWith("./") ? imp.file().substring(2) : imp.file(),
+              diags,
+              imp.fileSpan(),
+              DiagnosticCode.IMPORT_NOT_FOUND);
       if (text == null) {
         return;
       }

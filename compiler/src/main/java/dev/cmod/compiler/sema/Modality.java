@@ -19,7 +19,8 @@ public final class Modality {
   private Modality() {}
 
   /** A resolved model-level type. {@code structural} are axis indices into {@code type}. */
-  public record Resolved(TensorType type, String modality, List<Integer> structural, int timeAxis, Long vocab) {
+  public record Resolved(
+      TensorType type, String modality, List<Integer> structural, int timeAxis, Long vocab) {
     static Resolved plain(TensorType t) {
       List<Integer> s = new ArrayList<>();
       for (int i = 1; i < t.rank() - 1; i++) {
@@ -33,7 +34,9 @@ public final class Modality {
     }
   }
 
-  /** How a modality name expands: element type, expected number of dims, structural/time positions. */
+  /**
+   * How a modality name expands: element type, expected number of dims, structural/time positions.
+   */
   record Shape(DType dtype, int[] arity, int[] structural, int time) {}
 
   static Shape shapeOf(String head, int n) {
@@ -53,11 +56,18 @@ public final class Modality {
     return shapeOf(head, 1) != null;
   }
 
-  /** Resolves a model input's type; unbound dim names become model symbols (defined in {@code env}). */
+  /**
+   * Resolves a model input's type; unbound dim names become model symbols (defined in {@code env}).
+   */
   static Resolved resolve(TypeExpr te, Elaborator el, Env env, boolean implicitBatch) {
     if (!(te instanceof TensorTypeExpr t)) {
-      el.fail(DiagnosticCode.BAD_TYPE, te.span(), "a model input needs a tensor or modality type, got '"
-          + ((NamedTypeExpr) te).name().text() + "'", "for example Image[3, 224, 224], Text[seq] vocab 8000 or f32[16]");
+      el.fail(
+          DiagnosticCode.BAD_TYPE,
+          te.span(),
+          "a model input needs a tensor or modality type, got '"
+              + ((NamedTypeExpr) te).name().text()
+              + "'",
+          "for example Image[3, 224, 224], Text[seq] vocab 8000 or f32[16]");
       return null;
     }
     String head = t.head().text();
@@ -77,7 +87,8 @@ public final class Modality {
         unknownType(t, el);
       }
       if (t.vocab() != null) {
-        el.fail(DiagnosticCode.BAD_TYPE, t.vocab().span(), "vocab applies to Text inputs only", null);
+        el.fail(
+            DiagnosticCode.BAD_TYPE, t.vocab().span(), "vocab applies to Text inputs only", null);
       }
       return Resolved.plain(new TensorType(dt, dims));
     }
@@ -85,10 +96,22 @@ public final class Modality {
     Long vocab = null;
     if (t.vocab() != null) {
       if (!head.equals("Text")) {
-        el.fail(DiagnosticCode.BAD_TYPE, t.vocab().span(), "vocab applies to Text inputs only", null);
+        el.fail(
+            DiagnosticCode.BAD_TYPE, t.vocab().span(), "vocab applies to Text inputs only", null);
       }
-      vocab = el.intValue(el.eval(t.vocab(), new Elaborator.Body("", env, new java.util.IdentityHashMap<>(),
-          new java.util.LinkedHashMap<>(), true), null), t.vocab().span(), "vocab size");
+      vocab =
+          el.intValue(
+              el.eval(
+                  t.vocab(),
+                  new Elaborator.Body(
+                      "",
+                      env,
+                      new java.util.IdentityHashMap<>(),
+                      new java.util.LinkedHashMap<>(),
+                      true),
+                  null),
+              t.vocab().span(),
+              "vocab size");
     }
     if (head.equals("Class")) {
       // Class[N] is one index per example; N, the number of classes, is kept as its range
@@ -99,7 +122,12 @@ public final class Modality {
     for (int a : s.structural()) {
       structural.add(a + off);
     }
-    return new Resolved(new TensorType(s.dtype(), dims), head, structural, s.time() < 0 ? -1 : s.time() + off, vocab);
+    return new Resolved(
+        new TensorType(s.dtype(), dims),
+        head,
+        structural,
+        s.time() < 0 ? -1 : s.time() + off,
+        vocab);
   }
 
   private static void checkArity(TensorTypeExpr t, Shape s, Elaborator el) {
@@ -108,8 +136,14 @@ public final class Modality {
         return;
       }
     }
-    String want = s.arity().length == 1 ? s.arity()[0] + " dims" : s.arity()[0] + " or " + s.arity()[1] + " dims";
-    el.fail(DiagnosticCode.BAD_TYPE, t.span(), t.head().text() + " takes " + want + ", got " + t.dims().size(),
+    String want =
+        s.arity().length == 1
+            ? s.arity()[0] + " dims"
+            : s.arity()[0] + " or " + s.arity()[1] + " dims";
+    el.fail(
+        DiagnosticCode.BAD_TYPE,
+        t.span(),
+        t.head().text() + " takes " + want + ", got " + t.dims().size(),
         switch (t.head().text()) {
           case "Image" -> "write Image[C, H, W]";
           case "Audio" -> "write Audio[T] or Audio[C, T]";
@@ -120,40 +154,75 @@ public final class Modality {
   }
 
   private static void unknownType(TensorTypeExpr t, Elaborator el) {
-    List<String> all = new ArrayList<>(List.of("Image", "Audio", "Video", "Text", "Class", "Vector", "Seq"));
+    List<String> all =
+        new ArrayList<>(List.of("Image", "Audio", "Video", "Text", "Class", "Vector", "Seq"));
     for (DType d : DType.values()) {
       all.add(d.text);
     }
     String near = Suggest.closest(t.head().text(), all);
-    el.fail(DiagnosticCode.BAD_TYPE, t.head().span(), "unknown type '" + t.head().text() + "'",
-        near != null ? "did you mean '" + near + "'?" : "element types: f32, f16, bf16, i64, i32, bool; modalities: " + String.join(", ", all.subList(0, 7)));
+    el.fail(
+        DiagnosticCode.BAD_TYPE,
+        t.head().span(),
+        "unknown type '" + t.head().text() + "'",
+        near != null
+            ? "did you mean '" + near + "'?"
+            : "element types: f32, f16, bf16, i64, i32, bool; modalities: "
+                + String.join(", ", all.subList(0, 7)));
   }
 
   private static Dim symbolicDim(DimExpr d, Elaborator el, Env env) {
-    if (d instanceof AnyRankDim a) { el.fail(DiagnosticCode.BAD_TYPE, a.span(), "model inputs need a fixed rank; '...' is for module signatures", null); } else if (d instanceof UnknownDim u) { el.fail(DiagnosticCode.BAD_TYPE, u.span(), "model inputs need named or known dims, not '_'",
-          "name the dim (e.g. seq) to make it symbolic"); } else if (d instanceof ExprDim e) {
-        if (e.expr() instanceof NameRef n && env.lookup(n.name()) == null) {
-          Dim s = Dim.sym(n.name());
-          env.define(n.name(), new Val.IntV(s));
-          return s;
-        }
-        Dim v = el.dimValue(el.eval(e.expr(), new Elaborator.Body("", env, new java.util.IdentityHashMap<>(),
-            new java.util.LinkedHashMap<>(), true), null), e.span(), "a dim");
-        if (v.isKnown() && v.value() <= 0) {
-          el.fail(DiagnosticCode.BAD_DIM, e.span(), "dims must be positive, got " + v, null);
-        }
-        return v;
+    if (d instanceof AnyRankDim a) {
+      el.fail(
+          DiagnosticCode.BAD_TYPE,
+          a.span(),
+          "model inputs need a fixed rank; '...' is for module signatures",
+          null);
+    } else if (d instanceof UnknownDim u) {
+      el.fail(
+          DiagnosticCode.BAD_TYPE,
+          u.span(),
+          "model inputs need named or known dims, not '_'",
+          "name the dim (e.g. seq) to make it symbolic");
+    } else if (d instanceof ExprDim e) {
+      if (e.expr() instanceof NameRef n && env.lookup(n.name()) == null) {
+        Dim s = Dim.sym(n.name());
+        env.define(n.name(), new Val.IntV(s));
+        return s;
       }
+      Dim v =
+          el.dimValue(
+              el.eval(
+                  e.expr(),
+                  new Elaborator.Body(
+                      "",
+                      env,
+                      new java.util.IdentityHashMap<>(),
+                      new java.util.LinkedHashMap<>(),
+                      true),
+                  null),
+              e.span(),
+              "a dim");
+      if (v.isKnown() && v.value() <= 0) {
+        el.fail(DiagnosticCode.BAD_DIM, e.span(), "dims must be positive, got " + v, null);
+      }
+      return v;
+    }
     return null;
   }
 
   /** A parameter's type: every dim evaluated in {@code env} (no implicit batch). */
   static TensorType concrete(TypeExpr te, Elaborator el, Env env) {
     if (!(te instanceof TensorTypeExpr t)) {
-      el.fail(DiagnosticCode.BAD_TYPE, te.span(), "a parameter needs a tensor type such as f32[4, 8]", null);
+      el.fail(
+          DiagnosticCode.BAD_TYPE,
+          te.span(),
+          "a parameter needs a tensor type such as f32[4, 8]",
+          null);
       return null;
     }
-    Elaborator.Body b = new Elaborator.Body("", env, new java.util.IdentityHashMap<>(), new java.util.LinkedHashMap<>(), true);
+    Elaborator.Body b =
+        new Elaborator.Body(
+            "", env, new java.util.IdentityHashMap<>(), new java.util.LinkedHashMap<>(), true);
     List<Dim> dims = new ArrayList<>();
     for (DimExpr d : t.dims()) {
       if (!(d instanceof ExprDim e)) {
@@ -175,9 +244,11 @@ public final class Modality {
   }
 
   /** Checks a model output's value against its declared type; returns the resolved declaration. */
-  static Resolved checkOutput(TypeExpr te, Value value, Elaborator el, Env env, Span at, String name) {
+  static Resolved checkOutput(
+      TypeExpr te, Value value, Elaborator el, Env env, Span at, String name) {
     if (!(te instanceof TensorTypeExpr t)) {
-      el.fail(DiagnosticCode.BAD_TYPE, te.span(), "an output needs a tensor or modality type", null);
+      el.fail(
+          DiagnosticCode.BAD_TYPE, te.span(), "an output needs a tensor or modality type", null);
       return null;
     }
     String head = t.head().text();
@@ -187,12 +258,28 @@ public final class Modality {
       checkArity(t, s, el);
       // logits [batch, N] or indices [batch]
       if (actual.dtype().isFloat()) {
-        TypeMatch.matchPattern(DType.F32, withBatch(t.dims(), t.span()), actual, env, el, at, "output '" + name + "'", te,
+        TypeMatch.matchPattern(
+            DType.F32,
+            withBatch(t.dims(), t.span()),
+            actual,
+            env,
+            el,
+            at,
+            "output '" + name + "'",
+            te,
             DiagnosticCode.OUTPUT_MISMATCH);
         return new Resolved(actual, "Class", List.of(), -1, null);
       }
-      TypeMatch.matchPattern(DType.I64, List.of(new TypeMatch.Fixed(Dim.sym("batch"))), actual, env, el, at,
-          "output '" + name + "'", te, DiagnosticCode.OUTPUT_MISMATCH);
+      TypeMatch.matchPattern(
+          DType.I64,
+          List.of(new TypeMatch.Fixed(Dim.sym("batch"))),
+          actual,
+          env,
+          el,
+          at,
+          "output '" + name + "'",
+          te,
+          DiagnosticCode.OUTPUT_MISMATCH);
       return new Resolved(actual, "Class", List.of(), -1, null);
     }
     DType dt;
@@ -205,8 +292,16 @@ public final class Modality {
         unknownType(t, el);
       }
     }
-    TypeMatch.matchPattern(dt, withBatch(t.dims(), t.span()), actual, env, el, at, "output '" + name + "'", te,
-            DiagnosticCode.OUTPUT_MISMATCH);
+    TypeMatch.matchPattern(
+        dt,
+        withBatch(t.dims(), t.span()),
+        actual,
+        env,
+        el,
+        at,
+        "output '" + name + "'",
+        te,
+        DiagnosticCode.OUTPUT_MISMATCH);
     if (s == null) {
       return Resolved.plain(actual);
     }

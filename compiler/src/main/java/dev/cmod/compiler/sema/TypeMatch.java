@@ -12,8 +12,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 
 /**
- * Matches an actual tensor type against a declared type pattern, binding the pattern's unbound
- * dim names (type variables such as {@code d} in {@code f32[..., d]}) and checking the others.
+ * Matches an actual tensor type against a declared type pattern, binding the pattern's unbound dim
+ * names (type variables such as {@code d} in {@code f32[..., d]}) and checking the others.
  */
 final class TypeMatch {
   private TypeMatch() {}
@@ -29,13 +29,28 @@ final class TypeMatch {
   record ExprPat(Expr expr) implements Pat {}
 
   static Pat pat(DimExpr d) {
-    if (d instanceof AnyRankDim a) { return new AnyRank(a.span()); } else if (d instanceof UnknownDim u) { return new Unknown(); } else if (d instanceof ExprDim e) { return new ExprPat(e.expr()); } else { throw new IllegalStateException("unreachable"); }
+    if (d instanceof AnyRankDim a) {
+      return new AnyRank(a.span());
+    } else if (d instanceof UnknownDim u) {
+      return new Unknown();
+    } else if (d instanceof ExprDim e) {
+      return new ExprPat(e.expr());
+    } else {
+      throw new IllegalStateException("unreachable");
+    }
   }
 
-  /** Matches a module argument, result or let annotation. Modality types match per sample ({@code ...} in front). */
+  /**
+   * Matches a module argument, result or let annotation. Modality types match per sample ({@code
+   * ...} in front).
+   */
   static void match(TypeExpr te, TensorType actual, Env env, Elaborator el, Span at, String what) {
     if (!(te instanceof TensorTypeExpr t)) {
-      el.fail(DiagnosticCode.TYPE_MISMATCH, at, what + " is declared '" + text(te) + "' but is " + actual, null);
+      el.fail(
+          DiagnosticCode.TYPE_MISMATCH,
+          at,
+          what + " is declared '" + text(te) + "' but is " + actual,
+          null);
       return;
     }
     String head = t.head().text();
@@ -61,19 +76,42 @@ final class TypeMatch {
     matchPattern(dt, pats, actual, env, el, at, what, te);
   }
 
-  static void matchPattern(DType dt, List<Pat> pats, TensorType actual, Env env, Elaborator el, Span at, String what,
+  static void matchPattern(
+      DType dt,
+      List<Pat> pats,
+      TensorType actual,
+      Env env,
+      Elaborator el,
+      Span at,
+      String what,
       TypeExpr declared) {
     matchPattern(dt, pats, actual, env, el, at, what, declared, null);
   }
 
-  /** {@code code} overrides the diagnostic code of a mismatch (outputs use CM0207); null keeps the default. */
-  static void matchPattern(DType dt, List<Pat> pats, TensorType actual, Env env, Elaborator el, Span at, String what,
-      TypeExpr declared, DiagnosticCode code) {
+  /**
+   * {@code code} overrides the diagnostic code of a mismatch (outputs use CM0207); null keeps the
+   * default.
+   */
+  static void matchPattern(
+      DType dt,
+      List<Pat> pats,
+      TensorType actual,
+      Env env,
+      Elaborator el,
+      Span at,
+      String what,
+      TypeExpr declared,
+      DiagnosticCode code) {
     String decl = text(declared);
     DiagnosticCode shapeCode = code != null ? code : DiagnosticCode.SHAPE_MISMATCH;
     if (dt != null && dt != actual.dtype()) {
-      el.fail(code != null ? code : DiagnosticCode.TYPE_MISMATCH, at, what + " expects " + decl + " but got " + actual,
-          actual.dtype().isFloat() == dt.isFloat() || dt == DType.BOOL ? "convert with cast(x, " + dt + ")" : "convert with cast(x, " + dt + ")");
+      el.fail(
+          code != null ? code : DiagnosticCode.TYPE_MISMATCH,
+          at,
+          what + " expects " + decl + " but got " + actual,
+          actual.dtype().isFloat() == dt.isFloat() || dt == DType.BOOL
+              ? "convert with cast(x, " + dt + ")"
+              : "convert with cast(x, " + dt + ")");
     }
     int any = -1;
     for (int i = 0; i < pats.size(); i++) {
@@ -86,8 +124,21 @@ final class TypeMatch {
     }
     int fixed = any >= 0 ? pats.size() - 1 : pats.size();
     if ((any < 0 && actual.rank() != fixed) || (any >= 0 && actual.rank() < fixed)) {
-      el.fail(shapeCode, at, what + " expects " + decl + " (rank " + (any >= 0 ? "at least " : "") + fixed
-          + ") but got " + actual + " (rank " + actual.rank() + ")", null);
+      el.fail(
+          shapeCode,
+          at,
+          what
+              + " expects "
+              + decl
+              + " (rank "
+              + (any >= 0 ? "at least " : "")
+              + fixed
+              + ") but got "
+              + actual
+              + " (rank "
+              + actual.rank()
+              + ")",
+          null);
     }
     List<Pat> ps = new ArrayList<>();
     List<Dim> ds = new ArrayList<>();
@@ -101,11 +152,14 @@ final class TypeMatch {
       ds.add(actual.dim(axis));
       axes.add(axis);
     }
-    Elaborator.Body b = new Elaborator.Body("", env, new IdentityHashMap<>(), new LinkedHashMap<>(), true);
+    Elaborator.Body b =
+        new Elaborator.Body("", env, new IdentityHashMap<>(), new LinkedHashMap<>(), true);
     boolean[] done = new boolean[ps.size()];
     // first bind the plain names that are not yet known
     for (int i = 0; i < ps.size(); i++) {
-      if (ps.get(i) instanceof ExprPat e && e.expr() instanceof NameRef n && env.lookup(n.name()) == null
+      if (ps.get(i) instanceof ExprPat e
+          && e.expr() instanceof NameRef n
+          && env.lookup(n.name()) == null
           && !Builtins.isBuiltin(n.name())) {
         env.define(n.name(), new Val.IntV(ds.get(i)));
         done[i] = true;
@@ -125,9 +179,26 @@ final class TypeMatch {
       }
       Dim have = ds.get(i);
       if (!want.isUnknown() && !have.isUnknown() && !want.equals(have)) {
-        String src = ps.get(i) instanceof ExprPat e && !(e.expr() instanceof IntLit) ? " (" + text(e.expr()) + ")" : "";
-        el.fail(shapeCode, at, what + " expects " + decl + " but got " + actual + ": axis " + axes.get(i)
-            + " is " + have + ", expected " + want + src, null);
+        String src =
+            ps.get(i) instanceof ExprPat e && !(e.expr() instanceof IntLit)
+                ? " (" + text(e.expr()) + ")"
+                : "";
+        el.fail(
+            shapeCode,
+            at,
+            what
+                + " expects "
+                + decl
+                + " but got "
+                + actual
+                + ": axis "
+                + axes.get(i)
+                + " is "
+                + have
+                + ", expected "
+                + want
+                + src,
+            null);
       }
     }
   }
