@@ -64,6 +64,11 @@ public final class Main implements Callable<Integer> {
     System.exit(code[0]);
   }
 
+  static {
+    // import onnx: the compiler validates ONNX files with the backend's checks
+    dev.cmod.compiler.sema.OnnxFileCheck.Installed.set(OnnxChecks::validate);
+  }
+
   /** Runs the command line and returns the exit code (never throws). */
   public static int execute(String... args) {
     CommandLine cl = new CommandLine(new Main());

@@ -211,13 +211,31 @@ public final class Loader {
       diags.error(
           DiagnosticCode.ONNX_FILE, imp.fileSpan(), "cannot read " + imp.file() + ": no such file");
     } else {
+      try {
+        if (Files.size(p) > MAX_ONNX_BYTES) {
+          diags.error(DiagnosticCode.ONNX_FILE, imp.fileSpan(), imp.file() + " is larger than 2 GiB");
+          return;
+        }
+        List<String> problems = OnnxFileCheck.Installed.get().check(Files.readAllBytes(p), p.getParent());
+        if (!problems.isEmpty()) {
+          diags.error(DiagnosticCode.ONNX_FILE, imp.fileSpan(), imp.file() + " is not a valid ONNX model: " + problems.get(0),
+              problems.size() > 1 ? "and " + (problems.size() - 1) + " more problem(s)" : null);
+          return;
+        }
+      } catch (IOException e) {
+        diags.error(DiagnosticCode.ONNX_FILE, imp.fileSpan(), "cannot read " + imp.file() + ": " + e.getMessage());
+        return;
+      }
       diags.error(
           DiagnosticCode.UNSUPPORTED,
           imp.span(),
-          "import onnx is not supported by this version of cmod yet",
+          "import onnx is not supported by this version of cmod yet (the file was read and is valid)",
           "see docs/language.md for the implemented subset");
     }
   }
+
+  /** Largest ONNX file cmod reads. */
+  static final long MAX_ONNX_BYTES = 2L << 30;
 
   private void importStd(FileScope scope, ImportDecl imp) {
     List<Name> path = imp.path();
