@@ -5,6 +5,8 @@ package dev.cmod.compiler.diag;
  * is what {@code cmod explain CMxxxx} prints: what the rule is, an example, and the fix.
  */
 public enum DiagnosticCode {
+  CONTEXT(0, Severity.NOTE, "context",
+      "A note that accompanies another diagnostic, pointing at related code (for an error inside a library module: where your program applied it)."),
   SYNTAX(1, Severity.ERROR, "syntax error",
       "The text does not follow the grammar of .cmod.\n\n  let y = x |> \n\nA pipe needs a right-hand side.\nFix: complete the expression; the message lists what the parser expected."),
   UNTERMINATED(2, Severity.ERROR, "unterminated string or comment",

@@ -14,7 +14,11 @@ public final class DiagnosticRenderer {
     if (s != null) {
       sb.append(s.file().name()).append(':').append(s.line()).append(':').append(s.column()).append(": ");
     }
-    sb.append(d.severity().text()).append('[').append(d.code().id()).append("]: ").append(d.message()).append('\n');
+    sb.append(d.severity().text());
+    if (d.code() != DiagnosticCode.CONTEXT) {
+      sb.append('[').append(d.code().id()).append(']');
+    }
+    sb.append(": ").append(d.message()).append('\n');
     if (s != null) {
       int line = s.line();
       String text = s.file().lineText(line);

@@ -36,6 +36,14 @@ public final class Elaborator {
   /** Largest number of elements of one parameter. */
   public static final long MAX_PARAM_ELEMENTS = 1L << 28;
 
+  /** Largest number of parameter elements of one model (1 GiB of f32). */
+  public static final long MAX_TOTAL_PARAM_ELEMENTS = 1L << 28;
+
+  /** Largest number of IR nodes of one model. */
+  public static final int MAX_NODES = 1 << 21;
+
+  private long totalParamElements;
+
   /** Deepest nesting of module applications. */
   public static final int MAX_APPLY_DEPTH = 64;
 
@@ -96,6 +104,7 @@ public final class Elaborator {
   /** Elaborates one model into a fresh graph. */
   public Graph elaborateModel(ModelDecl model, FileScope scope) {
     graph = new Graph(model.name().text());
+    rootFile = scope.source();
     Env env = new Env(scope.env);
     List<Stmt> stmts = new ArrayList<>();
     List<Expr> extra = new ArrayList<>();
@@ -585,6 +594,21 @@ public final class Elaborator {
   Tensor paramValue(
       String path, TensorType t, java.util.function.Supplier<Val> init, Span span, Span initSpan) {
     long[] shape = t.dims().stream().mapToLong(Dim::value).toArray();
+    long n;
+    try {
+      n = Tensor.numel(shape);
+    } catch (ArithmeticException | IllegalArgumentException e) {
+      n = Long.MAX_VALUE;
+    }
+    if (n > MAX_PARAM_ELEMENTS) {
+      fail(DiagnosticCode.LIMIT, span, "parameter '" + path + "' " + t + " would have more than " + MAX_PARAM_ELEMENTS
+          + " elements", "use smaller sizes");
+    }
+    totalParamElements += n;
+    if (totalParamElements > MAX_TOTAL_PARAM_ELEMENTS) {
+      fail(DiagnosticCode.LIMIT, span, "the model's parameters would exceed " + MAX_TOTAL_PARAM_ELEMENTS
+          + " elements in all (at '" + path + "')", "cmod v0 compiles models of up to 2^28 (about 268 M) parameters");
+    }
     Tensor value;
     Tensor given = opts.weights().get(path);
     if (given != null) {
@@ -1839,7 +1863,21 @@ public final class Elaborator {
     return apply(inst, args, caller, caller.hooks);
   }
 
+  /** Where the module applications in progress were written, outermost first (for "in ... applied here" notes). */
+  private final java.util.ArrayDeque<Span> applySites = new java.util.ArrayDeque<>();
+
+  private dev.cmod.compiler.diag.SourceFile rootFile;
+
   Val apply(Instance inst, Args args, Body caller, List<Adaptation> hooks) {
+    applySites.addLast(args.span());
+    try {
+      return applyInner(inst, args, caller, hooks);
+    } finally {
+      applySites.removeLast();
+    }
+  }
+
+  private Val applyInner(Instance inst, Args args, Body caller, List<Adaptation> hooks) {
     ModuleDecl d = inst.def.decl();
     if (++applyDepth > MAX_APPLY_DEPTH) {
       applyDepth = 0;
@@ -1977,6 +2015,18 @@ public final class Elaborator {
   /** Reports an error and unwinds the current expression. */
   Val fail(DiagnosticCode code, Span span, String message, String help) {
     diags.error(code, span, message, help);
+    if (span != null && rootFile != null && span.file() != rootFile) {
+      // the error is inside a library module: point at the user's code that led there
+      Span site = null;
+      for (Span sp : applySites) {
+        if (sp.file() == rootFile) {
+          site = sp;
+        }
+      }
+      if (site != null) {
+        diags.note(DiagnosticCode.CONTEXT, site, "in the module applied here");
+      }
+    }
     throw ElabError.INSTANCE;
   }
 
@@ -1986,6 +2036,10 @@ public final class Elaborator {
   }
 
   Node nodeMulti(Op op, Attrs attrs, Span span, Value... operands) {
+    if (graph.nodeCount() > MAX_NODES) {
+      fail(DiagnosticCode.LIMIT, span, "the model's graph would exceed " + MAX_NODES + " operations",
+          "use fewer or smaller repeats");
+    }
     try {
       return graph.add(op, attrs, List.of(operands), span.toLoc());
     } catch (ShapeException e) {
