@@ -249,7 +249,7 @@ public final class Compilation {
       into.putAll(Safetensors.read(p));
       return true;
     } catch (TensorFileException e) {
-      diags.error(DiagnosticCode.WEIGHTS_FILE, at, p + ": " + e.getMessage());
+      diags.error(DiagnosticCode.WEIGHTS_FILE, at, e.getMessage().contains(p.getFileName().toString()) ? e.getMessage() : p + ": " + e.getMessage());
     } catch (RuntimeException e) {
       diags.error(DiagnosticCode.WEIGHTS_FILE, at, "cannot read weights " + p + ": " + e.getMessage());
     }
