@@ -196,7 +196,9 @@ final class Lowerings {
       String lk = length(cx, k, kt, r - 2);
       String qpos = cx.op("Range", cx.i64(0), lq, cx.i64(1));
       String cols = lk.equals(lq) ? qpos : cx.op("Range", cx.i64(0), lk, cx.i64(1));
-      String rows = cx.op("Unsqueeze", qpos, cx.i64s(1));
+      long offset = n.attrs().has("causal_offset") ? n.attrs().getLong("causal_offset") : 0;
+      String shifted = offset == 0 ? qpos : cx.op("Add", qpos, cx.i64(offset));
+      String rows = cx.op("Unsqueeze", shifted, cx.i64s(1));
       String keep = cx.op("LessOrEqual", cols, rows);
       scores = cx.op("Where", keep, scores, negInf);
     }

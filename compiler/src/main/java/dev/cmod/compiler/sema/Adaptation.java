@@ -268,21 +268,30 @@ final class Adaptation {
     }
   }
 
-  /** Input composition inside attention: learned key/value prefixes of {@code rank} positions for targeted instances. */
-  static Value[] prefixKeysValues(String instPath, Value k, Value v, boolean causal, boolean masked, List<Adaptation> hooks,
+  /** Keys and values after prefix tuning, and how many positions were prepended (the causal mask's offset). */
+  record Prefixed(Value k, Value v, long added) {}
+
+  /**
+   * Input composition inside attention: learned key/value prefixes of {@code rank} positions for
+   * targeted instances. With causal attention every query also sees all prefix positions.
+   */
+  static Prefixed prefixKeysValues(String instPath, Value k, Value v, boolean masked, List<Adaptation> hooks,
       Elaborator el, Span span) {
-    Value[] kv = {k, v};
+    Value kk = k;
+    Value vv = v;
+    long added = 0;
     for (Adaptation a : hooks) {
       if (a.kind == Kind.PREFIX && a.targetsInstance(instPath)) {
-        if (causal || masked) {
-          el.fail(DiagnosticCode.UNSUPPORTED, a.spans.get(0), "prefix tuning on causal or masked attention is not supported yet", null);
+        if (masked) {
+          el.fail(DiagnosticCode.UNSUPPORTED, a.spans.get(0), "prefix tuning on attention with an explicit mask is not supported yet", null);
         }
         String base = a.factorPaths.computeIfAbsent(instPath, p -> new String[] {a.uniqueName(p + ".prefix", el)})[0];
-        kv[0] = a.prepend(base + "_k", kv[0], el, span);
-        kv[1] = a.prepend(base + "_v", kv[1], el, span);
+        kk = a.prepend(base + "_k", kk, el, span);
+        vv = a.prepend(base + "_v", vv, el, span);
+        added += a.rank;
       }
     }
-    return kv;
+    return new Prefixed(kk, vv, added);
   }
 
   /** Prepends a learned [..., length, d] block (leading axes after the first broadcast) along axis -2. */

@@ -363,10 +363,13 @@ final class Builtins {
       case "attention" -> {
         Attrs a = Attrs.of("causal", b.bool("causal"));
         if (!body.hooks.isEmpty()) {
-          Value[] kv = Adaptation.prefixKeysValues(body.path, b.tensor("k"), b.tensor("v"), b.bool("causal"), b.has("mask"),
+          Adaptation.Prefixed kv = Adaptation.prefixKeysValues(body.path, b.tensor("k"), b.tensor("v"), b.has("mask"),
               body.hooks, el, sp);
-          b.vals.put("k", new TensorV(kv[0]));
-          b.vals.put("v", new TensorV(kv[1]));
+          b.vals.put("k", new TensorV(kv.k()));
+          b.vals.put("v", new TensorV(kv.v()));
+          if (kv.added() > 0 && b.bool("causal")) {
+            a = a.with("causal_offset", kv.added());
+          }
         }
         if (b.has("mask")) {
           return t(el.node(Op.ATTENTION, a, sp, b.tensor("q"), b.tensor("k"), b.tensor("v"), b.tensor("mask")));

@@ -290,7 +290,7 @@ public final class Interpreter {
       case LAYER_NORM -> one(Kernels.layerNorm(x[0], x[1], x[2], eps(a)));
       case RMS_NORM -> one(Kernels.rmsNorm(x[0], x[1], eps(a)));
       case ATTENTION -> one(Kernels.attention(x[0], x[1], x[2], x.length > 3 ? x[3] : null,
-          a.getBool("causal", false)));
+          a.getBool("causal", false), a.has("causal_offset") ? a.getLong("causal_offset") : 0));
       case CONV1D, CONV2D -> one(Kernels.conv(x[0], x[1], x.length > 2 ? x[2] : null, a.getInt("stride"),
           a.getInt("padding"), op == Op.CONV1D));
       case AVG_POOL2D, MAX_POOL2D -> one(Kernels.pool(x[0], a.getInt("kernel"), a.getInt("stride"),

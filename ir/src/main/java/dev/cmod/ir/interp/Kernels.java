@@ -749,7 +749,7 @@ final class Kernels {
     return d;
   }
 
-  static Tensor attention(Tensor q, Tensor k, Tensor v, Tensor mask, boolean causal) {
+  static Tensor attention(Tensor q, Tensor k, Tensor v, Tensor mask, boolean causal, long offset) {
     long[] qs = q.shape();
     long[] ks = k.shape();
     long[] vs = v.shape();
@@ -805,7 +805,7 @@ final class Kernels {
             s += (double) qv[qo + i * e + c] * kv[ko + j * e + c];
           }
           s *= scale;
-          if (causal && j > i) {
+          if (causal && j > i + offset) {
             s = Double.NEGATIVE_INFINITY;
           }
           if (mm != null) {
