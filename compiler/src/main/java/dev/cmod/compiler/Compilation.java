@@ -218,19 +218,14 @@ public final class Compilation {
     }
     ModelFacts.Limit tl = facts.budget().get("tokens");
     if (tl != null) {
-      long tokens = 0;
-      for (ModelFacts.Port in : facts.inputs()) {
-        long n = facts.positions(in);
-        if (n < 0) {
-          diags.error(DiagnosticCode.BUDGET, tl.span(), "input '" + in.name() + "' has no upper bound on its length, so the token budget cannot hold",
-              "bound it with a where clause, e.g. where seq <= 256");
-          return;
-        }
-        tokens += n;
-      }
-      if (tl.strict() ? tokens >= tl.value() : tokens > tl.value()) {
-        diags.error(DiagnosticCode.BUDGET, tl.span(), "model " + model.name().text() + " takes up to " + tokens
-            + " tokens per sample, over its budget of " + (long) tl.value(), "shrink the model or raise the budget");
+      long tokens = Cost.attentionTokens(g, facts);
+      if (tokens < 0) {
+        diags.error(DiagnosticCode.BUDGET, tl.span(), "an attention in model " + model.name().text()
+            + " runs over a sequence with no upper bound, so the token budget cannot hold",
+            "bound the input's length with a where clause, e.g. where seq <= 256");
+      } else if (tl.strict() ? tokens >= tl.value() : tokens > tl.value()) {
+        diags.error(DiagnosticCode.BUDGET, tl.span(), "model " + model.name().text() + " attends over up to " + tokens
+            + " tokens, over its budget of " + (long) tl.value(), "reduce the sequence (patchify, pooling) before attention");
       }
     }
     ModelFacts.Limit fl = facts.budget().get("flops");

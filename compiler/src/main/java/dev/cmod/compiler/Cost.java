@@ -70,6 +70,34 @@ public final class Cost {
     return total;
   }
 
+  /**
+   * The longest sequence any attention attends over (keys per query), at the where bounds: what a
+   * {@code tokens} budget limits (dense attention costs grow with its square). -1 when unbounded.
+   */
+  public static long attentionTokens(Graph g, ModelFacts facts) {
+    long max = 0;
+    for (Node n : g.nodes()) {
+      if (n.op() != Op.ATTENTION) {
+        continue;
+      }
+      TensorType k = g.operands(n).get(1).type();
+      Dim d = k.dim(k.rank() - 2);
+      try {
+        long v = d.isKnown() ? d.value() : d.eval(s -> {
+          long[] r = facts.bounds().get(s);
+          if (r == null || r[1] == Long.MAX_VALUE) {
+            throw new IllegalStateException(s);
+          }
+          return r[1];
+        });
+        max = Math.max(max, v);
+      } catch (IllegalStateException | ArithmeticException e) {
+        return -1;
+      }
+    }
+    return max;
+  }
+
   private static double size(TensorType t, int axis, ModelFacts facts) {
     if (axis < 0) {
       axis += t.rank();
