@@ -102,16 +102,19 @@ final class Adaptation {
     int dot = rel.lastIndexOf('.');
     String owner = dot < 0 ? "" : rel.substring(0, dot);
     TensorType t = w.type();
+    // a matrix: a 2-D weight, or one already made per example ([batch, in, out]) by a hypernetwork
+    boolean matrix = t.dtype().isFloat() && (t.rank() == 2 || (t.rank() == 3 && w.node().op() != Op.PARAM))
+        && t.dim(t.rank() - 2).isKnown() && t.dim(t.rank() - 1).isKnown();
     boolean hit = false;
     for (int i = 0; i < regexes.size(); i++) {
       Pattern r = regexes.get(i);
       boolean direct = r.matcher(rel).matches();
-      boolean viaInstance = !owner.isEmpty() && r.matcher(owner).matches() && t.rank() == 2;
+      boolean viaInstance = !owner.isEmpty() && r.matcher(owner).matches() && matrix;
       boolean literal = !patterns.get(i).contains("*") && !patterns.get(i).contains("?");
-      if (direct && (t.rank() != 2 || !t.dtype().isFloat()) && !literal) {
+      if (direct && !matrix && !literal) {
         continue; // a wildcard reaches every parameter; it adapts the 2-D weights among them
       }
-      if (direct && (t.rank() != 2 || !t.dtype().isFloat())) {
+      if (direct && !matrix) {
         el.diags.error(DiagnosticCode.TYPE_MISMATCH, spans.get(i), kind.name().toLowerCase(java.util.Locale.ROOT)
             + " targets 2-D float weights; '" + path + "' is " + t, "target the layer (e.g. \"q\") or its weight (\"q.weight\")");
         matched[i] = true;
@@ -126,8 +129,8 @@ final class Adaptation {
       return w;
     }
     String[] fp = factorPaths.computeIfAbsent(path, p -> names(p, el));
-    long in = t.dim(0).value();
-    long out = t.dim(1).value();
+    long in = t.dim(t.rank() - 2).value();
+    long out = t.dim(t.rank() - 1).value();
     if (kind == Kind.LORA && hyperEmb != null) {
       return hyperLora(w, fp, in, out, el, span);
     }
@@ -136,10 +139,17 @@ final class Adaptation {
       Value b = factor(el, fp[1], TensorType.of(t.dtype(), rank, out), new InitV("zeros", List.of()), span);
       Value ab = el.node(Op.MATMUL, Attrs.NONE, span, a, b);
       Value scale = el.constant(Tensor.ofFloats(t.dtype(), new long[0], new float[] {(float) (alpha / rank)}), span);
-      return el.node(Op.ADD, Attrs.NONE, span, w, el.node(Op.MUL, Attrs.NONE, span, ab, scale));
+      return keepPerExample(w, el.node(Op.ADD, Attrs.NONE, span, w, el.node(Op.MUL, Attrs.NONE, span, ab, scale)), el);
     }
     Value l = factor(el, fp[0], TensorType.of(t.dtype(), out), new InitV("ones", List.of()), span);
-    return el.node(Op.MUL, Attrs.NONE, span, w, l);
+    return keepPerExample(w, el.node(Op.MUL, Attrs.NONE, span, w, l), el);
+  }
+
+  private static Value keepPerExample(Value before, Value after, Elaborator el) {
+    if (el.isPerExampleWeight(before)) {
+      el.markPerExampleWeight(after);
+    }
+    return after;
   }
 
   /**
@@ -162,7 +172,9 @@ final class Adaptation {
         el.node(Op.MATMUL, Attrs.NONE, span, hyperEmb, gb));
     Value ab = el.node(Op.MATMUL, Attrs.NONE, span, a, bb);
     Value scale = el.constant(Tensor.ofFloats(dt, new long[0], new float[] {(float) (alpha / rank)}), span);
-    return el.node(Op.ADD, Attrs.NONE, span, w, el.node(Op.MUL, Attrs.NONE, span, ab, scale));
+    Value merged = el.node(Op.ADD, Attrs.NONE, span, w, el.node(Op.MUL, Attrs.NONE, span, ab, scale));
+    el.markPerExampleWeight(merged);
+    return merged;
   }
 
   private final Map<String, Value> made = new HashMap<>();
@@ -191,10 +203,14 @@ final class Adaptation {
 
   /** Whether instance {@code instPath} is a target (patterns over instance paths relative to the base). */
   private boolean targetsInstance(String instPath) {
-    if (!instPath.startsWith(basePath + ".")) {
+    String rel;
+    if (instPath.equals(basePath)) {
+      rel = ""; // the base itself: matched by "", "*" or "**"
+    } else if (instPath.startsWith(basePath + ".")) {
+      rel = instPath.substring(basePath.length() + 1);
+    } else {
       return false;
     }
-    String rel = instPath.substring(basePath.length() + 1);
     boolean hit = false;
     for (int i = 0; i < regexes.size(); i++) {
       if (regexes.get(i).matcher(rel).matches()) {
@@ -261,7 +277,7 @@ final class Adaptation {
   private String uniqueName(String stem, Elaborator el) {
     for (int k = 0; ; k++) {
       String n = k == 0 ? stem : stem + k;
-      if (!el.reservedFactor(n)) {
+      if (!el.reservedFactor(n) && !el.hasParamUnder(n)) {
         el.reserveFactor(n);
         return n;
       }
@@ -294,11 +310,18 @@ final class Adaptation {
     return new Prefixed(kk, vv, added);
   }
 
+  /** Soft prompt tokens for an application of the adapted instance (one parameter per prompt rule). */
+  Value prompt(Value x, Elaborator el, Span span) {
+    String path = factorPaths.computeIfAbsent("<prompt>", p -> new String[] {uniqueName(basePath + ".prompt", el)})[0];
+    return prepend(path, x, el, span);
+  }
+
   /** Prepends a learned [..., length, d] block (leading axes after the first broadcast) along axis -2. */
   Value prepend(String path, Value x, Elaborator el, Span span) {
     TensorType t = x.type();
-    if (t.rank() < 2) {
-      el.fail(DiagnosticCode.SHAPE_MISMATCH, span, kind.name().toLowerCase(java.util.Locale.ROOT) + " needs a sequence [..., seq, d], got " + t, null);
+    if (t.rank() < 3) {
+      el.fail(DiagnosticCode.SHAPE_MISMATCH, span, kind.name().toLowerCase(java.util.Locale.ROOT)
+          + " needs a sequence [batch, ..., seq, d], got " + t, "apply it to inputs with a sequence axis, e.g. f32[seq, d]");
     }
     List<dev.cmod.ir.type.Dim> pd = new ArrayList<>(t.dims().subList(1, t.rank()));
     pd.set(pd.size() - 2, dev.cmod.ir.type.Dim.of(rank));

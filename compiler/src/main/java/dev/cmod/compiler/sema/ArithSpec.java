@@ -41,6 +41,15 @@ final class ArithSpec {
   Tensor materialize(String path, TensorType t, Supplier<Val> init, Elaborator el, Span span, Span initSpan) {
     String rel = path.substring(newPath.length() + 1);
     relPaths.add(rel);
+    if (el.opts.weights().containsKey(path)) {
+      // a weights file sets the result directly (e.g. from export-weights): the bundles were applied already
+      for (Term term : terms) {
+        used.add(rel);
+        used.add(rel + ".lora_a");
+        used.add(rel + ".lora_b");
+      }
+      return el.paramValue(path, t, init, span, initSpan);
+    }
     String basePathOfParam = basePath + "." + rel;
     Tensor base = null;
     for (Node n : el.graph.nodes()) {

@@ -645,6 +645,31 @@ public final class Elaborator {
     reservedFactors.add(path);
   }
 
+  /** Weights made per example by hypernetworks ([batch, in, out]); matmul checks its left side against them. */
+  private final Set<dev.cmod.ir.graph.Node> perExampleWeights =
+      java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+
+  void markPerExampleWeight(Value w) {
+    perExampleWeights.add(w.node());
+  }
+
+  boolean isPerExampleWeight(Value w) {
+    return perExampleWeights.contains(w.node());
+  }
+
+  /** Whether the graph has a parameter at {@code path} or below it ({@code path.*}). */
+  boolean hasParamUnder(String path) {
+    for (dev.cmod.ir.graph.Node n : graph.nodes()) {
+      if (n.op() == Op.PARAM) {
+        String p = n.attrs().getString("path");
+        if (p.equals(path) || p.startsWith(path + ".")) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
   /** Whether the graph already has a parameter with this path. */
   boolean hasParam(String path) {
     for (dev.cmod.ir.graph.Node n : graph.nodes()) {
@@ -1463,11 +1488,17 @@ public final class Elaborator {
       if (named.containsKey("at")) {
         if (!(named.get("at") instanceof StrV sv)
             || !(sv.value().equals("after") || sv.value().equals("parallel"))) {
+          Span atSpan = w.composition().span();
+          for (Arg a : w.args()) {
+            if (a.name() != null && a.name().text().equals("at")) {
+              atSpan = a.value().span();
+            }
+          }
           fail(
               DiagnosticCode.UNKNOWN_ARGUMENT,
-              w.composition().span(),
+              atSpan,
               "adapter placement must be at = after or at = parallel, got "
-                  + Val.describe(named.get("at")),
+                  + (named.get("at") instanceof StrV bad ? "'" + bad.value() + "'" : Val.describe(named.get("at"))),
               null);
         }
         at = ((StrV) named.get("at")).value();
@@ -1649,7 +1680,7 @@ public final class Elaborator {
         }
         List<Val> pos = new ArrayList<>(args.pos());
         pos.set(
-            0, new TensorV(rule.prepend(rule.basePath + ".prompt", tv.value(), this, args.span())));
+            0, new TensorV(rule.prompt(tv.value(), this, args.span())));
         args = new Args(pos, args.posSpans(), args.named(), args.namedSpans(), args.span());
       }
     }
@@ -1925,10 +1956,9 @@ public final class Elaborator {
             "end the body with an expression or a return");
       }
       Val checked = checkResult(inst, d, result, env, args.span());
-      if (!hooks.isEmpty()
-          && checked instanceof TensorV ty
-          && !args.pos().isEmpty()
-          && args.pos().get(0) instanceof TensorV tx) {
+      // the module's first argument, however it was passed (by position or by name)
+      Val first = d.args().isEmpty() ? null : env.lookup(d.args().get(0).name().text());
+      if (!hooks.isEmpty() && checked instanceof TensorV ty && first instanceof TensorV tx) {
         return new TensorV(
             Adaptation.wrapResult(inst.path, tx.value(), ty.value(), hooks, this, args.span()));
       }

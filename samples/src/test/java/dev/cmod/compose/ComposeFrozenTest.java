@@ -1,0 +1,69 @@
+package dev.cmod.compose;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import ai.onnx.proto.OnnxMl;
+import dev.cmod.cli.Toolchain;
+import dev.cmod.compiler.Compilation;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code frozen} backbones with compositions: the adapters, prefixes and prompts added to a frozen
+ * instance are trainable (ONNX metadata {@code cmod.trainable}), the backbone stays in
+ * {@code cmod.frozen}; checked at -O0 and -O2 against the -O0 graph's declared parameters.
+ */
+class ComposeFrozenTest {
+  /** madx.cmod: frozen embed and encoder; the language and task adapters, norm and tagger train. */
+  @Test
+  void madxTrainsOnlyTheAdaptersAndTheHead() throws IOException {
+    check(ComposeParity.sample("madx"), p -> p.startsWith("embed.") || p.startsWith("encoder.") && !p.contains(".lang_de.")
+        && !p.contains(".task_ner."));
+  }
+
+  /** image_prompts.cmod: only the projection to the soft prompts trains. */
+  @Test
+  void imagePromptsTrainsOnlyTheProjection() throws IOException {
+    check(ComposeParity.sample("image_prompts"), p -> !p.startsWith("project."));
+  }
+
+  /** moe_lora.cmod: the frozen embed and base Mlp; the LoRA factors, router, norm and head train. */
+  @Test
+  void moeLoraTrainsTheExpertsFactors() throws IOException {
+    check(ComposeParity.sample("moe_lora"), p -> p.startsWith("embed.") || p.startsWith("base.") && !p.contains(".lora"));
+  }
+
+  private static void check(Path cmod, Predicate<String> frozen) throws IOException {
+    TreeSet<String> all = ComposeParity.paramPaths(ComposeParity.compile(cmod, null, 0, 0, cmod.getFileName().toString()).graph());
+    TreeSet<String> wantFrozen = new TreeSet<>();
+    TreeSet<String> wantTrainable = new TreeSet<>();
+    for (String p : all) {
+      (frozen.test(p) ? wantFrozen : wantTrainable).add(p);
+    }
+    for (int level : ComposeParity.LEVELS) {
+      String at = cmod.getFileName() + " -O" + level;
+      Compilation.Result r = ComposeParity.compile(cmod, null, 0, level, at);
+      OnnxMl.ModelProto m = OnnxMl.ModelProto.parseFrom(Toolchain.emit(r.graph()));
+      Map<String, String> meta = new HashMap<>();
+      for (OnnxMl.StringStringEntryProto e : m.getMetadataPropsList()) {
+        meta.put(e.getKey(), e.getValue());
+      }
+      assertEquals(wantFrozen, split(meta.get("cmod.frozen")), at + ": cmod.frozen");
+      assertEquals(wantTrainable, split(meta.get("cmod.trainable")), at + ": cmod.trainable");
+    }
+  }
+
+  private static TreeSet<String> split(String s) {
+    TreeSet<String> out = new TreeSet<>();
+    if (s != null && !s.isEmpty()) {
+      out.addAll(Arrays.asList(s.split(",")));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,44 @@
+package dev.cmod.compose;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.cmod.compiler.Compilation;
+import dev.cmod.ir.tensor.Tensor;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * AdapterFusion ({@code fuse(x, [a, b])}, language.md section 6) against PyTorch: gate
+ * {@code Fuse_<n>.{query,key,value}: [d, d]}, scores (x Q)·(o_i K)/√d softmaxed over the modules,
+ * result Σ p_i (o_i V); over two Mlps, the pipe form over the reversed list, and over two adapter
+ * compositions of one base Mlp.
+ */
+class FuseParityTest {
+  @TempDir static Path out;
+
+  @BeforeAll
+  static void generate() {
+    ComposeParity.generate(out, "fuse");
+  }
+
+  @Test
+  void fusionOfTwoMlpsAndOfTwoAdapters() {
+    ComposeParity.check("fuse", ComposeParity.resource("fuse.cmod"), out.resolve("fuse"));
+  }
+
+  @Test
+  void gateParameters() {
+    Compilation.Result r = ComposeParity.compile(ComposeParity.resource("fuse.cmod"), null, 0, 0, "fuse");
+    Map<String, Tensor> p = ComposeParity.paramValues(r.graph());
+    for (int i = 0; i < 3; i++) {
+      for (String n : new String[] {"query", "key", "value"}) {
+        assertEquals(List.of(16L, 16L), ComposeParity.shape(p.get("Fuse_" + i + "." + n)), "Fuse_" + i + "." + n);
+      }
+    }
+    assertEquals(List.of(32L, 4L), ComposeParity.shape(p.get("base.down.tb.down.weight")), "a parallel adapter reads the 32 features of down's input");
+  }
+}

@@ -1,0 +1,47 @@
+package dev.cmod.compose;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import dev.cmod.compiler.Compilation;
+import java.nio.file.Path;
+import java.util.TreeSet;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * std.route (MoE top-2, SoftMoE), std.compose (Residual, Parallel, Average, Chain over module
+ * instances, one of them a LoRA composition) and std.peft (LoraLinear, IA3Linear, Adapter,
+ * SoftPrompt) against PyTorch, with trained values for every factor, scale, adapter and prompt.
+ */
+class StdModulesParityTest {
+  @TempDir static Path out;
+
+  @BeforeAll
+  static void generate() {
+    ComposeParity.generate(out, "std_modules");
+  }
+
+  @Test
+  void routeComposeAndPeftModules() {
+    ComposeParity.check("std_modules", ComposeParity.resource("std_modules.cmod"), out.resolve("std_modules"));
+  }
+
+  /** Instances passed to std.compose keep the names they were given (a.up.weight), nothing is created under res / par / avg / ch. */
+  @Test
+  void composedInstancesKeepTheirNames() {
+    Compilation.Result r = ComposeParity.compile(ComposeParity.resource("std_modules.cmod"), null, 0, 0, "std_modules");
+    TreeSet<String> paths = ComposeParity.paramPaths(r.graph());
+    for (String p : paths) {
+      assertFalse(p.startsWith("res.") || p.startsWith("par.") || p.startsWith("avg.") || p.startsWith("ch."), p);
+    }
+    TreeSet<String> moe = new TreeSet<>();
+    for (String p : paths) {
+      if (p.startsWith("moe.") && !p.startsWith("moe.experts.")) {
+        moe.add(p);
+      }
+    }
+    assertEquals(new TreeSet<>(java.util.Set.of("moe.Router_0.weight")), moe);
+  }
+}
