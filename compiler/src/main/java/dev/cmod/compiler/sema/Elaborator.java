@@ -1750,7 +1750,9 @@ public final class Elaborator {
               + (decls.size() == 1 ? "" : "s")
               + ", got "
               + args.pos().size(),
-          signature(decls, owner));
+          hyper && decls.isEmpty()
+              ? "make an instance first, then apply it: " + owner + "()(x)"
+              : signature(decls, owner));
     }
     for (String k : args.named().keySet()) {
       if (decls.stream().noneMatch(p -> p.name().text().equals(k))) {
