@@ -969,6 +969,8 @@ public final class Elaborator {
       result = applyStack(s, args, body);
     } else if (callee instanceof AdaptedV a) {
       result = applyAdapted(a, args, body);
+    } else if (callee instanceof ImportedV im) {
+      result = applyImported(im, args, body);
     } else if (callee instanceof ArithV av) {
       result = applyArith(av, args, body);
     } else if (callee instanceof InitV init) {
@@ -1018,6 +1020,8 @@ public final class Elaborator {
       return applyStack(s, args, body);
     } else if (f instanceof AdaptedV a) {
       return applyAdapted(a, args, body);
+    } else if (f instanceof ImportedV im) {
+      return applyImported(im, args, body);
     } else if (f instanceof ArithV av) {
       return applyArith(av, args, body);
     } else if (f instanceof ModuleV m) {
@@ -1090,6 +1094,8 @@ public final class Elaborator {
       return applyStack(s, args, body);
     } else if (f instanceof AdaptedV a) {
       return applyAdapted(a, args, body);
+    } else if (f instanceof ImportedV im) {
+      return applyImported(im, args, body);
     } else if (f instanceof ArithV av) {
       return applyArith(av, args, body);
     } else if (f instanceof FuncV fn) {
@@ -1644,6 +1650,53 @@ public final class Elaborator {
       out.add(group);
     }
     return new AdaptedV(target, basePath, List.copyOf(out), new boolean[1]);
+  }
+
+  /**
+   * Applies a model from {@code import onnx}: its inputs are fed in order (or by input name), its
+   * weights become frozen parameters under the import's name, shared by every application.
+   */
+  private Val applyImported(ImportedV im, Args args, Body body) {
+    dev.cmod.ir.graph.ImportedModule m = im.module();
+    List<String> names = m.inputNames();
+    Value[] in = new Value[names.size()];
+    if (args.pos().size() > names.size()) {
+      return fail(DiagnosticCode.ARITY, args.span(), im.name() + " takes " + names.size() + " input(s) " + names + ", got "
+          + args.pos().size(), null);
+    }
+    for (int i = 0; i < args.pos().size(); i++) {
+      in[i] = tensorOf(args.pos().get(i), args.posSpans().get(i), "input '" + names.get(i) + "' of " + im.name());
+    }
+    for (Map.Entry<String, Val> e : args.named().entrySet()) {
+      int i = names.indexOf(e.getKey());
+      if (i < 0) {
+        String near = Suggest.closest(e.getKey(), names);
+        return fail(DiagnosticCode.UNKNOWN_ARGUMENT, args.namedSpans().get(e.getKey()), im.name() + " has no input '" + e.getKey()
+            + "'", near != null ? "did you mean '" + near + "'?" : "its inputs are " + names);
+      }
+      in[i] = tensorOf(e.getValue(), args.namedSpans().get(e.getKey()), "input '" + e.getKey() + "' of " + im.name());
+    }
+    for (int i = 0; i < in.length; i++) {
+      if (in[i] == null) {
+        return fail(DiagnosticCode.ARITY, args.span(), im.name() + " is missing its input '" + names.get(i) + "' ("
+            + m.inputTypes().get(i) + ")", "its inputs are " + names);
+      }
+    }
+    List<Value> outs;
+    try {
+      outs = m.apply(graph, List.of(in), body.child(im.name()), args.span().toLoc());
+    } catch (ShapeException e) {
+      return fail(DiagnosticCode.SHAPE_MISMATCH, args.span(), im.name() + ": " + e.getMessage(), "its inputs are "
+          + names + " of types " + m.inputTypes());
+    } catch (dev.cmod.ir.graph.ImportedModule.ImportException e) {
+      return fail(DiagnosticCode.ONNX_FILE, args.span(), im.name() + ": " + e.getMessage(), null);
+    }
+    if (outs.size() == 1) {
+      return new TensorV(outs.get(0));
+    }
+    List<Val> items = new ArrayList<>();
+    outs.forEach(v -> items.add(new TensorV(v)));
+    return new TupleV(items, m.outputNames());
   }
 
   private Val applyArith(ArithV av, Args args, Body caller) {

@@ -226,11 +226,24 @@ public final class Loader {
         diags.error(DiagnosticCode.ONNX_FILE, imp.fileSpan(), "cannot read " + imp.file() + ": " + e.getMessage());
         return;
       }
-      diags.error(
-          DiagnosticCode.UNSUPPORTED,
-          imp.span(),
-          "import onnx is not supported by this version of cmod yet (the file was read and is valid)",
-          "see docs/language.md for the implemented subset");
+      OnnxFileCheck.Importer importer = OnnxFileCheck.Installed.importer();
+      if (importer == null) {
+        diags.error(
+            DiagnosticCode.UNSUPPORTED,
+            imp.span(),
+            "import onnx needs the ONNX backend, which this compiler was started without",
+            "run through the cmod command");
+        return;
+      }
+      try {
+        dev.cmod.ir.graph.ImportedModule m = importer.load(Files.readAllBytes(p), p.getParent());
+        declare(scope, imp.alias(), new Val.ImportedV(m, imp.alias().text()));
+      } catch (dev.cmod.ir.graph.ImportedModule.ImportException e) {
+        diags.error(DiagnosticCode.ONNX_FILE, imp.fileSpan(), "cannot import " + imp.file() + ": " + e.getMessage(),
+            "see docs/language.md for the ONNX operators cmod imports");
+      } catch (IOException e) {
+        diags.error(DiagnosticCode.ONNX_FILE, imp.fileSpan(), "cannot read " + imp.file() + ": " + e.getMessage());
+      }
     }
   }
 

@@ -74,6 +74,9 @@ public sealed interface Val {
   /** {@code base + Σ cᵢ·bᵢ}: a new instance whose parameters are materialized at compile time. */
   record ArithV(Instance base, List<Term> terms, String name, Instance[] made) implements Val {}
 
+  /** A pretrained model from {@code import onnx ... as Name}: a frozen module applied like an instance. */
+  record ImportedV(dev.cmod.ir.graph.ImportedModule module, String name) implements Val {}
+
   /** The result of an expression that already failed; suppresses follow-on errors. */
   record ErrorV() implements Val {}
 
@@ -113,6 +116,8 @@ public sealed interface Val {
       return "an instance of " + i.inst().def.name();
     } else if (v instanceof StackV) {
       return "a stack of instances";
+    } else if (v instanceof ImportedV im) {
+      return "the imported model " + im.name();
     } else if (v instanceof BundleV b) {
       return "the weights bundle " + b.name();
     } else if (v instanceof DeltaV || v instanceof ArithV) {
