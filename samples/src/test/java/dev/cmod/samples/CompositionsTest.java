@@ -33,6 +33,9 @@ class CompositionsTest {
         Arguments.of("hub blocks", "let b = TransformerBlock(16, 2)\n  let de = b with adapter(bottleneck = 4, name = \"de\") on \"ffn\"\n"
             + "  let ner = b with adapter(bottleneck = 4, name = \"ner\") on \"ffn\"\n  output s: f32[seq, 16] = (b with stack(de, ner))(x)\n"
             + "  output p: f32[seq, 16] = (b with parallel(de, ner))(x)\n  output a: f32[seq, 16] = (b with average(de, ner))(x)"),
+        Arguments.of("hub fuse and split", "let b = TransformerBlock(16, 2)\n  let de = b with adapter(bottleneck = 4, name = \"de\") on \"ffn\"\n"
+            + "  let ner = b with adapter(bottleneck = 4, name = \"ner\") on \"ffn\"\n  output f: f32[seq, 16] = (b with fuse(de, ner))(x)\n"
+            + "  output s: f32[seq, 16] = (b with split(de, ner, at = 2))(x)"),
         Arguments.of("fuse", "let a = Mlp(16, 32)\n  let b = Mlp(16, 32)\n  output y: f32[seq, 16] = fuse(x, [a, b])"),
         Arguments.of("route topk", "let e = repeat(4) Mlp(16, 32)\n  output y: f32[seq, 16] = route x to e by topk(2)"),
         Arguments.of("route index", "output y: f32[seq, 16] = route x to [Linear(16, 16), Linear(16, 16)] by index(lang)"),

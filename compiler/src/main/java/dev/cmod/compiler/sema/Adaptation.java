@@ -27,7 +27,7 @@ final class Adaptation {
   enum Kind { LORA, IA3, ADAPTER, PREFIX, PROMPT, GROUP }
 
   final Kind kind;
-  final long rank;
+  long rank;
   final double alpha;
   final String basePath;
   final String baseName;
@@ -231,6 +231,10 @@ final class Adaptation {
       if (a.kind == Kind.ADAPTER && a.targetsInstance(instPath)) {
         out = el.node(Op.ADD, Attrs.NONE, span, out, a.adapterDelta(instPath, x, out, el, span));
       } else if (a.kind == Kind.GROUP) {
+        if (a.at.equals("split")) {
+          out = a.splitBlock(instPath, x, out, el, span);
+          continue;
+        }
         List<Value> deltas = new ArrayList<>();
         for (Adaptation m : a.members) {
           if (m.targetsInstance(instPath)) {
@@ -238,6 +242,10 @@ final class Adaptation {
           }
         }
         if (deltas.isEmpty()) {
+          continue;
+        }
+        if (a.at.equals("fuse")) {
+          out = a.fusion(instPath, out, deltas, el, span);
           continue;
         }
         Value sum = deltas.get(0);
@@ -252,6 +260,74 @@ final class Adaptation {
       }
     }
     return out;
+  }
+
+  /**
+   * AdapterHub Split: positions before {@code splitAt} along the sequence axis go through the first
+   * member adapter, the rest through the second.
+   */
+  private Value splitBlock(String instPath, Value x, Value y, Elaborator el, Span span) {
+    Adaptation first = members.get(0);
+    Adaptation second = members.get(1);
+    if (!first.targetsInstance(instPath) || !second.targetsInstance(instPath)) {
+      return y;
+    }
+    TensorType t = y.type();
+    if (t.rank() < 3) {
+      el.fail(DiagnosticCode.SHAPE_MISMATCH, span, "split needs a sequence [batch, seq, d] at " + instPath + ", got " + t, null);
+    }
+    int axis = t.rank() - 2;
+    dev.cmod.ir.type.Dim len = t.dim(axis);
+    dev.cmod.ir.type.Dim at = dev.cmod.ir.type.Dim.of(rank);
+    if (len.isKnown() && len.value() < rank) {
+      el.fail(DiagnosticCode.BAD_DIM, span, "split at " + rank + " is past the sequence length " + len, null);
+    }
+    Value[] parts = new Value[2];
+    for (int i = 0; i < 2; i++) {
+      Attrs sl = Attrs.of("axis", axis, "start", i == 0 ? dev.cmod.ir.type.Dim.of(0) : at, "end", i == 0 ? at : len);
+      Value ys = el.node(Op.SLICE, sl, span, y);
+      Value xs = x.type().rank() == t.rank() && x.type().dim(axis).equals(len) ? el.node(Op.SLICE, sl, span, x) : x;
+      parts[i] = (i == 0 ? first : second).adapterDelta(instPath, xs, ys, el, span);
+    }
+    Value delta = el.node(Op.CONCAT, Attrs.of("axis", axis), span, parts[0], parts[1]);
+    return el.node(Op.ADD, Attrs.NONE, span, y, delta);
+  }
+
+  /**
+   * AdapterFusion: each member's output y + delta_i is scored against the layer's output y by
+   * (y·query)·((y + delta_i)·key)/√d; the result is Σ softmax_i · ((y + delta_i)·value). value
+   * starts as the identity, so fusing fresh adapters changes nothing.
+   */
+  private Value fusion(String instPath, Value y, List<Value> deltas, Elaborator el, Span span) {
+    TensorType t = y.type();
+    int r = t.rank();
+    long d = t.dim(r - 1).value();
+    String base = factorPaths.computeIfAbsent(instPath, p -> new String[] {uniqueName(p + ".fusion", el)})[0];
+    DType dt = t.dtype();
+    Value wq = factor(el, base + ".query", TensorType.of(dt, d, d), new InitV("xavier", List.of()), span);
+    Value wk = factor(el, base + ".key", TensorType.of(dt, d, d), new InitV("xavier", List.of()), span);
+    Value wv = factor(el, base + ".value", TensorType.of(dt, d, d), new InitV("eye", List.of()), span);
+    Value q = el.node(Op.MATMUL, Attrs.NONE, span, y, wq);
+    Value scale = el.constant(Tensor.ofFloats(dt, new long[0], new float[] {(float) (1 / Math.sqrt(d))}), span);
+    List<Value> scores = new ArrayList<>();
+    List<Value> values = new ArrayList<>();
+    for (Value delta : deltas) {
+      Value o = el.node(Op.ADD, Attrs.NONE, span, y, delta);
+      Value k = el.node(Op.MATMUL, Attrs.NONE, span, o, wk);
+      scores.add(el.node(Op.MUL, Attrs.NONE, span,
+          el.node(Op.REDUCE_SUM, Attrs.of("axis", r - 1, "keep", true), span, el.node(Op.MUL, Attrs.NONE, span, q, k)), scale));
+      values.add(el.node(Op.MATMUL, Attrs.NONE, span, o, wv));
+    }
+    Value sc = scores.size() == 1 ? scores.get(0) : el.node(Op.CONCAT, Attrs.of("axis", r - 1), span, scores.toArray(new Value[0]));
+    Value p = el.node(Op.SOFTMAX, Attrs.of("axis", r - 1), span, sc);
+    Value acc = null;
+    for (int i = 0; i < values.size(); i++) {
+      Value pi = el.node(Op.SLICE, Attrs.of("axis", r - 1, "start", dev.cmod.ir.type.Dim.of(i), "end",
+          dev.cmod.ir.type.Dim.of(i + 1)), span, p);
+      Value term = el.node(Op.MUL, Attrs.NONE, span, values.get(i), pi);
+      acc = acc == null ? term : el.node(Op.ADD, Attrs.NONE, span, acc, term);
+    }
+    return acc;
   }
 
   /** The adapter's contribution up(relu(down(src))) for one targeted instance (src = y after, x parallel). */

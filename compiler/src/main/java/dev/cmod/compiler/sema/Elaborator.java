@@ -1418,7 +1418,8 @@ public final class Elaborator {
           "'with' composes a module instance, not " + Val.describe(base),
           "bind the instance first: let base = Mlp(64)");
     }
-    if (comp.equals("stack") || comp.equals("parallel") || comp.equals("average")) {
+    if (comp.equals("stack") || comp.equals("parallel") || comp.equals("average") || comp.equals("fuse")
+        || comp.equals("split")) {
       return adapterBlock(w, comp, target, basePath, rules, body);
     }
     Adaptation.Kind kind =
@@ -1603,7 +1604,16 @@ public final class Elaborator {
           null);
     }
     List<Adaptation> members = new ArrayList<>();
+    long splitAt = -1;
     for (Arg a : w.args()) {
+      if (a.name() != null) {
+        if (!comp.equals("split") || !a.name().text().equals("at")) {
+          return fail(DiagnosticCode.UNKNOWN_ARGUMENT, a.name().span(), comp + " has no parameter '" + a.name().text() + "'",
+              comp.equals("split") ? "split(a, b, at = n)" : null);
+        }
+        splitAt = intValue(eval(a.value(), body, null), a.value().span(), "split position");
+        continue;
+      }
       Val v = eval(a.value(), body, null);
       if (!(v instanceof AdaptedV av) || !av.basePath().equals(basePath)) {
         return fail(
@@ -1647,6 +1657,13 @@ public final class Elaborator {
               true);
       group.members = members;
       group.at = comp;
+      if (comp.equals("split")) {
+        if (members.size() != 2 || splitAt < 0) {
+          return fail(DiagnosticCode.ARITY, w.composition().span(), "split takes two adapters and a position: split(a, b, at = n)",
+              null);
+        }
+        group.rank = splitAt;
+      }
       out.add(group);
     }
     return new AdaptedV(target, basePath, List.copyOf(out), new boolean[1]);

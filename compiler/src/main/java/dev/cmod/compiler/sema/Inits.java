@@ -14,7 +14,7 @@ import java.util.Random;
  * parameter's initial value depends on neither creation order nor other parameters.
  */
 final class Inits {
-  static final List<String> KINDS = List.of("zeros", "ones", "normal", "uniform", "xavier", "kaiming", "constant");
+  static final List<String> KINDS = List.of("zeros", "ones", "normal", "uniform", "xavier", "kaiming", "constant", "eye");
 
   private Inits() {}
 
@@ -45,6 +45,14 @@ final class Inits {
     switch (i.kind()) {
       case "zeros" -> { }
       case "ones" -> java.util.Arrays.fill(data, 1f);
+      case "eye" -> {
+        if (shape.length != 2) {
+          el.fail(DiagnosticCode.TYPE_MISMATCH, span, "init.eye needs a 2-D parameter", null);
+        }
+        for (int k = 0; k < Math.min(shape[0], shape[1]); k++) {
+          data[(int) (k * shape[1] + k)] = 1f;
+        }
+      }
       case "constant" -> java.util.Arrays.fill(data, (float) arg(i, 0, 0.0, el, span));
       case "normal" -> {
         double std = arg(i, 0, 1.0, el, span);
