@@ -957,22 +957,9 @@ public final class Elaborator {
       }
     }
     Args args = new Args(pos, posSpans, named, namedSpans, c.span());
-    Val result;
-    if (callee instanceof FuncV f) {
-      return builtins.call(f.name(), args, body);
-    } else if (callee instanceof ModuleV m) {
+    if (callee instanceof ModuleV m) {
       String name = bindName != null ? bindName : instanceName(c, body, m.def());
       return new InstanceV(instantiate(m.def(), args, name, body));
-    } else if (callee instanceof InstanceV i) {
-      result = apply(i.inst(), args, body);
-    } else if (callee instanceof StackV s) {
-      result = applyStack(s, args, body);
-    } else if (callee instanceof AdaptedV a) {
-      result = applyAdapted(a, args, body);
-    } else if (callee instanceof ImportedV im) {
-      result = applyImported(im, args, body);
-    } else if (callee instanceof ArithV av) {
-      result = applyArith(av, args, body);
     } else if (callee instanceof InitV init) {
       List<Double> nums = new ArrayList<>();
       for (int k = 0; k < pos.size(); k++) {
@@ -982,18 +969,18 @@ public final class Elaborator {
         nums.add(number(e.getValue(), namedSpans.get(e.getKey()), "initializer argument"));
       }
       return new InitV(init.kind(), nums);
-    } else if (callee instanceof ErrorV e) {
-      throw ElabError.INSTANCE;
-    } else {
+    }
+    if (piped != null && !(callee instanceof FuncV)) {
+      return fail(
+          DiagnosticCode.NOT_CALLABLE, c.span(), "cannot pipe into the result of a call", null);
+    }
+    Val result = applyArgs(callee, args, body);
+    if (result == null) {
       return fail(
           DiagnosticCode.NOT_CALLABLE,
           c.callee().span(),
           Val.describe(callee) + " cannot be called",
           null);
-    }
-    if (piped != null) {
-      return fail(
-          DiagnosticCode.NOT_CALLABLE, c.span(), "cannot pipe into the result of a call", null);
     }
     return result;
   }
@@ -1011,34 +998,23 @@ public final class Elaborator {
       }
     }
     Val f = eval(r, body, null);
-    Args args = new Args(List.of(x), List.of(p.left().span()), Map.of(), Map.of(), p.span());
-    if (f instanceof FuncV fn) {
-      return builtins.call(fn.name(), args, body);
-    } else if (f instanceof InstanceV i) {
-      return apply(i.inst(), args, body);
-    } else if (f instanceof StackV s) {
-      return applyStack(s, args, body);
-    } else if (f instanceof AdaptedV a) {
-      return applyAdapted(a, args, body);
-    } else if (f instanceof ImportedV im) {
-      return applyImported(im, args, body);
-    } else if (f instanceof ArithV av) {
-      return applyArith(av, args, body);
-    } else if (f instanceof ModuleV m) {
+    if (f instanceof ModuleV m) {
       return fail(
           DiagnosticCode.ARITY,
           r.span(),
           "module " + m.def().name() + " needs its hyperparameters before it can be applied",
           "write " + m.def().name() + "(...)");
-    } else if (f instanceof ErrorV e) {
-      throw ElabError.INSTANCE;
-    } else {
-      return fail(
-          DiagnosticCode.NOT_CALLABLE,
-          r.span(),
-          "cannot pipe into " + Val.describe(f),
-          "the right side of |> must be a function, a module instance or a call of a builtin");
     }
+    Args args = new Args(List.of(x), List.of(p.left().span()), Map.of(), Map.of(), p.span());
+    Val applied = applyArgs(f, args, body);
+    if (applied != null) {
+      return applied;
+    }
+    return fail(
+        DiagnosticCode.NOT_CALLABLE,
+        r.span(),
+        "cannot pipe into " + Val.describe(f),
+        "the right side of |> must be a function, a module instance or a call of a builtin");
   }
 
   private Val repeat(Repeat r, Body body, String bindName) {
@@ -1087,7 +1063,16 @@ public final class Elaborator {
 
   /** Applies anything applicable (instance, stack, adapted instance, builtin) to one tensor. */
   Val applyTo(Val f, Val x, Span span, Body body) {
-    Args args = new Args(List.of(x), List.of(span), Map.of(), Map.of(), span);
+    Val applied = applyArgs(f, new Args(List.of(x), List.of(span), Map.of(), Map.of(), span), body);
+    if (applied != null) {
+      return applied;
+    }
+    return fail(
+        DiagnosticCode.NOT_CALLABLE, span, Val.describe(f) + " cannot be applied to a tensor", null);
+  }
+
+  /** Applies anything applicable to arguments; null when {@code f} cannot be applied. */
+  private Val applyArgs(Val f, Args args, Body body) {
     if (f instanceof InstanceV i) {
       return apply(i.inst(), args, body);
     } else if (f instanceof StackV s) {
@@ -1103,11 +1088,7 @@ public final class Elaborator {
     } else if (f instanceof ErrorV) {
       throw ElabError.INSTANCE;
     }
-    return fail(
-        DiagnosticCode.NOT_CALLABLE,
-        span,
-        Val.describe(f) + " cannot be applied to a tensor",
-        null);
+    return null;
   }
 
   /**
