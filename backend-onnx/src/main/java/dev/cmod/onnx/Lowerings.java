@@ -4,6 +4,7 @@ import dev.cmod.ir.graph.Attrs;
 import dev.cmod.ir.graph.Node;
 import dev.cmod.ir.graph.Op;
 import dev.cmod.ir.graph.Value;
+import dev.cmod.ir.graph.WindowGeometry;
 import dev.cmod.ir.type.DType;
 import dev.cmod.ir.type.Dim;
 import dev.cmod.ir.type.TensorType;
@@ -97,6 +98,16 @@ final class Lowerings {
 
   private static OpLowering pool(String opType) {
     return (cx, n, in, out) -> {
+      if (!WindowGeometry.isPlain(n.attrs())) {
+        WindowGeometry g = WindowGeometry.of(n.attrs(), 2, true);
+        List<ai.onnx.proto.OnnxMl.AttributeProto> as = new ArrayList<>(List.of(Attr.ints("kernel_shape", g.kernels()),
+            Attr.ints("strides", g.strides()), Attr.ints("pads", g.pads())));
+        if (opType.equals("AveragePool")) {
+          as.add(Attr.i("count_include_pad", g.countIncludePad() ? 1 : 0));
+        }
+        cx.node(opType, in, out, as.toArray(new ai.onnx.proto.OnnxMl.AttributeProto[0]));
+        return;
+      }
       long k = n.attrs().getLong("kernel");
       long s = n.attrs().getLong("stride");
       cx.node(opType, in, out, Attr.ints("kernel_shape", k, k), Attr.ints("strides", s, s));
@@ -214,6 +225,12 @@ final class Lowerings {
 
   private static void conv(LoweringContext cx, Node n, List<String> in, List<String> out) {
     int spatial = n.op() == Op.CONV1D ? 1 : 2;
+    if (!WindowGeometry.isPlain(n.attrs())) {
+      WindowGeometry g = WindowGeometry.of(n.attrs(), spatial, false);
+      cx.node("Conv", in, out, Attr.ints("pads", g.pads()), Attr.ints("strides", g.strides()),
+          Attr.ints("dilations", g.dilations()), Attr.i("group", g.groups()));
+      return;
+    }
     long s = n.attrs().getLong("stride");
     long p = n.attrs().getLong("padding");
     long[] pads = new long[2 * spatial];

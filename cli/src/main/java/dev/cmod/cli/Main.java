@@ -67,6 +67,7 @@ public final class Main implements Callable<Integer> {
   static {
     // import onnx: the compiler validates ONNX files with the backend's checks
     dev.cmod.compiler.sema.OnnxFileCheck.Installed.set(OnnxChecks::validate);
+    dev.cmod.compiler.sema.OnnxFileCheck.Installed.setImporter(dev.cmod.onnx.OnnxImporter::load);
   }
 
   /** Runs the command line and returns the exit code (never throws). */

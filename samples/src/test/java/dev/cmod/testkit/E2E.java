@@ -21,6 +21,12 @@ import java.util.stream.Collectors;
 
 /** Shared end-to-end helpers for tests: .cmod source -> IR -> ONNX -> ONNX Runtime, and comparisons. */
 public final class E2E {
+  static {
+    // import onnx in test programs: the same checker and importer the CLI installs
+    dev.cmod.compiler.sema.OnnxFileCheck.Installed.set(dev.cmod.onnx.OnnxChecks::validate);
+    dev.cmod.compiler.sema.OnnxFileCheck.Installed.setImporter(dev.cmod.onnx.OnnxImporter::load);
+  }
+
   private E2E() {}
 
   /** A successful compilation: the graph and its ONNX bytes. */

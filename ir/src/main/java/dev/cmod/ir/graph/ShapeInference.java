@@ -220,11 +220,28 @@ public final class ShapeInference {
         if (x.rank() != 4) {
           throw new ShapeException(op.text() + ": needs [N, C, H, W], got " + x);
         }
-        long k = a.getLong("kernel");
-        long s = a.getLong("stride");
         List<Dim> dims = new ArrayList<>(x.dims());
-        for (int i = 2; i < 4; i++) {
-          dims.set(i, x.dim(i).minus(Dim.of(k)).div(Dim.of(s)).plus(Dim.of(1)));
+        if (WindowGeometry.isPlain(a)) {
+          long k = a.getLong("kernel");
+          long s = a.getLong("stride");
+          for (int i = 2; i < 4; i++) {
+            dims.set(i, x.dim(i).minus(Dim.of(k)).div(Dim.of(s)).plus(Dim.of(1)));
+          }
+        } else {
+          WindowGeometry wg = WindowGeometry.of(a, 2, true);
+          for (int i = 0; i < 2; i++) {
+            if (wg.padBegin()[i] >= wg.kernels()[i] || wg.padEnd()[i] >= wg.kernels()[i]) {
+              throw new ShapeException(op.text() + ": pads " + java.util.Arrays.toString(wg.pads())
+                  + " must be smaller than the kernel " + java.util.Arrays.toString(wg.kernels()));
+            }
+            Dim d = x.dim(2 + i).plus(Dim.of(wg.padBegin()[i] + wg.padEnd()[i] - wg.kernels()[i]))
+                .div(Dim.of(wg.strides()[i])).plus(Dim.of(1));
+            if (d.isKnown() && d.value() <= 0) {
+              throw new ShapeException(op.text() + ": kernel " + wg.kernels()[i] + " is larger than the padded input "
+                  + x.dim(2 + i));
+            }
+            dims.set(2 + i, d);
+          }
         }
         yield one(x.withDims(dims));
       }
@@ -414,6 +431,9 @@ public final class ShapeInference {
       throw new ShapeException(op.text() + ": needs x of rank " + (2 + spatial) + " and w of rank " + (2 + spatial)
           + ", got " + x + " and " + w);
     }
+    if (!WindowGeometry.isPlain(a)) {
+      return convGeneral(op, a, in, spatial);
+    }
     unify(op, x.dim(1), w.dim(1), 1);
     if (in.size() == 3) {
       TensorType b = in.get(2);
@@ -431,6 +451,40 @@ public final class ShapeInference {
       Dim d = x.dim(2 + i).plus(Dim.of(2 * p)).minus(w.dim(2 + i)).div(Dim.of(s)).plus(Dim.of(1));
       if (d.isKnown() && d.value() <= 0) {
         throw new ShapeException(op.text() + ": kernel " + w.dim(2 + i) + " is larger than the padded input " + x.dim(2 + i));
+      }
+      dims.add(d);
+    }
+    return x.withDims(dims);
+  }
+
+  /** Convolution with per-axis strides, pads and dilations, and channel groups (see {@link WindowGeometry}). */
+  private static TensorType convGeneral(Op op, Attrs a, List<TensorType> in, int spatial) {
+    TensorType x = in.get(0);
+    TensorType w = in.get(1);
+    WindowGeometry wg = WindowGeometry.of(a, spatial, false);
+    long groups = wg.groups();
+    unify(op, x.dim(1), w.dim(1).times(Dim.of(groups)), 1);
+    Dim o = w.dim(0);
+    if (o.isKnown() && o.value() % groups != 0) {
+      throw new ShapeException(op.text() + ": " + o + " output channels do not split into " + groups + " groups");
+    }
+    if (in.size() == 3) {
+      TensorType b = in.get(2);
+      if (b.rank() != 1) {
+        throw new ShapeException(op.text() + ": bias must be 1-D, got " + b);
+      }
+      unify(op, w.dim(0), b.dim(0), 0);
+    }
+    List<Dim> dims = new ArrayList<>();
+    dims.add(x.dim(0));
+    dims.add(w.dim(0));
+    for (int i = 0; i < spatial; i++) {
+      Dim span = Dim.of(wg.dilations()[i]).times(w.dim(2 + i).minus(Dim.of(1))).plus(Dim.of(1));
+      Dim d = x.dim(2 + i).plus(Dim.of(wg.padBegin()[i] + wg.padEnd()[i])).minus(span)
+          .div(Dim.of(wg.strides()[i])).plus(Dim.of(1));
+      if (d.isKnown() && d.value() <= 0) {
+        throw new ShapeException(op.text() + ": kernel " + w.dim(2 + i) + " (dilation " + wg.dilations()[i]
+            + ") is larger than the padded input " + x.dim(2 + i));
       }
       dims.add(d);
     }

@@ -5,6 +5,7 @@ import dev.cmod.ir.graph.Graph;
 import dev.cmod.ir.graph.Node;
 import dev.cmod.ir.graph.Op;
 import dev.cmod.ir.graph.Value;
+import dev.cmod.ir.graph.WindowGeometry;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.ir.type.Dim;
 import dev.cmod.ir.type.TensorType;
@@ -291,10 +292,13 @@ public final class Interpreter {
       case RMS_NORM -> one(Kernels.rmsNorm(x[0], x[1], eps(a)));
       case ATTENTION -> one(Kernels.attention(x[0], x[1], x[2], x.length > 3 ? x[3] : null,
           a.getBool("causal", false), a.has("causal_offset") ? a.getLong("causal_offset") : 0));
-      case CONV1D, CONV2D -> one(Kernels.conv(x[0], x[1], x.length > 2 ? x[2] : null, a.getInt("stride"),
-          a.getInt("padding"), op == Op.CONV1D));
-      case AVG_POOL2D, MAX_POOL2D -> one(Kernels.pool(x[0], a.getInt("kernel"), a.getInt("stride"),
-          op == Op.MAX_POOL2D));
+      case CONV1D, CONV2D -> one(WindowGeometry.isPlain(a)
+          ? Kernels.conv(x[0], x[1], x.length > 2 ? x[2] : null, a.getInt("stride"), a.getInt("padding"), op == Op.CONV1D)
+          : Kernels.convGeneral(x[0], x[1], x.length > 2 ? x[2] : null,
+              WindowGeometry.of(a, op == Op.CONV1D ? 1 : 2, false)));
+      case AVG_POOL2D, MAX_POOL2D -> one(WindowGeometry.isPlain(a)
+          ? Kernels.pool(x[0], a.getInt("kernel"), a.getInt("stride"), op == Op.MAX_POOL2D)
+          : Kernels.poolGeneral(x[0], WindowGeometry.of(a, 2, true), op == Op.MAX_POOL2D));
       case UPSAMPLE -> one(Kernels.upsample(x[0], a.getInt("factor")));
       case PATCHIFY -> one(Kernels.patchify(x[0], a.getInt("patch")));
       case TAKE -> one(Kernels.take(x[0], x[1]));

@@ -1,6 +1,7 @@
 package dev.cmod.ir.interp;
 
 import dev.cmod.ir.graph.Op;
+import dev.cmod.ir.graph.WindowGeometry;
 import dev.cmod.ir.io.HalfFloats;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.ir.type.DType;
@@ -897,6 +898,126 @@ final class Kernels {
             }
             out[((n * o + oc) * oh + y) * ow + xo] = (float) acc;
           }
+        }
+      }
+    }
+    return floats(x.dtype(), os, out);
+  }
+
+  /**
+   * Grouped, dilated cross-correlation with per-axis strides and asymmetric pads; 1-D runs as 2-D
+   * with a height of 1.
+   */
+  static Tensor convGeneral(Tensor x, Tensor w, Tensor bias, WindowGeometry g) {
+    boolean oneD = g.spatial() == 1;
+    long[] xs = x.shape();
+    long[] ws = w.shape();
+    String op = oneD ? "conv1d" : "conv2d";
+    int nb = (int) xs[0];
+    int c = (int) xs[1];
+    int h = oneD ? 1 : (int) xs[2];
+    int wd = (int) xs[oneD ? 2 : 3];
+    int o = (int) ws[0];
+    int cg = (int) ws[1];
+    int kh = oneD ? 1 : (int) ws[2];
+    int kw = (int) ws[oneD ? 2 : 3];
+    int groups = (int) g.groups();
+    int sh = oneD ? 1 : (int) g.strides()[0];
+    int sw = (int) g.strides()[oneD ? 0 : 1];
+    int ph = oneD ? 0 : (int) g.padBegin()[0];
+    int phe = oneD ? 0 : (int) g.padEnd()[0];
+    int pw = (int) g.padBegin()[oneD ? 0 : 1];
+    int pwe = (int) g.padEnd()[oneD ? 0 : 1];
+    int dh = oneD ? 1 : (int) g.dilations()[0];
+    int dw = (int) g.dilations()[oneD ? 0 : 1];
+    if ((long) cg * groups != c || o % groups != 0) {
+      throw err(op + ": input has " + c + " channels but the weight " + Arrays.toString(ws) + " with " + groups
+          + " groups expects " + (long) cg * groups);
+    }
+    if (bias != null && bias.size() != o) {
+      throw err(op + ": bias has " + bias.size() + " elements for " + o + " output channels");
+    }
+    int oh = Math.floorDiv(h + ph + phe - (dh * (kh - 1) + 1), sh) + 1;
+    int ow = Math.floorDiv(wd + pw + pwe - (dw * (kw - 1) + 1), sw) + 1;
+    if (oh <= 0 || ow <= 0) {
+      throw err(op + ": kernel " + Arrays.toString(ws) + " is larger than the padded input " + Arrays.toString(xs));
+    }
+    long[] os = oneD ? new long[] {nb, o, ow} : new long[] {nb, o, oh, ow};
+    float[] xv = x.floats();
+    float[] wv = w.floats();
+    float[] out = new float[numel(os)];
+    int og = o / groups;
+    for (int n = 0; n < nb; n++) {
+      for (int oc = 0; oc < o; oc++) {
+        int c0 = (oc / og) * cg;
+        double b0 = bias == null ? 0.0 : bias.floats()[oc];
+        for (int y = 0; y < oh; y++) {
+          for (int xo = 0; xo < ow; xo++) {
+            double acc = b0;
+            for (int ic = 0; ic < cg; ic++) {
+              for (int i = 0; i < kh; i++) {
+                int iy = y * sh - ph + i * dh;
+                if (iy < 0 || iy >= h) {
+                  continue;
+                }
+                for (int j = 0; j < kw; j++) {
+                  int ix = xo * sw - pw + j * dw;
+                  if (ix < 0 || ix >= wd) {
+                    continue;
+                  }
+                  acc += (double) xv[((n * c + c0 + ic) * h + iy) * wd + ix] * wv[((oc * cg + ic) * kh + i) * kw + j];
+                }
+              }
+            }
+            out[((n * o + oc) * oh + y) * ow + xo] = (float) acc;
+          }
+        }
+      }
+    }
+    return floats(x.dtype(), os, out);
+  }
+
+  /** Pooling with per-axis kernels and strides and asymmetric pads (padded cells are skipped). */
+  static Tensor poolGeneral(Tensor x, WindowGeometry g, boolean max) {
+    long[] s = x.shape();
+    String op = max ? "max_pool2d" : "avg_pool2d";
+    int nc = (int) (s[0] * s[1]);
+    int h = (int) s[2];
+    int w = (int) s[3];
+    int kh = (int) g.kernels()[0];
+    int kw = (int) g.kernels()[1];
+    int sh = (int) g.strides()[0];
+    int sw = (int) g.strides()[1];
+    int ph = (int) g.padBegin()[0];
+    int pw = (int) g.padBegin()[1];
+    int oh = Math.floorDiv(h + ph + (int) g.padEnd()[0] - kh, sh) + 1;
+    int ow = Math.floorDiv(w + pw + (int) g.padEnd()[1] - kw, sw) + 1;
+    if (oh <= 0 || ow <= 0) {
+      throw err(op + ": kernel " + Arrays.toString(g.kernels()) + " is larger than the padded input "
+          + Arrays.toString(s));
+    }
+    long[] os = {s[0], s[1], oh, ow};
+    float[] v = x.floats();
+    float[] out = new float[numel(os)];
+    for (int p = 0; p < nc; p++) {
+      for (int y = 0; y < oh; y++) {
+        for (int xo = 0; xo < ow; xo++) {
+          double acc = max ? Double.NEGATIVE_INFINITY : 0.0;
+          int count = 0;
+          for (int i = 0; i < kh; i++) {
+            int iy = y * sh - ph + i;
+            for (int j = 0; j < kw; j++) {
+              int ix = xo * sw - pw + j;
+              if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
+                continue;
+              }
+              double e = v[(p * h + iy) * w + ix];
+              acc = max ? Math.max(acc, e) : acc + e;
+              count++;
+            }
+          }
+          int den = g.countIncludePad() ? kh * kw : count;
+          out[(p * oh + y) * ow + xo] = (float) (max ? acc : acc / den);
         }
       }
     }

@@ -1,0 +1,354 @@
+package dev.cmod.onnx;
+
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
+import ai.onnx.proto.OnnxMl.StringStringEntryProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.TensorShapeProto;
+import ai.onnx.proto.OnnxMl.TypeProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.cmod.ir.graph.Graph;
+import dev.cmod.ir.graph.ImportedModule;
+import dev.cmod.ir.graph.ImportedModule.ImportException;
+import dev.cmod.ir.graph.SourceLoc;
+import dev.cmod.ir.graph.Value;
+import dev.cmod.ir.io.HalfFloats;
+import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.ir.type.DType;
+import dev.cmod.ir.type.Dim;
+import dev.cmod.ir.type.TensorType;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Imports an ONNX model as an {@link ImportedModule}: a frozen module whose computation is added
+ * to a cmod IR graph node by node (see {@link OnnxImporterOps} for the operator mapping). Weights
+ * (initializers and the tensors of Constant nodes) become frozen parameters; shape computations
+ * (Shape, Gather, Concat, ... feeding Reshape) are folded at import time into IR dims.
+ */
+public final class OnnxImporter {
+  private OnnxImporter() {}
+
+  /**
+   * Parses and checks a serialized model.
+   *
+   * @param dir the directory that external-data paths are relative to (null: the model has none)
+   * @throws ImportException when the bytes are not an acceptable ONNX model
+   */
+  public static ImportedModule load(byte[] bytes, Path dir) {
+    List<String> problems = OnnxChecks.validate(bytes, dir);
+    if (!problems.isEmpty()) {
+      throw new ImportException("invalid ONNX model: " + String.join("; ", problems.subList(0, Math.min(3,
+          problems.size()))) + (problems.size() > 3 ? " (and " + (problems.size() - 3) + " more)" : ""));
+    }
+    ModelProto m;
+    try {
+      m = ModelProto.parseFrom(bytes);
+    } catch (InvalidProtocolBufferException e) {
+      throw new ImportException("not a valid ONNX model: " + e.getMessage());
+    }
+    long opset = -1;
+    for (OperatorSetIdProto o : m.getOpsetImportList()) {
+      if (o.getDomain().isEmpty() || o.getDomain().equals("ai.onnx")) {
+        opset = o.getVersion();
+      }
+    }
+    if (opset < 0) {
+      throw new ImportException("the model does not import the standard ONNX operator set (ai.onnx)");
+    }
+    return new Module(m.getGraph(), (int) opset, dir);
+  }
+
+  /** The imported model. Immutable after construction apart from a cache of converted weights. */
+  static final class Module implements ImportedModule {
+    final GraphProto graph;
+    final int opset;
+    final Path dir;
+    final Map<String, TensorProto> initializers = new HashMap<>();
+    private final List<String> inputNames = new ArrayList<>();
+    private final List<TensorType> inputTypes = new ArrayList<>();
+    private final List<String> outputNames = new ArrayList<>();
+    private final Map<String, Tensor> converted = new HashMap<>();
+
+    Module(GraphProto graph, int opset, Path dir) {
+      this.graph = graph;
+      this.opset = opset;
+      this.dir = dir;
+      for (TensorProto t : graph.getInitializerList()) {
+        initializers.put(t.getName(), t);
+      }
+      Set<String> seen = new HashSet<>();
+      for (ValueInfoProto in : graph.getInputList()) {
+        if (initializers.containsKey(in.getName()) || !seen.add(in.getName())) {
+          continue;
+        }
+        inputNames.add(in.getName());
+        inputTypes.add(typeOf(in, "input"));
+      }
+      for (ValueInfoProto out : graph.getOutputList()) {
+        outputNames.add(out.getName());
+      }
+      if (outputNames.isEmpty()) {
+        throw new ImportException("the ONNX model has no outputs");
+      }
+    }
+
+    @Override
+    public List<String> inputNames() {
+      return Collections.unmodifiableList(inputNames);
+    }
+
+    @Override
+    public List<TensorType> inputTypes() {
+      return Collections.unmodifiableList(inputTypes);
+    }
+
+    @Override
+    public List<String> outputNames() {
+      return Collections.unmodifiableList(outputNames);
+    }
+
+    @Override
+    public List<Value> apply(Graph g, List<Value> args, String prefix, SourceLoc loc) {
+      if (args.size() != inputNames.size()) {
+        throw new dev.cmod.ir.graph.ShapeException("the ONNX model takes " + inputNames.size() + " input"
+            + (inputNames.size() == 1 ? "" : "s") + " (" + String.join(", ", inputNames) + "), got " + args.size());
+      }
+      Map<String, Dim> params = new HashMap<>();
+      for (int i = 0; i < args.size(); i++) {
+        checkArg(inputNames.get(i), inputTypes.get(i), args.get(i).type(), graph.getInputList(), params);
+      }
+      return new OnnxImporterOps(this, g, prefix, loc).run(args);
+    }
+
+    private void checkArg(String name, TensorType want, TensorType have, List<ValueInfoProto> decl,
+        Map<String, Dim> params) {
+      if (want.dtype() != have.dtype()) {
+        throw new dev.cmod.ir.graph.ShapeException("ONNX input '" + name + "' needs " + want + ", got " + have);
+      }
+      if (want.rank() != have.rank()) {
+        throw new dev.cmod.ir.graph.ShapeException("ONNX input '" + name + "' needs rank " + want.rank() + " ("
+            + want + "), got " + have);
+      }
+      for (int a = 0; a < want.rank(); a++) {
+        Dim w = want.dim(a);
+        Dim h = have.dim(a);
+        if (w.isKnown() && h.isKnown() && w.value() != h.value()) {
+          throw new dev.cmod.ir.graph.ShapeException("ONNX input '" + name + "' needs size " + w + " on axis " + a
+              + " (" + want + "), got " + have);
+        }
+        if (!w.isKnown() && !w.isUnknown() && !h.isUnknown()) {
+          Dim prev = params.putIfAbsent(w.toString(), h);
+          if (prev != null && !prev.equals(h)) {
+            throw new dev.cmod.ir.graph.ShapeException("ONNX dim '" + w + "' is " + prev + " on one input but " + h
+                + " on axis " + a + " of input '" + name + "'");
+          }
+        }
+      }
+    }
+
+    /** An initializer as an IR tensor, converted once. */
+    synchronized Tensor initializer(String name) {
+      Tensor t = converted.get(name);
+      if (t == null) {
+        t = tensor(initializers.get(name), "initializer '" + name + "'", dir);
+        converted.put(name, t);
+      }
+      return t;
+    }
+  }
+
+  // ---------------------------------------------------------------- types and tensors
+
+  /**
+   * Reads a serialized ONNX TensorProto (such as the {@code input_0.pb} files of the ONNX backend
+   * tests) as an IR tensor. External data is not allowed here.
+   *
+   * @throws ImportException when the bytes are not a tensor of a supported element type
+   */
+  public static Tensor readTensor(byte[] serialized) {
+    TensorProto t;
+    try {
+      t = TensorProto.parseFrom(serialized);
+    } catch (InvalidProtocolBufferException e) {
+      throw new ImportException("not a serialized ONNX tensor: " + e.getMessage());
+    }
+    return tensor(t, "tensor '" + t.getName() + "'", null);
+  }
+
+  static DType dtype(int onnxType, String what) {
+    for (DType d : DType.values()) {
+      if (d.onnxCode == onnxType) {
+        return d;
+      }
+    }
+    throw new ImportException(what + " has ONNX element type " + typeName(onnxType)
+        + ", which cmod does not support (f32, f16, bf16, f64, i64, i32 and bool are)");
+  }
+
+  static String typeName(int t) {
+    String[] names = {"undefined", "float", "uint8", "int8", "uint16", "int16", "int32", "int64", "string", "bool",
+        "float16", "double", "uint32", "uint64", "complex64", "complex128", "bfloat16"};
+    return t >= 0 && t < names.length ? names[t] : "#" + t;
+  }
+
+  static TensorType typeOf(ValueInfoProto v, String what) {
+    TypeProto t = v.getType();
+    if (!t.hasTensorType()) {
+      throw new ImportException("ONNX " + what + " '" + v.getName() + "' is not a tensor");
+    }
+    TypeProto.Tensor tt = t.getTensorType();
+    DType dt = dtype(tt.getElemType(), "ONNX " + what + " '" + v.getName() + "'");
+    if (!tt.hasShape()) {
+      throw new ImportException("ONNX " + what + " '" + v.getName() + "' has no shape (its rank is unknown)");
+    }
+    List<Dim> dims = new ArrayList<>();
+    for (TensorShapeProto.Dimension d : tt.getShape().getDimList()) {
+      if (d.hasDimValue() && d.getDimValue() >= 0) {
+        dims.add(Dim.of(d.getDimValue()));
+      } else if (d.hasDimParam() && !d.getDimParam().isEmpty()) {
+        dims.add(Dim.sym(d.getDimParam()));
+      } else {
+        dims.add(Dim.UNKNOWN);
+      }
+    }
+    return new TensorType(dt, dims);
+  }
+
+  /** Converts a TensorProto (raw, typed-field or external data) to an IR tensor. */
+  static Tensor tensor(TensorProto t, String what, Path dir) {
+    DType dt = dtype(t.getDataType(), what);
+    long[] shape = new long[t.getDimsCount()];
+    for (int i = 0; i < shape.length; i++) {
+      shape[i] = t.getDims(i);
+    }
+    long numel;
+    try {
+      numel = Tensor.numel(shape);
+    } catch (RuntimeException e) {
+      throw new ImportException(what + ": bad shape " + java.util.Arrays.toString(shape));
+    }
+    if (numel > Integer.MAX_VALUE - 8) {
+      throw new ImportException(what + ": too large (" + numel + " elements)");
+    }
+    int n = (int) numel;
+    ByteString raw = null;
+    if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
+      raw = external(t, what, dir, (long) n * dt.byteSize);
+    } else if (t.hasRawData()) {
+      raw = t.getRawData();
+    }
+    if (raw != null) {
+      if (raw.size() != (long) n * dt.byteSize) {
+        throw new ImportException(what + ": has " + raw.size() + " bytes of data, expected " + (long) n * dt.byteSize);
+      }
+      ByteBuffer b = raw.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+      if (dt.isFloat()) {
+        float[] f = new float[n];
+        for (int i = 0; i < n; i++) {
+          f[i] = switch (dt) {
+            case F32 -> b.getFloat();
+            case F64 -> (float) b.getDouble();
+            case F16 -> HalfFloats.halfToFloat(b.getShort() & 0xffff);
+            default -> HalfFloats.bf16ToFloat(b.getShort() & 0xffff);
+          };
+        }
+        return Tensor.ofFloats(dt, shape, f);
+      }
+      long[] l = new long[n];
+      for (int i = 0; i < n; i++) {
+        l[i] = switch (dt) {
+          case I64 -> b.getLong();
+          case I32 -> b.getInt();
+          default -> b.get() != 0 ? 1 : 0;
+        };
+      }
+      return Tensor.ofLongs(dt, shape, l);
+    }
+    int have = switch (dt) {
+      case F32 -> t.getFloatDataCount();
+      case F64 -> t.getDoubleDataCount();
+      case I64 -> t.getInt64DataCount();
+      default -> t.getInt32DataCount();
+    };
+    if (have != n) {
+      throw new ImportException(what + ": has " + have + " elements, expected " + n);
+    }
+    if (dt.isFloat()) {
+      float[] f = new float[n];
+      for (int i = 0; i < n; i++) {
+        f[i] = switch (dt) {
+          case F32 -> t.getFloatData(i);
+          case F64 -> (float) t.getDoubleData(i);
+          case F16 -> HalfFloats.halfToFloat(t.getInt32Data(i) & 0xffff);
+          default -> HalfFloats.bf16ToFloat(t.getInt32Data(i) & 0xffff);
+        };
+      }
+      return Tensor.ofFloats(dt, shape, f);
+    }
+    long[] l = new long[n];
+    for (int i = 0; i < n; i++) {
+      l[i] = switch (dt) {
+        case I64 -> t.getInt64Data(i);
+        case I32 -> t.getInt32Data(i);
+        default -> t.getInt32Data(i) != 0 ? 1 : 0;
+      };
+    }
+    return Tensor.ofLongs(dt, shape, l);
+  }
+
+  /** Reads external data from a file inside {@code dir} (paths were validated by {@link OnnxChecks}). */
+  private static ByteString external(TensorProto t, String what, Path dir, long want) {
+    String location = null;
+    long offset = 0;
+    long length = -1;
+    for (StringStringEntryProto e : t.getExternalDataList()) {
+      try {
+        switch (e.getKey()) {
+          case "location" -> location = e.getValue();
+          case "offset" -> offset = Long.parseLong(e.getValue());
+          case "length" -> length = Long.parseLong(e.getValue());
+          default -> { }
+        }
+      } catch (NumberFormatException ex) {
+        throw new ImportException(what + ": external data " + e.getKey() + " is not a number");
+      }
+    }
+    if (dir == null || location == null) {
+      throw new ImportException(what + ": external data without a model directory or location");
+    }
+    if (length >= 0 && length != want) {
+      throw new ImportException(what + ": external data length " + length + " does not match " + want + " bytes");
+    }
+    Path base = dir.toAbsolutePath().normalize();
+    Path file = base.resolve(location).normalize();
+    if (!file.startsWith(base) || file.equals(base)) {
+      throw new ImportException(what + ": external data path '" + location + "' leaves the model directory");
+    }
+    try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
+      if (offset < 0 || offset + want > f.length()) {
+        throw new ImportException(what + ": external data [" + offset + ", " + (offset + want) + ") is beyond the end of '"
+            + location + "' (" + f.length() + " bytes)");
+      }
+      byte[] buf = new byte[(int) want];
+      f.seek(offset);
+      f.readFully(buf);
+      return ByteString.copyFrom(buf);
+    } catch (IOException e) {
+      throw new ImportException(what + ": cannot read external data '" + location + "': " + e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,172 @@
+package dev.cmod.onnx.importer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.TensorShapeProto;
+import ai.onnx.proto.OnnxMl.TypeProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import dev.cmod.ir.graph.Graph;
+import dev.cmod.ir.graph.ImportedModule;
+import dev.cmod.ir.graph.ImportedModule.ImportException;
+import dev.cmod.ir.graph.Node;
+import dev.cmod.ir.graph.Op;
+import dev.cmod.ir.graph.ShapeException;
+import dev.cmod.ir.graph.SourceLoc;
+import dev.cmod.ir.graph.Value;
+import dev.cmod.ir.interp.Interpreter;
+import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.ir.type.DType;
+import dev.cmod.ir.type.Dim;
+import dev.cmod.ir.type.TensorType;
+import dev.cmod.onnx.OnnxImporter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/** Unsupported operators, bad arguments, and the handling of weights and folded shapes on small hand-built models. */
+class ImporterErrorsTest {
+  private static final SourceLoc LOC = new SourceLoc("t.cmod", 3, 5);
+
+  private static ValueInfoProto info(String name, int elemType, Object... dims) {
+    TensorShapeProto.Builder s = TensorShapeProto.newBuilder();
+    for (Object d : dims) {
+      TensorShapeProto.Dimension.Builder b = TensorShapeProto.Dimension.newBuilder();
+      if (d instanceof String p) {
+        b.setDimParam(p);
+      } else if (d != null) {
+        b.setDimValue(((Number) d).longValue());
+      }
+      s.addDim(b);
+    }
+    return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(
+        TypeProto.Tensor.newBuilder().setElemType(elemType).setShape(s))).build();
+  }
+
+  private static byte[] model(int opset, GraphProto.Builder g) {
+    return ModelProto.newBuilder().setIrVersion(8)
+        .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(opset))
+        .setGraph(g.setName("g")).build().toByteArray();
+  }
+
+  private static NodeProto node(String op, String name, List<String> in, List<String> out, AttributeProto... attrs) {
+    NodeProto.Builder b = NodeProto.newBuilder().setOpType(op).setName(name).addAllInput(in).addAllOutput(out);
+    for (AttributeProto a : attrs) {
+      b.addAttribute(a);
+    }
+    return b.build();
+  }
+
+  @Test
+  void anUnsupportedOperatorIsNamedWithItsNode() {
+    byte[] bytes = model(17, GraphProto.newBuilder().addInput(info("x", 1, 2, 3)).addOutput(info("y", 1, 2, 3))
+        .addNode(node("Sin", "the_sine", List.of("x"), List.of("y"))));
+    ImportedModule m = OnnxImporter.load(bytes, null);
+    Graph g = new Graph("t");
+    Value x = g.addInput("x", TensorType.of(DType.F32, 2, 3), LOC);
+    ImportException e = assertThrows(ImportException.class, () -> m.apply(g, List.of(x), "sin", LOC));
+    assertTrue(e.getMessage().contains("'Sin'") && e.getMessage().contains("the_sine"), e.getMessage());
+  }
+
+  @Test
+  void sileroVadIsRejectedForItsIfSubgraphs() throws Exception {
+    Path p = ImportSupport.corpus("models/audio/silero_vad_v5.onnx");
+    Assumptions.assumeTrue(p != null, "silero_vad_v5.onnx is not available");
+    ImportedModule m = OnnxImporter.load(Files.readAllBytes(p), p.getParent());
+    assertEquals(3, m.inputNames().size());
+    Graph g = new Graph("vad");
+    List<Value> args = new java.util.ArrayList<>();
+    for (int i = 0; i < m.inputNames().size(); i++) {
+      TensorType t = m.inputTypes().get(i);
+      List<Dim> dims = new java.util.ArrayList<>();
+      for (Dim d : t.dims()) {
+        dims.add(d.isKnown() ? d : Dim.of(1));
+      }
+      args.add(g.addInput("in" + i, new TensorType(t.dtype(), dims), LOC));
+    }
+    ImportException e = assertThrows(ImportException.class, () -> m.apply(g, args, "vad", LOC));
+    assertTrue(e.getMessage().contains("'If'"), e.getMessage());
+  }
+
+  @Test
+  void garbageIsAnImportException() {
+    assertThrows(ImportException.class, () -> OnnxImporter.load(new byte[] {1, 2, 3, 4}, null));
+    assertThrows(ImportException.class, () -> OnnxImporter.load(new byte[0], null));
+  }
+
+  @Test
+  void knownDimsAndDimParamsAreChecked() {
+    byte[] bytes = model(17, GraphProto.newBuilder().addInput(info("a", 1, "n", 4)).addInput(info("b", 1, "n", 4))
+        .addOutput(info("y", 1, "n", 4)).addNode(node("Add", "add", List.of("a", "b"), List.of("y"))));
+    ImportedModule m = OnnxImporter.load(bytes, null);
+    assertEquals(List.of(Dim.sym("n"), Dim.of(4)), m.inputTypes().get(0).dims());
+    Graph g = new Graph("t");
+    Value a = g.addInput("a", TensorType.of(DType.F32, 2, 4), LOC);
+    Value b3 = g.addInput("b3", TensorType.of(DType.F32, 3, 4), LOC);
+    Value b5 = g.addInput("b5", TensorType.of(DType.F32, 2, 5), LOC);
+    assertThrows(ShapeException.class, () -> m.apply(g, List.of(a, b3), "m", LOC));
+    assertThrows(ShapeException.class, () -> m.apply(g, List.of(a, b5), "m", LOC));
+    assertThrows(ShapeException.class, () -> m.apply(g, List.of(a), "m", LOC));
+  }
+
+  @Test
+  void initializersBecomeFrozenParamsAndShapeChainsFold() {
+    // y = Reshape(x @ W, Concat(Shape(x)[0:1], [-1])) with W an initializer
+    float[] w = new float[12];
+    for (int i = 0; i < w.length; i++) {
+      w[i] = i * 0.5f - 2;
+    }
+    TensorProto.Builder wt = TensorProto.newBuilder().setName("fc/weight:0").setDataType(1).addDims(4).addDims(3);
+    for (float f : w) {
+      wt.addFloatData(f);
+    }
+    TensorProto minus1 = TensorProto.newBuilder().setName("m1").setDataType(7).addDims(1).addInt64Data(-1).build();
+    TensorProto starts = TensorProto.newBuilder().setName("st").setDataType(7).addDims(1).addInt64Data(0).build();
+    TensorProto ends = TensorProto.newBuilder().setName("en").setDataType(7).addDims(1).addInt64Data(1).build();
+    GraphProto.Builder gp = GraphProto.newBuilder().addInput(info("x", 1, "batch", 2, 4))
+        .addOutput(info("y", 1, "batch", 6)).addInitializer(wt).addInitializer(minus1).addInitializer(starts)
+        .addInitializer(ends)
+        .addNode(node("MatMul", "mm", List.of("x", "fc/weight:0"), List.of("h")))
+        .addNode(node("Shape", "shape", List.of("x"), List.of("s")))
+        .addNode(node("Slice", "slice", List.of("s", "st", "en"), List.of("s0")))
+        .addNode(node("Concat", "cat", List.of("s0", "m1"), List.of("target"),
+            AttributeProto.newBuilder().setName("axis").setType(AttributeProto.AttributeType.INT).setI(0).build()))
+        .addNode(node("Reshape", "reshape", List.of("h", "target"), List.of("y")));
+    ImportedModule m = OnnxImporter.load(model(13, gp), null);
+    assertEquals(List.of("x"), m.inputNames());
+    Graph g = new Graph("t");
+    Value x = g.addInput("x", new TensorType(DType.F32, List.of(Dim.sym("B"), Dim.of(2), Dim.of(4))), LOC);
+    Value y = m.apply(g, List.of(x), "enc", LOC).get(0);
+    assertEquals(new TensorType(DType.F32, List.of(Dim.sym("B"), Dim.of(6))), y.type());
+    List<Node> params = g.nodes().stream().filter(n -> n.op() == Op.PARAM).toList();
+    assertEquals(1, params.size());
+    assertEquals("enc.fc_weight_0", params.get(0).attrs().getString("path"));
+    assertEquals(false, params.get(0).attrs().getBool("trainable", true));
+    assertTrue(g.nodes().stream().noneMatch(n -> n.op() == Op.CONCAT || n.op() == Op.SLICE), "shape chain folded");
+    g.setOutput("y", y);
+    float[] xv = new float[3 * 8];
+    for (int i = 0; i < xv.length; i++) {
+      xv[i] = (i % 7) - 3;
+    }
+    Tensor in = Tensor.ofFloats(new long[] {3, 2, 4}, xv);
+    Tensor ort = ImportSupport.runEmitted(g, Map.of("x", in)).get("y");
+    Tensor ref = Interpreter.run(g, Map.of("x", in)).get("y");
+    assertEquals(0.0, ImportSupport.maxAbsDiff(ort, ref), 1e-5);
+    // hand-computed first element: sum_k x[0,0,k] * W[k,0]
+    double want = 0;
+    for (int k = 0; k < 4; k++) {
+      want += xv[k] * w[k * 3];
+    }
+    assertEquals(want, ref.get(0), 1e-5);
+  }
+}

@@ -1,0 +1,71 @@
+package dev.cmod.samples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.cmod.compiler.Cost;
+import dev.cmod.ir.graph.Node;
+import dev.cmod.ir.graph.Op;
+import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.testkit.E2E;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code import onnx}: a real pretrained model (PaddleOCR's text-orientation classifier, from the
+ * shared corpora) used as a frozen module inside a cmod model with a trainable head. The imported
+ * part must compute what the original file computes on ONNX Runtime.
+ */
+class ImportOnnxTest {
+  @TempDir
+  Path dir;
+
+  static Path corpusModel() {
+    String root = System.getProperty("cmod.root", "..");
+    for (Path p : new Path[] {Path.of(root, "..", "shared", "corpora", "models", "image", "ch_ppocr_mobile_v2.0_cls_infer.onnx"),
+        Path.of("/work/shared/corpora/models/image/ch_ppocr_mobile_v2.0_cls_infer.onnx")}) {
+      if (Files.isRegularFile(p)) {
+        return p.toAbsolutePath().normalize();
+      }
+    }
+    return null;
+  }
+
+  @Test
+  void pretrainedClassifierAsFrozenModule() throws Exception {
+    Path model = corpusModel();
+    assumeTrue(model != null, "shared corpora not beside the checkout");
+    Files.copy(model, dir.resolve("cls.onnx"));
+    String src = """
+        import onnx "cls.onnx" as Orientation
+        import std.nn.{Linear}
+        model Reader {
+          input line: Image[3, 48, 192]
+          let head = Linear(2, 4)
+          output probs: f32[2] = Orientation(line)
+          output tags: f32[4] = Orientation(line) |> head
+        }
+        """;
+    for (int level : new int[] {0, 2}) {
+      E2E.Built b = E2E.compileSource(dir, "reader.cmod", src, E2E.opts(level));
+      for (long batch : new long[] {1, 3}) {
+        Map<String, Tensor> in = E2E.inputs(b, Map.of("batch", batch), 5);
+        Map<String, Tensor> out = E2E.assertOrtMatchesInterpreter(b, in, 1e-4, 1e-5);
+        // the imported part equals the original model run directly
+        Map<String, Tensor> original = E2E.runOrt(Files.readAllBytes(model), Map.of("x", in.get("line")));
+        E2E.assertClose(original.values().iterator().next(), out.get("probs"), 1e-4, 1e-5, "probs vs original model");
+      }
+      Cost.Params pc = Cost.params(b.graph());
+      assertEquals(12, pc.trainable(), "only the head (2*4 + 4) is trainable");
+      for (Node n : b.graph().nodes()) {
+        if (n.op() == Op.PARAM && n.attrs().getString("path").startsWith("Orientation.")) {
+          assertFalse(n.attrs().getBool("trainable", true), n.attrs().getString("path") + " must be frozen");
+        }
+      }
+    }
+  }
+}
