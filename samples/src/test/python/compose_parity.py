@@ -3,8 +3,8 @@
 
 Usage: /usr/bin/python3 compose_parity.py OUTDIR CASE [CASE ...]   (or the single case name "all")
 
-Same file layout as parity.py and peft_parity.py (whose helpers this imports by path, unchanged):
-per CASE, OUTDIR/CASE/ gets
+Same file layout as parity.py and peft_parity.py (shared helpers from parity_common.py, PEFT
+references from peft_parity.py): per CASE, OUTDIR/CASE/ gets
   weights.safetensors      every parameter of the cmod model (samples/src/test/resources/compose/CASE.cmod,
                            or samples/CASE.cmod for the samples), keyed by its cmod path, in cmod
                            layouts (Linear weight [in, out]). Every adapter, prefix, prompt, hypernetwork
@@ -30,33 +30,19 @@ The references are written the way PyTorch users write these methods, independen
   - the detox sample reads the shipped bundles and merges theta0 + 0.5 * style - lora_a @ lora_b itself.
 """
 import copy
-import importlib.util
-import json
 import math
 import os
-import struct
 import sys
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-_here = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True  # importing the shared modules must not leave __pycache__ in the source tree
+import parity_common as P  # noqa: E402
+import peft_parity as Q  # noqa: E402
 
-
-def _load(name, file):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(_here, file))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-P = _load("cmod_parity", "parity.py")
-Q = _load("cmod_peft_parity", "peft_parity.py")
-
-torch.set_num_threads(1)
-ROOT = os.path.abspath(os.path.join(_here, "..", "..", "..", ".."))
+ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", ".."))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -69,26 +55,12 @@ def block(dim, heads, hidden=None):
 def attention(m, x, prefix=(), causal=False):
     """Self-attention of nn.MultiheadAttention m on x [b, s, d]. Without prefixes: m itself. With
     prefixes (a list of (k, v) pairs [heads, L, hd]): written out as HF peft does with
-    past_key_values, the prefixes concatenated in front of the projected keys and values."""
+    past_key_values, the prefixes concatenated in front of the projected keys and values (causal
+    attention on a decoder: every query sees all prefix positions, then the causal part)."""
     if not prefix:
         mask = P.causal_mask(x.shape[1]) if causal else None
         return m(x, x, x, attn_mask=mask, need_weights=False)[0]
-    b, s, d = x.shape
-    h = m.num_heads
-    hd = d // h
-    q, k, v = F.linear(x, m.in_proj_weight, m.in_proj_bias).chunk(3, dim=-1)
-    q, k, v = [t.reshape(b, s, h, hd).transpose(1, 2) for t in (q, k, v)]
-    for pk, pv in prefix:
-        k = torch.cat([pk.expand(b, -1, -1, -1), k], dim=2)
-        v = torch.cat([pv.expand(b, -1, -1, -1), v], dim=2)
-    scores = q @ k.transpose(-1, -2) / math.sqrt(hd)
-    if causal:
-        # HF prefix tuning on a decoder: every query sees all prefix positions, then the causal part
-        n = k.shape[2] - s
-        blocked = torch.cat([torch.zeros(s, n, dtype=torch.bool), P.causal_mask(s)], dim=1)
-        scores = scores.masked_fill(blocked, float("-inf"))
-    a = torch.softmax(scores, dim=-1) @ v
-    return m.out_proj(a.transpose(1, 2).reshape(b, s, d))
+    return P.manual_mha(m, x, causal, prefix)
 
 
 def block_forward(layer, x, attn_hook=None, ffn_hook=None, prefix=(), causal=False):
@@ -327,22 +299,28 @@ def prefixes(w, *stems):
     return [(dbl(w, s + "_k"), dbl(w, s + "_v")) for s in stems]
 
 
-def case_prefix_prompt():
-    mha = P.randomize(nn.MultiheadAttention(16, 4, batch_first=True))
-    layer = block(16, 2)
-    layers = [block(16, 2) for _ in range(2)]
-    w = {}
-    w.update(P.conv_mha("sa.attn", mha))
-    w.update(P.conv_block("blk", layer))
+def blk_and_blocks(heads, blocks_heads):
+    """The (weights, modules) of a TransformerBlock(16, heads) "blk" (module "layer") and of
+    repeat(2) TransformerBlock(16, blocks_heads) "blocks" (modules "l0", "l1")."""
+    layer = block(16, heads)
+    layers = [block(16, blocks_heads) for _ in range(2)]
+    w = P.conv_block("blk", layer)
     for i in range(2):
         w.update(P.conv_block("blocks.%d" % i, layers[i]))
+    return w, {"layer": layer, "l0": layers[0], "l1": layers[1]}
+
+
+def case_prefix_prompt():
+    mha = P.randomize(nn.MultiheadAttention(16, 4, batch_first=True))
+    w, m = blk_and_blocks(2, 2)
+    w.update(P.conv_mha("sa.attn", mha))
+    m["mha"] = mha
     add_prefix(w, "sa.attn.prefix", 4, 3, 4)
     add_prefix(w, "blk.attn.prefix", 2, 2, 8)
     add_prefix(w, "blk.attn.prefix1", 2, 4, 8)
     for i in range(2):
         add_prefix(w, "blocks.%d.attn.prefix" % i, 2, 4, 8)
     w["blk.prompt"] = torch.randn(3, 16)
-    m = {"mha": mha, "layer": layer, "l0": layers[0], "l1": layers[1]}
 
     def fwd(mm, x):
         L = mm["layer"]
@@ -372,15 +350,10 @@ def case_prefix_prompt():
 
 
 def case_prompt_prefix():
-    layer = block(16, 4)
-    layers = [block(16, 2) for _ in range(2)]
-    w = P.conv_block("blk", layer)
-    for i in range(2):
-        w.update(P.conv_block("blocks.%d" % i, layers[i]))
+    w, m = blk_and_blocks(4, 2)
     add_prefix(w, "blk.attn.prefix", 4, 2, 4)
     w["blk.prompt"] = torch.randn(3, 16)
     w["blocks.prompt"] = torch.randn(2, 16)
-    m = {"layer": layer, "l0": layers[0], "l1": layers[1]}
 
     def fwd(mm, x):
         b = x.shape[0]
@@ -394,16 +367,11 @@ def case_prompt_prefix():
 
 
 def case_prefix_causal():
-    layer = block(16, 2)
-    layers = [block(16, 4) for _ in range(2)]
-    w = P.conv_block("blk", layer)
-    for i in range(2):
-        w.update(P.conv_block("blocks.%d" % i, layers[i]))
+    w, m = blk_and_blocks(2, 4)
     add_prefix(w, "blk.attn.prefix", 2, 3, 8)
     add_prefix(w, "blk.attn.prefix1", 2, 2, 8)
     for i in range(2):
         add_prefix(w, "blocks.%d.attn.prefix" % i, 4, 2, 4)
-    m = {"layer": layer, "l0": layers[0], "l1": layers[1]}
 
     def fwd(mm, x):
         L = mm["layer"]
@@ -699,27 +667,12 @@ def case_moe_lora():
     return w, P.evaluate(m, fwd, xs)
 
 
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for k, v in header.items():
-        if k == "__metadata__":
-            continue
-        assert v["dtype"] == "F32", v
-        a, b = v["data_offsets"]
-        out[k] = torch.from_numpy(np.frombuffer(data[a:b], dtype="<f4").reshape(v["shape"]).copy())
-    return out
-
-
 def case_detox():
     # theta = base + 0.5 * style - toxic: style is a full delta of up.weight ([in, out], cmod layout),
     # toxic the LoRA pair of down.weight (delta = lora_a @ lora_b)
     bundles = os.path.join(ROOT, "samples", "bundles")
-    style = read_safetensors(os.path.join(bundles, "style.safetensors"))
-    toxic = read_safetensors(os.path.join(bundles, "toxic.safetensors"))
+    style = P.read_safetensors(os.path.join(bundles, "style.safetensors"))
+    toxic = P.read_safetensors(os.path.join(bundles, "toxic.safetensors"))
     embed = nn.Embedding(100, 16)
     base = P.Mlp(16, 32)
     head = nn.Linear(16, 2)
@@ -764,27 +717,5 @@ CASES = {
 }
 
 
-def main(argv):
-    if len(argv) < 3:
-        raise SystemExit("usage: compose_parity.py OUTDIR CASE [CASE ...]  (cases: %s, or all)" % " ".join(CASES))
-    out = argv[1]
-    names = list(CASES) if argv[2:] == ["all"] else argv[2:]
-    for name in names:
-        if name not in CASES:
-            raise SystemExit("unknown case '%s' (cases: %s)" % (name, " ".join(CASES)))
-    for name in names:
-        torch.manual_seed(4000 + sorted(CASES).index(name))
-        weights, runs = CASES[name]()
-        d = os.path.join(out, name)
-        os.makedirs(d, exist_ok=True)
-        P.write_safetensors(os.path.join(d, "weights.safetensors"), weights)
-        for r, (inputs, outputs) in enumerate(runs):
-            for k, v in inputs.items():
-                P.save_npy(os.path.join(d, "run%d.in.%s.npy" % (r, k)), v)
-            for k, v in outputs.items():
-                P.save_npy(os.path.join(d, "run%d.out.%s.npy" % (r, k)), v)
-        print("%s: %d weights, %d run(s)" % (name, len(weights), len(runs)))
-
-
 if __name__ == "__main__":
-    main(sys.argv)
+    P.main(sys.argv, CASES, 4000)

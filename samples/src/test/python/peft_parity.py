@@ -3,7 +3,7 @@
 
 Usage: /usr/bin/python3 peft_parity.py OUTDIR CASE [CASE ...]   (or the single case name "all")
 
-Same file layout as parity.py (whose helpers this imports by path): per CASE, OUTDIR/CASE/ gets
+Same file layout as parity.py (the shared helpers are in parity_common.py): per CASE, OUTDIR/CASE/ gets
   weights.safetensors      every parameter of the cmod model (samples/src/test/resources/peft/CASE.cmod),
                            keyed by its cmod path, in cmod layouts (Linear weight [in, out]); LoRA
                            factors <weight>.lora_a [in, r] / .lora_b [r, out] are "trained": both
@@ -22,20 +22,14 @@ The references are written the way PyTorch users write them, independently of ho
     index routing by one_hot of the class input; y = sum_e gate_e * expert_e(x).
 """
 import copy
-import importlib.util
-import os
 import sys
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-_here = os.path.dirname(os.path.abspath(__file__))
-_spec = importlib.util.spec_from_file_location("cmod_parity", os.path.join(_here, "parity.py"))
-P = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(P)
-
-torch.set_num_threads(1)
+sys.dont_write_bytecode = True  # importing the shared module must not leave __pycache__ in the source tree
+import parity_common as P  # noqa: E402
 
 
 # ----------------------------------------------------------------------------------------------
@@ -365,27 +359,5 @@ CASES = {
 }
 
 
-def main(argv):
-    if len(argv) < 3:
-        raise SystemExit("usage: peft_parity.py OUTDIR CASE [CASE ...]  (cases: %s, or all)" % " ".join(CASES))
-    out = argv[1]
-    names = list(CASES) if argv[2:] == ["all"] else argv[2:]
-    for name in names:
-        if name not in CASES:
-            raise SystemExit("unknown case '%s' (cases: %s)" % (name, " ".join(CASES)))
-    for name in names:
-        torch.manual_seed(2000 + sorted(CASES).index(name))
-        weights, runs = CASES[name]()
-        d = os.path.join(out, name)
-        os.makedirs(d, exist_ok=True)
-        P.write_safetensors(os.path.join(d, "weights.safetensors"), weights)
-        for r, (inputs, outputs) in enumerate(runs):
-            for k, v in inputs.items():
-                P.save_npy(os.path.join(d, "run%d.in.%s.npy" % (r, k)), v)
-            for k, v in outputs.items():
-                P.save_npy(os.path.join(d, "run%d.out.%s.npy" % (r, k)), v)
-        print("%s: %d weights, %d run(s)" % (name, len(weights), len(runs)))
-
-
 if __name__ == "__main__":
-    main(sys.argv)
+    P.main(sys.argv, CASES, 2000)

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.cmod.compiler.Compilation;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.testkit.E2E;
+import dev.cmod.testkit.PyParity;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -26,25 +27,25 @@ class AdapterHubParityTest {
 
   @BeforeAll
   static void generate() {
-    ComposeParity.generate(out, "adapterhub", "adapterhub_repeat");
+    PyParity.COMPOSE.generate(out, "adapterhub", "adapterhub_repeat");
   }
 
   @Test
   void stackParallelAverageOnABlock() {
-    ComposeParity.check("adapterhub", ComposeParity.resource("adapterhub.cmod"), out.resolve("adapterhub"));
+    PyParity.COMPOSE.checkCase("adapterhub", out);
   }
 
   @Test
   void stackParallelAverageOnARepeatStack() {
-    ComposeParity.check("adapterhub_repeat", ComposeParity.resource("adapterhub_repeat.cmod"), out.resolve("adapterhub_repeat"));
+    PyParity.COMPOSE.checkCase("adapterhub_repeat", out);
   }
 
   /** The blocks reuse the members' parameter groups: one blk.ffn.a and one blk.ffn.b, no a1 / b1. */
   @Test
   void blocksShareTheMembersParameters() {
-    Compilation.Result r = ComposeParity.compile(ComposeParity.resource("adapterhub.cmod"), null, 0, 0, "adapterhub");
+    Compilation.Result r = PyParity.compile(PyParity.COMPOSE.resource("adapterhub.cmod"), null, 0, 0, "adapterhub");
     TreeSet<String> extra = new TreeSet<>();
-    for (String k : ComposeParity.paramPaths(r.graph())) {
+    for (String k : PyParity.paramPaths(r.graph())) {
       if (!k.matches("blk\\.(ln[12]|attn\\.[qkvo]|ffn\\.(up|down))\\.[a-z]+")) {
         extra.add(k);
       }
@@ -62,9 +63,9 @@ class AdapterHubParityTest {
   @Test
   void blockAlgebraOnTheCompiledModel() {
     Path caseDir = out.resolve("adapterhub");
-    for (ComposeParity.Run run : ComposeParity.runs(caseDir)) {
-      for (int level : ComposeParity.LEVELS) {
-        Map<String, Tensor> y = ComposeParity.outputs(ComposeParity.resource("adapterhub.cmod"), caseDir.resolve("weights.safetensors"), 0,
+    for (PyParity.Run run : PyParity.COMPOSE.runs(caseDir)) {
+      for (int level : PyParity.LEVELS) {
+        Map<String, Tensor> y = PyParity.outputs(PyParity.COMPOSE.resource("adapterhub.cmod"), caseDir.resolve("weights.safetensors"), 0,
             level, run.inputs());
         String at = "adapterhub -O" + level + " " + run.describe();
         Tensor ya = y.get("y_a");
@@ -79,7 +80,7 @@ class AdapterHubParityTest {
         E2E.assertClose(Tensor.ofFloats(ya.dtype(), ya.shape(), sum), y.get("y_parallel"), 1e-4, 1e-5, at + ": parallel = y_a + y_b - y");
         E2E.assertClose(Tensor.ofFloats(ya.dtype(), ya.shape(), mean), y.get("y_average"), 1e-4, 1e-5, at + ": average = (y_a + y_b) / 2");
         E2E.assertClose(y.get("y_parallel"), y.get("y_stack"), 1e-4, 1e-5, at + ": stack(a, b) = parallel(a, b) with b parallel");
-        assertTrue(ComposeParity.maxAbsDiff(y.get("y_stack"), y.get("y_stack_ba")) > 0.01, at + ": stack(b, a) must differ from stack(a, b)");
+        assertTrue(PyParity.maxAbsDiff(y.get("y_stack"), y.get("y_stack_ba")) > 0.01, at + ": stack(b, a) must differ from stack(a, b)");
       }
     }
   }

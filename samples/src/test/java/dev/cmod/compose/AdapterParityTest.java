@@ -9,6 +9,7 @@ import dev.cmod.compiler.diag.DiagnosticCode;
 import dev.cmod.ir.io.Safetensors;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.testkit.E2E;
+import dev.cmod.testkit.PyParity;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +18,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,17 +34,17 @@ class AdapterParityTest {
 
   @BeforeAll
   static void generate() {
-    ComposeParity.generate(out, "adapter_block", "adapter_stack");
+    PyParity.COMPOSE.generate(out, "adapter_block", "adapter_stack");
   }
 
   @Test
   void adaptersOnTheFfnAndAttnOfABlock() {
-    ComposeParity.check("adapter_block", ComposeParity.resource("adapter_block.cmod"), out.resolve("adapter_block"));
+    PyParity.COMPOSE.checkCase("adapter_block", out);
   }
 
   @Test
   void adaptersOnARepeatStack() {
-    ComposeParity.check("adapter_stack", ComposeParity.resource("adapter_stack.cmod"), out.resolve("adapter_stack"));
+    PyParity.COMPOSE.checkCase("adapter_stack", out);
   }
 
   /**
@@ -54,8 +54,8 @@ class AdapterParityTest {
    */
   @Test
   void parameterGroupsAndShapes() {
-    Compilation.Result r = ComposeParity.compile(ComposeParity.resource("adapter_block.cmod"), null, 0, 0, "adapter_block");
-    Map<String, Tensor> p = ComposeParity.paramValues(r.graph());
+    Compilation.Result r = PyParity.compile(PyParity.COMPOSE.resource("adapter_block.cmod"), null, 0, 0, "adapter_block");
+    Map<String, Tensor> p = PyParity.paramValues(r.graph());
     TreeSet<String> groups = new TreeSet<>();
     for (String k : p.keySet()) {
       if (k.endsWith(".down.weight") && !k.equals("blk.ffn.down.weight")) {
@@ -69,14 +69,14 @@ class AdapterParityTest {
     for (Map.Entry<String, Long> e : bottleneck.entrySet()) {
       String g = e.getKey();
       long b = e.getValue();
-      assertEquals(List.of(16L, b), ComposeParity.shape(p.get(g + ".down.weight")), g);
-      assertEquals(List.of(b), ComposeParity.shape(p.get(g + ".down.bias")), g);
-      assertEquals(List.of(b, 16L), ComposeParity.shape(p.get(g + ".up.weight")), g);
-      assertEquals(List.of(16L), ComposeParity.shape(p.get(g + ".up.bias")), g);
+      assertEquals(List.of(16L, b), PyParity.shape(p.get(g + ".down.weight")), g);
+      assertEquals(List.of(b), PyParity.shape(p.get(g + ".down.bias")), g);
+      assertEquals(List.of(b, 16L), PyParity.shape(p.get(g + ".up.weight")), g);
+      assertEquals(List.of(16L), PyParity.shape(p.get(g + ".up.bias")), g);
       // down: xavier (random), up and both biases: zeros
-      assertTrue(ComposeParity.maxAbs(p.get(g + ".down.weight")) > 0, g + ".down.weight must start random");
-      assertEquals(0.0, ComposeParity.maxAbs(p.get(g + ".up.weight")), g + ".up.weight must start at zeros");
-      assertEquals(0.0, ComposeParity.maxAbs(p.get(g + ".down.bias")) + ComposeParity.maxAbs(p.get(g + ".up.bias")), g + " biases");
+      assertTrue(PyParity.maxAbs(p.get(g + ".down.weight")) > 0, g + ".down.weight must start random");
+      assertEquals(0.0, PyParity.maxAbs(p.get(g + ".up.weight")), g + ".up.weight must start at zeros");
+      assertEquals(0.0, PyParity.maxAbs(p.get(g + ".down.bias")) + PyParity.maxAbs(p.get(g + ".up.bias")), g + " biases");
     }
     assertEquals(16 + 4 * 7, p.size(), "16 parameters of the block and 4 per adapter group: " + p.keySet());
   }
@@ -89,24 +89,24 @@ class AdapterParityTest {
   void freshAdaptersLeaveTheBlockUnchanged(@TempDir Path tmp) {
     Path caseDir = out.resolve("adapter_block");
     Path weights = tmp.resolve("base_only.safetensors");
-    Set<String> dropped = ComposeParity.writeWithout(caseDir, k -> !k.matches("blk\\.(ln[12]|attn\\.[qkvo]|ffn\\.(up|down))\\.[a-z]+"), weights);
+    Set<String> dropped = PyParity.writeWithout(caseDir, k -> !k.matches("blk\\.(ln[12]|attn\\.[qkvo]|ffn\\.(up|down))\\.[a-z]+"), weights);
     assertEquals(28, dropped.size(), "7 adapter groups of 4 parameters: " + dropped);
-    Path cmod = ComposeParity.resource("adapter_block.cmod");
-    for (ComposeParity.Run run : ComposeParity.runs(caseDir)) {
-      for (int level : ComposeParity.LEVELS) {
-        Map<String, Tensor> got = ComposeParity.outputs(cmod, weights, 0, level, run.inputs());
+    Path cmod = PyParity.COMPOSE.resource("adapter_block.cmod");
+    for (PyParity.Run run : PyParity.COMPOSE.runs(caseDir)) {
+      for (int level : PyParity.LEVELS) {
+        Map<String, Tensor> got = PyParity.outputs(cmod, weights, 0, level, run.inputs());
         String at = "fresh adapters -O" + level + " " + run.describe();
-        E2E.assertClose(run.expected().get("base_y"), got.get("base_y"), ComposeParity.RTOL, ComposeParity.ATOL, at + " base_y vs PyTorch");
+        E2E.assertClose(run.expected().get("base_y"), got.get("base_y"), PyParity.COMPOSE.rtol(), PyParity.COMPOSE.atol(), at + " base_y vs PyTorch");
         for (String k : got.keySet()) {
-          assertTrue(ComposeParity.bitwiseEqual(got.get("base_y"), got.get(k)),
-              at + ": " + k + " differs from base_y by " + ComposeParity.maxAbsDiff(got.get("base_y"), got.get(k)));
+          assertTrue(PyParity.bitwiseEqual(got.get("base_y"), got.get(k)),
+              at + ": " + k + " differs from base_y by " + PyParity.maxAbsDiff(got.get("base_y"), got.get(k)));
           if (!k.equals("base_y")) {
-            assertTrue(ComposeParity.maxAbsDiff(run.expected().get(k), run.expected().get("base_y")) > 0.05, at + ": " + k + " is vacuous");
+            assertTrue(PyParity.maxAbsDiff(run.expected().get(k), run.expected().get("base_y")) > 0.05, at + ": " + k + " is vacuous");
           }
         }
       }
     }
-    assertThrows(AssertionError.class, () -> ComposeParity.check("adapter_block (fresh)", cmod, weights, caseDir, dropped, null));
+    assertThrows(AssertionError.class, () -> PyParity.COMPOSE.check("adapter_block (fresh)", cmod, weights, caseDir, dropped, null));
   }
 
   /** Harness sanity: the "after" and "parallel" adapters of the ffn swapped (same shapes) must fail the comparison. */
@@ -114,12 +114,7 @@ class AdapterParityTest {
   void swappedPlacementIsCaught(@TempDir Path tmp) throws IOException {
     Path src = out.resolve("adapter_stack");
     Path dir = tmp.resolve("swapped");
-    Files.createDirectories(dir);
-    try (Stream<Path> files = Files.list(src)) {
-      for (Path f : files.filter(f -> f.getFileName().toString().startsWith("run")).toList()) {
-        Files.copy(f, dir.resolve(f.getFileName()));
-      }
-    }
+    PyParity.copyRuns(src, dir);
     Map<String, Tensor> w = new TreeMap<>(Safetensors.read(src.resolve("weights.safetensors")));
     Map<String, Tensor> swapped = new TreeMap<>();
     for (Map.Entry<String, Tensor> e : w.entrySet()) {
@@ -128,7 +123,7 @@ class AdapterParityTest {
           e.getValue());
     }
     Safetensors.write(dir.resolve("weights.safetensors"), swapped, null);
-    assertThrows(AssertionError.class, () -> ComposeParity.check("adapter_stack (swapped)", ComposeParity.resource("adapter_stack.cmod"), dir));
+    assertThrows(AssertionError.class, () -> PyParity.COMPOSE.check("adapter_stack (swapped)", PyParity.COMPOSE.resource("adapter_stack.cmod"), dir));
   }
 
   /**
@@ -144,7 +139,7 @@ class AdapterParityTest {
     String src = "import std.nn.{TransformerBlock}\n\nmodel B {\n  input x: f32[seq, 16]\n  let blocks = repeat(2) TransformerBlock(16, 2)\n"
         + "  let t = blocks with adapter(bottleneck = 4, name = \"ffn\") on \"0\"\n  output y: f32[seq, 16] = t(x)\n}\n";
     Compilation.Result r = compileSource(tmp, "adapter_name_clash.cmod", src);
-    assertTrue(r.diagnostics().all().stream().noneMatch(d -> d.code() == DiagnosticCode.INTERNAL), ComposeParity.render(r));
+    assertTrue(r.diagnostics().all().stream().noneMatch(d -> d.code() == DiagnosticCode.INTERNAL), PyParity.render(r));
   }
 
   /**
@@ -159,7 +154,7 @@ class AdapterParityTest {
         + "model B {\n  input x: f32[seq, 16]\n  let blk = Blk(16)\n  let t = blk with adapter(bottleneck = 4) on \"ffn\"\n"
         + "  output y: f32[seq, 16] = t(x)\n}\n";
     Compilation.Result r = compileSource(tmp, "adapter_named_arg.cmod", src);
-    assertTrue(r.ok(), ComposeParity.render(r));
+    assertTrue(r.ok(), PyParity.render(r));
   }
 
   static Compilation.Result compileSource(Path dir, String name, String src) throws IOException {

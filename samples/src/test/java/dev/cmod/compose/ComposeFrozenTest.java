@@ -2,13 +2,11 @@ package dev.cmod.compose;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import ai.onnx.proto.OnnxMl;
 import dev.cmod.cli.Toolchain;
 import dev.cmod.compiler.Compilation;
-import java.io.IOException;
+import dev.cmod.testkit.E2E;
+import dev.cmod.testkit.PyParity;
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.function.Predicate;
@@ -22,48 +20,36 @@ import org.junit.jupiter.api.Test;
 class ComposeFrozenTest {
   /** madx.cmod: frozen embed and encoder; the language and task adapters, norm and tagger train. */
   @Test
-  void madxTrainsOnlyTheAdaptersAndTheHead() throws IOException {
-    check(ComposeParity.sample("madx"), p -> p.startsWith("embed.") || p.startsWith("encoder.") && !p.contains(".lang_de.")
+  void madxTrainsOnlyTheAdaptersAndTheHead() {
+    check(PyParity.sample("madx"), p -> p.startsWith("embed.") || p.startsWith("encoder.") && !p.contains(".lang_de.")
         && !p.contains(".task_ner."));
   }
 
   /** image_prompts.cmod: only the projection to the soft prompts trains. */
   @Test
-  void imagePromptsTrainsOnlyTheProjection() throws IOException {
-    check(ComposeParity.sample("image_prompts"), p -> !p.startsWith("project."));
+  void imagePromptsTrainsOnlyTheProjection() {
+    check(PyParity.sample("image_prompts"), p -> !p.startsWith("project."));
   }
 
   /** moe_lora.cmod: the frozen embed and base Mlp; the LoRA factors, router, norm and head train. */
   @Test
-  void moeLoraTrainsTheExpertsFactors() throws IOException {
-    check(ComposeParity.sample("moe_lora"), p -> p.startsWith("embed.") || p.startsWith("base.") && !p.contains(".lora"));
+  void moeLoraTrainsTheExpertsFactors() {
+    check(PyParity.sample("moe_lora"), p -> p.startsWith("embed.") || p.startsWith("base.") && !p.contains(".lora"));
   }
 
-  private static void check(Path cmod, Predicate<String> frozen) throws IOException {
-    TreeSet<String> all = ComposeParity.paramPaths(ComposeParity.compile(cmod, null, 0, 0, cmod.getFileName().toString()).graph());
+  private static void check(Path cmod, Predicate<String> frozen) {
+    TreeSet<String> all = PyParity.paramPaths(PyParity.compile(cmod, null, 0, 0, cmod.getFileName().toString()).graph());
     TreeSet<String> wantFrozen = new TreeSet<>();
     TreeSet<String> wantTrainable = new TreeSet<>();
     for (String p : all) {
       (frozen.test(p) ? wantFrozen : wantTrainable).add(p);
     }
-    for (int level : ComposeParity.LEVELS) {
+    for (int level : PyParity.LEVELS) {
       String at = cmod.getFileName() + " -O" + level;
-      Compilation.Result r = ComposeParity.compile(cmod, null, 0, level, at);
-      OnnxMl.ModelProto m = OnnxMl.ModelProto.parseFrom(Toolchain.emit(r.graph()));
-      Map<String, String> meta = new HashMap<>();
-      for (OnnxMl.StringStringEntryProto e : m.getMetadataPropsList()) {
-        meta.put(e.getKey(), e.getValue());
-      }
-      assertEquals(wantFrozen, split(meta.get("cmod.frozen")), at + ": cmod.frozen");
-      assertEquals(wantTrainable, split(meta.get("cmod.trainable")), at + ": cmod.trainable");
+      Compilation.Result r = PyParity.compile(cmod, null, 0, level, at);
+      Map<String, String> meta = E2E.onnxMetadata(Toolchain.emit(r.graph()));
+      assertEquals(wantFrozen, E2E.commaList(meta.get("cmod.frozen")), at + ": cmod.frozen");
+      assertEquals(wantTrainable, E2E.commaList(meta.get("cmod.trainable")), at + ": cmod.trainable");
     }
-  }
-
-  private static TreeSet<String> split(String s) {
-    TreeSet<String> out = new TreeSet<>();
-    if (s != null && !s.isEmpty()) {
-      out.addAll(Arrays.asList(s.split(",")));
-    }
-    return out;
   }
 }

@@ -7,6 +7,7 @@ import dev.cmod.cli.Main;
 import dev.cmod.compiler.Compilation;
 import dev.cmod.ir.io.Safetensors;
 import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.testkit.PyParity;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,12 +29,12 @@ class ComposeSamplesParityTest {
 
   @BeforeAll
   static void generate() {
-    ComposeParity.generate(out, "madx_de", "madx_fr", "image_prompts", "moe_lora", "detox");
+    PyParity.COMPOSE.generate(out, "madx_de", "madx_fr", "image_prompts", "moe_lora", "detox");
   }
 
   /** samples/madx.cmod with its LANG replaced, written to {@code dir} (it only imports std, so it compiles anywhere). */
   static Path madx(Path dir, String lang) throws IOException {
-    String src = Files.readString(ComposeParity.sample("madx"));
+    String src = Files.readString(PyParity.sample("madx"));
     String fixed = src.replace("const LANG = \"de\"", "const LANG = \"" + lang + "\"");
     assertTrue(lang.equals("de") || !fixed.equals(src), "samples/madx.cmod no longer declares const LANG = \"de\"");
     Path f = dir.resolve("madx_" + lang + ".cmod");
@@ -43,12 +44,12 @@ class ComposeSamplesParityTest {
 
   @Test
   void madxGerman() {
-    ComposeParity.check("madx (LANG = de)", ComposeParity.sample("madx"), out.resolve("madx_de"));
+    PyParity.COMPOSE.check("madx (LANG = de)", PyParity.sample("madx"), out.resolve("madx_de"));
   }
 
   @Test
   void madxFrench(@TempDir Path tmp) throws IOException {
-    ComposeParity.check("madx (LANG = fr)", madx(tmp, "fr"), out.resolve("madx_fr"));
+    PyParity.COMPOSE.check("madx (LANG = fr)", madx(tmp, "fr"), out.resolve("madx_fr"));
   }
 
   /**
@@ -57,28 +58,28 @@ class ComposeSamplesParityTest {
    */
   @Test
   void languageSwitchSelectsTheAdapters(@TempDir Path tmp) throws IOException {
-    TreeSet<String> de = ComposeParity.paramPaths(ComposeParity.compile(ComposeParity.sample("madx"), null, 0, 0, "madx de").graph());
-    TreeSet<String> fr = ComposeParity.paramPaths(ComposeParity.compile(madx(tmp, "fr"), null, 0, 0, "madx fr").graph());
+    TreeSet<String> de = PyParity.paramPaths(PyParity.compile(PyParity.sample("madx"), null, 0, 0, "madx de").graph());
+    TreeSet<String> fr = PyParity.paramPaths(PyParity.compile(madx(tmp, "fr"), null, 0, 0, "madx fr").graph());
     TreeSet<String> deAsFr = new TreeSet<>();
     de.forEach(p -> deAsFr.add(p.replace(".lang_de.", ".lang_fr.")));
     assertEquals(deAsFr, fr);
     assertEquals(8, de.stream().filter(p -> p.contains(".lang_de.")).count());
-    ComposeParity.Run run = ComposeParity.runs(out.resolve("madx_de")).get(0);
-    assertTrue(ComposeParity.maxAbsDiff(run.expected().get("tags"), ComposeParity.runs(out.resolve("madx_fr")).get(0).expected().get("tags")) > 0.05);
+    PyParity.Run run = PyParity.COMPOSE.runs(out.resolve("madx_de")).get(0);
+    assertTrue(PyParity.maxAbsDiff(run.expected().get("tags"), PyParity.COMPOSE.runs(out.resolve("madx_fr")).get(0).expected().get("tags")) > 0.05);
     // the French weights do not fit the German program: the lang_fr keys name no parameter
-    Compilation.Result r = Compilation.compile(ComposeParity.sample("madx"),
+    Compilation.Result r = Compilation.compile(PyParity.sample("madx"),
         new Compilation.Options(null, out.resolve("madx_fr/weights.safetensors"), 0, 0));
-    assertTrue(!r.ok() && ComposeParity.render(r).contains("encoder.0.ffn.lang_fr.down.bias"), ComposeParity.render(r));
+    assertTrue(!r.ok() && PyParity.render(r).contains("encoder.0.ffn.lang_fr.down.bias"), PyParity.render(r));
   }
 
   @Test
   void imagePrompts() {
-    ComposeParity.check("image_prompts", ComposeParity.sample("image_prompts"), out.resolve("image_prompts"));
+    PyParity.COMPOSE.check("image_prompts", PyParity.sample("image_prompts"), out.resolve("image_prompts"));
   }
 
   @Test
   void moeLora() {
-    ComposeParity.check("moe_lora", ComposeParity.sample("moe_lora"), out.resolve("moe_lora"));
+    PyParity.COMPOSE.check("moe_lora", PyParity.sample("moe_lora"), out.resolve("moe_lora"));
   }
 
   /**
@@ -90,7 +91,7 @@ class ComposeSamplesParityTest {
     Set<String> graph = Set.of("embed.table", "head.weight", "head.bias", "detoxed.up.weight", "detoxed.up.bias", "detoxed.down.weight",
         "detoxed.down.bias");
     Path caseDir = out.resolve("detox");
-    ComposeParity.check("detox", ComposeParity.sample("detox"), caseDir.resolve("weights.safetensors"), caseDir, Set.of(), graph);
+    PyParity.COMPOSE.check("detox", PyParity.sample("detox"), caseDir.resolve("weights.safetensors"), caseDir, Set.of(), graph);
   }
 
   /**
@@ -102,10 +103,10 @@ class ComposeSamplesParityTest {
   @Test
   void detoxExportedWeightsCompileBack(@TempDir Path tmp) {
     Path w = tmp.resolve("detox.safetensors");
-    assertEquals(0, Main.execute("export-weights", ComposeParity.sample("detox").toString(), "-o", w.toString()));
+    assertEquals(0, Main.execute("export-weights", PyParity.sample("detox").toString(), "-o", w.toString()));
     Map<String, Tensor> exported = Safetensors.read(w);
     assertTrue(!exported.isEmpty());
-    Compilation.Result r = Compilation.compile(ComposeParity.sample("detox"), new Compilation.Options(null, w, 0, 2));
-    assertTrue(r.ok(), ComposeParity.render(r));
+    Compilation.Result r = Compilation.compile(PyParity.sample("detox"), new Compilation.Options(null, w, 0, 2));
+    assertTrue(r.ok(), PyParity.render(r));
   }
 }

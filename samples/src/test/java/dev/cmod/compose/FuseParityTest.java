@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.cmod.compiler.Compilation;
 import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.testkit.PyParity;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -22,23 +23,23 @@ class FuseParityTest {
 
   @BeforeAll
   static void generate() {
-    ComposeParity.generate(out, "fuse");
+    PyParity.COMPOSE.generate(out, "fuse");
   }
 
   @Test
   void fusionOfTwoMlpsAndOfTwoAdapters() {
-    ComposeParity.check("fuse", ComposeParity.resource("fuse.cmod"), out.resolve("fuse"));
+    PyParity.COMPOSE.checkCase("fuse", out);
   }
 
   @Test
   void gateParameters() {
-    Compilation.Result r = ComposeParity.compile(ComposeParity.resource("fuse.cmod"), null, 0, 0, "fuse");
-    Map<String, Tensor> p = ComposeParity.paramValues(r.graph());
+    Compilation.Result r = PyParity.compile(PyParity.COMPOSE.resource("fuse.cmod"), null, 0, 0, "fuse");
+    Map<String, Tensor> p = PyParity.paramValues(r.graph());
     for (int i = 0; i < 3; i++) {
       for (String n : new String[] {"query", "key", "value"}) {
-        assertEquals(List.of(16L, 16L), ComposeParity.shape(p.get("Fuse_" + i + "." + n)), "Fuse_" + i + "." + n);
+        assertEquals(List.of(16L, 16L), PyParity.shape(p.get("Fuse_" + i + "." + n)), "Fuse_" + i + "." + n);
       }
     }
-    assertEquals(List.of(32L, 4L), ComposeParity.shape(p.get("base.down.tb.down.weight")), "a parallel adapter reads the 32 features of down's input");
+    assertEquals(List.of(32L, 4L), PyParity.shape(p.get("base.down.tb.down.weight")), "a parallel adapter reads the 32 features of down's input");
   }
 }

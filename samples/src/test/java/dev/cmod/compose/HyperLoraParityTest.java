@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.cmod.compiler.Compilation;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.testkit.E2E;
+import dev.cmod.testkit.PyParity;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,27 +28,27 @@ class HyperLoraParityTest {
 
   @BeforeAll
   static void generate() {
-    ComposeParity.generate(out, "hyper_lora");
+    PyParity.COMPOSE.generate(out, "hyper_lora");
   }
 
   @Test
   void perExampleLoraFromATaskEmbedding() {
-    ComposeParity.check("hyper_lora", ComposeParity.resource("hyper_lora.cmod"), out.resolve("hyper_lora"));
+    PyParity.COMPOSE.checkCase("hyper_lora", out);
   }
 
   /** hyper_a: [E, in * r] (xavier), hyper_b: [E, r * out] (zeros); after a static LoRA on the same weight: hyper1_*. */
   @Test
   void generatorShapesAndInit() {
-    Compilation.Result r = ComposeParity.compile(ComposeParity.resource("hyper_lora.cmod"), null, 0, 0, "hyper_lora");
-    Map<String, Tensor> p = ComposeParity.paramValues(r.graph());
-    assertEquals(List.of(8L, 32L), ComposeParity.shape(p.get("base.up.weight.hyper_a")));
-    assertEquals(List.of(8L, 64L), ComposeParity.shape(p.get("base.up.weight.hyper_b")));
-    assertEquals(List.of(8L, 64L), ComposeParity.shape(p.get("base.down.weight.hyper_a")));
-    assertEquals(List.of(8L, 32L), ComposeParity.shape(p.get("base.down.weight.hyper_b")));
-    assertEquals(List.of(8L, 48L), ComposeParity.shape(p.get("head.weight.hyper1_a")));
-    assertEquals(List.of(8L, 36L), ComposeParity.shape(p.get("head.weight.hyper1_b")));
-    assertTrue(ComposeParity.maxAbs(p.get("base.up.weight.hyper_a")) > 0);
-    assertEquals(0.0, ComposeParity.maxAbs(p.get("base.up.weight.hyper_b")));
+    Compilation.Result r = PyParity.compile(PyParity.COMPOSE.resource("hyper_lora.cmod"), null, 0, 0, "hyper_lora");
+    Map<String, Tensor> p = PyParity.paramValues(r.graph());
+    assertEquals(List.of(8L, 32L), PyParity.shape(p.get("base.up.weight.hyper_a")));
+    assertEquals(List.of(8L, 64L), PyParity.shape(p.get("base.up.weight.hyper_b")));
+    assertEquals(List.of(8L, 64L), PyParity.shape(p.get("base.down.weight.hyper_a")));
+    assertEquals(List.of(8L, 32L), PyParity.shape(p.get("base.down.weight.hyper_b")));
+    assertEquals(List.of(8L, 48L), PyParity.shape(p.get("head.weight.hyper1_a")));
+    assertEquals(List.of(8L, 36L), PyParity.shape(p.get("head.weight.hyper1_b")));
+    assertTrue(PyParity.maxAbs(p.get("base.up.weight.hyper_a")) > 0);
+    assertEquals(0.0, PyParity.maxAbs(p.get("base.up.weight.hyper_b")));
   }
 
   /** A fresh hypernetwork (hyper_b = 0) leaves the base's outputs exactly unchanged. */
@@ -55,15 +56,15 @@ class HyperLoraParityTest {
   void freshHypernetworkChangesNothing(@TempDir Path tmp) {
     Path caseDir = out.resolve("hyper_lora");
     Path w = tmp.resolve("fresh.safetensors");
-    Set<String> dropped = ComposeParity.writeWithout(caseDir, k -> k.startsWith("base.") && k.contains(".hyper_"), w);
+    Set<String> dropped = PyParity.writeWithout(caseDir, k -> k.startsWith("base.") && k.contains(".hyper_"), w);
     assertEquals(4, dropped.size(), dropped.toString());
-    for (ComposeParity.Run run : ComposeParity.runs(caseDir)) {
-      for (int level : ComposeParity.LEVELS) {
-        Map<String, Tensor> got = ComposeParity.outputs(ComposeParity.resource("hyper_lora.cmod"), w, 0, level, run.inputs());
+    for (PyParity.Run run : PyParity.COMPOSE.runs(caseDir)) {
+      for (int level : PyParity.LEVELS) {
+        Map<String, Tensor> got = PyParity.outputs(PyParity.COMPOSE.resource("hyper_lora.cmod"), w, 0, level, run.inputs());
         String at = "fresh hyper -O" + level + " " + run.describe();
-        assertTrue(ComposeParity.bitwiseEqual(got.get("base_y"), got.get("y")), at + ": y differs from base_y by "
-            + ComposeParity.maxAbsDiff(got.get("base_y"), got.get("y")));
-        E2E.assertClose(run.expected().get("base_y"), got.get("y"), ComposeParity.RTOL, ComposeParity.ATOL, at);
+        assertTrue(PyParity.bitwiseEqual(got.get("base_y"), got.get("y")), at + ": y differs from base_y by "
+            + PyParity.maxAbsDiff(got.get("base_y"), got.get("y")));
+        E2E.assertClose(run.expected().get("base_y"), got.get("y"), PyParity.COMPOSE.rtol(), PyParity.COMPOSE.atol(), at);
       }
     }
   }
@@ -72,17 +73,17 @@ class HyperLoraParityTest {
   @Test
   void weightsFollowTheTaskOfEachExample() {
     Path caseDir = out.resolve("hyper_lora");
-    ComposeParity.Run run = ComposeParity.runs(caseDir).get(0);
+    PyParity.Run run = PyParity.COMPOSE.runs(caseDir).get(0);
     Tensor x = run.inputs().get("x");
     Tensor task = run.inputs().get("task");
     assertTrue(x.dim(0) >= 2);
     Map<String, Tensor> in = new TreeMap<>(run.inputs());
     in.put("task", swapRows(task));
-    Map<String, Tensor> a = ComposeParity.outputs(ComposeParity.resource("hyper_lora.cmod"), caseDir.resolve("weights.safetensors"), 0, 2, run.inputs());
-    Map<String, Tensor> b = ComposeParity.outputs(ComposeParity.resource("hyper_lora.cmod"), caseDir.resolve("weights.safetensors"), 0, 2, in);
-    assertTrue(ComposeParity.maxAbsDiff(a.get("y"), b.get("y")) > 0.05, "swapping tasks must change y");
+    Map<String, Tensor> a = PyParity.outputs(PyParity.COMPOSE.resource("hyper_lora.cmod"), caseDir.resolve("weights.safetensors"), 0, 2, run.inputs());
+    Map<String, Tensor> b = PyParity.outputs(PyParity.COMPOSE.resource("hyper_lora.cmod"), caseDir.resolve("weights.safetensors"), 0, 2, in);
+    assertTrue(PyParity.maxAbsDiff(a.get("y"), b.get("y")) > 0.05, "swapping tasks must change y");
     in.put("x", swapRows(x));
-    Map<String, Tensor> c = ComposeParity.outputs(ComposeParity.resource("hyper_lora.cmod"), caseDir.resolve("weights.safetensors"), 0, 2, in);
+    Map<String, Tensor> c = PyParity.outputs(PyParity.COMPOSE.resource("hyper_lora.cmod"), caseDir.resolve("weights.safetensors"), 0, 2, in);
     E2E.assertClose(swapRows(a.get("y")), c.get("y"), 1e-5, 1e-6, "swapping both x and task swaps y");
   }
 
@@ -100,7 +101,7 @@ class HyperLoraParityTest {
     Path f = tmp.resolve("lora_over_hyper.cmod");
     Files.writeString(f, src);
     Compilation.Result r = Compilation.compile(f, new Compilation.Options(null, null, 0, 0));
-    assertTrue(r.ok(), ComposeParity.render(r));
+    assertTrue(r.ok(), PyParity.render(r));
   }
 
   private static Tensor swapRows(Tensor t) {
@@ -129,9 +130,9 @@ class HyperLoraParityTest {
     if (r.ok()) {
       Tensor y = E2E.runOrt(dev.cmod.cli.Toolchain.emit(r.graph()), Map.of("x", Tensor.ofFloats(new long[] {3, 16}, new float[48]),
           "task", Tensor.ofFloats(new long[] {3, 8}, new float[24]))).get("y");
-      assertEquals(List.of(3L, 16L), ComposeParity.shape(y), "one row per example");
+      assertEquals(List.of(3L, 16L), PyParity.shape(y), "one row per example");
     } else {
-      assertTrue(r.diagnostics().all().stream().allMatch(d -> d.span() != null), ComposeParity.render(r));
+      assertTrue(r.diagnostics().all().stream().allMatch(d -> d.span() != null), PyParity.render(r));
     }
   }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.cmod.compiler.Compilation;
 import dev.cmod.compiler.diag.DiagnosticCode;
 import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.testkit.PyParity;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,17 +29,17 @@ class PrefixPromptParityTest {
 
   @BeforeAll
   static void generate() {
-    ComposeParity.generate(out, "prefix_prompt", "prompt_prefix", "prefix_causal");
+    PyParity.COMPOSE.generate(out, "prefix_prompt", "prompt_prefix", "prefix_causal");
   }
 
   @Test
   void prefixesAndAPromptOnAttentionAndBlocks() {
-    ComposeParity.check("prefix_prompt", ComposeParity.resource("prefix_prompt.cmod"), out.resolve("prefix_prompt"));
+    PyParity.COMPOSE.checkCase("prefix_prompt", out);
   }
 
   @Test
   void promptOverAPrefix() {
-    ComposeParity.check("prompt_prefix", ComposeParity.resource("prompt_prefix.cmod"), out.resolve("prompt_prefix"));
+    PyParity.COMPOSE.checkCase("prompt_prefix", out);
   }
 
   /**
@@ -47,21 +48,21 @@ class PrefixPromptParityTest {
    */
   @Test
   void prefixesOnCausalAttention() {
-    ComposeParity.check("prefix_causal", ComposeParity.resource("prefix_causal.cmod"), out.resolve("prefix_causal"));
+    PyParity.COMPOSE.checkCase("prefix_causal", out);
   }
 
   @Test
   void prefixAndPromptShapes() {
-    Compilation.Result r = ComposeParity.compile(ComposeParity.resource("prefix_prompt.cmod"), null, 0, 0, "prefix_prompt");
-    Map<String, Tensor> p = ComposeParity.paramValues(r.graph());
-    assertEquals(List.of(4L, 3L, 4L), ComposeParity.shape(p.get("sa.attn.prefix_k")));
-    assertEquals(List.of(4L, 3L, 4L), ComposeParity.shape(p.get("sa.attn.prefix_v")));
-    assertEquals(List.of(2L, 2L, 8L), ComposeParity.shape(p.get("blk.attn.prefix_k")));
-    assertEquals(List.of(2L, 4L, 8L), ComposeParity.shape(p.get("blk.attn.prefix1_v")));
-    assertEquals(List.of(2L, 4L, 8L), ComposeParity.shape(p.get("blocks.1.attn.prefix_k")));
-    assertEquals(List.of(3L, 16L), ComposeParity.shape(p.get("blk.prompt")));
+    Compilation.Result r = PyParity.compile(PyParity.COMPOSE.resource("prefix_prompt.cmod"), null, 0, 0, "prefix_prompt");
+    Map<String, Tensor> p = PyParity.paramValues(r.graph());
+    assertEquals(List.of(4L, 3L, 4L), PyParity.shape(p.get("sa.attn.prefix_k")));
+    assertEquals(List.of(4L, 3L, 4L), PyParity.shape(p.get("sa.attn.prefix_v")));
+    assertEquals(List.of(2L, 2L, 8L), PyParity.shape(p.get("blk.attn.prefix_k")));
+    assertEquals(List.of(2L, 4L, 8L), PyParity.shape(p.get("blk.attn.prefix1_v")));
+    assertEquals(List.of(2L, 4L, 8L), PyParity.shape(p.get("blocks.1.attn.prefix_k")));
+    assertEquals(List.of(3L, 16L), PyParity.shape(p.get("blk.prompt")));
     // init.normal(0.02): small and not zero
-    double m = ComposeParity.maxAbs(p.get("blk.attn.prefix_k"));
+    double m = PyParity.maxAbs(p.get("blk.attn.prefix_k"));
     assertTrue(m > 0 && m < 0.2, "prefix init magnitude " + m);
   }
 
@@ -80,8 +81,8 @@ class PrefixPromptParityTest {
     Path f = tmp.resolve("bare_mha_prefix.cmod");
     Files.writeString(f, src);
     Compilation.Result r = Compilation.compile(f, new Compilation.Options(null, null, 0, 0));
-    assertTrue(r.ok(), ComposeParity.render(r));
-    assertEquals(List.of(4L, 3L, 4L), ComposeParity.shape(ComposeParity.paramValues(r.graph()).get("mha.prefix_k")));
+    assertTrue(r.ok(), PyParity.render(r));
+    assertEquals(List.of(4L, 3L, 4L), PyParity.shape(PyParity.paramValues(r.graph()).get("mha.prefix_k")));
   }
 
   /**
@@ -98,10 +99,10 @@ class PrefixPromptParityTest {
     Path f = tmp.resolve("two_prompts.cmod");
     Files.writeString(f, src);
     Compilation.Result r = Compilation.compile(f, new Compilation.Options(null, null, 0, 0));
-    assertTrue(r.ok(), ComposeParity.render(r));
-    Map<String, Tensor> p = ComposeParity.paramValues(r.graph());
-    assertEquals(List.of(3L, 16L), ComposeParity.shape(p.get("blk.prompt")));
-    assertEquals(List.of(2L, 16L), ComposeParity.shape(p.get("blk.prompt1")));
+    assertTrue(r.ok(), PyParity.render(r));
+    Map<String, Tensor> p = PyParity.paramValues(r.graph());
+    assertEquals(List.of(3L, 16L), PyParity.shape(p.get("blk.prompt")));
+    assertEquals(List.of(2L, 16L), PyParity.shape(p.get("blk.prompt1")));
   }
 
   /**
@@ -118,6 +119,6 @@ class PrefixPromptParityTest {
     Files.writeString(f, src);
     Compilation.Result r = Compilation.compile(f, new Compilation.Options(null, null, 0, 0));
     assertTrue(!r.ok(), "must be an error");
-    assertTrue(r.diagnostics().all().stream().noneMatch(d -> d.code() == DiagnosticCode.INTERNAL), ComposeParity.render(r));
+    assertTrue(r.diagnostics().all().stream().noneMatch(d -> d.code() == DiagnosticCode.INTERNAL), PyParity.render(r));
   }
 }

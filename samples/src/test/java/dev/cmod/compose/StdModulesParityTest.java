@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import dev.cmod.compiler.Compilation;
+import dev.cmod.testkit.PyParity;
 import java.nio.file.Path;
 import java.util.TreeSet;
 import org.junit.jupiter.api.BeforeAll;
@@ -20,19 +21,19 @@ class StdModulesParityTest {
 
   @BeforeAll
   static void generate() {
-    ComposeParity.generate(out, "std_modules");
+    PyParity.COMPOSE.generate(out, "std_modules");
   }
 
   @Test
   void routeComposeAndPeftModules() {
-    ComposeParity.check("std_modules", ComposeParity.resource("std_modules.cmod"), out.resolve("std_modules"));
+    PyParity.COMPOSE.checkCase("std_modules", out);
   }
 
   /** Instances passed to std.compose keep the names they were given (a.up.weight), nothing is created under res / par / avg / ch. */
   @Test
   void composedInstancesKeepTheirNames() {
-    Compilation.Result r = ComposeParity.compile(ComposeParity.resource("std_modules.cmod"), null, 0, 0, "std_modules");
-    TreeSet<String> paths = ComposeParity.paramPaths(r.graph());
+    Compilation.Result r = PyParity.compile(PyParity.COMPOSE.resource("std_modules.cmod"), null, 0, 0, "std_modules");
+    TreeSet<String> paths = PyParity.paramPaths(r.graph());
     for (String p : paths) {
       assertFalse(p.startsWith("res.") || p.startsWith("par.") || p.startsWith("avg.") || p.startsWith("ch."), p);
     }

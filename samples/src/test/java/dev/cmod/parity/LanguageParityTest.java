@@ -8,13 +8,11 @@ import dev.cmod.compiler.Compilation;
 import dev.cmod.compiler.diag.DiagnosticCode;
 import dev.cmod.ir.io.Safetensors;
 import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.testkit.PyParity;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,28 +28,28 @@ class LanguageParityTest {
 
   @BeforeAll
   static void generate() {
-    Parity.generate(out, "mlp_inline", "own_encoder");
+    PyParity.PARITY.generate(out, "mlp_inline", "own_encoder");
   }
 
   @Test
   void twoLayerMlpWithInlineInstances() {
-    Parity.check("mlp_inline", Parity.resource("mlp_inline.cmod"), out.resolve("mlp_inline"));
+    PyParity.PARITY.checkCase("mlp_inline", out);
   }
 
   @Test
   void ownTransformerEncoderAtTwoSizes() {
-    Parity.check("own_encoder", Parity.resource("own_encoder.cmod"), out.resolve("own_encoder"));
+    PyParity.PARITY.checkCase("own_encoder", out);
   }
 
   /** Harness sanity: the same data with one square weight transposed (PyTorch's layout) must fail. */
   @Test
   void aTransposedWeightIsCaught(@TempDir Path tmp) throws IOException {
     Path src = out.resolve("own_encoder");
-    copyRuns(src, tmp);
+    PyParity.copyRuns(src, tmp);
     Map<String, Tensor> w = new TreeMap<>(Safetensors.read(src.resolve("weights.safetensors")));
     w.put("layers.1.attn.wv", transpose(w.get("layers.1.attn.wv")));
     Safetensors.write(tmp.resolve("weights.safetensors"), w, null);
-    assertThrows(AssertionError.class, () -> Parity.check("own_encoder (wv transposed)", Parity.resource("own_encoder.cmod"), tmp));
+    assertThrows(AssertionError.class, () -> PyParity.PARITY.check("own_encoder (wv transposed)", PyParity.PARITY.resource("own_encoder.cmod"), tmp));
   }
 
   /** A key that names no parameter (here a third inline Linear) is a compile error, never ignored. */
@@ -61,19 +59,11 @@ class LanguageParityTest {
     w.put("Linear_2.bias", Tensor.ofFloats(new long[] {4}, new float[4]));
     Path f = tmp.resolve("weights.safetensors");
     Safetensors.write(f, w, null);
-    Compilation.Result r = Compilation.compile(Parity.resource("mlp_inline.cmod"), new Compilation.Options(null, f, 0, 2));
+    Compilation.Result r = Compilation.compile(PyParity.PARITY.resource("mlp_inline.cmod"), new Compilation.Options(null, f, 0, 2));
     assertFalse(r.ok(), "a stray key must fail the compile");
     assertTrue(r.diagnostics().all().stream()
         .anyMatch(d -> d.code() == DiagnosticCode.WEIGHTS_UNKNOWN_KEY && d.message().contains("Linear_2.bias")),
         "expected a WEIGHTS_UNKNOWN_KEY error naming Linear_2.bias, got " + r.diagnostics().all());
-  }
-
-  private static void copyRuns(Path from, Path to) throws IOException {
-    try (Stream<Path> files = Files.list(from)) {
-      for (Path f : files.filter(p -> p.getFileName().toString().startsWith("run")).toList()) {
-        Files.copy(f, to.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
-      }
-    }
   }
 
   private static Tensor transpose(Tensor t) {

@@ -1,5 +1,6 @@
 package dev.cmod.parity;
 
+import dev.cmod.testkit.PyParity;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -11,11 +12,11 @@ class SamplesParityTest {
 
   @BeforeAll
   static void generate() {
-    Parity.generate(out, "image_classifier", "text_transformer", "audio_keyword");
+    PyParity.PARITY.generate(out, "image_classifier", "text_transformer", "audio_keyword");
   }
 
   private static void check(String name) {
-    Parity.check(name, Parity.root().resolve("samples/" + name + ".cmod"), out.resolve(name));
+    PyParity.PARITY.check(name, PyParity.root().resolve("samples/" + name + ".cmod"), out.resolve(name));
   }
 
   @Test

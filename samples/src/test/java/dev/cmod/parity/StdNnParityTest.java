@@ -1,5 +1,6 @@
 package dev.cmod.parity;
 
+import dev.cmod.testkit.PyParity;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,7 +22,7 @@ class StdNnParityTest {
 
   @BeforeAll
   static void generate() {
-    Parity.generate(out, CASES);
+    PyParity.PARITY.generate(out, CASES);
   }
 
   @ParameterizedTest(name = "{0}")
@@ -29,6 +30,6 @@ class StdNnParityTest {
     "linear", "embedding", "layernorm", "rmsnorm", "mlp", "mha", "transformer_block", "conv2d", "patch_embed"
   })
   void matchesPyTorch(String name) {
-    Parity.check(name, Parity.resource(name + ".cmod"), out.resolve(name));
+    PyParity.PARITY.checkCase(name, out);
   }
 }

@@ -4,18 +4,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.onnx.proto.OnnxMl;
 import dev.cmod.cli.Toolchain;
 import dev.cmod.compiler.Compilation;
 import dev.cmod.ir.graph.Node;
 import dev.cmod.ir.graph.Op;
+import dev.cmod.testkit.E2E;
+import dev.cmod.testkit.PyParity;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * it and the trainable head in {@code cmod.trainable}; {@code cmod explain} shows the counts.
  */
 class FrozenTest {
-  static final Path CMOD = PeftParity.resource("frozen_lora.cmod");
+  static final Path CMOD = PyParity.PEFT.resource("frozen_lora.cmod");
 
   /** The expected split, from the -O0 graph's declared parameters. */
   static TreeSet<String> expectedFrozen() {
@@ -59,17 +59,13 @@ class FrozenTest {
   }
 
   @Test
-  void metadataListsFrozenAndTrainableParameters() throws IOException {
-    for (int level : PeftParity.LEVELS) {
+  void metadataListsFrozenAndTrainableParameters() {
+    for (int level : PyParity.LEVELS) {
       String at = "-O" + level;
-      Compilation.Result r = PeftParity.compile(CMOD, null, 0, level, at);
-      OnnxMl.ModelProto m = OnnxMl.ModelProto.parseFrom(Toolchain.emit(r.graph()));
-      Map<String, String> meta = new HashMap<>();
-      for (OnnxMl.StringStringEntryProto e : m.getMetadataPropsList()) {
-        meta.put(e.getKey(), e.getValue());
-      }
-      assertEquals(expectedFrozen(), split(meta.get("cmod.frozen")), at + ": cmod.frozen");
-      assertEquals(expectedTrainable(), split(meta.get("cmod.trainable")), at + ": cmod.trainable");
+      Compilation.Result r = PyParity.compile(CMOD, null, 0, level, at);
+      Map<String, String> meta = E2E.onnxMetadata(Toolchain.emit(r.graph()));
+      assertEquals(expectedFrozen(), E2E.commaList(meta.get("cmod.frozen")), at + ": cmod.frozen");
+      assertEquals(expectedTrainable(), E2E.commaList(meta.get("cmod.trainable")), at + ": cmod.trainable");
     }
   }
 
@@ -78,14 +74,14 @@ class FrozenTest {
   void optimizationKeepsTheOutputs() {
     dev.cmod.testkit.E2E.Built b = dev.cmod.testkit.E2E.compileFile(CMOD, new Compilation.Options(null, null, 0, 0));
     Map<String, dev.cmod.ir.tensor.Tensor> in = dev.cmod.testkit.E2E.inputs(b, Map.of("batch", 2L, "seq", 6L), 3);
-    dev.cmod.ir.tensor.Tensor y0 = PeftParity.outputs(CMOD, null, 0, 0, in).get("y");
-    dev.cmod.ir.tensor.Tensor y2 = PeftParity.outputs(CMOD, null, 0, 2, in).get("y");
+    dev.cmod.ir.tensor.Tensor y0 = PyParity.outputs(CMOD, null, 0, 0, in).get("y");
+    dev.cmod.ir.tensor.Tensor y2 = PyParity.outputs(CMOD, null, 0, 2, in).get("y");
     dev.cmod.testkit.E2E.assertClose(y0, y2, 1e-5, 1e-6, "frozen_lora -O2 vs -O0");
   }
 
   @Test
   void graphFlagsMatch() {
-    Compilation.Result r = PeftParity.compile(CMOD, null, 0, 0, "-O0");
+    Compilation.Result r = PyParity.compile(CMOD, null, 0, 0, "-O0");
     TreeSet<String> frozen = new TreeSet<>();
     TreeSet<String> trainable = new TreeSet<>();
     for (Node n : r.graph().nodes()) {
@@ -100,7 +96,7 @@ class FrozenTest {
   /** cmod explain: "parameters: N (trainable T, frozen F)" and one row per parameter with its flag. */
   @Test
   void explainShowsTrainableAndFrozenCounts() throws IOException, InterruptedException {
-    Compilation.Result r = PeftParity.compile(CMOD, null, 0, 0, "-O0");
+    Compilation.Result r = PyParity.compile(CMOD, null, 0, 0, "-O0");
     long frozen = 0;
     long trainable = 0;
     for (Node n : r.graph().nodes()) {
@@ -143,7 +139,7 @@ class FrozenTest {
         "  let tuned = frozen (base with lora(rank = 4) on \"up\")",
         "  output y: f32[seq, 16] = tuned(x)",
         "}", ""));
-    Compilation.Result r = PeftParity.compile(f, null, 0, 0, "frozen adapted");
+    Compilation.Result r = PyParity.compile(f, null, 0, 0, "frozen adapted");
     for (Node n : r.graph().nodes()) {
       if (n.op() == Op.PARAM) {
         assertFalse(n.attrs().getBool("trainable", true), n.attrs().getString("path") + " should be frozen");
@@ -160,14 +156,6 @@ class FrozenTest {
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(p.waitFor(120, TimeUnit.SECONDS), "cmod explain timed out");
     assertEquals(0, p.exitValue(), out);
-    return out;
-  }
-
-  private static TreeSet<String> split(String s) {
-    TreeSet<String> out = new TreeSet<>();
-    if (s != null && !s.isEmpty()) {
-      out.addAll(Arrays.asList(s.split(",")));
-    }
     return out;
   }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.cmod.compiler.Compilation;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.testkit.E2E;
+import dev.cmod.testkit.PyParity;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -25,18 +26,18 @@ class Ia3ParityTest {
 
   @BeforeAll
   static void generate() {
-    PeftParity.generate(out, "ia3_mlp");
+    PyParity.PEFT.generate(out, "ia3_mlp");
   }
 
   @Test
   void ia3AndIa3OverLoraMatchPyTorch() {
-    PeftParity.check("ia3_mlp", PeftParity.resource("ia3_mlp.cmod"), out.resolve("ia3_mlp"));
+    PyParity.PEFT.checkCase("ia3_mlp", out);
   }
 
   @Test
   void ia3VectorPathAndShape() {
-    Compilation.Result r = PeftParity.compile(PeftParity.resource("ia3_mlp.cmod"), null, 0, 0, "ia3_mlp");
-    Map<String, Tensor> p = PeftParity.paramValues(r.graph());
+    Compilation.Result r = PyParity.compile(PyParity.PEFT.resource("ia3_mlp.cmod"), null, 0, 0, "ia3_mlp");
+    Map<String, Tensor> p = PyParity.paramValues(r.graph());
     assertEquals(List.of(32L), java.util.Arrays.stream(p.get("base.up.weight.ia3").shape()).boxed().toList());
     assertEquals(List.of(32L), java.util.Arrays.stream(p.get("base.up.weight.ia31").shape()).boxed().toList());
     for (String k : List.of("base.up.weight.ia3", "base.up.weight.ia31")) {
@@ -51,17 +52,17 @@ class Ia3ParityTest {
   void freshIa3LeavesTheBaseUnchanged(@TempDir Path tmp) {
     Path caseDir = out.resolve("ia3_mlp");
     Path weights = tmp.resolve("w.safetensors");
-    Set<String> dropped = PeftParity.writeWithout(caseDir, k -> k.endsWith(".ia3"), weights);
+    Set<String> dropped = PyParity.writeWithout(caseDir, k -> k.endsWith(".ia3"), weights);
     assertEquals(Set.of("base.up.weight.ia3"), dropped);
-    Path cmod = PeftParity.resource("ia3_mlp.cmod");
-    for (PeftParity.Run run : PeftParity.runs(caseDir)) {
-      for (int level : PeftParity.LEVELS) {
-        Map<String, Tensor> got = PeftParity.outputs(cmod, weights, 0, level, run.inputs());
+    Path cmod = PyParity.PEFT.resource("ia3_mlp.cmod");
+    for (PyParity.Run run : PyParity.PEFT.runs(caseDir)) {
+      for (int level : PyParity.LEVELS) {
+        Map<String, Tensor> got = PyParity.outputs(cmod, weights, 0, level, run.inputs());
         String at = "fresh ia3 -O" + level;
-        assertTrue(PeftParity.bitwiseEqual(got.get("base_y"), got.get("y")),
-            at + ": y differs from base_y by " + PeftParity.maxAbsDiff(got.get("base_y"), got.get("y")));
-        E2E.assertClose(run.expected().get("base_y"), got.get("y"), PeftParity.RTOL, PeftParity.ATOL, at);
-        assertTrue(PeftParity.maxAbsDiff(run.expected().get("y"), run.expected().get("base_y")) > 0.1, at + ": IA3 effect too small");
+        assertTrue(PyParity.bitwiseEqual(got.get("base_y"), got.get("y")),
+            at + ": y differs from base_y by " + PyParity.maxAbsDiff(got.get("base_y"), got.get("y")));
+        E2E.assertClose(run.expected().get("base_y"), got.get("y"), PyParity.PEFT.rtol(), PyParity.PEFT.atol(), at);
+        assertTrue(PyParity.maxAbsDiff(run.expected().get("y"), run.expected().get("base_y")) > 0.1, at + ": IA3 effect too small");
       }
     }
   }

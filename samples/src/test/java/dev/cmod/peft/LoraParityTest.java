@@ -10,15 +10,14 @@ import dev.cmod.compiler.diag.DiagnosticCode;
 import dev.cmod.ir.io.Safetensors;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.testkit.E2E;
+import dev.cmod.testkit.PyParity;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,28 +34,28 @@ class LoraParityTest {
 
   @BeforeAll
   static void generate() {
-    PeftParity.generate(out, "lora_mlp", "lora_stacked", "lora_blocks", "lora_doublestar");
+    PyParity.PEFT.generate(out, "lora_mlp", "lora_stacked", "lora_blocks", "lora_doublestar");
   }
 
   @Test
   void trainedLoraOnALayerAndOnAWeightPath() {
-    PeftParity.check("lora_mlp", PeftParity.resource("lora_mlp.cmod"), out.resolve("lora_mlp"));
+    PyParity.PEFT.checkCase("lora_mlp", out);
   }
 
   /** The factors' keys and shapes are exactly what language.md section 9 promises. */
   @Test
   void factorPathsAndShapes() {
     Map<String, Tensor> w = Safetensors.read(out.resolve("lora_mlp/weights.safetensors"));
-    Compilation.Result r = PeftParity.compile(PeftParity.resource("lora_mlp.cmod"), null, 0, 0, "lora_mlp");
-    Map<String, Tensor> p = PeftParity.paramValues(r.graph());
+    Compilation.Result r = PyParity.compile(PyParity.PEFT.resource("lora_mlp.cmod"), null, 0, 0, "lora_mlp");
+    Map<String, Tensor> p = PyParity.paramValues(r.graph());
     assertEquals(Set.of("base.up.weight", "base.up.bias", "base.down.weight", "base.down.bias",
         "base.up.weight.lora_a", "base.up.weight.lora_b", "base.down.weight.lora_a", "base.down.weight.lora_b"), p.keySet());
-    assertEquals(List.of(16L, 4L), shape(p.get("base.up.weight.lora_a")));
-    assertEquals(List.of(4L, 32L), shape(p.get("base.up.weight.lora_b")));
-    assertEquals(List.of(32L, 4L), shape(p.get("base.down.weight.lora_a")));
-    assertEquals(List.of(4L, 16L), shape(p.get("base.down.weight.lora_b")));
+    assertEquals(List.of(16L, 4L), PyParity.shape(p.get("base.up.weight.lora_a")));
+    assertEquals(List.of(4L, 32L), PyParity.shape(p.get("base.up.weight.lora_b")));
+    assertEquals(List.of(32L, 4L), PyParity.shape(p.get("base.down.weight.lora_a")));
+    assertEquals(List.of(4L, 16L), PyParity.shape(p.get("base.down.weight.lora_b")));
     for (String k : p.keySet()) {
-      assertEquals(shape(w.get(k)), shape(p.get(k)), k);
+      assertEquals(PyParity.shape(w.get(k)), PyParity.shape(p.get(k)), k);
     }
   }
 
@@ -68,11 +67,11 @@ class LoraParityTest {
   void freshLoraLeavesTheBaseUnchanged(@TempDir Path tmp) throws IOException {
     Path caseDir = out.resolve("lora_mlp");
     Path weights = tmp.resolve("base_only.safetensors");
-    Set<String> dropped = PeftParity.writeWithout(caseDir, k -> k.contains(".lora_"), weights);
+    Set<String> dropped = PyParity.writeWithout(caseDir, k -> k.contains(".lora_"), weights);
     assertEquals(Set.of("base.up.weight.lora_a", "base.up.weight.lora_b", "base.down.weight.lora_a", "base.down.weight.lora_b"),
         dropped);
-    Path cmod = PeftParity.resource("lora_mlp.cmod");
-    Map<String, Tensor> init = PeftParity.paramValues(PeftParity.compile(cmod, weights, 0, 0, "fresh").graph());
+    Path cmod = PyParity.PEFT.resource("lora_mlp.cmod");
+    Map<String, Tensor> init = PyParity.paramValues(PyParity.compile(cmod, weights, 0, 0, "fresh").graph());
     for (String k : dropped) {
       Tensor t = init.get(k);
       double maxAbs = 0;
@@ -85,24 +84,24 @@ class LoraParityTest {
         assertTrue(maxAbs > 0, k + " must start random (kaiming), not zeros");
       }
     }
-    for (PeftParity.Run run : PeftParity.runs(caseDir)) {
-      for (int level : PeftParity.LEVELS) {
-        Map<String, Tensor> got = PeftParity.outputs(cmod, weights, 0, level, run.inputs());
+    for (PyParity.Run run : PyParity.PEFT.runs(caseDir)) {
+      for (int level : PyParity.LEVELS) {
+        Map<String, Tensor> got = PyParity.outputs(cmod, weights, 0, level, run.inputs());
         String at = "fresh lora -O" + level + " " + run.describe();
-        assertTrue(PeftParity.bitwiseEqual(got.get("base_y"), got.get("y")),
-            at + ": y differs from base_y by " + PeftParity.maxAbsDiff(got.get("base_y"), got.get("y")));
-        E2E.assertClose(run.expected().get("base_y"), got.get("y"), PeftParity.RTOL, PeftParity.ATOL, at + " y vs PyTorch base");
+        assertTrue(PyParity.bitwiseEqual(got.get("base_y"), got.get("y")),
+            at + ": y differs from base_y by " + PyParity.maxAbsDiff(got.get("base_y"), got.get("y")));
+        E2E.assertClose(run.expected().get("base_y"), got.get("y"), PyParity.PEFT.rtol(), PyParity.PEFT.atol(), at + " y vs PyTorch base");
         // and the trained LoRA really changes the output (the case is not vacuous)
-        assertTrue(PeftParity.maxAbsDiff(run.expected().get("y"), run.expected().get("base_y")) > 0.1, at + ": LoRA delta too small");
+        assertTrue(PyParity.maxAbsDiff(run.expected().get("y"), run.expected().get("base_y")) > 0.1, at + ": LoRA delta too small");
       }
     }
     // the parity harness with the missing factors declared as defaulted: y must then fail against the trained y
-    assertThrows(AssertionError.class, () -> PeftParity.check("lora_mlp (fresh)", cmod, weights, caseDir, dropped));
+    assertThrows(AssertionError.class, () -> PyParity.PEFT.check("lora_mlp (fresh)", cmod, weights, caseDir, dropped));
   }
 
   @Test
   void twoLorasOnTheSameWeight() {
-    PeftParity.check("lora_stacked", PeftParity.resource("lora_stacked.cmod"), out.resolve("lora_stacked"));
+    PyParity.PEFT.checkCase("lora_stacked", out);
   }
 
   /**
@@ -112,24 +111,24 @@ class LoraParityTest {
    */
   @Test
   void chainedWithStacksTwoLoras(@TempDir Path tmp) throws IOException {
-    String src = Files.readString(PeftParity.resource("lora_stacked.cmod"))
+    String src = Files.readString(PyParity.PEFT.resource("lora_stacked.cmod"))
         .replace("let first = base with lora(rank = 4, alpha = 8) on \"up\"\n  let both = first with",
             "let first = base with lora(rank = 4, alpha = 8) on \"up\"\n  let both = base with lora(rank = 4, alpha = 8) on \"up\" with");
     assertTrue(src.contains("on \"up\" with lora(rank = 2"), src);
     Path f = tmp.resolve("chained.cmod");
     Files.writeString(f, src);
     Compilation.Result r = Compilation.compile(f, new Compilation.Options(null, null, 0, 0));
-    assertTrue(r.ok(), PeftParity.render(r));
+    assertTrue(r.ok(), PyParity.render(r));
   }
 
   @Test
   void loraOnATransformerStackWithGlobPatterns() {
-    PeftParity.check("lora_blocks", PeftParity.resource("lora_blocks.cmod"), out.resolve("lora_blocks"));
+    PyParity.PEFT.checkCase("lora_blocks", out);
   }
 
   @Test
   void doubleStarPatternsCrossSegments() {
-    PeftParity.check("lora_doublestar", PeftParity.resource("lora_doublestar.cmod"), out.resolve("lora_doublestar"));
+    PyParity.PEFT.checkCase("lora_doublestar", out);
   }
 
   /**
@@ -142,11 +141,11 @@ class LoraParityTest {
   void doubleStarAloneAdaptsEveryMatrix(@TempDir Path tmp) throws IOException {
     // lora_doublestar's targets are every 2-D weight of block 1 and ffn.up of block 0: "1.**" + "0.ffn.up"
     Path caseDir = out.resolve("lora_doublestar");
-    String src = Files.readString(PeftParity.resource("lora_doublestar.cmod")).replace("\"1.**.weight\", \"**.ffn.up\"", "\"1.**\", \"0.ffn.up\"");
+    String src = Files.readString(PyParity.PEFT.resource("lora_doublestar.cmod")).replace("\"1.**.weight\", \"**.ffn.up\"", "\"1.**\", \"0.ffn.up\"");
     assertTrue(src.contains("on \"1.**\", \"0.ffn.up\""), src);
     Path f = tmp.resolve("lora_doublestar2.cmod");
     Files.writeString(f, src);
-    PeftParity.check("lora_doublestar (\"1.**\")", f, caseDir);
+    PyParity.PEFT.check("lora_doublestar (\"1.**\")", f, caseDir);
   }
 
   /** Harness sanity: a LoRA factor stored in PyTorch's layout ([out, r] instead of [r, out]) is a shape error. */
@@ -157,30 +156,22 @@ class LoraParityTest {
     w.put("base.up.weight.lora_b", b.reshape(new long[] {b.dim(1), b.dim(0)}));
     Path f = tmp.resolve("w.safetensors");
     Safetensors.write(f, w, null);
-    Compilation.Result r = Compilation.compile(PeftParity.resource("lora_mlp.cmod"), new Compilation.Options(null, f, 0, 2));
+    Compilation.Result r = Compilation.compile(PyParity.PEFT.resource("lora_mlp.cmod"), new Compilation.Options(null, f, 0, 2));
     assertFalse(r.ok());
     assertTrue(r.diagnostics().all().stream().anyMatch(d -> d.code() == DiagnosticCode.WEIGHTS_SHAPE
-        && d.message().contains("base.up.weight.lora_b")), PeftParity.render(r));
+        && d.message().contains("base.up.weight.lora_b")), PyParity.render(r));
   }
 
   /** Harness sanity: the lora_b factors of q swapped between the two blocks must fail the comparison. */
   @Test
   void swappedFactorsAreCaught(@TempDir Path tmp) throws IOException {
     Path src = out.resolve("lora_blocks");
-    try (Stream<Path> files = Files.list(src)) {
-      for (Path p : files.filter(p -> p.getFileName().toString().startsWith("run")).toList()) {
-        Files.copy(p, tmp.resolve(p.getFileName()), StandardCopyOption.REPLACE_EXISTING);
-      }
-    }
+    PyParity.copyRuns(src, tmp);
     Map<String, Tensor> w = new TreeMap<>(Safetensors.read(src.resolve("weights.safetensors")));
     Tensor q0 = w.get("blocks.0.attn.q.weight.lora_b");
     w.put("blocks.0.attn.q.weight.lora_b", w.get("blocks.1.attn.q.weight.lora_b"));
     w.put("blocks.1.attn.q.weight.lora_b", q0);
     Safetensors.write(tmp.resolve("weights.safetensors"), w, null);
-    assertThrows(AssertionError.class, () -> PeftParity.check("lora_blocks (swapped)", PeftParity.resource("lora_blocks.cmod"), tmp));
-  }
-
-  private static List<Long> shape(Tensor t) {
-    return java.util.Arrays.stream(t.shape()).boxed().toList();
+    assertThrows(AssertionError.class, () -> PyParity.PEFT.check("lora_blocks (swapped)", PyParity.PEFT.resource("lora_blocks.cmod"), tmp));
   }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cmod.compiler.Compilation;
 import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.testkit.PyParity;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
@@ -23,13 +24,13 @@ class RoutingParityTest {
 
   @BeforeAll
   static void generate() {
-    PeftParity.generate(out, "moe_lora_topk", "moe_soft", "moe_index", "moe_example");
+    PyParity.PEFT.generate(out, "moe_lora_topk", "moe_soft", "moe_index", "moe_example");
   }
 
   /** Token-level top-2 over four LoRA experts of one shared base Mlp (x: f32[batch, seq, 16]). */
   @Test
   void mixtureOfLoraExpertsTop2() {
-    PeftParity.check("moe_lora_topk", PeftParity.resource("moe_lora_topk.cmod"), out.resolve("moe_lora_topk"));
+    PyParity.PEFT.checkCase("moe_lora_topk", out);
   }
 
   /**
@@ -39,7 +40,7 @@ class RoutingParityTest {
    */
   @Test
   void loraExpertsShareTheBaseAndNumberTheirFactors() {
-    Compilation.Result r = PeftParity.compile(PeftParity.resource("moe_lora_topk.cmod"), null, 0, 0, "moe_lora_topk");
+    Compilation.Result r = PyParity.compile(PyParity.PEFT.resource("moe_lora_topk.cmod"), null, 0, 0, "moe_lora_topk");
     TreeSet<String> expected = new TreeSet<>(Set.of("Router_0.weight", "base.up.weight", "base.up.bias", "base.down.weight",
         "base.down.bias"));
     for (String t : new String[] {"lora", "lora1", "lora2", "lora3"}) {
@@ -50,8 +51,8 @@ class RoutingParityTest {
       expected.add("base.down.weight." + t + "_a");
       expected.add("base.down.weight." + t + "_b");
     }
-    assertEquals(expected, PeftParity.paramPaths(r.graph()));
-    Map<String, Tensor> p = PeftParity.paramValues(r.graph());
+    assertEquals(expected, PyParity.paramPaths(r.graph()));
+    Map<String, Tensor> p = PyParity.paramValues(r.graph());
     assertEquals(4, p.get("base.up.weight.lora3_a").dim(1), "e3 has rank 4");
     assertEquals(4, p.get("base.down.weight.lora1_b").dim(0), "e3's down factor is the second on base.down.weight");
     assertEquals(16, p.get("Router_0.weight").dim(0));
@@ -61,35 +62,35 @@ class RoutingParityTest {
   /** Dense softmax mixture (Router_0) and top-1 (Router_1) over one list of experts. */
   @Test
   void softAndTop1Routing() {
-    PeftParity.check("moe_soft", PeftParity.resource("moe_soft.cmod"), out.resolve("moe_soft"));
+    PyParity.PEFT.checkCase("moe_soft", out);
   }
 
   /** Fixed routing by a Class[3] input: example b uses expert lang[b], for a sequence x and a vector v per example. */
   @Test
   void indexRoutingByAClassInput() {
-    PeftParity.check("moe_index", PeftParity.resource("moe_index.cmod"), out.resolve("moe_index"));
+    PyParity.PEFT.checkCase("moe_index", out);
   }
 
   /** Example-level top-2 (x: f32[batch, 16]) inside a module: moe.Router_0.weight, moe.experts.<i>.*. */
   @Test
   void exampleLevelTop2InsideAModule() {
-    PeftParity.check("moe_example", PeftParity.resource("moe_example.cmod"), out.resolve("moe_example"));
+    PyParity.PEFT.checkCase("moe_example", out);
   }
 
   /** Not vacuous: top-2 really drops experts (differs from the dense mixture of the same gate). */
   @Test
   void topkDiffersFromSoft(@TempDir Path tmp) throws java.io.IOException {
-    Path cmod = PeftParity.resource("moe_example.cmod");
+    Path cmod = PyParity.PEFT.resource("moe_example.cmod");
     String src = java.nio.file.Files.readString(cmod).replace("by topk(2)", "by soft");
     assertTrue(src.contains("by soft"));
     Path soft = tmp.resolve("moe_example_soft.cmod");
     java.nio.file.Files.writeString(soft, src);
     Path caseDir = out.resolve("moe_example");
     Path w = caseDir.resolve("weights.safetensors");
-    for (PeftParity.Run run : PeftParity.runs(caseDir)) {
-      Tensor a = PeftParity.outputs(cmod, w, 0, 2, run.inputs()).get("y");
-      Tensor b = PeftParity.outputs(soft, w, 0, 2, run.inputs()).get("y");
-      assertTrue(PeftParity.maxAbsDiff(a, b) > 1e-3, "top-2 and soft give the same output: " + PeftParity.maxAbsDiff(a, b));
+    for (PyParity.Run run : PyParity.PEFT.runs(caseDir)) {
+      Tensor a = PyParity.outputs(cmod, w, 0, 2, run.inputs()).get("y");
+      Tensor b = PyParity.outputs(soft, w, 0, 2, run.inputs()).get("y");
+      assertTrue(PyParity.maxAbsDiff(a, b) > 1e-3, "top-2 and soft give the same output: " + PyParity.maxAbsDiff(a, b));
     }
   }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import ai.onnx.proto.OnnxMl;
 import dev.cmod.cli.Toolchain;
 import dev.cmod.compiler.Compilation;
 import dev.cmod.compiler.diag.DiagnosticRenderer;
@@ -16,7 +17,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 
 /** Shared end-to-end helpers for tests: .cmod source -> IR -> ONNX -> ONNX Runtime, and comparisons. */
@@ -101,6 +105,30 @@ public final class E2E {
       fail(what + ": element " + at + " expected " + expected.get(at) + " but was " + actual.get(at)
           + " (rtol " + rtol + ", atol " + atol + ")");
     }
+  }
+
+  /** The metadata_props of an ONNX model, by key. */
+  public static Map<String, String> onnxMetadata(byte[] onnx) {
+    OnnxMl.ModelProto m;
+    try {
+      m = OnnxMl.ModelProto.parseFrom(onnx);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    Map<String, String> meta = new HashMap<>();
+    for (OnnxMl.StringStringEntryProto e : m.getMetadataPropsList()) {
+      meta.put(e.getKey(), e.getValue());
+    }
+    return meta;
+  }
+
+  /** The items of a comma-separated list (such as the metadata cmod.frozen); none for null or "". */
+  public static TreeSet<String> commaList(String s) {
+    TreeSet<String> out = new TreeSet<>();
+    if (s != null && !s.isEmpty()) {
+      out.addAll(Arrays.asList(s.split(",")));
+    }
+    return out;
   }
 
   /** Runs on ONNX Runtime and on the interpreter and compares every output. */
