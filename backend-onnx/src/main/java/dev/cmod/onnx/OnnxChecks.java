@@ -58,6 +58,9 @@ public final class OnnxChecks {
       return problems;
     }
     checkGraph(m.getGraph(), "graph", modelDir, problems, 0);
+    for (ai.onnx.proto.OnnxMl.FunctionProto f : m.getFunctionsList()) {
+      checkNodes(f.getNodeList(), "function '" + f.getName() + "'", modelDir, problems, 1);
+    }
     return problems;
   }
 
@@ -69,7 +72,23 @@ public final class OnnxChecks {
     for (TensorProto t : g.getInitializerList()) {
       checkTensor(t, where + " initializer '" + t.getName() + "'", dir, problems);
     }
-    for (NodeProto n : g.getNodeList()) {
+    for (ai.onnx.proto.OnnxMl.SparseTensorProto sp : g.getSparseInitializerList()) {
+      checkSparse(sp, where + " sparse initializer", dir, problems);
+    }
+    checkNodes(g.getNodeList(), where, dir, problems, depth);
+  }
+
+  private static void checkSparse(ai.onnx.proto.OnnxMl.SparseTensorProto sp, String what, Path dir, List<String> problems) {
+    if (sp.hasValues()) {
+      checkTensor(sp.getValues(), what + " values", dir, problems);
+    }
+    if (sp.hasIndices()) {
+      checkTensor(sp.getIndices(), what + " indices", dir, problems);
+    }
+  }
+
+  private static void checkNodes(List<NodeProto> nodes, String where, Path dir, List<String> problems, int depth) {
+    for (NodeProto n : nodes) {
       for (AttributeProto a : n.getAttributeList()) {
         String at = where + " node '" + n.getName() + "' attribute '" + a.getName() + "'";
         if (a.hasT()) {
@@ -77,6 +96,12 @@ public final class OnnxChecks {
         }
         for (TensorProto t : a.getTensorsList()) {
           checkTensor(t, at, dir, problems);
+        }
+        if (a.hasSparseTensor()) {
+          checkSparse(a.getSparseTensor(), at, dir, problems);
+        }
+        for (ai.onnx.proto.OnnxMl.SparseTensorProto sp : a.getSparseTensorsList()) {
+          checkSparse(sp, at, dir, problems);
         }
         if (a.hasG()) {
           checkGraph(a.getG(), at, dir, problems, depth + 1);

@@ -73,6 +73,18 @@ public final class OnnxRunner implements AutoCloseable {
    * @throws RunnerException when ORT rejects the model, or CUDA is asked for but not available
    */
   public static OnnxRunner open(byte[] model, Device device) {
+    return open(model, null, device);
+  }
+
+  /**
+   * Loads a model file; external data is resolved next to it (ONNX Runtime reads it from the
+   * file's folder). Validate the file with {@link OnnxChecks} first.
+   */
+  public static OnnxRunner open(java.nio.file.Path file, Device device) {
+    return open(null, file, device);
+  }
+
+  private static OnnxRunner open(byte[] model, java.nio.file.Path file, Device device) {
     OrtEnvironment e = env();
     try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
       so.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
@@ -85,7 +97,7 @@ public final class OnnxRunner implements AutoCloseable {
               + "and a matching CUDA/cuDNN installation (" + ex.getMessage() + ")", ex);
         }
       }
-      return new OnnxRunner(e.createSession(model, so));
+      return new OnnxRunner(model != null ? e.createSession(model, so) : e.createSession(file.toAbsolutePath().toString(), so));
     } catch (OrtException ex) {
       throw new RunnerException("ONNX Runtime could not load the model: " + ex.getMessage(), ex);
     }

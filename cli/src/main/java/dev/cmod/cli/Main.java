@@ -97,6 +97,11 @@ public final class Main implements Callable<Integer> {
       err.println("error[" + u.code + "]: " + u.getMessage());
       return ExitCodes.ERRORS;
     }
+    if (ex instanceof TensorFileException t) {
+      // reading or writing a tensor file the user named (an input .npy, an output path that is a folder...)
+      err.println("error[CM0302]: " + t.getMessage());
+      return ExitCodes.ERRORS;
+    }
     if (ex instanceof StackOverflowError) {
       err.println("error[CM0900]: internal compiler error: the program nests too deeply for the compiler (stack overflow).");
     } else if (ex instanceof OutOfMemoryError) {
@@ -175,6 +180,9 @@ public final class Main implements Callable<Integer> {
   /** Writes bytes to {@code target} through a temporary file in the same folder, moved into place only when complete. */
   static void writeAtomically(Path target, byte[] data) throws IOException {
     Path abs = target.toAbsolutePath();
+    if (Files.isDirectory(abs)) {
+      throw new UserError("CM0302", "output path " + target + " is a folder; give a file name, e.g. " + target.resolve("model.onnx"));
+    }
     Path dir = abs.getParent();
     if (dir != null && !Files.isDirectory(dir)) {
       throw new UserError("CM0302", "output folder " + dir + " does not exist");
@@ -386,7 +394,7 @@ public final class Main implements Callable<Integer> {
           throw new UserError("CM0402", "input '" + name + "': " + p + ": " + e.getMessage());
         }
       }
-      try (OnnxRunner runner = OnnxRunner.open(model, dev)) {
+      try (OnnxRunner runner = graph == null ? OnnxRunner.open(file, dev) : OnnxRunner.open(model, dev)) {
         Map<String, Tensor> feed;
         if (given.isEmpty()) {
           feed = graph != null ? Toolchain.randomInputs(graph, facts, Toolchain.defaultSizes(graph, facts), inputSeed)

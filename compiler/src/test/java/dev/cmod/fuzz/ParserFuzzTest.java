@@ -25,7 +25,8 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>Regression mode (plain {@code mvn verify}) runs the committed inputs under
  * {@code src/test/resources/dev/cmod/fuzz/ParserFuzzTestInputs/parse/} (plain .cmod texts);
- * fuzzing mode: {@code JAZZER_FUZZ=1 mvn -o test -pl compiler -Dtest=ParserFuzzTest}.
+ * fuzzing mode: {@code JAZZER_FUZZ=1 mvn -o test -pl compiler -Dtest=ParserFuzzTest -Djazzer.max_duration=60s
+ * '-Djazzer.instrument=dev.cmod.**'} (so that the generated parser in the grammar jar is instrumented too).
  */
 class ParserFuzzTest {
 

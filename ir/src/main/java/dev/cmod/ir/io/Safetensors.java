@@ -159,6 +159,17 @@ public final class Safetensors {
     } catch (IOException | IllegalStateException | NumberFormatException e) {
       throw new TensorFileException(name + ": header is not valid JSON: " + e.getMessage());
     }
+    // entries must not overlap (the format says so; overlapping entries would let a small file decode to huge tensors)
+    java.util.List<Entry> byBegin = new java.util.ArrayList<>(entries.values());
+    byBegin.sort(java.util.Comparator.comparingLong(Entry::begin));
+    for (int i = 1; i < byBegin.size(); i++) {
+      Entry prev = byBegin.get(i - 1);
+      Entry cur = byBegin.get(i);
+      if (cur.begin() < prev.end() && cur.end() > cur.begin()) {
+        throw new TensorFileException(name + ": entries '" + prev.name() + "' and '" + cur.name()
+            + "' overlap (data_offsets [" + prev.begin() + ", " + prev.end() + "] and [" + cur.begin() + ", " + cur.end() + "])");
+      }
+    }
     return new Header(8 + n, entries, metadata);
   }
 
