@@ -53,7 +53,7 @@ public final class Main implements Callable<Integer> {
   public static void main(String[] args) {
     int[] code = {ExitCodes.INTERNAL};
     // a large stack: deeply nested programs must end in a diagnostic, not a StackOverflowError
-    Thread t = new Thread(null, () -> code[0] = execute(args), "cmod", 1L << 29);
+    Thread t = new Thread(null, () -> code[0] = execute(args), "cmod", dev.cmod.compiler.BigStack.STACK_BYTES);
     t.start();
     try {
       t.join();

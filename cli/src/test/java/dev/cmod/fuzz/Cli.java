@@ -1,5 +1,7 @@
 package dev.cmod.fuzz;
 
+import dev.cmod.compiler.BigStack;
+
 import dev.cmod.cli.Main;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -1,5 +1,7 @@
 package dev.cmod.fuzz;
 
+import dev.cmod.compiler.BigStack;
+
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;

@@ -1,5 +1,7 @@
 package dev.cmod.fuzz;
 
+import dev.cmod.compiler.BigStack;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

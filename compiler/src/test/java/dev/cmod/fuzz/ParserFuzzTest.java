@@ -1,5 +1,7 @@
 package dev.cmod.fuzz;
 
+import dev.cmod.compiler.BigStack;
+
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.code_intelligence.jazzer.junit.DictionaryEntries;

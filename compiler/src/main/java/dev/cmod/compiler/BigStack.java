@@ -1,4 +1,4 @@
-package dev.cmod.fuzz;
+package dev.cmod.compiler;
 
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
@@ -9,16 +9,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Runs fuzz-target work the way the {@code cmod} command runs the compiler: on a thread with a
- * 512 MiB stack (see {@code Main.main}), so that a StackOverflowError seen here would also happen
- * in the CLI; and with a time limit, so that a hang is reported as a finding instead of stalling
- * the fuzzer. Exceptions and errors of the work are rethrown unchanged (their own stack traces).
+ * Runs work the way the {@code cmod} command runs the compiler: on a thread with a 512 MiB stack,
+ * so that deep but legal programs do not overflow; and with a time limit, so that a hang is
+ * reported instead of stalling the caller (the fuzz targets use it). Exceptions and errors of the
+ * work are rethrown unchanged (their own stack traces).
  */
-final class BigStack {
+public final class BigStack {
   /** The CLI's compiler thread stack size. */
-  static final long STACK_BYTES = 1L << 29;
+  public static final long STACK_BYTES = 1L << 29;
   /** Longest time one input may take before it counts as a hang. */
-  static final long LIMIT_SECONDS = Long.getLong("cmod.fuzz.hangSeconds", 20);
+  public static final long LIMIT_SECONDS = Long.getLong("cmod.fuzz.hangSeconds", 20);
 
   private static ExecutorService pool = newPool();
 
@@ -32,7 +32,7 @@ final class BigStack {
     });
   }
 
-  static synchronized <T> T call(Callable<T> work) throws Exception {
+  public static synchronized <T> T call(Callable<T> work) throws Exception {
     Future<T> f = pool.submit(work);
     try {
       return f.get(LIMIT_SECONDS, TimeUnit.SECONDS);
@@ -53,14 +53,14 @@ final class BigStack {
     }
   }
 
-  static synchronized void run(ThrowingRunnable work) throws Exception {
+  public static synchronized void run(ThrowingRunnable work) throws Exception {
     call(() -> {
       work.run();
       return null;
     });
   }
 
-  interface ThrowingRunnable {
+  public interface ThrowingRunnable {
     void run() throws Exception;
   }
 }
