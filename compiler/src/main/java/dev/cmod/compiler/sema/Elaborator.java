@@ -82,7 +82,7 @@ public final class Elaborator {
 
   /** Evaluates a const declaration (compile-time values only). */
   public Val evalConst(ConstDecl c, FileScope scope) {
-    Body b = new Body("", scope.env, new IdentityHashMap<>(), new LinkedHashMap<>(), true);
+    Body b = Body.bare(scope.env);
     try {
       Val v = eval(c.value(), b, null);
       if (v instanceof TensorV) {
@@ -379,6 +379,11 @@ public final class Elaborator {
 
     int routeCount;
     int fuseCount;
+
+    /** A body with no instance around it: for compile-time values (consts, dims, defaults). */
+    static Body bare(Env env) {
+      return new Body("", env, new IdentityHashMap<>(), new LinkedHashMap<>(), true);
+    }
 
     Body(
         String path,
@@ -1834,7 +1839,7 @@ public final class Elaborator {
         v = args.named().get(pn);
         at = args.namedSpans().get(pn);
       } else if (p.dflt() != null) {
-        Body b = new Body("", env, new IdentityHashMap<>(), new LinkedHashMap<>(), true);
+        Body b = Body.bare(env);
         v = eval(p.dflt(), b, null);
         at = p.dflt().span();
       } else {

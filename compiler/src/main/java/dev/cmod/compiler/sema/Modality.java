@@ -101,17 +101,7 @@ public final class Modality {
       }
       vocab =
           el.intValue(
-              el.eval(
-                  t.vocab(),
-                  new Elaborator.Body(
-                      "",
-                      env,
-                      new java.util.IdentityHashMap<>(),
-                      new java.util.LinkedHashMap<>(),
-                      true),
-                  null),
-              t.vocab().span(),
-              "vocab size");
+              el.eval(t.vocab(), Elaborator.Body.bare(env), null), t.vocab().span(), "vocab size");
     }
     if (head.equals("Class")) {
       // Class[N] is one index per example; N, the number of classes, is kept as its range
@@ -189,19 +179,7 @@ public final class Modality {
         env.define(n.name(), new Val.IntV(s));
         return s;
       }
-      Dim v =
-          el.dimValue(
-              el.eval(
-                  e.expr(),
-                  new Elaborator.Body(
-                      "",
-                      env,
-                      new java.util.IdentityHashMap<>(),
-                      new java.util.LinkedHashMap<>(),
-                      true),
-                  null),
-              e.span(),
-              "a dim");
+      Dim v = el.dimValue(el.eval(e.expr(), Elaborator.Body.bare(env), null), e.span(), "a dim");
       if (v.isKnown() && v.value() <= 0) {
         el.fail(DiagnosticCode.BAD_DIM, e.span(), "dims must be positive, got " + v, null);
       }
@@ -220,9 +198,7 @@ public final class Modality {
           null);
       return null;
     }
-    Elaborator.Body b =
-        new Elaborator.Body(
-            "", env, new java.util.IdentityHashMap<>(), new java.util.LinkedHashMap<>(), true);
+    Elaborator.Body b = Elaborator.Body.bare(env);
     List<Dim> dims = new ArrayList<>();
     for (DimExpr d : t.dims()) {
       if (!(d instanceof ExprDim e)) {

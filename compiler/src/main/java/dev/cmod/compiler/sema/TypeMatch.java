@@ -7,8 +7,6 @@ import dev.cmod.ir.type.DType;
 import dev.cmod.ir.type.Dim;
 import dev.cmod.ir.type.TensorType;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 
 /**
@@ -152,8 +150,7 @@ final class TypeMatch {
       ds.add(actual.dim(axis));
       axes.add(axis);
     }
-    Elaborator.Body b =
-        new Elaborator.Body("", env, new IdentityHashMap<>(), new LinkedHashMap<>(), true);
+    Elaborator.Body b = Elaborator.Body.bare(env);
     boolean[] done = new boolean[ps.size()];
     // first bind the plain names that are not yet known
     for (int i = 0; i < ps.size(); i++) {
