@@ -65,6 +65,41 @@ class CompositionsTest {
     return p;
   }
 
+  @org.junit.jupiter.api.Test
+  void controlNetConditioning() {
+    String src = """
+        import std.nn.{Conv2d, Mlp}
+        model Gen {
+          input noise: Image[3, 8, 8]
+          input edges: Image[1, 8, 8]
+          input text: Seq[seq, 8]
+          input hint: Seq[seq, 4]
+          let gen = Conv2d(3, 3, 3, padding = 1)
+          condition gen on edges via control(strength = 0.5)
+          let mlp = Mlp(8)
+          condition mlp on hint via control()
+          output image: Image[3, 8, 8] = gen(noise)
+          output y: f32[seq, 8] = mlp(text)
+        }
+        """;
+    java.nio.file.Path weights = randomWeights(src);
+    for (int level : new int[] {0, 2}) {
+      E2E.Built b = E2E.compileText(src, new dev.cmod.compiler.Compilation.Options(null, weights, 0, level));
+      Map<String, Tensor> in = E2E.inputs(b, Map.of("batch", 2L, "seq", 5L), 3);
+      Map<String, Tensor> out = E2E.assertOrtMatchesInterpreter(b, in, 1e-4, 1e-5);
+      // a fresh (zero) control branch changes nothing: compare with the unconditioned model
+      E2E.Built fresh = E2E.compileText(src, E2E.opts(level));
+      E2E.Built plain = E2E.compileText(src.replace("condition gen on edges via control(strength = 0.5)", "")
+          .replace("condition mlp on hint via control()", ""), E2E.opts(level));
+      Map<String, Tensor> a = E2E.runOrt(fresh.onnx(), in);
+      Map<String, Tensor> p = E2E.runOrt(plain.onnx(), Map.of("noise", in.get("noise"), "text", in.get("text"),
+          "edges", in.get("edges"), "hint", in.get("hint")));
+      E2E.assertClose(p.get("image"), a.get("image"), 0, 0, "fresh control on an image");
+      E2E.assertClose(p.get("y"), a.get("y"), 0, 0, "fresh control on a sequence");
+      assertTrue(out.containsKey("image"));
+    }
+  }
+
   @ParameterizedTest(name = "{0}")
   @MethodSource("programs")
   void ortMatchesInterpreter(String name, String body) {

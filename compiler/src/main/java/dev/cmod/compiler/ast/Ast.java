@@ -106,7 +106,7 @@ public final class Ast {
   public record StmtItem(Stmt stmt, Span span) implements ModelItem {}
 
   /** {@code condition gen on edges via control(strength = 1.0)} (section 7). */
-  public record ConditionItem(Name target, Name source, Name via, Span span) implements ModelItem {}
+  public record ConditionItem(Name target, Name source, Name via, List<Arg> args, Span span) implements ModelItem {}
 
   // ---- expressions ----
   public sealed interface Expr permits IntLit, FloatLit, StringLit, BoolLit, NoneLit, NameRef, ListExpr, Member,

@@ -137,13 +137,7 @@ public final class Elaborator {
         } else if (it instanceof AlignItem a) {
           align(a, body);
         } else if (it instanceof ConditionItem ci) {
-          fail(
-              DiagnosticCode.UNSUPPORTED,
-              ci.span(),
-              "condition ... via "
-                  + ci.via().text()
-                  + "(...) is not supported by this version of cmod yet",
-              "see docs/language.md for the implemented subset");
+          condition(ci, body);
         }
         // weights items are loaded by the driver before elaboration
       } catch (ArithmeticException e) {
@@ -299,6 +293,84 @@ public final class Elaborator {
       return Boolean.toString(b.value());
     }
     return Val.describe(v);
+  }
+
+  /**
+   * {@code condition gen on edges via control(strength = 1.0)} (section 7): every later application
+   * of the instance {@code gen} gets {@code strength * proj(edges)} added to its result, where proj
+   * is a zero-initialized projection of the condition's feature axis onto the result's (a 1x1
+   * convolution for images, a linear map otherwise), so a fresh control branch changes nothing.
+   */
+  private void condition(ConditionItem ci, Body body) {
+    if (!ci.via().text().equals("control")) {
+      fail(DiagnosticCode.UNSUPPORTED, ci.via().span(), "condition ... via " + ci.via().text() + "(...) is not supported",
+          "use via control(strength = 1.0)");
+    }
+    double strength = 1.0;
+    for (Arg a : ci.args()) {
+      if (a.name() != null && !a.name().text().equals("strength")) {
+        fail(DiagnosticCode.UNKNOWN_ARGUMENT, a.name().span(), "control has no parameter '" + a.name().text() + "'",
+            "control(strength = 1.0)");
+      }
+      strength = number(eval(a.value(), body, null), a.value().span(), "control strength");
+    }
+    Val target = body.env.lookup(ci.target().text());
+    if (!(target instanceof InstanceV iv)) {
+      fail(target == null ? DiagnosticCode.UNKNOWN_NAME : DiagnosticCode.TYPE_MISMATCH, ci.target().span(),
+          "condition needs a module instance to condition, got " + (target == null ? "an unknown name '" + ci.target().text() + "'"
+              : Val.describe(target)), "bind it first: let gen = Decoder(...)");
+      return;
+    }
+    if (iv.inst().applied) {
+      fail(DiagnosticCode.TYPE_MISMATCH, ci.span(), "'" + ci.target().text() + "' is already applied above this condition",
+          "put the condition before the first use of " + ci.target().text());
+    }
+    Value source = tensorOf(name(new NameRef(ci.source().text(), ci.source().span()), body, null), ci.source().span(),
+        "the condition");
+    iv.inst().controls.add(new Instance.Control(source, strength, ci.span()));
+  }
+
+  /** Adds the instance's control branches to its result. */
+  private Value control(Instance inst, Value y, Span span) {
+    Value out = y;
+    for (int i = 0; i < inst.controls.size(); i++) {
+      Instance.Control c = inst.controls.get(i);
+      TensorType ty = y.type();
+      TensorType tc = c.source().type();
+      String base = inst.path + ".control" + (i == 0 ? "" : Integer.toString(i));
+      Value proj;
+      if (ty.rank() == 4 && tc.rank() == 4 && ty.dim(1).isKnown() && tc.dim(1).isKnown()) {
+        long co = ty.dim(1).value();
+        long ch = tc.dim(1).value();
+        Value w = controlParam(inst, base + ".weight", TensorType.of(tc.dtype(), co, ch, 1, 1), c.span());
+        Value b = controlParam(inst, base + ".bias", TensorType.of(tc.dtype(), co), c.span());
+        proj = node(Op.CONV2D, Attrs.of("stride", 1L, "padding", 0L), c.span(), c.source(), w, b);
+      } else {
+        if (ty.rank() == 0 || tc.rank() == 0 || !ty.dim(ty.rank() - 1).isKnown() || !tc.dim(tc.rank() - 1).isKnown()) {
+          fail(DiagnosticCode.SHAPE_MISMATCH, c.span(), "control needs known feature sizes: the condition is " + tc
+              + " and " + inst.path + " gives " + ty, null);
+          return y;
+        }
+        long dc = tc.dim(tc.rank() - 1).value();
+        long dy = ty.dim(ty.rank() - 1).value();
+        Value w = controlParam(inst, base + ".weight", TensorType.of(tc.dtype(), dc, dy), c.span());
+        Value b = controlParam(inst, base + ".bias", TensorType.of(tc.dtype(), dy), c.span());
+        proj = node(Op.ADD, Attrs.NONE, c.span(), node(Op.MATMUL, Attrs.NONE, c.span(), c.source(), w), b);
+      }
+      Value s = constant(Tensor.ofFloats(ty.dtype(), new long[0], new float[] {(float) c.strength()}), c.span());
+      out = node(Op.ADD, Attrs.NONE, c.span(), out, node(Op.MUL, Attrs.NONE, c.span(), proj, s));
+    }
+    return out;
+  }
+
+  private Value controlParam(Instance inst, String path, TensorType t, Span span) {
+    String key = "<control>" + path;
+    Value v = inst.params.get(key);
+    if (v == null) {
+      v = createParam(path, t, () -> new InitV("zeros", List.of()), true, span, span);
+      inst.params.put(key, v);
+    }
+    return v;
   }
 
   private void align(AlignItem a, Body body) {
@@ -2014,6 +2086,10 @@ public final class Elaborator {
             "end the body with an expression or a return");
       }
       Val checked = checkResult(inst, d, result, env, args.span());
+      inst.applied = true;
+      if (!inst.controls.isEmpty() && checked instanceof TensorV ct) {
+        checked = new TensorV(control(inst, ct.value(), args.span()));
+      }
       // the module's first argument, however it was passed (by position or by name)
       Val first = d.args().isEmpty() ? null : env.lookup(d.args().get(0).name().text());
       if (!hooks.isEmpty() && checked instanceof TensorV ty && first instanceof TensorV tx) {

@@ -14,6 +14,13 @@ public final class Instance {
   final Map<String, Instance> children = new LinkedHashMap<>();
   Boolean trainable; // null: inherit
   ArithSpec arith; // set for the result of parameter arithmetic
+  /** ControlNet-style branches added to this instance's result (section 7). */
+  final java.util.List<Control> controls = new java.util.ArrayList<>();
+  /** Whether the instance has been applied (conditions must come before). */
+  boolean applied;
+
+  /** {@code condition <this> on source via control(strength)}. */
+  record Control(dev.cmod.ir.graph.Value source, double strength, dev.cmod.compiler.diag.Span span) {}
 
   Instance(Val.ModuleDef def, String path, Env hyperEnv) {
     this.def = def;

@@ -182,7 +182,8 @@ final class AstBuilder {
     } else if (c instanceof StmtItemContext s) {
       return new StmtItem(stmt(s.stmt()), span(c));
     } else if (c instanceof ConditionItemContext k) {
-      return new ConditionItem(name(k.ident(0)), name(k.ident(1)), name(k.composition().ident()), span(c));
+      return new ConditionItem(name(k.ident(0)), name(k.ident(1)), name(k.composition().ident()),
+          args(k.composition().arg()), span(c));
     }
     throw new IllegalStateException("unhandled model item " + c.getClass().getSimpleName());
   }
