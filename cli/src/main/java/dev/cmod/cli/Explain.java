@@ -16,7 +16,7 @@ import java.util.Map;
 final class Explain {
   private Explain() {}
 
-  static String model(Compilation.Result r) {
+  static String model(Compilation.Result r, boolean showAutoSource) {
     Graph g = r.graph();
     ModelFacts f = r.facts();
     StringBuilder sb = new StringBuilder();
@@ -37,6 +37,18 @@ final class Explain {
       String s = f.structure(p);
       outClass = max(outClass, s);
       sb.append(String.format(Locale.ROOT, "    %-14s %-34s %s%n", p.name(), p.describe(), s));
+    }
+    for (Map.Entry<String, ModelFacts.Auto> a : f.auto().entrySet()) {
+      sb.append("  auto(...) for '").append(a.getKey()).append("':\n");
+      for (String note : a.getValue().notes()) {
+        sb.append("    ").append(note).append('\n');
+      }
+      if (showAutoSource) {
+        sb.append("    source:\n");
+        for (String line : a.getValue().source().split("\n")) {
+          sb.append("      ").append(line).append('\n');
+        }
+      }
     }
     sb.append("  shape: ").append(shape(inClass, outClass)).append(" (").append(inClass).append(" -> ").append(outClass).append(")\n");
     if (!f.bounds().isEmpty()) {

@@ -295,6 +295,9 @@ public final class Main implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "FILE.cmod|CMxxxx")
     String what;
 
+    @Option(names = "--auto-source", description = "Also print the source auto(...) synthesized.")
+    boolean autoSource;
+
     @CommandLine.Mixin
     CompileOpts o;
 
@@ -329,7 +332,7 @@ public final class Main implements Callable<Integer> {
           ok = false;
           continue;
         }
-        out.print(Explain.model(r));
+        out.print(Explain.model(r, autoSource));
       }
       return ok ? ExitCodes.OK : ExitCodes.ERRORS;
     }

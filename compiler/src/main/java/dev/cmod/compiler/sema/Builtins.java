@@ -206,8 +206,8 @@ final class Builtins {
 
   Val call(String name, Args args, Body body) {
     if (name.equals("auto")) {
-      return el.fail(DiagnosticCode.UNSUPPORTED, args.span(), "auto(...) architecture synthesis is not supported by this version of cmod yet",
-          "write the architecture with modules; see docs/language.md");
+      return el.fail(DiagnosticCode.UNSUPPORTED, args.span(), "auto(...) synthesizes a model's output and can only be used as "
+          + "the whole value of an output", "write output y: Class[10] = auto(x)");
     }
     Bound b = bind(name, args);
     Span sp = args.span();

@@ -200,7 +200,11 @@ public final class Elaborator {
 
   private void output(OutputItem out, Body body) {
     String name = out.name().text();
-    Val v = eval(out.value(), body, null);
+    Val v =
+        out.value() instanceof Call ac && ac.callee() instanceof NameRef an && an.name().equals("auto")
+                && body.env.lookup("auto") == null
+            ? autoArchitecture(out, ac, body)
+            : eval(out.value(), body, null);
     if (v instanceof ErrorV) {
       return;
     }
@@ -211,11 +215,6 @@ public final class Elaborator {
           "output '" + name + "' is declared twice",
           null);
     }
-    if (out.value() instanceof Call c
-        && c.callee() instanceof NameRef n
-        && n.name().equals("auto")) {
-      return;
-    }
     Value value = tensorOf(v, out.value().span(), "output '" + name + "'");
     Modality.Resolved declared = null;
     if (out.type() != null) {
@@ -225,6 +224,54 @@ public final class Elaborator {
     facts.outputs.add(
         new ModelFacts.Port(
             name, declared != null ? declared : Modality.Resolved.plain(value.type()), out.span()));
+  }
+
+  /**
+   * {@code output y: T = auto(a, b, ...)}: synthesizes the architecture (see {@link AutoSynth}) as
+   * cmod source, elaborates it as the instance {@code auto_<output>} and applies it to the inputs.
+   */
+  private Val autoArchitecture(OutputItem out, Call c, Body body) {
+    String name = out.name().text();
+    if (!(out.type() instanceof TensorTypeExpr te)) {
+      return fail(DiagnosticCode.BAD_TYPE, out.span(), "auto needs the output's type, e.g. output " + name + ": Class[10] = auto(x)",
+          null);
+    }
+    List<ModelFacts.Port> ports = new ArrayList<>();
+    List<Val> args = new ArrayList<>();
+    List<Span> spans = new ArrayList<>();
+    for (Arg a : c.args()) {
+      ModelFacts.Port p = a.value() instanceof NameRef n && a.name() == null ? facts.input(n.name()) : null;
+      if (p == null) {
+        return fail(DiagnosticCode.TYPE_MISMATCH, a.value().span(), "auto takes model inputs by name, e.g. auto(image, caption)",
+            null);
+      }
+      ports.add(p);
+      args.add(body.env.lookup(p.name()));
+      spans.add(a.value().span());
+    }
+    if (ports.isEmpty()) {
+      return fail(DiagnosticCode.ARITY, c.span(), "auto needs at least one input", null);
+    }
+    String head = te.head().text();
+    TensorType outType;
+    if (head.equals("Class")) {
+      Val n = te.dims().size() == 1 && te.dims().get(0) instanceof ExprDim ed ? eval(ed.expr(), body, null) : null;
+      outType = TensorType.of(DType.F32, 1, intValue(n, te.span(), "the number of classes"))
+          .withDims(List.of(Dim.sym("batch"), Dim.of(intValue(n, te.span(), "the number of classes"))));
+    } else {
+      outType = Modality.resolve(te, this, new Env(body.env), true).type();
+    }
+    AutoSynth synth = new AutoSynth(this, c.span());
+    String src = synth.source(ports, name, outType, Modality.shapeOf(head, te.dims().size()) != null ? head : "tensor", facts);
+    dev.cmod.compiler.diag.SourceFile file = new dev.cmod.compiler.diag.SourceFile("auto:" + name, src);
+    Loader loader = new Loader(diags, builtinEnv(), this::evalConst);
+    FileScope scope = loader.loadRoot(file, null);
+    if (scope == null || !(scope.env.lookup("Auto") instanceof ModuleV m)) {
+      return fail(DiagnosticCode.INTERNAL, c.span(), "auto produced an architecture that does not compile (a bug in cmod)", null);
+    }
+    facts.auto.put(name, new ModelFacts.Auto(synth.notes(), src));
+    Instance inst = instantiate(m.def(), new Args(List.of(), List.of(), Map.of(), Map.of(), c.span()), "auto_" + name, body);
+    return apply(inst, new Args(args, spans, Map.of(), Map.of(), c.span()), body);
   }
 
   private void budget(BudgetItem b, Body body) {

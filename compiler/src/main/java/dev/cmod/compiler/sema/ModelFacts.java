@@ -37,6 +37,9 @@ public final class ModelFacts {
 
   public record Limit(double value, boolean strict, Span span) {}
 
+  /** What auto(...) chose for one output: one line per decision, and the synthesized source. */
+  public record Auto(List<String> notes, String source) {}
+
   String compute;
   Span computeSpan;
   final List<Port> inputs = new ArrayList<>();
@@ -44,6 +47,12 @@ public final class ModelFacts {
   final Map<String, long[]> bounds = new LinkedHashMap<>();
   final Map<String, Limit> budget = new LinkedHashMap<>();
   final Set<String> defaulted = new LinkedHashSet<>();
+  final Map<String, Auto> auto = new LinkedHashMap<>();
+
+  /** The architectures auto(...) synthesized, by output name. */
+  public Map<String, Auto> auto() {
+    return auto;
+  }
 
   public String compute() {
     return compute;
