@@ -36,6 +36,48 @@ class ImportOnnxTest {
   }
 
   @Test
+  void loraReachesIntoTheImportedModel() throws Exception {
+    Path model = corpusModel();
+    assumeTrue(model != null, "shared corpora not beside the checkout");
+    Files.copy(model, dir.resolve("cls.onnx"));
+    String src = """
+        import onnx "cls.onnx" as Orientation
+        model Reader {
+          input line: Image[3, 48, 192]
+          let tuned = Orientation with lora(rank = 2, alpha = 4) on "fc_*"
+          output base: f32[2] = Orientation(line)
+          output probs: f32[2] = tuned(line)
+        }
+        """;
+    // trained-looking factors: the composition must change the output, identically on ORT and the interpreter
+    Map<String, Tensor> w = new java.util.TreeMap<>();
+    float[] a = new float[400];
+    float[] bb = new float[4];
+    java.util.Random rng = new java.util.Random(3);
+    for (int i = 0; i < a.length; i++) {
+      a[i] = (float) rng.nextGaussian() * 0.1f;
+    }
+    for (int i = 0; i < bb.length; i++) {
+      bb[i] = (float) rng.nextGaussian();
+    }
+    w.put("Orientation.fc_0.w_0.lora_a", Tensor.ofFloats(new long[] {200, 2}, a));
+    w.put("Orientation.fc_0.w_0.lora_b", Tensor.ofFloats(new long[] {2, 2}, bb));
+    Path weights = dir.resolve("lora.safetensors");
+    dev.cmod.ir.io.Safetensors.write(weights, w, Map.of());
+    for (int level : new int[] {0, 2}) {
+      Files.writeString(dir.resolve("lora.cmod"), src);
+      E2E.Built b = E2E.compileFile(dir.resolve("lora.cmod"), new dev.cmod.compiler.Compilation.Options(null, weights, 0, level));
+      Map<String, Tensor> in = E2E.inputs(b, Map.of("batch", 2L), 9);
+      Map<String, Tensor> out = E2E.assertOrtMatchesInterpreter(b, in, 1e-4, 1e-5);
+      double diff = 0;
+      for (int i = 0; i < out.get("base").size(); i++) {
+        diff = Math.max(diff, Math.abs(out.get("base").get(i) - out.get("probs").get(i)));
+      }
+      org.junit.jupiter.api.Assertions.assertTrue(diff > 1e-3, "the LoRA must change the imported model's output");
+    }
+  }
+
+  @Test
   void pretrainedClassifierAsFrozenModule() throws Exception {
     Path model = corpusModel();
     assumeTrue(model != null, "shared corpora not beside the checkout");

@@ -1510,6 +1510,9 @@ public final class Elaborator {
       target = base;
       String first = st.layers().get(0).path;
       basePath = first.substring(0, Math.max(0, first.lastIndexOf('.')));
+    } else if (base instanceof ImportedV im) {
+      target = base;
+      basePath = body.child(im.name());
     } else if (base instanceof AdaptedV a) {
       target = a.target();
       basePath = a.basePath();
@@ -1821,6 +1824,34 @@ public final class Elaborator {
     return new TupleV(items, m.outputNames());
   }
 
+  /**
+   * An imported model with parameter compositions (LoRA, IA³ on its 2-D weights): the model is
+   * added as usual, then each weight a composition targets is replaced, in the nodes that read it,
+   * by the composed weight.
+   */
+  private Val applyImportedAdapted(ImportedV im, Args args, Body caller, List<Adaptation> hooks) {
+    Set<dev.cmod.ir.graph.Node> before = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+    before.addAll(graph.nodes());
+    Val r = applyImported(im, args, caller);
+    String prefix = caller.child(im.name()) + ".";
+    for (dev.cmod.ir.graph.Node n : graph.nodes()) {
+      if (n.op() != Op.PARAM || !n.attrs().getString("path").startsWith(prefix)) {
+        continue;
+      }
+      // only this application's nodes read the composed weight (the parameter may be shared)
+      List<dev.cmod.ir.graph.Node> readers = new ArrayList<>(graph.users(n));
+      readers.removeIf(before::contains);
+      if (readers.isEmpty()) {
+        continue;
+      }
+      Value w = Adaptation.adapt(n.out(), n.attrs().getString("path"), hooks, this, args.span());
+      if (w != n.out()) {
+        graph.replaceUsesBy(n.out(), w, readers);
+      }
+    }
+    return r;
+  }
+
   private Val applyArith(ArithV av, Args args, Body caller) {
     boolean first = av.made()[0] == null;
     if (first) {
@@ -1862,6 +1893,8 @@ public final class Elaborator {
     Val r;
     if (a.target() instanceof InstanceV i) {
       r = apply(i.inst(), args, caller, hooks);
+    } else if (a.target() instanceof ImportedV im) {
+      r = applyImportedAdapted(im, args, caller, hooks);
     } else {
       r = applyStack((StackV) a.target(), args, caller, hooks);
     }

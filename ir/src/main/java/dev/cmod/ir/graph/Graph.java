@@ -168,6 +168,18 @@ public final class Graph {
     }
   }
 
+  /** Points the uses of {@code from} by the given consumers (only) at {@code to}. */
+  public void replaceUsesBy(Value from, Value to, java.util.Collection<Node> consumers) {
+    for (OperandEdge e : new ArrayList<>(g.outgoingEdgesOf(from.node()))) {
+      Node target = g.getEdgeTarget(e);
+      if (e.sourceOutput != from.index() || !consumers.contains(target)) {
+        continue;
+      }
+      g.removeEdge(e);
+      g.addEdge(to.node(), target, new OperandEdge(e.operandIndex, to.index()));
+    }
+  }
+
   /** Removes a node that nothing uses any more. */
   public void remove(Node n) {
     if (!g.outgoingEdgesOf(n).isEmpty()) {
