@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class CompositionsTest {
   private static final String HEAD = "import std.nn.{Mlp, TransformerBlock, MultiHeadAttention, Linear}\n"
-      + "import std.route.{MoE}\nmodel C {\n  input x: f32[seq, 16]\n  input task: Vector[8]\n  input lang: Class[2]\n";
+      + "import std.route.{MoE}\nimport std.peft.{PrefixAttention, HyperLinear}\nmodel C {\n  input x: f32[seq, 16]\n  input task: Vector[8]\n  input lang: Class[2]\n";
 
   static Stream<Arguments> programs() {
     return Stream.of(
@@ -39,6 +39,8 @@ class CompositionsTest {
         Arguments.of("fuse", "let a = Mlp(16, 32)\n  let b = Mlp(16, 32)\n  output y: f32[seq, 16] = fuse(x, [a, b])"),
         Arguments.of("route topk", "let e = repeat(4) Mlp(16, 32)\n  output y: f32[seq, 16] = route x to e by topk(2)"),
         Arguments.of("route index", "output y: f32[seq, 16] = route x to [Linear(16, 16), Linear(16, 16)] by index(lang)"),
+        Arguments.of("std.peft PrefixAttention", "let a = PrefixAttention(16, 2, 3)\n  output y: f32[seq, 16] = a(x)"),
+        Arguments.of("std.peft HyperLinear", "let h = HyperLinear(16, 8, 8, 2)\n  output y: f32[seq, 8] = h(x, task)"),
         Arguments.of("moe", "let m = MoE(16, 32, 4)\n  output y: f32[seq, 16] = m(x)"));
   }
 
