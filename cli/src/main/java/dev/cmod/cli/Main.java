@@ -54,11 +54,18 @@ public final class Main implements Callable<Integer> {
     int[] code = {ExitCodes.INTERNAL};
     // a large stack: deeply nested programs must end in a diagnostic, not a StackOverflowError
     Thread t = new Thread(null, () -> code[0] = execute(args), "cmod", dev.cmod.compiler.BigStack.STACK_BYTES);
+    t.setDaemon(true);
     t.start();
+    long limit = timeLimitSeconds();
     try {
-      t.join();
+      t.join(limit * 1000);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    if (t.isAlive()) {
+      err.println("error[CM0500]: cmod did not finish within " + limit + " s (set CMOD_TIME_LIMIT to allow longer)");
+      System.out.flush();
+      System.exit(ExitCodes.ERRORS);
     }
     System.out.flush();
     System.exit(code[0]);
@@ -68,6 +75,16 @@ public final class Main implements Callable<Integer> {
     // import onnx: the compiler validates ONNX files with the backend's checks
     dev.cmod.compiler.sema.OnnxFileCheck.Installed.set(OnnxChecks::validate);
     dev.cmod.compiler.sema.OnnxFileCheck.Installed.setImporter(dev.cmod.onnx.OnnxImporter::load);
+  }
+
+  /** Wall-clock limit of one cmod command: CMOD_TIME_LIMIT seconds, default 30 minutes. */
+  static long timeLimitSeconds() {
+    try {
+      long v = Long.parseLong(System.getenv().getOrDefault("CMOD_TIME_LIMIT", "1800"));
+      return v > 0 ? v : 1800;
+    } catch (NumberFormatException e) {
+      return 1800;
+    }
   }
 
   /** Runs the command line and returns the exit code (never throws). */
