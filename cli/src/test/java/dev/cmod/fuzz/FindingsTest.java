@@ -7,16 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.onnx.proto.OnnxMl.GraphProto;
-import ai.onnx.proto.OnnxMl.ModelProto;
-import ai.onnx.proto.OnnxMl.NodeProto;
-import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import ai.onnx.proto.OnnxMl.SparseTensorProto;
-import ai.onnx.proto.OnnxMl.StringStringEntryProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
-import ai.onnx.proto.OnnxMl.TensorShapeProto;
-import ai.onnx.proto.OnnxMl.TypeProto;
-import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import dev.cmod.ir.io.Safetensors;
 import dev.cmod.ir.io.TensorFileException;
 import dev.cmod.onnx.OnnxChecks;
@@ -112,39 +104,6 @@ class FindingsTest {
     replay(name);
   }
 
-  private static TensorProto external(String name, String location) {
-    return TensorProto.newBuilder().setName(name).setDataType(1).addDims(4)
-        .setDataLocation(TensorProto.DataLocation.EXTERNAL)
-        .addExternalData(StringStringEntryProto.newBuilder().setKey("location").setValue(location))
-        .addExternalData(StringStringEntryProto.newBuilder().setKey("offset").setValue("0"))
-        .addExternalData(StringStringEntryProto.newBuilder().setKey("length").setValue("16")).build();
-  }
-
-  private static byte[] addModel(TensorProto init, SparseTensorProto sparse) {
-    TypeProto f4 = TypeProto.newBuilder().setTensorType(TypeProto.Tensor.newBuilder().setElemType(1)
-        .setShape(TensorShapeProto.newBuilder().addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(4)))).build();
-    GraphProto.Builder g = GraphProto.newBuilder().setName("g")
-        .addInput(ValueInfoProto.newBuilder().setName("x").setType(f4))
-        .addOutput(ValueInfoProto.newBuilder().setName("y").setType(f4))
-        .addNode(NodeProto.newBuilder().setOpType("Add").addInput("x").addInput("w").addOutput("y"));
-    if (init != null) {
-      g.addInitializer(init);
-    }
-    if (sparse != null) {
-      g.addSparseInitializer(sparse);
-    }
-    return ModelProto.newBuilder().setIrVersion(8).addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(17))
-        .setGraph(g).build().toByteArray();
-  }
-
-  private static byte[] floats(float... v) {
-    ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
-    for (float f : v) {
-      b.putFloat(f);
-    }
-    return b.array();
-  }
-
   /**
    * F4: a model whose initializer lives in external data next to it ({@code location: "w.bin"})
    * passes OnnxChecks.validate (relative to the model's folder), but OnnxRunner.open hands ONNX
@@ -156,9 +115,9 @@ class FindingsTest {
   @Test
   void f4ExternalDataNextToTheModelRuns() throws Exception {
     Path modelDir = Files.createDirectories(dir.resolve("model"));
-    Files.write(modelDir.resolve("w.bin"), floats(1, 2, 3, 4));
+    Files.write(modelDir.resolve("w.bin"), OnnxModels.floats(1, 2, 3, 4));
     Path m = modelDir.resolve("ext.onnx");
-    Files.write(m, addModel(external("w", "w.bin"), null));
+    Files.write(m, OnnxModels.addModel(OnnxModels.external("w", "w.bin"), null));
     Cli.Run r = Cli.inProcess("run", m.toString());
     assertEquals(0, r.exit(), r.all());
   }
@@ -175,7 +134,7 @@ class FindingsTest {
         + "\"b\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}";
     byte[] header = json.getBytes(StandardCharsets.UTF_8);
     ByteBuffer b = ByteBuffer.allocate(8 + header.length + 16).order(ByteOrder.LITTLE_ENDIAN);
-    b.putLong(header.length).put(header).put(floats(1, 2, 3, 4));
+    b.putLong(header.length).put(header).put(OnnxModels.floats(1, 2, 3, 4));
     assertThrows(TensorFileException.class, () -> Safetensors.read(b.array(), "overlap.safetensors"));
   }
 
@@ -207,9 +166,9 @@ class FindingsTest {
    */
   @Test
   void o1SparseInitializerExternalDataIsChecked() {
-    SparseTensorProto sp = SparseTensorProto.newBuilder().addDims(4).setValues(external("w", "../secret.bin"))
+    SparseTensorProto sp = SparseTensorProto.newBuilder().addDims(4).setValues(OnnxModels.external("w", "../secret.bin"))
         .setIndices(TensorProto.newBuilder().setDataType(7).addDims(4).addInt64Data(0).addInt64Data(1)
             .addInt64Data(2).addInt64Data(3)).build();
-    assertFalse(OnnxChecks.validate(addModel(null, sp), dir).isEmpty());
+    assertFalse(OnnxChecks.validate(OnnxModels.addModel(null, sp), dir).isEmpty());
   }
 }

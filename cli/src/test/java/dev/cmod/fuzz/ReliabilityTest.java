@@ -2,16 +2,8 @@ package dev.cmod.fuzz;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.onnx.proto.OnnxMl.GraphProto;
-import ai.onnx.proto.OnnxMl.ModelProto;
-import ai.onnx.proto.OnnxMl.NodeProto;
-import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import ai.onnx.proto.OnnxMl.SparseTensorProto;
-import ai.onnx.proto.OnnxMl.StringStringEntryProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
-import ai.onnx.proto.OnnxMl.TensorShapeProto;
-import ai.onnx.proto.OnnxMl.TypeProto;
-import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import dev.cmod.ir.io.Npy;
 import dev.cmod.ir.io.Safetensors;
 import dev.cmod.ir.tensor.Tensor;
@@ -200,40 +192,7 @@ class ReliabilityTest {
     return Npy.toBytes(dt.isFloat() ? Tensor.ofFloats(dt, shape, new float[n]) : Tensor.ofLongs(dt, shape, new long[n]));
   }
 
-  private static TensorProto external(String name, String location) {
-    return TensorProto.newBuilder().setName(name).setDataType(1).addDims(4)
-        .setDataLocation(TensorProto.DataLocation.EXTERNAL)
-        .addExternalData(StringStringEntryProto.newBuilder().setKey("location").setValue(location))
-        .addExternalData(StringStringEntryProto.newBuilder().setKey("offset").setValue("0"))
-        .addExternalData(StringStringEntryProto.newBuilder().setKey("length").setValue("16")).build();
-  }
-
   /** y = x + w, x and w f32[4]; {@code w} given by the caller (initializer or sparse initializer). */
-  private static byte[] addModel(TensorProto init, SparseTensorProto sparse) {
-    TypeProto f4 = TypeProto.newBuilder().setTensorType(TypeProto.Tensor.newBuilder().setElemType(1)
-        .setShape(TensorShapeProto.newBuilder().addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(4)))).build();
-    GraphProto.Builder g = GraphProto.newBuilder().setName("g")
-        .addInput(ValueInfoProto.newBuilder().setName("x").setType(f4))
-        .addOutput(ValueInfoProto.newBuilder().setName("y").setType(f4))
-        .addNode(NodeProto.newBuilder().setOpType("Add").addInput("x").addInput("w").addOutput("y"));
-    if (init != null) {
-      g.addInitializer(init);
-    }
-    if (sparse != null) {
-      g.addSparseInitializer(sparse);
-    }
-    return ModelProto.newBuilder().setIrVersion(8).addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(17))
-        .setGraph(g).build().toByteArray();
-  }
-
-  private static byte[] floats(float... v) {
-    ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
-    for (float f : v) {
-      b.putFloat(f);
-    }
-    return b.array();
-  }
-
   @Test
   void everyClassOfBadInputEndsInADiagnosticAndACleanExit() throws Exception {
     // 1. syntax errors
@@ -339,32 +298,32 @@ class ReliabilityTest {
       return new String[] {"run", write("cut.onnx", Arrays.copyOf(good, good.length / 2)).toString()};
     });
     run("hostile ONNX file", "external data '../secret.bin'", false, () -> {
-      write("secret.bin", floats(7, 7, 7, 7));
-      return new String[] {"run", write("m/ext.onnx", addModel(external("w", "../secret.bin"), null)).toString()};
+      write("secret.bin", OnnxModels.floats(7, 7, 7, 7));
+      return new String[] {"run", write("m/ext.onnx", OnnxModels.addModel(OnnxModels.external("w", "../secret.bin"), null)).toString()};
     });
     run("hostile ONNX file", "external data '/etc/passwd'", false,
-        () -> new String[] {"run", write("ext.onnx", addModel(external("w", "/etc/passwd"), null)).toString()});
+        () -> new String[] {"run", write("ext.onnx", OnnxModels.addModel(OnnxModels.external("w", "/etc/passwd"), null)).toString()});
     run("hostile ONNX file", "external data through a symlink", false, () -> {
-      Path outside = write("outside.bin", floats(7, 7, 7, 7));
+      Path outside = write("outside.bin", OnnxModels.floats(7, 7, 7, 7));
       Files.createDirectories(dir.resolve("m"));
       Files.createSymbolicLink(dir.resolve("m/link.bin"), outside);
-      return new String[] {"run", write("m/ext.onnx", addModel(external("w", "link.bin"), null)).toString()};
+      return new String[] {"run", write("m/ext.onnx", OnnxModels.addModel(OnnxModels.external("w", "link.bin"), null)).toString()};
     });
     run("hostile ONNX file", "sparse initializer, external data '../secret.bin'", false, () -> {
-      write("secret.bin", floats(7, 7, 7, 7));
-      SparseTensorProto sp = SparseTensorProto.newBuilder().addDims(4).setValues(external("w", "../secret.bin"))
+      write("secret.bin", OnnxModels.floats(7, 7, 7, 7));
+      SparseTensorProto sp = SparseTensorProto.newBuilder().addDims(4).setValues(OnnxModels.external("w", "../secret.bin"))
           .setIndices(TensorProto.newBuilder().setDataType(7).addDims(4).addInt64Data(0).addInt64Data(1)
               .addInt64Data(2).addInt64Data(3)).build();
-      return new String[] {"run", write("m/sparse.onnx", addModel(null, sp)).toString()};
+      return new String[] {"run", write("m/sparse.onnx", OnnxModels.addModel(null, sp)).toString()};
     });
     run("hostile ONNX file", "raw_data shorter than its dims", false, () -> {
       TensorProto w = TensorProto.newBuilder().setName("w").setDataType(1).addDims(4)
           .setRawData(com.google.protobuf.ByteString.copyFrom(new byte[8])).build();
-      return new String[] {"run", write("short.onnx", addModel(w, null)).toString()};
+      return new String[] {"run", write("short.onnx", OnnxModels.addModel(w, null)).toString()};
     });
     run("hostile ONNX file", "initializer dims 2^62 without data", false, () -> {
       TensorProto w = TensorProto.newBuilder().setName("w").setDataType(1).addDims(1L << 31).addDims(1L << 31).build();
-      return new String[] {"run", write("huge.onnx", addModel(w, null)).toString()};
+      return new String[] {"run", write("huge.onnx", OnnxModels.addModel(w, null)).toString()};
     });
     // 11. weights files
     run("weights file", "misspelled path (--weights)", false, () -> {
