@@ -697,6 +697,123 @@ def case_detox():
 
 
 # ----------------------------------------------------------------------------------------------
+# 8. AdapterHub Fuse / Split and ControlNet-style conditioning
+#    (case names sort after the older ones, so the older cases keep their seeds and data)
+
+def case_with_fuse_split():
+    """blk with fuse(de, ner) / fuse(ner, de) / split(de, ner, at = 2) / split(ner, de, at = 3) on the
+    ffn of one block, de an "after" and ner a "parallel" adapter. AdapterFusion as AdapterHub's
+    BertFusion without temperature: the query is the ffn's output y, keys and values the members'
+    outputs y + delta_i, softmax over the members of (y Q).(o_i K)/sqrt(d), result sum p_i (o_i V)
+    (it replaces the ffn's output; the block's residual adds it). Split: positions < n get de's
+    contribution, the others ner's (each adapter reading its own input, y or the ffn input, at the
+    same positions)."""
+    layer = block(16, 2)
+    de, ner = Bottleneck(16, 4), Bottleneck(16, 6)
+    fu, fu_rev = Fusion(16), Fusion(16)
+    w = P.conv_block("blk", layer)
+    w.update(de.cmod("blk.ffn.de"))
+    w.update(ner.cmod("blk.ffn.ner"))
+    w.update(fu.cmod("blk.ffn.fusion"))
+    w.update(fu_rev.cmod("blk.ffn.fusion1"))
+    m = {"layer": layer, "de": de, "ner": ner, "fu": fu, "fu_rev": fu_rev}
+
+    def fwd(mm, x):
+        L, D, N = mm["layer"], mm["de"], mm["ner"]
+
+        def fusion(f, first, second):
+            def hook(xin, y):
+                o = {"de": y + D(y), "ner": y + N(xin)}
+                p = torch.softmax((f.query(y).unsqueeze(-2) * f.key(torch.stack([o[first], o[second]], -2))).sum(-1) / 4, -1)
+                if p.max().item() > 0.999 or (p - 0.5).abs().max().item() < 0.05:
+                    raise SystemExit("fusion weights are degenerate: change the seed")
+                return f(y, [o[first], o[second]])
+            return hook
+
+        def split(first, second, n):
+            def hook(xin, y):
+                delta = {"de": lambda s: D(y[:, s]), "ner": lambda s: N(xin[:, s])}
+                a, b = slice(0, n), slice(n, None)
+                return y + torch.cat([delta[first](a), delta[second](b)], dim=1)
+            return hook
+
+        out = {
+            "y_de": block_forward(L, x, ffn_hook=adapters(("after", D))),
+            "y_ner": block_forward(L, x, ffn_hook=adapters(("parallel", N))),
+            "y_fuse": block_forward(L, x, ffn_hook=fusion(mm["fu"], "de", "ner")),
+            "y_fuse_rev": block_forward(L, x, ffn_hook=fusion(mm["fu_rev"], "ner", "de")),
+            "y_split": block_forward(L, x, ffn_hook=split("de", "ner", 2)),
+            "y_split_rev": block_forward(L, x, ffn_hook=split("ner", "de", 3)),
+            "base_y": P.run_block(L, x),
+        }
+        nontrivial(out, out["base_y"], *[k for k in out if k != "base_y"])
+        # the split really splits: its first positions are de's, its later ones ner's
+        P.check_close(out["y_split"][:, :2], out["y_de"][:, :2], "split(de, ner, at = 2) before 2 = de")
+        P.check_close(out["y_split"][:, 2:], out["y_ner"][:, 2:], "split(de, ner, at = 2) from 2 = ner")
+        for k1, k2 in (("y_split", "y_de"), ("y_split", "y_ner"), ("y_fuse", "y_de"), ("y_fuse", "y_ner"), ("y_fuse", "y_fuse_rev")):
+            if (out[k1] - out[k2]).abs().max().item() < 0.01:
+                raise SystemExit("%s and %s are too close to tell apart" % (k1, k2))
+        return out
+
+    # seq 3: split(ner, de, at = 3) leaves de nothing; seq >= 4 otherwise
+    xs = [{"x": torch.randn(2, 5, 16)}, {"x": torch.randn(1, 4, 16)}, {"x": torch.randn(2, 3, 16)}]
+    return w, P.evaluate(m, fwd, xs)
+
+
+def case_via_control_image():
+    """condition gen on edges via control(strength = 0.5) and on depth via control(strength = 2.0), gen a
+    Conv2d(3, 4, 3, padding = 1): gen(z) + 0.5 * conv1x1_control(edges) + 2 * conv1x1_control1(depth),
+    the 1x1 convolutions nn.Conv2d(C_c, 4, 1) with trained weights and biases."""
+    gen = nn.Conv2d(3, 4, 3, padding=1)
+    c0, c1 = nn.Conv2d(2, 4, 1), nn.Conv2d(1, 4, 1)
+    with torch.no_grad():
+        gen.bias.copy_(0.3 * torch.randn_like(gen.bias))
+        for c in (c0, c1):
+            c.weight.copy_(0.5 * torch.randn_like(c.weight))
+            c.bias.copy_(0.3 * torch.randn_like(c.bias))
+    w = {"gen.weight": gen.weight, "gen.bias": gen.bias,
+         "gen.control.weight": c0.weight, "gen.control.bias": c0.bias,
+         "gen.control1.weight": c1.weight, "gen.control1.bias": c1.bias}
+    m = {"gen": gen, "c0": c0, "c1": c1}
+
+    def fwd(mm, noise, noise2, edges, depth):
+        ctl = 0.5 * mm["c0"](edges) + 2.0 * mm["c1"](depth)
+        out = {"image": mm["gen"](noise) + ctl, "image2": mm["gen"](noise2) + ctl}
+        nontrivial(out, mm["gen"](noise), "image")
+        return out
+
+    def images(n, h, wd):
+        return {"noise": torch.randn(n, 3, h, wd), "noise2": torch.randn(n, 3, h, wd),
+                "edges": torch.randn(n, 2, h, wd), "depth": torch.randn(n, 1, h, wd)}
+
+    return w, P.evaluate(m, fwd, [images(2, 8, 8), images(1, 5, 7)])
+
+
+def case_via_control_seq():
+    """condition mlp on hint via control(strength = 0.5), mlp an Mlp(8, 16) on a sequence:
+    mlp(text) + 0.5 * (hint @ W + b), W [4, 8] (cmod layout of nn.Linear(4, 8))."""
+    mlp = P.Mlp(8, 16)
+    ctl = nn.Linear(4, 8)
+    with torch.no_grad():
+        ctl.weight.copy_(0.5 * torch.randn_like(ctl.weight))
+        ctl.bias.copy_(0.3 * torch.randn_like(ctl.bias))
+    w = {}
+    w.update(P.conv_linear("mlp.up", mlp.up))
+    w.update(P.conv_linear("mlp.down", mlp.down))
+    w.update(P.conv_linear("mlp.control", ctl))
+    m = {"mlp": mlp, "ctl": ctl}
+
+    def fwd(mm, text, hint):
+        out = {"y": mm["mlp"](text) + 0.5 * mm["ctl"](hint)}
+        nontrivial(out, mm["mlp"](text), "y")
+        return out
+
+    xs = [{"text": torch.randn(2, 5, 8), "hint": torch.randn(2, 5, 4)},
+          {"text": torch.randn(1, 3, 8), "hint": torch.randn(1, 3, 4)}]
+    return w, P.evaluate(m, fwd, xs)
+
+
+# ----------------------------------------------------------------------------------------------
 
 CASES = {
     "adapter_block": case_adapter_block,
@@ -714,6 +831,9 @@ CASES = {
     "image_prompts": case_image_prompts,
     "moe_lora": case_moe_lora,
     "detox": case_detox,
+    "with_fuse_split": case_with_fuse_split,
+    "via_control_image": case_via_control_image,
+    "via_control_seq": case_via_control_seq,
 }
 
 
