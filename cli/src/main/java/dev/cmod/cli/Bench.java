@@ -36,8 +36,8 @@ final class Bench {
 
   static void run(Path file, Compilation.Options base, OnnxRunner.Device device, int warmup, int reps, long seed,
       PrintStream out) {
-    Compilation.Options o0 = new Compilation.Options(base.model(), base.weights(), base.seed(), 0);
-    Compilation.Options o2 = new Compilation.Options(base.model(), base.weights(), base.seed(), 2);
+    Compilation.Options o0 = base.withOptLevel(0);
+    Compilation.Options o2 = base.withOptLevel(2);
     Toolchain.Compiled c0 = Toolchain.compile(file, o0);
     Toolchain.Compiled c2 = Toolchain.compile(file, o2);
     if (!c0.ok() || !c2.ok()) {

@@ -257,24 +257,15 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      Compilation.Options base = o.options();
-      Compilation.Result first = Compilation.compile(file, base);
-      boolean ok = first.ok();
-      printDiagnostics(first.diagnostics(), o.errorFormat);
-      if (first.diagnostics().hasErrors() || o.model != null) {
-        return ok ? ExitCodes.OK : ExitCodes.ERRORS;
-      }
-      // check every other model of the file too
-      for (String m : first.models()) {
-        if (m.equals(first.model())) {
-          continue;
-        }
-        Compilation.Result r = Compilation.compile(file, new Compilation.Options(m, base.weights(), base.seed(), base.optLevel()));
+      List<Compilation.Result> results = Compilation.compileAll(file, o.options());
+      boolean ok = true;
+      for (Compilation.Result r : results) {
         printDiagnostics(r.diagnostics(), o.errorFormat);
         ok &= r.ok();
       }
+      List<String> models = results.get(0).models();
       if (ok) {
-        out.println("ok: " + file + (first.models().isEmpty() ? "" : " (" + String.join(", ", first.models()) + ")"));
+        out.println("ok: " + file + (models.isEmpty() ? "" : " (" + String.join(", ", models) + ")"));
       }
       return ok ? ExitCodes.OK : ExitCodes.ERRORS;
     }
@@ -333,17 +324,17 @@ public final class Main implements Callable<Integer> {
       Path file = Path.of(what);
       Compilation.Options given = o.options();
       // the model as declared (parameters before -O2 folds LoRA factors into weights) unless -O1/-O2 is asked for
-      Compilation.Options base = o.o1 || o.o2 ? given : new Compilation.Options(given.model(), given.weights(), given.seed(), 0);
-      Compilation.Result first = Compilation.compile(file, base);
+      Compilation.Options base = o.o1 || o.o2 ? given : given.withOptLevel(0);
+      List<Compilation.Result> results = Compilation.compileAll(file, base);
+      Compilation.Result first = results.get(0);
       if (first.diagnostics().hasErrors()) {
         printDiagnostics(first.diagnostics(), o.errorFormat);
         return ExitCodes.ERRORS;
       }
-      List<String> models = o.model != null ? List.of(first.model()) : first.models();
       boolean ok = true;
-      for (String m : models) {
-        Compilation.Result r = m.equals(first.model()) ? first
-            : Compilation.compile(file, new Compilation.Options(m, base.weights(), base.seed(), base.optLevel()));
+      // in file order
+      for (String m : o.model != null ? List.of(first.model()) : first.models()) {
+        Compilation.Result r = results.stream().filter(x -> m.equals(x.model())).findFirst().orElseThrow();
         if (!r.ok()) {
           printDiagnostics(r.diagnostics(), o.errorFormat);
           ok = false;
@@ -488,7 +479,7 @@ public final class Main implements Callable<Integer> {
     public Integer call() throws IOException {
       Compilation.Options base = o.options();
       // parameters as declared: no folding or merging
-      Compilation.Result r = Compilation.compile(file, new Compilation.Options(base.model(), base.weights(), base.seed(), 0));
+      Compilation.Result r = Compilation.compile(file, base.withOptLevel(0));
       printDiagnostics(r.diagnostics(), o.errorFormat);
       if (!r.ok()) {
         return ExitCodes.ERRORS;

@@ -45,6 +45,14 @@ public final class Compilation {
     public static Options defaults() {
       return new Options(null, null, 0, 2);
     }
+
+    public Options withModel(String m) {
+      return new Options(m, weights, seed, optLevel);
+    }
+
+    public Options withOptLevel(int level) {
+      return new Options(model, weights, seed, level);
+    }
   }
 
   /** What a compilation produced; {@code graph} is null when there were errors. */
@@ -67,6 +75,34 @@ public final class Compilation {
 
   public static Result compile(SourceFile source, Path path, Options o) {
     return compile(source, path, o, new Diagnostics());
+  }
+
+  /**
+   * Compiles the requested model (the options' model, else the file's last) and, when it has no
+   * errors and no model was named, every other model of the file with the same options. The
+   * requested model's result comes first, the others follow in file order. The file is read once.
+   */
+  public static List<Result> compileAll(Path file, Options o) {
+    Diagnostics diags = new Diagnostics();
+    String text = Loader.readSource(file, diags, null, DiagnosticCode.IMPORT_NOT_FOUND);
+    if (text == null) {
+      return List.of(new Result(diags, null, null, List.of(), null));
+    }
+    return compileAll(new SourceFile(displayName(file), text), file, o);
+  }
+
+  /** As {@link #compileAll(Path, Options)}, for a source already in memory. */
+  public static List<Result> compileAll(SourceFile source, Path path, Options o) {
+    Result first = compile(source, path, o);
+    List<Result> all = new ArrayList<>(List.of(first));
+    if (o.model() == null && !first.diagnostics().hasErrors()) {
+      for (String m : first.models()) {
+        if (!m.equals(first.model())) {
+          all.add(compile(source, path, o.withModel(m)));
+        }
+      }
+    }
+    return all;
   }
 
   /** Stack for the compiler thread: deep but legal programs must not overflow a default thread stack. */

@@ -234,28 +234,10 @@ public final class Modality {
       checkArity(t, s, el);
       // logits [batch, N] or indices [batch]
       if (actual.dtype().isFloat()) {
-        TypeMatch.matchPattern(
-            DType.F32,
-            withBatch(t.dims(), t.span()),
-            actual,
-            env,
-            el,
-            at,
-            "output '" + name + "'",
-            te,
-            DiagnosticCode.OUTPUT_MISMATCH);
+        matchOutput(DType.F32, withBatch(t.dims(), t.span()), actual, env, el, at, name, te);
         return new Resolved(actual, "Class", List.of(), -1, null);
       }
-      TypeMatch.matchPattern(
-          DType.I64,
-          List.of(new TypeMatch.Fixed(Dim.sym("batch"))),
-          actual,
-          env,
-          el,
-          at,
-          "output '" + name + "'",
-          te,
-          DiagnosticCode.OUTPUT_MISMATCH);
+      matchOutput(DType.I64, List.of(new TypeMatch.Fixed(Dim.sym("batch"))), actual, env, el, at, name, te);
       return new Resolved(actual, "Class", List.of(), -1, null);
     }
     DType dt;
@@ -268,16 +250,7 @@ public final class Modality {
         unknownType(t, el);
       }
     }
-    TypeMatch.matchPattern(
-        dt,
-        withBatch(t.dims(), t.span()),
-        actual,
-        env,
-        el,
-        at,
-        "output '" + name + "'",
-        te,
-        DiagnosticCode.OUTPUT_MISMATCH);
+    matchOutput(dt, withBatch(t.dims(), t.span()), actual, env, el, at, name, te);
     if (s == null) {
       return Resolved.plain(actual);
     }
@@ -286,6 +259,12 @@ public final class Modality {
       structural.add(a + 1);
     }
     return new Resolved(actual, head, structural, s.time() < 0 ? -1 : s.time() + 1, null);
+  }
+
+  /** Checks an output's value against its declared pattern; mismatches are CM0207. */
+  private static void matchOutput(DType dt, List<TypeMatch.Pat> pats, TensorType actual, Env env, Elaborator el, Span at,
+      String name, TypeExpr declared) {
+    TypeMatch.matchPattern(dt, pats, actual, env, el, at, "output '" + name + "'", declared, DiagnosticCode.OUTPUT_MISMATCH);
   }
 
   private static List<TypeMatch.Pat> withBatch(List<DimExpr> dims, Span span) {

@@ -210,17 +210,13 @@ public final class CmodLanguageServer implements LanguageServer, LanguageClientA
     SourceFile source = new SourceFile(fileName(uri, path), text);
     // -O0: the same diagnostics as -O2, without spending time on optimization at every keystroke
     Compilation.Options base = new Compilation.Options(null, null, 0, 0);
-    Compilation.Result first = Compilation.compile(source, path, base);
+    List<Compilation.Result> results = Compilation.compileAll(source, path, base);
+    Compilation.Result first = results.get(0);
     List<dev.cmod.compiler.diag.Diagnostic> all = new ArrayList<>(first.diagnostics().all());
-    if (!first.diagnostics().hasErrors()) {
-      for (String m : first.models()) {
-        if (!m.equals(first.model())) {
-          Compilation.Options o = new Compilation.Options(m, base.weights(), base.seed(), base.optLevel());
-          for (dev.cmod.compiler.diag.Diagnostic d : Compilation.compile(source, path, o).diagnostics().all()) {
-            if (all.stream().noneMatch(x -> same(x, d))) {
-              all.add(d);
-            }
-          }
+    for (Compilation.Result r : results.subList(1, results.size())) {
+      for (dev.cmod.compiler.diag.Diagnostic d : r.diagnostics().all()) {
+        if (all.stream().noneMatch(x -> same(x, d))) {
+          all.add(d);
         }
       }
     }
