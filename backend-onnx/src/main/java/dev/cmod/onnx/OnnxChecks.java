@@ -212,8 +212,36 @@ public final class OnnxChecks {
         return;
       }
     }
-    if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-      problems.add(what + ": external data file '" + location + "' does not exist or is not a regular file");
+    long offset = 0;
+    long length = -1;
+    for (StringStringEntryProto e : t.getExternalDataList()) {
+      try {
+        if (e.getKey().equals("offset")) {
+          offset = Long.parseLong(e.getValue());
+        } else if (e.getKey().equals("length")) {
+          length = Long.parseLong(e.getValue());
+        }
+      } catch (NumberFormatException ex) {
+        return; // reported above
+      }
+    }
+    long need = ExternalData.bytesOf(t);
+    if (length >= 0 && need >= 0 && length != need) {
+      problems.add(what + ": external data length " + length + " does not match the tensor's " + need + " bytes");
+      return;
+    }
+    long want = length >= 0 ? length : need;
+    try (java.nio.channels.FileChannel ch = dev.cmod.ir.io.SafeFiles.open(file, dev.cmod.ir.io.SafeFiles.Policy.MODEL, Long.MAX_VALUE)) {
+      long size = ch.size();
+      if (offset < 0 || want < 0 || offset > size || want > size - offset) {
+        problems.add(what + ": external data [" + offset + ", +" + want + ") lies beyond the end of '" + location + "' ("
+            + size + " bytes)");
+      }
+    } catch (java.nio.file.NoSuchFileException e) {
+      problems.add(what + ": external data file '" + location + "' does not exist");
+    } catch (java.io.IOException e) {
+      problems.add(what + ": external data file '" + location + "' "
+          + (e instanceof dev.cmod.ir.io.SafeFiles.RefusedException ? "" : "cannot be read: ") + dev.cmod.ir.io.SafeFiles.describe(e));
     }
   }
 

@@ -21,7 +21,6 @@ import dev.cmod.ir.type.DType;
 import dev.cmod.ir.type.Dim;
 import dev.cmod.ir.type.TensorType;
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
@@ -48,6 +47,9 @@ public final class OnnxImporter {
    * @param dir the directory that external-data paths are relative to (null: the model has none)
    * @throws ImportException when the bytes are not an acceptable ONNX model
    */
+  /** The newest opset of the default ONNX domain whose operator definitions the importer follows. */
+  public static final int MAX_OPSET = 22;
+
   public static ImportedModule load(byte[] bytes, Path dir) {
     List<String> problems = OnnxChecks.validate(bytes, dir);
     if (!problems.isEmpty()) {
@@ -69,6 +71,11 @@ public final class OnnxImporter {
     if (opset < 0) {
       throw new ImportException("the model does not import the standard ONNX operator set (ai.onnx)");
     }
+    if (opset > MAX_OPSET) {
+      throw new ImportException("the model uses ONNX opset " + opset + ", newer than the opsets this importer knows (up to "
+          + MAX_OPSET + "); convert it to an older opset (e.g. onnx.version_converter) or run it directly with cmod run");
+    }
+    BUDGET.set(new ExternalData.Budget(ExternalData.budgetBytes()));
     return new Module(m.getGraph(), (int) opset, dir);
   }
 
@@ -311,44 +318,21 @@ public final class OnnxImporter {
   }
 
   /** Reads external data from a file inside {@code dir} (paths were validated by {@link OnnxChecks}). */
+  /** External data read during one {@link #load}, against {@link ExternalData#budgetBytes()}. */
+  private static final ThreadLocal<ExternalData.Budget> BUDGET = new ThreadLocal<>();
+
+  /** Reads external data from a file inside {@code dir} (paths were validated by {@link OnnxChecks}). */
   private static ByteString external(TensorProto t, String what, Path dir, long want) {
-    String location = null;
-    long offset = 0;
-    long length = -1;
-    for (StringStringEntryProto e : t.getExternalDataList()) {
-      try {
-        switch (e.getKey()) {
-          case "location" -> location = e.getValue();
-          case "offset" -> offset = Long.parseLong(e.getValue());
-          case "length" -> length = Long.parseLong(e.getValue());
-          default -> { }
-        }
-      } catch (NumberFormatException ex) {
-        throw new ImportException(what + ": external data " + e.getKey() + " is not a number");
-      }
+    ExternalData.Budget b = BUDGET.get();
+    if (b == null) {
+      b = new ExternalData.Budget(ExternalData.budgetBytes());
+      BUDGET.set(b);
     }
-    if (dir == null || location == null) {
-      throw new ImportException(what + ": external data without a model directory or location");
-    }
-    if (length >= 0 && length != want) {
-      throw new ImportException(what + ": external data length " + length + " does not match " + want + " bytes");
-    }
-    Path base = dir.toAbsolutePath().normalize();
-    Path file = base.resolve(location).normalize();
-    if (!file.startsWith(base) || file.equals(base)) {
-      throw new ImportException(what + ": external data path '" + location + "' leaves the model directory");
-    }
-    try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
-      if (offset < 0 || offset + want > f.length()) {
-        throw new ImportException(what + ": external data [" + offset + ", " + (offset + want) + ") is beyond the end of '"
-            + location + "' (" + f.length() + " bytes)");
-      }
-      byte[] buf = new byte[(int) want];
-      f.seek(offset);
-      f.readFully(buf);
-      return ByteString.copyFrom(buf);
-    } catch (IOException e) {
-      throw new ImportException(what + ": cannot read external data '" + location + "': " + e.getMessage());
+    try {
+      return ExternalData.read(t, what, dir, want, b);
+    } catch (ExternalData.ExternalDataException e) {
+      throw new ImportException(e.getMessage());
     }
   }
+
 }

@@ -1306,6 +1306,9 @@ final class OnnxImporterOps {
     out(1, IV.of(n.out(1)));
   }
 
+  /** Largest constant the importer computes at import time (elements). */
+  static final long MAX_FOLDED = 1L << 20;
+
   private void constantOfShape() {
     List<Dim> dims = dimsOf(need(0));
     if (dims == null) {
@@ -1318,7 +1321,18 @@ final class OnnxImporterOps {
     for (Dim d : dims) {
       known &= d.isKnown();
     }
-    if (known) {
+    long count = 1;
+    for (Dim d : dims) {
+      if (d.isKnown()) {
+        if (d.value() < 0) {
+          throw new ImportException("ConstantOfShape: negative dim " + d.value() + " in " + dims);
+        }
+        count = d.value() == 0 || count == 0 ? 0 : count > MAX_FOLDED / d.value() ? MAX_FOLDED + 1 : count * d.value();
+      }
+    }
+    // a small constant is folded (shape computations need its values); a large one stays a
+    // broadcast that ONNX Runtime fills at run time, so no memory is taken at import
+    if (known && count <= MAX_FOLDED) {
       long[] shape = new long[dims.size()];
       for (int i = 0; i < shape.length; i++) {
         shape[i] = dims.get(i).value();

@@ -39,6 +39,50 @@ public final class OnnxRunner implements AutoCloseable {
 
   private static volatile OrtEnvironment env;
 
+  /** Run options of the runs in flight, so that {@link #terminateAll} can stop them. */
+  private static final java.util.Set<OrtSession.RunOptions> ACTIVE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private static volatile boolean terminating;
+
+  /**
+   * Asks every run in flight to stop, through ONNX Runtime's own terminate flag; later runs are
+   * refused. Returns at once; {@link #awaitIdle} waits for the runs to return.
+   */
+  public static void terminateAll() {
+    terminating = true;
+    for (OrtSession.RunOptions ro : ACTIVE) {
+      try {
+        ro.setTerminate(true);
+      } catch (OrtException | RuntimeException ignored) {
+        // the run has just ended
+      }
+    }
+  }
+
+  /** Waits up to {@code millis} for every run in flight to return; true when none is left. */
+  public static boolean awaitIdle(long millis) {
+    long end = System.nanoTime() + millis * 1_000_000L;
+    while (!ACTIVE.isEmpty()) {
+      if (System.nanoTime() > end) {
+        return false;
+      }
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return ACTIVE.isEmpty();
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The most elements one output may have when it is copied into Java: a sixteenth of the
+   * maximum heap in elements of 8 bytes, at most 2^28.
+   */
+  public static long maxOutputElements() {
+    return Math.max(1, Math.min(1L << 28, Runtime.getRuntime().maxMemory() / 16));
+  }
+
   private final OrtSession session;
   private final List<String> inputNames;
   private final List<String> outputNames;
@@ -58,7 +102,11 @@ public final class OnnxRunner implements AutoCloseable {
           try {
             e = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "cmod");
           } catch (RuntimeException | UnsatisfiedLinkError ex) {
-            throw new RunnerException("cannot start ONNX Runtime: " + ex.getMessage(), ex);
+            String tmp = System.getProperty("java.io.tmpdir");
+            boolean writable = tmp != null && java.nio.file.Files.isWritable(java.nio.file.Path.of(tmp));
+            throw new RunnerException("cannot start ONNX Runtime: " + ex.getMessage()
+                + (writable ? "" : "; its native library is unpacked into the temporary folder " + tmp
+                    + ", which is not writable (or full): set TMPDIR, or CMOD_JAVA_OPTS=-Djava.io.tmpdir=DIR, to a writable folder"), ex);
           }
           env = e;
         }
@@ -135,16 +183,38 @@ public final class OnnxRunner implements AutoCloseable {
         }
         feeds.put(name, toOrt(t));
       }
-      try (OrtSession.Result res = session.run(feeds)) {
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        for (String name : outputNames) {
-          OnnxValue v = res.get(name).orElseThrow(() -> new RunnerException("ORT returned no output '" + name + "'"));
-          if (!(v instanceof OnnxTensor ot)) {
-            throw new RunnerException("output '" + name + "' is not a tensor (" + v.getType() + ")");
+      checkDeclaredOutputs();
+      try (OrtSession.RunOptions ro = new OrtSession.RunOptions()) {
+        ACTIVE.add(ro);
+        try {
+          if (terminating) {
+            throw new RunnerException("the run was stopped before it started (time limit)");
           }
-          out.put(name, fromOrt(ot));
+          try (OrtSession.Result res = session.run(feeds, ro)) {
+            Map<String, Tensor> out = new LinkedHashMap<>();
+            for (String name : outputNames) {
+              OnnxValue v = res.get(name).orElseThrow(() -> new RunnerException("ORT returned no output '" + name + "'"));
+              if (!(v instanceof OnnxTensor ot)) {
+                throw new RunnerException("output '" + name + "' is not a tensor (" + v.getType() + ")");
+              }
+              long n = numelOrHuge(ot.getInfo().getShape());
+              if (n > maxOutputElements()) {
+                throw new RunnerException("output '" + name + "' has shape " + Arrays.toString(ot.getInfo().getShape()) + " ("
+                    + (n == Long.MAX_VALUE ? "more than 2^63" : Long.toString(n)) + " elements), more than cmod copies ("
+                    + maxOutputElements() + " with this heap)");
+              }
+              out.put(name, fromOrt(ot));
+            }
+            return out;
+          } catch (OrtException ex) {
+            if (terminating) {
+              throw new RunnerException("the run was stopped (time limit)", ex);
+            }
+            throw ex;
+          }
+        } finally {
+          ACTIVE.remove(ro);
         }
-        return out;
       }
     } catch (OrtException ex) {
       throw new RunnerException("ONNX Runtime failed: " + ex.getMessage(), ex);
@@ -152,6 +222,54 @@ public final class OnnxRunner implements AutoCloseable {
       for (OnnxTensor t : feeds.values()) {
         t.close();
       }
+    }
+  }
+
+  private static long numelOrHuge(long[] shape) {
+    long n = 1;
+    for (long d : shape) {
+      if (d < 0) {
+        continue;
+      }
+      if (d != 0 && n > Long.MAX_VALUE / d) {
+        return Long.MAX_VALUE;
+      }
+      n *= d;
+    }
+    return n;
+  }
+
+  /** Refuses, before running, an output whose declared static shape is already too large to copy. */
+  private void checkDeclaredOutputs() throws OrtException {
+    for (Map.Entry<String, NodeInfo> e : session.getOutputInfo().entrySet()) {
+      if (e.getValue().getInfo() instanceof TensorInfo ti) {
+        long[] shape = ti.getShape();
+        boolean known = true;
+        for (long d : shape) {
+          known &= d >= 0;
+        }
+        long n = numelOrHuge(shape);
+        if (known && n > maxOutputElements()) {
+          throw new RunnerException("output '" + e.getKey() + "' is declared with shape " + Arrays.toString(shape) + " ("
+              + (n == Long.MAX_VALUE ? "more than 2^63" : Long.toString(n)) + " elements), more than cmod copies ("
+              + maxOutputElements() + " with this heap)");
+        }
+      }
+    }
+  }
+
+  /** The model's declared inputs: name to (ONNX Runtime's Java type name, shape with -1 for symbolic dims). */
+  public Map<String, TensorInfo> inputInfo() {
+    try {
+      Map<String, TensorInfo> out = new LinkedHashMap<>();
+      for (Map.Entry<String, NodeInfo> e : session.getInputInfo().entrySet()) {
+        if (e.getValue().getInfo() instanceof TensorInfo ti) {
+          out.put(e.getKey(), ti);
+        }
+      }
+      return out;
+    } catch (OrtException ex) {
+      throw new RunnerException(ex.getMessage(), ex);
     }
   }
 
@@ -189,11 +307,7 @@ public final class OnnxRunner implements AutoCloseable {
         return OnnxTensor.createTensor(e, FloatBuffer.wrap(t.floats()), shape);
       }
       case F64 -> {
-        double[] d = new double[n];
-        for (int i = 0; i < n; i++) {
-          d[i] = t.floats()[i];
-        }
-        return OnnxTensor.createTensor(e, DoubleBuffer.wrap(d), shape);
+        return OnnxTensor.createTensor(e, DoubleBuffer.wrap(t.doubles()), shape);
       }
       case F16, BF16 -> {
         short[] s = new short[n];
@@ -236,12 +350,9 @@ public final class OnnxRunner implements AutoCloseable {
         return Tensor.ofFloats(shape, f);
       }
       case DOUBLE -> {
-        DoubleBuffer db = ot.getDoubleBuffer();
-        float[] f = new float[n];
-        for (int i = 0; i < n; i++) {
-          f[i] = (float) db.get(i);
-        }
-        return Tensor.ofFloats(DType.F64, shape, f);
+        double[] d = new double[n];
+        ot.getDoubleBuffer().get(d);
+        return Tensor.ofDoubles(shape, d);
       }
       case FLOAT16, BFLOAT16 -> {
         ShortBuffer sb = ot.getShortBuffer();

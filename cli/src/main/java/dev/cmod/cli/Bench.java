@@ -1,5 +1,6 @@
 package dev.cmod.cli;
 
+import dev.cmod.compiler.diag.DiagnosticCode;
 import dev.cmod.compiler.Compilation;
 import dev.cmod.ir.interp.Interpreter;
 import dev.cmod.ir.tensor.Tensor;
@@ -41,7 +42,7 @@ final class Bench {
     Toolchain.Compiled c0 = Toolchain.compile(file, o0);
     Toolchain.Compiled c2 = Toolchain.compile(file, o2);
     if (!c0.ok() || !c2.ok()) {
-      throw new UserError("CM0001", "the model does not compile; run cmod check " + file);
+      throw new UserError(DiagnosticCode.SYNTAX, "the model does not compile; run cmod check " + file);
     }
     Map<String, Long> sizes = Toolchain.defaultSizes(c2.result().graph(), c2.result().facts());
     Map<String, Tensor> in = Toolchain.randomInputs(c2.result().graph(), c2.result().facts(), sizes, seed);

@@ -10,13 +10,17 @@ import dev.cmod.compiler.sema.ModelFacts;
 import dev.cmod.ir.graph.Graph;
 import dev.cmod.ir.graph.Node;
 import dev.cmod.ir.graph.Op;
+import dev.cmod.ir.io.AtomicFiles;
 import dev.cmod.ir.io.Npy;
+import dev.cmod.ir.io.SafeFiles;
 import dev.cmod.ir.io.TensorFileException;
 import dev.cmod.ir.print.DotPrinter;
 import dev.cmod.ir.print.TextPrinter;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.ir.type.Dim;
+import dev.cmod.ir.type.DType;
 import dev.cmod.ir.type.TensorType;
+import dev.cmod.onnx.ExternalData;
 import dev.cmod.onnx.OnnxChecks;
 import dev.cmod.onnx.OnnxRunner;
 import dev.cmod.onnx.RunnerException;
@@ -63,8 +67,20 @@ public final class Main implements Callable<Integer> {
       Thread.currentThread().interrupt();
     }
     if (t.isAlive()) {
-      err.println("error[CM0500]: cmod did not finish within " + limit + " s (set CMOD_TIME_LIMIT to allow longer)");
+      // stop a native ONNX Runtime run through its own terminate flag and wait for it to return:
+      // exiting while native code runs would crash the JVM
+      OnnxRunner.terminateAll();
+      boolean idle = OnnxRunner.awaitIdle(30_000);
+      try {
+        t.join(idle ? 2_000 : 1);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
       System.out.flush();
+      err.println("error[CM0500]: cmod did not finish within " + limit + " s; stopped"
+          + (idle ? "" : " (an ONNX Runtime run did not stop within 30 s of being told to)"));
+      err.println("  = help: set CMOD_TIME_LIMIT (seconds) to allow longer");
+      err.flush();
       System.exit(ExitCodes.ERRORS);
     }
     System.out.flush();
@@ -111,12 +127,16 @@ public final class Main implements Callable<Integer> {
 
   static int handle(Throwable ex) {
     if (ex instanceof UserError u) {
-      err.println("error[" + u.code + "]: " + u.getMessage());
+      err.println("error[" + u.code.id() + "]: " + Excerpt.of(u.getMessage(), 2000));
       return ExitCodes.ERRORS;
     }
     if (ex instanceof TensorFileException t) {
-      // reading or writing a tensor file the user named (an input .npy, an output path that is a folder...)
-      err.println("error[CM0302]: " + t.getMessage());
+      // writing a file the user named (reads are reported where they happen, with their own code)
+      err.println("error[" + DiagnosticCode.OUTPUT_FILE.id() + "]: " + Excerpt.of(t.getMessage(), 2000));
+      return ExitCodes.ERRORS;
+    }
+    if (ex instanceof java.io.IOException io) {
+      err.println("error[" + DiagnosticCode.OUTPUT_FILE.id() + "]: " + Excerpt.of(SafeFiles.describe(io), 2000));
       return ExitCodes.ERRORS;
     }
     if (ex instanceof StackOverflowError) {
@@ -194,27 +214,16 @@ public final class Main implements Callable<Integer> {
     return c;
   }
 
-  /** Writes bytes to {@code target} through a temporary file in the same folder, moved into place only when complete. */
-  static void writeAtomically(Path target, byte[] data) throws IOException {
-    Path abs = target.toAbsolutePath();
-    if (Files.isDirectory(abs)) {
-      throw new UserError("CM0302", "output path " + target + " is a folder; give a file name, e.g. " + target.resolve("model.onnx"));
+  /**
+   * Writes bytes to {@code target} through a temporary file in the same folder, moved into place
+   * only when complete; only a regular file (or nothing) is replaced.
+   */
+  static void writeAtomically(Path target, byte[] data) {
+    String why = AtomicFiles.refusal(target);
+    if (why != null) {
+      throw new UserError(DiagnosticCode.OUTPUT_FILE, "cannot write " + target + ": it " + why);
     }
-    Path dir = abs.getParent();
-    if (dir != null && !Files.isDirectory(dir)) {
-      throw new UserError("CM0302", "output folder " + dir + " does not exist");
-    }
-    Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
-    try {
-      Files.write(tmp, data);
-      try {
-        Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      } catch (java.nio.file.AtomicMoveNotSupportedException e) {
-        Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-      }
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    AtomicFiles.write(target, data);
   }
 
   static String stem(Path p) {
@@ -314,7 +323,7 @@ public final class Main implements Callable<Integer> {
       if (what.matches("(?i)CM\\d{1,4}")) {
         DiagnosticCode c = DiagnosticCode.byId(String.format("CM%04d", Integer.parseInt(what.substring(2))));
         if (c == null) {
-          throw new UserError("CM0000", "no diagnostic " + what.toUpperCase(Locale.ROOT) + "; codes run from CM0001 to CM0900");
+          throw new UserError(DiagnosticCode.CONTEXT, "no diagnostic " + what.toUpperCase(Locale.ROOT) + "; codes run from CM0001 to CM0900");
         }
         out.println(c.id() + ": " + c.title + " (" + c.severity.text() + ")");
         out.println();
@@ -374,8 +383,8 @@ public final class Main implements Callable<Integer> {
         case "cuda", "gpu" -> OnnxRunner.Device.CUDA;
         default -> throw new CommandLine.ParameterException(new CommandLine(new Main()), "--device must be cpu or cuda");
       };
-      if (outputDir != null && !Files.isDirectory(outputDir)) {
-        throw new UserError("CM0402", "output folder " + outputDir + " does not exist");
+      if (outputDir != null) {
+        prepareOutputDir(outputDir);
       }
       byte[] model;
       Graph graph = null;
@@ -395,17 +404,26 @@ public final class Main implements Callable<Integer> {
       for (String spec : inputs) {
         int eq = spec.indexOf('=');
         if (eq <= 0) {
-          throw new CommandLine.ParameterException(new CommandLine(new Main()), "--input needs NAME=FILE.npy, got '" + spec + "'");
+          throw new CommandLine.ParameterException(new CommandLine(new Main()), "--input needs NAME=FILE.npy, got '"
+              + Excerpt.of(spec, 200) + "'");
         }
         String name = spec.substring(0, eq);
-        Path p = Path.of(spec.substring(eq + 1));
+        Path p;
+        try {
+          p = Path.of(spec.substring(eq + 1));
+        } catch (java.nio.file.InvalidPathException e) {
+          throw new UserError(DiagnosticCode.INPUT_FILE, "input '" + Excerpt.of(name, 100) + "': not a valid path");
+        }
+        if (given.containsKey(name)) {
+          throw new UserError(DiagnosticCode.INPUT_MISMATCH, "input '" + Excerpt.of(name, 100) + "' is given twice");
+        }
         try {
           given.put(name, Npy.read(p));
         } catch (TensorFileException e) {
-          throw new UserError("CM0402", "input '" + name + "': " + p + ": " + e.getMessage());
+          throw new UserError(DiagnosticCode.INPUT_FILE, "input '" + Excerpt.of(name, 100) + "': " + e.getMessage());
         }
       }
-      try (OnnxRunner runner = graph == null ? OnnxRunner.open(file, dev) : OnnxRunner.open(model, dev)) {
+      try (OnnxRunner runner = OnnxRunner.open(model, dev)) {
         Map<String, Tensor> feed;
         if (given.isEmpty()) {
           feed = graph != null ? Toolchain.randomInputs(graph, facts, Toolchain.defaultSizes(graph, facts), inputSeed)
@@ -417,49 +435,81 @@ public final class Main implements Callable<Integer> {
           if (graph != null) {
             InputCheck.check(graph, feed);
           } else {
-            for (String k : feed.keySet()) {
-              if (!runner.inputNames().contains(k)) {
-                throw new UserError("CM0402", "the model has no input '" + k + "'; its inputs are " + runner.inputNames());
-              }
-            }
-            for (String k : runner.inputNames()) {
-              if (!feed.containsKey(k)) {
-                throw new UserError("CM0402", "input '" + k + "' is missing; pass --input " + k + "=FILE.npy");
-              }
-            }
+            InputCheck.check(runner.inputInfo(), feed);
           }
         }
         Map<String, Tensor> results = runner.run(feed);
         out.println("outputs (ONNX Runtime, " + dev.name().toLowerCase(Locale.ROOT) + "):");
         for (Map.Entry<String, Tensor> e : results.entrySet()) {
-          out.println("  " + e.getKey() + ": " + e.getValue());
-          if (outputDir != null) {
-            Npy.write(outputDir.resolve(e.getKey() + ".npy"), e.getValue());
-          }
+          out.println("  " + Excerpt.of(e.getKey(), 200) + ": " + e.getValue());
         }
         if (outputDir != null) {
+          // all outputs or none: each is written to a temporary file first
+          Map<String, String> names = OutputNames.fileNames(results.keySet());
+          Map<Path, byte[]> files = new LinkedHashMap<>();
+          for (Map.Entry<String, Tensor> e : results.entrySet()) {
+            files.put(outputDir.resolve(names.get(e.getKey())), Npy.toBytes(e.getValue()));
+          }
+          AtomicFiles.writeAll(files);
+          for (Map.Entry<String, String> e : names.entrySet()) {
+            if (!e.getValue().equals(e.getKey() + ".npy")) {
+              out.println("  output '" + Excerpt.of(e.getKey(), 200) + "' written as " + e.getValue());
+            }
+          }
           out.println("wrote " + results.size() + " file(s) to " + outputDir);
         }
       } catch (RunnerException e) {
-        throw new UserError("CM0402", e.getMessage());
+        throw new UserError(e.getMessage().startsWith("cannot start ONNX Runtime") ? DiagnosticCode.ENVIRONMENT
+            : DiagnosticCode.RUNTIME, e.getMessage());
       }
       return ExitCodes.OK;
     }
 
-    private static byte[] readOnnx(Path file) throws IOException {
-      if (!Files.isRegularFile(file)) {
-        throw new UserError("CM0501", "cannot read " + file + ": no such file");
+    /** Creates the output folder when it is missing (as users expect); refuses a path that is something else. */
+    private static void prepareOutputDir(Path dir) {
+      String kind = SafeFiles.kindOf(dir);
+      if (kind == null) {
+        try {
+          Files.createDirectories(dir);
+        } catch (IOException e) {
+          throw new UserError(DiagnosticCode.OUTPUT_FILE, "cannot create the output folder " + dir + ": "
+              + SafeFiles.describe(e));
+        }
+      } else if (!Files.isDirectory(dir)) {
+        throw new UserError(DiagnosticCode.OUTPUT_FILE, "--output-dir " + dir + " is " + kind + ", not a folder");
       }
-      if (Files.size(file) > (2L << 30)) {
-        throw new UserError("CM0501", file + " is larger than 2 GiB");
+      if (!Files.isWritable(dir)) {
+        throw new UserError(DiagnosticCode.OUTPUT_FILE, "the output folder " + dir + " is not writable");
       }
-      byte[] bytes = Files.readAllBytes(file);
+    }
+
+    /**
+     * Reads and checks an ONNX file; external data is read here, once, through the same checks,
+     * and put into the model, so ONNX Runtime never opens a file the model names.
+     */
+    private static byte[] readOnnx(Path file) {
+      byte[] bytes;
+      try {
+        bytes = SafeFiles.readAll(file, SafeFiles.Policy.USER, 2L << 30 > Integer.MAX_VALUE - 8
+            ? Integer.MAX_VALUE - 8 : 2L << 30);
+      } catch (java.nio.file.NoSuchFileException e) {
+        throw new UserError(DiagnosticCode.ONNX_FILE, "cannot read " + file + ": no such file");
+      } catch (IOException e) {
+        throw new UserError(DiagnosticCode.ONNX_FILE, "cannot read " + file + ": "
+            + (e instanceof SafeFiles.RefusedException ? "it " : "") + SafeFiles.describe(e));
+      }
       Path dir = file.toAbsolutePath().getParent();
       List<String> problems = OnnxChecks.validate(bytes, dir);
       if (!problems.isEmpty()) {
-        throw new UserError("CM0501", file + " is not a valid ONNX model: " + problems.get(0));
+        throw new UserError(DiagnosticCode.ONNX_FILE, file + " is not a valid ONNX model: " + Excerpt.of(problems.get(0), 500)
+            + (problems.size() > 1 ? " (and " + (problems.size() - 1) + " more problem(s))" : ""));
       }
-      return bytes;
+      try {
+        return ExternalData.inline(bytes, dir);
+      } catch (ExternalData.ExternalDataException e) {
+        throw new UserError(e.getMessage().contains("more than cmod reads") ? DiagnosticCode.LIMIT : DiagnosticCode.ONNX_FILE,
+            file + ": " + e.getMessage());
+      }
     }
   }
 
@@ -490,9 +540,9 @@ public final class Main implements Callable<Integer> {
           params.put(n.attrs().getString("path"), n.attrs().getTensor("value"));
         }
       }
-      Path abs = output.toAbsolutePath();
-      if (abs.getParent() != null && !Files.isDirectory(abs.getParent())) {
-        throw new UserError("CM0302", "output folder " + abs.getParent() + " does not exist");
+      String why = AtomicFiles.refusal(output);
+      if (why != null) {
+        throw new UserError(DiagnosticCode.OUTPUT_FILE, "cannot write " + output + ": it " + why);
       }
       Map<String, String> meta = new LinkedHashMap<>();
       meta.put("cmod.model", r.model());
@@ -530,61 +580,133 @@ public final class Main implements Callable<Integer> {
       try {
         Bench.run(file, o.options(), dev, warmup, runs, 0, out);
       } catch (RunnerException e) {
-        throw new UserError("CM0402", e.getMessage());
+        throw new UserError(DiagnosticCode.RUNTIME, e.getMessage());
       }
       return ExitCodes.OK;
     }
   }
 
-  /** Checks user-given inputs against a compiled graph's declared inputs, with symbols bound consistently. */
+  /**
+   * Checks user-given inputs against a model's declared inputs before ONNX Runtime sees them:
+   * names, dtype (kept as the file holds it: a mismatch is an error, never a conversion), rank,
+   * fixed dims, and one size per symbolic dim across all inputs.
+   */
   static final class InputCheck {
     private InputCheck() {}
 
+    /** One declared input: its dtype (null when cmod cannot feed it), display of its type, and dims (a fixed size or a symbol). */
+    record Declared(String name, DType dtype, String typeText, long[] fixed, String[] symbols) {}
+
     static void check(Graph g, Map<String, Tensor> feed) {
+      List<Declared> decl = new ArrayList<>();
+      for (Node in : g.inputs()) {
+        TensorType ty = in.type();
+        long[] fixed = new long[ty.rank()];
+        String[] sym = new String[ty.rank()];
+        for (int i = 0; i < ty.rank(); i++) {
+          Dim d = ty.dim(i);
+          fixed[i] = d.isKnown() ? d.value() : -1;
+          sym[i] = d.symbols().size() == 1 && d.toString().equals(d.symbols().iterator().next()) ? d.toString() : null;
+        }
+        decl.add(new Declared(in.attrs().getString("name"), ty.dtype(), ty.toString(), fixed, sym));
+      }
+      check(decl, feed, true);
+    }
+
+    static void check(Map<String, ai.onnxruntime.TensorInfo> info, Map<String, Tensor> feed) {
+      List<Declared> decl = new ArrayList<>();
+      for (Map.Entry<String, ai.onnxruntime.TensorInfo> e : info.entrySet()) {
+        ai.onnxruntime.TensorInfo ti = e.getValue();
+        long[] shape = ti.getShape();
+        String[] names = ti.getDimensionNames();
+        String[] sym = new String[shape.length];
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < shape.length; i++) {
+          sym[i] = shape[i] < 0 && names != null && i < names.length && !names[i].isEmpty() ? names[i] : null;
+          text.append(i > 0 ? ", " : "").append(shape[i] >= 0 ? Long.toString(shape[i]) : sym[i] != null ? sym[i] : "?");
+        }
+        DType dt = switch (ti.type) {
+          case FLOAT -> DType.F32;
+          case DOUBLE -> DType.F64;
+          case FLOAT16 -> DType.F16;
+          case BFLOAT16 -> DType.BF16;
+          case INT64 -> DType.I64;
+          case INT32 -> DType.I32;
+          case BOOL -> DType.BOOL;
+          default -> null;
+        };
+        String dtName = dt != null ? dt.toString() : ti.type.toString().toLowerCase(Locale.ROOT);
+        decl.add(new Declared(e.getKey(), dt, dtName + "[" + text + "]", shape, sym));
+      }
+      check(decl, feed, false);
+    }
+
+    private static void check(List<Declared> decl, Map<String, Tensor> feed, boolean compiled) {
       Map<String, Long> bound = new LinkedHashMap<>();
       Map<String, String> from = new LinkedHashMap<>();
       List<String> names = new ArrayList<>();
-      for (Node in : g.inputs()) {
-        names.add(in.attrs().getString("name"));
+      for (Declared d : decl) {
+        names.add(d.name());
       }
       for (String k : feed.keySet()) {
         if (!names.contains(k)) {
-          throw new UserError("CM0402", "the model has no input '" + k + "'; its inputs are " + names);
+          throw new UserError(DiagnosticCode.INPUT_MISMATCH, "the model has no input '" + Excerpt.of(k, 100) + "'; its inputs are "
+              + Excerpt.of(names.toString(), 500));
         }
       }
-      for (Node in : g.inputs()) {
-        String name = in.attrs().getString("name");
+      for (Declared d : decl) {
+        String name = d.name();
         Tensor t = feed.get(name);
-        TensorType ty = in.type();
         if (t == null) {
-          throw new UserError("CM0402", "input '" + name + "' (" + ty + ") is missing; pass --input " + name + "=FILE.npy");
+          throw new UserError(DiagnosticCode.INPUT_MISMATCH, "input '" + name + "' (" + d.typeText() + ") is missing; pass --input "
+              + name + "=FILE.npy");
         }
-        if (t.dtype() != ty.dtype() && !(t.dtype().isFloat() && ty.dtype().isFloat())) {
-          throw new UserError("CM0402", "input '" + name + "' must be " + ty.dtype() + ", the file holds " + t.dtype());
+        String holds = t.dtype() + java.util.Arrays.toString(t.shape());
+        if (d.dtype() == null) {
+          throw new UserError(DiagnosticCode.INPUT_MISMATCH, "input '" + name + "' is " + d.typeText()
+              + ", an element type cmod run cannot pass yet; the file holds " + holds);
         }
-        if (t.rank() != ty.rank()) {
-          throw new UserError("CM0402", "input '" + name + "' must have shape " + ty + ", the file holds "
-              + java.util.Arrays.toString(t.shape()));
+        // .npy has no bfloat16: a float32 file feeds a bf16 input
+        boolean bf16FromF32 = d.dtype() == DType.BF16 && t.dtype() == DType.F32;
+        if (t.dtype() != d.dtype() && !bf16FromF32) {
+          throw new UserError(DiagnosticCode.INPUT_MISMATCH, "input '" + name + "' must be " + d.dtype() + " (" + d.typeText()
+              + "), the file holds " + t.dtype() + " (" + holds + "); cmod does not convert element types: save the array as "
+              + npyName(d.dtype()));
         }
-        for (int i = 0; i < ty.rank(); i++) {
-          Dim d = ty.dim(i);
+        if (t.rank() != d.fixed().length) {
+          throw new UserError(DiagnosticCode.INPUT_MISMATCH, "input '" + name + "' must have rank " + d.fixed().length + " ("
+              + d.typeText() + "), the file holds " + holds);
+        }
+        for (int i = 0; i < d.fixed().length; i++) {
           long have = t.dim(i);
-          String sym = d.symbols().size() == 1 && d.toString().equals(d.symbols().iterator().next()) ? d.toString() : null;
-          if (d.isKnown() && d.value() != have) {
-            throw new UserError("CM0402", "input '" + name + "' must have shape " + ty + ": axis " + i + " is " + have + ", expected " + d.value());
+          String sym = d.symbols()[i];
+          if (d.fixed()[i] >= 0 && d.fixed()[i] != have) {
+            throw new UserError(DiagnosticCode.INPUT_MISMATCH, "input '" + name + "' must have shape " + d.typeText() + ": axis " + i
+                + " is " + have + ", expected " + d.fixed()[i] + " (the file holds " + holds + ")");
           } else if (sym != null) {
             Long prev = bound.putIfAbsent(sym, have);
             if (prev != null && prev != have) {
-              throw new UserError("CM0402", "input '" + name + "' axis " + i + " is " + have + " but " + sym + " is " + prev + " (from "
-                  + from.get(sym) + ")");
+              throw new UserError(DiagnosticCode.INPUT_MISMATCH, "input '" + name + "' axis " + i + " is " + have + " but " + sym
+                  + " is " + prev + " (from " + from.get(sym) + "); one symbolic dim takes one size");
             }
             from.putIfAbsent(sym, "input '" + name + "' axis " + i);
           }
         }
-        if (t.dtype() != ty.dtype()) {
-          feed.put(name, Tensor.ofFloats(ty.dtype(), t.shape(), t.floats()));
+        if (bf16FromF32) {
+          feed.put(name, Tensor.ofFloats(DType.BF16, t.shape(), t.floats()));
         }
       }
+    }
+
+    private static String npyName(DType d) {
+      return switch (d) {
+        case F32, BF16 -> "float32";
+        case F64 -> "float64";
+        case F16 -> "float16";
+        case I64 -> "int64";
+        case I32 -> "int32";
+        case BOOL -> "bool";
+      };
     }
   }
 }

@@ -1,5 +1,6 @@
 package dev.cmod.cli;
 
+import dev.cmod.compiler.diag.DiagnosticCode;
 import ai.onnx.proto.OnnxMl;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.ir.type.DType;
@@ -16,7 +17,7 @@ final class OnnxInputs {
     try {
       m = OnnxMl.ModelProto.parseFrom(model);
     } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-      throw new UserError("CM0501", "not an ONNX model: " + e.getMessage());
+      throw new UserError(DiagnosticCode.ONNX_FILE, "not an ONNX model: " + e.getMessage());
     }
     java.util.Set<String> inits = new java.util.HashSet<>();
     for (OnnxMl.TensorProto t : m.getGraph().getInitializerList()) {
@@ -49,7 +50,7 @@ final class OnnxInputs {
         }
         out.put(vi.getName(), Tensor.ofLongs(elem == DType.I64.onnxCode ? DType.I64 : DType.BOOL, shape, l));
       } else {
-        throw new UserError("CM0402", "input '" + vi.getName() + "' has an element type (" + elem
+        throw new UserError(DiagnosticCode.INPUT_MISMATCH, "input '" + vi.getName() + "' has an element type (" + elem
             + ") that cmod run cannot generate; pass it with --input");
       }
     }

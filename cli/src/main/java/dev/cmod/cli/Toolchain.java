@@ -1,5 +1,6 @@
 package dev.cmod.cli;
 
+import dev.cmod.compiler.diag.DiagnosticCode;
 import dev.cmod.compiler.Compilation;
 import dev.cmod.compiler.sema.ModelFacts;
 import dev.cmod.ir.graph.Graph;
@@ -76,7 +77,7 @@ public final class Toolchain {
         numel = Long.MAX_VALUE;
       }
       if (numel > MAX_RANDOM_ELEMENTS) {
-        throw new UserError("CM0402", "input '" + name + "' " + t + " is too large to fill with random values (limit "
+        throw new UserError(DiagnosticCode.LIMIT, "input '" + name + "' " + t + " is too large to fill with random values (limit "
             + MAX_RANDOM_ELEMENTS + " elements); pass it with --input " + name + "=FILE.npy");
       }
       int n = (int) numel;

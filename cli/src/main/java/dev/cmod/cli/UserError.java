@@ -1,10 +1,12 @@
 package dev.cmod.cli;
 
+import dev.cmod.compiler.diag.DiagnosticCode;
+
 /** A problem with what the user gave (a file, an input); printed as one line, exit code 1. */
 final class UserError extends RuntimeException {
-  final String code;
+  final DiagnosticCode code;
 
-  UserError(String code, String message) {
+  UserError(DiagnosticCode code, String message) {
     super(message);
     this.code = code;
   }

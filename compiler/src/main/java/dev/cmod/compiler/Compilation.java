@@ -153,7 +153,7 @@ public final class Compilation {
     String weightsName = null;
     if (o.weights() != null) {
       weightsName = o.weights().toString();
-      if (!loadWeights(o.weights(), null, weights, diags)) {
+      if (!loadWeights(o.weights(), null, weights, diags, dev.cmod.ir.io.SafeFiles.Policy.USER)) {
         return new Result(diags, null, null, List.of(), null);
       }
     }
@@ -175,7 +175,7 @@ public final class Compilation {
         if (weightsName == null) {
           weightsName = w.file();
         }
-        if (!loadWeights(wp, w.span(), weights, diags)) {
+        if (!loadWeights(wp, w.span(), weights, diags, dev.cmod.ir.io.SafeFiles.Policy.MODEL)) {
           return new Result(diags, null, null, names, model.name().text());
         }
       }
@@ -275,9 +275,10 @@ public final class Compilation {
     }
   }
 
-  private static boolean loadWeights(Path p, Span at, Map<String, Tensor> into, Diagnostics diags) {
+  private static boolean loadWeights(Path p, Span at, Map<String, Tensor> into, Diagnostics diags,
+      dev.cmod.ir.io.SafeFiles.Policy policy) {
     try {
-      into.putAll(Safetensors.read(p));
+      into.putAll(Safetensors.read(p, policy));
       return true;
     } catch (TensorFileException e) {
       diags.error(DiagnosticCode.WEIGHTS_FILE, at, e.getMessage().contains(p.getFileName().toString()) ? e.getMessage() : p + ": " + e.getMessage());

@@ -67,10 +67,18 @@ public enum DiagnosticCode {
       "The construct is part of the language but this version of the compiler does not implement it yet.\nFix: see docs/language.md for the implemented subset."),
   INPUT_MISMATCH(402, Severity.ERROR, "input does not match the model",
       "An input given to cmod run is missing, unknown, or has the wrong dtype or shape.\nFix: pass NAME=FILE.npy for each model input with the declared shape (cmod explain lists them)."),
+  INPUT_FILE(403, Severity.ERROR, "input file unreadable",
+      "A file given with --input is missing, is not a regular file (a FIFO, device or folder), is too large, or is not a valid .npy file.\nFix: pass NAME=FILE.npy with a .npy file written by numpy.save (or cmod run --output-dir)."),
+  RUNTIME(404, Severity.ERROR, "ONNX Runtime failed",
+      "ONNX Runtime refused the model or failed while running it, or the run was stopped at the time limit (CMOD_TIME_LIMIT).\nFix: read ONNX Runtime's message; check the model with cmod check or onnx.checker."),
   LIMIT(500, Severity.ERROR, "resource limit exceeded",
       "A tensor would be too large (more than 2^28 elements or 1 GiB for one parameter), or the graph too large.\nFix: reduce the size; these limits protect the compiler from absurd programs."),
   ONNX_FILE(501, Severity.ERROR, "invalid ONNX file",
       "An ONNX file is missing, is not a valid ONNX model, or refers to external data outside its folder.\nFix: check the file; external data must sit beside the model."),
+  OUTPUT_FILE(600, Severity.ERROR, "cannot write output",
+      "An output path cannot be written: it is a folder, a device, FIFO, socket or symbolic link (cmod replaces only regular files), its folder does not exist or is read-only, or the disk is full. Nothing is written in that case.\nFix: give a file name in a writable folder."),
+  ENVIRONMENT(601, Severity.ERROR, "environment problem",
+      "Something around cmod, not your program, stops it: the temporary folder is read-only or full (ONNX Runtime unpacks its native library there), or ONNX Runtime cannot start.\nFix: set TMPDIR (or CMOD_JAVA_OPTS=-Djava.io.tmpdir=DIR) to a writable folder."),
   INTERNAL(900, Severity.ERROR, "internal compiler error",
       "The compiler failed in a way that is a bug in cmod, not in your program. Please report it with the source file.");
 

@@ -61,35 +61,35 @@ public final class Loader {
   public static String readSource(
       Path p, String shown, Diagnostics diags, Span at, DiagnosticCode code) {
     try {
-      if (!Files.isRegularFile(p)) {
-        diags.error(code, at, "cannot read " + shown + ": no such file");
-        return null;
-      }
-      long size = Files.size(p);
-      if (size > Parsing.MAX_SOURCE_CHARS) {
-        diags.error(
-            DiagnosticCode.SOURCE_LIMIT,
-            at,
-            p + " is " + size + " bytes; the limit is " + Parsing.MAX_SOURCE_CHARS);
-        return null;
-      }
-      byte[] bytes = Files.readAllBytes(p);
+      byte[] bytes = dev.cmod.ir.io.SafeFiles.readAll(p, dev.cmod.ir.io.SafeFiles.Policy.USER, Parsing.MAX_SOURCE_CHARS);
       return decode(bytes);
+    } catch (java.nio.file.NoSuchFileException e) {
+      diags.error(code, at, "cannot read " + shown + ": no such file");
+      return null;
+    } catch (dev.cmod.ir.io.SafeFiles.RefusedException e) {
+      if (e.getMessage().contains("over the limit")) {
+        diags.error(DiagnosticCode.SOURCE_LIMIT, at, shown + " " + e.getMessage());
+      } else {
+        diags.error(code, at, "cannot read " + shown + ": it " + e.getMessage());
+      }
+      return null;
     } catch (CharacterCodingException e) {
-      diags.error(DiagnosticCode.BAD_CHARACTER, at, p + " is not UTF-8 text");
+      diags.error(DiagnosticCode.BAD_CHARACTER, at, shown + " is not UTF-8 text");
       return null;
     } catch (IOException e) {
-      diags.error(code, at, "cannot read " + p + ": " + e.getMessage());
+      diags.error(code, at, "cannot read " + shown + ": " + dev.cmod.ir.io.SafeFiles.describe(e));
       return null;
     }
   }
 
   static String decode(byte[] bytes) throws CharacterCodingException {
+    // a UTF-8 byte-order mark (EF BB BF), as editors on Windows write it, is not part of the text
+    int skip = bytes.length >= 3 && (bytes[0] & 0xff) == 0xEF && (bytes[1] & 0xff) == 0xBB && (bytes[2] & 0xff) == 0xBF ? 3 : 0;
     return StandardCharsets.UTF_8
         .newDecoder()
         .onMalformedInput(CodingErrorAction.REPORT)
         .onUnmappableCharacter(CodingErrorAction.REPORT)
-        .decode(java.nio.ByteBuffer.wrap(bytes))
+        .decode(java.nio.ByteBuffer.wrap(bytes, skip, bytes.length - skip))
         .toString();
   }
 
@@ -181,7 +181,7 @@ public final class Loader {
       return;
     }
     try {
-      java.util.Map<String, dev.cmod.ir.tensor.Tensor> t = dev.cmod.ir.io.Safetensors.read(p);
+      java.util.Map<String, dev.cmod.ir.tensor.Tensor> t = dev.cmod.ir.io.Safetensors.read(p, dev.cmod.ir.io.SafeFiles.Policy.MODEL);
       declare(scope, imp.alias(), new Val.BundleV(imp.alias().text(), t, imp.span()));
     } catch (dev.cmod.ir.io.TensorFileException e) {
       diags.error(DiagnosticCode.WEIGHTS_FILE, imp.fileSpan(), imp.file() + ": " + e.getMessage());
@@ -202,28 +202,22 @@ public final class Loader {
     if (p == null) {
       return;
     }
-    if (Files.isSymbolicLink(p)) {
-      diags.error(
-          DiagnosticCode.ONNX_FILE,
-          imp.fileSpan(),
-          imp.file() + " is a symbolic link; cmod reads ONNX files only directly");
-    } else if (!Files.isRegularFile(p)) {
-      diags.error(
-          DiagnosticCode.ONNX_FILE, imp.fileSpan(), "cannot read " + imp.file() + ": no such file");
-    } else {
-      try {
-        if (Files.size(p) > MAX_ONNX_BYTES) {
-          diags.error(DiagnosticCode.ONNX_FILE, imp.fileSpan(), imp.file() + " is larger than 2 GiB");
-          return;
-        }
-        List<String> problems = OnnxFileCheck.Installed.get().check(Files.readAllBytes(p), p.getParent());
-        if (!problems.isEmpty()) {
-          diags.error(DiagnosticCode.ONNX_FILE, imp.fileSpan(), imp.file() + " is not a valid ONNX model: " + problems.get(0),
-              problems.size() > 1 ? "and " + (problems.size() - 1) + " more problem(s)" : null);
-          return;
-        }
-      } catch (IOException e) {
-        diags.error(DiagnosticCode.ONNX_FILE, imp.fileSpan(), "cannot read " + imp.file() + ": " + e.getMessage());
+    byte[] bytes;
+    try {
+      bytes = dev.cmod.ir.io.SafeFiles.readAll(p, dev.cmod.ir.io.SafeFiles.Policy.MODEL, MAX_ONNX_BYTES);
+    } catch (java.nio.file.NoSuchFileException e) {
+      diags.error(DiagnosticCode.ONNX_FILE, imp.fileSpan(), "cannot read " + imp.file() + ": no such file");
+      return;
+    } catch (IOException e) {
+      diags.error(DiagnosticCode.ONNX_FILE, imp.fileSpan(), "cannot read " + imp.file() + ": "
+          + (e instanceof dev.cmod.ir.io.SafeFiles.RefusedException ? "it " : "") + dev.cmod.ir.io.SafeFiles.describe(e));
+      return;
+    }
+    {
+      List<String> problems = OnnxFileCheck.Installed.get().check(bytes, p.getParent());
+      if (!problems.isEmpty()) {
+        diags.error(DiagnosticCode.ONNX_FILE, imp.fileSpan(), imp.file() + " is not a valid ONNX model: " + problems.get(0),
+            problems.size() > 1 ? "and " + (problems.size() - 1) + " more problem(s)" : null);
         return;
       }
       OnnxFileCheck.Importer importer = OnnxFileCheck.Installed.importer();
@@ -236,13 +230,11 @@ public final class Loader {
         return;
       }
       try {
-        dev.cmod.ir.graph.ImportedModule m = importer.load(Files.readAllBytes(p), p.getParent());
+        dev.cmod.ir.graph.ImportedModule m = importer.load(bytes, p.getParent());
         declare(scope, imp.alias(), new Val.ImportedV(m, imp.alias().text()));
       } catch (dev.cmod.ir.graph.ImportedModule.ImportException e) {
         diags.error(DiagnosticCode.ONNX_FILE, imp.fileSpan(), "cannot import " + imp.file() + ": " + e.getMessage(),
             "see docs/language.md for the ONNX operators cmod imports");
-      } catch (IOException e) {
-        diags.error(DiagnosticCode.ONNX_FILE, imp.fileSpan(), "cannot read " + imp.file() + ": " + e.getMessage());
       }
     }
   }

@@ -17,8 +17,10 @@ import java.util.Map;
  * NumPy {@code .npy} files. Reads format versions 1.0, 2.0 and 3.0 with little-endian
  * {@code f4 f8 f2 i8 i4} and {@code b1 u1} data in C order; writes version 1.0.
  *
- * <p>On read, {@code <f8} and {@code <f2} become F32, {@code <i4} and {@code |u1} become I64 and
- * {@code |b1} becomes BOOL. On write, F32/F16/F64/I64/I32/BOOL use their own NumPy dtype and BF16
+ * <p>On read every dtype keeps its type: {@code <f4} F32, {@code <f8} F64 (exact values kept),
+ * {@code <f2} F16, {@code <i8} I64, {@code <i4} I32, {@code |b1} BOOL; {@code |u1} (which the IR
+ * lacks) becomes I64. Files are opened through {@link SafeFiles} (regular files only, size checked
+ * first). On write, F32/F16/F64/I64/I32/BOOL use their own NumPy dtype and BF16
  * (which NumPy lacks) is widened to {@code <f4}.
  */
 public final class Npy {
@@ -34,13 +36,9 @@ public final class Npy {
 
   static byte[] readFile(Path file) {
     try {
-      long size = Files.size(file);
-      if (size > MAX_ELEMENTS) {
-        throw new TensorFileException(file + ": file of " + size + " bytes is too large (at most 2 GiB)");
-      }
-      return Files.readAllBytes(file);
+      return SafeFiles.readAll(file, SafeFiles.Policy.USER, MAX_ELEMENTS);
     } catch (IOException e) {
-      throw new TensorFileException("cannot read " + file + ": " + AtomicFiles.describe(e), e);
+      throw new TensorFileException("cannot read " + file + ": " + SafeFiles.describe(e), e);
     }
   }
 
@@ -164,13 +162,19 @@ public final class Npy {
 
   private static Tensor decode(Kind kind, long[] shape, int n, ByteBuffer b) {
     switch (kind) {
-      case F4, F8, F2: {
+      case F8: {
+        double[] d = new double[n];
+        for (int i = 0; i < n; i++) {
+          d[i] = b.getDouble(8 * i);
+        }
+        return Tensor.ofDoubles(shape, d);
+      }
+      case F4, F2: {
         float[] f = new float[n];
         for (int i = 0; i < n; i++) {
-          f[i] = kind == Kind.F4 ? b.getFloat(4 * i)
-              : kind == Kind.F8 ? (float) b.getDouble(8 * i) : HalfFloats.halfToFloat(b.getShort(2 * i));
+          f[i] = kind == Kind.F4 ? b.getFloat(4 * i) : HalfFloats.halfToFloat(b.getShort(2 * i));
         }
-        return Tensor.ofFloats(shape, f);
+        return Tensor.ofFloats(kind == Kind.F4 ? DType.F32 : DType.F16, shape, f);
       }
       default: {
         long[] l = new long[n];
@@ -182,7 +186,7 @@ public final class Npy {
             default -> b.get(i) & 0xff;
           };
         }
-        return Tensor.ofLongs(kind == Kind.B1 ? DType.BOOL : DType.I64, shape, l);
+        return Tensor.ofLongs(kind == Kind.B1 ? DType.BOOL : kind == Kind.I4 ? DType.I32 : DType.I64, shape, l);
       }
     }
   }
@@ -226,11 +230,12 @@ public final class Npy {
     ByteBuffer b = ByteBuffer.allocate(10 + header.length() + n * kind.size).order(ByteOrder.LITTLE_ENDIAN);
     b.put(MAGIC).put((byte) 1).put((byte) 0).putShort((short) header.length());
     b.put(header.getBytes(StandardCharsets.ISO_8859_1));
+    double[] exact = kind == Kind.F8 ? t.doubles() : null;
     for (int i = 0; i < n; i++) {
       switch (kind) {
         case F4 -> b.putFloat(t.floats()[i]);
         case F2 -> b.putShort(HalfFloats.floatToHalf(t.floats()[i]));
-        case F8 -> b.putDouble(t.floats()[i]);
+        case F8 -> b.putDouble(exact[i]);
         case I8 -> b.putLong(t.longs()[i]);
         case I4 -> b.putInt((int) t.longs()[i]);
         default -> b.put((byte) (t.longs()[i] != 0 ? 1 : 0));

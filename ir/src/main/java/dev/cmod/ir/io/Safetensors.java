@@ -55,10 +55,15 @@ public final class Safetensors {
 
   /** Reads every tensor of a safetensors file, keys in sorted order. */
   public static LinkedHashMap<String, Tensor> read(Path file) {
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+    return read(file, SafeFiles.Policy.USER);
+  }
+
+  /** As {@link #read(Path)}, with the file checks of {@code policy} (MODEL for a file a program names). */
+  public static LinkedHashMap<String, Tensor> read(Path file, SafeFiles.Policy policy) {
+    try (FileChannel ch = SafeFiles.open(file, policy, Long.MAX_VALUE)) {
       return readAll(channelSource(ch), file.toString());
     } catch (IOException e) {
-      throw new TensorFileException("cannot read " + file + ": " + AtomicFiles.describe(e), e);
+      throw new TensorFileException("cannot read " + file + ": " + SafeFiles.describe(e), e);
     }
   }
 
@@ -73,10 +78,10 @@ public final class Safetensors {
 
   /** The {@code __metadata__} of a safetensors file (empty when it has none), sorted by key. */
   public static Map<String, String> readMetadata(Path file) {
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+    try (FileChannel ch = SafeFiles.open(file, SafeFiles.Policy.USER, Long.MAX_VALUE)) {
       return new TreeMap<>(header(channelSource(ch), file.toString()).metadata());
     } catch (IOException e) {
-      throw new TensorFileException("cannot read " + file + ": " + AtomicFiles.describe(e), e);
+      throw new TensorFileException("cannot read " + file + ": " + SafeFiles.describe(e), e);
     }
   }
 

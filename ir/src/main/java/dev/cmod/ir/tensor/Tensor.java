@@ -12,8 +12,15 @@ public final class Tensor {
   private final long[] shape;
   private final float[] f;
   private final long[] l;
+  /** Exact values of an f64 tensor read from a file or returned by ONNX Runtime (null otherwise). */
+  private final double[] d;
 
   private Tensor(DType dtype, long[] shape, float[] f, long[] l) {
+    this(dtype, shape, f, l, null);
+  }
+
+  private Tensor(DType dtype, long[] shape, float[] f, long[] l, double[] d) {
+    this.d = d;
     this.dtype = dtype;
     this.shape = shape.clone();
     this.f = f;
@@ -46,6 +53,31 @@ public final class Tensor {
       throw new IllegalArgumentException(dtype + " is not a float type");
     }
     return new Tensor(dtype, shape, data, null);
+  }
+
+  /**
+   * An f64 tensor that keeps its exact values ({@link #doubles()}); {@link #floats()} gives them
+   * rounded to float for the interpreter.
+   */
+  public static Tensor ofDoubles(long[] shape, double[] data) {
+    float[] f = new float[data.length];
+    for (int i = 0; i < data.length; i++) {
+      f[i] = (float) data[i];
+    }
+    return new Tensor(DType.F64, shape, f, null, data);
+  }
+
+  /** The values as doubles: exact for tensors made by {@link #ofDoubles}, widened otherwise (float tensors only). */
+  public double[] doubles() {
+    if (d != null) {
+      return d;
+    }
+    float[] fs = floats();
+    double[] out = new double[fs.length];
+    for (int i = 0; i < fs.length; i++) {
+      out[i] = fs[i];
+    }
+    return out;
   }
 
   public static Tensor ofLongs(DType dtype, long[] shape, long[] data) {
@@ -111,11 +143,11 @@ public final class Tensor {
 
   /** Element {@code i} (flat index) as a double, whatever the dtype. */
   public double get(int i) {
-    return f != null ? f[i] : l[i];
+    return d != null ? d[i] : f != null ? f[i] : l[i];
   }
 
   public Tensor reshape(long[] newShape) {
-    return new Tensor(dtype, newShape, f, l);
+    return new Tensor(dtype, newShape, f, l, d);
   }
 
   @Override
