@@ -100,7 +100,7 @@ public final class OnnxRunner implements AutoCloseable {
         e = env;
         if (e == null) {
           try {
-            e = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "cmod");
+            e = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL, "cmod");
           } catch (RuntimeException | UnsatisfiedLinkError ex) {
             String tmp = System.getProperty("java.io.tmpdir");
             boolean writable = tmp != null && java.nio.file.Files.isWritable(java.nio.file.Path.of(tmp));
@@ -135,7 +135,7 @@ public final class OnnxRunner implements AutoCloseable {
   private static OnnxRunner open(byte[] model, java.nio.file.Path file, Device device) {
     OrtEnvironment e = env();
     try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
-      so.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
+      so.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL);
       if (device == Device.CUDA) {
         try {
           so.addCUDA();

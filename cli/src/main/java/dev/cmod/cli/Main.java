@@ -6,6 +6,7 @@ import dev.cmod.compiler.diag.Diagnostic;
 import dev.cmod.compiler.diag.DiagnosticCode;
 import dev.cmod.compiler.diag.DiagnosticRenderer;
 import dev.cmod.compiler.diag.Diagnostics;
+import dev.cmod.compiler.diag.Excerpt;
 import dev.cmod.compiler.sema.ModelFacts;
 import dev.cmod.ir.graph.Graph;
 import dev.cmod.ir.graph.Node;
@@ -198,6 +199,10 @@ public final class Main implements Callable<Integer> {
     }
     for (Diagnostic x : d.all()) {
       err.print(DiagnosticRenderer.human(x));
+    }
+    if (d.suppressed() > 0) {
+      err.println("error: and " + d.suppressed() + " more error" + (d.suppressed() == 1 ? "" : "s") + " (the first "
+          + Diagnostics.MAX_ERRORS + " are shown)");
     }
     if (d.hasErrors()) {
       int n = d.errorCount();

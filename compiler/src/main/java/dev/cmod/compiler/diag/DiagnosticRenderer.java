@@ -6,6 +6,9 @@ import java.util.List;
 
 /** Renders diagnostics for people (rustc-like, with the source line and a caret) or as JSON. */
 public final class DiagnosticRenderer {
+  /** Longest source excerpt shown under a diagnostic (characters). */
+  static final int MAX_LINE = 160;
+
   private DiagnosticRenderer() {}
 
   public static String human(Diagnostic d) {
@@ -22,16 +25,23 @@ public final class DiagnosticRenderer {
     if (s != null) {
       int line = s.line();
       String text = s.file().lineText(line);
+      int col = Math.max(0, Math.min(s.column() - 1, text.length()));
+      int width = Math.max(1, Math.min(s.end() - s.start(), text.length() - col));
+      // a long line is shown as a window around the span, so a huge line is never echoed whole
+      int from = 0;
+      int to = text.length();
+      if (text.length() > MAX_LINE) {
+        from = Math.max(0, col - MAX_LINE / 2);
+        to = Math.min(text.length(), from + MAX_LINE);
+        width = Math.max(1, Math.min(width, to - col));
+      }
+      String shown = (from > 0 ? "..." : "") + text.substring(from, to) + (to < text.length() ? "..." : "");
+      int shownCol = col - from + (from > 0 ? 3 : 0);
       String no = Integer.toString(line);
       String pad = " ".repeat(no.length());
       sb.append(pad).append(" |\n");
-      sb.append(no).append(" | ").append(expandTabs(text)).append('\n');
-      int col = s.column() - 1;
-      int width = Math.max(1, Math.min(s.end() - s.start(), text.length() - col));
-      if (col > text.length()) {
-        col = text.length();
-      }
-      sb.append(pad).append(" | ").append(caretIndent(text, col)).append("^".repeat(width)).append('\n');
+      sb.append(no).append(" | ").append(expandTabs(shown)).append('\n');
+      sb.append(pad).append(" | ").append(caretIndent(shown, shownCol)).append("^".repeat(width)).append('\n');
     }
     if (d.help() != null) {
       sb.append("  = help: ").append(d.help()).append('\n');

@@ -4,17 +4,51 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 
-/** Collects diagnostics in report order, dropping exact duplicates. */
+/**
+ * Collects diagnostics in report order, dropping exact duplicates (in constant time each). At most
+ * {@link #MAX_ERRORS} errors are kept; later ones are only counted ({@link #suppressed()}), so a
+ * file with a hundred thousand mistakes is reported in linear time. Messages and help texts are cut
+ * to a short excerpt, so user text (a huge name or key) is never echoed in full.
+ */
 public final class Diagnostics {
+  /** Errors kept and shown; the rest are counted. */
+  public static final int MAX_ERRORS = 100;
+  /** Longest message or help text kept (characters). */
+  public static final int MAX_MESSAGE = 1000;
+
   private final List<Diagnostic> list = new ArrayList<>();
+  private final java.util.Set<List<Object>> seen = new java.util.HashSet<>();
+  private int errors;
+  private int suppressed;
 
   public void report(Diagnostic d) {
-    for (Diagnostic o : list) {
-      if (o.code() == d.code() && o.message().equals(d.message()) && java.util.Objects.equals(o.span(), d.span())) {
+    if (d.message().length() > MAX_MESSAGE || (d.help() != null && d.help().length() > MAX_MESSAGE)) {
+      d = new Diagnostic(d.code(), d.severity(), d.span(), Excerpt.of(d.message(), MAX_MESSAGE),
+          d.help() == null ? null : Excerpt.of(d.help(), MAX_MESSAGE));
+    }
+    if (!seen.add(java.util.Arrays.asList(d.code(), d.message(), d.span() == null ? "" : d.span()))) {
+      return;
+    }
+    if (d.severity() == Severity.ERROR) {
+      errors++;
+      if (errors > MAX_ERRORS) {
+        suppressed++;
         return;
       }
+    } else if (errors > MAX_ERRORS) {
+      return; // notes that belong to suppressed errors
     }
     list.add(d);
+  }
+
+  /** Errors reported but not kept (over {@link #MAX_ERRORS}). */
+  public int suppressed() {
+    return suppressed;
+  }
+
+  /** Whether further errors would only be counted (callers may skip expensive suggestions). */
+  public boolean saturated() {
+    return errors >= MAX_ERRORS;
   }
 
   public void error(DiagnosticCode code, Span span, String message) {
@@ -30,11 +64,12 @@ public final class Diagnostics {
   }
 
   public boolean hasErrors() {
-    return list.stream().anyMatch(d -> d.severity() == Severity.ERROR);
+    return errors > 0;
   }
 
+  /** Every error reported, shown or not. */
   public int errorCount() {
-    return (int) list.stream().filter(d -> d.severity() == Severity.ERROR).count();
+    return errors;
   }
 
   public List<Diagnostic> all() {
@@ -43,5 +78,9 @@ public final class Diagnostics {
 
   public void addAll(Diagnostics other) {
     other.list.forEach(this::report);
+    for (int i = 0; i < other.suppressed; i++) {
+      errors++;
+      suppressed++;
+    }
   }
 }

@@ -2,6 +2,7 @@ package dev.cmod.compiler.sema;
 
 import dev.cmod.compiler.ast.Ast.*;
 import dev.cmod.compiler.diag.DiagnosticCode;
+import dev.cmod.compiler.diag.Excerpt;
 import dev.cmod.compiler.diag.Diagnostics;
 import dev.cmod.compiler.diag.Span;
 import dev.cmod.compiler.sema.Val.*;
@@ -41,6 +42,14 @@ public final class Elaborator {
 
   /** Largest number of IR nodes of one model. */
   public static final int MAX_NODES = 1 << 21;
+  /**
+   * Most module instances one model may create. Nested repeats multiply (repeat(4096) of
+   * repeat(4096) ...), so the count is checked as instances are made, long before their nodes
+   * would fill the memory.
+   */
+  public static final int MAX_INSTANCES = 1 << 16;
+
+  private int instances;
 
   private long totalParamElements;
 
@@ -1933,6 +1942,11 @@ public final class Elaborator {
     if (existing != null && existing.def.decl() == d) {
       return existing; // the enclosing body runs again (its instance is applied once more): same
                        // parameters
+    }
+    if (++instances > MAX_INSTANCES) {
+      fail(DiagnosticCode.LIMIT, args.span(), "the model would create more than " + MAX_INSTANCES
+          + " module instances (nested repeats multiply: this one is " + Excerpt.of(path, 120) + ")",
+          "use fewer or smaller repeats");
     }
     Env env = new Env(def.scope().env);
     bindParams(d.hyper(), args, env, "hyperparameter", def.name(), true);

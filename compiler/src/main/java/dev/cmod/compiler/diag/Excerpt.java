@@ -1,14 +1,14 @@
-package dev.cmod.cli;
+package dev.cmod.compiler.diag;
 
 /** Short excerpts of user-controlled text (names, keys, messages) for diagnostics. */
-final class Excerpt {
+public final class Excerpt {
   private Excerpt() {}
 
   /**
    * {@code text} with control characters escaped and cut to about {@code max} characters, the
    * cut marked with the number of characters left out.
    */
-  static String of(String text, int max) {
+  public static String of(String text, int max) {
     if (text == null) {
       return "null";
     }
