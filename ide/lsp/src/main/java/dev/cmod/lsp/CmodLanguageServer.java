@@ -6,6 +6,7 @@ import dev.cmod.compiler.diag.SourceFile;
 import dev.cmod.compiler.diag.Span;
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -13,7 +14,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
 import org.eclipse.lsp4j.CompletionItem;
 import org.eclipse.lsp4j.CompletionItemKind;
@@ -21,6 +26,7 @@ import org.eclipse.lsp4j.CompletionList;
 import org.eclipse.lsp4j.CompletionOptions;
 import org.eclipse.lsp4j.CompletionParams;
 import org.eclipse.lsp4j.Diagnostic;
+import org.eclipse.lsp4j.DiagnosticSeverity;
 import org.eclipse.lsp4j.DidChangeConfigurationParams;
 import org.eclipse.lsp4j.DidChangeTextDocumentParams;
 import org.eclipse.lsp4j.DidChangeWatchedFilesParams;
@@ -33,6 +39,7 @@ import org.eclipse.lsp4j.InitializeParams;
 import org.eclipse.lsp4j.InitializeResult;
 import org.eclipse.lsp4j.MarkupContent;
 import org.eclipse.lsp4j.MarkupKind;
+import org.eclipse.lsp4j.Position;
 import org.eclipse.lsp4j.PublishDiagnosticsParams;
 import org.eclipse.lsp4j.Range;
 import org.eclipse.lsp4j.SaveOptions;
@@ -52,24 +59,97 @@ import org.eclipse.lsp4j.services.WorkspaceService;
  * The cmod language server: diagnostics from {@link Compilation} on open, change and save; hover
  * for builtins, std modules and diagnostic codes; completion of keywords, types and names.
  *
- * <p>Compilations run one at a time on a background thread, so the protocol thread never waits on
- * the compiler; a compilation whose text has been replaced in the meantime publishes nothing. No
- * handler throws to the client: failures are logged to stderr and answered with empty results.
+ * <p>The protocol thread never compiles and never reads a file: each compilation runs on a thread
+ * of its own, with at most {@link Settings#workers} running at once and at most one current
+ * compilation per document, so a slow document never holds the others. A compilation that outlives
+ * {@link Settings#timeoutMillis} is abandoned (its thread is a daemon, and is interrupted) and the
+ * document gets a diagnostic saying so. When a newer revision of a document arrives, the running
+ * compilation of the old one is left to finish on its own, publishing nothing, and the new one starts
+ * at once; a document has at most one such superseded compilation alive, so fast typing in a
+ * slow document cannot start compilations without bound. Diagnostics are capped at
+ * {@link Settings#maxDiagnostics} per document, plus one saying how many were left out. Hover and
+ * completion run off the protocol thread too. No handler throws to the client: failures are logged
+ * to stderr and answered with empty results.
  */
 public final class CmodLanguageServer implements LanguageServer, LanguageClientAware, TextDocumentService, WorkspaceService {
-  /** An open document: its text and a counter that tells whether a compilation is still current. */
-  private record Doc(String text, long revision) {}
+  /**
+   * Limits of the server.
+   *
+   * @param timeoutMillis how long one compilation may run before it is abandoned
+   * @param maxDiagnostics how many diagnostics one document publishes at most (one more says how many
+   *     were left out)
+   * @param workers how many documents compile at once
+   */
+  record Settings(long timeoutMillis, int maxDiagnostics, int workers) {
+    /** From the system properties cmod.lsp.compileTimeoutMs, cmod.lsp.maxDiagnostics and cmod.lsp.compileThreads. */
+    static Settings fromSystemProperties() {
+      int cores = Runtime.getRuntime().availableProcessors();
+      return new Settings(Math.max(1, Long.getLong("cmod.lsp.compileTimeoutMs", 10_000)),
+          Math.max(1, Integer.getInteger("cmod.lsp.maxDiagnostics", 100)),
+          Math.max(1, Integer.getInteger("cmod.lsp.compileThreads", Math.max(2, Math.min(4, cores)))));
+    }
+  }
 
-  private final Map<String, Doc> docs = new ConcurrentHashMap<>();
-  private final ExecutorService compiler = Executors.newSingleThreadExecutor(r -> {
-    Thread t = new Thread(r, "cmod-lsp-compile");
-    t.setDaemon(true);
-    return t;
-  });
+  /** What turns a document into diagnostics ({@link #check} but for tests). */
+  interface Checker {
+    List<Diagnostic> check(String uri, String text) throws Exception;
+  }
+
+  /** A revision of a document: its text, the server's revision counter and the client's version. */
+  private record Doc(String text, long revision, Integer version) {}
+
+  /** What the server knows of one URI. Fields other than the lock are guarded by {@code lock}. */
+  private static final class DocState {
+    final String uri;
+    /** The latest revision (after a close: the text is null). */
+    volatile Doc latest;
+    boolean closed;
+    /** The revision of the latest compilation started. */
+    long started;
+    /** The current compilation, and a superseded one still running. */
+    Job running;
+    Job superseded;
+    boolean queued;
+
+    DocState(String uri) {
+      this.uri = uri;
+    }
+  }
+
+  /** One compilation of one revision. Fields guarded by {@code lock}. */
+  private static final class Job {
+    final DocState doc;
+    final Doc rev;
+    Thread thread;
+    ScheduledFuture<?> deadline;
+    boolean over; // finished, or abandoned at its deadline
+
+    Job(DocState doc, Doc rev) {
+      this.doc = doc;
+      this.rev = rev;
+    }
+  }
+
+  private final Object lock = new Object();
+  private final Map<String, DocState> docs = new ConcurrentHashMap<>();
+  private final ArrayDeque<DocState> ready = new ArrayDeque<>();
+  private int runningJobs;
+  private long revisions;
+  private final AtomicInteger threadNumbers = new AtomicInteger();
+  /** Deadlines. */
+  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(daemon("cmod-lsp-timer"));
+  /**
+   * Every publication, in order, from one long-lived thread: a compile thread never waits on the
+   * client, and whether a result is stale is decided just before it is sent.
+   */
+  private final ExecutorService publisher = Executors.newSingleThreadExecutor(daemon("cmod-lsp-publish"));
+  /** Hover and completion. */
+  private final ExecutorService requests = Executors.newFixedThreadPool(2, daemon("cmod-lsp-request"));
+  private final Settings settings;
+  private final Checker checker;
   private final IntConsumer onExit;
   private volatile LanguageClient client;
   private volatile boolean shutdown;
-  private long revisions;
 
   /** A server whose {@code exit} does nothing (for tests and embedding). */
   public CmodLanguageServer() {
@@ -78,7 +158,22 @@ public final class CmodLanguageServer implements LanguageServer, LanguageClientA
 
   /** @param onExit called with the exit code on the client's {@code exit} notification */
   public CmodLanguageServer(IntConsumer onExit) {
+    this(onExit, Settings.fromSystemProperties(), CmodLanguageServer::check);
+  }
+
+  CmodLanguageServer(IntConsumer onExit, Settings settings, Checker checker) {
     this.onExit = onExit;
+    this.settings = settings;
+    this.checker = checker;
+  }
+
+  private static ThreadFactory daemon(String name) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
   }
 
   @Override
@@ -105,14 +200,32 @@ public final class CmodLanguageServer implements LanguageServer, LanguageClientA
   @Override
   public CompletableFuture<Object> shutdown() {
     shutdown = true;
-    compiler.shutdownNow();
+    stopAll();
     return CompletableFuture.completedFuture(null);
   }
 
   @Override
   public void exit() {
-    compiler.shutdownNow();
+    stopAll();
     onExit.accept(shutdown ? 0 : 1);
+  }
+
+  /** Abandons every compilation and publishes nothing more. */
+  private void stopAll() {
+    synchronized (lock) {
+      for (DocState d : docs.values()) {
+        d.closed = true;
+        for (Job j : new Job[] {d.running, d.superseded}) {
+          if (j != null && j.thread != null) {
+            j.thread.interrupt();
+          }
+        }
+      }
+      ready.clear();
+    }
+    timer.shutdownNow();
+    publisher.shutdownNow();
+    requests.shutdownNow();
   }
 
   @Override
@@ -125,9 +238,20 @@ public final class CmodLanguageServer implements LanguageServer, LanguageClientA
     return this;
   }
 
-  /** Waits until every queued compilation has published (for tests). */
+  /** Waits until no compilation runs or waits to run (for tests). */
   void awaitIdle(long timeout, TimeUnit unit) throws Exception {
-    compiler.submit(() -> { }).get(timeout, unit);
+    long end = System.nanoTime() + unit.toNanos(timeout);
+    while (true) {
+      synchronized (lock) {
+        if (runningJobs == 0 && ready.isEmpty()) {
+          return;
+        }
+      }
+      if (System.nanoTime() > end) {
+        throw new java.util.concurrent.TimeoutException("compilations still running");
+      }
+      Thread.sleep(10);
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -135,14 +259,15 @@ public final class CmodLanguageServer implements LanguageServer, LanguageClientA
 
   @Override
   public void didOpen(DidOpenTextDocumentParams params) {
-    guard("didOpen", () -> update(params.getTextDocument().getUri(), params.getTextDocument().getText()));
+    guard("didOpen", () -> update(params.getTextDocument().getUri(), params.getTextDocument().getText(),
+        params.getTextDocument().getVersion()));
   }
 
   @Override
   public void didChange(DidChangeTextDocumentParams params) {
     guard("didChange", () -> {
       String uri = params.getTextDocument().getUri();
-      Doc old = docs.get(uri);
+      Doc old = current(uri);
       String text = old == null ? "" : old.text();
       for (TextDocumentContentChangeEvent c : params.getContentChanges()) {
         if (c.getRange() == null) {
@@ -153,7 +278,7 @@ public final class CmodLanguageServer implements LanguageServer, LanguageClientA
           text = text.substring(0, s) + c.getText() + text.substring(e);
         }
       }
-      update(uri, text);
+      update(uri, text, params.getTextDocument().getVersion());
     });
   }
 
@@ -161,10 +286,10 @@ public final class CmodLanguageServer implements LanguageServer, LanguageClientA
   public void didSave(DidSaveTextDocumentParams params) {
     guard("didSave", () -> {
       String uri = params.getTextDocument().getUri();
-      Doc d = docs.get(uri);
+      Doc d = current(uri);
       String text = params.getText() != null ? params.getText() : d != null ? d.text() : null;
       if (text != null) {
-        update(uri, text);
+        update(uri, text, d != null ? d.version() : null);
       }
     });
   }
@@ -173,35 +298,197 @@ public final class CmodLanguageServer implements LanguageServer, LanguageClientA
   public void didClose(DidCloseTextDocumentParams params) {
     guard("didClose", () -> {
       String uri = params.getTextDocument().getUri();
-      docs.remove(uri);
-      compiler.execute(() -> publish(uri, List.of()));
+      DocState d = docs.get(uri);
+      if (d == null) {
+        return;
+      }
+      long rev;
+      synchronized (lock) {
+        rev = ++revisions;
+        d.closed = true;
+        d.latest = new Doc(null, rev, null);
+        ready.remove(d);
+        d.queued = false;
+      }
+      // after any publication queued for this document, unless it is reopened meanwhile
+      publisher.execute(() -> guard("close " + uri, () -> {
+        synchronized (lock) {
+          if (!d.closed || d.latest.revision() != rev) {
+            return;
+          }
+        }
+        send(new PublishDiagnosticsParams(uri, List.of()));
+      }));
     });
   }
 
-  private void update(String uri, String text) {
-    long rev;
-    synchronized (this) {
-      rev = ++revisions;
-    }
-    docs.put(uri, new Doc(text, rev));
-    compiler.execute(() -> guard("compile " + uri, () -> {
-      Doc now = docs.get(uri);
-      if (now == null || now.revision() != rev) {
-        return; // closed or replaced: a later task handles it
-      }
-      List<Diagnostic> ds = check(uri, text);
-      now = docs.get(uri);
-      if (now != null && now.revision() == rev) {
-        publish(uri, ds);
-      }
-    }));
+  /** The latest text of an open document, or null. */
+  private Doc current(String uri) {
+    DocState d = docs.get(uri);
+    Doc doc = d == null ? null : d.latest;
+    return doc == null || doc.text() == null ? null : doc;
   }
 
-  private void publish(String uri, List<Diagnostic> ds) {
+  /** Records a new revision and schedules its compilation; never blocks. */
+  private void update(String uri, String text, Integer version) {
+    DocState d = docs.computeIfAbsent(uri, DocState::new);
+    synchronized (lock) {
+      d.closed = false;
+      d.latest = new Doc(text, ++revisions, version);
+      if (d.running != null && d.superseded == null) {
+        // the old revision's compilation finishes on its own and publishes nothing
+        d.superseded = d.running;
+        d.running = null;
+        runningJobs--;
+      }
+      if (d.running == null) {
+        enqueue(d);
+      } // else: the second superseded one; the newest starts when it or the earlier one ends
+    }
+  }
+
+  /** Under lock. */
+  private void enqueue(DocState d) {
+    if (!d.queued) {
+      d.queued = true;
+      ready.add(d);
+    }
+    dispatch();
+  }
+
+  /** Under lock: starts compilations while there is room. */
+  private void dispatch() {
+    while (runningJobs < settings.workers() && !ready.isEmpty() && !timer.isShutdown()) {
+      DocState d = ready.poll();
+      d.queued = false;
+      Doc rev = d.latest;
+      if (d.closed || d.running != null || rev.revision() == d.started) {
+        continue;
+      }
+      Job job = new Job(d, rev);
+      d.running = job;
+      d.started = rev.revision();
+      runningJobs++;
+      Thread t = new Thread(() -> run(job), "cmod-lsp-compile-" + threadNumbers.incrementAndGet());
+      t.setDaemon(true); // an abandoned compilation must not keep the process alive
+      job.thread = t;
+      job.deadline = timer.schedule(() -> guard("deadline", () -> expire(job)), settings.timeoutMillis(), TimeUnit.MILLISECONDS);
+      t.start();
+    }
+  }
+
+  private void run(Job job) {
+    List<Diagnostic> ds;
+    try {
+      ds = checker.check(job.doc.uri, job.rev.text());
+    } catch (Throwable e) { // NOPMD: nothing may reach the client as an exception
+      synchronized (lock) {
+        if (job.over) {
+          return; // abandoned (and interrupted): nothing to report
+        }
+      }
+      log("compile " + job.doc.uri, e);
+      ds = List.of(note(DiagnosticSeverity.Error, "cmod-lsp could not compile this document: " + e));
+    }
+    synchronized (lock) {
+      if (job.over) {
+        return; // abandoned at its deadline: already reported
+      }
+      job.over = true;
+      job.deadline.cancel(false);
+      release(job);
+    }
+    publish(job.doc, job.rev, ds);
+  }
+
+  /** At a job's deadline: abandons it and, if its revision is still current, says so. */
+  private void expire(Job job) {
+    synchronized (lock) {
+      if (job.over) {
+        return;
+      }
+      job.over = true;
+      job.thread.interrupt(); // in case the compiler notices
+      release(job);
+    }
+    double s = settings.timeoutMillis() / 1000.0;
+    System.err.println("cmod-lsp: compiling " + job.doc.uri + " took longer than " + s + " s; abandoned");
+    publish(job.doc, job.rev, List.of(note(DiagnosticSeverity.Error,
+        "cmod-lsp: compiling this document took longer than " + (s == Math.rint(s) ? String.valueOf((long) s) : String.valueOf(s))
+        + " s and was abandoned (an import that never finishes reading, such as a named pipe, or a very large document?)."
+        + " Edit or save the document to try again.")));
+  }
+
+  /** Under lock: frees the job's place and starts what waited for it. */
+  private void release(Job job) {
+    DocState d = job.doc;
+    if (d.running == job) {
+      d.running = null;
+      runningJobs--;
+    } else if (d.superseded == job) {
+      d.superseded = null;
+      if (d.running != null && d.running.rev != d.latest) {
+        // the current job is stale too: it becomes the superseded one, and the newest can start
+        d.superseded = d.running;
+        d.running = null;
+        runningJobs--;
+      }
+    }
+    if (!d.closed && d.running == null && d.latest.revision() != d.started) {
+      enqueue(d);
+    } else {
+      dispatch();
+    }
+  }
+
+  /** Publishes a revision's diagnostics if it is still the document's latest when its turn comes. */
+  private void publish(DocState d, Doc rev, List<Diagnostic> ds) {
+    try {
+      publisher.execute(() -> guard("publish " + d.uri, () -> {
+        synchronized (lock) {
+          if (d.closed || d.latest.revision() != rev.revision()) {
+            return; // replaced or closed meanwhile
+          }
+        }
+        send(new PublishDiagnosticsParams(d.uri, cap(ds, settings.maxDiagnostics()), rev.version()));
+      }));
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // shut down
+    }
+  }
+
+  private void send(PublishDiagnosticsParams p) {
     LanguageClient c = client;
     if (c != null) {
-      c.publishDiagnostics(new PublishDiagnosticsParams(uri, ds));
+      c.publishDiagnostics(p);
     }
+  }
+
+  /** The first {@code max} diagnostics, and one more that counts the rest. */
+  static List<Diagnostic> cap(List<Diagnostic> ds, int max) {
+    if (ds.size() <= max) {
+      return ds;
+    }
+    List<Diagnostic> out = new ArrayList<>(ds.subList(0, max));
+    int errors = 0;
+    for (Diagnostic d : ds.subList(max, ds.size())) {
+      if (d.getSeverity() == DiagnosticSeverity.Error) {
+        errors++;
+      }
+    }
+    int more = ds.size() - max;
+    out.add(note(DiagnosticSeverity.Information, "and " + more + " more diagnostic" + (more == 1 ? "" : "s")
+        + " (" + errors + " of them error" + (errors == 1 ? "" : "s") + ") not shown: cmod-lsp publishes at most " + max
+        + " per document; `cmod check` lists them all"));
+    return out;
+  }
+
+  /** A diagnostic of the server itself, on the document's first character. */
+  private static Diagnostic note(DiagnosticSeverity severity, String message) {
+    Diagnostic d = new Diagnostic(new Range(new Position(0, 0), new Position(0, 0)), message);
+    d.setSeverity(severity);
+    d.setSource("cmod-lsp");
+    return d;
   }
 
   /** Compiles a document (every model of it, like {@code cmod check}) and converts the diagnostics. */
@@ -213,21 +500,44 @@ public final class CmodLanguageServer implements LanguageServer, LanguageClientA
     List<Compilation.Result> results = Compilation.compileAll(source, path, base);
     Compilation.Result first = results.get(0);
     List<dev.cmod.compiler.diag.Diagnostic> all = new ArrayList<>(first.diagnostics().all());
-    for (Compilation.Result r : results.subList(1, results.size())) {
-      for (dev.cmod.compiler.diag.Diagnostic d : r.diagnostics().all()) {
-        if (all.stream().noneMatch(x -> same(x, d))) {
-          all.add(d);
+    if (results.size() > 1) {
+      // later models repeat the file-level diagnostics: keep each once (a set, not a scan: a
+      // document may have a great many)
+      java.util.Set<DiagKey> seen = new java.util.HashSet<>();
+      for (dev.cmod.compiler.diag.Diagnostic d : all) {
+        seen.add(DiagKey.of(d));
+      }
+      for (Compilation.Result r : results.subList(1, results.size())) {
+        for (dev.cmod.compiler.diag.Diagnostic d : r.diagnostics().all()) {
+          if (seen.add(DiagKey.of(d))) {
+            all.add(d);
+          }
         }
       }
     }
     return DiagnosticMapper.convert(all, source, first.models().isEmpty());
   }
 
-  private static boolean same(dev.cmod.compiler.diag.Diagnostic a, dev.cmod.compiler.diag.Diagnostic b) {
-    Span x = a.span();
-    Span y = b.span();
-    boolean spans = x == null ? y == null : y != null && x.file() == y.file() && x.start() == y.start() && x.end() == y.end();
-    return a.code() == b.code() && a.message().equals(b.message()) && spans;
+  /** What makes two diagnostics the same: code, message and span (its file by identity). */
+  private record DiagKey(DiagnosticCode code, String message, Object file, int start, int end) {
+    static DiagKey of(dev.cmod.compiler.diag.Diagnostic d) {
+      Span s = d.span();
+      return s == null ? new DiagKey(d.code(), d.message(), null, -1, -1)
+          : new DiagKey(d.code(), d.message(), new Identity(s.file()), s.start(), s.end());
+    }
+  }
+
+  /** Equal only to a wrapper of the same object. */
+  private record Identity(Object o) {
+    @Override
+    public boolean equals(Object other) {
+      return other instanceof Identity i && i.o == o;
+    }
+
+    @Override
+    public int hashCode() {
+      return System.identityHashCode(o);
+    }
   }
 
   /** The file a {@code file:} URI names, or null (unsaved buffers, other schemes). */
@@ -262,8 +572,8 @@ public final class CmodLanguageServer implements LanguageServer, LanguageClientA
 
   @Override
   public CompletableFuture<Hover> hover(HoverParams params) {
-    return CompletableFuture.completedFuture(guarded("hover", () -> {
-      Doc d = docs.get(params.getTextDocument().getUri());
+    return async(() -> guarded("hover", () -> {
+      Doc d = current(params.getTextDocument().getUri());
       if (d == null) {
         return null;
       }
@@ -302,8 +612,19 @@ public final class CmodLanguageServer implements LanguageServer, LanguageClientA
 
   @Override
   public CompletableFuture<Either<List<CompletionItem>, CompletionList>> completion(CompletionParams params) {
-    List<CompletionItem> items = guarded("completion", CmodLanguageServer::completionItems);
-    return CompletableFuture.completedFuture(Either.forLeft(items == null ? List.of() : items));
+    return async(() -> {
+      List<CompletionItem> items = guarded("completion", CmodLanguageServer::completionItems);
+      return Either.forLeft(items == null ? List.of() : items);
+    });
+  }
+
+  /** Runs a request off the protocol thread (the std catalogue is read from the class path on first use). */
+  private <T> CompletableFuture<T> async(java.util.function.Supplier<T> work) {
+    try {
+      return CompletableFuture.supplyAsync(work, requests);
+    } catch (java.util.concurrent.RejectedExecutionException e) { // after shutdown
+      return CompletableFuture.completedFuture(null);
+    }
   }
 
   static List<CompletionItem> completionItems() {

@@ -102,8 +102,7 @@ class CmodLanguageServerTest {
     threads = Executors.newCachedThreadPool();
 
     CmodLanguageServer impl = new CmodLanguageServer();
-    Launcher<LanguageClient> s = LSPLauncher.createServerLauncher(impl, serverIn, serverOut, threads, null);
-    impl.connect(s.getRemoteProxy());
+    Launcher<LanguageClient> s = Main.launcher(impl, serverIn, serverOut, threads);
     serverListening = s.startListening();
 
     client = new RecordingClient();
