@@ -7,6 +7,7 @@ import static dev.cmod.onnx.TestSupport.shape;
 import static dev.cmod.onnx.TestSupport.smallInts;
 import static dev.cmod.onnx.TestSupport.uniform;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cmod.ir.graph.Attrs;
@@ -721,6 +722,19 @@ class OpLoweringTest {
       }
     }
     assertTrue(without.isEmpty(), "cases without a hand-computed value for every output: " + without);
+  }
+
+  /** Harness sanity: the comparison catches a value off by 1e-4 relative, and NaN matches NaN only when asked. */
+  @Test
+  void theComparisonIsStrict() {
+    Tensor want = Tensor.ofFloats(shape(3), new float[] {1, 2, Float.NaN});
+    Tensor off = Tensor.ofFloats(shape(3), new float[] {1, 2.0002f, Float.NaN});
+    Tensor same = Tensor.ofFloats(shape(3), new float[] {1, 2, Float.NaN});
+    assertThrows(AssertionError.class, () -> TestSupport.assertCloseNaNsMatch(want, off, "off by 1e-4"));
+    assertThrows(AssertionError.class, () -> TestSupport.assertClose(want, same, "NaN is not a value"));
+    TestSupport.assertCloseNaNsMatch(want, same, "NaN expected explicitly");
+    assertThrows(AssertionError.class, () -> TestSupport.assertCloseNaNsMatch(want,
+        Tensor.ofFloats(shape(3), new float[] {1, 2, 0}), "a number where NaN is expected"));
   }
 
   /** ONNX Runtime against the values computed in the test (CaseBuilder.expect, Hand), output by output. */

@@ -375,15 +375,25 @@ public record PyParity(String script, String resources, String tag, double rtol,
     return dropped;
   }
 
-  /** Same shape, dtype and bits. */
+  /** Same shape, dtype and bits; a NaN is never equal (two NaN outputs are two failures, not a match). */
   public static boolean bitwiseEqual(Tensor a, Tensor b) {
     if (!Arrays.equals(a.shape(), b.shape()) || a.dtype() != b.dtype()) {
       return false;
     }
+    if (a.isFloat()) {
+      for (int i = 0; i < a.size(); i++) {
+        if (Double.isNaN(a.get(i)) || Double.isNaN(b.get(i))) {
+          return false;
+        }
+      }
+    }
     return a.isFloat() ? Arrays.equals(a.floats(), b.floats()) : Arrays.equals(a.longs(), b.longs());
   }
 
-  /** max |a - b| of two tensors of one shape (asserted). */
+  /**
+   * max |a - b| of two tensors of one shape (asserted); NaN where either holds a NaN, so that both
+   * {@code maxAbsDiff(..) < eps} and {@code maxAbsDiff(..) > eps} are false for it.
+   */
   public static double maxAbsDiff(Tensor a, Tensor b) {
     assertTrue(Arrays.equals(a.shape(), b.shape()), "shapes " + Arrays.toString(a.shape()) + " vs " + Arrays.toString(b.shape()));
     double m = 0;
