@@ -6,6 +6,8 @@ import static dev.cmod.onnx.TestSupport.longs;
 import static dev.cmod.onnx.TestSupport.shape;
 import static dev.cmod.onnx.TestSupport.smallInts;
 import static dev.cmod.onnx.TestSupport.uniform;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cmod.ir.graph.Attrs;
@@ -25,9 +27,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * One or more small graphs per IR operator, emitted and run on ORT CPU with seeded random inputs,
- * then compared with values computed by hand in the test (some cases) and with the reference
- * interpreter (all cases).
+ * One or more small graphs per IR operator, emitted and run on ORT CPU with seeded random (or
+ * literal) inputs, then compared with values computed in the test, by hand or by the plain-Java
+ * loops of {@link Hand} (every case, every output), and separately with the reference interpreter.
  */
 class OpLoweringTest {
 
@@ -44,6 +46,37 @@ class OpLoweringTest {
     return Attrs.of(kv);
   }
 
+  /** The comparison an operator computes, for the expected values. */
+  private static Hand.Cmp cmp(Op op) {
+    return switch (op) {
+      case LESS -> (p, q) -> p < q;
+      case LESS_EQUAL -> (p, q) -> p <= q;
+      case GREATER -> (p, q) -> p > q;
+      case GREATER_EQUAL -> (p, q) -> p >= q;
+      case EQUAL -> (p, q) -> p == q;
+      case NOT_EQUAL -> (p, q) -> p != q;
+      default -> throw new IllegalArgumentException(op.toString());
+    };
+  }
+
+  /** The function a float unary operator computes, for the expected values. */
+  private static java.util.function.DoubleUnaryOperator unaryFn(Op op) {
+    return switch (op) {
+      case NEG -> v -> -v;
+      case EXP -> Math::exp;
+      case ABS -> Math::abs;
+      case TANH -> Math::tanh;
+      case SIGMOID -> Hand::sigmoid;
+      case RELU -> v -> Math.max(0, v);
+      case ERF -> Hand::erf;
+      case GELU -> Hand::gelu;
+      case SILU -> v -> v * Hand.sigmoid(v);
+      case LOG -> Math::log;
+      case SQRT -> Math::sqrt;
+      default -> throw new IllegalArgumentException(op.toString());
+    };
+  }
+
   static {
     // ------------------------------------------------------------ elementwise binary
     add("add_param_broadcast", Op.ADD, b -> {
@@ -55,46 +88,91 @@ class OpLoweringTest {
       }
       return b.out("y", b.op(Op.ADD, b.in("x", x), b.param("bias", y))).expect("y", Tensor.ofFloats(shape(2, 3, 4), want));
     });
-    add("add_i64", Op.ADD, b -> b.out("y", b.op(Op.ADD, b.in("a", longs(b.rnd, DType.I64, -9, 9, 3, 4)),
-        b.in("b", longs(b.rnd, DType.I64, -9, 9, 4)))));
-    add("sub", Op.SUB, b -> b.out("y", b.op(Op.SUB, b.in("a", uniform(b.rnd, -2, 2, 2, 3, 4)),
-        b.in("b", uniform(b.rnd, -2, 2, 3, 1)))));
-    add("mul", Op.MUL, b -> b.out("y", b.op(Op.MUL, b.in("a", uniform(b.rnd, -2, 2, 2, 3, 4)),
-        b.constant(uniform(b.rnd, -2, 2, 1, 4)))));
-    add("div", Op.DIV, b -> b.out("y", b.op(Op.DIV, b.in("a", uniform(b.rnd, -2, 2, 2, 3, 4)),
-        b.in("b", uniform(b.rnd, 0.5f, 2, 3, 4)))));
+    add("add_i64", Op.ADD, b -> {
+      Tensor x = longs(b.rnd, DType.I64, -9, 9, 3, 4);
+      Tensor y = longs(b.rnd, DType.I64, -9, 9, 4);
+      return b.out("y", b.op(Op.ADD, b.in("a", x), b.in("b", y))).expect("y", Hand.binaryLong(x, y, Long::sum));
+    });
+    add("sub", Op.SUB, b -> {
+      Tensor x = uniform(b.rnd, -2, 2, 2, 3, 4);
+      Tensor y = uniform(b.rnd, -2, 2, 3, 1);
+      return b.out("y", b.op(Op.SUB, b.in("a", x), b.in("b", y))).expect("y", Hand.binary(x, y, (p, q) -> p - q));
+    });
+    add("mul", Op.MUL, b -> {
+      Tensor x = uniform(b.rnd, -2, 2, 2, 3, 4);
+      Tensor y = uniform(b.rnd, -2, 2, 1, 4);
+      return b.out("y", b.op(Op.MUL, b.in("a", x), b.constant(y))).expect("y", Hand.binary(x, y, (p, q) -> p * q));
+    });
+    add("div", Op.DIV, b -> {
+      Tensor x = uniform(b.rnd, -2, 2, 2, 3, 4);
+      Tensor y = uniform(b.rnd, 0.5f, 2, 3, 4);
+      return b.out("y", b.op(Op.DIV, b.in("a", x), b.in("b", y))).expect("y", Hand.binary(x, y, (p, q) -> p / q));
+    });
     add("div_i64_truncates", Op.DIV, b -> b.out("y", b.op(Op.DIV,
         b.in("a", Tensor.ofLongs(shape(4), new long[] {-7, 7, -8, 9})),
         b.in("b", Tensor.ofLongs(shape(4), new long[] {2, -2, 3, 3}))))
         .expect("y", Tensor.ofLongs(shape(4), new long[] {-3, -3, -2, 3})));
-    add("pow", Op.POW, b -> b.out("y", b.op(Op.POW, b.in("a", uniform(b.rnd, 0.5f, 2, 2, 3)),
-        b.in("b", uniform(b.rnd, -2, 2, 2, 3)))));
-    add("maximum", Op.MAXIMUM, b -> b.out("y", b.op(Op.MAXIMUM, b.in("a", uniform(b.rnd, -2, 2, 2, 3)),
-        b.in("b", uniform(b.rnd, -2, 2, 3)))));
-    add("minimum", Op.MINIMUM, b -> b.out("y", b.op(Op.MINIMUM, b.in("a", uniform(b.rnd, -2, 2, 2, 3)),
-        b.in("b", uniform(b.rnd, -2, 2, 3)))));
+    add("pow", Op.POW, b -> {
+      Tensor x = uniform(b.rnd, 0.5f, 2, 2, 3);
+      Tensor y = uniform(b.rnd, -2, 2, 2, 3);
+      return b.out("y", b.op(Op.POW, b.in("a", x), b.in("b", y))).expect("y", Hand.binary(x, y, Math::pow));
+    });
+    add("maximum", Op.MAXIMUM, b -> {
+      Tensor x = uniform(b.rnd, -2, 2, 2, 3);
+      Tensor y = uniform(b.rnd, -2, 2, 3);
+      return b.out("y", b.op(Op.MAXIMUM, b.in("a", x), b.in("b", y))).expect("y", Hand.binary(x, y, Math::max));
+    });
+    add("minimum", Op.MINIMUM, b -> {
+      Tensor x = uniform(b.rnd, -2, 2, 2, 3);
+      Tensor y = uniform(b.rnd, -2, 2, 3);
+      return b.out("y", b.op(Op.MINIMUM, b.in("a", x), b.in("b", y))).expect("y", Hand.binary(x, y, Math::min));
+    });
     for (Op cmp : List.of(Op.LESS, Op.LESS_EQUAL, Op.GREATER, Op.GREATER_EQUAL, Op.EQUAL, Op.NOT_EQUAL)) {
-      add(cmp.text(), cmp, b -> b.out("y", b.op(cmp, b.in("a", smallInts(b.rnd, 3, 4, 5)),
-          b.in("b", smallInts(b.rnd, 3, 5)))));
+      add(cmp.text(), cmp, b -> {
+        Tensor x = smallInts(b.rnd, 3, 4, 5);
+        Tensor y = smallInts(b.rnd, 3, 5);
+        return b.out("y", b.op(cmp, b.in("a", x), b.in("b", y))).expect("y", Hand.compare(x, y, cmp(cmp)));
+      });
     }
     add("not_equal_by_hand", Op.NOT_EQUAL, b -> b.out("y", b.op(Op.NOT_EQUAL,
         b.in("a", Tensor.ofFloats(shape(3), new float[] {1, 2, 3})),
         b.in("b", Tensor.ofFloats(shape(3), new float[] {1, 5, 3}))))
         .expect("y", Tensor.ofLongs(DType.BOOL, shape(3), new long[] {0, 1, 0})));
-    add("equal_i64", Op.EQUAL, b -> b.out("y", b.op(Op.EQUAL, b.in("a", longs(b.rnd, DType.I64, 0, 3, 6)),
-        b.in("b", longs(b.rnd, DType.I64, 0, 3, 6)))));
+    add("equal_i64", Op.EQUAL, b -> {
+      Tensor x = longs(b.rnd, DType.I64, 0, 3, 6);
+      Tensor y = longs(b.rnd, DType.I64, 0, 3, 6);
+      return b.out("y", b.op(Op.EQUAL, b.in("a", x), b.in("b", y))).expect("y", Hand.compare(x, y, cmp(Op.EQUAL)));
+    });
 
     // ------------------------------------------------------------ elementwise unary
     for (Op u : List.of(Op.NEG, Op.EXP, Op.ABS, Op.TANH, Op.SIGMOID, Op.RELU, Op.ERF, Op.GELU, Op.SILU)) {
-      add(u.text(), u, b -> b.out("y", b.op(u, b.in("x", uniform(b.rnd, -3, 3, 2, 3, 4)))));
+      add(u.text(), u, b -> {
+        Tensor x = uniform(b.rnd, -3, 3, 2, 3, 4);
+        return b.out("y", b.op(u, b.in("x", x))).expect("y", Hand.unary(x, unaryFn(u)));
+      });
     }
-    add("log", Op.LOG, b -> b.out("y", b.op(Op.LOG, b.in("x", uniform(b.rnd, 0.1f, 5, 2, 3, 4)))));
-    add("sqrt", Op.SQRT, b -> b.out("y", b.op(Op.SQRT, b.in("x", uniform(b.rnd, 0, 5, 2, 3, 4)))));
+    add("log", Op.LOG, b -> {
+      Tensor x = uniform(b.rnd, 0.1f, 5, 2, 3, 4);
+      return b.out("y", b.op(Op.LOG, b.in("x", x))).expect("y", Hand.unary(x, Math::log));
+    });
+    add("sqrt", Op.SQRT, b -> {
+      Tensor x = uniform(b.rnd, 0, 5, 2, 3, 4);
+      return b.out("y", b.op(Op.SQRT, b.in("x", x))).expect("y", Hand.unary(x, Math::sqrt));
+    });
     add("relu_i64", Op.RELU, b -> b.out("y", b.op(Op.RELU, b.in("x", Tensor.ofLongs(shape(4), new long[] {-2, 0, 3, -1}))))
         .expect("y", Tensor.ofLongs(shape(4), new long[] {0, 0, 3, 0})));
-    add("neg_i64", Op.NEG, b -> b.out("y", b.op(Op.NEG, b.in("x", longs(b.rnd, DType.I64, -5, 5, 7)))));
-    add("abs_i64", Op.ABS, b -> b.out("y", b.op(Op.ABS, b.in("x", longs(b.rnd, DType.I64, -5, 5, 7)))));
-    add("gelu_tanh", Op.GELU, b -> b.out("y", b.op(Op.GELU, attrs("approx", "tanh"), b.in("x", uniform(b.rnd, -3, 3, 2, 8)))));
+    add("neg_i64", Op.NEG, b -> {
+      Tensor x = longs(b.rnd, DType.I64, -5, 5, 7);
+      return b.out("y", b.op(Op.NEG, b.in("x", x))).expect("y", Hand.unaryLong(x, v -> -v));
+    });
+    add("abs_i64", Op.ABS, b -> {
+      Tensor x = longs(b.rnd, DType.I64, -5, 5, 7);
+      return b.out("y", b.op(Op.ABS, b.in("x", x))).expect("y", Hand.unaryLong(x, Math::abs));
+    });
+    add("gelu_tanh", Op.GELU, b -> {
+      Tensor x = uniform(b.rnd, -3, 3, 2, 8);
+      return b.out("y", b.op(Op.GELU, attrs("approx", "tanh"), b.in("x", x))).expect("y", Hand.unary(x, Hand::geluTanh));
+    });
     add("silu_by_hand", Op.SILU, b -> {
       Tensor x = uniform(b.rnd, -4, 4, 10);
       float[] w = new float[10];
@@ -104,26 +182,59 @@ class OpLoweringTest {
       }
       return b.out("y", b.op(Op.SILU, b.in("x", x))).expect("y", Tensor.ofFloats(shape(10), w));
     });
-    add("where", Op.WHERE, b -> b.out("y", b.op(Op.WHERE, b.in("c", bools(b.rnd, 2, 3)),
-        b.in("a", uniform(b.rnd, -2, 2, 2, 3)), b.in("b", uniform(b.rnd, -2, 2, 3)))));
+    add("where", Op.WHERE, b -> {
+      Tensor c = bools(b.rnd, 2, 3);
+      Tensor x = uniform(b.rnd, -2, 2, 2, 3);
+      Tensor y = uniform(b.rnd, -2, 2, 3);
+      return b.out("y", b.op(Op.WHERE, b.in("c", c), b.in("a", x), b.in("b", y))).expect("y", Hand.where(c, x, y));
+    });
 
     // ------------------------------------------------------------ matmul
-    add("matmul", Op.MATMUL, b -> b.out("y", b.op(Op.MATMUL, b.in("a", uniform(b.rnd, -1, 1, 2, 3, 4)),
-        b.param("w", uniform(b.rnd, -1, 1, 4, 5)))));
-    add("matmul_vec", Op.MATMUL, b -> b.out("y", b.op(Op.MATMUL, b.in("a", uniform(b.rnd, -1, 1, 4)),
-        b.in("b", uniform(b.rnd, -1, 1, 4, 5)))));
-    add("matmul_batch_broadcast", Op.MATMUL, b -> b.out("y", b.op(Op.MATMUL, b.in("a", uniform(b.rnd, -1, 1, 2, 1, 3, 4)),
-        b.in("b", uniform(b.rnd, -1, 1, 3, 4, 2)))));
+    add("matmul", Op.MATMUL, b -> {
+      Tensor x = uniform(b.rnd, -1, 1, 2, 3, 4);
+      Tensor w = uniform(b.rnd, -1, 1, 4, 5);
+      return b.out("y", b.op(Op.MATMUL, b.in("a", x), b.param("w", w))).expect("y", Hand.matmul(x, w));
+    });
+    add("matmul_by_hand", Op.MATMUL, b -> b.out("y", b.op(Op.MATMUL,
+        b.in("a", Tensor.ofFloats(shape(2, 3), new float[] {1, 2, 3, 4, 5, 6})),
+        b.in("b", Tensor.ofFloats(shape(3, 2), new float[] {7, 8, 9, 10, 11, 12}))))
+        .expect("y", Tensor.ofFloats(shape(2, 2), new float[] {58, 64, 139, 154})));
+    add("matmul_vec", Op.MATMUL, b -> {
+      Tensor x = uniform(b.rnd, -1, 1, 4);
+      Tensor y = uniform(b.rnd, -1, 1, 4, 5);
+      return b.out("y", b.op(Op.MATMUL, b.in("a", x), b.in("b", y))).expect("y", Hand.matmul(x, y));
+    });
+    add("matmul_batch_broadcast", Op.MATMUL, b -> {
+      Tensor x = uniform(b.rnd, -1, 1, 2, 1, 3, 4);
+      Tensor y = uniform(b.rnd, -1, 1, 3, 4, 2);
+      return b.out("y", b.op(Op.MATMUL, b.in("a", x), b.in("b", y))).expect("y", Hand.matmul(x, y));
+    });
 
     // ------------------------------------------------------------ shape
-    add("reshape", Op.RESHAPE, b -> b.out("y", b.op(Op.RESHAPE, attrs("dims", dims(6, 4)), b.in("x", uniform(b.rnd, -1, 1, 2, 3, 4)))));
-    add("reshape_to_scalar", Op.RESHAPE, b -> b.out("y", b.op(Op.RESHAPE, attrs("dims", dims()), b.in("x", uniform(b.rnd, -1, 1, 1, 1)))));
+    add("reshape", Op.RESHAPE, b -> {
+      Tensor x = uniform(b.rnd, -1, 1, 2, 3, 4);
+      return b.out("y", b.op(Op.RESHAPE, attrs("dims", dims(6, 4)), b.in("x", x))).expect("y", Tensor.ofFloats(shape(6, 4), x.floats()));
+    });
+    add("reshape_to_scalar", Op.RESHAPE, b -> {
+      Tensor x = uniform(b.rnd, -1, 1, 1, 1);
+      return b.out("y", b.op(Op.RESHAPE, attrs("dims", dims()), b.in("x", x))).expect("y", Tensor.ofFloats(shape(), x.floats()));
+    });
     add("reshape_zero_size", Op.RESHAPE, b -> b.out("y", b.op(Op.RESHAPE, attrs("dims", dims(3, 0)),
-        b.in("x", Tensor.zeros(DType.F32, shape(0, 3))))));
-    add("transpose", Op.TRANSPOSE, b -> b.out("y", b.op(Op.TRANSPOSE, attrs("perm", new long[] {2, 0, 1}),
-        b.in("x", uniform(b.rnd, -1, 1, 2, 3, 4)))));
-    add("concat", Op.CONCAT, b -> b.out("y", b.op(Op.CONCAT, attrs("axis", 1), b.in("a", uniform(b.rnd, -1, 1, 2, 1, 3)),
-        b.in("b", uniform(b.rnd, -1, 1, 2, 2, 3)), b.constant(uniform(b.rnd, -1, 1, 2, 3, 3)))));
+        b.in("x", Tensor.zeros(DType.F32, shape(0, 3))))).expect("y", Tensor.ofFloats(shape(3, 0), new float[0])));
+    add("transpose", Op.TRANSPOSE, b -> {
+      Tensor x = uniform(b.rnd, -1, 1, 2, 3, 4);
+      return b.out("y", b.op(Op.TRANSPOSE, attrs("perm", new long[] {2, 0, 1}), b.in("x", x))).expect("y", Hand.transpose(x, 2, 0, 1));
+    });
+    add("transpose_by_hand", Op.TRANSPOSE, b -> b.out("y", b.op(Op.TRANSPOSE, attrs("perm", new long[] {1, 0}),
+        b.in("x", Tensor.ofFloats(shape(2, 3), new float[] {1, 2, 3, 4, 5, 6}))))
+        .expect("y", Tensor.ofFloats(shape(3, 2), new float[] {1, 4, 2, 5, 3, 6})));
+    add("concat", Op.CONCAT, b -> {
+      Tensor x = uniform(b.rnd, -1, 1, 2, 1, 3);
+      Tensor y = uniform(b.rnd, -1, 1, 2, 2, 3);
+      Tensor z = uniform(b.rnd, -1, 1, 2, 3, 3);
+      return b.out("y", b.op(Op.CONCAT, attrs("axis", 1), b.in("a", x), b.in("b", y), b.constant(z)))
+          .expect("y", Hand.concat(1, x, y, z));
+    });
     add("split", Op.SPLIT, b -> {
       Tensor x = Tensor.ofFloats(shape(2, 4), new float[] {0, 1, 2, 3, 4, 5, 6, 7});
       Node n = b.node(Op.SPLIT, attrs("axis", 1, "sizes", dims(1, 3)), b.in("x", x));
@@ -136,31 +247,78 @@ class OpLoweringTest {
       return b.out("y", b.op(Op.SLICE, attrs("axis", 1, "start", dims(1).get(0), "end", dims(3).get(0)), b.in("x", x)))
           .expect("y", Tensor.ofFloats(shape(2, 2), new float[] {1, 2, 5, 6}));
     });
-    add("unsqueeze", Op.UNSQUEEZE, b -> b.out("y", b.op(Op.UNSQUEEZE, attrs("axis", 1), b.in("x", uniform(b.rnd, -1, 1, 2, 3)))));
-    add("squeeze", Op.SQUEEZE, b -> b.out("y", b.op(Op.SQUEEZE, attrs("axis", 1), b.in("x", uniform(b.rnd, -1, 1, 2, 1, 3)))));
-    add("broadcast", Op.BROADCAST, b -> b.out("y", b.op(Op.BROADCAST, attrs("dims", dims(2, 3, 4)),
-        b.in("x", uniform(b.rnd, -1, 1, 3, 1)))));
+    add("unsqueeze", Op.UNSQUEEZE, b -> {
+      Tensor x = uniform(b.rnd, -1, 1, 2, 3);
+      return b.out("y", b.op(Op.UNSQUEEZE, attrs("axis", 1), b.in("x", x))).expect("y", Tensor.ofFloats(shape(2, 1, 3), x.floats()));
+    });
+    add("squeeze", Op.SQUEEZE, b -> {
+      Tensor x = uniform(b.rnd, -1, 1, 2, 1, 3);
+      return b.out("y", b.op(Op.SQUEEZE, attrs("axis", 1), b.in("x", x))).expect("y", Tensor.ofFloats(shape(2, 3), x.floats()));
+    });
+    add("broadcast", Op.BROADCAST, b -> {
+      Tensor x = uniform(b.rnd, -1, 1, 3, 1);
+      return b.out("y", b.op(Op.BROADCAST, attrs("dims", dims(2, 3, 4)), b.in("x", x)))
+          .expect("y", Hand.binary(x, Tensor.zeros(DType.F32, shape(2, 3, 4)), (p, q) -> p));
+    });
 
     // ------------------------------------------------------------ reductions
-    add("reduce_sum", Op.REDUCE_SUM, b -> b.out("y", b.op(Op.REDUCE_SUM, attrs("axis", 1), b.in("x", uniform(b.rnd, -1, 1, 2, 3, 4)))));
-    add("reduce_sum_keep_i64", Op.REDUCE_SUM, b -> b.out("y", b.op(Op.REDUCE_SUM, attrs("axis", 0, "keep", true),
-        b.in("x", longs(b.rnd, DType.I64, -5, 5, 3, 4)))));
-    add("reduce_mean_keep", Op.REDUCE_MEAN, b -> b.out("y", b.op(Op.REDUCE_MEAN, attrs("axis", 2, "keep", true),
-        b.in("x", uniform(b.rnd, -1, 1, 2, 3, 4)))));
-    add("reduce_max", Op.REDUCE_MAX, b -> b.out("y", b.op(Op.REDUCE_MAX, attrs("axis", 0), b.in("x", uniform(b.rnd, -1, 1, 2, 3, 4)))));
-    add("reduce_min", Op.REDUCE_MIN, b -> b.out("y", b.op(Op.REDUCE_MIN, attrs("axis", 2), b.in("x", uniform(b.rnd, -1, 1, 2, 3, 4)))));
-    add("argmax", Op.ARGMAX, b -> b.out("y", b.op(Op.ARGMAX, attrs("axis", 1), b.in("x", uniform(b.rnd, -1, 1, 2, 5, 3)))));
-    add("argmax_keep", Op.ARGMAX, b -> b.out("y", b.op(Op.ARGMAX, attrs("axis", 2, "keep", true),
-        b.in("x", uniform(b.rnd, -1, 1, 2, 5, 3)))));
+    add("reduce_sum", Op.REDUCE_SUM, b -> {
+      Tensor x = uniform(b.rnd, -1, 1, 2, 3, 4);
+      return b.out("y", b.op(Op.REDUCE_SUM, attrs("axis", 1), b.in("x", x))).expect("y", Hand.reduce(x, 1, false, Hand.Reduce.SUM));
+    });
+    add("reduce_sum_by_hand", Op.REDUCE_SUM, b -> b.out("y", b.op(Op.REDUCE_SUM, attrs("axis", 1),
+        b.in("x", Tensor.ofFloats(shape(2, 3), new float[] {1, 2, 3, 4, 5, 6}))))
+        .expect("y", Tensor.ofFloats(shape(2), new float[] {6, 15})));
+    add("reduce_sum_keep_i64", Op.REDUCE_SUM, b -> {
+      Tensor x = longs(b.rnd, DType.I64, -5, 5, 3, 4);
+      return b.out("y", b.op(Op.REDUCE_SUM, attrs("axis", 0, "keep", true), b.in("x", x)))
+          .expect("y", Hand.reduce(x, 0, true, Hand.Reduce.SUM));
+    });
+    add("reduce_mean_keep", Op.REDUCE_MEAN, b -> {
+      Tensor x = uniform(b.rnd, -1, 1, 2, 3, 4);
+      return b.out("y", b.op(Op.REDUCE_MEAN, attrs("axis", 2, "keep", true), b.in("x", x)))
+          .expect("y", Hand.reduce(x, 2, true, Hand.Reduce.MEAN));
+    });
+    add("reduce_max", Op.REDUCE_MAX, b -> {
+      Tensor x = uniform(b.rnd, -1, 1, 2, 3, 4);
+      return b.out("y", b.op(Op.REDUCE_MAX, attrs("axis", 0), b.in("x", x))).expect("y", Hand.reduce(x, 0, false, Hand.Reduce.MAX));
+    });
+    add("reduce_min", Op.REDUCE_MIN, b -> {
+      Tensor x = uniform(b.rnd, -1, 1, 2, 3, 4);
+      return b.out("y", b.op(Op.REDUCE_MIN, attrs("axis", 2), b.in("x", x))).expect("y", Hand.reduce(x, 2, false, Hand.Reduce.MIN));
+    });
+    add("argmax", Op.ARGMAX, b -> {
+      Tensor x = uniform(b.rnd, -1, 1, 2, 5, 3);
+      return b.out("y", b.op(Op.ARGMAX, attrs("axis", 1), b.in("x", x))).expect("y", Hand.reduce(x, 1, false, Hand.Reduce.ARGMAX));
+    });
+    add("argmax_keep", Op.ARGMAX, b -> {
+      Tensor x = uniform(b.rnd, -1, 1, 2, 5, 3);
+      return b.out("y", b.op(Op.ARGMAX, attrs("axis", 2, "keep", true), b.in("x", x)))
+          .expect("y", Hand.reduce(x, 2, true, Hand.Reduce.ARGMAX));
+    });
 
     // ------------------------------------------------------------ neural
-    add("softmax", Op.SOFTMAX, b -> b.out("y", b.op(Op.SOFTMAX, attrs("axis", 1), b.in("x", uniform(b.rnd, -3, 3, 2, 5, 3)))));
-    add("log_softmax", Op.LOG_SOFTMAX, b -> b.out("y", b.op(Op.LOG_SOFTMAX, attrs("axis", 2), b.in("x", uniform(b.rnd, -3, 3, 2, 3, 5)))));
-    add("layer_norm", Op.LAYER_NORM, b -> b.out("y", b.op(Op.LAYER_NORM, attrs("eps", 1e-5),
-        b.in("x", uniform(b.rnd, -2, 2, 2, 3, 8)), b.param("ln.gamma", uniform(b.rnd, 0.5f, 1.5f, 8)),
-        b.param("ln.beta", uniform(b.rnd, -0.5f, 0.5f, 8)))));
-    add("rms_norm", Op.RMS_NORM, b -> b.out("y", b.op(Op.RMS_NORM, attrs("eps", 1e-6),
-        b.in("x", uniform(b.rnd, -2, 2, 2, 3, 8)), b.param("rms.gamma", uniform(b.rnd, 0.5f, 1.5f, 8)))));
+    add("softmax", Op.SOFTMAX, b -> {
+      Tensor x = uniform(b.rnd, -3, 3, 2, 5, 3);
+      return b.out("y", b.op(Op.SOFTMAX, attrs("axis", 1), b.in("x", x))).expect("y", Hand.softmax(x, 1, false));
+    });
+    add("log_softmax", Op.LOG_SOFTMAX, b -> {
+      Tensor x = uniform(b.rnd, -3, 3, 2, 3, 5);
+      return b.out("y", b.op(Op.LOG_SOFTMAX, attrs("axis", 2), b.in("x", x))).expect("y", Hand.softmax(x, 2, true));
+    });
+    add("layer_norm", Op.LAYER_NORM, b -> {
+      Tensor x = uniform(b.rnd, -2, 2, 2, 3, 8);
+      Tensor gamma = uniform(b.rnd, 0.5f, 1.5f, 8);
+      Tensor beta = uniform(b.rnd, -0.5f, 0.5f, 8);
+      return b.out("y", b.op(Op.LAYER_NORM, attrs("eps", 1e-5), b.in("x", x), b.param("ln.gamma", gamma), b.param("ln.beta", beta)))
+          .expect("y", Hand.layerNorm(x, gamma, beta, 1e-5));
+    });
+    add("rms_norm", Op.RMS_NORM, b -> {
+      Tensor x = uniform(b.rnd, -2, 2, 2, 3, 8);
+      Tensor gamma = uniform(b.rnd, 0.5f, 1.5f, 8);
+      return b.out("y", b.op(Op.RMS_NORM, attrs("eps", 1e-6), b.in("x", x), b.param("rms.gamma", gamma)))
+          .expect("y", Hand.rmsNorm(x, gamma, 1e-6));
+    });
     add("attention", Op.ATTENTION, b -> {
       Tensor q = uniform(b.rnd, -1, 1, 2, 3, 4);
       Tensor k = uniform(b.rnd, -1, 1, 2, 5, 4);
@@ -187,21 +345,49 @@ class OpLoweringTest {
       return b.out("y", b.op(Op.ATTENTION, b.in("q", q), b.in("k", k), b.in("v", v), b.in("mask", mask)))
           .expect("y", attentionByHand(q, k, v, mask, false));
     });
-    add("attention_float_mask", Op.ATTENTION, b -> b.out("y", b.op(Op.ATTENTION, b.in("q", uniform(b.rnd, -1, 1, 2, 3, 4)),
-        b.in("k", uniform(b.rnd, -1, 1, 2, 5, 4)), b.in("v", uniform(b.rnd, -1, 1, 2, 5, 6)),
-        b.in("bias", uniform(b.rnd, -2, 0, 2, 3, 5)))));
-    add("conv1d_bias_stride_pad", Op.CONV1D, b -> b.out("y", b.op(Op.CONV1D, attrs("stride", 2, "padding", 1),
-        b.in("x", uniform(b.rnd, -1, 1, 2, 3, 10)), b.param("conv.weight", uniform(b.rnd, -1, 1, 4, 3, 3)),
-        b.param("conv.bias", uniform(b.rnd, -1, 1, 4)))));
-    add("conv2d", Op.CONV2D, b -> b.out("y", b.op(Op.CONV2D, attrs("stride", 1, "padding", 1),
-        b.in("x", uniform(b.rnd, -1, 1, 1, 2, 7, 6)), b.param("conv.weight", uniform(b.rnd, -1, 1, 3, 2, 3, 3)))));
-    add("conv2d_bias_stride", Op.CONV2D, b -> b.out("y", b.op(Op.CONV2D, attrs("stride", 2, "padding", 0),
-        b.in("x", uniform(b.rnd, -1, 1, 2, 2, 7, 6)), b.param("conv.weight", uniform(b.rnd, -1, 1, 3, 2, 2, 2)),
-        b.param("conv.bias", uniform(b.rnd, -1, 1, 3)))));
-    add("avg_pool2d", Op.AVG_POOL2D, b -> b.out("y", b.op(Op.AVG_POOL2D, attrs("kernel", 2, "stride", 2),
-        b.in("x", uniform(b.rnd, -1, 1, 1, 2, 6, 6)))));
-    add("max_pool2d", Op.MAX_POOL2D, b -> b.out("y", b.op(Op.MAX_POOL2D, attrs("kernel", 3, "stride", 1),
-        b.in("x", uniform(b.rnd, -1, 1, 2, 2, 5, 6)))));
+    add("attention_float_mask", Op.ATTENTION, b -> {
+      Tensor q = uniform(b.rnd, -1, 1, 2, 3, 4);
+      Tensor k = uniform(b.rnd, -1, 1, 2, 5, 4);
+      Tensor v = uniform(b.rnd, -1, 1, 2, 5, 6);
+      Tensor bias = uniform(b.rnd, -2, 0, 2, 3, 5);
+      return b.out("y", b.op(Op.ATTENTION, b.in("q", q), b.in("k", k), b.in("v", v), b.in("bias", bias)))
+          .expect("y", attentionByHand(q, k, v, null, false, bias));
+    });
+    add("conv1d_bias_stride_pad", Op.CONV1D, b -> {
+      Tensor x = uniform(b.rnd, -1, 1, 2, 3, 10);
+      Tensor w = uniform(b.rnd, -1, 1, 4, 3, 3);
+      Tensor bias = uniform(b.rnd, -1, 1, 4);
+      return b.out("y", b.op(Op.CONV1D, attrs("stride", 2, "padding", 1), b.in("x", x), b.param("conv.weight", w),
+          b.param("conv.bias", bias))).expect("y", Hand.conv(x, w, bias, 2, 1, 1));
+    });
+    add("conv1d_by_hand", Op.CONV1D, b -> b.out("y", b.op(Op.CONV1D, attrs("stride", 1, "padding", 0),
+        b.in("x", Tensor.ofFloats(shape(1, 1, 4), new float[] {1, 2, 3, 4})),
+        b.param("conv.weight", Tensor.ofFloats(shape(1, 1, 2), new float[] {1, -1}))))
+        .expect("y", Tensor.ofFloats(shape(1, 1, 3), new float[] {-1, -1, -1})));
+    add("conv2d", Op.CONV2D, b -> {
+      Tensor x = uniform(b.rnd, -1, 1, 1, 2, 7, 6);
+      Tensor w = uniform(b.rnd, -1, 1, 3, 2, 3, 3);
+      return b.out("y", b.op(Op.CONV2D, attrs("stride", 1, "padding", 1), b.in("x", x), b.param("conv.weight", w)))
+          .expect("y", Hand.conv(x, w, null, 1, 1, 2));
+    });
+    add("conv2d_bias_stride", Op.CONV2D, b -> {
+      Tensor x = uniform(b.rnd, -1, 1, 2, 2, 7, 6);
+      Tensor w = uniform(b.rnd, -1, 1, 3, 2, 2, 2);
+      Tensor bias = uniform(b.rnd, -1, 1, 3);
+      return b.out("y", b.op(Op.CONV2D, attrs("stride", 2, "padding", 0), b.in("x", x), b.param("conv.weight", w),
+          b.param("conv.bias", bias))).expect("y", Hand.conv(x, w, bias, 2, 0, 2));
+    });
+    add("avg_pool2d", Op.AVG_POOL2D, b -> {
+      Tensor x = uniform(b.rnd, -1, 1, 1, 2, 6, 6);
+      return b.out("y", b.op(Op.AVG_POOL2D, attrs("kernel", 2, "stride", 2), b.in("x", x))).expect("y", Hand.pool2d(x, 2, 2, false));
+    });
+    add("max_pool2d", Op.MAX_POOL2D, b -> {
+      Tensor x = uniform(b.rnd, -1, 1, 2, 2, 5, 6);
+      return b.out("y", b.op(Op.MAX_POOL2D, attrs("kernel", 3, "stride", 1), b.in("x", x))).expect("y", Hand.pool2d(x, 3, 1, true));
+    });
+    add("max_pool2d_by_hand", Op.MAX_POOL2D, b -> b.out("y", b.op(Op.MAX_POOL2D, attrs("kernel", 2, "stride", 2),
+        b.in("x", Tensor.ofFloats(shape(1, 1, 2, 4), new float[] {1, 5, -2, 0, 3, 4, 7, -1}))))
+        .expect("y", Tensor.ofFloats(shape(1, 1, 1, 2), new float[] {5, 7})));
     add("upsample2d", Op.UPSAMPLE, b -> {
       Tensor x = Tensor.ofFloats(shape(1, 1, 2, 3), new float[] {1, 2, 3, 4, 5, 6});
       float[] w = new float[4 * 6];
@@ -212,41 +398,43 @@ class OpLoweringTest {
       }
       return b.out("y", b.op(Op.UPSAMPLE, attrs("factor", 2), b.in("x", x))).expect("y", Tensor.ofFloats(shape(1, 1, 4, 6), w));
     });
-    add("upsample1d", Op.UPSAMPLE, b -> b.out("y", b.op(Op.UPSAMPLE, attrs("factor", 3), b.in("x", uniform(b.rnd, -1, 1, 1, 2, 5)))));
+    add("upsample1d", Op.UPSAMPLE, b -> {
+      Tensor x = uniform(b.rnd, -1, 1, 1, 2, 5);
+      float[] w = new float[2 * 15];
+      for (int i = 0; i < w.length; i++) {
+        w[i] = x.floats()[(i / 15) * 5 + (i % 15) / 3];
+      }
+      return b.out("y", b.op(Op.UPSAMPLE, attrs("factor", 3), b.in("x", x))).expect("y", Tensor.ofFloats(shape(1, 2, 15), w));
+    });
     add("patchify", Op.PATCHIFY, b -> {
       Tensor x = uniform(b.rnd, -1, 1, 2, 3, 8, 8);
       return b.out("y", b.op(Op.PATCHIFY, attrs("patch", 4), b.in("x", x))).expect("y", patchifyByHand(x, 4));
     });
-    add("take", Op.TAKE, b -> b.out("y", b.op(Op.TAKE, b.param("emb.weight", uniform(b.rnd, -1, 1, 10, 4)),
-        b.in("ids", longs(b.rnd, DType.I64, 0, 10, 2, 3)))));
+    add("take", Op.TAKE, b -> {
+      Tensor table = uniform(b.rnd, -1, 1, 10, 4);
+      Tensor ids = longs(b.rnd, DType.I64, 0, 10, 2, 3);
+      return b.out("y", b.op(Op.TAKE, b.param("emb.weight", table), b.in("ids", ids))).expect("y", Hand.take(table, ids));
+    });
     add("one_hot", Op.ONE_HOT, b -> b.out("y", b.op(Op.ONE_HOT, attrs("n", 4),
         b.in("ids", Tensor.ofLongs(shape(5), new long[] {2, 0, 3, -1, 4}))))
         .expect("y", Tensor.ofFloats(shape(5, 4), new float[] {0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0})));
-    add("one_hot_i32", Op.ONE_HOT, b -> b.out("y", b.op(Op.ONE_HOT, attrs("n", 6),
-        b.in("ids", longs(b.rnd, DType.I32, 0, 6, 2, 3)))));
+    add("one_hot_i32", Op.ONE_HOT, b -> {
+      Tensor ids = longs(b.rnd, DType.I32, 0, 6, 2, 3);
+      return b.out("y", b.op(Op.ONE_HOT, attrs("n", 6), b.in("ids", ids))).expect("y", Hand.oneHot(ids, 6));
+    });
     add("cosine_broadcast", Op.COSINE, b -> {
       Tensor x = uniform(b.rnd, -1, 1, 2, 1, 4);
       Tensor y = uniform(b.rnd, -1, 1, 3, 4);
-      float[] w = new float[6];
-      for (int i = 0; i < 2; i++) {
-        for (int j = 0; j < 3; j++) {
-          double dot = 0;
-          double na = 0;
-          double nb = 0;
-          for (int c = 0; c < 4; c++) {
-            double p = x.floats()[i * 4 + c];
-            double q = y.floats()[j * 4 + c];
-            dot += p * q;
-            na += p * p;
-            nb += q * q;
-          }
-          w[i * 3 + j] = (float) (dot / Math.max(Math.sqrt(na) * Math.sqrt(nb), 1e-8));
-        }
-      }
-      return b.out("y", b.op(Op.COSINE, attrs("axis", 2), b.in("a", x), b.in("b", y))).expect("y", Tensor.ofFloats(shape(2, 3), w));
+      return b.out("y", b.op(Op.COSINE, attrs("axis", 2), b.in("a", x), b.in("b", y))).expect("y", cosineByHand(x, y, 2));
     });
-    add("cosine", Op.COSINE, b -> b.out("y", b.op(Op.COSINE, attrs("axis", 0), b.in("a", uniform(b.rnd, -1, 1, 5, 3)),
-        b.in("b", uniform(b.rnd, -1, 1, 5, 3)))));
+    add("cosine", Op.COSINE, b -> {
+      Tensor x = uniform(b.rnd, -1, 1, 5, 3);
+      Tensor y = uniform(b.rnd, -1, 1, 5, 3);
+      return b.out("y", b.op(Op.COSINE, attrs("axis", 0), b.in("a", x), b.in("b", y))).expect("y", cosineByHand(x, y, 0));
+    });
+    add("cosine_by_hand", Op.COSINE, b -> b.out("y", b.op(Op.COSINE, attrs("axis", 0),
+        b.in("a", Tensor.ofFloats(shape(2), new float[] {3, 4})), b.in("b", Tensor.ofFloats(shape(2), new float[] {4, 3}))))
+        .expect("y", Tensor.ofFloats(shape(), new float[] {24f / 25})));
     add("topk", Op.TOPK, b -> {
       Tensor x = Tensor.ofFloats(shape(2, 4), new float[] {0.5f, 3, -1, 2, 9, 8, 7, 10});
       Node n = b.node(Op.TOPK, attrs("k", 2, "axis", 1), b.in("x", x));
@@ -255,16 +443,25 @@ class OpLoweringTest {
           .expect("indices", Tensor.ofLongs(shape(2, 2), new long[] {1, 3, 3, 0}));
     });
     add("topk_random", Op.TOPK, b -> {
-      Node n = b.node(Op.TOPK, attrs("k", 3, "axis", 0), b.in("x", uniform(b.rnd, -1, 1, 6, 4)));
-      return b.out("values", n.out(0)).out("indices", n.out(1));
+      Tensor x = uniform(b.rnd, -1, 1, 6, 4);
+      Node n = b.node(Op.TOPK, attrs("k", 3, "axis", 0), b.in("x", x));
+      Tensor[] want = Hand.topk(x, 3, 0);
+      return b.out("values", n.out(0)).out("indices", n.out(1)).expect("values", want[0]).expect("indices", want[1]);
     });
     add("cast_f32_i64", Op.CAST, b -> b.out("y", b.op(Op.CAST, attrs("to", DType.I64),
         b.in("x", Tensor.ofFloats(shape(4), new float[] {-2.7f, 2.7f, 0.2f, -0.2f}))))
         .expect("y", Tensor.ofLongs(shape(4), new long[] {-2, 2, 0, 0})));
-    add("cast_i64_f32", Op.CAST, b -> b.out("y", b.op(Op.CAST, attrs("to", DType.F32), b.in("x", longs(b.rnd, DType.I64, -9, 9, 5)))));
-    add("cast_bool_f32", Op.CAST, b -> b.out("y", b.op(Op.CAST, attrs("to", DType.F32), b.in("x", bools(b.rnd, 5)))));
+    add("cast_i64_f32", Op.CAST, b -> {
+      Tensor x = longs(b.rnd, DType.I64, -9, 9, 5);
+      return b.out("y", b.op(Op.CAST, attrs("to", DType.F32), b.in("x", x))).expect("y", longsAsFloats(x));
+    });
+    add("cast_bool_f32", Op.CAST, b -> {
+      Tensor x = bools(b.rnd, 5);
+      return b.out("y", b.op(Op.CAST, attrs("to", DType.F32), b.in("x", x))).expect("y", longsAsFloats(x));
+    });
     add("cast_f32_bool", Op.CAST, b -> b.out("y", b.op(Op.CAST, attrs("to", DType.BOOL),
-        b.in("x", Tensor.ofFloats(shape(3), new float[] {0, -1.5f, 2})))));
+        b.in("x", Tensor.ofFloats(shape(3), new float[] {0, -1.5f, 2}))))
+        .expect("y", Tensor.ofLongs(DType.BOOL, shape(3), new long[] {0, 1, 1})));
     add("cast_f32_f16", Op.CAST, b -> b.out("y", b.op(Op.CAST, attrs("to", DType.F16),
         b.in("x", Tensor.ofFloats(shape(4), new float[] {1, 0.5f, -2, 1024}))))
         .expect("y", Tensor.ofFloats(DType.F16, shape(4), new float[] {1, 0.5f, -2, 1024})));
@@ -272,48 +469,155 @@ class OpLoweringTest {
 
   static {
     // ------------------------------------------------------------ integer, bool and 16-bit variants
-    add("mul_i32", Op.MUL, b -> b.out("y", b.op(Op.MUL, b.in("a", longs(b.rnd, DType.I32, -9, 9, 3, 4)),
-        b.in("b", longs(b.rnd, DType.I32, -9, 9, 4)))));
-    add("sub_i64", Op.SUB, b -> b.out("y", b.op(Op.SUB, b.in("a", longs(b.rnd, DType.I64, -9, 9, 3, 4)),
-        b.in("b", longs(b.rnd, DType.I64, -9, 9, 3, 1)))));
-    add("pow_i64", Op.POW, b -> b.out("y", b.op(Op.POW, b.in("a", longs(b.rnd, DType.I64, -4, 4, 6)),
-        b.in("b", longs(b.rnd, DType.I64, 0, 4, 6)))));
-    add("maximum_i64", Op.MAXIMUM, b -> b.out("y", b.op(Op.MAXIMUM, b.in("a", longs(b.rnd, DType.I64, -9, 9, 2, 3)),
-        b.in("b", longs(b.rnd, DType.I64, -9, 9, 3)))));
-    add("less_i32", Op.LESS, b -> b.out("y", b.op(Op.LESS, b.in("a", longs(b.rnd, DType.I32, 0, 3, 2, 3)),
-        b.in("b", longs(b.rnd, DType.I32, 0, 3, 3)))));
-    add("equal_bool", Op.EQUAL, b -> b.out("y", b.op(Op.EQUAL, b.in("a", bools(b.rnd, 6)), b.in("b", bools(b.rnd, 6)))));
-    add("where_i64", Op.WHERE, b -> b.out("y", b.op(Op.WHERE, b.in("c", bools(b.rnd, 2, 3)),
-        b.in("a", longs(b.rnd, DType.I64, -9, 9, 2, 3)), b.in("b", longs(b.rnd, DType.I64, -9, 9, 1)))));
-    add("concat_bool", Op.CONCAT, b -> b.out("y", b.op(Op.CONCAT, attrs("axis", 0), b.in("a", bools(b.rnd, 2, 3)),
-        b.in("b", bools(b.rnd, 1, 3)))));
-    add("transpose_i64", Op.TRANSPOSE, b -> b.out("y", b.op(Op.TRANSPOSE, attrs("perm", new long[] {1, 0}),
-        b.in("x", longs(b.rnd, DType.I64, -9, 9, 2, 3)))));
-    add("reduce_max_i64", Op.REDUCE_MAX, b -> b.out("y", b.op(Op.REDUCE_MAX, attrs("axis", 1),
-        b.in("x", longs(b.rnd, DType.I64, -9, 9, 2, 5)))));
-    add("reduce_min_i64", Op.REDUCE_MIN, b -> b.out("y", b.op(Op.REDUCE_MIN, attrs("axis", 1),
-        b.in("x", longs(b.rnd, DType.I64, -9, 9, 2, 5)))));
-    add("argmax_i64", Op.ARGMAX, b -> b.out("y", b.op(Op.ARGMAX, attrs("axis", 1),
-        b.in("x", longs(b.rnd, DType.I64, -99, 99, 2, 5)))));
+    add("mul_i32", Op.MUL, b -> {
+      Tensor x = longs(b.rnd, DType.I32, -9, 9, 3, 4);
+      Tensor y = longs(b.rnd, DType.I32, -9, 9, 4);
+      return b.out("y", b.op(Op.MUL, b.in("a", x), b.in("b", y))).expect("y", Hand.binaryLong(x, y, (p, q) -> p * q));
+    });
+    add("sub_i64", Op.SUB, b -> {
+      Tensor x = longs(b.rnd, DType.I64, -9, 9, 3, 4);
+      Tensor y = longs(b.rnd, DType.I64, -9, 9, 3, 1);
+      return b.out("y", b.op(Op.SUB, b.in("a", x), b.in("b", y))).expect("y", Hand.binaryLong(x, y, (p, q) -> p - q));
+    });
+    add("pow_i64", Op.POW, b -> {
+      Tensor x = longs(b.rnd, DType.I64, -4, 4, 6);
+      Tensor y = longs(b.rnd, DType.I64, 0, 4, 6);
+      return b.out("y", b.op(Op.POW, b.in("a", x), b.in("b", y))).expect("y", Hand.binaryLong(x, y, (p, q) -> {
+        long r = 1;
+        for (long i = 0; i < q; i++) {
+          r *= p;
+        }
+        return r;
+      }));
+    });
+    add("maximum_i64", Op.MAXIMUM, b -> {
+      Tensor x = longs(b.rnd, DType.I64, -9, 9, 2, 3);
+      Tensor y = longs(b.rnd, DType.I64, -9, 9, 3);
+      return b.out("y", b.op(Op.MAXIMUM, b.in("a", x), b.in("b", y))).expect("y", Hand.binaryLong(x, y, Math::max));
+    });
+    add("less_i32", Op.LESS, b -> {
+      Tensor x = longs(b.rnd, DType.I32, 0, 3, 2, 3);
+      Tensor y = longs(b.rnd, DType.I32, 0, 3, 3);
+      return b.out("y", b.op(Op.LESS, b.in("a", x), b.in("b", y))).expect("y", Hand.compare(x, y, cmp(Op.LESS)));
+    });
+    add("equal_bool", Op.EQUAL, b -> {
+      Tensor x = bools(b.rnd, 6);
+      Tensor y = bools(b.rnd, 6);
+      return b.out("y", b.op(Op.EQUAL, b.in("a", x), b.in("b", y))).expect("y", Hand.compare(x, y, cmp(Op.EQUAL)));
+    });
+    add("where_i64", Op.WHERE, b -> {
+      Tensor c = bools(b.rnd, 2, 3);
+      Tensor x = longs(b.rnd, DType.I64, -9, 9, 2, 3);
+      Tensor y = longs(b.rnd, DType.I64, -9, 9, 1);
+      return b.out("y", b.op(Op.WHERE, b.in("c", c), b.in("a", x), b.in("b", y))).expect("y", Hand.where(c, x, y));
+    });
+    add("concat_bool", Op.CONCAT, b -> {
+      Tensor x = bools(b.rnd, 2, 3);
+      Tensor y = bools(b.rnd, 1, 3);
+      return b.out("y", b.op(Op.CONCAT, attrs("axis", 0), b.in("a", x), b.in("b", y))).expect("y", Hand.concat(0, x, y));
+    });
+    add("transpose_i64", Op.TRANSPOSE, b -> {
+      Tensor x = longs(b.rnd, DType.I64, -9, 9, 2, 3);
+      return b.out("y", b.op(Op.TRANSPOSE, attrs("perm", new long[] {1, 0}), b.in("x", x))).expect("y", Hand.transpose(x, 1, 0));
+    });
+    add("reduce_max_i64", Op.REDUCE_MAX, b -> {
+      Tensor x = longs(b.rnd, DType.I64, -9, 9, 2, 5);
+      return b.out("y", b.op(Op.REDUCE_MAX, attrs("axis", 1), b.in("x", x))).expect("y", Hand.reduce(x, 1, false, Hand.Reduce.MAX));
+    });
+    add("reduce_min_i64", Op.REDUCE_MIN, b -> {
+      Tensor x = longs(b.rnd, DType.I64, -9, 9, 2, 5);
+      return b.out("y", b.op(Op.REDUCE_MIN, attrs("axis", 1), b.in("x", x))).expect("y", Hand.reduce(x, 1, false, Hand.Reduce.MIN));
+    });
+    add("argmax_i64", Op.ARGMAX, b -> {
+      Tensor x = longs(b.rnd, DType.I64, -99, 99, 2, 5);
+      return b.out("y", b.op(Op.ARGMAX, attrs("axis", 1), b.in("x", x))).expect("y", Hand.reduce(x, 1, false, Hand.Reduce.ARGMAX));
+    });
     add("topk_i64", Op.TOPK, b -> {
       Node n = b.node(Op.TOPK, attrs("k", 2, "axis", 1), b.in("x", Tensor.ofLongs(shape(2, 3), new long[] {5, -1, 7, 0, 9, 3})));
-      return b.out("values", n.out(0)).out("indices", n.out(1));
+      return b.out("values", n.out(0)).out("indices", n.out(1))
+          .expect("values", Tensor.ofLongs(shape(2, 2), new long[] {7, 5, 9, 3}))
+          .expect("indices", Tensor.ofLongs(shape(2, 2), new long[] {2, 0, 1, 2}));
     });
-    add("take_i32_ids", Op.TAKE, b -> b.out("y", b.op(Op.TAKE, b.in("table", longs(b.rnd, DType.I64, -9, 9, 5, 2)),
-        b.in("ids", longs(b.rnd, DType.I32, 0, 5, 4)))));
-    add("cast_i32_f32", Op.CAST, b -> b.out("y", b.op(Op.CAST, attrs("to", DType.F32), b.in("x", longs(b.rnd, DType.I32, -9, 9, 5)))));
-    add("cast_i64_i32", Op.CAST, b -> b.out("y", b.op(Op.CAST, attrs("to", DType.I32), b.in("x", longs(b.rnd, DType.I64, -9, 9, 5)))));
-    add("cast_f32_bf16", Op.CAST, b -> b.out("y", b.op(Op.CAST, attrs("to", DType.BF16), b.in("x", uniform(b.rnd, -3, 3, 5)))));
-    add("cast_f32_f16_rounds", Op.CAST, b -> b.out("y", b.op(Op.CAST, attrs("to", DType.F16), b.in("x", uniform(b.rnd, -3, 3, 7)))));
+    add("take_i32_ids", Op.TAKE, b -> {
+      Tensor table = longs(b.rnd, DType.I64, -9, 9, 5, 2);
+      Tensor ids = longs(b.rnd, DType.I32, 0, 5, 4);
+      return b.out("y", b.op(Op.TAKE, b.in("table", table), b.in("ids", ids))).expect("y", Hand.take(table, ids));
+    });
+    add("cast_i32_f32", Op.CAST, b -> {
+      Tensor x = longs(b.rnd, DType.I32, -9, 9, 5);
+      return b.out("y", b.op(Op.CAST, attrs("to", DType.F32), b.in("x", x))).expect("y", longsAsFloats(x));
+    });
+    add("cast_i64_i32", Op.CAST, b -> {
+      Tensor x = longs(b.rnd, DType.I64, -9, 9, 5);
+      return b.out("y", b.op(Op.CAST, attrs("to", DType.I32), b.in("x", x))).expect("y", Tensor.ofLongs(DType.I32, x.shape(), x.longs()));
+    });
+    add("cast_f32_bf16", Op.CAST, b -> {
+      Tensor x = uniform(b.rnd, -3, 3, 5);
+      float[] w = new float[5];
+      for (int i = 0; i < 5; i++) {
+        w[i] = Hand.bf16(x.floats()[i]);
+      }
+      return b.out("y", b.op(Op.CAST, attrs("to", DType.BF16), b.in("x", x))).expect("y", Tensor.ofFloats(DType.BF16, shape(5), w));
+    });
+    add("cast_f32_f16_rounds", Op.CAST, b -> {
+      Tensor x = uniform(b.rnd, -3, 3, 7);
+      float[] w = new float[7];
+      for (int i = 0; i < 7; i++) {
+        w[i] = Hand.f16(x.floats()[i]);
+      }
+      return b.out("y", b.op(Op.CAST, attrs("to", DType.F16), b.in("x", x))).expect("y", Tensor.ofFloats(DType.F16, shape(7), w));
+    });
     add("add_f16", Op.ADD, b -> b.out("y", b.op(Op.ADD, b.in("a", Tensor.ofFloats(DType.F16, shape(3), new float[] {1, 2.5f, -4})),
-        b.in("b", Tensor.ofFloats(DType.F16, shape(3), new float[] {0.5f, 0.25f, 1})))));
-    add("matmul_f64", Op.MATMUL, b -> b.out("y", b.op(Op.MATMUL,
-        b.in("a", Tensor.ofFloats(DType.F64, shape(2, 3), uniform(b.rnd, -1, 1, 6).floats())),
-        b.in("b", Tensor.ofFloats(DType.F64, shape(3, 2), uniform(b.rnd, -1, 1, 6).floats())))));
+        b.in("b", Tensor.ofFloats(DType.F16, shape(3), new float[] {0.5f, 0.25f, 1}))))
+        .expect("y", Tensor.ofFloats(DType.F16, shape(3), new float[] {1.5f, 2.75f, -3})));
+    add("matmul_f64", Op.MATMUL, b -> {
+      Tensor x = Tensor.ofFloats(DType.F64, shape(2, 3), uniform(b.rnd, -1, 1, 6).floats());
+      Tensor y = Tensor.ofFloats(DType.F64, shape(3, 2), uniform(b.rnd, -1, 1, 6).floats());
+      return b.out("y", b.op(Op.MATMUL, b.in("a", x), b.in("b", y))).expect("y", Hand.matmul(x, y));
+    });
+  }
+
+  /** An integer or bool tensor's values as f32. */
+  static Tensor longsAsFloats(Tensor x) {
+    float[] f = new float[x.size()];
+    for (int i = 0; i < f.length; i++) {
+      f[i] = x.longs()[i];
+    }
+    return Tensor.ofFloats(x.shape(), f);
+  }
+
+  /** sum(a b) / max(|a| |b|, 1e-8) over {@code axis} after broadcasting a and b. */
+  static Tensor cosineByHand(Tensor a, Tensor b, int axis) {
+    long[] s = Hand.broadcast(a.shape(), b.shape());
+    long[] os = Hand.reducedShape(s, axis, false);
+    long[] kept = s.clone();
+    kept[axis] = 1;
+    float[] y = new float[Hand.numel(os)];
+    for (int i = 0; i < y.length; i++) {
+      int[] c = Hand.coords(i, kept);
+      double dot = 0;
+      double na = 0;
+      double nb = 0;
+      for (int k = 0; k < s[axis]; k++) {
+        c[axis] = k;
+        double p = a.get(Hand.at(c, a.shape()));
+        double q = b.get(Hand.at(c, b.shape()));
+        dot += p * q;
+        na += p * p;
+        nb += q * q;
+      }
+      y[i] = (float) (dot / Math.max(Math.sqrt(na) * Math.sqrt(nb), 1e-8));
+    }
+    return Tensor.ofFloats(os, y);
   }
 
   /** softmax(q k^T / sqrt(E) masked) v in double precision; q, k, v of shape [..., L, E]. */
   static Tensor attentionByHand(Tensor q, Tensor k, Tensor v, Tensor boolMask, boolean causal) {
+    return attentionByHand(q, k, v, boolMask, causal, null);
+  }
+
+  /** {@link #attentionByHand(Tensor, Tensor, Tensor, Tensor, boolean)} plus an additive bias of shape [Lq, Lk] or [..., Lq, Lk]. */
+  static Tensor attentionByHand(Tensor q, Tensor k, Tensor v, Tensor boolMask, boolean causal, Tensor floatBias) {
     int r = q.rank();
     int lq = (int) q.dim(r - 2);
     int lk = (int) k.dim(r - 2);
@@ -333,6 +637,9 @@ class OpLoweringTest {
             dot += (double) q.floats()[(bi * lq + i) * e + c] * k.floats()[(bi * lk + j) * e + c];
           }
           s[j] = dot / Math.sqrt(e);
+          if (floatBias != null) {
+            s[j] += floatBias.get((floatBias.size() == lq * lk ? 0 : bi * lq * lk) + i * lk + j);
+          }
           if ((causal && j > i) || (boolMask != null && boolMask.longs()[i * lk + j] == 0)) {
             s[j] = Double.NEGATIVE_INFINITY;
           }
@@ -404,10 +711,38 @@ class OpLoweringTest {
     }
   }
 
+  /** Every case states the expected value of every output; none only compares ORT with the interpreter. */
+  @Test
+  void everyCaseHasHandComputedExpectations() {
+    List<String> without = new ArrayList<>();
+    for (Case c : CASES) {
+      CaseBuilder b = build(c);
+      if (!b.expected.keySet().equals(b.g.outputs().keySet())) {
+        without.add(c.name() + " (outputs " + b.g.outputs().keySet() + ", expected " + b.expected.keySet() + ")");
+      }
+    }
+    assertTrue(without.isEmpty(), "cases without a hand-computed value for every output: " + without);
+  }
+
+  /** Harness sanity: the comparison catches a value off by 1e-4 relative, and NaN matches NaN only when asked. */
+  @Test
+  void theComparisonIsStrict() {
+    Tensor want = Tensor.ofFloats(shape(3), new float[] {1, 2, Float.NaN});
+    Tensor off = Tensor.ofFloats(shape(3), new float[] {1, 2.0002f, Float.NaN});
+    Tensor same = Tensor.ofFloats(shape(3), new float[] {1, 2, Float.NaN});
+    assertThrows(AssertionError.class, () -> TestSupport.assertCloseNaNsMatch(want, off, "off by 1e-4"));
+    assertThrows(AssertionError.class, () -> TestSupport.assertClose(want, same, "NaN is not a value"));
+    TestSupport.assertCloseNaNsMatch(want, same, "NaN expected explicitly");
+    assertThrows(AssertionError.class, () -> TestSupport.assertCloseNaNsMatch(want,
+        Tensor.ofFloats(shape(3), new float[] {1, 2, 0}), "a number where NaN is expected"));
+  }
+
+  /** ONNX Runtime against the values computed in the test (CaseBuilder.expect, Hand), output by output. */
   @TestFactory
   Stream<DynamicTest> matchesHandComputedValues() {
     return CASES.stream().map(c -> DynamicTest.dynamicTest(c.name(), () -> {
       CaseBuilder b = build(c);
+      assertEquals(b.g.outputs().keySet(), b.expected.keySet(), c.name() + ": outputs with a hand-computed value");
       Map<String, Tensor> got = TestSupport.runOrt(b.g, b.feeds);
       for (Map.Entry<String, Tensor> e : b.expected.entrySet()) {
         TestSupport.assertClose(e.getValue(), got.get(e.getKey()), c.name() + " (by hand)");

@@ -93,7 +93,21 @@ final class TestSupport {
     }
   }
 
+  /**
+   * {@code got} matches {@code want}: dtype, shape, integers exactly, floats within
+   * {@code ATOL + RTOL |want|} (equal infinities match). A NaN on either side fails: use
+   * {@link #assertCloseNaNsMatch} where a test expects NaN.
+   */
   static void assertClose(Tensor want, Tensor got, String what) {
+    assertClose(want, got, what, false);
+  }
+
+  /** {@link #assertClose}, except that a NaN output matches a NaN expectation (and only that). */
+  static void assertCloseNaNsMatch(Tensor want, Tensor got, String what) {
+    assertClose(want, got, what, true);
+  }
+
+  private static void assertClose(Tensor want, Tensor got, String what, boolean nanMatchesNaN) {
     assertEquals(want.dtype(), got.dtype(), what + ": dtype");
     assertArrayEquals(want.shape(), got.shape(), what + ": shape " + Arrays.toString(got.shape())
         + " vs expected " + Arrays.toString(want.shape()));
@@ -101,7 +115,9 @@ final class TestSupport {
       double w = want.get(i);
       double h = got.get(i);
       if (want.isFloat()) {
-        boolean ok = (Double.isNaN(w) && Double.isNaN(h)) || w == h || Math.abs(w - h) <= ATOL + RTOL * Math.abs(w);
+        boolean ok = Double.isNaN(w) || Double.isNaN(h)
+            ? nanMatchesNaN && Double.isNaN(w) && Double.isNaN(h)
+            : w == h || Math.abs(w - h) <= ATOL + RTOL * Math.abs(w);
         if (!ok) {
           fail(what + ": element " + i + " is " + h + ", expected " + w + " (diff " + Math.abs(w - h) + ")\n got "
               + got + "\nwant " + want);

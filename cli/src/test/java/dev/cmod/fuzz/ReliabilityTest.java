@@ -67,7 +67,8 @@ class ReliabilityTest {
     if (!m.find()) {
       return "";
     }
-    String t = m.group(1).replaceAll("\\s+", " ").replaceAll("/tmp/junit-?\\d+/[^/]+/", "");
+    // drop the test's @TempDir, wherever java.io.tmpdir is
+    String t = m.group(1).replaceAll("\\s+", " ").replaceAll("[^\\s:'\"]*/junit-?\\d+/[^/]+/", "");
     return t.length() > 110 ? t.substring(0, 107) + "..." : t;
   }
 

@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.cmod.compiler.Compilation;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.testkit.E2E;
+import dev.cmod.testkit.Need;
 import dev.cmod.testkit.PyParity;
+import dev.cmod.testkit.Requires;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * "after" and a "parallel" adapter on ffn; a LoRA stacked with an adapter) and on a repeat stack
  * (two "after" adapters on every ffn; a parallel block whose members sit on ffn and attn).
  */
+@Requires(Need.TORCH)
 class AdapterHubParityTest {
   @TempDir static Path out;
 

@@ -9,7 +9,9 @@ import dev.cmod.compiler.diag.DiagnosticCode;
 import dev.cmod.ir.io.Safetensors;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.testkit.E2E;
+import dev.cmod.testkit.Need;
 import dev.cmod.testkit.PyParity;
+import dev.cmod.testkit.Requires;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,6 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * up(relu(down(x))) of its input x; on a TransformerBlock's ffn and attn, named and unnamed, two
  * instances at once, two stacked adapters, and on a repeat stack with {@code "*.ffn"}.
  */
+@Requires(Need.TORCH)
 class AdapterParityTest {
   @TempDir static Path out;
 

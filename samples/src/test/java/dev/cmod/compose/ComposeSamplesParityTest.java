@@ -7,7 +7,9 @@ import dev.cmod.cli.Main;
 import dev.cmod.compiler.Compilation;
 import dev.cmod.ir.io.Safetensors;
 import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.testkit.Need;
 import dev.cmod.testkit.PyParity;
+import dev.cmod.testkit.Requires;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * image_prompts.cmod (image features projected to soft prompts of a causal LM), moe_lora.cmod (top-2
  * routing over four LoRA experts) and detox.cmod (θ0 + 0.5·style − toxic from the shipped bundles).
  */
+@Requires(Need.TORCH)
 class ComposeSamplesParityTest {
   @TempDir static Path out;
 

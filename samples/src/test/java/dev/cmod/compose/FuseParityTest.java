@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.cmod.compiler.Compilation;
 import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.testkit.Need;
 import dev.cmod.testkit.PyParity;
+import dev.cmod.testkit.Requires;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * result Σ p_i (o_i V); over two Mlps, the pipe form over the reversed list, and over two adapter
  * compositions of one base Mlp.
  */
+@Requires(Need.TORCH)
 class FuseParityTest {
   @TempDir static Path out;
 

@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.cmod.compiler.Compilation;
 import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.testkit.Need;
 import dev.cmod.testkit.PyParity;
+import dev.cmod.testkit.Requires;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  *   <li>{@code via_control_seq}: an Mlp on a sequence with a linear control branch {@code mlp.control}.
  * </ul>
  */
+@Requires(Need.TORCH)
 class HubFuseSplitControlParityTest {
   @TempDir static Path out;
 

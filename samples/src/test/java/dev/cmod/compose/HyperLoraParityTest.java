@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.cmod.compiler.Compilation;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.testkit.E2E;
+import dev.cmod.testkit.Need;
 import dev.cmod.testkit.PyParity;
+import dev.cmod.testkit.Requires;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * f32[seq, 16]) against PyTorch's unmerged per-example form base(x_b) + s (x_b A_b) B_b with
  * A_b = (task_b H_a).reshape(in, r), B_b = (task_b H_b).reshape(r, out); also over a static LoRA.
  */
+@Requires(Need.TORCH)
 class HyperLoraParityTest {
   @TempDir static Path out;
 

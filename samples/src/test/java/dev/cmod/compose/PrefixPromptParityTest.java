@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.cmod.compiler.Compilation;
 import dev.cmod.compiler.diag.DiagnosticCode;
 import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.testkit.Need;
 import dev.cmod.testkit.PyParity;
+import dev.cmod.testkit.Requires;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * std.nn MultiHeadAttention inside a module, a TransformerBlock's attn, a repeat stack, two stacked
  * prefixes, causal blocks, and a prompt over a prefix.
  */
+@Requires(Need.TORCH)
 class PrefixPromptParityTest {
   @TempDir static Path out;
 

@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import dev.cmod.compiler.Compilation;
+import dev.cmod.testkit.Need;
 import dev.cmod.testkit.PyParity;
+import dev.cmod.testkit.Requires;
 import java.nio.file.Path;
 import java.util.TreeSet;
 import org.junit.jupiter.api.BeforeAll;
@@ -16,6 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
  * instances, one of them a LoRA composition) and std.peft (LoraLinear, IA3Linear, Adapter,
  * SoftPrompt) against PyTorch, with trained values for every factor, scale, adapter and prompt.
  */
+@Requires(Need.TORCH)
 class StdModulesParityTest {
   @TempDir static Path out;
 

@@ -8,7 +8,9 @@ import dev.cmod.compiler.Compilation;
 import dev.cmod.compiler.diag.DiagnosticCode;
 import dev.cmod.ir.io.Safetensors;
 import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.testkit.Need;
 import dev.cmod.testkit.PyParity;
+import dev.cmod.testkit.Requires;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
@@ -23,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * over a [batch, seq, 32] input, run at two (batch, seq) sizes. Two negative controls show the
  * harness catches a wrong layout and a wrong key.
  */
+@Requires(Need.TORCH)
 class LanguageParityTest {
   @TempDir static Path out;
 

@@ -1,12 +1,15 @@
 package dev.cmod.parity;
 
+import dev.cmod.testkit.Need;
 import dev.cmod.testkit.PyParity;
+import dev.cmod.testkit.Requires;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The shipped samples ({@code samples/*.cmod}) against PyTorch reimplementations with the same parameter paths. */
+@Requires(Need.TORCH)
 class SamplesParityTest {
   @TempDir static Path out;
 

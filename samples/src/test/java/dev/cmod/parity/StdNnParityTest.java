@@ -1,6 +1,8 @@
 package dev.cmod.parity;
 
+import dev.cmod.testkit.Need;
 import dev.cmod.testkit.PyParity;
+import dev.cmod.testkit.Requires;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
@@ -13,6 +15,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * nn.MultiheadAttention, pre-norm nn.TransformerEncoderLayer, nn.Conv2d, a strided-conv patch
  * embedding) with the same random weights, at -O0 and -O2 on ONNX Runtime.
  */
+@Requires(Need.TORCH)
 class StdNnParityTest {
   static final String[] CASES = {
     "linear", "embedding", "layernorm", "rmsnorm", "mlp", "mha", "transformer_block", "conv2d", "patch_embed"

@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.cmod.compiler.Compilation;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.testkit.E2E;
+import dev.cmod.testkit.Need;
 import dev.cmod.testkit.PyParity;
+import dev.cmod.testkit.Requires;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * LoRA of the same weight, {@code (W + (alpha/r) A @ B) * l}, whose IA3 is the second one on that
  * weight ({@code .ia31}).
  */
+@Requires(Need.TORCH)
 class Ia3ParityTest {
   @TempDir static Path out;
 

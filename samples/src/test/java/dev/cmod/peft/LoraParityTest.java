@@ -10,7 +10,9 @@ import dev.cmod.compiler.diag.DiagnosticCode;
 import dev.cmod.ir.io.Safetensors;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.testkit.E2E;
+import dev.cmod.testkit.Need;
 import dev.cmod.testkit.PyParity;
+import dev.cmod.testkit.Requires;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,6 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * ({@code *}, {@code **}) patterns over a repeat stack of std.nn TransformerBlock; two LoRAs on one
  * weight.
  */
+@Requires(Need.TORCH)
 class LoraParityTest {
   @TempDir static Path out;
 

@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cmod.compiler.Compilation;
 import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.testkit.Need;
 import dev.cmod.testkit.PyParity;
+import dev.cmod.testkit.Requires;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
@@ -19,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * PyTorch: gate {@code Router_<n>.weight: [d, n_experts]}, {@code p = softmax(x @ W)}; top-k keeps
  * the k largest per token and renormalizes; soft uses p; index picks expert {@code i[b]} per example.
  */
+@Requires(Need.TORCH)
 class RoutingParityTest {
   @TempDir static Path out;
 

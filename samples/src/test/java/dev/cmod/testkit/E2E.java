@@ -83,8 +83,20 @@ public final class E2E {
     return Toolchain.randomInputs(b.graph(), b.result().facts(), sizes, seed);
   }
 
-  /** Asserts equal shapes and |a-b| <= atol + rtol*|b| elementwise (integers exactly). */
+  /**
+   * Asserts equal shapes and |a-b| <= atol + rtol*|b| elementwise (integers exactly). A NaN on
+   * either side fails; a test that expects NaN says so with {@link #assertCloseNaNsMatch}.
+   */
   public static void assertClose(Tensor expected, Tensor actual, double rtol, double atol, String what) {
+    assertClose(expected, actual, rtol, atol, what, false);
+  }
+
+  /** {@link #assertClose}, except that a NaN in {@code actual} matches a NaN in {@code expected} (and only that). */
+  public static void assertCloseNaNsMatch(Tensor expected, Tensor actual, double rtol, double atol, String what) {
+    assertClose(expected, actual, rtol, atol, what, true);
+  }
+
+  private static void assertClose(Tensor expected, Tensor actual, double rtol, double atol, String what, boolean nanMatchesNaN) {
     assertArrayEquals(expected.shape(), actual.shape(), what + ": shape");
     assertEquals(expected.isFloat(), actual.isFloat(), what + ": dtype class");
     double worst = 0;
@@ -92,7 +104,7 @@ public final class E2E {
     for (int i = 0; i < expected.size(); i++) {
       double e = expected.get(i);
       double a = actual.get(i);
-      if (Double.isNaN(e) && Double.isNaN(a)) {
+      if (nanMatchesNaN && Double.isNaN(e) && Double.isNaN(a)) {
         continue;
       }
       double err = Math.abs(a - e) - (atol + rtol * Math.abs(e));

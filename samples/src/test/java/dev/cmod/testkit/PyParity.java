@@ -40,11 +40,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * The PyTorch parity harness shared by the parity, PEFT and composition tests. A Python script under
- * {@code samples/src/test/python/} (run with Debian's {@code /usr/bin/python3}, which has torch)
+ * {@code samples/src/test/python/} (run with Debian's {@code /usr/bin/python3}, which has torch;
+ * see {@link Need#torchPython()})
  * writes, per case, a folder with a {@code weights.safetensors} keyed by cmod parameter paths, the
  * inputs {@code run<i>.in.<name>.npy} and PyTorch's outputs {@code run<i>.out.<name>.npy};
  * {@link #check} (or {@link #checkCase} for {@code RESOURCES/NAME.cmod}) compiles the case's
@@ -66,8 +66,8 @@ import org.junit.jupiter.api.Assumptions;
  * @param interpreter whether {@link #check} also compares the IR interpreter with PyTorch
  */
 public record PyParity(String script, String resources, String tag, double rtol, double atol, boolean interpreter) {
-  /** The Python that has torch (the pyenv python3 on PATH does not); -Dcmod.parity.python overrides. */
-  public static final String PYTHON = System.getProperty("cmod.parity.python", "/usr/bin/python3");
+  /** The Python that has torch (the pyenv python3 on PATH does not): {@link Need#torchPython()}. */
+  public static final String PYTHON = Need.torchPython();
   /** The default tolerances: |actual - expected| <= ATOL + RTOL * |expected| elementwise. */
   public static final double RTOL = 1e-4;
   public static final double ATOL = 1e-5;
@@ -82,7 +82,6 @@ public record PyParity(String script, String resources, String tag, double rtol,
   public static final PyParity COMPOSE = of("compose_parity.py", "compose", "compose");
 
   private static final Pattern RUN_FILE = Pattern.compile("run(\\d+)\\.(in|out)\\.(.+)\\.npy");
-  private static Boolean torch;
 
   /** A harness for {@code script} with the default tolerances that also checks the interpreter. */
   public static PyParity of(String script, String resources, String tag) {
@@ -117,26 +116,18 @@ public record PyParity(String script, String resources, String tag, double rtol,
     return f;
   }
 
-  /** Skips the calling test when {@code /usr/bin/python3 -c "import torch, numpy"} does not work. */
-  public static synchronized void assumeTorch() {
-    if (torch == null) {
-      torch = false;
-      try {
-        Process pr = new ProcessBuilder(PYTHON, "-c", "import torch, numpy").redirectErrorStream(true).start();
-        pr.getInputStream().readAllBytes();
-        torch = pr.waitFor(60, TimeUnit.SECONDS) && pr.exitValue() == 0;
-      } catch (IOException e) {
-        torch = false;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-    Assumptions.assumeTrue(torch, PYTHON + " with torch is not available (install python3-torch)");
+  /**
+   * Skips the calling test, with the reason, when {@link #PYTHON} cannot {@code import torch, numpy};
+   * fails it in CI ({@link Need#require()}). Classes that generate in {@code @BeforeAll} carry
+   * {@code @Requires(Need.TORCH)} so that the skip is reported per test.
+   */
+  public static void requireTorch() {
+    Need.TORCH.require();
   }
 
   /** Runs the script for {@code cases} into {@code out} (one folder per case). */
   public void generate(Path out, String... cases) {
-    assumeTorch();
+    requireTorch();
     Path file = root().resolve("samples/src/test/python/" + script);
     assertTrue(Files.isRegularFile(file), "missing " + file);
     List<String> cmd = new ArrayList<>(List.of(PYTHON, file.toString(), out.toString()));
@@ -384,15 +375,25 @@ public record PyParity(String script, String resources, String tag, double rtol,
     return dropped;
   }
 
-  /** Same shape, dtype and bits. */
+  /** Same shape, dtype and bits; a NaN is never equal (two NaN outputs are two failures, not a match). */
   public static boolean bitwiseEqual(Tensor a, Tensor b) {
     if (!Arrays.equals(a.shape(), b.shape()) || a.dtype() != b.dtype()) {
       return false;
     }
+    if (a.isFloat()) {
+      for (int i = 0; i < a.size(); i++) {
+        if (Double.isNaN(a.get(i)) || Double.isNaN(b.get(i))) {
+          return false;
+        }
+      }
+    }
     return a.isFloat() ? Arrays.equals(a.floats(), b.floats()) : Arrays.equals(a.longs(), b.longs());
   }
 
-  /** max |a - b| of two tensors of one shape (asserted). */
+  /**
+   * max |a - b| of two tensors of one shape (asserted); NaN where either holds a NaN, so that both
+   * {@code maxAbsDiff(..) < eps} and {@code maxAbsDiff(..) > eps} are false for it.
+   */
   public static double maxAbsDiff(Tensor a, Tensor b) {
     assertTrue(Arrays.equals(a.shape(), b.shape()), "shapes " + Arrays.toString(a.shape()) + " vs " + Arrays.toString(b.shape()));
     double m = 0;

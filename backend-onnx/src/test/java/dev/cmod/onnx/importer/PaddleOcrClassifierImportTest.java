@@ -18,12 +18,10 @@ import dev.cmod.ir.type.Dim;
 import dev.cmod.ir.type.TensorType;
 import dev.cmod.onnx.OnnxImporter;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -37,9 +35,7 @@ class PaddleOcrClassifierImportTest {
   private static final SourceLoc LOC = new SourceLoc("cls.cmod", 1, 1);
 
   private static byte[] model() throws Exception {
-    Path p = ImportSupport.corpus(FILE);
-    Assumptions.assumeTrue(p != null, "corpus file " + FILE + " is not available");
-    return Files.readAllBytes(p);
+    return Files.readAllBytes(ImportSupport.corpus(FILE));
   }
 
   @Test

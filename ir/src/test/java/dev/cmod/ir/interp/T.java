@@ -72,6 +72,8 @@ final class T {
     for (int i = 0; i < want.length; i++) {
       double scale = Math.max(1.0, Math.abs(want[i]));
       if (Float.isNaN(want[i])) {
+        // a NaN written into want is the test's explicit expectation of NaN; a NaN output where a
+        // number is wanted fails below (assertEquals with a delta never matches NaN to a number)
         assertEquals(Float.NaN, have[i], "element " + i);
       } else {
         assertEquals(want[i], have[i], tol * scale, "element " + i);
