@@ -187,8 +187,8 @@ public final class Compilation {
       Set<String> unused = el.unusedWeightKeys();
       List<String> paths = paramPaths(g);
       for (String k : unused) {
-        String near = Suggest.closest(k, paths);
-        diags.error(DiagnosticCode.WEIGHTS_UNKNOWN_KEY, null, "key '" + k + "' in " + weightsName + " names no parameter of model "
+        String near = diags.saturated() ? null : Suggest.closest(k, paths);
+        diags.error(DiagnosticCode.WEIGHTS_UNKNOWN_KEY, null, "key '" + dev.cmod.compiler.diag.Excerpt.of(k, 100) + "' in " + weightsName + " names no parameter of model "
             + model.name().text(), near != null ? "did you mean '" + near + "'?" : "cmod explain lists the parameter paths");
       }
       if (!facts.defaulted().isEmpty() && !diags.hasErrors()) {

@@ -968,6 +968,10 @@ public final class Elaborator {
     if (Builtins.isBuiltin(n.name())) {
       return new FuncV(n.name());
     }
+    if (diags.saturated()) {
+      // past the errors that are shown: no suggestion work for the ones only counted
+      return fail(DiagnosticCode.UNKNOWN_NAME, n.span(), "unknown name '" + n.name() + "'", null);
+    }
     Set<String> cands = new java.util.TreeSet<>(body.env.visibleNames());
     cands.addAll(Builtins.names());
     String near = Suggest.closest(n.name(), cands);
