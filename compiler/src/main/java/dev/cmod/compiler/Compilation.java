@@ -126,8 +126,13 @@ public final class Compilation {
     try {
       t.join();
     } catch (InterruptedException e) {
+      // the caller gave up (a newer revision in the editor, a deadline): stop the compiler thread
+      // too; the elaborator checks for the interrupt as it makes instances and nodes
+      t.interrupt();
       Thread.currentThread().interrupt();
-      failure[0] = e;
+      Diagnostics cancelled = new Diagnostics();
+      cancelled.error(DiagnosticCode.LIMIT, null, "the compilation of " + source.name() + " was cancelled", null);
+      return new Result(cancelled, null, null, List.of(), null);
     }
     if (failure[0] != null) {
       Throwable f = failure[0];

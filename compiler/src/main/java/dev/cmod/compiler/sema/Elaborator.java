@@ -1947,6 +1947,9 @@ public final class Elaborator {
       return existing; // the enclosing body runs again (its instance is applied once more): same
                        // parameters
     }
+    if (Thread.currentThread().isInterrupted()) {
+      fail(DiagnosticCode.LIMIT, args.span(), "the compilation was cancelled", null);
+    }
     if (++instances > MAX_INSTANCES) {
       fail(DiagnosticCode.LIMIT, args.span(), "the model would create more than " + MAX_INSTANCES
           + " module instances (nested repeats multiply: this one is " + Excerpt.of(path, 120) + ")",
@@ -2298,6 +2301,9 @@ public final class Elaborator {
   }
 
   Node nodeMulti(Op op, Attrs attrs, Span span, Value... operands) {
+    if (Thread.currentThread().isInterrupted()) {
+      fail(DiagnosticCode.LIMIT, span, "the compilation was cancelled", null);
+    }
     if (graph.nodeCount() > MAX_NODES) {
       fail(DiagnosticCode.LIMIT, span, "the model's graph would exceed " + MAX_NODES + " operations",
           "use fewer or smaller repeats");

@@ -81,16 +81,20 @@ class NpyTest {
     assertArrayEquals(new float[] {1, 2}, v2.floats());
     Tensor v3 = Npy.read(npy(3, "{\"descr\": \"<f4\", \"fortran_order\": False, \"shape\": (1, 1), }", le(5)), "v3");
     assertArrayEquals(new long[] {1, 1}, v3.shape());
-    ByteBuffer d = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putDouble(0.25).putDouble(-3);
+    // f64 keeps its type and its exact values (0.1 is not a float)
+    ByteBuffer d = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putDouble(0.1).putDouble(-3);
     Tensor f8 = Npy.read(npy(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", d.array()), "f8");
-    assertEquals(DType.F32, f8.dtype());
-    assertArrayEquals(new float[] {0.25f, -3}, f8.floats());
+    assertEquals(DType.F64, f8.dtype());
+    assertArrayEquals(new double[] {0.1, -3}, f8.doubles());
+    assertArrayEquals(new float[] {0.1f, -3}, f8.floats());
+    byte[] back = Npy.toBytes(f8);
+    assertArrayEquals(d.array(), Arrays.copyOfRange(back, back.length - 16, back.length), "f64 written back bit for bit");
     ByteBuffer h = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putShort((short) 0x3c00).putShort((short) 0xc000);
     assertArrayEquals(new float[] {1, -2},
         Npy.read(npy(1, "{'descr': '<f2', 'fortran_order': False, 'shape': (2,), }", h.array()), "f2").floats());
     ByteBuffer i4 = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(-5).putInt(7);
     Tensor ti = Npy.read(npy(1, "{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }", i4.array()), "i4");
-    assertEquals(DType.I64, ti.dtype());
+    assertEquals(DType.I32, ti.dtype(), "i32 is not widened");
     assertArrayEquals(new long[] {-5, 7}, ti.longs());
     Tensor u1 = Npy.read(npy(1, "{'descr': '|u1', 'fortran_order': False, 'shape': (2,), }", new byte[] {(byte) 200, 3}),
         "u1");
