@@ -1,6 +1,7 @@
 package dev.cmod.cli;
 
 import dev.cmod.compiler.diag.DiagnosticCode;
+import dev.cmod.compiler.diag.Excerpt;
 import ai.onnx.proto.OnnxMl;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.ir.type.DType;
@@ -35,23 +36,42 @@ final class OnnxInputs {
         OnnxMl.TensorShapeProto.Dimension d = tt.getShape().getDim(i);
         shape[i] = d.hasDimValue() ? d.getDimValue() : (i == 0 ? 2 : 8);
       }
-      int n = Math.toIntExact(Tensor.numel(shape));
+      long numel;
+      try {
+        numel = Tensor.numel(shape);
+      } catch (ArithmeticException | IllegalArgumentException e) {
+        numel = Long.MAX_VALUE;
+      }
+      if (numel > Toolchain.MAX_RANDOM_ELEMENTS) {
+        throw new UserError(DiagnosticCode.LIMIT, "input '" + Excerpt.of(vi.getName(), 100) + "' of shape "
+            + java.util.Arrays.toString(shape) + " is too large to fill with random values (limit " + Toolchain.MAX_RANDOM_ELEMENTS
+            + " elements); pass it with --input NAME=FILE.npy");
+      }
+      int n = (int) numel;
       int elem = tt.getElemType();
-      if (elem == DType.F32.onnxCode) {
+      if (elem == DType.F32.onnxCode || elem == DType.F16.onnxCode || elem == DType.BF16.onnxCode) {
         float[] f = new float[n];
         for (int i = 0; i < n; i++) {
           f[i] = (float) rng.nextGaussian();
         }
-        out.put(vi.getName(), Tensor.ofFloats(shape, f));
-      } else if (elem == DType.I64.onnxCode || elem == DType.BOOL.onnxCode) {
+        DType dt = elem == DType.F32.onnxCode ? DType.F32 : elem == DType.F16.onnxCode ? DType.F16 : DType.BF16;
+        out.put(vi.getName(), Tensor.ofFloats(dt, shape, f));
+      } else if (elem == DType.F64.onnxCode) {
+        double[] d = new double[n];
+        for (int i = 0; i < n; i++) {
+          d[i] = rng.nextGaussian();
+        }
+        out.put(vi.getName(), Tensor.ofDoubles(shape, d));
+      } else if (elem == DType.I64.onnxCode || elem == DType.I32.onnxCode || elem == DType.BOOL.onnxCode) {
         long[] l = new long[n];
         for (int i = 0; i < n; i++) {
           l[i] = rng.nextInt(2);
         }
-        out.put(vi.getName(), Tensor.ofLongs(elem == DType.I64.onnxCode ? DType.I64 : DType.BOOL, shape, l));
+        DType dt = elem == DType.I64.onnxCode ? DType.I64 : elem == DType.I32.onnxCode ? DType.I32 : DType.BOOL;
+        out.put(vi.getName(), Tensor.ofLongs(dt, shape, l));
       } else {
         throw new UserError(DiagnosticCode.INPUT_MISMATCH, "input '" + vi.getName() + "' has an element type (" + elem
-            + ") that cmod run cannot generate; pass it with --input");
+            + ") that cmod run cannot generate yet");
       }
     }
     return out;

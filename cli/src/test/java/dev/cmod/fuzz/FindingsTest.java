@@ -74,12 +74,12 @@ class FindingsTest {
   }
 
   @Test
-  void f1RunReportsCm0402() throws Exception {
+  void f1RunReportsALimit() throws Exception {
     Path src = dir.resolve("big.cmod");
     Files.writeString(src, resource("F1-random-inputs-overflow.cmod"));
     Cli.Run r = Cli.inProcess("run", src.toString());
     assertEquals(1, r.exit(), r.all());
-    assertTrue(r.err().contains("error[CM0402]"), r.err());
+    assertTrue(r.err().contains("error[CM0500]"), r.err());
   }
 
   /**

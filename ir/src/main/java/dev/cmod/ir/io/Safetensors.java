@@ -53,6 +53,11 @@ public final class Safetensors {
     ByteBuffer read(long pos, int len) throws IOException;
   }
 
+  /** Most bytes the decoded tensors of one file may take: half the maximum heap. */
+  static long decodeBudget() {
+    return Runtime.getRuntime().maxMemory() / 2;
+  }
+
   /** Reads every tensor of a safetensors file, keys in sorted order. */
   public static LinkedHashMap<String, Tensor> read(Path file) {
     return read(file, SafeFiles.Policy.USER);
@@ -123,6 +128,17 @@ public final class Safetensors {
 
   private static LinkedHashMap<String, Tensor> readAll(Source src, String name) throws IOException {
     Header h = header(src, name);
+    // decoded tensors take 4 or 8 bytes per element whatever the stored width: check the total
+    // against the heap before decoding (a sparse file can claim any size)
+    long decoded = 0;
+    for (Entry e : h.entries().values()) {
+      long stored = e.end() - e.begin();
+      decoded += stored > Long.MAX_VALUE / 8 ? Long.MAX_VALUE / 8 : stored * 4;
+      if (decoded < 0 || decoded > decodeBudget()) {
+        throw new TensorFileException(name + ": its tensors would take more than " + decodeBudget()
+            + " bytes in memory, more than cmod reads with this heap (raise it with CMOD_JAVA_OPTS=-Xmx...)");
+      }
+    }
     LinkedHashMap<String, Tensor> out = new LinkedHashMap<>();
     for (Entry e : h.entries().values()) {
       ByteBuffer b = src.read(h.dataStart() + e.begin(), (int) (e.end() - e.begin()));
