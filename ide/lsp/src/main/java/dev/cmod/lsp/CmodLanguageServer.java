@@ -466,17 +466,25 @@ public final class CmodLanguageServer implements LanguageServer, LanguageClientA
 
   /** The first {@code max} diagnostics, and one more that counts the rest. */
   static List<Diagnostic> cap(List<Diagnostic> ds, int max) {
-    if (ds.size() <= max) {
+    // the compiler's own "and N more errors" note (last, with the count as data) is kept or merged
+    Diagnostic compilerMore = !ds.isEmpty() && ds.get(ds.size() - 1).getData() instanceof Integer
+        ? ds.get(ds.size() - 1) : null;
+    int real = compilerMore != null ? ds.size() - 1 : ds.size();
+    if (real <= max) {
       return ds;
     }
     List<Diagnostic> out = new ArrayList<>(ds.subList(0, max));
     int errors = 0;
-    for (Diagnostic d : ds.subList(max, ds.size())) {
+    for (Diagnostic d : ds.subList(max, real)) {
       if (d.getSeverity() == DiagnosticSeverity.Error) {
         errors++;
       }
     }
-    int more = ds.size() - max;
+    int more = real - max;
+    if (compilerMore != null) {
+      more += (Integer) compilerMore.getData();
+      errors += (Integer) compilerMore.getData();
+    }
     out.add(note(DiagnosticSeverity.Information, "and " + more + " more diagnostic" + (more == 1 ? "" : "s")
         + " (" + errors + " of them error" + (errors == 1 ? "" : "s") + ") not shown: cmod-lsp publishes at most " + max
         + " per document; `cmod check` lists them all"));
@@ -515,7 +523,19 @@ public final class CmodLanguageServer implements LanguageServer, LanguageClientA
         }
       }
     }
-    return DiagnosticMapper.convert(all, source, first.models().isEmpty());
+    List<Diagnostic> out = new ArrayList<>(DiagnosticMapper.convert(all, source, first.models().isEmpty()));
+    int suppressed = 0;
+    for (Compilation.Result r : results) {
+      suppressed = Math.max(suppressed, r.diagnostics().suppressed());
+    }
+    if (suppressed > 0) {
+      // the compiler keeps the first errors and counts the rest; say how many
+      Diagnostic more = note(DiagnosticSeverity.Information, "and " + suppressed + " more error" + (suppressed == 1 ? "" : "s")
+          + " not shown: the compiler reports the first " + dev.cmod.compiler.diag.Diagnostics.MAX_ERRORS + " per compilation");
+      more.setData(suppressed);
+      out.add(more);
+    }
+    return out;
   }
 
   /** What makes two diagnostics the same: code, message and span (its file by identity). */
