@@ -42,6 +42,8 @@ public final class OnnxRunner implements AutoCloseable {
   /** Run options of the runs in flight, so that {@link #terminateAll} can stop them. */
   private static final java.util.Set<OrtSession.RunOptions> ACTIVE = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private static volatile boolean terminating;
+  /** Sessions being created (native code that cannot be told to stop, only waited for). */
+  private static final java.util.concurrent.atomic.AtomicInteger LOADING = new java.util.concurrent.atomic.AtomicInteger();
 
   /**
    * Asks every run in flight to stop, through ONNX Runtime's own terminate flag; later runs are
@@ -61,7 +63,7 @@ public final class OnnxRunner implements AutoCloseable {
   /** Waits up to {@code millis} for every run in flight to return; true when none is left. */
   public static boolean awaitIdle(long millis) {
     long end = System.nanoTime() + millis * 1_000_000L;
-    while (!ACTIVE.isEmpty()) {
+    while (!ACTIVE.isEmpty() || LOADING.get() > 0) {
       if (System.nanoTime() > end) {
         return false;
       }
@@ -69,7 +71,7 @@ public final class OnnxRunner implements AutoCloseable {
         Thread.sleep(10);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        return ACTIVE.isEmpty();
+        return ACTIVE.isEmpty() && LOADING.get() == 0;
       }
     }
     return true;
@@ -145,7 +147,15 @@ public final class OnnxRunner implements AutoCloseable {
               + "and a matching CUDA/cuDNN installation (" + ex.getMessage() + ")", ex);
         }
       }
-      return new OnnxRunner(model != null ? e.createSession(model, so) : e.createSession(file.toAbsolutePath().toString(), so));
+      if (terminating) {
+        throw new RunnerException("the model was not loaded: cmod is stopping (time limit)");
+      }
+      LOADING.incrementAndGet();
+      try {
+        return new OnnxRunner(model != null ? e.createSession(model, so) : e.createSession(file.toAbsolutePath().toString(), so));
+      } finally {
+        LOADING.decrementAndGet();
+      }
     } catch (OrtException ex) {
       throw new RunnerException("ONNX Runtime could not load the model: " + ex.getMessage(), ex);
     }
