@@ -245,6 +245,102 @@ public final class OnnxChecks {
     }
   }
 
+  /**
+   * Tensors whose size a model fixes with constants and that would be larger than {@code
+   * maxElements}: {@code ConstantOfShape}, {@code Expand} and {@code Tile} with a constant shape
+   * (an initializer or a {@code Constant} node). A 162-byte model can ask for 2^31 elements this
+   * way; {@code cmod run} refuses it before ONNX Runtime allocates them. Subgraphs are searched too.
+   */
+  public static List<String> hugeConstantShapes(byte[] modelBytes, long maxElements) {
+    List<String> problems = new ArrayList<>();
+    ModelProto m;
+    try {
+      m = ModelProto.parseFrom(modelBytes);
+    } catch (InvalidProtocolBufferException e) {
+      return problems;
+    }
+    if (m.hasGraph()) {
+      hugeShapes(m.getGraph(), new java.util.HashMap<>(), maxElements, problems, 0);
+    }
+    return problems;
+  }
+
+  private static void hugeShapes(GraphProto g, java.util.Map<String, TensorProto> outer, long max, List<String> problems, int depth) {
+    if (depth > 64) {
+      return;
+    }
+    java.util.Map<String, TensorProto> consts = new java.util.HashMap<>(outer);
+    for (TensorProto t : g.getInitializerList()) {
+      consts.put(t.getName(), t);
+    }
+    for (NodeProto n : g.getNodeList()) {
+      if (n.getOpType().equals("Constant") && n.getOutputCount() == 1) {
+        for (AttributeProto a : n.getAttributeList()) {
+          if (a.getName().equals("value") && a.hasT()) {
+            consts.put(n.getOutput(0), a.getT());
+          }
+        }
+      }
+    }
+    for (NodeProto n : g.getNodeList()) {
+      String op = n.getOpType();
+      int shapeInput = op.equals("ConstantOfShape") ? 0 : op.equals("Expand") || op.equals("Tile") ? 1 : -1;
+      if (shapeInput >= 0 && n.getInputCount() > shapeInput && (n.getDomain().isEmpty() || n.getDomain().equals("ai.onnx"))) {
+        TensorProto t = consts.get(n.getInput(shapeInput));
+        long[] v = t == null ? null : int64Values(t);
+        if (v != null) {
+          long count = 1;
+          for (long d : v) {
+            if (d <= 0) {
+              count = d == 0 ? 0 : count;
+              if (d == 0) {
+                break;
+              }
+              continue;
+            }
+            count = count > Long.MAX_VALUE / d ? Long.MAX_VALUE : count * d;
+          }
+          if (count > max) {
+            problems.add("node '" + n.getName() + "' (" + op + ") asks for " + (count == Long.MAX_VALUE ? "more than 2^63" : count)
+                + (op.equals("ConstantOfShape") ? " elements" : " elements or copies") + " " + java.util.Arrays.toString(v)
+                + ", more than the limit of " + max);
+          }
+        }
+      }
+      for (AttributeProto a : n.getAttributeList()) {
+        if (a.hasG()) {
+          hugeShapes(a.getG(), consts, max, problems, depth + 1);
+        }
+        for (GraphProto sub : a.getGraphsList()) {
+          hugeShapes(sub, consts, max, problems, depth + 1);
+        }
+      }
+    }
+  }
+
+  /** The values of a small int64 tensor (inline data only), or null. */
+  private static long[] int64Values(TensorProto t) {
+    if (t.getDataType() != 7 || t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
+      return null;
+    }
+    if (t.getInt64DataCount() > 0) {
+      long[] v = new long[Math.min(t.getInt64DataCount(), 64)];
+      for (int i = 0; i < v.length; i++) {
+        v[i] = t.getInt64Data(i);
+      }
+      return v;
+    }
+    if (t.hasRawData() && t.getRawData().size() % 8 == 0 && t.getRawData().size() <= 8 * 64) {
+      java.nio.ByteBuffer b = t.getRawData().asReadOnlyByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN);
+      long[] v = new long[t.getRawData().size() / 8];
+      for (int i = 0; i < v.length; i++) {
+        v[i] = b.getLong(8 * i);
+      }
+      return v;
+    }
+    return null;
+  }
+
   /** Bytes per element of an ONNX data type; 0 when not fixed-size or not known. */
   static int elemSize(int dataType) {
     return switch (dataType) {

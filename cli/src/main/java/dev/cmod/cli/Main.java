@@ -405,6 +405,11 @@ public final class Main implements Callable<Integer> {
         graph = c.result().graph();
         facts = c.result().facts();
       }
+      List<String> huge = OnnxChecks.hugeConstantShapes(model, OnnxRunner.maxOutputElements());
+      if (!huge.isEmpty()) {
+        throw new UserError(DiagnosticCode.LIMIT, file + ": " + Excerpt.of(huge.get(0), 500)
+            + "; cmod run refuses it before ONNX Runtime allocates the memory");
+      }
       Map<String, Tensor> given = new LinkedHashMap<>();
       for (String spec : inputs) {
         int eq = spec.indexOf('=');
