@@ -31,8 +31,16 @@ public final class ExternalData {
 
   /** Thrown when external data cannot be read; the message is written for users. */
   public static final class ExternalDataException extends RuntimeException {
+    /** True when a size limit, not a bad file, is the reason (CM0500 rather than CM0501). */
+    public final boolean limit;
+
     public ExternalDataException(String message) {
+      this(message, false);
+    }
+
+    public ExternalDataException(String message, boolean limit) {
       super(message);
+      this.limit = limit;
     }
   }
 
@@ -77,16 +85,18 @@ public final class ExternalData {
   static final class Budget {
     private final long limit;
     private long used;
+    /** A first pass that only adds up what the tensors claim, before anything is read. */
+    boolean dry;
 
     Budget(long limit) {
       this.limit = limit;
     }
 
     void take(long bytes, String what) {
-      if (bytes > limit - used) {
+      if (bytes < 0 || bytes > limit - used) {
         throw new ExternalDataException(what + ": the model's external data needs more than " + limit
-            + " bytes (" + (used + bytes) + " so far), more than cmod reads with this heap; "
-            + "raise the heap with CMOD_JAVA_OPTS=-Xmx... or CMOD_MAX_EXTERNAL_BYTES");
+            + " bytes (" + (bytes < 0 ? "an unknown amount" : Long.toString(used + bytes)) + " so far), more than cmod reads with this heap; "
+            + "raise the heap with CMOD_JAVA_OPTS=-Xmx... or CMOD_MAX_EXTERNAL_BYTES", true);
       }
       used += bytes;
     }
@@ -130,7 +140,7 @@ public final class ExternalData {
             + location + "' (" + size + " bytes)");
       }
       if (want > Integer.MAX_VALUE - 8) {
-        throw new ExternalDataException(what + ": external data of " + want + " bytes is over the 2 GiB cmod reads per tensor");
+        throw new ExternalDataException(what + ": external data of " + want + " bytes is over the 2 GiB cmod reads per tensor", true);
       }
       budget.take(want, what);
       ByteBuffer buf = ByteBuffer.allocate((int) want);
@@ -171,8 +181,20 @@ public final class ExternalData {
     } catch (InvalidProtocolBufferException e) {
       throw new ExternalDataException("not a valid ONNX model: " + e.getMessage());
     }
+    // first add up what every external tensor claims, so an over-budget model is refused before
+    // a byte is read; then read
+    Budget claims = new Budget(budgetBytes());
+    claims.dry = true;
+    inline(m, dir, claims, false);
     ModelProto out = inline(m, dir, new Budget(budgetBytes()), false);
     return out == m ? model : out.toByteArray();
+  }
+
+  /** Refuses a model whose external tensors claim more than the budget in all, before any is read. */
+  static void checkClaims(ModelProto m, Path dir) {
+    Budget claims = new Budget(budgetBytes());
+    claims.dry = true;
+    inline(m, dir, claims, false);
   }
 
   /** With {@code probe}, returns null as soon as external data is seen (nothing is read). */
@@ -354,6 +376,25 @@ public final class ExternalData {
     }
     if (probe) {
       return null;
+    }
+    if (b.dry) {
+      long claim = bytesOf(t);
+      for (StringStringEntryProto e : t.getExternalDataList()) {
+        if (e.getKey().equals("length")) {
+          try {
+            claim = Math.max(claim, Long.parseLong(e.getValue()));
+          } catch (NumberFormatException ignored) {
+            // reported by the read
+          }
+        }
+      }
+      if (claim > Integer.MAX_VALUE - 8) {
+        throw new ExternalDataException(what + ": external data of " + claim + " bytes is over the 2 GiB cmod reads per tensor", true);
+      }
+      if (claim >= 0) {
+        b.take(claim, what);
+      }
+      return t;
     }
     ByteString data = read(t, what, dir, bytesOf(t), b);
     return t.toBuilder().clearExternalData().setDataLocation(TensorProto.DataLocation.DEFAULT).setRawData(data).build();

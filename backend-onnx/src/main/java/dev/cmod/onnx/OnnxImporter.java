@@ -75,6 +75,11 @@ public final class OnnxImporter {
       throw new ImportException("the model uses ONNX opset " + opset + ", newer than the opsets this importer knows (up to "
           + MAX_OPSET + "); convert it to an older opset (e.g. onnx.version_converter) or run it directly with cmod run");
     }
+    try {
+      ExternalData.checkClaims(m, dir);
+    } catch (ExternalData.ExternalDataException e) {
+      throw new ImportException(e.getMessage());
+    }
     BUDGET.set(new ExternalData.Budget(ExternalData.budgetBytes()));
     return new Module(m.getGraph(), (int) opset, dir);
   }

@@ -103,7 +103,7 @@ public final class OnnxRunner implements AutoCloseable {
         if (e == null) {
           try {
             e = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL, "cmod");
-          } catch (RuntimeException | UnsatisfiedLinkError ex) {
+          } catch (RuntimeException | LinkageError ex) {
             String tmp = System.getProperty("java.io.tmpdir");
             boolean writable = tmp != null && java.nio.file.Files.isWritable(java.nio.file.Path.of(tmp));
             throw new RunnerException("cannot start ONNX Runtime: " + ex.getMessage()

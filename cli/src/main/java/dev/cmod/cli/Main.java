@@ -119,6 +119,12 @@ public final class Main implements Callable<Integer> {
       return cl.execute(args);
     } catch (StackOverflowError | OutOfMemoryError e) {
       return handle(e);
+    } catch (LinkageError e) {
+      // a native library that cannot load (ONNX Runtime unpacks its own into the temporary folder)
+      err.println("error[" + DiagnosticCode.ENVIRONMENT.id() + "]: cannot start ONNX Runtime: " + e
+          + "; if the temporary folder (" + System.getProperty("java.io.tmpdir") + ") is not writable or full, set TMPDIR"
+          + " or CMOD_JAVA_OPTS=-Djava.io.tmpdir=DIR");
+      return ExitCodes.ERRORS;
     }
   }
 
@@ -201,8 +207,9 @@ public final class Main implements Callable<Integer> {
       err.print(DiagnosticRenderer.human(x));
     }
     if (d.suppressed() > 0) {
+      int shown = d.errorCount() - d.suppressed();
       err.println("error: and " + d.suppressed() + " more error" + (d.suppressed() == 1 ? "" : "s") + " (the first "
-          + Diagnostics.MAX_ERRORS + " are shown)");
+          + shown + " are shown)");
     }
     if (d.hasErrors()) {
       int n = d.errorCount();
@@ -389,7 +396,7 @@ public final class Main implements Callable<Integer> {
         default -> throw new CommandLine.ParameterException(new CommandLine(new Main()), "--device must be cpu or cuda");
       };
       if (outputDir != null) {
-        prepareOutputDir(outputDir);
+        checkOutputDir(outputDir);
       }
       byte[] model;
       Graph graph = null;
@@ -460,7 +467,13 @@ public final class Main implements Callable<Integer> {
           for (Map.Entry<String, Tensor> e : results.entrySet()) {
             files.put(outputDir.resolve(names.get(e.getKey())), Npy.toBytes(e.getValue()));
           }
-          AtomicFiles.writeAll(files);
+          List<Path> created = createOutputDir(outputDir);
+          try {
+            AtomicFiles.writeAll(files);
+          } catch (RuntimeException ex) {
+            removeCreated(created);
+            throw ex;
+          }
           for (Map.Entry<String, String> e : names.entrySet()) {
             if (!e.getValue().equals(e.getKey() + ".npy")) {
               out.println("  output '" + Excerpt.of(e.getKey(), 200) + "' written as " + e.getValue());
@@ -475,21 +488,48 @@ public final class Main implements Callable<Integer> {
       return ExitCodes.OK;
     }
 
-    /** Creates the output folder when it is missing (as users expect); refuses a path that is something else. */
-    private static void prepareOutputDir(Path dir) {
+    /** Refuses an output folder that is something else than a folder; a missing one is created when outputs are written. */
+    private static void checkOutputDir(Path dir) {
       String kind = SafeFiles.kindOf(dir);
-      if (kind == null) {
-        try {
-          Files.createDirectories(dir);
-        } catch (IOException e) {
-          throw new UserError(DiagnosticCode.OUTPUT_FILE, "cannot create the output folder " + dir + ": "
-              + SafeFiles.describe(e));
-        }
-      } else if (!Files.isDirectory(dir)) {
+      if (kind != null && !Files.isDirectory(dir)) {
         throw new UserError(DiagnosticCode.OUTPUT_FILE, "--output-dir " + dir + " is " + kind + ", not a folder");
       }
-      if (!Files.isWritable(dir)) {
+      for (Path p = dir.toAbsolutePath().getParent(); p != null; p = p.getParent()) {
+        String k = SafeFiles.kindOf(p);
+        if (k != null) {
+          if (!Files.isDirectory(p)) {
+            throw new UserError(DiagnosticCode.OUTPUT_FILE, "cannot create the output folder " + dir + ": " + p + " is " + k);
+          }
+          break;
+        }
+      }
+      if (kind != null && !Files.isWritable(dir)) {
         throw new UserError(DiagnosticCode.OUTPUT_FILE, "the output folder " + dir + " is not writable");
+      }
+    }
+
+    /** Creates the output folder and any missing parents (as users expect); returns what was created, deepest first. */
+    private static List<Path> createOutputDir(Path dir) {
+      List<Path> missing = new ArrayList<>();
+      for (Path p = dir.toAbsolutePath(); p != null && SafeFiles.kindOf(p) == null; p = p.getParent()) {
+        missing.add(p);
+      }
+      try {
+        Files.createDirectories(dir);
+      } catch (IOException e) {
+        removeCreated(missing);
+        throw new UserError(DiagnosticCode.OUTPUT_FILE, "cannot create the output folder " + dir + ": " + SafeFiles.describe(e));
+      }
+      return missing;
+    }
+
+    private static void removeCreated(List<Path> created) {
+      for (Path p : created) {
+        try {
+          Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+          // not empty or gone: leave it
+        }
       }
     }
 
@@ -517,7 +557,7 @@ public final class Main implements Callable<Integer> {
       try {
         return ExternalData.inline(bytes, dir);
       } catch (ExternalData.ExternalDataException e) {
-        throw new UserError(e.getMessage().contains("more than cmod reads") ? DiagnosticCode.LIMIT : DiagnosticCode.ONNX_FILE,
+        throw new UserError(e.limit ? DiagnosticCode.LIMIT : DiagnosticCode.ONNX_FILE,
             file + ": " + e.getMessage());
       }
     }

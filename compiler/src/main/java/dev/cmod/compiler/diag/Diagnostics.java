@@ -41,6 +41,14 @@ public final class Diagnostics {
     list.add(d);
   }
 
+  /** Records {@code n} further errors that a caller counted but did not report one by one. */
+  public void countSuppressed(int n) {
+    if (n > 0) {
+      errors += n;
+      suppressed += n;
+    }
+  }
+
   /** Errors reported but not kept (over {@link #MAX_ERRORS}). */
   public int suppressed() {
     return suppressed;
@@ -78,9 +86,6 @@ public final class Diagnostics {
 
   public void addAll(Diagnostics other) {
     other.list.forEach(this::report);
-    for (int i = 0; i < other.suppressed; i++) {
-      errors++;
-      suppressed++;
-    }
+    countSuppressed(other.suppressed);
   }
 }

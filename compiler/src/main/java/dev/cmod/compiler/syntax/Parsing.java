@@ -112,8 +112,13 @@ public final class Parsing {
     parser.getInterpreter().setPredictionMode(PredictionMode.LL);
     parser.setErrorHandler(new DefaultErrorStrategy());
     int before = diags.errorCount();
-    parser.addErrorListener(new Listener(file, diags));
+    Listener listener = new Listener(file, diags);
+    parser.addErrorListener(listener);
     CmodParser.FileContext tree = parser.file();
+    if (listener.count > MAX_SYNTAX_ERRORS) {
+      // the parser recovers and goes on; errors past the first ones are counted, not shown
+      diags.countSuppressed(listener.count - MAX_SYNTAX_ERRORS);
+    }
     return diags.errorCount() > before ? null : tree;
   }
 
