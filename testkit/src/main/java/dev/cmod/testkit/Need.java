@@ -28,8 +28,7 @@ import org.opentest4j.TestAbortedException;
  * {@code /usr/share/libonnx-testdata/data/node}), {@code -Dcmod.corpora} / {@code CMOD_CORPORA}
  * (default {@code ../shared/corpora} from the project root).
  *
- * <p>The same file is copied into the test sources of every module that uses it;
- * {@code TestkitCopiesTest} in samples checks that the copies are identical.
+ * <p>It lives in the {@code testkit} module, which every module's tests depend on (test scope).
  */
 public enum Need {
   TORCH("python3-torch") {

@@ -21,13 +21,12 @@ import org.junit.platform.launcher.TestPlan;
  * Makes every skip visible in the build output, with its reason. Surefire counts skipped tests but
  * prints no reason, and it reports a class whose {@code @BeforeAll} was aborted by an assumption as
  * "Tests run: 0, Skipped: 0". This JUnit Platform listener (registered in
- * {@code META-INF/services/org.junit.platform.launcher.TestExecutionListener} of the module's test
- * resources) prints one line per skipped or aborted test or container,
+ * {@code META-INF/services/org.junit.platform.launcher.TestExecutionListener} of the testkit
+ * jar) prints one line per skipped or aborted test or container,
  * {@code SKIPPED class[#method]: reason}, and at the end of the run a summary per test class: how
  * many tests were not run and why.
  *
- * <p>The same file is copied into the test sources of every module (there is no shared test
- * module); {@code TestkitCopiesTest} in samples checks that the copies are identical.
+ * <p>It lives in the {@code testkit} module, which every module's tests depend on (test scope).
  */
 public final class SkipReport implements TestExecutionListener {
   private volatile TestPlan plan;

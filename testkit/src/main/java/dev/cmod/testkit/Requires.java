@@ -26,8 +26,7 @@ import org.junit.platform.commons.support.AnnotationSupport;
  * disabled one by one. In CI ({@link Need#ci()}) the tests run instead and the missing need fails
  * them, before any {@code @BeforeAll} or {@code @BeforeEach} method.
  *
- * <p>The same file is copied into the test sources of every module that uses it;
- * {@code TestkitCopiesTest} in samples checks that the copies are identical.
+ * <p>It lives in the {@code testkit} module, which every module's tests depend on (test scope).
  */
 @Retention(RetentionPolicy.RUNTIME)
 @Target({ElementType.TYPE, ElementType.METHOD})
