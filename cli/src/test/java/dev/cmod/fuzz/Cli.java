@@ -53,9 +53,20 @@ final class Cli {
 
   /** Runs {@code cmod args} in a child JVM with {@code -Xmx<heap>} in {@code cwd}; the exit code is the process's. */
   static Run child(Path cwd, String heap, long timeoutSeconds, String... args) throws IOException, InterruptedException {
+    return child(cwd, heap, List.of(), java.util.Map.of(), timeoutSeconds, args);
+  }
+
+  /**
+   * Runs {@code cmod args} through {@code Main.main} (the launcher's path) in a child JVM: heap
+   * {@code -Xmx<heap>}, extra JVM options, extra environment, working directory {@code cwd}; a
+   * child that does not end within the timeout is killed (exit -1).
+   */
+  static Run child(Path cwd, String heap, List<String> jvmOpts, java.util.Map<String, String> env, long timeoutSeconds,
+      String... args) throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx" + heap);
+    cmd.addAll(jvmOpts);
     cmd.add("-cp");
     // surefire runs tests from a manifest-only jar; the real class path is in surefire.test.class.path
     cmd.add(System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
@@ -64,8 +75,10 @@ final class Cli {
     Path out = Files.createTempFile("cmod-child", ".out");
     Path err = Files.createTempFile("cmod-child", ".err");
     try {
+      ProcessBuilder pb = new ProcessBuilder(cmd).directory(cwd.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile());
+      pb.environment().putAll(env);
       long t0 = System.nanoTime();
-      Process p = new ProcessBuilder(cmd).directory(cwd.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+      Process p = pb.start();
       boolean done = p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
       if (!done) {
         p.destroyForcibly().waitFor();

@@ -256,33 +256,8 @@ final class Hostile {
    */
   static Cli.Run child(Path cwd, String heap, List<String> jvmOpts, Map<String, String> env, long timeoutSeconds,
       String... args) throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("-Xmx" + heap);
-    cmd.add("-XX:TieredStopAtLevel=1");
-    cmd.add("-Xshare:auto");
-    cmd.addAll(jvmOpts);
-    cmd.add("-cp");
-    cmd.add(System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
-    cmd.add("dev.cmod.cli.Main");
-    cmd.addAll(List.of(args));
-    Path out = Files.createTempFile("cmod-child", ".out");
-    Path err = Files.createTempFile("cmod-child", ".err");
-    try {
-      ProcessBuilder pb = new ProcessBuilder(cmd).directory(cwd.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile());
-      pb.environment().putAll(env);
-      long t0 = System.nanoTime();
-      Process p = pb.start();
-      boolean done = p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
-      if (!done) {
-        p.destroyForcibly().waitFor();
-      }
-      long ms = (System.nanoTime() - t0) / 1_000_000;
-      return new Cli.Run(done ? p.exitValue() : -1, new String(Files.readAllBytes(out), StandardCharsets.UTF_8),
-          new String(Files.readAllBytes(err), StandardCharsets.UTF_8), ms);
-    } finally {
-      Files.deleteIfExists(out);
-      Files.deleteIfExists(err);
-    }
+    List<String> opts = new ArrayList<>(List.of("-XX:TieredStopAtLevel=1", "-Xshare:auto"));
+    opts.addAll(jvmOpts);
+    return Cli.child(cwd, heap, opts, env, timeoutSeconds, args);
   }
 }
