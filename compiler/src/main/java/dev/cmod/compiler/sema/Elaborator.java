@@ -50,6 +50,8 @@ public final class Elaborator {
   public static final int MAX_INSTANCES = 1 << 16;
 
   private int instances;
+  /** Product of the sizes of the repeat stacks being applied now: a repeat inside them makes that many times its copies. */
+  private long repeatProduct = 1;
 
   private long totalParamElements;
 
@@ -1164,6 +1166,12 @@ public final class Elaborator {
           "repeat count must be between 1 and 4096, got " + count,
           null);
     }
+    if (repeatProduct * count > MAX_INSTANCES) {
+      // nested repeats multiply: refuse at once, before the copies are made
+      return fail(DiagnosticCode.LIMIT, r.count().span(), "repeat(" + count + ") inside repeats of " + repeatProduct
+          + " copies would make " + repeatProduct * count + " copies, more than the " + MAX_INSTANCES
+          + " module instances a model may have", "use fewer or smaller repeats");
+    }
     String base =
         bindName != null
             ? bindName
@@ -2263,13 +2271,20 @@ public final class Elaborator {
           DiagnosticCode.ARITY, args.span(), "a repeat stack takes exactly one input", null);
     }
     Val x = args.pos().get(0);
-    for (Instance layer : s.layers()) {
-      x =
-          apply(
-              layer,
-              new Args(List.of(x), args.posSpans(), Map.of(), Map.of(), args.span()),
-              body,
-              hooks);
+    long outer = repeatProduct;
+    // repeatProduct <= MAX_INSTANCES and a stack has at most 4096 layers: no overflow
+    repeatProduct = Math.min(outer * Math.max(1, s.layers().size()), (long) MAX_INSTANCES + 1);
+    try {
+      for (Instance layer : s.layers()) {
+        x =
+            apply(
+                layer,
+                new Args(List.of(x), args.posSpans(), Map.of(), Map.of(), args.span()),
+                body,
+                hooks);
+      }
+    } finally {
+      repeatProduct = outer;
     }
     return x;
   }
