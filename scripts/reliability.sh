@@ -74,6 +74,7 @@ cli CompilePipelineFuzzTest#compileGenerated dev.cmod.**
 ir TensorReadersFuzzTest#npy dev.cmod.**
 ir TensorReadersFuzzTest#safetensors dev.cmod.**,com.google.gson.**
 backend-onnx OnnxReaderFuzzTest dev.cmod.**,ai.onnx.**,com.google.protobuf.**
+cli OnnxRunFuzzTest dev.cmod.**,ai.onnx.**
 EOF
   crashes="$(find . -path '*/src/test/resources/dev/cmod/fuzz/*' -name 'crash-*' | sort)"
   if [[ -n "$crashes" ]]; then

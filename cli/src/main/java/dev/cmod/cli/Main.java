@@ -1,7 +1,6 @@
 package dev.cmod.cli;
 
 import dev.cmod.compiler.Compilation;
-import dev.cmod.compiler.Cost;
 import dev.cmod.compiler.diag.Diagnostic;
 import dev.cmod.compiler.diag.DiagnosticCode;
 import dev.cmod.compiler.diag.DiagnosticRenderer;
@@ -29,7 +28,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
