@@ -144,6 +144,13 @@ public final class Main implements Callable<Integer> {
       err.println("error[" + DiagnosticCode.OUTPUT_FILE.id() + "]: " + Excerpt.of(SafeFiles.describe(io), 2000));
       return ExitCodes.ERRORS;
     }
+    if (ex instanceof OutOfMemoryError) {
+      // the heap is capped on purpose (the launcher's -Xmx): running out is a limit, not a crash
+      err.println("error[" + DiagnosticCode.LIMIT.id() + "]: cmod ran out of memory (heap " + (Runtime.getRuntime().maxMemory() >> 20)
+          + " MiB)");
+      err.println("  = help: use a smaller model or inputs, or raise the heap with CMOD_JAVA_OPTS=-Xmx8g");
+      return ExitCodes.ERRORS;
+    }
     if (ex instanceof StackOverflowError) {
       err.println("error[CM0900]: internal compiler error: the program nests too deeply for the compiler (stack overflow).");
     } else if (ex instanceof OutOfMemoryError) {

@@ -40,6 +40,16 @@ public final class Elaborator {
   /** Largest number of parameter elements of one model (1 GiB of f32). */
   public static final long MAX_TOTAL_PARAM_ELEMENTS = 1L << 28;
 
+  /**
+   * The parameter elements one model may have with this JVM's heap: at most {@link
+   * #MAX_TOTAL_PARAM_ELEMENTS}, and at most one per 16 bytes of the maximum heap (a parameter's
+   * value, its copy in the ONNX protobuf and the serialized file each take 4 bytes), so that
+   * emitting a model that compiled cannot run out of memory.
+   */
+  public static long totalParamLimit() {
+    return Math.min(MAX_TOTAL_PARAM_ELEMENTS, Runtime.getRuntime().maxMemory() / 16);
+  }
+
   /** Largest number of IR nodes of one model. */
   public static final int MAX_NODES = 1 << 21;
   /**
@@ -740,9 +750,13 @@ public final class Elaborator {
           + " elements", "use smaller sizes");
     }
     totalParamElements += n;
-    if (totalParamElements > MAX_TOTAL_PARAM_ELEMENTS) {
-      fail(DiagnosticCode.LIMIT, span, "the model's parameters would exceed " + MAX_TOTAL_PARAM_ELEMENTS
-          + " elements in all (at '" + path + "')", "cmod v0 compiles models of up to 2^28 (about 268 M) parameters");
+    long totalLimit = totalParamLimit();
+    if (totalParamElements > totalLimit) {
+      fail(DiagnosticCode.LIMIT, span, "the model's parameters would exceed " + totalLimit
+          + " elements in all (at '" + path + "')", totalLimit < MAX_TOTAL_PARAM_ELEMENTS
+              ? "with this heap (" + (Runtime.getRuntime().maxMemory() >> 20) + " MiB) cmod holds up to " + totalLimit
+                  + " parameters (the values, their ONNX copy and the file: about 16 bytes each); raise it with CMOD_JAVA_OPTS=-Xmx..."
+              : "cmod v0 compiles models of up to 2^28 (about 268 M) parameters");
     }
     Tensor value;
     Tensor given = opts.weights().get(path);
