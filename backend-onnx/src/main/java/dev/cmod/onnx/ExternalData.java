@@ -129,7 +129,12 @@ public final class ExternalData {
       throw new ExternalDataException(what + ": external data length " + length + " does not match " + want + " bytes");
     }
     Path base = dir.toAbsolutePath().normalize();
-    Path file = base.resolve(location).normalize();
+    Path file;
+    try {
+      file = base.resolve(location).normalize();
+    } catch (java.nio.file.InvalidPathException e) {
+      throw new ExternalDataException(what + ": external data path is not a valid path (" + e.getReason() + ")");
+    }
     if (!file.startsWith(base) || file.equals(base)) {
       throw new ExternalDataException(what + ": external data path '" + location + "' leaves the model directory");
     }

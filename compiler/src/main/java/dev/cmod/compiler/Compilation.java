@@ -176,7 +176,14 @@ public final class Compilation {
     for (ModelItem it : model.items()) {
       if (it instanceof WeightsItem w) {
         Path base = path != null && path.toAbsolutePath().getParent() != null ? path.toAbsolutePath().getParent() : Path.of("");
-        Path wp = base.resolve(w.file()).normalize();
+        Path wp;
+        try {
+          wp = base.resolve(w.file()).normalize();
+        } catch (java.nio.file.InvalidPathException e) {
+          diags.error(DiagnosticCode.WEIGHTS_FILE, w.span(), "invalid path \"" + dev.cmod.compiler.diag.Excerpt.of(w.file(), 100)
+              + "\": " + e.getReason(), "name a safetensors file relative to this file");
+          return new Result(diags, null, null, names, model.name().text());
+        }
         if (weightsName == null) {
           weightsName = w.file();
         }
