@@ -105,6 +105,22 @@ class FindingsTest {
   }
 
   /**
+   * F9: {@code split(v, 1T)} on an axis of size 0 passed the divisibility check (0 is divisible by
+   * anything) and made 10^12 empty parts, one value each: 48 s and an out-of-memory at -Xmx2g.
+   * Fixed: at most 4096 parts, a located CM0500, at once.
+   */
+  @Test
+  void f9SplitIntoTooManyPartsIsALimit() throws Exception {
+    replay("F9-split-into-1T-parts.cmod");
+    Path src = dir.resolve("split.cmod");
+    Files.writeString(src, resource("F9-split-into-1T-parts.cmod"));
+    Cli.Run r = Cli.inProcess("check", src.toString());
+    assertEquals(1, r.exit(), r.all());
+    assertTrue(r.err().contains("split.cmod:4:25: error[CM0500]: cannot split axis of size 0 into 1000000000000 parts"), r.err());
+    assertTrue(r.millis() < 5_000, r.millis() + " ms");
+  }
+
+  /**
    * F4: a model whose initializer lives in external data next to it ({@code location: "w.bin"})
    * passes OnnxChecks.validate (relative to the model's folder), but OnnxRunner.open hands ONNX
    * Runtime the bytes without a path, and ORT 1.29 refuses external data for a model loaded from

@@ -24,6 +24,9 @@ import java.util.Set;
  * (parameter names, defaults) so named arguments work like for modules; axes may be negative.
  */
 final class Builtins {
+  /** Most parts {@code split(x, n)} makes (each is a value of its own). */
+  static final long MAX_SPLIT_PARTS = 4096;
+
   /** name -> parameters; "=" marks a default (written as source text of a literal). */
   private static final Map<String, String[]> SIGS = new LinkedHashMap<>();
 
@@ -300,6 +303,11 @@ final class Builtins {
         if (s instanceof IntV n) {
           long parts = el.intValue(n, b.at("sizes"), "number of parts");
           Dim d = x.type().dim(axis);
+          if (parts > MAX_SPLIT_PARTS) {
+            // each part is a value of its own (an empty axis splits into any number of empty parts)
+            el.fail(DiagnosticCode.LIMIT, b.at("sizes"), "cannot split axis of size " + d + " into " + parts + " parts (at most "
+                + MAX_SPLIT_PARTS + ")", null);
+          }
           if (parts <= 0 || (d.isKnown() && d.value() % parts != 0)) {
             el.fail(DiagnosticCode.BAD_DIM, b.at("sizes"), "cannot split axis of size " + d + " into " + parts + " equal parts", null);
           }
