@@ -56,6 +56,21 @@ public final class OnnxChecks {
       problems.add("the model has no graph");
       return problems;
     }
+    // names ONNX Runtime would cut at a NUL (C strings) or merge: the outputs cmod gets back must be the declared ones
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (ai.onnx.proto.OnnxMl.ValueInfoProto v : m.getGraph().getOutputList()) {
+      if (v.getName().indexOf('\0') >= 0) {
+        problems.add("graph output name contains a NUL character");
+      } else if (!seen.add(v.getName())) {
+        problems.add("graph output '" + (v.getName().length() > 100 ? v.getName().substring(0, 100) + "..." : v.getName())
+            + "' is declared twice");
+      }
+    }
+    for (ai.onnx.proto.OnnxMl.ValueInfoProto v : m.getGraph().getInputList()) {
+      if (v.getName().indexOf('\0') >= 0) {
+        problems.add("graph input name contains a NUL character");
+      }
+    }
     checkGraph(m.getGraph(), "graph", modelDir, problems, 0);
     for (ai.onnx.proto.OnnxMl.FunctionProto f : m.getFunctionsList()) {
       checkNodes(f.getNodeList(), "function '" + f.getName() + "'", modelDir, problems, 1);
