@@ -205,7 +205,13 @@ public final class Main implements Callable<Integer> {
 
   static void printDiagnostics(Diagnostics d, String format) {
     if ("json".equals(format)) {
-      err.println(DiagnosticRenderer.json(d.all()));
+      List<Diagnostic> all = new ArrayList<>(d.all());
+      if (d.suppressed() > 0) {
+        // the errors past the shown ones, as one note (tools see the count, not a truncated list)
+        all.add(new Diagnostic(DiagnosticCode.CONTEXT, dev.cmod.compiler.diag.Severity.NOTE, null, "and " + d.suppressed()
+            + " more error" + (d.suppressed() == 1 ? "" : "s") + " not shown (" + d.errorCount() + " in all)", null));
+      }
+      err.println(DiagnosticRenderer.json(all));
       return;
     }
     for (Diagnostic x : d.all()) {

@@ -106,6 +106,24 @@ class CliTest {
   }
 
   @Test
+  void errorsPastTheShownOnesAreCountedInBothFormats() throws Exception {
+    StringBuilder src = new StringBuilder("model M {\n  input x: f32[4]\n");
+    for (int i = 0; i < 250; i++) {
+      src.append("  let a").append(i).append(" = unknown").append(i).append('\n');
+    }
+    src.append("  output y: f32[4] = x\n}\n");
+    Path f = write("many.cmod", src.toString());
+    assertEquals(1, run("check", f.toString()));
+    assertEquals(100, err().split("error\\[CM0100]", -1).length - 1, "errors shown");
+    assertTrue(err().contains("error: and 150 more errors (the first 100 are shown)"), err());
+    assertTrue(err().contains("could not compile: 250 errors"), err());
+    assertEquals(1, run("check", f.toString(), "--error-format", "json"));
+    com.google.gson.JsonArray a = com.google.gson.JsonParser.parseString(err().trim()).getAsJsonArray();
+    assertEquals(101, a.size());
+    assertEquals("and 150 more errors not shown (250 in all)", a.get(100).getAsJsonObject().get("message").getAsString());
+  }
+
+  @Test
   void usageErrorsExitTwo() {
     assertEquals(2, run("compile"));
     assertEquals(2, run("frobnicate"));
