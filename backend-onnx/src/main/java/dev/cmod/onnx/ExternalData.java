@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.util.function.BiConsumer;
 
 /**
  * ONNX external data, read by cmod itself: each file is opened through {@link SafeFiles} with the
@@ -85,8 +86,6 @@ public final class ExternalData {
   static final class Budget {
     private final long limit;
     private long used;
-    /** A first pass that only adds up what the tensors claim, before anything is read. */
-    boolean dry;
 
     Budget(long limit) {
       this.limit = limit;
@@ -165,16 +164,6 @@ public final class ExternalData {
     }
   }
 
-  /** Whether a serialized model refers to external data anywhere (initializers, attributes, subgraphs, functions). */
-  public static boolean uses(byte[] model) {
-    try {
-      ModelProto m = ModelProto.parseFrom(model);
-      return inline(m, null, null, true) == null;
-    } catch (InvalidProtocolBufferException e) {
-      return false;
-    }
-  }
-
   /**
    * The model with every external tensor's data read into {@code raw_data}. Validate the model
    * with {@link OnnxChecks} first.
@@ -188,202 +177,28 @@ public final class ExternalData {
     }
     // first add up what every external tensor claims, so an over-budget model is refused before
     // a byte is read; then read
-    Budget claims = new Budget(budgetBytes());
-    claims.dry = true;
-    inline(m, dir, claims, false);
-    ModelProto out = inline(m, dir, new Budget(budgetBytes()), false);
-    return out == m ? model : out.toByteArray();
+    checkClaims(m, dir);
+    Budget budget = new Budget(budgetBytes());
+    ModelProto.Builder mb = m.toBuilder();
+    boolean[] changed = {false};
+    forEachTensor(mb, (t, what) -> {
+      if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
+        ByteString data = read(t.build(), what, dir, bytesOf(t.build()), budget);
+        t.clearExternalData().setDataLocation(TensorProto.DataLocation.DEFAULT).setRawData(data);
+        changed[0] = true;
+      }
+    });
+    return changed[0] ? mb.build().toByteArray() : model;
   }
 
   /** Refuses a model whose external tensors claim more than the budget in all, before any is read. */
   static void checkClaims(ModelProto m, Path dir) {
     Budget claims = new Budget(budgetBytes());
-    claims.dry = true;
-    inline(m, dir, claims, false);
-  }
-
-  /** With {@code probe}, returns null as soon as external data is seen (nothing is read). */
-  private static ModelProto inline(ModelProto m, Path dir, Budget b, boolean probe) {
-    ModelProto.Builder mb = null;
-    if (m.hasGraph()) {
-      GraphProto g = graph(m.getGraph(), "graph", dir, b, probe);
-      if (g == null) {
-        return null;
+    forEachTensor(m.toBuilder(), (t, what) -> {
+      if (t.getDataLocation() != TensorProto.DataLocation.EXTERNAL) {
+        return;
       }
-      if (g != m.getGraph()) {
-        mb = m.toBuilder().setGraph(g);
-      }
-    }
-    for (int i = 0; i < m.getFunctionsCount(); i++) {
-      FunctionProto f = m.getFunctions(i);
-      FunctionProto.Builder fb = null;
-      for (int j = 0; j < f.getNodeCount(); j++) {
-        NodeProto n = node(f.getNode(j), "function '" + f.getName() + "'", dir, b, probe);
-        if (n == null) {
-          return null;
-        }
-        if (n != f.getNode(j)) {
-          if (fb == null) {
-            fb = f.toBuilder();
-          }
-          fb.setNode(j, n);
-        }
-      }
-      if (fb != null) {
-        if (mb == null) {
-          mb = m.toBuilder();
-        }
-        mb.setFunctions(i, fb);
-      }
-    }
-    return mb == null ? m : mb.build();
-  }
-
-  private static GraphProto graph(GraphProto g, String where, Path dir, Budget b, boolean probe) {
-    GraphProto.Builder gb = null;
-    for (int i = 0; i < g.getInitializerCount(); i++) {
-      TensorProto t = g.getInitializer(i);
-      TensorProto r = tensor(t, where + " initializer '" + t.getName() + "'", dir, b, probe);
-      if (r == null) {
-        return null;
-      }
-      if (r != t) {
-        if (gb == null) {
-          gb = g.toBuilder();
-        }
-        gb.setInitializer(i, r);
-      }
-    }
-    for (int i = 0; i < g.getSparseInitializerCount(); i++) {
-      SparseTensorProto sp = g.getSparseInitializer(i);
-      SparseTensorProto r = sparse(sp, where + " sparse initializer", dir, b, probe);
-      if (r == null) {
-        return null;
-      }
-      if (r != sp) {
-        if (gb == null) {
-          gb = g.toBuilder();
-        }
-        gb.setSparseInitializer(i, r);
-      }
-    }
-    for (int i = 0; i < g.getNodeCount(); i++) {
-      NodeProto n = node(g.getNode(i), where, dir, b, probe);
-      if (n == null) {
-        return null;
-      }
-      if (n != g.getNode(i)) {
-        if (gb == null) {
-          gb = g.toBuilder();
-        }
-        gb.setNode(i, n);
-      }
-    }
-    return gb == null ? g : gb.build();
-  }
-
-  private static NodeProto node(NodeProto n, String where, Path dir, Budget b, boolean probe) {
-    NodeProto.Builder nb = null;
-    for (int i = 0; i < n.getAttributeCount(); i++) {
-      AttributeProto a = n.getAttribute(i);
-      String at = where + " node '" + n.getName() + "' attribute '" + a.getName() + "'";
-      AttributeProto.Builder ab = null;
-      if (a.hasT()) {
-        TensorProto r = tensor(a.getT(), at, dir, b, probe);
-        if (r == null) {
-          return null;
-        }
-        if (r != a.getT()) {
-          ab = a.toBuilder().setT(r);
-        }
-      }
-      for (int j = 0; j < a.getTensorsCount(); j++) {
-        TensorProto r = tensor(a.getTensors(j), at, dir, b, probe);
-        if (r == null) {
-          return null;
-        }
-        if (r != a.getTensors(j)) {
-          ab = (ab == null ? a.toBuilder() : ab).setTensors(j, r);
-        }
-      }
-      if (a.hasSparseTensor()) {
-        SparseTensorProto r = sparse(a.getSparseTensor(), at, dir, b, probe);
-        if (r == null) {
-          return null;
-        }
-        if (r != a.getSparseTensor()) {
-          ab = (ab == null ? a.toBuilder() : ab).setSparseTensor(r);
-        }
-      }
-      for (int j = 0; j < a.getSparseTensorsCount(); j++) {
-        SparseTensorProto r = sparse(a.getSparseTensors(j), at, dir, b, probe);
-        if (r == null) {
-          return null;
-        }
-        if (r != a.getSparseTensors(j)) {
-          ab = (ab == null ? a.toBuilder() : ab).setSparseTensors(j, r);
-        }
-      }
-      if (a.hasG()) {
-        GraphProto r = graph(a.getG(), at, dir, b, probe);
-        if (r == null) {
-          return null;
-        }
-        if (r != a.getG()) {
-          ab = (ab == null ? a.toBuilder() : ab).setG(r);
-        }
-      }
-      for (int j = 0; j < a.getGraphsCount(); j++) {
-        GraphProto r = graph(a.getGraphs(j), at, dir, b, probe);
-        if (r == null) {
-          return null;
-        }
-        if (r != a.getGraphs(j)) {
-          ab = (ab == null ? a.toBuilder() : ab).setGraphs(j, r);
-        }
-      }
-      if (ab != null) {
-        if (nb == null) {
-          nb = n.toBuilder();
-        }
-        nb.setAttribute(i, ab);
-      }
-    }
-    return nb == null ? n : nb.build();
-  }
-
-  private static SparseTensorProto sparse(SparseTensorProto sp, String what, Path dir, Budget b, boolean probe) {
-    SparseTensorProto.Builder sb = null;
-    if (sp.hasValues()) {
-      TensorProto r = tensor(sp.getValues(), what + " values", dir, b, probe);
-      if (r == null) {
-        return null;
-      }
-      if (r != sp.getValues()) {
-        sb = sp.toBuilder().setValues(r);
-      }
-    }
-    if (sp.hasIndices()) {
-      TensorProto r = tensor(sp.getIndices(), what + " indices", dir, b, probe);
-      if (r == null) {
-        return null;
-      }
-      if (r != sp.getIndices()) {
-        sb = (sb == null ? sp.toBuilder() : sb).setIndices(r);
-      }
-    }
-    return sb == null ? sp : sb.build();
-  }
-
-  private static TensorProto tensor(TensorProto t, String what, Path dir, Budget b, boolean probe) {
-    if (t.getDataLocation() != TensorProto.DataLocation.EXTERNAL) {
-      return t;
-    }
-    if (probe) {
-      return null;
-    }
-    if (b.dry) {
-      long claim = bytesOf(t);
+      long claim = bytesOf(t.build());
       for (StringStringEntryProto e : t.getExternalDataList()) {
         if (e.getKey().equals("length")) {
           try {
@@ -397,11 +212,68 @@ public final class ExternalData {
         throw new ExternalDataException(what + ": external data of " + claim + " bytes is over the 2 GiB cmod reads per tensor", true);
       }
       if (claim >= 0) {
-        b.take(claim, what);
+        claims.take(claim, what);
       }
-      return t;
+    });
+  }
+
+  /** Visits every tensor of a model, where ONNX allows one: initializers, sparse initializers, tensor attributes, subgraphs, functions. */
+  private static void forEachTensor(ModelProto.Builder m, BiConsumer<TensorProto.Builder, String> visit) {
+    if (m.hasGraph()) {
+      graph(m.getGraphBuilder(), "graph", visit, 0);
     }
-    ByteString data = read(t, what, dir, bytesOf(t), b);
-    return t.toBuilder().clearExternalData().setDataLocation(TensorProto.DataLocation.DEFAULT).setRawData(data).build();
+    for (FunctionProto.Builder f : m.getFunctionsBuilderList()) {
+      for (NodeProto.Builder n : f.getNodeBuilderList()) {
+        node(n, "function '" + f.getName() + "'", visit, 1);
+      }
+    }
+  }
+
+  private static void graph(GraphProto.Builder g, String where, BiConsumer<TensorProto.Builder, String> visit, int depth) {
+    if (depth > 64) {
+      return; // OnnxChecks refuses deeper nesting
+    }
+    for (TensorProto.Builder t : g.getInitializerBuilderList()) {
+      visit.accept(t, where + " initializer '" + t.getName() + "'");
+    }
+    for (SparseTensorProto.Builder sp : g.getSparseInitializerBuilderList()) {
+      sparse(sp, where + " sparse initializer", visit);
+    }
+    for (NodeProto.Builder n : g.getNodeBuilderList()) {
+      node(n, where, visit, depth);
+    }
+  }
+
+  private static void node(NodeProto.Builder n, String where, BiConsumer<TensorProto.Builder, String> visit, int depth) {
+    for (AttributeProto.Builder a : n.getAttributeBuilderList()) {
+      String at = where + " node '" + n.getName() + "' attribute '" + a.getName() + "'";
+      if (a.hasT()) {
+        visit.accept(a.getTBuilder(), at);
+      }
+      for (TensorProto.Builder t : a.getTensorsBuilderList()) {
+        visit.accept(t, at);
+      }
+      if (a.hasSparseTensor()) {
+        sparse(a.getSparseTensorBuilder(), at, visit);
+      }
+      for (SparseTensorProto.Builder sp : a.getSparseTensorsBuilderList()) {
+        sparse(sp, at, visit);
+      }
+      if (a.hasG()) {
+        graph(a.getGBuilder(), at, visit, depth + 1);
+      }
+      for (GraphProto.Builder sub : a.getGraphsBuilderList()) {
+        graph(sub, at, visit, depth + 1);
+      }
+    }
+  }
+
+  private static void sparse(SparseTensorProto.Builder sp, String what, BiConsumer<TensorProto.Builder, String> visit) {
+    if (sp.hasValues()) {
+      visit.accept(sp.getValuesBuilder(), what + " values");
+    }
+    if (sp.hasIndices()) {
+      visit.accept(sp.getIndicesBuilder(), what + " indices");
+    }
   }
 }

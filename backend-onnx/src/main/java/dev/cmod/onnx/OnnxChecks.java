@@ -168,16 +168,26 @@ public final class OnnxChecks {
 
   private static void checkExternal(TensorProto t, String what, Path dir, List<String> problems) {
     String location = null;
+    long offset = 0;
+    long length = -1;
+    boolean numbers = true;
     for (StringStringEntryProto e : t.getExternalDataList()) {
       switch (e.getKey()) {
         case "location" -> location = e.getValue();
         case "offset", "length" -> {
           try {
-            if (Long.parseLong(e.getValue()) < 0) {
+            long v = Long.parseLong(e.getValue());
+            if (v < 0) {
               problems.add(what + ": external data " + e.getKey() + " is negative");
+            }
+            if (e.getKey().equals("offset")) {
+              offset = v;
+            } else {
+              length = v;
             }
           } catch (NumberFormatException ex) {
             problems.add(what + ": external data " + e.getKey() + " '" + e.getValue() + "' is not a number");
+            numbers = false;
           }
         }
         default -> { }
@@ -226,18 +236,8 @@ public final class OnnxChecks {
         return;
       }
     }
-    long offset = 0;
-    long length = -1;
-    for (StringStringEntryProto e : t.getExternalDataList()) {
-      try {
-        if (e.getKey().equals("offset")) {
-          offset = Long.parseLong(e.getValue());
-        } else if (e.getKey().equals("length")) {
-          length = Long.parseLong(e.getValue());
-        }
-      } catch (NumberFormatException ex) {
-        return; // reported above
-      }
+    if (!numbers) {
+      return; // reported above
     }
     long need = ExternalData.bytesOf(t);
     if (length >= 0 && need >= 0 && length != need) {

@@ -89,10 +89,14 @@ public final class OnnxRunner implements AutoCloseable {
   private final List<String> inputNames;
   private final List<String> outputNames;
 
-  private OnnxRunner(OrtSession session) {
+  /** Why no run can copy the outputs back (a declared output too large), or null; checked once, at load. */
+  private final String tooLarge;
+
+  private OnnxRunner(OrtSession session) throws OrtException {
     this.session = session;
     this.inputNames = List.copyOf(session.getInputNames());
     this.outputNames = List.copyOf(session.getOutputNames());
+    this.tooLarge = declaredOutputTooLarge();
   }
 
   private static OrtEnvironment env() {
@@ -193,7 +197,9 @@ public final class OnnxRunner implements AutoCloseable {
         }
         feeds.put(name, toOrt(t));
       }
-      checkDeclaredOutputs();
+      if (tooLarge != null) {
+        throw new RunnerException(tooLarge);
+      }
       try (OrtSession.RunOptions ro = new OrtSession.RunOptions()) {
         ACTIVE.add(ro);
         try {
@@ -249,8 +255,8 @@ public final class OnnxRunner implements AutoCloseable {
     return n;
   }
 
-  /** Refuses, before running, an output whose declared static shape is already too large to copy. */
-  private void checkDeclaredOutputs() throws OrtException {
+  /** The refusal for an output whose declared static shape is already too large to copy, or null. */
+  private String declaredOutputTooLarge() throws OrtException {
     for (Map.Entry<String, NodeInfo> e : session.getOutputInfo().entrySet()) {
       if (e.getValue().getInfo() instanceof TensorInfo ti) {
         long[] shape = ti.getShape();
@@ -260,12 +266,13 @@ public final class OnnxRunner implements AutoCloseable {
         }
         long n = numelOrHuge(shape);
         if (known && n > maxOutputElements()) {
-          throw new RunnerException("output '" + e.getKey() + "' is declared with shape " + Arrays.toString(shape) + " ("
+          return "output '" + e.getKey() + "' is declared with shape " + Arrays.toString(shape) + " ("
               + (n == Long.MAX_VALUE ? "more than 2^63" : Long.toString(n)) + " elements), more than cmod copies ("
-              + maxOutputElements() + " with this heap)");
+              + maxOutputElements() + " with this heap)";
         }
       }
     }
+    return null;
   }
 
   /** The model's declared inputs: name to (ONNX Runtime's Java type name, shape with -1 for symbolic dims). */

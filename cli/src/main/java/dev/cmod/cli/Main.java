@@ -237,18 +237,6 @@ public final class Main implements Callable<Integer> {
     return c;
   }
 
-  /**
-   * Writes bytes to {@code target} through a temporary file in the same folder, moved into place
-   * only when complete; only a regular file (or nothing) is replaced.
-   */
-  static void writeAtomically(Path target, byte[] data) {
-    String why = AtomicFiles.refusal(target);
-    if (why != null) {
-      throw new UserError(DiagnosticCode.OUTPUT_FILE, "cannot write " + target + ": it " + why);
-    }
-    AtomicFiles.write(target, data);
-  }
-
   static String stem(Path p) {
     String n = p.getFileName().toString();
     int dot = n.lastIndexOf('.');
@@ -273,7 +261,7 @@ public final class Main implements Callable<Integer> {
         return ExitCodes.ERRORS;
       }
       Path target = output != null ? output : Path.of(stem(file) + ".onnx");
-      writeAtomically(target, c.onnx());
+      AtomicFiles.write(target, c.onnx()); // only a regular file is replaced; a refusal is CM0600
       out.println("wrote " + target + " (" + c.onnx().length + " bytes, model " + c.result().model() + ")");
       return ExitCodes.OK;
     }
@@ -600,10 +588,6 @@ public final class Main implements Callable<Integer> {
         if (n.op() == Op.PARAM) {
           params.put(n.attrs().getString("path"), n.attrs().getTensor("value"));
         }
-      }
-      String why = AtomicFiles.refusal(output);
-      if (why != null) {
-        throw new UserError(DiagnosticCode.OUTPUT_FILE, "cannot write " + output + ": it " + why);
       }
       Map<String, String> meta = new LinkedHashMap<>();
       meta.put("cmod.model", r.model());

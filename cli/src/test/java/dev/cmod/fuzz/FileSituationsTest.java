@@ -355,14 +355,6 @@ class FileSituationsTest {
           broken.add(fresh + " files for " + names.size() + " outputs");
         }
       }
-      if (r.exit() != 0 && expect.containsKey("outs") && KNOWN_H3) {
-        // finding H3: a missing --output-dir is created before the model and inputs are read, and stays when the run fails
-        String relOuts = caseRoot.relativize((Path) expect.get("outs")).toString();
-        if (changed.contains("+" + relOuts) && isEmptyDir((Path) expect.get("outs"))) {
-          allowed.add(relOuts);
-          emptyOutsLeft++;
-        }
-      }
       for (String c : changed) {
         String p = c.substring(1);
         if (!allowed.contains(p)) {
@@ -374,21 +366,8 @@ class FileSituationsTest {
           + " -Dcmod.situations.iterations=1 replays it): " + broken + "\nsituation: " + situation + "\ncommand: "
           + String.join(" ", args) + "\nexit " + r.exit() + "\n" + excerpt(r.all()));
     }
-    System.out.printf("file situations: %d iterations in %.1f s, outcomes %s; failed runs that left an empty new --output-dir"
-        + " (H3): %d%n", ITERATIONS, (System.nanoTime() - t0) / 1e9, exits, emptyOutsLeft);
-  }
-
-  /** Finding H3 (see ReliabilityTest) is tolerated until it is fixed; -Dcmod.situations.strict=true asserts it. */
-  private static final boolean KNOWN_H3 = false; // H3 is fixed: a new --output-dir is created only when the outputs are written
-  private int emptyOutsLeft;
-
-  private static boolean isEmptyDir(Path d) throws java.io.IOException {
-    if (!Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) {
-      return false;
-    }
-    try (java.util.stream.Stream<Path> s = Files.list(d)) {
-      return s.findAny().isEmpty();
-    }
+    System.out.printf("file situations: %d iterations in %.1f s, outcomes %s%n", ITERATIONS, (System.nanoTime() - t0) / 1e9,
+        exits);
   }
 
   private static String firstCode(Cli.Run r) {

@@ -48,11 +48,7 @@ public final class SafeFiles {
   /** Reads a whole file after the checks; {@code limit} bounds its size in bytes. */
   public static byte[] readAll(Path file, Policy policy, long limit) throws IOException {
     try (FileChannel ch = open(file, policy, limit)) {
-      long size = ch.size();
-      if (size > limit) {
-        throw new RefusedException("is " + size + " bytes, over the limit of " + limit + " bytes");
-      }
-      byte[] data = new byte[(int) size];
+      byte[] data = new byte[(int) ch.size()]; // open checked the size against the limit
       ByteBuffer b = ByteBuffer.wrap(data);
       while (b.hasRemaining()) {
         if (ch.read(b) < 0) {
