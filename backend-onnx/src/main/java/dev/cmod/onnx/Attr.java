@@ -14,7 +14,8 @@ final class Attr {
   }
 
   static AttributeProto ints(String name, long... v) {
-    AttributeProto.Builder b = AttributeProto.newBuilder().setName(name).setType(AttributeType.INTS);
+    AttributeProto.Builder b =
+        AttributeProto.newBuilder().setName(name).setType(AttributeType.INTS);
     for (long x : v) {
       b.addInts(x);
     }
@@ -26,7 +27,10 @@ final class Attr {
   }
 
   static AttributeProto s(String name, String v) {
-    return AttributeProto.newBuilder().setName(name).setType(AttributeType.STRING)
-        .setS(ByteString.copyFrom(v, StandardCharsets.UTF_8)).build();
+    return AttributeProto.newBuilder()
+        .setName(name)
+        .setType(AttributeType.STRING)
+        .setS(ByteString.copyFrom(v, StandardCharsets.UTF_8))
+        .build();
   }
 }

@@ -20,12 +20,12 @@ import java.util.function.BiConsumer;
 /**
  * ONNX external data, read by cmod itself: each file is opened through {@link SafeFiles} with the
  * {@link SafeFiles.Policy#MODEL} policy (regular file, one link, no symbolic link, checked on the
- * opened file), its range is checked against the file's real size, and the bytes it would take
- * are checked against a budget before anything is allocated.
+ * opened file), its range is checked against the file's real size, and the bytes it would take are
+ * checked against a budget before anything is allocated.
  *
  * <p>{@link #inline} turns a model with external data into a self-contained one, so ONNX Runtime
- * never opens a file named by the model (the paths were checked by {@link OnnxChecks}; reading
- * them here, once, leaves no window between that check and a second read).
+ * never opens a file named by the model (the paths were checked by {@link OnnxChecks}; reading them
+ * here, once, leaves no window between that check and a second read).
  */
 public final class ExternalData {
   private ExternalData() {}
@@ -47,8 +47,8 @@ public final class ExternalData {
 
   /**
    * The most bytes of external data cmod reads for one model: a quarter of the JVM's maximum heap
-   * (so a model that claims gigabytes is refused with a message instead of exhausting memory),
-   * at most 2 GiB (the largest protobuf message ONNX Runtime accepts from memory).
+   * (so a model that claims gigabytes is refused with a message instead of exhausting memory), at
+   * most 2 GiB (the largest protobuf message ONNX Runtime accepts from memory).
    */
   public static long budgetBytes() {
     String env = System.getenv("CMOD_MAX_EXTERNAL_BYTES");
@@ -93,9 +93,15 @@ public final class ExternalData {
 
     void take(long bytes, String what) {
       if (bytes < 0 || bytes > limit - used) {
-        throw new ExternalDataException(what + ": the model's external data needs more than " + limit
-            + " bytes (" + (bytes < 0 ? "an unknown amount" : Long.toString(used + bytes)) + " so far), more than cmod reads with this heap; "
-            + "raise the heap with CMOD_JAVA_OPTS=-Xmx... or CMOD_MAX_EXTERNAL_BYTES", true);
+        throw new ExternalDataException(
+            what
+                + ": the model's external data needs more than "
+                + limit
+                + " bytes ("
+                + (bytes < 0 ? "an unknown amount" : Long.toString(used + bytes))
+                + " so far), more than cmod reads with this heap; "
+                + "raise the heap with CMOD_JAVA_OPTS=-Xmx... or CMOD_MAX_EXTERNAL_BYTES",
+            true);
       }
       used += bytes;
     }
@@ -112,39 +118,55 @@ public final class ExternalData {
           case "location" -> location = e.getValue();
           case "offset" -> offset = Long.parseLong(e.getValue());
           case "length" -> length = Long.parseLong(e.getValue());
-          default -> { }
+          default -> {}
         }
       } catch (NumberFormatException ex) {
-        throw new ExternalDataException(what + ": external data " + e.getKey() + " is not a number");
+        throw new ExternalDataException(
+            what + ": external data " + e.getKey() + " is not a number");
       }
     }
     if (dir == null || location == null) {
-      throw new ExternalDataException(what + ": external data without a model directory or location");
+      throw new ExternalDataException(
+          what + ": external data without a model directory or location");
     }
     if (want < 0) {
       want = length;
     }
     if (want < 0 || (length >= 0 && length != want)) {
-      throw new ExternalDataException(what + ": external data length " + length + " does not match " + want + " bytes");
+      throw new ExternalDataException(
+          what + ": external data length " + length + " does not match " + want + " bytes");
     }
     Path base = dir.toAbsolutePath().normalize();
     Path file;
     try {
       file = base.resolve(location).normalize();
     } catch (java.nio.file.InvalidPathException e) {
-      throw new ExternalDataException(what + ": external data path is not a valid path (" + e.getReason() + ")");
+      throw new ExternalDataException(
+          what + ": external data path is not a valid path (" + e.getReason() + ")");
     }
     if (!file.startsWith(base) || file.equals(base)) {
-      throw new ExternalDataException(what + ": external data path '" + location + "' leaves the model directory");
+      throw new ExternalDataException(
+          what + ": external data path '" + location + "' leaves the model directory");
     }
     try (FileChannel ch = SafeFiles.open(file, SafeFiles.Policy.MODEL, Long.MAX_VALUE)) {
       long size = ch.size();
       if (offset < 0 || offset > size || want > size - offset) {
-        throw new ExternalDataException(what + ": external data [" + offset + ", " + (offset + want) + ") is beyond the end of '"
-            + location + "' (" + size + " bytes)");
+        throw new ExternalDataException(
+            what
+                + ": external data ["
+                + offset
+                + ", "
+                + (offset + want)
+                + ") is beyond the end of '"
+                + location
+                + "' ("
+                + size
+                + " bytes)");
       }
       if (want > Integer.MAX_VALUE - 8) {
-        throw new ExternalDataException(what + ": external data of " + want + " bytes is over the 2 GiB cmod reads per tensor", true);
+        throw new ExternalDataException(
+            what + ": external data of " + want + " bytes is over the 2 GiB cmod reads per tensor",
+            true);
       }
       budget.take(want, what);
       ByteBuffer buf = ByteBuffer.allocate((int) want);
@@ -152,21 +174,27 @@ public final class ExternalData {
       while (buf.hasRemaining()) {
         int k = ch.read(buf, pos);
         if (k < 0) {
-          throw new ExternalDataException(what + ": external data file '" + location + "' became shorter while it was read");
+          throw new ExternalDataException(
+              what + ": external data file '" + location + "' became shorter while it was read");
         }
         pos += k;
       }
       buf.flip();
       return ByteString.copyFrom(buf);
     } catch (IOException e) {
-      throw new ExternalDataException(what + ": cannot read external data '" + location + "': "
-          + (e instanceof SafeFiles.RefusedException ? "it " : "") + SafeFiles.describe(e));
+      throw new ExternalDataException(
+          what
+              + ": cannot read external data '"
+              + location
+              + "': "
+              + (e instanceof SafeFiles.RefusedException ? "it " : "")
+              + SafeFiles.describe(e));
     }
   }
 
   /**
-   * The model with every external tensor's data read into {@code raw_data}. Validate the model
-   * with {@link OnnxChecks} first.
+   * The model with every external tensor's data read into {@code raw_data}. Validate the model with
+   * {@link OnnxChecks} first.
    */
   public static byte[] inline(byte[] model, Path dir) {
     ModelProto m;
@@ -181,44 +209,61 @@ public final class ExternalData {
     Budget budget = new Budget(budgetBytes());
     ModelProto.Builder mb = m.toBuilder();
     boolean[] changed = {false};
-    forEachTensor(mb, (t, what) -> {
-      if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
-        ByteString data = read(t.build(), what, dir, bytesOf(t.build()), budget);
-        t.clearExternalData().setDataLocation(TensorProto.DataLocation.DEFAULT).setRawData(data);
-        changed[0] = true;
-      }
-    });
+    forEachTensor(
+        mb,
+        (t, what) -> {
+          if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
+            ByteString data = read(t.build(), what, dir, bytesOf(t.build()), budget);
+            t.clearExternalData()
+                .setDataLocation(TensorProto.DataLocation.DEFAULT)
+                .setRawData(data);
+            changed[0] = true;
+          }
+        });
     return changed[0] ? mb.build().toByteArray() : model;
   }
 
-  /** Refuses a model whose external tensors claim more than the budget in all, before any is read. */
+  /**
+   * Refuses a model whose external tensors claim more than the budget in all, before any is read.
+   */
   static void checkClaims(ModelProto m, Path dir) {
     Budget claims = new Budget(budgetBytes());
-    forEachTensor(m.toBuilder(), (t, what) -> {
-      if (t.getDataLocation() != TensorProto.DataLocation.EXTERNAL) {
-        return;
-      }
-      long claim = bytesOf(t.build());
-      for (StringStringEntryProto e : t.getExternalDataList()) {
-        if (e.getKey().equals("length")) {
-          try {
-            claim = Math.max(claim, Long.parseLong(e.getValue()));
-          } catch (NumberFormatException ignored) {
-            // reported by the read
+    forEachTensor(
+        m.toBuilder(),
+        (t, what) -> {
+          if (t.getDataLocation() != TensorProto.DataLocation.EXTERNAL) {
+            return;
           }
-        }
-      }
-      if (claim > Integer.MAX_VALUE - 8) {
-        throw new ExternalDataException(what + ": external data of " + claim + " bytes is over the 2 GiB cmod reads per tensor", true);
-      }
-      if (claim >= 0) {
-        claims.take(claim, what);
-      }
-    });
+          long claim = bytesOf(t.build());
+          for (StringStringEntryProto e : t.getExternalDataList()) {
+            if (e.getKey().equals("length")) {
+              try {
+                claim = Math.max(claim, Long.parseLong(e.getValue()));
+              } catch (NumberFormatException ignored) {
+                // reported by the read
+              }
+            }
+          }
+          if (claim > Integer.MAX_VALUE - 8) {
+            throw new ExternalDataException(
+                what
+                    + ": external data of "
+                    + claim
+                    + " bytes is over the 2 GiB cmod reads per tensor",
+                true);
+          }
+          if (claim >= 0) {
+            claims.take(claim, what);
+          }
+        });
   }
 
-  /** Visits every tensor of a model, where ONNX allows one: initializers, sparse initializers, tensor attributes, subgraphs, functions. */
-  private static void forEachTensor(ModelProto.Builder m, BiConsumer<TensorProto.Builder, String> visit) {
+  /**
+   * Visits every tensor of a model, where ONNX allows one: initializers, sparse initializers,
+   * tensor attributes, subgraphs, functions.
+   */
+  private static void forEachTensor(
+      ModelProto.Builder m, BiConsumer<TensorProto.Builder, String> visit) {
     if (m.hasGraph()) {
       graph(m.getGraphBuilder(), "graph", visit, 0);
     }
@@ -229,7 +274,11 @@ public final class ExternalData {
     }
   }
 
-  private static void graph(GraphProto.Builder g, String where, BiConsumer<TensorProto.Builder, String> visit, int depth) {
+  private static void graph(
+      GraphProto.Builder g,
+      String where,
+      BiConsumer<TensorProto.Builder, String> visit,
+      int depth) {
     if (depth > 64) {
       return; // OnnxChecks refuses deeper nesting
     }
@@ -244,7 +293,8 @@ public final class ExternalData {
     }
   }
 
-  private static void node(NodeProto.Builder n, String where, BiConsumer<TensorProto.Builder, String> visit, int depth) {
+  private static void node(
+      NodeProto.Builder n, String where, BiConsumer<TensorProto.Builder, String> visit, int depth) {
     for (AttributeProto.Builder a : n.getAttributeBuilderList()) {
       String at = where + " node '" + n.getName() + "' attribute '" + a.getName() + "'";
       if (a.hasT()) {
@@ -268,7 +318,8 @@ public final class ExternalData {
     }
   }
 
-  private static void sparse(SparseTensorProto.Builder sp, String what, BiConsumer<TensorProto.Builder, String> visit) {
+  private static void sparse(
+      SparseTensorProto.Builder sp, String what, BiConsumer<TensorProto.Builder, String> visit) {
     if (sp.hasValues()) {
       visit.accept(sp.getValuesBuilder(), what + " values");
     }

@@ -18,10 +18,10 @@ import java.util.Set;
 import java.util.function.Supplier;
 
 /**
- * Owns the ONNX graph under construction: hands out unique value and node names, maps IR values
- * to ONNX value names, caches helper constants and runtime shape computations, and is the only
- * place where {@link NodeProto}s are made. Maps are used for look-up only, never iterated, so the
- * output depends only on the order of calls.
+ * Owns the ONNX graph under construction: hands out unique value and node names, maps IR values to
+ * ONNX value names, caches helper constants and runtime shape computations, and is the only place
+ * where {@link NodeProto}s are made. Maps are used for look-up only, never iterated, so the output
+ * depends only on the order of calls.
  */
 final class LoweringContext {
   private final Graph ir;
@@ -118,7 +118,9 @@ final class LoweringContext {
     return current == null ? fresh("s" + sharedCount++) : fresh("v" + current.id() + "_t");
   }
 
-  /** Runs {@code body} outside the current node's scope (for cached helpers shared between nodes). */
+  /**
+   * Runs {@code body} outside the current node's scope (for cached helpers shared between nodes).
+   */
   private String shared(Supplier<String> body) {
     Node saved = current;
     current = null;
@@ -184,16 +186,19 @@ final class LoweringContext {
   }
 
   private String constant(Object key, Tensor t) {
-    return cached(key, () -> {
-      String name = fresh("c" + sharedCount++);
-      initializer(name, t);
-      return name;
-    });
+    return cached(
+        key,
+        () -> {
+          String name = fresh("c" + sharedCount++);
+          initializer(name, t);
+          return name;
+        });
   }
 
   /** A 1-D int64 constant. */
   String i64s(long... values) {
-    return constant(List.of("i64s", java.util.Arrays.toString(values)),
+    return constant(
+        List.of("i64s", java.util.Arrays.toString(values)),
         Tensor.ofLongs(new long[] {values.length}, values.clone()));
   }
 
@@ -204,15 +209,17 @@ final class LoweringContext {
 
   /** A 1-D float32 constant. */
   String f32s(float... values) {
-    return constant(List.of("f32s", java.util.Arrays.toString(values)),
+    return constant(
+        List.of("f32s", java.util.Arrays.toString(values)),
         Tensor.ofFloats(new long[] {values.length}, values.clone()));
   }
 
   /** A rank-0 constant of dtype {@code dt} (float or integer). */
   String scalar(double value, DType dt) {
-    Tensor t = dt.isFloat()
-        ? Tensor.ofFloats(dt, new long[0], new float[] {(float) value})
-        : Tensor.ofLongs(dt, new long[0], new long[] {(long) value});
+    Tensor t =
+        dt.isFloat()
+            ? Tensor.ofFloats(dt, new long[0], new float[] {(float) value})
+            : Tensor.ofLongs(dt, new long[0], new long[] {(long) value});
     return constant(List.of("scalar", dt.text, Double.doubleToLongBits(value)), t);
   }
 
@@ -220,39 +227,51 @@ final class LoweringContext {
 
   /** The 1-D int64 shape of value {@code v} at runtime (one Shape node per value). */
   String shapeOf(String v) {
-    return cached(List.of("shape", v), () -> {
-      String out = fresh(v + "_shape");
-      node("Shape", List.of(v), List.of(out));
-      return out;
-    });
+    return cached(
+        List.of("shape", v),
+        () -> {
+          String out = fresh(v + "_shape");
+          node("Shape", List.of(v), List.of(out));
+          return out;
+        });
   }
 
   /** Axis {@code axis} of value {@code v} at runtime as a rank-0 int64. */
   String axisScalar(String v, int axis) {
-    return cached(List.of("axis", v, axis), () -> {
-      String out = fresh(v + "_dim" + axis);
-      node("Gather", List.of(shapeOf(v), i64(axis)), List.of(out), Attr.i("axis", 0));
-      return out;
-    });
+    return cached(
+        List.of("axis", v, axis),
+        () -> {
+          String out = fresh(v + "_dim" + axis);
+          node("Gather", List.of(shapeOf(v), i64(axis)), List.of(out), Attr.i("axis", 0));
+          return out;
+        });
   }
 
   /** The runtime value of a symbol as a 1-D int64 of one element. */
   String symbol(String name) {
-    return cached(List.of("sym", name), () -> {
-      Graph.SymbolSource src = ir.symbols().get(name);
-      if (src == null) {
-        throw new IllegalArgumentException("symbolic dim '" + name + "' is not bound to an axis of any model input");
-      }
-      String out = fresh("sym_" + name);
-      node("Gather", List.of(shapeOf(src.input()), i64s(src.axis())), List.of(out), Attr.i("axis", 0));
-      return out;
-    });
+    return cached(
+        List.of("sym", name),
+        () -> {
+          Graph.SymbolSource src = ir.symbols().get(name);
+          if (src == null) {
+            throw new IllegalArgumentException(
+                "symbolic dim '" + name + "' is not bound to an axis of any model input");
+          }
+          String out = fresh("sym_" + name);
+          node(
+              "Gather",
+              List.of(shapeOf(src.input()), i64s(src.axis())),
+              List.of(out),
+              Attr.i("axis", 0));
+          return out;
+        });
   }
 
   /** A dim as a 1-D int64 of one element, computed at runtime when symbolic. */
   String dim(Dim d) {
     if (d.isUnknown()) {
-      throw new IllegalArgumentException("cannot lower an unknown dim ('_') to ONNX; give it a name or a size");
+      throw new IllegalArgumentException(
+          "cannot lower an unknown dim ('_') to ONNX; give it a name or a size");
     }
     if (d.isKnown()) {
       return i64s(d.value());
@@ -265,11 +284,13 @@ final class LoweringContext {
     if (d.isKnown()) {
       return i64(d.value());
     }
-    return cached(List.of("dimScalar", d.toString()), () -> {
-      String out = tmp();
-      node("Squeeze", List.of(dim(d), i64s(0)), List.of(out));
-      return out;
-    });
+    return cached(
+        List.of("dimScalar", d.toString()),
+        () -> {
+          String out = tmp();
+          node("Squeeze", List.of(dim(d), i64s(0)), List.of(out));
+          return out;
+        });
   }
 
   private String expr(DimExpr e) {
@@ -279,27 +300,29 @@ final class LoweringContext {
     if (e instanceof DimExpr.Sym s) {
       return symbol(s.name());
     }
-    return cached(e, () -> {
-      if (e instanceof DimExpr.Sum s) {
-        String acc = expr(s.terms().get(0));
-        if (s.negate().get(0)) {
-          acc = op("Neg", acc);
-        }
-        for (int i = 1; i < s.terms().size(); i++) {
-          acc = op(s.negate().get(i) ? "Sub" : "Add", acc, expr(s.terms().get(i)));
-        }
-        return acc;
-      }
-      if (e instanceof DimExpr.Product p) {
-        String acc = expr(p.factors().get(0));
-        for (int i = 1; i < p.factors().size(); i++) {
-          acc = op("Mul", acc, expr(p.factors().get(i)));
-        }
-        return acc;
-      }
-      DimExpr.FloorDiv d = (DimExpr.FloorDiv) e;
-      return op("Div", expr(d.num()), expr(d.den()));
-    });
+    return cached(
+        e,
+        () -> {
+          if (e instanceof DimExpr.Sum s) {
+            String acc = expr(s.terms().get(0));
+            if (s.negate().get(0)) {
+              acc = op("Neg", acc);
+            }
+            for (int i = 1; i < s.terms().size(); i++) {
+              acc = op(s.negate().get(i) ? "Sub" : "Add", acc, expr(s.terms().get(i)));
+            }
+            return acc;
+          }
+          if (e instanceof DimExpr.Product p) {
+            String acc = expr(p.factors().get(0));
+            for (int i = 1; i < p.factors().size(); i++) {
+              acc = op("Mul", acc, expr(p.factors().get(i)));
+            }
+            return acc;
+          }
+          DimExpr.FloorDiv d = (DimExpr.FloorDiv) e;
+          return op("Div", expr(d.num()), expr(d.den()));
+        });
   }
 
   /** A shape as a 1-D int64 tensor: a constant when every dim is known, else a runtime Concat. */
@@ -315,12 +338,14 @@ final class LoweringContext {
       }
       return i64s(v);
     }
-    return cached(List.of("shape-of-dims", dims.toString()), () -> {
-      List<String> parts = new ArrayList<>();
-      for (Dim d : dims) {
-        parts.add(dim(d));
-      }
-      return op("Concat", parts, Attr.i("axis", 0));
-    });
+    return cached(
+        List.of("shape-of-dims", dims.toString()),
+        () -> {
+          List<String> parts = new ArrayList<>();
+          for (Dim d : dims) {
+            parts.add(dim(d));
+          }
+          return op("Concat", parts, Attr.i("axis", 0));
+        });
   }
 }

@@ -19,7 +19,10 @@ import java.util.List;
 final class Lowerings {
   private Lowerings() {}
 
-  /** The lowering of {@code op}, or null when the operator has none (leaves are handled by the emitter). */
+  /**
+   * The lowering of {@code op}, or null when the operator has none (leaves are handled by the
+   * emitter).
+   */
   static OpLowering forOp(Op op) {
     return switch (op) {
       case ADD -> same("Add");
@@ -45,31 +48,81 @@ final class Lowerings {
       case RELU -> Lowerings::relu;
       case ERF -> same("Erf");
       case GELU -> Lowerings::gelu;
-      case SILU -> (cx, n, in, out) -> cx.node("Mul", List.of(in.get(0), cx.op("Sigmoid", in.get(0))), out);
+      case SILU ->
+          (cx, n, in, out) -> cx.node("Mul", List.of(in.get(0), cx.op("Sigmoid", in.get(0))), out);
       case WHERE -> same("Where");
       case MATMUL -> same("MatMul");
-      case RESHAPE -> (cx, n, in, out) -> cx.node("Reshape",
-          List.of(in.get(0), cx.shape(n.attrs().getDims("dims"))), out, Attr.i("allowzero", 1));
-      case TRANSPOSE -> (cx, n, in, out) -> cx.node("Transpose", in, out, Attr.ints("perm", n.attrs().getLongs("perm")));
-      case CONCAT -> (cx, n, in, out) -> cx.node("Concat", in, out, Attr.i("axis", n.attrs().getLong("axis")));
-      case SPLIT -> (cx, n, in, out) -> cx.node("Split",
-          List.of(in.get(0), cx.shape(n.attrs().getDims("sizes"))), out, Attr.i("axis", n.attrs().getLong("axis")));
-      case SLICE -> (cx, n, in, out) -> cx.node("Slice", List.of(in.get(0), cx.dim(n.attrs().getDim("start")),
-          cx.dim(n.attrs().getDim("end")), cx.i64s(n.attrs().getLong("axis"))), out);
-      case UNSQUEEZE -> (cx, n, in, out) -> cx.node("Unsqueeze", List.of(in.get(0), cx.i64s(n.attrs().getLong("axis"))), out);
-      case SQUEEZE -> (cx, n, in, out) -> cx.node("Squeeze", List.of(in.get(0), cx.i64s(n.attrs().getLong("axis"))), out);
-      case BROADCAST -> (cx, n, in, out) -> cx.node("Expand", List.of(in.get(0), cx.shape(n.attrs().getDims("dims"))), out);
-      case REDUCE_SUM -> (cx, n, in, out) -> cx.node("ReduceSum", List.of(in.get(0), cx.i64s(n.attrs().getLong("axis"))),
-          out, keepdims(n.attrs()));
+      case RESHAPE ->
+          (cx, n, in, out) ->
+              cx.node(
+                  "Reshape",
+                  List.of(in.get(0), cx.shape(n.attrs().getDims("dims"))),
+                  out,
+                  Attr.i("allowzero", 1));
+      case TRANSPOSE ->
+          (cx, n, in, out) ->
+              cx.node("Transpose", in, out, Attr.ints("perm", n.attrs().getLongs("perm")));
+      case CONCAT ->
+          (cx, n, in, out) -> cx.node("Concat", in, out, Attr.i("axis", n.attrs().getLong("axis")));
+      case SPLIT ->
+          (cx, n, in, out) ->
+              cx.node(
+                  "Split",
+                  List.of(in.get(0), cx.shape(n.attrs().getDims("sizes"))),
+                  out,
+                  Attr.i("axis", n.attrs().getLong("axis")));
+      case SLICE ->
+          (cx, n, in, out) ->
+              cx.node(
+                  "Slice",
+                  List.of(
+                      in.get(0),
+                      cx.dim(n.attrs().getDim("start")),
+                      cx.dim(n.attrs().getDim("end")),
+                      cx.i64s(n.attrs().getLong("axis"))),
+                  out);
+      case UNSQUEEZE ->
+          (cx, n, in, out) ->
+              cx.node("Unsqueeze", List.of(in.get(0), cx.i64s(n.attrs().getLong("axis"))), out);
+      case SQUEEZE ->
+          (cx, n, in, out) ->
+              cx.node("Squeeze", List.of(in.get(0), cx.i64s(n.attrs().getLong("axis"))), out);
+      case BROADCAST ->
+          (cx, n, in, out) ->
+              cx.node("Expand", List.of(in.get(0), cx.shape(n.attrs().getDims("dims"))), out);
+      case REDUCE_SUM ->
+          (cx, n, in, out) ->
+              cx.node(
+                  "ReduceSum",
+                  List.of(in.get(0), cx.i64s(n.attrs().getLong("axis"))),
+                  out,
+                  keepdims(n.attrs()));
       case REDUCE_MEAN -> reduce("ReduceMean");
       case REDUCE_MAX -> reduce("ReduceMax");
       case REDUCE_MIN -> reduce("ReduceMin");
-      case ARGMAX -> (cx, n, in, out) -> cx.node("ArgMax", in, out, Attr.i("axis", n.attrs().getLong("axis")),
-          keepdims(n.attrs()), Attr.i("select_last_index", 0));
-      case SOFTMAX -> (cx, n, in, out) -> cx.node("Softmax", in, out, Attr.i("axis", n.attrs().getLong("axis")));
-      case LOG_SOFTMAX -> (cx, n, in, out) -> cx.node("LogSoftmax", in, out, Attr.i("axis", n.attrs().getLong("axis")));
-      case LAYER_NORM -> (cx, n, in, out) -> cx.node("LayerNormalization", in, out, Attr.i("axis", -1),
-          Attr.f("epsilon", (float) eps(n.attrs())));
+      case ARGMAX ->
+          (cx, n, in, out) ->
+              cx.node(
+                  "ArgMax",
+                  in,
+                  out,
+                  Attr.i("axis", n.attrs().getLong("axis")),
+                  keepdims(n.attrs()),
+                  Attr.i("select_last_index", 0));
+      case SOFTMAX ->
+          (cx, n, in, out) ->
+              cx.node("Softmax", in, out, Attr.i("axis", n.attrs().getLong("axis")));
+      case LOG_SOFTMAX ->
+          (cx, n, in, out) ->
+              cx.node("LogSoftmax", in, out, Attr.i("axis", n.attrs().getLong("axis")));
+      case LAYER_NORM ->
+          (cx, n, in, out) ->
+              cx.node(
+                  "LayerNormalization",
+                  in,
+                  out,
+                  Attr.i("axis", -1),
+                  Attr.f("epsilon", (float) eps(n.attrs())));
       case RMS_NORM -> Lowerings::rmsNorm;
       case ATTENTION -> Lowerings::attention;
       case CONV1D, CONV2D -> Lowerings::conv;
@@ -80,9 +133,18 @@ final class Lowerings {
       case TAKE -> (cx, n, in, out) -> cx.node("Gather", in, out, Attr.i("axis", 0));
       case ONE_HOT -> Lowerings::oneHot;
       case COSINE -> Lowerings::cosine;
-      case TOPK -> (cx, n, in, out) -> cx.node("TopK", List.of(in.get(0), cx.i64s(n.attrs().getLong("k"))), out,
-          Attr.i("axis", n.attrs().getLong("axis")), Attr.i("largest", 1), Attr.i("sorted", 1));
-      case CAST -> (cx, n, in, out) -> cx.node("Cast", in, out, Attr.i("to", n.attrs().getDType("to").onnxCode));
+      case TOPK ->
+          (cx, n, in, out) ->
+              cx.node(
+                  "TopK",
+                  List.of(in.get(0), cx.i64s(n.attrs().getLong("k"))),
+                  out,
+                  Attr.i("axis", n.attrs().getLong("axis")),
+                  Attr.i("largest", 1),
+                  Attr.i("sorted", 1));
+      case CAST ->
+          (cx, n, in, out) ->
+              cx.node("Cast", in, out, Attr.i("to", n.attrs().getDType("to").onnxCode));
       default -> null;
     };
   }
@@ -93,15 +155,20 @@ final class Lowerings {
   }
 
   private static OpLowering reduce(String opType) {
-    return (cx, n, in, out) -> cx.node(opType, in, out, Attr.ints("axes", n.attrs().getLong("axis")), keepdims(n.attrs()));
+    return (cx, n, in, out) ->
+        cx.node(opType, in, out, Attr.ints("axes", n.attrs().getLong("axis")), keepdims(n.attrs()));
   }
 
   private static OpLowering pool(String opType) {
     return (cx, n, in, out) -> {
       if (!WindowGeometry.isPlain(n.attrs())) {
         WindowGeometry g = WindowGeometry.of(n.attrs(), 2, true);
-        List<ai.onnx.proto.OnnxMl.AttributeProto> as = new ArrayList<>(List.of(Attr.ints("kernel_shape", g.kernels()),
-            Attr.ints("strides", g.strides()), Attr.ints("pads", g.pads())));
+        List<ai.onnx.proto.OnnxMl.AttributeProto> as =
+            new ArrayList<>(
+                List.of(
+                    Attr.ints("kernel_shape", g.kernels()),
+                    Attr.ints("strides", g.strides()),
+                    Attr.ints("pads", g.pads())));
         if (opType.equals("AveragePool")) {
           as.add(Attr.i("count_include_pad", g.countIncludePad() ? 1 : 0));
         }
@@ -159,15 +226,20 @@ final class Lowerings {
     DType dt = n.type().dtype();
     String x = in.get(0);
     int last = n.type().rank() - 1;
-    String ms = cx.op("ReduceMean", List.of(cx.op("Mul", x, x)), Attr.ints("axes", last), Attr.i("keepdims", 1));
+    String ms =
+        cx.op(
+            "ReduceMean",
+            List.of(cx.op("Mul", x, x)),
+            Attr.ints("axes", last),
+            Attr.i("keepdims", 1));
     String rms = cx.op("Sqrt", cx.op("Add", ms, cx.scalar(eps(n.attrs()), dt)));
     cx.node("Mul", List.of(cx.op("Div", x, rms), in.get(1)), out);
   }
 
   /**
    * softmax(q @ k^T / sqrt(E) [+ mask]) @ v. A bool mask (false = masked) and the causal mask (key
-   * j masked for query i when j &gt; i, built at runtime from Range over the sequence lengths) become
-   * Where(keep, scores, -inf); a float mask is added.
+   * j masked for query i when j &gt; i, built at runtime from Range over the sequence lengths)
+   * become Where(keep, scores, -inf); a float mask is added.
    */
   private static void attention(LoweringContext cx, Node n, List<String> in, List<String> out) {
     List<Value> ops = cx.ir().operands(n);
@@ -217,7 +289,9 @@ final class Lowerings {
     cx.node("MatMul", List.of(probs, in.get(2)), out);
   }
 
-  /** Axis {@code axis} of a value as a rank-0 int64: a constant when known, else read at runtime. */
+  /**
+   * Axis {@code axis} of a value as a rank-0 int64: a constant when known, else read at runtime.
+   */
   private static String length(LoweringContext cx, String v, TensorType t, int axis) {
     Dim d = t.dim(axis);
     return d.isKnown() ? cx.i64(d.value()) : cx.axisScalar(v, axis);
@@ -227,8 +301,14 @@ final class Lowerings {
     int spatial = n.op() == Op.CONV1D ? 1 : 2;
     if (!WindowGeometry.isPlain(n.attrs())) {
       WindowGeometry g = WindowGeometry.of(n.attrs(), spatial, false);
-      cx.node("Conv", in, out, Attr.ints("pads", g.pads()), Attr.ints("strides", g.strides()),
-          Attr.ints("dilations", g.dilations()), Attr.i("group", g.groups()));
+      cx.node(
+          "Conv",
+          in,
+          out,
+          Attr.ints("pads", g.pads()),
+          Attr.ints("strides", g.strides()),
+          Attr.ints("dilations", g.dilations()),
+          Attr.i("group", g.groups()));
       return;
     }
     long s = n.attrs().getLong("stride");
@@ -247,11 +327,19 @@ final class Lowerings {
     for (int i = 0; i < r; i++) {
       scales[i] = i < 2 ? 1f : n.attrs().getLong("factor");
     }
-    cx.node("Resize", List.of(in.get(0), "", cx.f32s(scales)), out, Attr.s("mode", "nearest"),
-        Attr.s("coordinate_transformation_mode", "asymmetric"), Attr.s("nearest_mode", "floor"));
+    cx.node(
+        "Resize",
+        List.of(in.get(0), "", cx.f32s(scales)),
+        out,
+        Attr.s("mode", "nearest"),
+        Attr.s("coordinate_transformation_mode", "asymmetric"),
+        Attr.s("nearest_mode", "floor"));
   }
 
-  /** [..., C, H, W] -&gt; [..., C, H/p, p, W/p, p] -&gt; [..., H/p, W/p, C, p, p] -&gt; [..., (H/p)*(W/p), C*p*p]. */
+  /**
+   * [..., C, H, W] -&gt; [..., C, H/p, p, W/p, p] -&gt; [..., H/p, W/p, C, p, p] -&gt; [...,
+   * (H/p)*(W/p), C*p*p].
+   */
   private static void patchify(LoweringContext cx, Node n, List<String> in, List<String> out) {
     TensorType x = operandType(cx, n, 0);
     int r = x.rank();
@@ -288,7 +376,10 @@ final class Lowerings {
     cx.node("OneHot", List.of(safe, cx.i64(depth), cx.f32s(0f, 1f)), out, Attr.i("axis", -1));
   }
 
-  /** sum(a*b) / max(sqrt(sum(a*a)) * sqrt(sum(b*b)), 1e-8) over {@code axis}, after broadcasting a and b. */
+  /**
+   * sum(a*b) / max(sqrt(sum(a*a)) * sqrt(sum(b*b)), 1e-8) over {@code axis}, after broadcasting a
+   * and b.
+   */
   private static void cosine(LoweringContext cx, Node n, List<String> in, List<String> out) {
     DType dt = n.type().dtype();
     String a = in.get(0);

@@ -14,11 +14,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Defensive checks of an untrusted ONNX model before it is loaded: it must parse, import an
- * opset and contain a graph; every tensor (initializers, Constant-style tensor attributes,
- * subgraphs included) must have non-negative dims and raw data of the right length; external data
- * must live in a regular file inside the model's directory, named by a relative path without
- * "..", and reached through no symbolic link.
+ * Defensive checks of an untrusted ONNX model before it is loaded: it must parse, import an opset
+ * and contain a graph; every tensor (initializers, Constant-style tensor attributes, subgraphs
+ * included) must have non-negative dims and raw data of the right length; external data must live
+ * in a regular file inside the model's directory, named by a relative path without "..", and
+ * reached through no symbolic link.
  */
 public final class OnnxChecks {
   private OnnxChecks() {}
@@ -56,14 +56,17 @@ public final class OnnxChecks {
       problems.add("the model has no graph");
       return problems;
     }
-    // names ONNX Runtime would cut at a NUL (C strings) or merge: the outputs cmod gets back must be the declared ones
+    // names ONNX Runtime would cut at a NUL (C strings) or merge: the outputs cmod gets back must
+    // be the declared ones
     java.util.Set<String> seen = new java.util.HashSet<>();
     for (ai.onnx.proto.OnnxMl.ValueInfoProto v : m.getGraph().getOutputList()) {
       if (v.getName().indexOf('\0') >= 0) {
         problems.add("graph output name contains a NUL character");
       } else if (!seen.add(v.getName())) {
-        problems.add("graph output '" + (v.getName().length() > 100 ? v.getName().substring(0, 100) + "..." : v.getName())
-            + "' is declared twice");
+        problems.add(
+            "graph output '"
+                + (v.getName().length() > 100 ? v.getName().substring(0, 100) + "..." : v.getName())
+                + "' is declared twice");
       }
     }
     for (ai.onnx.proto.OnnxMl.ValueInfoProto v : m.getGraph().getInputList()) {
@@ -78,7 +81,8 @@ public final class OnnxChecks {
     return problems;
   }
 
-  private static void checkGraph(GraphProto g, String where, Path dir, List<String> problems, int depth) {
+  private static void checkGraph(
+      GraphProto g, String where, Path dir, List<String> problems, int depth) {
     if (depth > 64) {
       problems.add(where + ": subgraphs nested too deeply");
       return;
@@ -92,7 +96,8 @@ public final class OnnxChecks {
     checkNodes(g.getNodeList(), where, dir, problems, depth);
   }
 
-  private static void checkSparse(ai.onnx.proto.OnnxMl.SparseTensorProto sp, String what, Path dir, List<String> problems) {
+  private static void checkSparse(
+      ai.onnx.proto.OnnxMl.SparseTensorProto sp, String what, Path dir, List<String> problems) {
     if (sp.hasValues()) {
       checkTensor(sp.getValues(), what + " values", dir, problems);
     }
@@ -101,7 +106,8 @@ public final class OnnxChecks {
     }
   }
 
-  private static void checkNodes(List<NodeProto> nodes, String where, Path dir, List<String> problems, int depth) {
+  private static void checkNodes(
+      List<NodeProto> nodes, String where, Path dir, List<String> problems, int depth) {
     for (NodeProto n : nodes) {
       for (AttributeProto a : n.getAttributeList()) {
         String at = where + " node '" + n.getName() + "' attribute '" + a.getName() + "'";
@@ -154,8 +160,17 @@ public final class OnnxChecks {
           want = -1;
         }
         if (want != t.getRawData().size()) {
-          problems.add(what + ": raw_data has " + t.getRawData().size() + " bytes, expected " + want
-              + " (" + numel + " elements of " + size + " bytes)");
+          problems.add(
+              what
+                  + ": raw_data has "
+                  + t.getRawData().size()
+                  + " bytes, expected "
+                  + want
+                  + " ("
+                  + numel
+                  + " elements of "
+                  + size
+                  + " bytes)");
         }
       }
     }
@@ -186,11 +201,12 @@ public final class OnnxChecks {
               length = v;
             }
           } catch (NumberFormatException ex) {
-            problems.add(what + ": external data " + e.getKey() + " '" + e.getValue() + "' is not a number");
+            problems.add(
+                what + ": external data " + e.getKey() + " '" + e.getValue() + "' is not a number");
             numbers = false;
           }
         }
-        default -> { }
+        default -> {}
       }
     }
     if (location == null || location.isEmpty()) {
@@ -222,7 +238,13 @@ public final class OnnxChecks {
       base = dir.toAbsolutePath().normalize();
       file = base.resolve(rel).normalize();
     } catch (InvalidPathException e) {
-      problems.add(what + ": external data path '" + location + "' is not a valid path (" + e.getMessage() + ")");
+      problems.add(
+          what
+              + ": external data path '"
+              + location
+              + "' is not a valid path ("
+              + e.getMessage()
+              + ")");
       return;
     }
     if (!file.startsWith(base) || file.equals(base)) {
@@ -231,8 +253,13 @@ public final class OnnxChecks {
     }
     for (Path p = file; p != null && !p.equals(base); p = p.getParent()) {
       if (Files.isSymbolicLink(p)) {
-        problems.add(what + ": external data path '" + location + "' goes through a symbolic link ("
-            + base.relativize(p) + ")");
+        problems.add(
+            what
+                + ": external data path '"
+                + location
+                + "' goes through a symbolic link ("
+                + base.relativize(p)
+                + ")");
         return;
       }
     }
@@ -241,21 +268,43 @@ public final class OnnxChecks {
     }
     long need = ExternalData.bytesOf(t);
     if (length >= 0 && need >= 0 && length != need) {
-      problems.add(what + ": external data length " + length + " does not match the tensor's " + need + " bytes");
+      problems.add(
+          what
+              + ": external data length "
+              + length
+              + " does not match the tensor's "
+              + need
+              + " bytes");
       return;
     }
     long want = length >= 0 ? length : need;
-    try (java.nio.channels.FileChannel ch = dev.cmod.ir.io.SafeFiles.open(file, dev.cmod.ir.io.SafeFiles.Policy.MODEL, Long.MAX_VALUE)) {
+    try (java.nio.channels.FileChannel ch =
+        dev.cmod.ir.io.SafeFiles.open(
+            file, dev.cmod.ir.io.SafeFiles.Policy.MODEL, Long.MAX_VALUE)) {
       long size = ch.size();
       if (offset < 0 || want < 0 || offset > size || want > size - offset) {
-        problems.add(what + ": external data [" + offset + ", +" + want + ") lies beyond the end of '" + location + "' ("
-            + size + " bytes)");
+        problems.add(
+            what
+                + ": external data ["
+                + offset
+                + ", +"
+                + want
+                + ") lies beyond the end of '"
+                + location
+                + "' ("
+                + size
+                + " bytes)");
       }
     } catch (java.nio.file.NoSuchFileException e) {
       problems.add(what + ": external data file '" + location + "' does not exist");
     } catch (java.io.IOException e) {
-      problems.add(what + ": external data file '" + location + "' "
-          + (e instanceof dev.cmod.ir.io.SafeFiles.RefusedException ? "" : "cannot be read: ") + dev.cmod.ir.io.SafeFiles.describe(e));
+      problems.add(
+          what
+              + ": external data file '"
+              + location
+              + "' "
+              + (e instanceof dev.cmod.ir.io.SafeFiles.RefusedException ? "" : "cannot be read: ")
+              + dev.cmod.ir.io.SafeFiles.describe(e));
     }
   }
 
@@ -263,7 +312,8 @@ public final class OnnxChecks {
    * Tensors whose size a model fixes with constants and that would be larger than {@code
    * maxElements}: {@code ConstantOfShape}, {@code Expand} and {@code Tile} with a constant shape
    * (an initializer or a {@code Constant} node). A 162-byte model can ask for 2^31 elements this
-   * way; {@code cmod run} refuses it before ONNX Runtime allocates them. Subgraphs are searched too.
+   * way; {@code cmod run} refuses it before ONNX Runtime allocates them. Subgraphs are searched
+   * too.
    */
   public static List<String> hugeConstantShapes(byte[] modelBytes, long maxElements) {
     List<String> problems = new ArrayList<>();
@@ -279,7 +329,12 @@ public final class OnnxChecks {
     return problems;
   }
 
-  private static void hugeShapes(GraphProto g, java.util.Map<String, TensorProto> outer, long max, List<String> problems, int depth) {
+  private static void hugeShapes(
+      GraphProto g,
+      java.util.Map<String, TensorProto> outer,
+      long max,
+      List<String> problems,
+      int depth) {
     if (depth > 64) {
       return;
     }
@@ -298,8 +353,11 @@ public final class OnnxChecks {
     }
     for (NodeProto n : g.getNodeList()) {
       String op = n.getOpType();
-      int shapeInput = op.equals("ConstantOfShape") ? 0 : op.equals("Expand") || op.equals("Tile") ? 1 : -1;
-      if (shapeInput >= 0 && n.getInputCount() > shapeInput && (n.getDomain().isEmpty() || n.getDomain().equals("ai.onnx"))) {
+      int shapeInput =
+          op.equals("ConstantOfShape") ? 0 : op.equals("Expand") || op.equals("Tile") ? 1 : -1;
+      if (shapeInput >= 0
+          && n.getInputCount() > shapeInput
+          && (n.getDomain().isEmpty() || n.getDomain().equals("ai.onnx"))) {
         TensorProto t = consts.get(n.getInput(shapeInput));
         long[] v = t == null ? null : int64Values(t);
         if (v != null) {
@@ -315,9 +373,18 @@ public final class OnnxChecks {
             count = count > Long.MAX_VALUE / d ? Long.MAX_VALUE : count * d;
           }
           if (count > max) {
-            problems.add("node '" + n.getName() + "' (" + op + ") asks for " + (count == Long.MAX_VALUE ? "more than 2^63" : count)
-                + (op.equals("ConstantOfShape") ? " elements" : " elements or copies") + " " + java.util.Arrays.toString(v)
-                + ", more than the limit of " + max);
+            problems.add(
+                "node '"
+                    + n.getName()
+                    + "' ("
+                    + op
+                    + ") asks for "
+                    + (count == Long.MAX_VALUE ? "more than 2^63" : count)
+                    + (op.equals("ConstantOfShape") ? " elements" : " elements or copies")
+                    + " "
+                    + java.util.Arrays.toString(v)
+                    + ", more than the limit of "
+                    + max);
           }
         }
       }
@@ -345,7 +412,8 @@ public final class OnnxChecks {
       return v;
     }
     if (t.hasRawData() && t.getRawData().size() % 8 == 0 && t.getRawData().size() <= 8 * 64) {
-      java.nio.ByteBuffer b = t.getRawData().asReadOnlyByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN);
+      java.nio.ByteBuffer b =
+          t.getRawData().asReadOnlyByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN);
       long[] v = new long[t.getRawData().size() / 8];
       for (int i = 0; i < v.length; i++) {
         v[i] = b.getLong(8 * i);

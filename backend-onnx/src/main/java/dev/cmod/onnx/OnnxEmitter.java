@@ -23,10 +23,10 @@ import java.util.Set;
  *
  * <p>Inputs keep their names; parameters become initializers named by their path, constants
  * initializers named {@code const_<id>}; every other node becomes one or more ONNX nodes named
- * {@code n<id>_<op>} (helpers get a suffix) whose values are named {@code v<id>} / {@code v<id>_<k>}
- * and whose doc_string is the node's source location. Symbolic dims in attributes are computed at
- * runtime from the shapes of the inputs that bind them. The output is deterministic: the same
- * graph always gives the same bytes.
+ * {@code n<id>_<op>} (helpers get a suffix) whose values are named {@code v<id>} / {@code
+ * v<id>_<k>} and whose doc_string is the node's source location. Symbolic dims in attributes are
+ * computed at runtime from the shapes of the inputs that bind them. The output is deterministic:
+ * the same graph always gives the same bytes.
  */
 public final class OnnxEmitter {
   private OnnxEmitter() {}
@@ -58,7 +58,8 @@ public final class OnnxEmitter {
     for (String out : g.outputs().keySet()) {
       cx.reserve(out, "output");
     }
-    // 2. an operator's value takes the name of the first output it feeds; other values get v<id>[_k]
+    // 2. an operator's value takes the name of the first output it feeds; other values get
+    // v<id>[_k]
     Set<Value> named = new HashSet<>();
     for (Map.Entry<String, Value> o : g.outputs().entrySet()) {
       Value v = o.getValue();
@@ -84,13 +85,14 @@ public final class OnnxEmitter {
     }
     for (Node n : nodes) {
       switch (n.op()) {
-        case INPUT -> { }
+        case INPUT -> {}
         case PARAM -> cx.initializer(cx.name(n.out()), n.attrs().getTensor("value"));
         case CONST -> cx.initializer(cx.name(n.out()), n.attrs().getTensor("value"));
         default -> {
           OpLowering lowering = Lowerings.forOp(n.op());
           if (lowering == null) {
-            throw new IllegalArgumentException("no ONNX lowering for operator '" + n.op().text() + "'");
+            throw new IllegalArgumentException(
+                "no ONNX lowering for operator '" + n.op().text() + "'");
           }
           List<String> outs = new java.util.ArrayList<>();
           for (int i = 0; i < n.outputTypes().size(); i++) {
@@ -117,17 +119,22 @@ public final class OnnxEmitter {
       gb.addOutput(valueInfo(outName, v.type()));
     }
 
-    ModelProto.Builder mb = ModelProto.newBuilder()
-        .setIrVersion(OnnxVersions.IR_VERSION)
-        .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain(OnnxVersions.DOMAIN).setVersion(OnnxVersions.OPSET))
-        .setProducerName("cmod")
-        .setProducerVersion(opts.producerVersion());
+    ModelProto.Builder mb =
+        ModelProto.newBuilder()
+            .setIrVersion(OnnxVersions.IR_VERSION)
+            .addOpsetImport(
+                OperatorSetIdProto.newBuilder()
+                    .setDomain(OnnxVersions.DOMAIN)
+                    .setVersion(OnnxVersions.OPSET))
+            .setProducerName("cmod")
+            .setProducerVersion(opts.producerVersion());
     String doc = docString(g.metadata());
     if (doc != null) {
       mb.setDocString(doc);
     }
     for (Map.Entry<String, String> e : g.metadata().entrySet()) {
-      mb.addMetadataProps(StringStringEntryProto.newBuilder().setKey(e.getKey()).setValue(e.getValue()));
+      mb.addMetadataProps(
+          StringStringEntryProto.newBuilder().setKey(e.getKey()).setValue(e.getValue()));
     }
     return mb.setGraph(gb).build();
   }
@@ -154,7 +161,11 @@ public final class OnnxEmitter {
       }
       shape.addDim(db);
     }
-    TypeProto.Tensor.Builder tt = TypeProto.Tensor.newBuilder().setElemType(t.dtype().onnxCode).setShape(shape);
-    return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(tt)).build();
+    TypeProto.Tensor.Builder tt =
+        TypeProto.Tensor.newBuilder().setElemType(t.dtype().onnxCode).setShape(shape);
+    return ValueInfoProto.newBuilder()
+        .setName(name)
+        .setType(TypeProto.newBuilder().setTensorType(tt))
+        .build();
   }
 }

@@ -3,7 +3,6 @@ package dev.cmod.onnx;
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
-import ai.onnx.proto.OnnxMl.StringStringEntryProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.TensorShapeProto;
 import ai.onnx.proto.OnnxMl.TypeProto;
@@ -20,7 +19,6 @@ import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.ir.type.DType;
 import dev.cmod.ir.type.Dim;
 import dev.cmod.ir.type.TensorType;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
@@ -33,8 +31,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Imports an ONNX model as an {@link ImportedModule}: a frozen module whose computation is added
- * to a cmod IR graph node by node (see {@link OnnxImporterOps} for the operator mapping). Weights
+ * Imports an ONNX model as an {@link ImportedModule}: a frozen module whose computation is added to
+ * a cmod IR graph node by node (see {@link OnnxImporterOps} for the operator mapping). Weights
  * (initializers and the tensors of Constant nodes) become frozen parameters; shape computations
  * (Shape, Gather, Concat, ... feeding Reshape) are folded at import time into IR dims.
  */
@@ -47,14 +45,18 @@ public final class OnnxImporter {
    * @param dir the directory that external-data paths are relative to (null: the model has none)
    * @throws ImportException when the bytes are not an acceptable ONNX model
    */
-  /** The newest opset of the default ONNX domain whose operator definitions the importer follows. */
+  /**
+   * The newest opset of the default ONNX domain whose operator definitions the importer follows.
+   */
   public static final int MAX_OPSET = 22;
 
   public static ImportedModule load(byte[] bytes, Path dir) {
     List<String> problems = OnnxChecks.validate(bytes, dir);
     if (!problems.isEmpty()) {
-      throw new ImportException("invalid ONNX model: " + String.join("; ", problems.subList(0, Math.min(3,
-          problems.size()))) + (problems.size() > 3 ? " (and " + (problems.size() - 3) + " more)" : ""));
+      throw new ImportException(
+          "invalid ONNX model: "
+              + String.join("; ", problems.subList(0, Math.min(3, problems.size())))
+              + (problems.size() > 3 ? " (and " + (problems.size() - 3) + " more)" : ""));
     }
     ModelProto m;
     try {
@@ -69,11 +71,16 @@ public final class OnnxImporter {
       }
     }
     if (opset < 0) {
-      throw new ImportException("the model does not import the standard ONNX operator set (ai.onnx)");
+      throw new ImportException(
+          "the model does not import the standard ONNX operator set (ai.onnx)");
     }
     if (opset > MAX_OPSET) {
-      throw new ImportException("the model uses ONNX opset " + opset + ", newer than the opsets this importer knows (up to "
-          + MAX_OPSET + "); convert it to an older opset (e.g. onnx.version_converter) or run it directly with cmod run");
+      throw new ImportException(
+          "the model uses ONNX opset "
+              + opset
+              + ", newer than the opsets this importer knows (up to "
+              + MAX_OPSET
+              + "); convert it to an older opset (e.g. onnx.version_converter) or run it directly with cmod run");
     }
     try {
       ExternalData.checkClaims(m, dir);
@@ -136,37 +143,69 @@ public final class OnnxImporter {
     @Override
     public List<Value> apply(Graph g, List<Value> args, String prefix, SourceLoc loc) {
       if (args.size() != inputNames.size()) {
-        throw new dev.cmod.ir.graph.ShapeException("the ONNX model takes " + inputNames.size() + " input"
-            + (inputNames.size() == 1 ? "" : "s") + " (" + String.join(", ", inputNames) + "), got " + args.size());
+        throw new dev.cmod.ir.graph.ShapeException(
+            "the ONNX model takes "
+                + inputNames.size()
+                + " input"
+                + (inputNames.size() == 1 ? "" : "s")
+                + " ("
+                + String.join(", ", inputNames)
+                + "), got "
+                + args.size());
       }
       Map<String, Dim> params = new HashMap<>();
       for (int i = 0; i < args.size(); i++) {
-        checkArg(inputNames.get(i), inputTypes.get(i), args.get(i).type(), graph.getInputList(), params);
+        checkArg(
+            inputNames.get(i), inputTypes.get(i), args.get(i).type(), graph.getInputList(), params);
       }
       return new OnnxImporterOps(this, g, prefix, loc).run(args);
     }
 
-    private void checkArg(String name, TensorType want, TensorType have, List<ValueInfoProto> decl,
+    private void checkArg(
+        String name,
+        TensorType want,
+        TensorType have,
+        List<ValueInfoProto> decl,
         Map<String, Dim> params) {
       if (want.dtype() != have.dtype()) {
-        throw new dev.cmod.ir.graph.ShapeException("ONNX input '" + name + "' needs " + want + ", got " + have);
+        throw new dev.cmod.ir.graph.ShapeException(
+            "ONNX input '" + name + "' needs " + want + ", got " + have);
       }
       if (want.rank() != have.rank()) {
-        throw new dev.cmod.ir.graph.ShapeException("ONNX input '" + name + "' needs rank " + want.rank() + " ("
-            + want + "), got " + have);
+        throw new dev.cmod.ir.graph.ShapeException(
+            "ONNX input '" + name + "' needs rank " + want.rank() + " (" + want + "), got " + have);
       }
       for (int a = 0; a < want.rank(); a++) {
         Dim w = want.dim(a);
         Dim h = have.dim(a);
         if (w.isKnown() && h.isKnown() && w.value() != h.value()) {
-          throw new dev.cmod.ir.graph.ShapeException("ONNX input '" + name + "' needs size " + w + " on axis " + a
-              + " (" + want + "), got " + have);
+          throw new dev.cmod.ir.graph.ShapeException(
+              "ONNX input '"
+                  + name
+                  + "' needs size "
+                  + w
+                  + " on axis "
+                  + a
+                  + " ("
+                  + want
+                  + "), got "
+                  + have);
         }
         if (!w.isKnown() && !w.isUnknown() && !h.isUnknown()) {
           Dim prev = params.putIfAbsent(w.toString(), h);
           if (prev != null && !prev.equals(h)) {
-            throw new dev.cmod.ir.graph.ShapeException("ONNX dim '" + w + "' is " + prev + " on one input but " + h
-                + " on axis " + a + " of input '" + name + "'");
+            throw new dev.cmod.ir.graph.ShapeException(
+                "ONNX dim '"
+                    + w
+                    + "' is "
+                    + prev
+                    + " on one input but "
+                    + h
+                    + " on axis "
+                    + a
+                    + " of input '"
+                    + name
+                    + "'");
           }
         }
       }
@@ -207,13 +246,33 @@ public final class OnnxImporter {
         return d;
       }
     }
-    throw new ImportException(what + " has ONNX element type " + typeName(onnxType)
-        + ", which cmod does not support (f32, f16, bf16, f64, i64, i32 and bool are)");
+    throw new ImportException(
+        what
+            + " has ONNX element type "
+            + typeName(onnxType)
+            + ", which cmod does not support (f32, f16, bf16, f64, i64, i32 and bool are)");
   }
 
   static String typeName(int t) {
-    String[] names = {"undefined", "float", "uint8", "int8", "uint16", "int16", "int32", "int64", "string", "bool",
-        "float16", "double", "uint32", "uint64", "complex64", "complex128", "bfloat16"};
+    String[] names = {
+      "undefined",
+      "float",
+      "uint8",
+      "int8",
+      "uint16",
+      "int16",
+      "int32",
+      "int64",
+      "string",
+      "bool",
+      "float16",
+      "double",
+      "uint32",
+      "uint64",
+      "complex64",
+      "complex128",
+      "bfloat16"
+    };
     return t >= 0 && t < names.length ? names[t] : "#" + t;
   }
 
@@ -225,7 +284,8 @@ public final class OnnxImporter {
     TypeProto.Tensor tt = t.getTensorType();
     DType dt = dtype(tt.getElemType(), "ONNX " + what + " '" + v.getName() + "'");
     if (!tt.hasShape()) {
-      throw new ImportException("ONNX " + what + " '" + v.getName() + "' has no shape (its rank is unknown)");
+      throw new ImportException(
+          "ONNX " + what + " '" + v.getName() + "' has no shape (its rank is unknown)");
     }
     List<Dim> dims = new ArrayList<>();
     for (TensorShapeProto.Dimension d : tt.getShape().getDimList()) {
@@ -265,68 +325,80 @@ public final class OnnxImporter {
     }
     if (raw != null) {
       if (raw.size() != (long) n * dt.byteSize) {
-        throw new ImportException(what + ": has " + raw.size() + " bytes of data, expected " + (long) n * dt.byteSize);
+        throw new ImportException(
+            what + ": has " + raw.size() + " bytes of data, expected " + (long) n * dt.byteSize);
       }
       ByteBuffer b = raw.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
       if (dt.isFloat()) {
         float[] f = new float[n];
         for (int i = 0; i < n; i++) {
-          f[i] = switch (dt) {
-            case F32 -> b.getFloat();
-            case F64 -> (float) b.getDouble();
-            case F16 -> HalfFloats.halfToFloat(b.getShort() & 0xffff);
-            default -> HalfFloats.bf16ToFloat(b.getShort() & 0xffff);
-          };
+          f[i] =
+              switch (dt) {
+                case F32 -> b.getFloat();
+                case F64 -> (float) b.getDouble();
+                case F16 -> HalfFloats.halfToFloat(b.getShort() & 0xffff);
+                default -> HalfFloats.bf16ToFloat(b.getShort() & 0xffff);
+              };
         }
         return Tensor.ofFloats(dt, shape, f);
       }
       long[] l = new long[n];
       for (int i = 0; i < n; i++) {
-        l[i] = switch (dt) {
-          case I64 -> b.getLong();
-          case I32 -> b.getInt();
-          default -> b.get() != 0 ? 1 : 0;
-        };
+        l[i] =
+            switch (dt) {
+              case I64 -> b.getLong();
+              case I32 -> b.getInt();
+              default -> b.get() != 0 ? 1 : 0;
+            };
       }
       return Tensor.ofLongs(dt, shape, l);
     }
-    int have = switch (dt) {
-      case F32 -> t.getFloatDataCount();
-      case F64 -> t.getDoubleDataCount();
-      case I64 -> t.getInt64DataCount();
-      default -> t.getInt32DataCount();
-    };
+    int have =
+        switch (dt) {
+          case F32 -> t.getFloatDataCount();
+          case F64 -> t.getDoubleDataCount();
+          case I64 -> t.getInt64DataCount();
+          default -> t.getInt32DataCount();
+        };
     if (have != n) {
       throw new ImportException(what + ": has " + have + " elements, expected " + n);
     }
     if (dt.isFloat()) {
       float[] f = new float[n];
       for (int i = 0; i < n; i++) {
-        f[i] = switch (dt) {
-          case F32 -> t.getFloatData(i);
-          case F64 -> (float) t.getDoubleData(i);
-          case F16 -> HalfFloats.halfToFloat(t.getInt32Data(i) & 0xffff);
-          default -> HalfFloats.bf16ToFloat(t.getInt32Data(i) & 0xffff);
-        };
+        f[i] =
+            switch (dt) {
+              case F32 -> t.getFloatData(i);
+              case F64 -> (float) t.getDoubleData(i);
+              case F16 -> HalfFloats.halfToFloat(t.getInt32Data(i) & 0xffff);
+              default -> HalfFloats.bf16ToFloat(t.getInt32Data(i) & 0xffff);
+            };
       }
       return Tensor.ofFloats(dt, shape, f);
     }
     long[] l = new long[n];
     for (int i = 0; i < n; i++) {
-      l[i] = switch (dt) {
-        case I64 -> t.getInt64Data(i);
-        case I32 -> t.getInt32Data(i);
-        default -> t.getInt32Data(i) != 0 ? 1 : 0;
-      };
+      l[i] =
+          switch (dt) {
+            case I64 -> t.getInt64Data(i);
+            case I32 -> t.getInt32Data(i);
+            default -> t.getInt32Data(i) != 0 ? 1 : 0;
+          };
     }
     return Tensor.ofLongs(dt, shape, l);
   }
 
-  /** Reads external data from a file inside {@code dir} (paths were validated by {@link OnnxChecks}). */
+  /**
+   * Reads external data from a file inside {@code dir} (paths were validated by {@link
+   * OnnxChecks}).
+   */
   /** External data read during one {@link #load}, against {@link ExternalData#budgetBytes()}. */
   private static final ThreadLocal<ExternalData.Budget> BUDGET = new ThreadLocal<>();
 
-  /** Reads external data from a file inside {@code dir} (paths were validated by {@link OnnxChecks}). */
+  /**
+   * Reads external data from a file inside {@code dir} (paths were validated by {@link
+   * OnnxChecks}).
+   */
   private static ByteString external(TensorProto t, String what, Path dir, long want) {
     ExternalData.Budget b = BUDGET.get();
     if (b == null) {
@@ -339,5 +411,4 @@ public final class OnnxImporter {
       throw new ImportException(e.getMessage());
     }
   }
-
 }

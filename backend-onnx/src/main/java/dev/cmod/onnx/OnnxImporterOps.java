@@ -55,7 +55,13 @@ final class OnnxImporterOps {
     final DType dimsType;
     final String paramName;
 
-    private IV(Value value, Tensor tensor, List<Dim> dims, boolean scalar, DType dimsType, String paramName) {
+    private IV(
+        Value value,
+        Tensor tensor,
+        List<Dim> dims,
+        boolean scalar,
+        DType dimsType,
+        String paramName) {
       this.value = value;
       this.tensor = tensor;
       this.dims = dims;
@@ -108,8 +114,14 @@ final class OnnxImporterOps {
     for (NodeProto n : m.graph.getNodeList()) {
       cur = n;
       if (!n.getDomain().isEmpty() && !n.getDomain().equals("ai.onnx")) {
-        throw unsupported("operator '" + n.getDomain() + "." + n.getOpType() + "'" + nodeName()
-            + " is from a domain the importer does not support");
+        throw unsupported(
+            "operator '"
+                + n.getDomain()
+                + "."
+                + n.getOpType()
+                + "'"
+                + nodeName()
+                + " is from a domain the importer does not support");
       }
       try {
         translate(n);
@@ -144,7 +156,8 @@ final class OnnxImporterOps {
   }
 
   private ImportException unsupportedHere(String what) {
-    return new ImportException("ONNX operator " + describe() + ": " + what + " is not supported by the importer");
+    return new ImportException(
+        "ONNX operator " + describe() + ": " + what + " is not supported by the importer");
   }
 
   private IV get(String name) {
@@ -185,7 +198,9 @@ final class OnnxImporterOps {
   }
 
   private boolean outputUsed(int i) {
-    return i < cur.getOutputCount() && !cur.getOutput(i).isEmpty() && used.contains(cur.getOutput(i));
+    return i < cur.getOutputCount()
+        && !cur.getOutput(i).isEmpty()
+        && used.contains(cur.getOutput(i));
   }
 
   private void onlyFirstOutput() {
@@ -214,12 +229,18 @@ final class OnnxImporterOps {
     for (int i = 0; i < l.length; i++) {
       Dim d = v.dims.get(i);
       if (!d.isKnown()) {
-        throw new ImportException("ONNX operator " + describe() + " uses a shape computed from the size " + d
-            + " as a tensor; the importer only folds such shapes into Reshape, Expand and the like");
+        throw new ImportException(
+            "ONNX operator "
+                + describe()
+                + " uses a shape computed from the size "
+                + d
+                + " as a tensor; the importer only folds such shapes into Reshape, Expand and the like");
       }
       l[i] = d.value();
     }
-    v.value = g.addConst(Tensor.ofLongs(v.dimsType, v.scalar ? new long[0] : new long[] {l.length}, l), loc);
+    v.value =
+        g.addConst(
+            Tensor.ofLongs(v.dimsType, v.scalar ? new long[0] : new long[] {l.length}, l), loc);
     return v.value;
   }
 
@@ -241,8 +262,15 @@ final class OnnxImporterOps {
     TensorType type = TensorType.of(t.dtype(), t.shape());
     if (have != null) {
       if (!have.type().equals(type)) {
-        throw new ImportException("parameter '" + path + "' already exists with type " + have.type()
-            + " but the ONNX model's weight '" + name + "' is " + type);
+        throw new ImportException(
+            "parameter '"
+                + path
+                + "' already exists with type "
+                + have.type()
+                + " but the ONNX model's weight '"
+                + name
+                + "' is "
+                + type);
       }
       return have;
     }
@@ -269,15 +297,23 @@ final class OnnxImporterOps {
     if (v.tensor != null) {
       return TensorType.of(v.tensor.dtype(), v.tensor.shape());
     }
-    return v.scalar ? new TensorType(v.dimsType, List.of()) : new TensorType(v.dimsType, List.of(Dim.of(v.dims.size())));
+    return v.scalar
+        ? new TensorType(v.dimsType, List.of())
+        : new TensorType(v.dimsType, List.of(Dim.of(v.dims.size())));
   }
 
-  /** The elements of an integer vector or scalar known at import time (possibly symbolic); null otherwise. */
+  /**
+   * The elements of an integer vector or scalar known at import time (possibly symbolic); null
+   * otherwise.
+   */
   private static List<Dim> dimsOf(IV v) {
     if (v.dims != null) {
       return v.dims;
     }
-    if (v.tensor != null && !v.tensor.isFloat() && v.tensor.dtype() != DType.BOOL && v.tensor.rank() <= 1) {
+    if (v.tensor != null
+        && !v.tensor.isFloat()
+        && v.tensor.dtype() != DType.BOOL
+        && v.tensor.rank() <= 1) {
       List<Dim> d = new ArrayList<>();
       for (long x : v.tensor.longs()) {
         d.add(Dim.of(x));
@@ -348,7 +384,8 @@ final class OnnxImporterOps {
   private int axis(long a, int rank) {
     long x = a < 0 ? a + rank : a;
     if (x < 0 || x >= rank) {
-      throw new ImportException("ONNX operator " + describe() + ": axis " + a + " is out of range for rank " + rank);
+      throw new ImportException(
+          "ONNX operator " + describe() + ": axis " + a + " is out of range for rank " + rank);
     }
     return (int) x;
   }
@@ -364,9 +401,14 @@ final class OnnxImporterOps {
   }
 
   private Value scalar(double v, DType dt) {
-    return scalars.computeIfAbsent(List.of(dt, Double.doubleToLongBits(v)), k -> g.addConst(dt.isFloat()
-        ? Tensor.ofFloats(dt, new long[0], new float[] {(float) v})
-        : Tensor.ofLongs(dt, new long[0], new long[] {(long) v}), loc));
+    return scalars.computeIfAbsent(
+        List.of(dt, Double.doubleToLongBits(v)),
+        k ->
+            g.addConst(
+                dt.isFloat()
+                    ? Tensor.ofFloats(dt, new long[0], new float[] {(float) v})
+                    : Tensor.ofLongs(dt, new long[0], new long[] {(long) v}),
+                loc));
   }
 
   private Value reshape(Value x, List<Dim> dims) {
@@ -394,14 +436,29 @@ final class OnnxImporterOps {
 
   // ---------------------------------------------------------------- the operators
 
-  private static final Map<String, Op> UNARY = Map.ofEntries(Map.entry("Neg", Op.NEG), Map.entry("Exp", Op.EXP),
-      Map.entry("Log", Op.LOG), Map.entry("Sqrt", Op.SQRT), Map.entry("Abs", Op.ABS), Map.entry("Tanh", Op.TANH),
-      Map.entry("Sigmoid", Op.SIGMOID), Map.entry("Relu", Op.RELU), Map.entry("Erf", Op.ERF));
+  private static final Map<String, Op> UNARY =
+      Map.ofEntries(
+          Map.entry("Neg", Op.NEG),
+          Map.entry("Exp", Op.EXP),
+          Map.entry("Log", Op.LOG),
+          Map.entry("Sqrt", Op.SQRT),
+          Map.entry("Abs", Op.ABS),
+          Map.entry("Tanh", Op.TANH),
+          Map.entry("Sigmoid", Op.SIGMOID),
+          Map.entry("Relu", Op.RELU),
+          Map.entry("Erf", Op.ERF));
 
-  private static final Map<String, Op> BINARY = Map.ofEntries(Map.entry("Add", Op.ADD), Map.entry("Sub", Op.SUB),
-      Map.entry("Mul", Op.MUL), Map.entry("Div", Op.DIV), Map.entry("Less", Op.LESS),
-      Map.entry("LessOrEqual", Op.LESS_EQUAL), Map.entry("Greater", Op.GREATER),
-      Map.entry("GreaterOrEqual", Op.GREATER_EQUAL), Map.entry("Equal", Op.EQUAL));
+  private static final Map<String, Op> BINARY =
+      Map.ofEntries(
+          Map.entry("Add", Op.ADD),
+          Map.entry("Sub", Op.SUB),
+          Map.entry("Mul", Op.MUL),
+          Map.entry("Div", Op.DIV),
+          Map.entry("Less", Op.LESS),
+          Map.entry("LessOrEqual", Op.LESS_EQUAL),
+          Map.entry("Greater", Op.GREATER),
+          Map.entry("GreaterOrEqual", Op.GREATER_EQUAL),
+          Map.entry("Equal", Op.EQUAL));
 
   private void translate(NodeProto n) {
     String op = n.getOpType();
@@ -420,7 +477,10 @@ final class OnnxImporterOps {
       case "Dropout" -> {
         onlyFirstOutput();
         IV training = in(2);
-        if (training != null && (training.tensor == null || training.tensor.size() != 1 || training.tensor.get(0) != 0)) {
+        if (training != null
+            && (training.tensor == null
+                || training.tensor.size() != 1
+                || training.tensor.get(0) != 0)) {
           throw unsupportedHere("training mode");
         }
         out(0, need(0));
@@ -429,19 +489,32 @@ final class OnnxImporterOps {
         Value x = val(need(0));
         Value slope = val(need(1));
         DType dt = x.type().dtype();
-        out(add(Op.ADD, add(Op.MAXIMUM, x, scalar(0, dt)), add(Op.MUL, slope, add(Op.MINIMUM, x, scalar(0, dt)))));
+        out(
+            add(
+                Op.ADD,
+                add(Op.MAXIMUM, x, scalar(0, dt)),
+                add(Op.MUL, slope, add(Op.MINIMUM, x, scalar(0, dt)))));
       }
       case "ThresholdedRelu" -> {
         Value x = val(need(0));
         DType dt = x.type().dtype();
-        out(add(Op.WHERE, add(Op.GREATER, x, scalar(attrFloat("alpha", 1f), dt)), x, scalar(0, dt)));
+        out(
+            add(
+                Op.WHERE,
+                add(Op.GREATER, x, scalar(attrFloat("alpha", 1f), dt)),
+                x,
+                scalar(0, dt)));
       }
       case "Celu" -> {
         Value x = val(need(0));
         DType dt = x.type().dtype();
         float alpha = attrFloat("alpha", 1f);
         Value e = add(Op.SUB, add(Op.EXP, add(Op.DIV, x, scalar(alpha, dt))), scalar(1, dt));
-        out(add(Op.ADD, add(Op.MAXIMUM, x, scalar(0, dt)), add(Op.MINIMUM, scalar(0, dt), add(Op.MUL, scalar(alpha, dt), e))));
+        out(
+            add(
+                Op.ADD,
+                add(Op.MAXIMUM, x, scalar(0, dt)),
+                add(Op.MINIMUM, scalar(0, dt), add(Op.MUL, scalar(alpha, dt), e))));
       }
       case "Constant" -> constant();
       case "Cast" -> cast();
@@ -465,7 +538,8 @@ final class OnnxImporterOps {
       case "LeakyRelu" -> {
         Value x = val(need(0));
         DType dt = x.type().dtype();
-        Value neg = add(Op.MUL, scalar(attrFloat("alpha", 0.01f), dt), add(Op.MINIMUM, x, scalar(0, dt)));
+        Value neg =
+            add(Op.MUL, scalar(attrFloat("alpha", 0.01f), dt), add(Op.MINIMUM, x, scalar(0, dt)));
         out(add(Op.ADD, add(Op.MAXIMUM, x, scalar(0, dt)), neg));
       }
       case "Elu", "Selu" -> {
@@ -474,7 +548,12 @@ final class OnnxImporterOps {
         boolean selu = op.equals("Selu");
         float alpha = attrFloat("alpha", selu ? 1.67326319217681884765625f : 1f);
         Value em1 = add(Op.SUB, add(Op.EXP, add(Op.MINIMUM, x, scalar(0, dt))), scalar(1, dt));
-        Value r = add(Op.WHERE, add(Op.GREATER, x, scalar(0, dt)), x, add(Op.MUL, scalar(alpha, dt), em1));
+        Value r =
+            add(
+                Op.WHERE,
+                add(Op.GREATER, x, scalar(0, dt)),
+                x,
+                add(Op.MUL, scalar(alpha, dt), em1));
         if (selu) {
           r = add(Op.MUL, scalar(attrFloat("gamma", 1.05070102214813232421875f), dt), r);
         }
@@ -484,14 +563,16 @@ final class OnnxImporterOps {
         // log(1 + exp(x)) = max(x, 0) + log(1 + exp(-|x|)), without overflow
         Value x = val(need(0));
         DType dt = x.type().dtype();
-        Value tail = add(Op.LOG, add(Op.ADD, scalar(1, dt), add(Op.EXP, add(Op.NEG, add(Op.ABS, x)))));
+        Value tail =
+            add(Op.LOG, add(Op.ADD, scalar(1, dt), add(Op.EXP, add(Op.NEG, add(Op.ABS, x)))));
         out(add(Op.ADD, add(Op.MAXIMUM, x, scalar(0, dt)), tail));
       }
       case "Softsign" -> {
         Value x = val(need(0));
         out(add(Op.DIV, x, add(Op.ADD, scalar(1, x.type().dtype()), add(Op.ABS, x))));
       }
-      case "HardSigmoid" -> out(hardSigmoid(val(need(0)), attrFloat("alpha", 0.2f), attrFloat("beta", 0.5f)));
+      case "HardSigmoid" ->
+          out(hardSigmoid(val(need(0)), attrFloat("alpha", 0.2f), attrFloat("beta", 0.5f)));
       case "HardSwish" -> {
         Value x = val(need(0));
         out(add(Op.MUL, x, hardSigmoid(x, 1f / 6, 0.5f)));
@@ -506,9 +587,14 @@ final class OnnxImporterOps {
         long a = attrInt("axis", 1);
         int ax = a < 0 ? (int) (a + t.rank()) : (int) a;
         if (ax < 0 || ax > t.rank()) {
-          throw new ImportException("ONNX operator " + describe() + ": axis " + a + " is out of range");
+          throw new ImportException(
+              "ONNX operator " + describe() + ": axis " + a + " is out of range");
         }
-        out(reshape(val(x), List.of(product(t.dims().subList(0, ax)), product(t.dims().subList(ax, t.rank())))));
+        out(
+            reshape(
+                val(x),
+                List.of(
+                    product(t.dims().subList(0, ax)), product(t.dims().subList(ax, t.rank())))));
       }
       case "Transpose" -> {
         Value x = val(need(0));
@@ -554,16 +640,22 @@ final class OnnxImporterOps {
       }
       case "TopK" -> topk();
       case "ConstantOfShape" -> constantOfShape();
-      case "If", "Loop", "Scan" -> throw new ImportException("ONNX operator " + describe()
-          + " is control flow (a subgraph), which the importer does not support");
-      default -> throw new ImportException("ONNX operator " + describe() + " is not supported by the importer");
+      case "If", "Loop", "Scan" ->
+          throw new ImportException(
+              "ONNX operator "
+                  + describe()
+                  + " is control flow (a subgraph), which the importer does not support");
+      default ->
+          throw new ImportException(
+              "ONNX operator " + describe() + " is not supported by the importer");
     }
   }
 
   private void noUnknown(List<Dim> dims, String what) {
     for (Dim d : dims) {
       if (d.isUnknown()) {
-        throw unsupportedHere("a " + what + " with a size the importer cannot determine (" + dims + ")");
+        throw unsupportedHere(
+            "a " + what + " with a size the importer cannot determine (" + dims + ")");
       }
     }
   }
@@ -574,19 +666,26 @@ final class OnnxImporterOps {
     List<Dim> da = dimsOf(a);
     List<Dim> db = dimsOf(b);
     boolean arith = op == Op.ADD || op == Op.SUB || op == Op.MUL || op == Op.DIV;
-    if (arith && da != null && db != null && (a.dims != null || b.dims != null)
+    if (arith
+        && da != null
+        && db != null
+        && (a.dims != null || b.dims != null)
         && (da.size() == db.size() || da.size() == 1 || db.size() == 1)) {
       int len = Math.max(da.size(), db.size());
       List<Dim> r = new ArrayList<>();
       for (int i = 0; i < len; i++) {
         Dim x = da.get(da.size() == 1 ? 0 : i);
         Dim y = db.get(db.size() == 1 ? 0 : i);
-        r.add(switch (op) {
-          case ADD -> x.plus(y);
-          case SUB -> x.minus(y);
-          case MUL -> x.times(y);
-          default -> x.isKnown() && y.isKnown() && y.value() != 0 ? Dim.of(x.value() / y.value()) : x.div(y);
-        });
+        r.add(
+            switch (op) {
+              case ADD -> x.plus(y);
+              case SUB -> x.minus(y);
+              case MUL -> x.times(y);
+              default ->
+                  x.isKnown() && y.isKnown() && y.value() != 0
+                      ? Dim.of(x.value() / y.value())
+                      : x.div(y);
+            });
       }
       DType dt = a.dims != null ? a.dimsType : b.dimsType;
       out(0, IV.dims(r, isScalarIV(a) && isScalarIV(b), dt));
@@ -605,11 +704,12 @@ final class OnnxImporterOps {
     if (xs.isEmpty()) {
       throw new ImportException("ONNX operator " + describe() + " has no inputs");
     }
-    Op f = switch (op) {
-      case "Max" -> Op.MAXIMUM;
-      case "Min" -> Op.MINIMUM;
-      default -> Op.ADD;
-    };
+    Op f =
+        switch (op) {
+          case "Max" -> Op.MAXIMUM;
+          case "Min" -> Op.MINIMUM;
+          default -> Op.ADD;
+        };
     Value acc = xs.get(0);
     for (int i = 1; i < xs.size(); i++) {
       acc = add(f, acc, xs.get(i));
@@ -655,32 +755,38 @@ final class OnnxImporterOps {
       throw new ImportException("ONNX operator " + describe() + " needs exactly one attribute");
     }
     String name = cur.getOutput(0);
-    Tensor t = switch (a.getName()) {
-      case "value" -> OnnxImporter.tensor(a.getT(), "Constant '" + name + "'", m.dir);
-      case "value_float" -> Tensor.ofFloats(new long[0], new float[] {a.getF()});
-      case "value_floats" -> {
-        float[] f = new float[a.getFloatsCount()];
-        for (int i = 0; i < f.length; i++) {
-          f[i] = a.getFloats(i);
-        }
-        yield Tensor.ofFloats(new long[] {f.length}, f);
-      }
-      case "value_int" -> Tensor.ofLongs(new long[0], new long[] {a.getI()});
-      case "value_ints" -> Tensor.ofLongs(new long[] {a.getIntsCount()}, attrInts("value_ints"));
-      default -> throw unsupportedHere("attribute '" + a.getName() + "'");
-    };
+    Tensor t =
+        switch (a.getName()) {
+          case "value" -> OnnxImporter.tensor(a.getT(), "Constant '" + name + "'", m.dir);
+          case "value_float" -> Tensor.ofFloats(new long[0], new float[] {a.getF()});
+          case "value_floats" -> {
+            float[] f = new float[a.getFloatsCount()];
+            for (int i = 0; i < f.length; i++) {
+              f[i] = a.getFloats(i);
+            }
+            yield Tensor.ofFloats(new long[] {f.length}, f);
+          }
+          case "value_int" -> Tensor.ofLongs(new long[0], new long[] {a.getI()});
+          case "value_ints" ->
+              Tensor.ofLongs(new long[] {a.getIntsCount()}, attrInts("value_ints"));
+          default -> throw unsupportedHere("attribute '" + a.getName() + "'");
+        };
     out(0, IV.tensor(t, name));
   }
 
   private void cast() {
     IV x = need(0);
-    DType to = OnnxImporter.dtype((int) attrInt("to", 0), "ONNX operator " + describe() + " target");
+    DType to =
+        OnnxImporter.dtype((int) attrInt("to", 0), "ONNX operator " + describe() + " target");
     List<Dim> d = x.dims;
     if (d != null && to.isInteger()) {
       out(0, IV.dims(d, x.scalar, to));
       return;
     }
-    if (x.tensor != null && to.isInteger() && !x.tensor.isFloat() && x.tensor.dtype() != DType.BOOL
+    if (x.tensor != null
+        && to.isInteger()
+        && !x.tensor.isFloat()
+        && x.tensor.dtype() != DType.BOOL
         && x.tensor.rank() <= 1) {
       out(0, IV.dims(dimsOf(x), x.tensor.rank() == 0, to));
       return;
@@ -752,12 +858,14 @@ final class OnnxImporterOps {
       Dim d = target.get(i);
       if (d.isKnown() && d.value() == 0 && !allowZero) {
         if (i >= in.size()) {
-          throw new ImportException("ONNX operator " + describe() + ": 0 at position " + i + " copies no input dim");
+          throw new ImportException(
+              "ONNX operator " + describe() + ": 0 at position " + i + " copies no input dim");
         }
         dims.add(in.get(i));
       } else if (d.isKnown() && d.value() == -1) {
         if (infer >= 0) {
-          throw new ImportException("ONNX operator " + describe() + ": more than one -1 in the target shape");
+          throw new ImportException(
+              "ONNX operator " + describe() + ": more than one -1 in the target shape");
         }
         infer = i;
         dims.add(null);
@@ -775,8 +883,10 @@ final class OnnxImporterOps {
       if (total.isUnknown() || others.isUnknown()) {
         throw unsupportedHere("inferring -1 when the input shape " + in + " is not fully known");
       }
-      Dim inferred = total.isKnown() && others.isKnown() && others.value() != 0
-          ? Dim.of(total.value() / others.value()) : total.div(others);
+      Dim inferred =
+          total.isKnown() && others.isKnown() && others.value() != 0
+              ? Dim.of(total.value() / others.value())
+              : total.div(others);
       dims.set(infer, inferred);
     }
     noUnknown(dims, "target shape");
@@ -822,7 +932,8 @@ final class OnnxImporterOps {
     Value x = val(need(0));
     int r = x.type().rank();
     int ax = axis(attrInt("axis", 0), r);
-    long[] sizes = opset < 13 ? attrInts("split") : in(1) == null ? null : constInts(in(1), "split sizes");
+    long[] sizes =
+        opset < 13 ? attrInts("split") : in(1) == null ? null : constInts(in(1), "split sizes");
     List<Dim> dims = new ArrayList<>();
     if (sizes != null && sizes.length > 0) {
       for (long s : sizes) {
@@ -939,7 +1050,10 @@ final class OnnxImporterOps {
   private void squeeze() {
     IV xv = need(0);
     long[] axes = axesInput(1);
-    if (xv.dims != null && !xv.scalar && xv.dims.size() == 1 && (axes == null || axes.length == 1)) {
+    if (xv.dims != null
+        && !xv.scalar
+        && xv.dims.size() == 1
+        && (axes == null || axes.length == 1)) {
       out(0, IV.dims(xv.dims, true, xv.dimsType));
       return;
     }
@@ -978,7 +1092,10 @@ final class OnnxImporterOps {
       out(0, IV.dims(xv.dims, false, xv.dimsType));
       return;
     }
-    if (xv.tensor != null && xv.tensor.rank() == 0 && !xv.tensor.isFloat() && axes.length == 1
+    if (xv.tensor != null
+        && xv.tensor.rank() == 0
+        && !xv.tensor.isFloat()
+        && axes.length == 1
         && (axes[0] == 0 || axes[0] == -1)) {
       out(0, IV.dims(dimsOf(xv), false, xv.tensor.dtype()));
       return;
@@ -1011,7 +1128,8 @@ final class OnnxImporterOps {
         }
         long k = i.value() < 0 ? i.value() + dd.size() : i.value();
         if (k < 0 || k >= dd.size()) {
-          throw new ImportException("ONNX operator " + describe() + ": index " + i + " out of range");
+          throw new ImportException(
+              "ONNX operator " + describe() + ": index " + i + " out of range");
         }
         r.add(dd.get((int) k));
       }
@@ -1031,7 +1149,12 @@ final class OnnxImporterOps {
       if (dt.dim(ax).isKnown() && ids.type().dtype().isInteger()) {
         // ONNX counts negative indices from the end
         DType it = ids.type().dtype();
-        ids = add(Op.WHERE, add(Op.LESS, ids, scalar(0, it)), add(Op.ADD, ids, scalar(dt.dim(ax).value(), it)), ids);
+        ids =
+            add(
+                Op.WHERE,
+                add(Op.LESS, ids, scalar(0, it)),
+                add(Op.ADD, ids, scalar(dt.dim(ax).value(), it)),
+                ids);
       }
     }
     Value x = val(data);
@@ -1083,12 +1206,13 @@ final class OnnxImporterOps {
         axes[i] = i;
       }
     }
-    Op ir = switch (op) {
-      case "ReduceSum" -> Op.REDUCE_SUM;
-      case "ReduceMean" -> Op.REDUCE_MEAN;
-      case "ReduceMax" -> Op.REDUCE_MAX;
-      default -> Op.REDUCE_MIN;
-    };
+    Op ir =
+        switch (op) {
+          case "ReduceSum" -> Op.REDUCE_SUM;
+          case "ReduceMean" -> Op.REDUCE_MEAN;
+          case "ReduceMax" -> Op.REDUCE_MAX;
+          default -> Op.REDUCE_MIN;
+        };
     List<Integer> list = new ArrayList<>();
     for (long a : axes) {
       int ax = axis(a, r);
@@ -1149,8 +1273,12 @@ final class OnnxImporterOps {
       x = reshape(x, flat);
     }
     gamma = reshape(gamma, List.of(width));
-    beta = beta == null ? add(Op.BROADCAST, Attrs.of("dims", List.of(width)), scalar(0, dt)) : reshape(beta, List.of(width));
-    Value y = add(Op.LAYER_NORM, Attrs.of("eps", (double) attrFloat("epsilon", 1e-5f)), x, gamma, beta);
+    beta =
+        beta == null
+            ? add(Op.BROADCAST, Attrs.of("dims", List.of(width)), scalar(0, dt))
+            : reshape(beta, List.of(width));
+    Value y =
+        add(Op.LAYER_NORM, Attrs.of("eps", (double) attrFloat("epsilon", 1e-5f)), x, gamma, beta);
     out(reshape(y, dims));
   }
 
@@ -1241,11 +1369,26 @@ final class OnnxImporterOps {
     long group = attrInt("group", 1);
     long[] pads = pads(x.type(), kernel, strides, dil);
     Attrs a;
-    if (group == 1 && allEqual(dil, 1) && allEqual(strides, strides[0]) && allEqual(pads, pads[0])) {
+    if (group == 1
+        && allEqual(dil, 1)
+        && allEqual(strides, strides[0])
+        && allEqual(pads, pads[0])) {
       a = Attrs.of("stride", strides[0], "padding", pads[0]);
     } else {
-      a = Attrs.of("stride", strides[0], "padding", pads[0], "strides", strides, "pads", pads, "dilations", dil,
-          "groups", group);
+      a =
+          Attrs.of(
+              "stride",
+              strides[0],
+              "padding",
+              pads[0],
+              "strides",
+              strides,
+              "pads",
+              pads,
+              "dilations",
+              dil,
+              "groups",
+              group);
     }
     Op op = sp == 1 ? Op.CONV1D : Op.CONV2D;
     out(b == null ? add(op, a, x, w) : add(op, a, x, w, b));
@@ -1257,7 +1400,10 @@ final class OnnxImporterOps {
     }
     Value x = val(need(0));
     if (x.type().rank() != 4) {
-      throw unsupportedHere("pooling of a rank-" + x.type().rank() + " tensor (only 2-D pooling over [N, C, H, W] is)");
+      throw unsupportedHere(
+          "pooling of a rank-"
+              + x.type().rank()
+              + " tensor (only 2-D pooling over [N, C, H, W] is)");
     }
     long[] kernel = attrInts("kernel_shape");
     if (kernel == null || kernel.length != 2) {
@@ -1277,7 +1423,18 @@ final class OnnxImporterOps {
     if (kernel[0] == kernel[1] && strides[0] == strides[1] && allEqual(pads, 0)) {
       a = Attrs.of("kernel", kernel[0], "stride", strides[0]);
     } else {
-      a = Attrs.of("kernel", kernel[0], "stride", strides[0], "kernels", kernel, "strides", strides, "pads", pads);
+      a =
+          Attrs.of(
+              "kernel",
+              kernel[0],
+              "stride",
+              strides[0],
+              "kernels",
+              kernel,
+              "strides",
+              strides,
+              "pads",
+              pads);
       if (!max) {
         a = a.with("count_include_pad", includePad);
       }
@@ -1315,8 +1472,10 @@ final class OnnxImporterOps {
       throw unsupportedHere("a shape computed at run time");
     }
     AttributeProto v = attr("value");
-    Tensor fill = v == null ? Tensor.ofFloats(new long[] {1}, new float[] {0})
-        : OnnxImporter.tensor(v.getT(), "ConstantOfShape value", m.dir);
+    Tensor fill =
+        v == null
+            ? Tensor.ofFloats(new long[] {1}, new float[] {0})
+            : OnnxImporter.tensor(v.getT(), "ConstantOfShape value", m.dir);
     boolean known = true;
     for (Dim d : dims) {
       known &= d.isKnown();
@@ -1327,7 +1486,10 @@ final class OnnxImporterOps {
         if (d.value() < 0) {
           throw new ImportException("ConstantOfShape: negative dim " + d.value() + " in " + dims);
         }
-        count = d.value() == 0 || count == 0 ? 0 : count > MAX_FOLDED / d.value() ? MAX_FOLDED + 1 : count * d.value();
+        count =
+            d.value() == 0 || count == 0
+                ? 0
+                : count > MAX_FOLDED / d.value() ? MAX_FOLDED + 1 : count * d.value();
       }
     }
     // a small constant is folded (shape computations need its values); a large one stays a
@@ -1348,8 +1510,11 @@ final class OnnxImporterOps {
         Arrays.fill(l, fill.longs()[0]);
         t = Tensor.ofLongs(fill.dtype(), shape, l);
       }
-      out(0, fill.dtype().isInteger() && shape.length <= 1 ? IV.dims(dimsOf(IV.tensor(t, null)), shape.length == 0,
-          fill.dtype()) : IV.tensor(t, null));
+      out(
+          0,
+          fill.dtype().isInteger() && shape.length <= 1
+              ? IV.dims(dimsOf(IV.tensor(t, null)), shape.length == 0, fill.dtype())
+              : IV.tensor(t, null));
       return;
     }
     noUnknown(dims, "shape");

@@ -40,10 +40,14 @@ public final class OnnxRunner implements AutoCloseable {
   private static volatile OrtEnvironment env;
 
   /** Run options of the runs in flight, so that {@link #terminateAll} can stop them. */
-  private static final java.util.Set<OrtSession.RunOptions> ACTIVE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private static final java.util.Set<OrtSession.RunOptions> ACTIVE =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   private static volatile boolean terminating;
+
   /** Sessions being created (native code that cannot be told to stop, only waited for). */
-  private static final java.util.concurrent.atomic.AtomicInteger LOADING = new java.util.concurrent.atomic.AtomicInteger();
+  private static final java.util.concurrent.atomic.AtomicInteger LOADING =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   /**
    * Asks every run in flight to stop, through ONNX Runtime's own terminate flag; later runs are
@@ -78,8 +82,8 @@ public final class OnnxRunner implements AutoCloseable {
   }
 
   /**
-   * The most elements one output may have when it is copied into Java: a sixteenth of the
-   * maximum heap in elements of 8 bytes, at most 2^28.
+   * The most elements one output may have when it is copied into Java: a sixteenth of the maximum
+   * heap in elements of 8 bytes, at most 2^28.
    */
   public static long maxOutputElements() {
     return Math.max(1, Math.min(1L << 28, Runtime.getRuntime().maxMemory() / 16));
@@ -89,7 +93,10 @@ public final class OnnxRunner implements AutoCloseable {
   private final List<String> inputNames;
   private final List<String> outputNames;
 
-  /** Why no run can copy the outputs back (a declared output too large), or null; checked once, at load. */
+  /**
+   * Why no run can copy the outputs back (a declared output too large), or null; checked once, at
+   * load.
+   */
   private final String tooLarge;
 
   private OnnxRunner(OrtSession session) throws OrtException {
@@ -109,10 +116,17 @@ public final class OnnxRunner implements AutoCloseable {
             e = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL, "cmod");
           } catch (RuntimeException | LinkageError ex) {
             String tmp = System.getProperty("java.io.tmpdir");
-            boolean writable = tmp != null && java.nio.file.Files.isWritable(java.nio.file.Path.of(tmp));
-            throw new RunnerException("cannot start ONNX Runtime: " + ex.getMessage()
-                + (writable ? "" : "; its native library is unpacked into the temporary folder " + tmp
-                    + ", which is not writable (or full): set TMPDIR, or CMOD_JAVA_OPTS=-Djava.io.tmpdir=DIR, to a writable folder"), ex);
+            boolean writable =
+                tmp != null && java.nio.file.Files.isWritable(java.nio.file.Path.of(tmp));
+            throw new RunnerException(
+                "cannot start ONNX Runtime: "
+                    + ex.getMessage()
+                    + (writable
+                        ? ""
+                        : "; its native library is unpacked into the temporary folder "
+                            + tmp
+                            + ", which is not writable (or full): set TMPDIR, or CMOD_JAVA_OPTS=-Djava.io.tmpdir=DIR, to a writable folder"),
+                ex);
           }
           env = e;
         }
@@ -131,8 +145,8 @@ public final class OnnxRunner implements AutoCloseable {
   }
 
   /**
-   * Loads a model file; external data is resolved next to it (ONNX Runtime reads it from the
-   * file's folder). Validate the file with {@link OnnxChecks} first.
+   * Loads a model file; external data is resolved next to it (ONNX Runtime reads it from the file's
+   * folder). Validate the file with {@link OnnxChecks} first.
    */
   public static OnnxRunner open(java.nio.file.Path file, Device device) {
     return open(null, file, device);
@@ -146,9 +160,13 @@ public final class OnnxRunner implements AutoCloseable {
         try {
           so.addCUDA();
         } catch (OrtException | RuntimeException | UnsatisfiedLinkError ex) {
-          throw new RunnerException("CUDA is not available: running on the GPU needs the "
-              + "com.microsoft.onnxruntime:onnxruntime_gpu artifact instead of onnxruntime, an NVIDIA GPU "
-              + "and a matching CUDA/cuDNN installation (" + ex.getMessage() + ")", ex);
+          throw new RunnerException(
+              "CUDA is not available: running on the GPU needs the "
+                  + "com.microsoft.onnxruntime:onnxruntime_gpu artifact instead of onnxruntime, an NVIDIA GPU "
+                  + "and a matching CUDA/cuDNN installation ("
+                  + ex.getMessage()
+                  + ")",
+              ex);
         }
       }
       if (terminating) {
@@ -156,7 +174,10 @@ public final class OnnxRunner implements AutoCloseable {
       }
       LOADING.incrementAndGet();
       try {
-        return new OnnxRunner(model != null ? e.createSession(model, so) : e.createSession(file.toAbsolutePath().toString(), so));
+        return new OnnxRunner(
+            model != null
+                ? e.createSession(model, so)
+                : e.createSession(file.toAbsolutePath().toString(), so));
       } finally {
         LOADING.decrementAndGet();
       }
@@ -185,7 +206,8 @@ public final class OnnxRunner implements AutoCloseable {
   public Map<String, Tensor> run(Map<String, Tensor> inputs) {
     for (String k : inputs.keySet()) {
       if (!inputNames.contains(k)) {
-        throw new RunnerException("the model has no input '" + k + "' (inputs: " + inputNames + ")");
+        throw new RunnerException(
+            "the model has no input '" + k + "' (inputs: " + inputNames + ")");
       }
     }
     Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
@@ -209,15 +231,26 @@ public final class OnnxRunner implements AutoCloseable {
           try (OrtSession.Result res = session.run(feeds, ro)) {
             Map<String, Tensor> out = new LinkedHashMap<>();
             for (String name : outputNames) {
-              OnnxValue v = res.get(name).orElseThrow(() -> new RunnerException("ORT returned no output '" + name + "'"));
+              OnnxValue v =
+                  res.get(name)
+                      .orElseThrow(
+                          () -> new RunnerException("ORT returned no output '" + name + "'"));
               if (!(v instanceof OnnxTensor ot)) {
-                throw new RunnerException("output '" + name + "' is not a tensor (" + v.getType() + ")");
+                throw new RunnerException(
+                    "output '" + name + "' is not a tensor (" + v.getType() + ")");
               }
               long n = numelOrHuge(ot.getInfo().getShape());
               if (n > maxOutputElements()) {
-                throw new RunnerException("output '" + name + "' has shape " + Arrays.toString(ot.getInfo().getShape()) + " ("
-                    + (n == Long.MAX_VALUE ? "more than 2^63" : Long.toString(n)) + " elements), more than cmod copies ("
-                    + maxOutputElements() + " with this heap)");
+                throw new RunnerException(
+                    "output '"
+                        + name
+                        + "' has shape "
+                        + Arrays.toString(ot.getInfo().getShape())
+                        + " ("
+                        + (n == Long.MAX_VALUE ? "more than 2^63" : Long.toString(n))
+                        + " elements), more than cmod copies ("
+                        + maxOutputElements()
+                        + " with this heap)");
               }
               out.put(name, fromOrt(ot));
             }
@@ -255,7 +288,9 @@ public final class OnnxRunner implements AutoCloseable {
     return n;
   }
 
-  /** The refusal for an output whose declared static shape is already too large to copy, or null. */
+  /**
+   * The refusal for an output whose declared static shape is already too large to copy, or null.
+   */
   private String declaredOutputTooLarge() throws OrtException {
     for (Map.Entry<String, NodeInfo> e : session.getOutputInfo().entrySet()) {
       if (e.getValue().getInfo() instanceof TensorInfo ti) {
@@ -266,16 +301,25 @@ public final class OnnxRunner implements AutoCloseable {
         }
         long n = numelOrHuge(shape);
         if (known && n > maxOutputElements()) {
-          return "output '" + e.getKey() + "' is declared with shape " + Arrays.toString(shape) + " ("
-              + (n == Long.MAX_VALUE ? "more than 2^63" : Long.toString(n)) + " elements), more than cmod copies ("
-              + maxOutputElements() + " with this heap)";
+          return "output '"
+              + e.getKey()
+              + "' is declared with shape "
+              + Arrays.toString(shape)
+              + " ("
+              + (n == Long.MAX_VALUE ? "more than 2^63" : Long.toString(n))
+              + " elements), more than cmod copies ("
+              + maxOutputElements()
+              + " with this heap)";
         }
       }
     }
     return null;
   }
 
-  /** The model's declared inputs: name to (ONNX Runtime's Java type name, shape with -1 for symbolic dims). */
+  /**
+   * The model's declared inputs: name to (ONNX Runtime's Java type name, shape with -1 for symbolic
+   * dims).
+   */
   public Map<String, TensorInfo> inputInfo() {
     try {
       Map<String, TensorInfo> out = new LinkedHashMap<>();
@@ -295,10 +339,18 @@ public final class OnnxRunner implements AutoCloseable {
     try {
       StringBuilder sb = new StringBuilder();
       for (Map.Entry<String, NodeInfo> e : session.getInputInfo().entrySet()) {
-        sb.append("input ").append(e.getKey()).append(": ").append(e.getValue().getInfo()).append('\n');
+        sb.append("input ")
+            .append(e.getKey())
+            .append(": ")
+            .append(e.getValue().getInfo())
+            .append('\n');
       }
       for (Map.Entry<String, NodeInfo> e : session.getOutputInfo().entrySet()) {
-        sb.append("output ").append(e.getKey()).append(": ").append(e.getValue().getInfo()).append('\n');
+        sb.append("output ")
+            .append(e.getKey())
+            .append(": ")
+            .append(e.getValue().getInfo())
+            .append('\n');
       }
       return sb.toString();
     } catch (OrtException ex) {
@@ -332,7 +384,10 @@ public final class OnnxRunner implements AutoCloseable {
           float v = t.floats()[i];
           s[i] = t.dtype() == DType.F16 ? TensorProtos.toHalf(v) : TensorProtos.toBfloat16(v);
         }
-        return OnnxTensor.createTensor(e, ShortBuffer.wrap(s), shape,
+        return OnnxTensor.createTensor(
+            e,
+            ShortBuffer.wrap(s),
+            shape,
             t.dtype() == DType.F16 ? OnnxJavaType.FLOAT16 : OnnxJavaType.BFLOAT16);
       }
       case I64 -> {
@@ -352,7 +407,8 @@ public final class OnnxRunner implements AutoCloseable {
         }
         return OnnxTensor.createTensor(e, b, shape, OnnxJavaType.BOOL);
       }
-      default -> throw new RunnerException("cannot pass a " + t.dtype() + " tensor to ONNX Runtime");
+      default ->
+          throw new RunnerException("cannot pass a " + t.dtype() + " tensor to ONNX Runtime");
     }
   }
 
@@ -401,8 +457,12 @@ public final class OnnxRunner implements AutoCloseable {
         }
         return Tensor.ofLongs(DType.BOOL, shape, l);
       }
-      default -> throw new RunnerException("cannot read an ONNX Runtime output of type " + info.type
-          + " with shape " + Arrays.toString(shape));
+      default ->
+          throw new RunnerException(
+              "cannot read an ONNX Runtime output of type "
+                  + info.type
+                  + " with shape "
+                  + Arrays.toString(shape));
     }
   }
 }

@@ -4,8 +4,10 @@ package dev.cmod.onnx;
 public final class OnnxVersions {
   /** Opset version of the default ("") operator domain. */
   public static final int OPSET = 17;
+
   /** The operator domain the opset applies to (the default ONNX domain). */
   public static final String DOMAIN = "";
+
   /** The ModelProto ir_version. */
   public static final int IR_VERSION = 8;
 

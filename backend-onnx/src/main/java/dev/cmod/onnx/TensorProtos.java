@@ -7,7 +7,9 @@ import dev.cmod.ir.type.DType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
-/** Converts IR tensors to ONNX TensorProtos (raw little-endian data) and floats to 16-bit formats. */
+/**
+ * Converts IR tensors to ONNX TensorProtos (raw little-endian data) and floats to 16-bit formats.
+ */
 final class TensorProtos {
   private TensorProtos() {}
 
@@ -24,7 +26,8 @@ final class TensorProtos {
   static byte[] rawBytes(Tensor t) {
     DType dt = t.dtype();
     int n = t.size();
-    ByteBuffer buf = ByteBuffer.allocate(Math.multiplyExact(n, dt.byteSize)).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer buf =
+        ByteBuffer.allocate(Math.multiplyExact(n, dt.byteSize)).order(ByteOrder.LITTLE_ENDIAN);
     switch (dt) {
       case F32 -> {
         for (float v : t.floats()) {

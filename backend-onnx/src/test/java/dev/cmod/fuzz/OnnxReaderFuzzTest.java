@@ -15,19 +15,19 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
- * Fuzz target for reading an untrusted ONNX file, as {@code cmod run FILE.onnx} does:
- * {@link OnnxChecks#validate} first, and only when it finds no problem, opening the model with
- * ONNX Runtime (CPU) and reading its inputs and outputs.
+ * Fuzz target for reading an untrusted ONNX file, as {@code cmod run FILE.onnx} does: {@link
+ * OnnxChecks#validate} first, and only when it finds no problem, opening the model with ONNX
+ * Runtime (CPU) and reading its inputs and outputs.
  *
  * <p>The model's folder is a sandbox holding {@code weights.bin} (16 bytes) and {@code sub/w.bin},
  * so that external-data references can pass validation. User-facing outcomes are a non-empty
  * problem list and {@link RunnerException}; anything else thrown, a JVM crash inside ONNX Runtime
  * (the fuzzer reports it as a native crash), a StackOverflowError, an OOM or a hang is a finding.
  *
- * <p>Regression mode (plain {@code mvn verify}) runs the committed inputs under
- * {@code src/test/resources/dev/cmod/fuzz/OnnxReaderFuzzTestInputs/validateThenOpen/}; fuzzing
- * mode: {@code JAZZER_FUZZ=1 mvn -o test -pl backend-onnx -Dtest=OnnxReaderFuzzTest -Djazzer.max_duration=60s
- * '-Djazzer.instrument=dev.cmod.**,ai.onnx.**,com.google.protobuf.**'}.
+ * <p>Regression mode (plain {@code mvn verify}) runs the committed inputs under {@code
+ * src/test/resources/dev/cmod/fuzz/OnnxReaderFuzzTestInputs/validateThenOpen/}; fuzzing mode:
+ * {@code JAZZER_FUZZ=1 mvn -o test -pl backend-onnx -Dtest=OnnxReaderFuzzTest
+ * -Djazzer.max_duration=60s '-Djazzer.instrument=dev.cmod.**,ai.onnx.**,com.google.protobuf.**'}.
  */
 class OnnxReaderFuzzTest {
   private static Path modelDir;
@@ -45,8 +45,14 @@ class OnnxReaderFuzzTest {
 
   @AfterAll
   static void cleanUp() throws IOException {
-    System.err.println("OnnxReaderFuzzTest: " + REJECTED + " inputs rejected by OnnxChecks, " + REFUSED
-        + " refused by ONNX Runtime, " + OPENED + " opened");
+    System.err.println(
+        "OnnxReaderFuzzTest: "
+            + REJECTED
+            + " inputs rejected by OnnxChecks, "
+            + REFUSED
+            + " refused by ONNX Runtime, "
+            + OPENED
+            + " opened");
     try (Stream<Path> s = Files.walk(modelDir)) {
       for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
         Files.deleteIfExists(p);

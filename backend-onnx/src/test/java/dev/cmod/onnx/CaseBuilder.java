@@ -77,7 +77,10 @@ final class CaseBuilder {
   static List<Dim> dims(Object... ds) {
     List<Dim> out = new ArrayList<>();
     for (Object d : ds) {
-      out.add(d instanceof Dim dim ? dim : d instanceof String s ? Dim.sym(s) : Dim.of(((Number) d).longValue()));
+      out.add(
+          d instanceof Dim dim
+              ? dim
+              : d instanceof String s ? Dim.sym(s) : Dim.of(((Number) d).longValue()));
     }
     return out;
   }

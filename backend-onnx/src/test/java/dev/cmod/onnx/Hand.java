@@ -33,7 +33,10 @@ final class Hand {
     return c;
   }
 
-  /** The flat index in {@code shape} of the output coordinates {@code out} (right-aligned; size-1 dims broadcast). */
+  /**
+   * The flat index in {@code shape} of the output coordinates {@code out} (right-aligned; size-1
+   * dims broadcast).
+   */
   static int at(int[] out, long[] shape) {
     int idx = 0;
     int off = out.length - shape.length;
@@ -210,7 +213,13 @@ final class Hand {
   // ---------------------------------------------------------------------------------------------
   // reductions over one axis
 
-  enum Reduce { SUM, MEAN, MAX, MIN, ARGMAX }
+  enum Reduce {
+    SUM,
+    MEAN,
+    MAX,
+    MIN,
+    ARGMAX
+  }
 
   static long[] reducedShape(long[] s, int axis, boolean keep) {
     long[] out = keep ? s.clone() : new long[s.length - 1];
@@ -236,8 +245,10 @@ final class Hand {
     long[] arg = new long[n];
     for (int i = 0; i < n; i++) {
       int[] c = coords(i, kept);
-      double best = how == Reduce.MAX || how == Reduce.ARGMAX ? Double.NEGATIVE_INFINITY
-          : how == Reduce.MIN ? Double.POSITIVE_INFINITY : 0;
+      double best =
+          how == Reduce.MAX || how == Reduce.ARGMAX
+              ? Double.NEGATIVE_INFINITY
+              : how == Reduce.MIN ? Double.POSITIVE_INFINITY : 0;
       for (int k = 0; k < len; k++) {
         c[axis] = k;
         double v = x.get(at(c, s));
@@ -301,7 +312,9 @@ final class Hand {
     return Tensor.ofFloats(s, y);
   }
 
-  /** Layer norm over the last axis: (x - mean) / sqrt(var + eps) * gamma + beta (biased variance). */
+  /**
+   * Layer norm over the last axis: (x - mean) / sqrt(var + eps) * gamma + beta (biased variance).
+   */
   static Tensor layerNorm(Tensor x, Tensor gamma, Tensor beta, double eps) {
     int d = (int) x.dim(x.rank() - 1);
     float[] y = new float[x.size()];
@@ -345,7 +358,10 @@ final class Hand {
   // ---------------------------------------------------------------------------------------------
   // linear algebra and windows
 
-  /** matmul with numpy's rules: a vector operand is promoted and its axis dropped; batch dims broadcast. */
+  /**
+   * matmul with numpy's rules: a vector operand is promoted and its axis dropped; batch dims
+   * broadcast.
+   */
   static Tensor matmul(Tensor a, Tensor b) {
     boolean av = a.rank() == 1;
     boolean bv = b.rank() == 1;
@@ -389,7 +405,10 @@ final class Hand {
     return Tensor.ofFloats(a.dtype(), out, y);
   }
 
-  /** Cross-correlation over the trailing {@code spatial} axes: x [B, C, ...], w [O, C, k...], zero padding. */
+  /**
+   * Cross-correlation over the trailing {@code spatial} axes: x [B, C, ...], w [O, C, k...], zero
+   * padding.
+   */
   static Tensor conv(Tensor x, Tensor w, Tensor bias, int stride, int pad, int spatial) {
     int bsz = (int) x.dim(0);
     int cin = (int) x.dim(1);
@@ -498,7 +517,10 @@ final class Hand {
     return Tensor.ofFloats(s, y);
   }
 
-  /** The {@code k} largest along {@code axis}, largest first (equal values: the lower index first); {values, indices}. */
+  /**
+   * The {@code k} largest along {@code axis}, largest first (equal values: the lower index first);
+   * {values, indices}.
+   */
   static Tensor[] topk(Tensor x, int k, int axis) {
     long[] s = x.shape();
     long[] os = s.clone();
@@ -519,7 +541,8 @@ final class Hand {
         c[axis] = j;
         v[j] = x.get(at(c, s));
       }
-      Arrays.sort(order, (p, q) -> v[p] != v[q] ? Double.compare(v[q], v[p]) : Integer.compare(p, q));
+      Arrays.sort(
+          order, (p, q) -> v[p] != v[q] ? Double.compare(v[q], v[p]) : Integer.compare(p, q));
       for (int j = 0; j < k; j++) {
         c[axis] = j;
         int o = at(c, os);
@@ -532,7 +555,8 @@ final class Hand {
         }
       }
     }
-    Tensor values = fv != null ? Tensor.ofFloats(x.dtype(), os, fv) : Tensor.ofLongs(x.dtype(), os, lv);
+    Tensor values =
+        fv != null ? Tensor.ofFloats(x.dtype(), os, fv) : Tensor.ofLongs(x.dtype(), os, lv);
     return new Tensor[] {values, Tensor.ofLongs(os, idx)};
   }
 

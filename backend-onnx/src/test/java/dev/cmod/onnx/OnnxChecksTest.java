@@ -17,21 +17,26 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** OnnxChecks on good, garbage and hostile models. */
 class OnnxChecksTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private static ModelProto good() throws Exception {
-    return ModelProto.parseFrom(OnnxEmitter.emit(EmitterStructureTest.mlp(), EmitOptions.defaults()));
+    return ModelProto.parseFrom(
+        OnnxEmitter.emit(EmitterStructureTest.mlp(), EmitOptions.defaults()));
   }
 
   /** The model with one extra initializer stored externally at {@code location}. */
   private static byte[] withExternal(ModelProto m, String location) {
-    TensorProto t = TensorProto.newBuilder().setName("ext").setDataType(1).addDims(4)
-        .setDataLocation(TensorProto.DataLocation.EXTERNAL)
-        .addExternalData(StringStringEntryProto.newBuilder().setKey("location").setValue(location))
-        .addExternalData(StringStringEntryProto.newBuilder().setKey("offset").setValue("0"))
-        .addExternalData(StringStringEntryProto.newBuilder().setKey("length").setValue("16"))
-        .build();
+    TensorProto t =
+        TensorProto.newBuilder()
+            .setName("ext")
+            .setDataType(1)
+            .addDims(4)
+            .setDataLocation(TensorProto.DataLocation.EXTERNAL)
+            .addExternalData(
+                StringStringEntryProto.newBuilder().setKey("location").setValue(location))
+            .addExternalData(StringStringEntryProto.newBuilder().setKey("offset").setValue("0"))
+            .addExternalData(StringStringEntryProto.newBuilder().setKey("length").setValue("16"))
+            .build();
     return m.toBuilder().setGraph(m.getGraph().toBuilder().addInitializer(t)).build().toByteArray();
   }
 
@@ -46,16 +51,20 @@ class OnnxChecksTest {
 
   @Test
   void rejectsGarbage() {
-    List<String> p = OnnxChecks.validate(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, 0x13, 0x37}, dir);
+    List<String> p =
+        OnnxChecks.validate(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, 0x13, 0x37}, dir);
     assertFalse(p.isEmpty());
     assertTrue(mentions(p, "not a valid ONNX model"), p.toString());
     assertFalse(OnnxChecks.validate(new byte[0], dir).isEmpty());
-    assertFalse(OnnxChecks.validate("hello, world".getBytes(java.nio.charset.StandardCharsets.UTF_8), dir).isEmpty());
+    assertFalse(
+        OnnxChecks.validate("hello, world".getBytes(java.nio.charset.StandardCharsets.UTF_8), dir)
+            .isEmpty());
   }
 
   @Test
   void rejectsMissingOpsetAndGraph() {
-    List<String> p = OnnxChecks.validate(ModelProto.newBuilder().setIrVersion(8).build().toByteArray(), dir);
+    List<String> p =
+        OnnxChecks.validate(ModelProto.newBuilder().setIrVersion(8).build().toByteArray(), dir);
     assertTrue(mentions(p, "opset"), p.toString());
     assertTrue(mentions(p, "no graph"), p.toString());
   }
@@ -63,12 +72,25 @@ class OnnxChecksTest {
   @Test
   void rejectsWrongRawDataLengthAndNegativeDims() throws Exception {
     ModelProto m = good();
-    TensorProto shortData = TensorProto.newBuilder().setName("bad").setDataType(1).addDims(3)
-        .setRawData(ByteString.copyFrom(new byte[8])).build();
-    TensorProto negative = TensorProto.newBuilder().setName("neg").setDataType(7).addDims(-2)
-        .setRawData(ByteString.EMPTY).build();
-    byte[] bytes = m.toBuilder().setGraph(m.getGraph().toBuilder().addInitializer(shortData).addInitializer(negative))
-        .build().toByteArray();
+    TensorProto shortData =
+        TensorProto.newBuilder()
+            .setName("bad")
+            .setDataType(1)
+            .addDims(3)
+            .setRawData(ByteString.copyFrom(new byte[8]))
+            .build();
+    TensorProto negative =
+        TensorProto.newBuilder()
+            .setName("neg")
+            .setDataType(7)
+            .addDims(-2)
+            .setRawData(ByteString.EMPTY)
+            .build();
+    byte[] bytes =
+        m.toBuilder()
+            .setGraph(m.getGraph().toBuilder().addInitializer(shortData).addInitializer(negative))
+            .build()
+            .toByteArray();
     List<String> p = OnnxChecks.validate(bytes, dir);
     assertTrue(mentions(p, "'bad': raw_data has 8 bytes, expected 12"), p.toString());
     assertTrue(mentions(p, "'neg': negative dim"), p.toString());

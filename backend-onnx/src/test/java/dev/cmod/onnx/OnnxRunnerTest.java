@@ -46,7 +46,8 @@ class OnnxRunnerTest {
       assertEquals(List.of("z", "a_copy"), r.outputNames());
       Map<String, Tensor> out = r.run(addInputs());
       assertEquals(List.of("z", "a_copy"), List.copyOf(out.keySet()));
-      TestSupport.assertClose(Tensor.ofFloats(new long[] {2, 3}, new float[] {1, 2, 3, 11, 12, 13}), out.get("z"), "z");
+      TestSupport.assertClose(
+          Tensor.ofFloats(new long[] {2, 3}, new float[] {1, 2, 3, 11, 12, 13}), out.get("z"), "z");
       TestSupport.assertClose(addInputs().get("a"), out.get("a_copy"), "a_copy");
     }
   }
@@ -57,7 +58,10 @@ class OnnxRunnerTest {
       Map<String, Tensor> wrongShape = addInputs();
       wrongShape.put("a", Tensor.ofFloats(new long[] {4}, new float[] {1, 2, 3, 4}));
       RunnerException e = assertThrows(RunnerException.class, () -> r.run(wrongShape));
-      assertTrue(e.getMessage().contains("ONNX Runtime failed") && e.getMessage().toLowerCase().contains("dim"), e.getMessage());
+      assertTrue(
+          e.getMessage().contains("ONNX Runtime failed")
+              && e.getMessage().toLowerCase().contains("dim"),
+          e.getMessage());
 
       Map<String, Tensor> wrongType = addInputs();
       wrongType.put("a", Tensor.ofLongs(new long[] {3}, new long[] {1, 2, 3}));
@@ -72,7 +76,10 @@ class OnnxRunnerTest {
       extra.put("c", Tensor.scalar(1));
       assertThrows(RunnerException.class, () -> r.run(extra));
     }
-    RunnerException bad = assertThrows(RunnerException.class, () -> OnnxRunner.open(new byte[] {1, 2, 3}, OnnxRunner.Device.CPU));
+    RunnerException bad =
+        assertThrows(
+            RunnerException.class,
+            () -> OnnxRunner.open(new byte[] {1, 2, 3}, OnnxRunner.Device.CPU));
     assertTrue(bad.getMessage().contains("could not load"), bad.getMessage());
   }
 
@@ -88,7 +95,8 @@ class OnnxRunnerTest {
     in.put("i32", Tensor.ofLongs(DType.I32, new long[] {2, 1}, new long[] {Integer.MIN_VALUE, 7}));
     in.put("bool", Tensor.ofLongs(DType.BOOL, new long[] {3}, new long[] {1, 0, 1}));
     for (Map.Entry<String, Tensor> e : in.entrySet()) {
-      Value v = g.addInput(e.getKey(), TensorType.of(e.getValue().dtype(), e.getValue().shape()), LOC);
+      Value v =
+          g.addInput(e.getKey(), TensorType.of(e.getValue().dtype(), e.getValue().shape()), LOC);
       g.setOutput("out_" + e.getKey(), v);
     }
     Map<String, Tensor> out = TestSupport.runOrt(g, in);
@@ -109,7 +117,10 @@ class OnnxRunnerTest {
     }
     try (r) {
       Map<String, Tensor> out = r.run(addInputs());
-      TestSupport.assertClose(Tensor.ofFloats(new long[] {2, 3}, new float[] {1, 2, 3, 11, 12, 13}), out.get("z"), "z on CUDA");
+      TestSupport.assertClose(
+          Tensor.ofFloats(new long[] {2, 3}, new float[] {1, 2, 3, 11, 12, 13}),
+          out.get("z"),
+          "z on CUDA");
     }
   }
 }

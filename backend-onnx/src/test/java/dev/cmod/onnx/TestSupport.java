@@ -79,8 +79,10 @@ final class TestSupport {
     try {
       return Interpreter.run(g, inputs);
     } catch (UnsupportedOperationException e) {
-      Assumptions.abort("REFERENCE INTERPRETER NOT AVAILABLE (" + e.getMessage()
-          + "): comparison with the interpreter skipped");
+      Assumptions.abort(
+          "REFERENCE INTERPRETER NOT AVAILABLE ("
+              + e.getMessage()
+              + "): comparison with the interpreter skipped");
       throw e;
     }
   }
@@ -94,9 +96,9 @@ final class TestSupport {
   }
 
   /**
-   * {@code got} matches {@code want}: dtype, shape, integers exactly, floats within
-   * {@code ATOL + RTOL |want|} (equal infinities match). A NaN on either side fails: use
-   * {@link #assertCloseNaNsMatch} where a test expects NaN.
+   * {@code got} matches {@code want}: dtype, shape, integers exactly, floats within {@code ATOL +
+   * RTOL |want|} (equal infinities match). A NaN on either side fails: use {@link
+   * #assertCloseNaNsMatch} where a test expects NaN.
    */
   static void assertClose(Tensor want, Tensor got, String what) {
     assertClose(want, got, what, false);
@@ -109,21 +111,51 @@ final class TestSupport {
 
   private static void assertClose(Tensor want, Tensor got, String what, boolean nanMatchesNaN) {
     assertEquals(want.dtype(), got.dtype(), what + ": dtype");
-    assertArrayEquals(want.shape(), got.shape(), what + ": shape " + Arrays.toString(got.shape())
-        + " vs expected " + Arrays.toString(want.shape()));
+    assertArrayEquals(
+        want.shape(),
+        got.shape(),
+        what
+            + ": shape "
+            + Arrays.toString(got.shape())
+            + " vs expected "
+            + Arrays.toString(want.shape()));
     for (int i = 0; i < want.size(); i++) {
       double w = want.get(i);
       double h = got.get(i);
       if (want.isFloat()) {
-        boolean ok = Double.isNaN(w) || Double.isNaN(h)
-            ? nanMatchesNaN && Double.isNaN(w) && Double.isNaN(h)
-            : w == h || Math.abs(w - h) <= ATOL + RTOL * Math.abs(w);
+        boolean ok =
+            Double.isNaN(w) || Double.isNaN(h)
+                ? nanMatchesNaN && Double.isNaN(w) && Double.isNaN(h)
+                : w == h || Math.abs(w - h) <= ATOL + RTOL * Math.abs(w);
         if (!ok) {
-          fail(what + ": element " + i + " is " + h + ", expected " + w + " (diff " + Math.abs(w - h) + ")\n got "
-              + got + "\nwant " + want);
+          fail(
+              what
+                  + ": element "
+                  + i
+                  + " is "
+                  + h
+                  + ", expected "
+                  + w
+                  + " (diff "
+                  + Math.abs(w - h)
+                  + ")\n got "
+                  + got
+                  + "\nwant "
+                  + want);
         }
       } else if (w != h) {
-        fail(what + ": element " + i + " is " + (long) h + ", expected " + (long) w + "\n got " + got + "\nwant " + want);
+        fail(
+            what
+                + ": element "
+                + i
+                + " is "
+                + (long) h
+                + ", expected "
+                + (long) w
+                + "\n got "
+                + got
+                + "\nwant "
+                + want);
       }
     }
   }

@@ -1,7 +1,7 @@
 package dev.cmod.cli;
 
-import dev.cmod.compiler.diag.DiagnosticCode;
 import dev.cmod.compiler.Compilation;
+import dev.cmod.compiler.diag.DiagnosticCode;
 import dev.cmod.ir.interp.Interpreter;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.onnx.OnnxRunner;
@@ -35,37 +35,70 @@ final class Bench {
     return reps % 2 == 1 ? t[reps / 2] : (t[reps / 2 - 1] + t[reps / 2]) / 2;
   }
 
-  static void run(Path file, Compilation.Options base, OnnxRunner.Device device, int warmup, int reps, long seed,
+  static void run(
+      Path file,
+      Compilation.Options base,
+      OnnxRunner.Device device,
+      int warmup,
+      int reps,
+      long seed,
       PrintStream out) {
     Compilation.Options o0 = base.withOptLevel(0);
     Compilation.Options o2 = base.withOptLevel(2);
     Toolchain.Compiled c0 = Toolchain.compile(file, o0);
     Toolchain.Compiled c2 = Toolchain.compile(file, o2);
     if (!c0.ok() || !c2.ok()) {
-      throw new UserError(DiagnosticCode.SYNTAX, "the model does not compile; run cmod check " + file);
+      throw new UserError(
+          DiagnosticCode.SYNTAX, "the model does not compile; run cmod check " + file);
     }
     Map<String, Long> sizes = Toolchain.defaultSizes(c2.result().graph(), c2.result().facts());
-    Map<String, Tensor> in = Toolchain.randomInputs(c2.result().graph(), c2.result().facts(), sizes, seed);
-    out.println("bench " + file + " (model " + c2.result().model() + ", sizes " + sizes + ", " + reps + " runs after "
-        + warmup + " warm-up, median)");
+    Map<String, Tensor> in =
+        Toolchain.randomInputs(c2.result().graph(), c2.result().facts(), sizes, seed);
+    out.println(
+        "bench "
+            + file
+            + " (model "
+            + c2.result().model()
+            + ", sizes "
+            + sizes
+            + ", "
+            + reps
+            + " runs after "
+            + warmup
+            + " warm-up, median)");
     // warm both paths up before timing either, so the first measured does not pay for JIT warm-up
     median(warmup, 1, () -> Toolchain.compile(file, o0));
     median(warmup, 1, () -> Toolchain.compile(file, o2));
     double compile0 = median(0, reps, () -> Toolchain.compile(file, o0));
     double compile2 = median(0, reps, () -> Toolchain.compile(file, o2));
     row(out, "compile -O0 (parse..emit)", compile0, null);
-    row(out, "compile -O2 (parse..emit)", compile2, String.format(Locale.ROOT, "%.2fx of -O0", compile2 / compile0));
-    double interp = median(Math.min(warmup, 2), Math.max(3, reps / 4), () -> Interpreter.run(c2.result().graph(), in));
+    row(
+        out,
+        "compile -O2 (parse..emit)",
+        compile2,
+        String.format(Locale.ROOT, "%.2fx of -O0", compile2 / compile0));
+    double interp =
+        median(
+            Math.min(warmup, 2),
+            Math.max(3, reps / 4),
+            () -> Interpreter.run(c2.result().graph(), in));
     double ort0 = time(c0.onnx(), device, in, warmup, reps);
     double ort2 = time(c2.onnx(), device, in, warmup, reps);
     row(out, "reference interpreter", interp, "baseline");
-    row(out, "onnxruntime " + device.name().toLowerCase(Locale.ROOT) + " -O0", ort0,
+    row(
+        out,
+        "onnxruntime " + device.name().toLowerCase(Locale.ROOT) + " -O0",
+        ort0,
         String.format(Locale.ROOT, "%.1fx faster than the interpreter", interp / ort0));
-    row(out, "onnxruntime " + device.name().toLowerCase(Locale.ROOT) + " -O2", ort2,
+    row(
+        out,
+        "onnxruntime " + device.name().toLowerCase(Locale.ROOT) + " -O2",
+        ort2,
         String.format(Locale.ROOT, "%.2fx of -O0 time", ort2 / ort0));
   }
 
-  private static double time(byte[] model, OnnxRunner.Device device, Map<String, Tensor> in, int warmup, int reps) {
+  private static double time(
+      byte[] model, OnnxRunner.Device device, Map<String, Tensor> in, int warmup, int reps) {
     try (OnnxRunner r = OnnxRunner.open(model, device)) {
       Supplier<Map<String, Tensor>> call = () -> r.run(in);
       return median(warmup, reps, call::get);
@@ -73,6 +106,8 @@ final class Bench {
   }
 
   private static void row(PrintStream out, String what, double ms, String note) {
-    out.println(String.format(Locale.ROOT, "  %-32s %10.3f ms%s", what, ms, note == null ? "" : "   " + note));
+    out.println(
+        String.format(
+            Locale.ROOT, "  %-32s %10.3f ms%s", what, ms, note == null ? "" : "   " + note));
   }
 }

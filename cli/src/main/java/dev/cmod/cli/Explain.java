@@ -50,32 +50,60 @@ final class Explain {
         }
       }
     }
-    sb.append("  shape: ").append(shape(inClass, outClass)).append(" (").append(inClass).append(" -> ").append(outClass).append(")\n");
+    sb.append("  shape: ")
+        .append(shape(inClass, outClass))
+        .append(" (")
+        .append(inClass)
+        .append(" -> ")
+        .append(outClass)
+        .append(")\n");
     if (!f.bounds().isEmpty()) {
       sb.append("  bounds:");
       for (Map.Entry<String, long[]> e : f.bounds().entrySet()) {
-        sb.append(' ').append(e.getKey()).append(" in [").append(e.getValue()[0]).append(", ")
-            .append(e.getValue()[1] == Long.MAX_VALUE ? "inf" : Long.toString(e.getValue()[1])).append(']');
+        sb.append(' ')
+            .append(e.getKey())
+            .append(" in [")
+            .append(e.getValue()[0])
+            .append(", ")
+            .append(e.getValue()[1] == Long.MAX_VALUE ? "inf" : Long.toString(e.getValue()[1]))
+            .append(']');
       }
       sb.append('\n');
     }
     Cost.Params pc = Cost.params(g);
-    sb.append("  parameters: ").append(pc.total()).append(" (trainable ").append(pc.trainable()).append(", frozen ")
-        .append(pc.frozen()).append(")\n");
+    sb.append("  parameters: ")
+        .append(pc.total())
+        .append(" (trainable ")
+        .append(pc.trainable())
+        .append(", frozen ")
+        .append(pc.frozen())
+        .append(")\n");
     List<String> rows = new ArrayList<>();
     for (Node n : g.nodes()) {
       if (n.op() == Op.PARAM) {
         TensorType t = n.type();
-        rows.add(String.format(Locale.ROOT, "    %-40s %-20s %10d %s", n.attrs().getString("path"), t,
-            n.attrs().getTensor("value").size(), n.attrs().getBool("trainable", true) ? "trainable" : "frozen"));
+        rows.add(
+            String.format(
+                Locale.ROOT,
+                "    %-40s %-20s %10d %s",
+                n.attrs().getString("path"),
+                t,
+                n.attrs().getTensor("value").size(),
+                n.attrs().getBool("trainable", true) ? "trainable" : "frozen"));
       }
     }
     rows.sort(null);
     rows.forEach(x -> sb.append(x).append('\n'));
     sb.append(String.format(Locale.ROOT, "  estimated FLOPs per sample: %.4g%n", Cost.flops(g, f)));
     if (!f.budget().isEmpty()) {
-      f.budget().forEach((k, v) -> sb.append("  budget: ").append(k).append(v.strict() ? " < " : " <= ")
-          .append(String.format(Locale.ROOT, "%.4g", v.value())).append('\n'));
+      f.budget()
+          .forEach(
+              (k, v) ->
+                  sb.append("  budget: ")
+                      .append(k)
+                      .append(v.strict() ? " < " : " <= ")
+                      .append(String.format(Locale.ROOT, "%.4g", v.value()))
+                      .append('\n'));
     }
     return sb.toString();
   }

@@ -1,15 +1,17 @@
 package dev.cmod.cli;
 
+import ai.onnx.proto.OnnxMl;
 import dev.cmod.compiler.diag.DiagnosticCode;
 import dev.cmod.compiler.diag.Excerpt;
-import ai.onnx.proto.OnnxMl;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.ir.type.DType;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
 
-/** Seeded random inputs for an ONNX file that cmod did not compile (shapes from its graph inputs). */
+/**
+ * Seeded random inputs for an ONNX file that cmod did not compile (shapes from its graph inputs).
+ */
 final class OnnxInputs {
   private OnnxInputs() {}
 
@@ -43,9 +45,15 @@ final class OnnxInputs {
         numel = Long.MAX_VALUE;
       }
       if (numel > Toolchain.MAX_RANDOM_ELEMENTS) {
-        throw new UserError(DiagnosticCode.LIMIT, "input '" + Excerpt.of(vi.getName(), 100) + "' of shape "
-            + java.util.Arrays.toString(shape) + " is too large to fill with random values (limit " + Toolchain.MAX_RANDOM_ELEMENTS
-            + " elements); pass it with --input NAME=FILE.npy");
+        throw new UserError(
+            DiagnosticCode.LIMIT,
+            "input '"
+                + Excerpt.of(vi.getName(), 100)
+                + "' of shape "
+                + java.util.Arrays.toString(shape)
+                + " is too large to fill with random values (limit "
+                + Toolchain.MAX_RANDOM_ELEMENTS
+                + " elements); pass it with --input NAME=FILE.npy");
       }
       int n = (int) numel;
       int elem = tt.getElemType();
@@ -54,7 +62,10 @@ final class OnnxInputs {
         for (int i = 0; i < n; i++) {
           f[i] = (float) rng.nextGaussian();
         }
-        DType dt = elem == DType.F32.onnxCode ? DType.F32 : elem == DType.F16.onnxCode ? DType.F16 : DType.BF16;
+        DType dt =
+            elem == DType.F32.onnxCode
+                ? DType.F32
+                : elem == DType.F16.onnxCode ? DType.F16 : DType.BF16;
         out.put(vi.getName(), Tensor.ofFloats(dt, shape, f));
       } else if (elem == DType.F64.onnxCode) {
         double[] d = new double[n];
@@ -62,16 +73,26 @@ final class OnnxInputs {
           d[i] = rng.nextGaussian();
         }
         out.put(vi.getName(), Tensor.ofDoubles(shape, d));
-      } else if (elem == DType.I64.onnxCode || elem == DType.I32.onnxCode || elem == DType.BOOL.onnxCode) {
+      } else if (elem == DType.I64.onnxCode
+          || elem == DType.I32.onnxCode
+          || elem == DType.BOOL.onnxCode) {
         long[] l = new long[n];
         for (int i = 0; i < n; i++) {
           l[i] = rng.nextInt(2);
         }
-        DType dt = elem == DType.I64.onnxCode ? DType.I64 : elem == DType.I32.onnxCode ? DType.I32 : DType.BOOL;
+        DType dt =
+            elem == DType.I64.onnxCode
+                ? DType.I64
+                : elem == DType.I32.onnxCode ? DType.I32 : DType.BOOL;
         out.put(vi.getName(), Tensor.ofLongs(dt, shape, l));
       } else {
-        throw new UserError(DiagnosticCode.INPUT_MISMATCH, "input '" + vi.getName() + "' has an element type (" + elem
-            + ") that cmod run cannot generate yet");
+        throw new UserError(
+            DiagnosticCode.INPUT_MISMATCH,
+            "input '"
+                + vi.getName()
+                + "' has an element type ("
+                + elem
+                + ") that cmod run cannot generate yet");
       }
     }
     return out;

@@ -1,7 +1,7 @@
 package dev.cmod.cli;
 
-import dev.cmod.compiler.diag.DiagnosticCode;
 import dev.cmod.compiler.Compilation;
+import dev.cmod.compiler.diag.DiagnosticCode;
 import dev.cmod.compiler.sema.ModelFacts;
 import dev.cmod.ir.graph.Graph;
 import dev.cmod.ir.graph.Node;
@@ -49,8 +49,12 @@ public final class Toolchain {
     return sizes;
   }
 
-  /** Seeded random inputs of the declared shapes: normal floats; ids within the vocabulary or class count. */
-  public static Map<String, Tensor> randomInputs(Graph g, ModelFacts facts, Map<String, Long> sizes, long seed) {
+  /**
+   * Seeded random inputs of the declared shapes: normal floats; ids within the vocabulary or class
+   * count.
+   */
+  public static Map<String, Tensor> randomInputs(
+      Graph g, ModelFacts facts, Map<String, Long> sizes, long seed) {
     Map<String, Tensor> out = new LinkedHashMap<>();
     Random rng = new Random(seed);
     Map<String, Long> ranges = new HashMap<>();
@@ -77,8 +81,17 @@ public final class Toolchain {
         numel = Long.MAX_VALUE;
       }
       if (numel > MAX_RANDOM_ELEMENTS) {
-        throw new UserError(DiagnosticCode.LIMIT, "input '" + name + "' " + t + " is too large to fill with random values (limit "
-            + MAX_RANDOM_ELEMENTS + " elements); pass it with --input " + name + "=FILE.npy");
+        throw new UserError(
+            DiagnosticCode.LIMIT,
+            "input '"
+                + name
+                + "' "
+                + t
+                + " is too large to fill with random values (limit "
+                + MAX_RANDOM_ELEMENTS
+                + " elements); pass it with --input "
+                + name
+                + "=FILE.npy");
       }
       int n = (int) numel;
       if (t.dtype().isFloat()) {

@@ -19,15 +19,18 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The command line end to end: exit codes, outputs, files written, and no stack traces for bad input. */
+/**
+ * The command line end to end: exit codes, outputs, files written, and no stack traces for bad
+ * input.
+ */
 class CliTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private final ByteArrayOutputStream outBuf = new ByteArrayOutputStream();
   private final ByteArrayOutputStream errBuf = new ByteArrayOutputStream();
 
-  private static final String MLP = """
+  private static final String MLP =
+      """
       import std.nn.{Linear}
       model Mlp {
         input x: f32[4]
@@ -82,13 +85,18 @@ class CliTest {
     assertEquals(0, run("compile", src.toString(), "-o", b.toString()));
     assertArrayEquals(Files.readAllBytes(a), Files.readAllBytes(b));
     try (Stream<Path> s = Files.list(dir)) {
-      assertEquals(List.of("a.onnx", "b.onnx", "mlp.cmod"), s.map(p -> p.getFileName().toString()).sorted().toList());
+      assertEquals(
+          List.of("a.onnx", "b.onnx", "mlp.cmod"),
+          s.map(p -> p.getFileName().toString()).sorted().toList());
     }
   }
 
   @Test
   void compileErrorExitsOneWithLocatedDiagnosticAndWritesNothing() throws Exception {
-    Path src = write("bad.cmod", "model M {\n  input x: f32[4]\n  output y: f32[4] = x |> gelu |> Linaer(4, 4)\n}\n");
+    Path src =
+        write(
+            "bad.cmod",
+            "model M {\n  input x: f32[4]\n  output y: f32[4] = x |> gelu |> Linaer(4, 4)\n}\n");
     Path out = dir.resolve("bad.onnx");
     assertEquals(1, run("compile", src.toString(), "-o", out.toString()));
     assertTrue(err().contains("bad.cmod:3:35: error[CM0100]: unknown name 'Linaer'"), err());
@@ -118,9 +126,12 @@ class CliTest {
     assertTrue(err().contains("error: and 150 more errors (the first 100 are shown)"), err());
     assertTrue(err().contains("could not compile: 250 errors"), err());
     assertEquals(1, run("check", f.toString(), "--error-format", "json"));
-    com.google.gson.JsonArray a = com.google.gson.JsonParser.parseString(err().trim()).getAsJsonArray();
+    com.google.gson.JsonArray a =
+        com.google.gson.JsonParser.parseString(err().trim()).getAsJsonArray();
     assertEquals(101, a.size());
-    assertEquals("and 150 more errors not shown (250 in all)", a.get(100).getAsJsonObject().get("message").getAsString());
+    assertEquals(
+        "and 150 more errors not shown (250 in all)",
+        a.get(100).getAsJsonObject().get("message").getAsString());
   }
 
   @Test
@@ -142,9 +153,13 @@ class CliTest {
   void runWithGivenInputsWritesNpyOutputs() throws Exception {
     Path src = write("mlp.cmod", MLP);
     Path x = dir.resolve("x.npy");
-    Npy.write(x, Tensor.ofFloats(new long[] {3, 4}, new float[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}));
+    Npy.write(
+        x, Tensor.ofFloats(new long[] {3, 4}, new float[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}));
     Path outDir = Files.createDirectory(dir.resolve("out"));
-    assertEquals(0, run("run", src.toString(), "--input", "x=" + x, "--output-dir", outDir.toString()), err());
+    assertEquals(
+        0,
+        run("run", src.toString(), "--input", "x=" + x, "--output-dir", outDir.toString()),
+        err());
     Tensor y = Npy.read(outDir.resolve("y.npy"));
     assertArrayEquals(new long[] {3, 3}, y.shape());
     assertTrue(out().contains("y: f32[3, 3]"), out());
@@ -189,7 +204,8 @@ class CliTest {
   void cudaWithoutGpuIsAUserError() throws Exception {
     Path src = write("mlp.cmod", MLP);
     int code = run("run", src.toString(), "--device", "cuda");
-    // a machine with a CUDA build of ONNX Runtime and a GPU runs it; this one must say why it cannot
+    // a machine with a CUDA build of ONNX Runtime and a GPU runs it; this one must say why it
+    // cannot
     if (code != 0) {
       assertEquals(1, code);
       assertTrue(err().toLowerCase().contains("cuda"), err());
@@ -223,7 +239,12 @@ class CliTest {
 
   @Test
   void deepNestingIsADiagnostic() throws Exception {
-    String deep = "model M {\n  input x: f32[4]\n  output y: f32[4] = " + "(".repeat(20000) + "x" + ")".repeat(20000) + "\n}\n";
+    String deep =
+        "model M {\n  input x: f32[4]\n  output y: f32[4] = "
+            + "(".repeat(20000)
+            + "x"
+            + ")".repeat(20000)
+            + "\n}\n";
     Path src = write("deep.cmod", deep);
     assertEquals(1, run("check", src.toString()));
     assertTrue(err().contains("CM0004"), err());

@@ -9,38 +9,165 @@ import java.util.regex.Pattern;
 /**
  * Grammar-aware generator of {@code .cmod} programs driven by a {@link FuzzedDataProvider}, so the
  * fuzzer's coverage feedback steers the choices. It tracks the shape of every tensor it binds, so
- * most programs it emits are well typed and reach elaboration, optimization and ONNX emission;
- * with {@code wildArgs} it replaces builtin and module arguments by random values (zero, negative
- * and huge sizes, floats, strings, booleans, none, lists, unknown named arguments, missing or extra
+ * most programs it emits are well typed and reach elaboration, optimization and ONNX emission; with
+ * {@code wildArgs} it replaces builtin and module arguments by random values (zero, negative and
+ * huge sizes, floats, strings, booleans, none, lists, unknown named arguments, missing or extra
  * arguments), and {@link #mutate} then applies token-level mutations (delete, duplicate, swap,
  * replace by a keyword or punctuation, insert) to the emitted text.
  *
- * <p>Constructs: std.nn imports, relative imports of files in the sandbox (an ordinary module
- * file, an import cycle, a missing file), consts, user modules (hyperparameters with defaults,
- * tensor arguments with dim patterns, params with initializers, lets, if/then/else, result types),
- * models with compute/budget items, inputs of every modality type (with symbolic dims and where
- * bounds), lets, pipes, builtin calls, std.nn and user module instances, repeat, if/then/else,
- * tuple results, params, constraints, align, weights files, and outputs with or without types.
+ * <p>Constructs: std.nn imports, relative imports of files in the sandbox (an ordinary module file,
+ * an import cycle, a missing file), consts, user modules (hyperparameters with defaults, tensor
+ * arguments with dim patterns, params with initializers, lets, if/then/else, result types), models
+ * with compute/budget items, inputs of every modality type (with symbolic dims and where bounds),
+ * lets, pipes, builtin calls, std.nn and user module instances, repeat, if/then/else, tuple
+ * results, params, constraints, align, weights files, and outputs with or without types.
  * Not-yet-implemented constructs (with lora, route, fuse) appear rarely, for their diagnostics.
  */
 final class CmodGenerator {
-  private static final String[] STD = {"Linear", "Embedding", "LayerNorm", "RMSNorm", "Mlp", "MultiHeadAttention",
-      "TransformerBlock", "Conv2d", "PatchEmbed"};
-  private static final String[] UNARY = {"relu", "gelu", "silu", "tanh", "sigmoid", "exp", "abs", "erf", "sqrt", "log"};
-  private static final String[] WILD = {"0", "-1", "1", "3", "-7", "65536", "2147483648", "9223372036854775807",
-      "99999999999999999999", "1T", "40M", "1e308", "-0.0", "0.5", "1e-45", "\"none\"", "\"tanh\"", "\"\"", "true",
-      "false", "none", "[]", "[1, 2]", "[0, -1]", "[batch, -1]", "f32", "i64", "init.zeros", "_bad_", "batch", "seq",
-      "axis = 1", "keep = true", "foo = 1", "causal = true", "stride = 0", "padding = -1", "approx = \"tanh\"",
-      "eps = 0.0", "(1)", "-(-2)", "7 / 0", "7 % 0", "2 * 3 + 1", "4 @ 4", "x", "x.T", "[x, x]"};
-  private static final String[] TOKENS = {"import", "const", "module", "model", "param", "let", "return", "if", "then",
-      "else", "repeat", "input", "output", "where", "with", "on", "from", "to", "by", "route", "as", "weights", "onnx",
-      "compute", "budget", "constraint", "align", "condition", "via", "frozen", "trainable", "vocab", "true", "false",
-      "none", "|>", "->", "...", "<=", ">=", "==", "!=", "<", ">", "=", "+", "-", "*", "/", "%", "@", "(", ")", "[", "]",
-      "{", "}", ",", ":", ";", ".", "_", "\n", "0", "1", "-1", "8", "1e9", "\"x\"", "f32", "i64", "x", "batch"};
-  private static final Pattern TOKEN = Pattern.compile(
-      "\\s+|//[^\\n]*|\"(?:[^\"\\\\\\n]|\\\\.)*\"|[0-9][0-9_]*(?:\\.[0-9]+)?(?:[eE][+-]?[0-9]+)?[KMGT]?"
-          + "|[A-Za-z_][A-Za-z_0-9]*|\\|>|->|\\.\\.\\.|<=|>=|==|!=|.",
-      Pattern.DOTALL);
+  private static final String[] STD = {
+    "Linear",
+    "Embedding",
+    "LayerNorm",
+    "RMSNorm",
+    "Mlp",
+    "MultiHeadAttention",
+    "TransformerBlock",
+    "Conv2d",
+    "PatchEmbed"
+  };
+  private static final String[] UNARY = {
+    "relu", "gelu", "silu", "tanh", "sigmoid", "exp", "abs", "erf", "sqrt", "log"
+  };
+  private static final String[] WILD = {
+    "0",
+    "-1",
+    "1",
+    "3",
+    "-7",
+    "65536",
+    "2147483648",
+    "9223372036854775807",
+    "99999999999999999999",
+    "1T",
+    "40M",
+    "1e308",
+    "-0.0",
+    "0.5",
+    "1e-45",
+    "\"none\"",
+    "\"tanh\"",
+    "\"\"",
+    "true",
+    "false",
+    "none",
+    "[]",
+    "[1, 2]",
+    "[0, -1]",
+    "[batch, -1]",
+    "f32",
+    "i64",
+    "init.zeros",
+    "_bad_",
+    "batch",
+    "seq",
+    "axis = 1",
+    "keep = true",
+    "foo = 1",
+    "causal = true",
+    "stride = 0",
+    "padding = -1",
+    "approx = \"tanh\"",
+    "eps = 0.0",
+    "(1)",
+    "-(-2)",
+    "7 / 0",
+    "7 % 0",
+    "2 * 3 + 1",
+    "4 @ 4",
+    "x",
+    "x.T",
+    "[x, x]"
+  };
+  private static final String[] TOKENS = {
+    "import",
+    "const",
+    "module",
+    "model",
+    "param",
+    "let",
+    "return",
+    "if",
+    "then",
+    "else",
+    "repeat",
+    "input",
+    "output",
+    "where",
+    "with",
+    "on",
+    "from",
+    "to",
+    "by",
+    "route",
+    "as",
+    "weights",
+    "onnx",
+    "compute",
+    "budget",
+    "constraint",
+    "align",
+    "condition",
+    "via",
+    "frozen",
+    "trainable",
+    "vocab",
+    "true",
+    "false",
+    "none",
+    "|>",
+    "->",
+    "...",
+    "<=",
+    ">=",
+    "==",
+    "!=",
+    "<",
+    ">",
+    "=",
+    "+",
+    "-",
+    "*",
+    "/",
+    "%",
+    "@",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    ":",
+    ";",
+    ".",
+    "_",
+    "\n",
+    "0",
+    "1",
+    "-1",
+    "8",
+    "1e9",
+    "\"x\"",
+    "f32",
+    "i64",
+    "x",
+    "batch"
+  };
+  private static final Pattern TOKEN =
+      Pattern.compile(
+          "\\s+|//[^\\n]*|\"(?:[^\"\\\\\\n]|\\\\.)*\"|[0-9][0-9_]*(?:\\.[0-9]+)?(?:[eE][+-]?[0-9]+)?[KMGT]?"
+              + "|[A-Za-z_][A-Za-z_0-9]*|\\|>|->|\\.\\.\\.|<=|>=|==|!=|.",
+          Pattern.DOTALL);
 
   /** A bound tensor: its name, element type and dims (leading "batch" included). */
   private record Var(String name, String dtype, List<String> dims) {
@@ -98,7 +225,10 @@ final class CmodGenerator {
     return prefix + (fresh++);
   }
 
-  /** A hyperparameter or builtin argument: {@code good}, or with wild arguments sometimes a random value. */
+  /**
+   * A hyperparameter or builtin argument: {@code good}, or with wild arguments sometimes a random
+   * value.
+   */
   private String arg(String good) {
     if (wildArgs && chance(4)) {
       return pick(WILD);
@@ -117,7 +247,9 @@ final class CmodGenerator {
       stdImported = n == STD.length;
     }
     if (chance(6)) {
-      String[] files = {"./blocks.cmod", "./cycle_a.cmod", "./missing.cmod", "blocks.cmod", "./sub/../blocks.cmod"};
+      String[] files = {
+        "./blocks.cmod", "./cycle_a.cmod", "./missing.cmod", "blocks.cmod", "./sub/../blocks.cmod"
+      };
       String f = pick(files);
       out.append("import \"").append(f).append("\"\n");
       blocksImported = f.endsWith("blocks.cmod") && !f.contains("missing");
@@ -125,7 +257,11 @@ final class CmodGenerator {
     int nConsts = small(0, 3);
     for (int i = 0; i < nConsts; i++) {
       String c = "C" + i;
-      out.append("const ").append(c).append(" = ").append(arg(Integer.toString(small(1, 16)))).append('\n');
+      out.append("const ")
+          .append(c)
+          .append(" = ")
+          .append(arg(Integer.toString(small(1, 16))))
+          .append('\n');
       consts.add(c);
     }
     int nModules = small(0, 2);
@@ -145,10 +281,24 @@ final class CmodGenerator {
     switch (kind) {
       case 0 -> {
         // shape-preserving block over the last axis
-        out.append("module ").append(name).append("(dim: int, scale: float = ").append(arg("0.5"))
+        out.append("module ")
+            .append(name)
+            .append("(dim: int, scale: float = ")
+            .append(arg("0.5"))
             .append(")(x: f32[..., dim]) -> f32[..., dim] {\n");
-        out.append("  param w: f32[dim, dim] = ").append(pick(new String[] {"init.xavier", "init.kaiming", "init.zeros",
-            "init.normal(0.02)", "init.uniform(0.1)", "init.constant(2.0)", "1.5"})).append('\n');
+        out.append("  param w: f32[dim, dim] = ")
+            .append(
+                pick(
+                    new String[] {
+                      "init.xavier",
+                      "init.kaiming",
+                      "init.zeros",
+                      "init.normal(0.02)",
+                      "init.uniform(0.1)",
+                      "init.constant(2.0)",
+                      "1.5"
+                    }))
+            .append('\n');
         out.append("  let h = ").append(pick(UNARY)).append("(x @ w) * scale\n");
         out.append("  if dim > ").append(arg("4")).append(" then h + x else h\n");
         out.append("}\n");
@@ -156,27 +306,38 @@ final class CmodGenerator {
       }
       case 1 -> {
         // sequence block with explicit dims
-        out.append("module ").append(name).append("(dim: int, heads: int = ").append(arg("2"))
+        out.append("module ")
+            .append(name)
+            .append("(dim: int, heads: int = ")
+            .append(arg("2"))
             .append(")(x: f32[b, s, dim]) -> f32[b, s, dim] {\n");
         out.append("  let q = reshape(x, [b, s, heads, dim / heads])\n");
         out.append("  let t = transpose(q, [0, 2, 1, 3])\n");
-        out.append("  let a = attention(t, t, t, causal = ").append(chance(2) ? "true" : "false").append(")\n");
+        out.append("  let a = attention(t, t, t, causal = ")
+            .append(chance(2) ? "true" : "false")
+            .append(")\n");
         out.append("  return reshape(transpose(a, [0, 2, 1, 3]), [b, s, dim]) + x\n");
         out.append("}\n");
         modules.add(new UserModule(name, 2, true));
       }
       case 2 -> {
         // no hyperparameters; two results as a tuple
-        out.append("module ").append(name).append("(x: f32[..., d]) -> (lo: f32[..., d], hi: f32[..., d]) {\n");
+        out.append("module ")
+            .append(name)
+            .append("(x: f32[..., d]) -> (lo: f32[..., d], hi: f32[..., d]) {\n");
         out.append("  [minimum(x, 0.0), maximum(x, 0.0)]\n");
         out.append("}\n");
         modules.add(new UserModule(name, 0, false));
       }
       default -> {
         // a module that applies another module and a frozen instance
-        out.append("module ").append(name).append("(dim: int)(x: f32[..., dim]) -> f32[..., dim] {\n");
+        out.append("module ")
+            .append(name)
+            .append("(dim: int)(x: f32[..., dim]) -> f32[..., dim] {\n");
         if (stdImported) {
-          out.append("  let inner = ").append(chance(2) ? "frozen " : "").append("Linear(dim, dim)\n");
+          out.append("  let inner = ")
+              .append(chance(2) ? "frozen " : "")
+              .append("Linear(dim, dim)\n");
           out.append("  x |> inner |> ").append(pick(UNARY)).append('\n');
         } else {
           out.append("  softmax(x, axis = -1)\n");
@@ -191,11 +352,16 @@ final class CmodGenerator {
     vars.clear();
     out.append("model M").append(index).append(" {\n");
     if (chance(4)) {
-      out.append("  compute ").append(pick(new String[] {"tiny", "small", "medium", "large", "huge"})).append('\n');
+      out.append("  compute ")
+          .append(pick(new String[] {"tiny", "small", "medium", "large", "huge"}))
+          .append('\n');
     }
     if (chance(6)) {
-      out.append("  budget { params <= ").append(arg(pick(new String[] {"40M", "100", "1K", "0"})))
-          .append(", flops <= ").append(arg(pick(new String[] {"3G", "1000", "1T"}))).append(" }\n");
+      out.append("  budget { params <= ")
+          .append(arg(pick(new String[] {"40M", "100", "1K", "0"})))
+          .append(", flops <= ")
+          .append(arg(pick(new String[] {"3G", "1000", "1T"})))
+          .append(" }\n");
     }
     int nInputs = small(1, 3);
     for (int i = 0; i < nInputs; i++) {
@@ -205,7 +371,9 @@ final class CmodGenerator {
       out.append("  align in0, in1 on time\n");
     }
     if (chance(12)) {
-      out.append("  weights \"").append(pick(new String[] {"w.safetensors", "garbage.safetensors", "missing.safetensors"}))
+      out.append("  weights \"")
+          .append(
+              pick(new String[] {"w.safetensors", "garbage.safetensors", "missing.safetensors"}))
           .append("\"\n");
     }
     int steps = small(0, 10);
@@ -218,7 +386,11 @@ final class CmodGenerator {
     }
     if (chance(10)) {
       Var v = anyVar();
-      out.append("  constraint score = cosine(").append(v.name()).append(", ").append(v.name()).append(")\n");
+      out.append("  constraint score = cosine(")
+          .append(v.name())
+          .append(", ")
+          .append(v.name())
+          .append(")\n");
     }
     out.append("}\n");
   }
@@ -324,7 +496,9 @@ final class CmodGenerator {
     return d;
   }
 
-  /** A small literal size the generator can compute with (wild values such as 1T or 2^63-1 are not). */
+  /**
+   * A small literal size the generator can compute with (wild values such as 1T or 2^63-1 are not).
+   */
   private static boolean isInt(String d) {
     return d.matches("[0-9]{1,6}");
   }
@@ -353,7 +527,10 @@ final class CmodGenerator {
       if (ids != null && (cls == null || chance(2))) {
         String dim = pick(new String[] {"8", "16"});
         if (stdImported && chance(2)) {
-          bind(ids.name() + " |> Embedding(" + arg("100") + ", " + arg(dim) + ")", "f32", append(ids.dims(), dim));
+          bind(
+              ids.name() + " |> Embedding(" + arg("100") + ", " + arg(dim) + ")",
+              "f32",
+              append(ids.dims(), dim));
         } else {
           bind("one_hot(" + ids.name() + ", " + arg("100") + ")", "f32", append(ids.dims(), "100"));
         }
@@ -380,11 +557,20 @@ final class CmodGenerator {
         if (stdImported && isInt(last)) {
           String k = pick(new String[] {"2", "4", "8"});
           if (chance(2)) {
-            bind(x + " |> Linear(" + arg(last) + ", " + arg(k) + ")", "f32", with(v.dims(), r - 1, k));
+            bind(
+                x + " |> Linear(" + arg(last) + ", " + arg(k) + ")",
+                "f32",
+                with(v.dims(), r - 1, k));
           } else {
             String l = name("lin");
-            out.append("  let ").append(l).append(" = Linear(").append(arg(last)).append(", ").append(arg(k))
-                .append(chance(3) ? ", use_bias = false" : "").append(")\n");
+            out.append("  let ")
+                .append(l)
+                .append(" = Linear(")
+                .append(arg(last))
+                .append(", ")
+                .append(arg(k))
+                .append(chance(3) ? ", use_bias = false" : "")
+                .append(")\n");
             bind(l + "(" + x + ")", "f32", with(v.dims(), r - 1, k));
           }
         } else {
@@ -392,7 +578,8 @@ final class CmodGenerator {
         }
       }
       case 5 -> {
-        String norm = stdImported && isInt(last) ? pick(new String[] {"LayerNorm", "RMSNorm", "Mlp"}) : null;
+        String norm =
+            stdImported && isInt(last) ? pick(new String[] {"LayerNorm", "RMSNorm", "Mlp"}) : null;
         if (norm != null) {
           bind(x + " |> " + norm + "(" + arg(last) + ")", "f32", v.dims());
         } else {
@@ -442,7 +629,9 @@ final class CmodGenerator {
           d.remove(a);
           bind(x + " |> squeeze(" + arg("" + a) + ")", "f32", d);
         } else {
-          bind("concat([" + x + ", " + x + "], " + arg("-1") + ")", "f32",
+          bind(
+              "concat([" + x + ", " + x + "], " + arg("-1") + ")",
+              "f32",
               with(v.dims(), r - 1, isInt(last) ? "" + 2 * val(last) : "(2 * " + last + ")"));
         }
       }
@@ -465,7 +654,9 @@ final class CmodGenerator {
           int lo = Math.max(0, s < 0 ? s + len : s);
           int hi = Math.min(len, Math.max(0, e < 0 ? e + len : e));
           String n = "" + Math.max(0, hi - lo);
-          bind("slice(" + x + ", " + arg("-1") + ", " + arg("" + s) + ", " + arg("" + e) + ")", "f32",
+          bind(
+              "slice(" + x + ", " + arg("-1") + ", " + arg("" + s) + ", " + arg("" + e) + ")",
+              "f32",
               with(v.dims(), r - 1, n));
         } else {
           bind("sqrt(abs(" + x + ") + 1e-6)", "f32", v.dims());
@@ -490,11 +681,27 @@ final class CmodGenerator {
         if (isInt(last)) {
           String k = pick(new String[] {"2", "4"});
           String w = name("w");
-          out.append("  param ").append(w).append(": f32[").append(arg(last)).append(", ").append(arg(k)).append("] = ")
-              .append(pick(new String[] {"init.xavier", "init.normal(0.02)", "init.ones", "init.kaiming",
-                  "init.uniform(" + arg("0.5") + ")"}))
+          out.append("  param ")
+              .append(w)
+              .append(": f32[")
+              .append(arg(last))
+              .append(", ")
+              .append(arg(k))
+              .append("] = ")
+              .append(
+                  pick(
+                      new String[] {
+                        "init.xavier",
+                        "init.normal(0.02)",
+                        "init.ones",
+                        "init.kaiming",
+                        "init.uniform(" + arg("0.5") + ")"
+                      }))
               .append('\n');
-          bind(x + (chance(2) ? " @ " + w : " |> matmul(" + w + ")"), "f32", with(v.dims(), r - 1, k));
+          bind(
+              x + (chance(2) ? " @ " + w : " |> matmul(" + w + ")"),
+              "f32",
+              with(v.dims(), r - 1, k));
         } else {
           bind("gelu(" + x + ", approx = " + arg("\"tanh\"") + ")", "f32", v.dims());
         }
@@ -504,10 +711,29 @@ final class CmodGenerator {
           int d = val(last);
           String h = d % 2 == 0 ? "2" : "1";
           String what = pick(new String[] {"TransformerBlock", "MultiHeadAttention"});
-          bind(x + " |> " + what + "(" + arg(last) + ", " + arg(h) + (chance(2) ? ", causal = true" : "") + ")",
-              "f32", v.dims());
+          bind(
+              x
+                  + " |> "
+                  + what
+                  + "("
+                  + arg(last)
+                  + ", "
+                  + arg(h)
+                  + (chance(2) ? ", causal = true" : "")
+                  + ")",
+              "f32",
+              v.dims());
         } else if (r == 3) {
-          bind("attention(" + x + ", " + x + ", " + x + (chance(2) ? ", causal = " + arg("true") : "") + ")", "f32",
+          bind(
+              "attention("
+                  + x
+                  + ", "
+                  + x
+                  + ", "
+                  + x
+                  + (chance(2) ? ", causal = " + arg("true") : "")
+                  + ")",
+              "f32",
               v.dims());
         } else {
           bind("tanh(" + x + ")", "f32", v.dims());
@@ -521,13 +747,21 @@ final class CmodGenerator {
           int k = Math.min(3, Math.min(h, w));
           int o = pick(new Integer[] {2, 4});
           if (stdImported && chance(2)) {
-            bind(x + " |> Conv2d(" + arg("" + c) + ", " + arg("" + o) + ", " + arg("" + k) + ")", "f32",
+            bind(
+                x + " |> Conv2d(" + arg("" + c) + ", " + arg("" + o) + ", " + arg("" + k) + ")",
+                "f32",
                 List.of("batch", "" + o, "" + (h - k + 1), "" + (w - k + 1)));
           } else if (h % 2 == 0 && w % 2 == 0) {
             String pool = pick(new String[] {"max_pool2d", "avg_pool2d"});
-            bind(pool + "(" + x + ", " + arg("2") + ")", "f32", List.of("batch", "" + c, "" + h / 2, "" + w / 2));
+            bind(
+                pool + "(" + x + ", " + arg("2") + ")",
+                "f32",
+                List.of("batch", "" + c, "" + h / 2, "" + w / 2));
           } else {
-            bind("upsample(" + x + ", " + arg("2") + ")", "f32", List.of("batch", "" + c, "" + 2 * h, "" + 2 * w));
+            bind(
+                "upsample(" + x + ", " + arg("2") + ")",
+                "f32",
+                List.of("batch", "" + c, "" + 2 * h, "" + 2 * w));
           }
         } else {
           bind("maximum(" + x + ", " + arg("0.0") + ")", "f32", v.dims());
@@ -539,33 +773,51 @@ final class CmodGenerator {
           int h = val(v.dims().get(2));
           int p = h % 4 == 0 ? 4 : 2;
           if (stdImported && chance(2)) {
-            bind("PatchEmbed(" + arg("" + c) + ", " + arg("" + p) + ", " + arg("8") + ")(" + x + ")", "f32",
+            bind(
+                "PatchEmbed(" + arg("" + c) + ", " + arg("" + p) + ", " + arg("8") + ")(" + x + ")",
+                "f32",
                 List.of("batch", "" + (h / p) * (h / p), "8"));
           } else {
-            bind("patchify(" + x + ", " + arg("" + p) + ")", "f32", List.of("batch", "" + (h / p) * (h / p), "" + c * p * p));
+            bind(
+                "patchify(" + x + ", " + arg("" + p) + ")",
+                "f32",
+                List.of("batch", "" + (h / p) * (h / p), "" + c * p * p));
           }
         } else {
-          bind("where(" + x + " > " + arg("0.0") + ", " + x + ", " + sameShape(v).name() + ")", "f32", v.dims());
+          bind(
+              "where(" + x + " > " + arg("0.0") + ", " + x + ", " + sameShape(v).name() + ")",
+              "f32",
+              v.dims());
         }
       }
       case 17 -> {
         if (isInt(last) && val(last) >= 2) {
           int k = small(1, val(last));
-          bind("topk(" + x + ", " + arg("" + k) + ")." + (chance(2) ? "values" : "0"), "f32", with(v.dims(), r - 1, "" + k));
+          bind(
+              "topk(" + x + ", " + arg("" + k) + ")." + (chance(2) ? "values" : "0"),
+              "f32",
+              with(v.dims(), r - 1, "" + k));
         } else {
           bind("pow(" + x + ", " + arg("2") + ")", "f32", v.dims());
         }
       }
       case 18 -> {
         String c = consts.isEmpty() ? "3" : consts.get(0);
-        bind("if " + c + " > " + arg("2") + " then " + x + " else relu(" + x + ")", "f32", v.dims());
+        bind(
+            "if " + c + " > " + arg("2") + " then " + x + " else relu(" + x + ")", "f32", v.dims());
       }
       case 19 -> {
         if (stdImported && isInt(last)) {
           String n = arg("" + small(1, 3));
           if (chance(2)) {
             String s = name("stack");
-            out.append("  let ").append(s).append(" = repeat(").append(n).append(") Mlp(").append(arg(last)).append(")\n");
+            out.append("  let ")
+                .append(s)
+                .append(" = repeat(")
+                .append(n)
+                .append(") Mlp(")
+                .append(arg(last))
+                .append(")\n");
             bind(x + " |> " + s, "f32", v.dims());
           } else {
             bind(x + " |> repeat(" + n + ") LayerNorm(" + arg(last) + ")", "f32", v.dims());
@@ -577,9 +829,13 @@ final class CmodGenerator {
       case 20 -> {
         UserModule m = modules.isEmpty() ? null : modules.get(small(0, modules.size() - 1));
         if (m != null && isInt(last) && (!m.seq() || r == 3)) {
-          String args = m.hypers() == 0 ? "" : m.hypers() == 1 ? arg(last) : arg(last) + ", " + arg("2");
+          String args =
+              m.hypers() == 0 ? "" : m.hypers() == 1 ? arg(last) : arg(last) + ", " + arg("2");
           if (m.hypers() == 0) {
-            bind(m.name() + "(" + x + ")." + pick(new String[] {"lo", "hi", "0", "1"}), "f32", v.dims());
+            bind(
+                m.name() + "(" + x + ")." + pick(new String[] {"lo", "hi", "0", "1"}),
+                "f32",
+                v.dims());
           } else {
             bind(x + " |> " + m.name() + "(" + args + ")", "f32", v.dims());
           }
@@ -595,8 +851,15 @@ final class CmodGenerator {
         if (isInt(last)) {
           String parts = pick(new String[] {"2", "[1, " + Math.max(0, val(last) - 1) + "]"});
           String n = name("parts");
-          out.append("  let (").append(n).append("_a, ").append(n).append("_b) = split(").append(x).append(", ")
-              .append(arg(parts)).append(")\n");
+          out.append("  let (")
+              .append(n)
+              .append("_a, ")
+              .append(n)
+              .append("_b) = split(")
+              .append(x)
+              .append(", ")
+              .append(arg(parts))
+              .append(")\n");
           int first = parts.equals("2") ? val(last) / 2 : 1;
           vars.add(new Var(n + "_a", "f32", with(v.dims(), r - 1, "" + first)));
         } else {
@@ -610,22 +873,31 @@ final class CmodGenerator {
       }
       case 23 -> {
         Var u = sameShape(v);
-        bind("weighted([" + x + ", " + u.name() + "], [" + arg("0.3") + ", " + arg("0.7") + "])", "f32", v.dims());
+        bind(
+            "weighted([" + x + ", " + u.name() + "], [" + arg("0.3") + ", " + arg("0.7") + "])",
+            "f32",
+            v.dims());
       }
       case 24 -> {
         // not implemented yet: each must give a located CM0401, never a crash
         String[] unsupported = {
-            x + " |> fuse([" + x + "])",
-            "route " + x + " to [" + x + "] by topk(1)",
-            stdImported && isInt(last) ? "Linear(" + last + ", " + last + ") with lora(rank = 2) on \"*\"" : "auto(" + x + ")",
-            "frozen " + x};
+          x + " |> fuse([" + x + "])",
+          "route " + x + " to [" + x + "] by topk(1)",
+          stdImported && isInt(last)
+              ? "Linear(" + last + ", " + last + ") with lora(rank = 2) on \"*\""
+              : "auto(" + x + ")",
+          "frozen " + x
+        };
         bind(pick(unsupported), "f32", v.dims());
       }
       default -> {
         if (r >= 3) {
           bind("argmax(" + x + ", " + arg("-1") + ")", "i64", v.dims().subList(0, r - 1));
         } else {
-          bind("cast(argmax(" + x + ", -1, keep = true), " + arg("f32") + ")", "f32", with(v.dims(), r - 1, "1"));
+          bind(
+              "cast(argmax(" + x + ", -1, keep = true), " + arg("f32") + ")",
+              "f32",
+              with(v.dims(), r - 1, "1"));
         }
       }
     }
@@ -692,13 +964,20 @@ final class CmodGenerator {
         case 0 -> toks.remove(at);
         case 1 -> toks.add(at, toks.get(at));
         case 2 -> {
-          int j = Math.min(toks.size() - 1, at + 1 + (toks.size() > at + 2 && in.consumeBoolean() ? 1 : 0));
+          int j =
+              Math.min(
+                  toks.size() - 1, at + 1 + (toks.size() > at + 2 && in.consumeBoolean() ? 1 : 0));
           String t = toks.get(at);
           toks.set(at, toks.get(j));
           toks.set(j, t);
         }
         case 3 -> toks.set(at, TOKENS[in.consumeInt(0, TOKENS.length - 1)]);
-        case 4 -> toks.add(at, (in.consumeBoolean() ? " " : "") + TOKENS[in.consumeInt(0, TOKENS.length - 1)] + " ");
+        case 4 ->
+            toks.add(
+                at,
+                (in.consumeBoolean() ? " " : "")
+                    + TOKENS[in.consumeInt(0, TOKENS.length - 1)]
+                    + " ");
         default -> {
           // duplicate a whole run of tokens (a line, a block)
           int len = in.consumeInt(1, 40);

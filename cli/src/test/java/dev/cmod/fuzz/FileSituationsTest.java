@@ -35,7 +35,8 @@ class FileSituationsTest {
   private static final int ITERATIONS = Integer.getInteger("cmod.situations.iterations", 200);
   private static final Pattern CODE = Pattern.compile("error\\[CM\\d{4}]");
   private static final Pattern PLAIN = Pattern.compile("[A-Za-z0-9._-]+\\.npy");
-  private static final String MLP = """
+  private static final String MLP =
+      """
       import std.nn.{Linear}
       model Mlp {
         input x: f32[4]
@@ -45,10 +46,20 @@ class FileSituationsTest {
       """;
 
   /** What sits at a path. */
-  enum Kind { REGULAR, MISSING, FOLDER, FIFO, LINK_INSIDE, LINK_OUTSIDE, HARD_LINK, EMPTY, SPARSE, TRUNCATED }
+  enum Kind {
+    REGULAR,
+    MISSING,
+    FOLDER,
+    FIFO,
+    LINK_INSIDE,
+    LINK_OUTSIDE,
+    HARD_LINK,
+    EMPTY,
+    SPARSE,
+    TRUNCATED
+  }
 
-  @TempDir
-  Path root;
+  @TempDir Path root;
 
   private Random rnd;
   private Path dir;
@@ -71,7 +82,7 @@ class FileSituationsTest {
     Files.createDirectories(p.getParent());
     switch (k) {
       case REGULAR -> Files.write(p, good);
-      case MISSING -> { }
+      case MISSING -> {}
       case FOLDER -> Files.createDirectories(p);
       case FIFO -> Hostile.mkfifo(p);
       case LINK_INSIDE -> {
@@ -96,8 +107,26 @@ class FileSituationsTest {
     }
   }
 
-  private static final String[] HOSTILE_NAMES = {"../x", "/abs", "a/b", "a_b", "..", ".", ".hidden", "c\u0001d", "tab\tname",
-      "\u00fcber", "\u6a21\u578b", "con:1", "y", "Y", "a\\b", "x.npy", "-", "_"};
+  private static final String[] HOSTILE_NAMES = {
+    "../x",
+    "/abs",
+    "a/b",
+    "a_b",
+    "..",
+    ".",
+    ".hidden",
+    "c\u0001d",
+    "tab\tname",
+    "\u00fcber",
+    "\u6a21\u578b",
+    "con:1",
+    "y",
+    "Y",
+    "a\\b",
+    "x.npy",
+    "-",
+    "_"
+  };
 
   private String outputName() {
     int c = rnd.nextInt(4);
@@ -114,12 +143,23 @@ class FileSituationsTest {
     return HOSTILE_NAMES[rnd.nextInt(HOSTILE_NAMES.length)];
   }
 
-  private static final String[] LOCATIONS = {"w.bin", "w.bin", "sub/w.bin", "../outside/data.bin", "/etc/hostname", "", ".",
-      "sub", "w.bin/../w.bin", "./w.bin"};
+  private static final String[] LOCATIONS = {
+    "w.bin",
+    "w.bin",
+    "sub/w.bin",
+    "../outside/data.bin",
+    "/etc/hostname",
+    "",
+    ".",
+    "sub",
+    "w.bin/../w.bin",
+    "./w.bin"
+  };
 
   /** A model: x f32[4], optionally + w (external data), with 1-4 outputs of hostile names. */
   private byte[] onnxModel(List<String> outputs, boolean external) throws Exception {
-    GraphProto.Builder g = GraphProto.newBuilder().setName("g").addInput(OnnxModels.value("x", OnnxModels.FLOAT, 4L));
+    GraphProto.Builder g =
+        GraphProto.newBuilder().setName("g").addInput(OnnxModels.value("x", OnnxModels.FLOAT, 4L));
     String src = "x";
     if (external) {
       String loc = LOCATIONS[rnd.nextInt(LOCATIONS.length)];
@@ -129,7 +169,15 @@ class FileSituationsTest {
       String off = offsets[rnd.nextInt(offsets.length)];
       String len = lengths[rnd.nextInt(lengths.length)];
       long[] d = dims[rnd.nextInt(dims.length)];
-      situation.add("ext: location='" + loc + "' offset=" + off + " length=" + len + " dims=" + Arrays.toString(d));
+      situation.add(
+          "ext: location='"
+              + loc
+              + "' offset="
+              + off
+              + " length="
+              + len
+              + " dims="
+              + Arrays.toString(d));
       TensorProto w = OnnxModels.external("w", loc, off, len, d);
       g.addInitializer(w);
       Kind k = kind(false);
@@ -144,8 +192,12 @@ class FileSituationsTest {
           Files.createDirectories(dir.resolve("sub"));
         }
       }
-      Path data = dir.resolve(loc.isEmpty() || loc.startsWith("/") || loc.startsWith("..") ? "w.bin" : loc).normalize();
-      if (data.startsWith(dir) && !Files.exists(data, LinkOption.NOFOLLOW_LINKS) && !data.equals(dir)) {
+      Path data =
+          dir.resolve(loc.isEmpty() || loc.startsWith("/") || loc.startsWith("..") ? "w.bin" : loc)
+              .normalize();
+      if (data.startsWith(dir)
+          && !Files.exists(data, LinkOption.NOFOLLOW_LINKS)
+          && !data.equals(dir)) {
         place(data, k, OnnxModels.floats(1, 2, 3, 4), "external data");
       }
       g.addNode(OnnxModels.node("Add", List.of("x", "w"), List.of("s")));
@@ -164,7 +216,8 @@ class FileSituationsTest {
     Files.writeString(outside.resolve("data.bin"), "outside data");
     switch (cmd) {
       case 0, 1 -> {
-        // compile / export-weights a.cmod -o OUT, with an import and maybe weights "..." in the model
+        // compile / export-weights a.cmod -o OUT, with an import and maybe weights "..." in the
+        // model
         boolean exportW = cmd == 1;
         String src = MLP;
         if (rnd.nextBoolean()) {
@@ -175,16 +228,31 @@ class FileSituationsTest {
           Map<String, Tensor> w = new TreeMap<>();
           w.put("l1.weight", Tensor.ofFloats(new long[] {4, 8}, new float[32]));
           Kind k = kind(false);
-          place(dir.resolve("w.safetensors"), k, Safetensors.toBytes(w, Map.of()), "weights \"...\"");
+          place(
+              dir.resolve("w.safetensors"), k, Safetensors.toBytes(w, Map.of()), "weights \"...\"");
           expect.put("modelNamed", k);
           src = src.replace("  input x", "  weights \"w.safetensors\"\n  input x");
         }
-        place(dir.resolve("a.cmod"), rnd.nextInt(4) == 0 ? kind(true) : Kind.REGULAR, src.getBytes(), "source");
-        String[] outs = {"out.onnx", "out.onnx", "no/dir/out.onnx", "../outside/out.onnx", "o".repeat(300)};
+        place(
+            dir.resolve("a.cmod"),
+            rnd.nextInt(4) == 0 ? kind(true) : Kind.REGULAR,
+            src.getBytes(),
+            "source");
+        String[] outs = {
+          "out.onnx", "out.onnx", "no/dir/out.onnx", "../outside/out.onnx", "o".repeat(300)
+        };
         String o = outs[rnd.nextInt(outs.length)];
         Path out = dir.resolve(o);
         if (!o.contains("/") && o.length() < 200) {
-          Kind[] ok = {Kind.MISSING, Kind.MISSING, Kind.REGULAR, Kind.FOLDER, Kind.FIFO, Kind.LINK_OUTSIDE, Kind.LINK_INSIDE};
+          Kind[] ok = {
+            Kind.MISSING,
+            Kind.MISSING,
+            Kind.REGULAR,
+            Kind.FOLDER,
+            Kind.FIFO,
+            Kind.LINK_OUTSIDE,
+            Kind.LINK_INSIDE
+          };
           Kind k = ok[rnd.nextInt(ok.length)];
           if (k == Kind.FIFO && !Hostile.canMakeFifo()) {
             k = Kind.MISSING;
@@ -194,13 +262,24 @@ class FileSituationsTest {
         }
         expect.put("out", out);
         situation.add((exportW ? "export-weights" : "compile") + " -o " + o);
-        return new String[] {exportW ? "export-weights" : "compile", dir.resolve("a.cmod").toString(), "-o", out.toString()};
+        return new String[] {
+          exportW ? "export-weights" : "compile",
+          dir.resolve("a.cmod").toString(),
+          "-o",
+          out.toString()
+        };
       }
       case 2 -> {
         // compile with import onnx "m.onnx"
-        place(dir.resolve("m.onnx"), kind(false), OnnxModels.identity(OnnxModels.FLOAT), "import onnx");
+        place(
+            dir.resolve("m.onnx"),
+            kind(false),
+            OnnxModels.identity(OnnxModels.FLOAT),
+            "import onnx");
         expect.put("modelNamed", situationKind("import onnx"));
-        Files.writeString(dir.resolve("a.cmod"), "import onnx \"m.onnx\" as Enc\nmodel M {\n  input x: f32[4]\n  output y = Enc(x)\n}\n");
+        Files.writeString(
+            dir.resolve("a.cmod"),
+            "import onnx \"m.onnx\" as Enc\nmodel M {\n  input x: f32[4]\n  output y = Enc(x)\n}\n");
         Path out = dir.resolve("out.onnx");
         expect.put("out", out);
         expect.put("outKind", Kind.MISSING);
@@ -212,7 +291,9 @@ class FileSituationsTest {
         for (int i = 1 + rnd.nextInt(4); i > 0; i--) {
           names.add(outputName());
         }
-        situation.add("outputs " + names.stream().map(n -> "'" + n.replaceAll("\\p{Cntrl}", "?") + "'").toList());
+        situation.add(
+            "outputs "
+                + names.stream().map(n -> "'" + n.replaceAll("\\p{Cntrl}", "?") + "'").toList());
         boolean ext = rnd.nextBoolean();
         Path model = dir.resolve("m.onnx");
         byte[] m = onnxModel(names, ext);
@@ -227,12 +308,18 @@ class FileSituationsTest {
         List<String> args = new ArrayList<>(List.of("run", model.toString()));
         if (rnd.nextBoolean()) {
           Path x = dir.resolve("x.npy");
-          place(x, kind(true), Npy.toBytes(Tensor.ofFloats(new long[] {4}, new float[] {1, 2, 3, 4})), "--input");
+          place(
+              x,
+              kind(true),
+              Npy.toBytes(Tensor.ofFloats(new long[] {4}, new float[] {1, 2, 3, 4})),
+              "--input");
           args.add("--input");
           args.add("x=" + x);
         }
         Path outs = dir.resolve("outs");
-        Kind[] dk = {Kind.MISSING, Kind.FOLDER, Kind.FOLDER, Kind.REGULAR, Kind.FIFO, Kind.LINK_INSIDE};
+        Kind[] dk = {
+          Kind.MISSING, Kind.FOLDER, Kind.FOLDER, Kind.REGULAR, Kind.FIFO, Kind.LINK_INSIDE
+        };
         Kind k = dk[rnd.nextInt(dk.length)];
         if (k == Kind.FIFO && !Hostile.canMakeFifo()) {
           k = Kind.MISSING;
@@ -246,7 +333,10 @@ class FileSituationsTest {
         }
         if (k == Kind.FOLDER && rnd.nextInt(3) == 0) {
           // something already at an output's file name
-          String f = names.get(0).length() < 100 && names.get(0).matches("[A-Za-z0-9_-][A-Za-z0-9._-]*") ? names.get(0) + ".npy" : "y.npy";
+          String f =
+              names.get(0).length() < 100 && names.get(0).matches("[A-Za-z0-9_-][A-Za-z0-9._-]*")
+                  ? names.get(0) + ".npy"
+                  : "y.npy";
           Kind[] pre = {Kind.FOLDER, Kind.LINK_OUTSIDE, Kind.FIFO, Kind.REGULAR};
           Kind pk = pre[rnd.nextInt(pre.length)];
           if (pk == Kind.FIFO && !Hostile.canMakeFifo()) {
@@ -303,7 +393,9 @@ class FileSituationsTest {
       if (r.all().contains("CM0900")) {
         broken.add("CM0900");
       }
-      if (r.all().contains("\tat ") || r.all().contains("Exception in thread") || r.all().contains("Caused by:")) {
+      if (r.all().contains("\tat ")
+          || r.all().contains("Exception in thread")
+          || r.all().contains("Caused by:")) {
         broken.add("stack trace");
       }
       if (blocked) {
@@ -313,7 +405,8 @@ class FileSituationsTest {
         broken.add("took " + r.millis() + " ms");
       }
       Object named = expect.get("modelNamed");
-      if (r.exit() == 0 && (named == Kind.LINK_INSIDE || named == Kind.LINK_OUTSIDE || named == Kind.HARD_LINK)) {
+      if (r.exit() == 0
+          && (named == Kind.LINK_INSIDE || named == Kind.LINK_OUTSIDE || named == Kind.HARD_LINK)) {
         broken.add("read a file named by the model that is a " + named);
       }
       Map<String, String> after = Hostile.snapshot(caseRoot);
@@ -362,12 +455,28 @@ class FileSituationsTest {
         }
       }
       exits.merge(r.exit() + (r.exit() == 1 ? " " + firstCode(r) : ""), 1, Integer::sum);
-      assertTrue(broken.isEmpty(), "seed " + seed + " (iteration " + it + ", -Dcmod.situations.seed=" + seed
-          + " -Dcmod.situations.iterations=1 replays it): " + broken + "\nsituation: " + situation + "\ncommand: "
-          + String.join(" ", args) + "\nexit " + r.exit() + "\n" + excerpt(r.all()));
+      assertTrue(
+          broken.isEmpty(),
+          "seed "
+              + seed
+              + " (iteration "
+              + it
+              + ", -Dcmod.situations.seed="
+              + seed
+              + " -Dcmod.situations.iterations=1 replays it): "
+              + broken
+              + "\nsituation: "
+              + situation
+              + "\ncommand: "
+              + String.join(" ", args)
+              + "\nexit "
+              + r.exit()
+              + "\n"
+              + excerpt(r.all()));
     }
-    System.out.printf("file situations: %d iterations in %.1f s, outcomes %s%n", ITERATIONS, (System.nanoTime() - t0) / 1e9,
-        exits);
+    System.out.printf(
+        "file situations: %d iterations in %.1f s, outcomes %s%n",
+        ITERATIONS, (System.nanoTime() - t0) / 1e9, exits);
   }
 
   private static String firstCode(Cli.Run r) {

@@ -1,7 +1,5 @@
 package dev.cmod.fuzz;
 
-import dev.cmod.compiler.BigStack;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -9,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.onnx.proto.OnnxMl.SparseTensorProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
+import dev.cmod.compiler.BigStack;
 import dev.cmod.ir.io.Safetensors;
 import dev.cmod.ir.io.TensorFileException;
 import dev.cmod.onnx.OnnxChecks;
@@ -21,7 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -29,21 +27,21 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * One regression test per finding of the fuzzing and reliability work (docs/reliability.md lists
- * them). The programs of compile-pipeline findings are in
- * {@code src/test/resources/dev/cmod/fuzz/findings/}: {@code Fn-*.found.cmod} as the fuzzer
- * produced them, {@code Fn-*.cmod} minimized.
+ * them). The programs of compile-pipeline findings are in {@code
+ * src/test/resources/dev/cmod/fuzz/findings/}: {@code Fn-*.found.cmod} as the fuzzer produced them,
+ * {@code Fn-*.cmod} minimized.
  *
- * <p>F1-F3 were found on an earlier tree and are fixed in the current one, so their tests run.
- * The others stay {@code @Disabled("finding: ...")} until they are fixed.
+ * <p>F1-F3 were found on an earlier tree and are fixed in the current one, so their tests run. The
+ * others stay {@code @Disabled("finding: ...")} until they are fixed.
  */
 class FindingsTest {
   private static final Pattern FLAGS = Pattern.compile("(?m)^// -O(\\d) --seed (\\d+)");
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private static String resource(String name) throws IOException {
-    try (InputStream in = FindingsTest.class.getResourceAsStream("/dev/cmod/fuzz/findings/" + name)) {
+    try (InputStream in =
+        FindingsTest.class.getResourceAsStream("/dev/cmod/fuzz/findings/" + name)) {
       if (in == null) {
         throw new IOException("missing finding resource " + name);
       }
@@ -51,7 +49,10 @@ class FindingsTest {
     }
   }
 
-  /** Runs the compile-pipeline oracle on a finding's program with the -O level and seed of its header. */
+  /**
+   * Runs the compile-pipeline oracle on a finding's program with the -O level and seed of its
+   * header.
+   */
   private static void replay(String name) throws Exception {
     String text = resource(name);
     Matcher m = FLAGS.matcher(text);
@@ -64,11 +65,17 @@ class FindingsTest {
   /**
    * F1: {@code cmod run} without --input on a model with an input of more than 2^31 elements
    * ({@code f32[1T]}, {@code f32[4, 2^63-1]}): Toolchain.randomInputs threw ArithmeticException
-   * (Math.toIntExact / Tensor.numel), exit 3. Fixed: now CM0402 "too large to fill with random values".
+   * (Math.toIntExact / Tensor.numel), exit 3. Fixed: now CM0402 "too large to fill with random
+   * values".
    */
   @ParameterizedTest
-  @ValueSource(strings = {"F1-random-inputs-overflow.found.cmod", "F1-random-inputs-overflow.cmod",
-      "F1-random-inputs-long-overflow.found.cmod", "F1-random-inputs-long-overflow.cmod"})
+  @ValueSource(
+      strings = {
+        "F1-random-inputs-overflow.found.cmod",
+        "F1-random-inputs-overflow.cmod",
+        "F1-random-inputs-long-overflow.found.cmod",
+        "F1-random-inputs-long-overflow.cmod"
+      })
   void f1RandomInputsOfHugeInputs(String name) throws Exception {
     replay(name);
   }
@@ -83,20 +90,21 @@ class FindingsTest {
   }
 
   /**
-   * F2: a dim expression in an output type that overflows a long ({@code f32[2 * 9223372036854775807]})
-   * threw ArithmeticException at Dim$Poly.multiply (TypeMatch.matchPattern, Modality.checkOutput),
-   * reported as CM0900. Fixed: now a located CM0500.
+   * F2: a dim expression in an output type that overflows a long ({@code f32[2 *
+   * 9223372036854775807]}) threw ArithmeticException at Dim$Poly.multiply (TypeMatch.matchPattern,
+   * Modality.checkOutput), reported as CM0900. Fixed: now a located CM0500.
    */
   @ParameterizedTest
-  @ValueSource(strings = {"F2-output-type-dim-overflow.found.cmod", "F2-output-type-dim-overflow.cmod"})
+  @ValueSource(
+      strings = {"F2-output-type-dim-overflow.found.cmod", "F2-output-type-dim-overflow.cmod"})
   void f2DimOverflowInAnOutputType(String name) throws Exception {
     replay(name);
   }
 
   /**
    * F3: the routing gate's parameter {@code Router_k.weight: [d, experts]} was created without the
-   * 2^28-element limit: Inits.make threw ArithmeticException (integer overflow) for d = 2^63-1, CM0900,
-   * and d = 2^30 allocated 4 GiB. Fixed: now CM0500 at the route expression.
+   * 2^28-element limit: Inits.make threw ArithmeticException (integer overflow) for d = 2^63-1,
+   * CM0900, and d = 2^30 allocated 4 GiB. Fixed: now CM0500 at the route expression.
    */
   @ParameterizedTest
   @ValueSource(strings = {"F3-route-gate-overflow.found.cmod", "F3-route-gate-overflow.cmod"})
@@ -116,7 +124,11 @@ class FindingsTest {
     Files.writeString(src, resource("F9-split-into-1T-parts.cmod"));
     Cli.Run r = Cli.inProcess("check", src.toString());
     assertEquals(1, r.exit(), r.all());
-    assertTrue(r.err().contains("split.cmod:4:25: error[CM0500]: cannot split axis of size 0 into 1000000000000 parts"), r.err());
+    assertTrue(
+        r.err()
+            .contains(
+                "split.cmod:4:25: error[CM0500]: cannot split axis of size 0 into 1000000000000 parts"),
+        r.err());
     assertTrue(r.millis() < 5_000, r.millis() + " ms");
   }
 
@@ -140,18 +152,20 @@ class FindingsTest {
 
   /**
    * F5: Safetensors.read accepts entries whose data_offsets overlap (share bytes) and decodes each
-   * separately, so a small file can demand unbounded memory: 4096 entries naming the same 1 MiB
-   * (a 1.4 MiB file) decode to 4 GiB. The safetensors format requires the entries to tile the
-   * data section without overlap; the reader should refuse overlapping ranges (TensorFileException).
+   * separately, so a small file can demand unbounded memory: 4096 entries naming the same 1 MiB (a
+   * 1.4 MiB file) decode to 4 GiB. The safetensors format requires the entries to tile the data
+   * section without overlap; the reader should refuse overlapping ranges (TensorFileException).
    */
   @Test
   void f5OverlappingSafetensorsEntriesAreRefused() {
-    String json = "{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]},"
-        + "\"b\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}";
+    String json =
+        "{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]},"
+            + "\"b\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}";
     byte[] header = json.getBytes(StandardCharsets.UTF_8);
     ByteBuffer b = ByteBuffer.allocate(8 + header.length + 16).order(ByteOrder.LITTLE_ENDIAN);
     b.putLong(header.length).put(header).put(OnnxModels.floats(1, 2, 3, 4));
-    assertThrows(TensorFileException.class, () -> Safetensors.read(b.array(), "overlap.safetensors"));
+    assertThrows(
+        TensorFileException.class, () -> Safetensors.read(b.array(), "overlap.safetensors"));
   }
 
   /**
@@ -165,11 +179,15 @@ class FindingsTest {
   @ValueSource(strings = {"compile", "export-weights", "run"})
   void f6OutputPathIsAFolder(String command) throws Exception {
     Path src = dir.resolve("a.cmod");
-    Files.writeString(src, "import std.nn.{Linear}\nmodel M {\n  input x: f32[4]\n  output y = x |> Linear(4, 2)\n}\n");
-    Path target = Files.createDirectories(dir.resolve(command.equals("run") ? "outs/y.npy" : "out"));
-    Cli.Run r = command.equals("run")
-        ? Cli.inProcess("run", src.toString(), "--output-dir", target.getParent().toString())
-        : Cli.inProcess(command, src.toString(), "-o", target.toString());
+    Files.writeString(
+        src,
+        "import std.nn.{Linear}\nmodel M {\n  input x: f32[4]\n  output y = x |> Linear(4, 2)\n}\n");
+    Path target =
+        Files.createDirectories(dir.resolve(command.equals("run") ? "outs/y.npy" : "out"));
+    Cli.Run r =
+        command.equals("run")
+            ? Cli.inProcess("run", src.toString(), "--output-dir", target.getParent().toString())
+            : Cli.inProcess(command, src.toString(), "-o", target.toString());
     assertEquals(1, r.exit(), r.all());
     assertFalse(r.err().contains("CM0900"), r.err());
   }
@@ -182,9 +200,19 @@ class FindingsTest {
    */
   @Test
   void o1SparseInitializerExternalDataIsChecked() {
-    SparseTensorProto sp = SparseTensorProto.newBuilder().addDims(4).setValues(OnnxModels.external("w", "../secret.bin"))
-        .setIndices(TensorProto.newBuilder().setDataType(7).addDims(4).addInt64Data(0).addInt64Data(1)
-            .addInt64Data(2).addInt64Data(3)).build();
+    SparseTensorProto sp =
+        SparseTensorProto.newBuilder()
+            .addDims(4)
+            .setValues(OnnxModels.external("w", "../secret.bin"))
+            .setIndices(
+                TensorProto.newBuilder()
+                    .setDataType(7)
+                    .addDims(4)
+                    .addInt64Data(0)
+                    .addInt64Data(1)
+                    .addInt64Data(2)
+                    .addInt64Data(3))
+            .build();
     assertFalse(OnnxChecks.validate(OnnxModels.addModel(null, sp), dir).isEmpty());
   }
 }

@@ -54,7 +54,9 @@ final class Hostile {
     Files.createDirectories(p.toAbsolutePath().getParent());
     try {
       Process pr = new ProcessBuilder("mkfifo", p.toString()).redirectErrorStream(true).start();
-      if (!pr.waitFor(10, TimeUnit.SECONDS) || pr.exitValue() != 0 || !Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+      if (!pr.waitFor(10, TimeUnit.SECONDS)
+          || pr.exitValue() != 0
+          || !Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
         throw new IOException("mkfifo failed for " + p);
       }
     } catch (InterruptedException e) {
@@ -64,7 +66,9 @@ final class Hostile {
     return p;
   }
 
-  /** A Unix domain socket file at {@code p} (the listening channel is closed again; the file stays). */
+  /**
+   * A Unix domain socket file at {@code p} (the listening channel is closed again; the file stays).
+   */
   static Path socket(Path p) throws IOException {
     Files.createDirectories(p.toAbsolutePath().getParent());
     try (ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
@@ -102,7 +106,8 @@ final class Hostile {
   /** The permission bits of a file, e.g. 0644. */
   static int mode(Path p) throws IOException {
     int m = 0;
-    String s = PosixFilePermissions.toString(Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS));
+    String s =
+        PosixFilePermissions.toString(Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS));
     for (int i = 0; i < 9; i++) {
       m = (m << 1) | (s.charAt(i) == '-' ? 0 : 1);
     }
@@ -110,8 +115,8 @@ final class Hostile {
   }
 
   /**
-   * Every entry of a tree (links not followed): its kind, size, mode and, for regular files up to
-   * 8 MiB, a CRC of the content (larger ones by size and modification time); a link by its target.
+   * Every entry of a tree (links not followed): its kind, size, mode and, for regular files up to 8
+   * MiB, a CRC of the content (larger ones by size and modification time); a link by its target.
    */
   static Map<String, String> snapshot(Path root) throws IOException {
     Map<String, String> out = new TreeMap<>();
@@ -120,7 +125,8 @@ final class Hostile {
     }
     try (Stream<Path> s = Files.walk(root)) {
       for (Path p : (Iterable<Path>) s::iterator) {
-        BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        BasicFileAttributes a =
+            Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         String rel = root.relativize(p).toString();
         String v;
         if (a.isSymbolicLink()) {
@@ -184,38 +190,41 @@ final class Hostile {
     private volatile boolean fired;
 
     Watchdog(Path root, long afterMillis) {
-      thread = new Thread(() -> {
-        long end = System.currentTimeMillis() + afterMillis;
-        try {
-          while (!done && System.currentTimeMillis() < end) {
-            Thread.sleep(20);
-          }
-          while (!done) {
-            List<Path> pipes = new ArrayList<>();
-            try (Stream<Path> s = Files.walk(root)) {
-              s.filter(p -> isFifo(p)).forEach(pipes::add);
-            } catch (IOException | RuntimeException e) {
-              // the tree changed meanwhile
-            }
-            for (Path p : pipes) {
-              fired = true;
-              try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
-                byte[] buf = new byte[1 << 16];
-                Thread.sleep(50);
-                // drain what a writer put in, without blocking
-                while (f.getChannel().size() > 0 && f.read(buf) > 0) {
-                  // discard
+      thread =
+          new Thread(
+              () -> {
+                long end = System.currentTimeMillis() + afterMillis;
+                try {
+                  while (!done && System.currentTimeMillis() < end) {
+                    Thread.sleep(20);
+                  }
+                  while (!done) {
+                    List<Path> pipes = new ArrayList<>();
+                    try (Stream<Path> s = Files.walk(root)) {
+                      s.filter(p -> isFifo(p)).forEach(pipes::add);
+                    } catch (IOException | RuntimeException e) {
+                      // the tree changed meanwhile
+                    }
+                    for (Path p : pipes) {
+                      fired = true;
+                      try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
+                        byte[] buf = new byte[1 << 16];
+                        Thread.sleep(50);
+                        // drain what a writer put in, without blocking
+                        while (f.getChannel().size() > 0 && f.read(buf) > 0) {
+                          // discard
+                        }
+                      } catch (IOException e) {
+                        // keep trying
+                      }
+                    }
+                    Thread.sleep(200);
+                  }
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
                 }
-              } catch (IOException e) {
-                // keep trying
-              }
-            }
-            Thread.sleep(200);
-          }
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }, "fifo-watchdog");
+              },
+              "fifo-watchdog");
       thread.setDaemon(true);
       thread.start();
     }
@@ -233,7 +242,8 @@ final class Hostile {
 
   static boolean isFifo(Path p) {
     try {
-      BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      BasicFileAttributes a =
+          Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
       return a.isOther() && "p".equals(kindLetter(p));
     } catch (IOException e) {
       return false;
@@ -254,8 +264,14 @@ final class Hostile {
    * Runs {@code cmod args} through {@code Main.main} (the launcher's path) in a child JVM: heap
    * {@code -Xmx<heap>}, extra JVM options, extra environment, working directory {@code cwd}.
    */
-  static Cli.Run child(Path cwd, String heap, List<String> jvmOpts, Map<String, String> env, long timeoutSeconds,
-      String... args) throws IOException, InterruptedException {
+  static Cli.Run child(
+      Path cwd,
+      String heap,
+      List<String> jvmOpts,
+      Map<String, String> env,
+      long timeoutSeconds,
+      String... args)
+      throws IOException, InterruptedException {
     List<String> opts = new ArrayList<>(List.of("-XX:TieredStopAtLevel=1", "-Xshare:auto"));
     opts.addAll(jvmOpts);
     return Cli.child(cwd, heap, opts, env, timeoutSeconds, args);

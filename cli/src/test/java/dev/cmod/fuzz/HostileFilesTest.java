@@ -21,11 +21,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The positive side of the hostile-files issue: what must work (a UTF-8 BOM, a missing
- * --output-dir, output names mapped to plain file names, the mode of written files). The
- * bad-input side is ReliabilityTest's table.
+ * --output-dir, output names mapped to plain file names, the mode of written files). The bad-input
+ * side is ReliabilityTest's table.
  */
 class HostileFilesTest {
-  private static final String MLP = """
+  private static final String MLP =
+      """
       import std.nn.{Linear}
       model Mlp {
         input x: f32[4]
@@ -34,8 +35,7 @@ class HostileFilesTest {
       }
       """;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private static Set<String> names(Path d) throws Exception {
     try (Stream<Path> s = Files.list(d)) {
@@ -69,7 +69,10 @@ class HostileFilesTest {
     Cli.Run r = Cli.inProcess("run", src.toString(), "--output-dir", outs.toString());
     assertEquals(0, r.exit(), r.all());
     assertEquals(Set.of("y.npy"), names(outs));
-    assertEquals(expectedMode(), Hostile.mode(outs.resolve("y.npy")), Integer.toOctalString(Hostile.mode(outs.resolve("y.npy"))));
+    assertEquals(
+        expectedMode(),
+        Hostile.mode(outs.resolve("y.npy")),
+        Integer.toOctalString(Hostile.mode(outs.resolve("y.npy"))));
     assertEquals(Set.of("a.cmod", "new"), names(dir));
   }
 
@@ -94,12 +97,28 @@ class HostileFilesTest {
 
   @Test
   void hostileOutputNamesBecomePlainFileNamesInsideTheOutputDir() throws Exception {
-    List<String> outputs = List.of("y", "../x", "/abs", "a/b", "a_b", "..", ".hidden", "c\u0001d", "\u00fcber", "n".repeat(300),
-        "Y", "con:1");
+    List<String> outputs =
+        List.of(
+            "y",
+            "../x",
+            "/abs",
+            "a/b",
+            "a_b",
+            "..",
+            ".hidden",
+            "c\u0001d",
+            "\u00fcber",
+            "n".repeat(300),
+            "Y",
+            "con:1");
     Path m = Files.write(dir.resolve("m.onnx"), OnnxModels.identities(outputs));
     Path outs = dir.resolve("outs");
-    Path x = Files.write(dir.resolve("x.npy"), Npy.toBytes(Tensor.ofFloats(new long[] {4}, new float[] {1, 2, 3, 4})));
-    Cli.Run r = Cli.inProcess("run", m.toString(), "--input", "x=" + x, "--output-dir", outs.toString());
+    Path x =
+        Files.write(
+            dir.resolve("x.npy"),
+            Npy.toBytes(Tensor.ofFloats(new long[] {4}, new float[] {1, 2, 3, 4})));
+    Cli.Run r =
+        Cli.inProcess("run", m.toString(), "--input", "x=" + x, "--output-dir", outs.toString());
     assertEquals(0, r.exit(), r.all());
     Set<String> files = names(outs);
     assertEquals(outputs.size(), files.size(), files.toString());
@@ -122,7 +141,8 @@ class HostileFilesTest {
     for (String f : files) {
       lower.add(f.toLowerCase(java.util.Locale.ROOT));
     }
-    assertEquals(files.size(), new TreeSet<>(lower).size(), "names that differ only in case: " + files);
+    assertEquals(
+        files.size(), new TreeSet<>(lower).size(), "names that differ only in case: " + files);
     assertTrue(Map.of().isEmpty());
   }
 }

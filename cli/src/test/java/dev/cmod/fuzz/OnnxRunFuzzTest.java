@@ -27,9 +27,9 @@ import java.util.stream.Stream;
 /**
  * Fuzz target for {@code cmod run MODEL.onnx --output-dir out} on models built from the fuzzer's
  * data: hostile output names (separators, {@code ..}, absolute paths, control characters,
- * duplicates), an initializer with external data whose location, offset, length and dims come
- * from the input, and a data file that is a regular file, a hard link, a symbolic link, a folder
- * or missing. Each run happens in a fresh sandbox: {@code sandbox/model/} holds the model and its
+ * duplicates), an initializer with external data whose location, offset, length and dims come from
+ * the input, and a data file that is a regular file, a hard link, a symbolic link, a folder or
+ * missing. Each run happens in a fresh sandbox: {@code sandbox/model/} holds the model and its
  * data, {@code sandbox/out/} is the output folder, and {@code sandbox/outside/} (plus the sandbox
  * itself) must not change.
  *
@@ -40,8 +40,10 @@ import java.util.stream.Stream;
  */
 class OnnxRunFuzzTest {
   private static final Pattern CODE = Pattern.compile("error\\[CM(\\d{4})]");
-  private static final String[] NAME_PARTS = {"y", "../", "..", "/", "/tmp/", "a/b", "\\", ".", "\u0001", "\n", " ", "é",
-      "out", "y.npy", "CON", ":", "*", ".hidden"};
+  private static final String[] NAME_PARTS = {
+    "y", "../", "..", "/", "/tmp/", "a/b", "\\", ".", "\u0001", "\n", " ", "é", "out", "y.npy",
+    "CON", ":", "*", ".hidden"
+  };
 
   @FuzzTest(maxDuration = "60s")
   void runModel(FuzzedDataProvider data) throws Exception {
@@ -67,7 +69,7 @@ class OnnxRunFuzzTest {
       case 2 -> Files.createSymbolicLink(bin, outside.resolve("secret.bin"));
       case 3 -> Files.createDirectories(bin);
       case 4 -> Files.write(bin, new byte[3]);
-      default -> { } // missing
+      default -> {} // missing
     }
     // outputs
     int outputs = data.consumeInt(1, 4);
@@ -90,16 +92,32 @@ class OnnxRunFuzzTest {
     long dim = data.pickValue(new long[] {1, 2, 4, 16, 1L << 20, 1L << 30, 1L << 40});
     TensorProto.Builder w = TensorProto.newBuilder().setName("w").setDataType(1).addDims(dim);
     if (external) {
-      String location = data.pickValue(new String[] {"w.bin", "../outside/secret.bin", "/etc/passwd", "sub/../w.bin", "w.bin\u0000x",
-          "", "nope.bin", data.consumeString(12)});
+      String location =
+          data.pickValue(
+              new String[] {
+                "w.bin",
+                "../outside/secret.bin",
+                "/etc/passwd",
+                "sub/../w.bin",
+                "w.bin\u0000x",
+                "",
+                "nope.bin",
+                data.consumeString(12)
+              });
       w.setDataLocation(TensorProto.DataLocation.EXTERNAL)
-          .addExternalData(StringStringEntryProto.newBuilder().setKey("location").setValue(location));
+          .addExternalData(
+              StringStringEntryProto.newBuilder().setKey("location").setValue(location));
       if (data.consumeBoolean()) {
-        w.addExternalData(StringStringEntryProto.newBuilder().setKey("offset").setValue(Long.toString(data.consumeLong())));
+        w.addExternalData(
+            StringStringEntryProto.newBuilder()
+                .setKey("offset")
+                .setValue(Long.toString(data.consumeLong())));
       }
       if (data.consumeBoolean()) {
-        w.addExternalData(StringStringEntryProto.newBuilder().setKey("length")
-            .setValue(Long.toString(data.consumeBoolean() ? dim * 4 : data.consumeLong())));
+        w.addExternalData(
+            StringStringEntryProto.newBuilder()
+                .setKey("length")
+                .setValue(Long.toString(data.consumeBoolean() ? dim * 4 : data.consumeLong())));
       }
     } else {
       int n = (int) Math.min(dim, 16);
@@ -109,18 +127,23 @@ class OnnxRunFuzzTest {
       }
       dim = n;
     }
-    GraphProto.Builder g = GraphProto.newBuilder().setName("g").addInitializer(w)
-        .addInput(value("x", dim));
+    GraphProto.Builder g =
+        GraphProto.newBuilder().setName("g").addInitializer(w).addInput(value("x", dim));
     for (String n : names) {
       g.addNode(NodeProto.newBuilder().setOpType("Add").addInput("x").addInput("w").addOutput(n));
       g.addOutput(value(n, dim));
     }
-    ModelProto m = ModelProto.newBuilder().setIrVersion(8)
-        .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(17)).setGraph(g).build();
+    ModelProto m =
+        ModelProto.newBuilder()
+            .setIrVersion(8)
+            .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(17))
+            .setGraph(g)
+            .build();
     Files.write(model.resolve("m.onnx"), m.toByteArray());
 
     Map<String, String> before = snapshot(sandbox, out);
-    Cli.Run r = Cli.inProcess("run", model.resolve("m.onnx").toString(), "--output-dir", out.toString());
+    Cli.Run r =
+        Cli.inProcess("run", model.resolve("m.onnx").toString(), "--output-dir", out.toString());
     List<String> problems = new ArrayList<>();
     if (r.exit() != 0 && r.exit() != 1) {
       problems.add("exit " + r.exit());
@@ -129,8 +152,11 @@ class OnnxRunFuzzTest {
     if (r.exit() != 0 && !c.find()) {
       problems.add("failure without a CM code");
     }
-    // (the model's own names may contain any text, "CM0900" included: look for the diagnostic itself)
-    if (r.err().contains("error[CM0900]") || r.all().contains("\tat ") || java.util.regex.Pattern.compile("(?m)^Exception in thread").matcher(r.all()).find()) {
+    // (the model's own names may contain any text, "CM0900" included: look for the diagnostic
+    // itself)
+    if (r.err().contains("error[CM0900]")
+        || r.all().contains("\tat ")
+        || java.util.regex.Pattern.compile("(?m)^Exception in thread").matcher(r.all()).find()) {
       problems.add("internal error or stack trace");
     }
     if (!before.equals(snapshot(sandbox, out))) {
@@ -154,15 +180,33 @@ class OnnxRunFuzzTest {
       problems.add("failure left files in out/: " + written);
     }
     if (!problems.isEmpty()) {
-      throw new AssertionError(problems + " for outputs " + names + ", kind " + kind + ", external " + external + ", dim " + dim
-          + "\n" + r.all());
+      throw new AssertionError(
+          problems
+              + " for outputs "
+              + names
+              + ", kind "
+              + kind
+              + ", external "
+              + external
+              + ", dim "
+              + dim
+              + "\n"
+              + r.all());
     }
   }
 
   private static ValueInfoProto value(String name, long dim) {
-    return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(
-        TypeProto.Tensor.newBuilder().setElemType(1).setShape(TensorShapeProto.newBuilder()
-            .addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(dim))))).build();
+    return ValueInfoProto.newBuilder()
+        .setName(name)
+        .setType(
+            TypeProto.newBuilder()
+                .setTensorType(
+                    TypeProto.Tensor.newBuilder()
+                        .setElemType(1)
+                        .setShape(
+                            TensorShapeProto.newBuilder()
+                                .addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(dim)))))
+        .build();
   }
 
   /** Path to content hash (or kind) of everything under {@code root} except {@code skip}. */
@@ -178,7 +222,10 @@ class OnnxRunFuzzTest {
           m.put(key, "link:" + Files.readSymbolicLink(p));
         } else if (Files.isRegularFile(p)) {
           try {
-            m.put(key, HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p))));
+            m.put(
+                key,
+                HexFormat.of()
+                    .formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p))));
           } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
           }
@@ -189,7 +236,9 @@ class OnnxRunFuzzTest {
     }
     // the folder that holds the sandbox must not gain entries named like escapes either
     try (Stream<Path> s = Files.list(root.getParent())) {
-      m.put("#parent-escape", Boolean.toString(s.anyMatch(p -> p.getFileName().toString().contains("escape"))));
+      m.put(
+          "#parent-escape",
+          Boolean.toString(s.anyMatch(p -> p.getFileName().toString().contains("escape"))));
     }
     return m;
   }

@@ -27,17 +27,17 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
- * What a compile-pipeline fuzz input must satisfy. It compiles the text as {@code sandbox/fuzz.cmod}
- * (the sandbox is a temporary folder holding a module file, an import cycle and two weights files,
- * so relative imports and {@code weights "..."} have something to find) at every model of the
- * file, then does for a successful compilation what {@code cmod compile/graph/explain} do: emit
- * ONNX, print the graph as text and DOT, explain it, and make the random inputs of {@code cmod run}
- * (skipped for inputs of 2^22 to 2^26 elements, which are legitimately large).
+ * What a compile-pipeline fuzz input must satisfy. It compiles the text as {@code
+ * sandbox/fuzz.cmod} (the sandbox is a temporary folder holding a module file, an import cycle and
+ * two weights files, so relative imports and {@code weights "..."} have something to find) at every
+ * model of the file, then does for a successful compilation what {@code cmod compile/graph/explain}
+ * do: emit ONNX, print the graph as text and DOT, explain it, and make the random inputs of {@code
+ * cmod run} (skipped for inputs of 2^22 to 2^26 elements, which are legitimately large).
  *
  * <p>Findings: any exception or error thrown (the CLI would exit 3 with "internal compiler error")
- * other than the CLI's user-facing {@code UserError}; an error with code CM0900, or the
- * file-level "nests too deeply for the compiler" / "ran out of memory" diagnostics, which is how
- * {@link Compilation} reports an exception, StackOverflowError or OutOfMemoryError that escaped the
+ * other than the CLI's user-facing {@code UserError}; an error with code CM0900, or the file-level
+ * "nests too deeply for the compiler" / "ran out of memory" diagnostics, which is how {@link
+ * Compilation} reports an exception, StackOverflowError or OutOfMemoryError that escaped the
  * compiler (run with {@code CMOD_DEBUG=1} to get the stack trace on stderr); a failed compilation
  * without an error diagnostic (a silent exit 1); a successful compilation whose ONNX bytes fail
  * {@link OnnxChecks#validate}. Diagnostics about the program are expected and fine.
@@ -45,15 +45,27 @@ import java.util.stream.Stream;
 final class PipelineOracle {
   private static final Path SANDBOX = makeSandbox();
 
-  /** Inputs seen, compiled to ONNX, and refused with diagnostics (printed after each fuzz test class). */
-  static final java.util.concurrent.atomic.AtomicLong SEEN = new java.util.concurrent.atomic.AtomicLong();
-  static final java.util.concurrent.atomic.AtomicLong COMPILED = new java.util.concurrent.atomic.AtomicLong();
-  static final java.util.concurrent.atomic.AtomicLong REFUSED = new java.util.concurrent.atomic.AtomicLong();
+  /**
+   * Inputs seen, compiled to ONNX, and refused with diagnostics (printed after each fuzz test
+   * class).
+   */
+  static final java.util.concurrent.atomic.AtomicLong SEEN =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  static final java.util.concurrent.atomic.AtomicLong COMPILED =
+      new java.util.concurrent.atomic.AtomicLong();
+  static final java.util.concurrent.atomic.AtomicLong REFUSED =
+      new java.util.concurrent.atomic.AtomicLong();
 
   private PipelineOracle() {}
 
   static String stats() {
-    return SEEN + " programs: " + COMPILED + " compiled to ONNX, " + REFUSED + " refused with diagnostics";
+    return SEEN
+        + " programs: "
+        + COMPILED
+        + " compiled to ONNX, "
+        + REFUSED
+        + " refused with diagnostics";
   }
 
   static Path sandbox() {
@@ -63,15 +75,21 @@ final class PipelineOracle {
   static void check(String text, int level, long seed) {
     Path path = SANDBOX.resolve("fuzz.cmod");
     SourceFile source = new SourceFile("fuzz.cmod", text);
-    Compilation.Result first = Compilation.compile(source, path, new Compilation.Options(null, null, seed, level));
+    Compilation.Result first =
+        Compilation.compile(source, path, new Compilation.Options(null, null, seed, level));
     SEEN.incrementAndGet();
     (first.ok() ? COMPILED : REFUSED).incrementAndGet();
     checkResult(first, level, seed);
     if (!first.diagnostics().hasErrors()) {
       for (String m : first.models()) {
         if (!m.equals(first.model())) {
-          checkResult(Compilation.compile(new SourceFile("fuzz.cmod", text), path,
-              new Compilation.Options(m, null, seed, level)), level, seed);
+          checkResult(
+              Compilation.compile(
+                  new SourceFile("fuzz.cmod", text),
+                  path,
+                  new Compilation.Options(m, null, seed, level)),
+              level,
+              seed);
         }
       }
     }
@@ -81,15 +99,23 @@ final class PipelineOracle {
     for (Diagnostic d : r.diagnostics().all()) {
       DiagnosticRenderer.human(d);
       if (d.code() == DiagnosticCode.INTERNAL) {
-        // Compilation turns an exception escaping the compiler into CM0900 (CMOD_DEBUG=1 prints its stack)
-        throw new AssertionError("internal compiler error diagnostic: " + DiagnosticRenderer.human(d));
+        // Compilation turns an exception escaping the compiler into CM0900 (CMOD_DEBUG=1 prints its
+        // stack)
+        throw new AssertionError(
+            "internal compiler error diagnostic: " + DiagnosticRenderer.human(d));
       }
       // ... and a StackOverflowError / OutOfMemoryError into these two file-level diagnostics
-      if (d.span() == null && d.code() == DiagnosticCode.SOURCE_LIMIT && d.message().contains("nests too deeply for the compiler")) {
-        throw new StackOverflowError("the compiler overflowed its stack (caught by Compilation): " + d.message());
+      if (d.span() == null
+          && d.code() == DiagnosticCode.SOURCE_LIMIT
+          && d.message().contains("nests too deeply for the compiler")) {
+        throw new StackOverflowError(
+            "the compiler overflowed its stack (caught by Compilation): " + d.message());
       }
-      if (d.span() == null && d.code() == DiagnosticCode.LIMIT && d.message().contains("ran out of memory")) {
-        throw new OutOfMemoryError("the compiler ran out of memory (caught by Compilation): " + d.message());
+      if (d.span() == null
+          && d.code() == DiagnosticCode.LIMIT
+          && d.message().contains("ran out of memory")) {
+        throw new OutOfMemoryError(
+            "the compiler ran out of memory (caught by Compilation): " + d.message());
       }
     }
     DiagnosticRenderer.json(r.diagnostics().all());
@@ -103,8 +129,13 @@ final class PipelineOracle {
     byte[] onnx = Toolchain.emit(g);
     List<String> problems = OnnxChecks.validate(onnx, null);
     if (!problems.isEmpty()) {
-      throw new AssertionError("cmod emitted an ONNX file that fails its own checks (-O" + level + ", seed " + seed
-          + "): " + problems);
+      throw new AssertionError(
+          "cmod emitted an ONNX file that fails its own checks (-O"
+              + level
+              + ", seed "
+              + seed
+              + "): "
+              + problems);
     }
     TextPrinter.print(g);
     DotPrinter.print(g);
@@ -127,7 +158,8 @@ final class PipelineOracle {
       try {
         Map<String, Tensor> feed = Toolchain.randomInputs(g, r.facts(), sizes, seed);
         if (feed.size() != g.inputs().size()) {
-          throw new AssertionError("random inputs: " + feed.keySet() + " for " + g.inputs().size() + " inputs");
+          throw new AssertionError(
+              "random inputs: " + feed.keySet() + " for " + g.inputs().size() + " inputs");
         }
       } catch (RuntimeException e) {
         if (!e.getClass().getName().equals("dev.cmod.cli.UserError")) {
@@ -137,7 +169,10 @@ final class PipelineOracle {
     }
   }
 
-  /** What {@code cmod explain} does, with and without the auto-source column; the report must not be empty. */
+  /**
+   * What {@code cmod explain} does, with and without the auto-source column; the report must not be
+   * empty.
+   */
   private static void explain(Compilation.Result r) {
     for (boolean autoSource : new boolean[] {false, true}) {
       String report = ExplainAccess.model(r, autoSource);
@@ -150,7 +185,9 @@ final class PipelineOracle {
   private static Path makeSandbox() {
     try {
       Path dir = Files.createTempDirectory("cmod-fuzz-sandbox");
-      Files.writeString(dir.resolve("blocks.cmod"), """
+      Files.writeString(
+          dir.resolve("blocks.cmod"),
+          """
           const WIDTH = 8
           module Twice(dim: int)(x: f32[..., dim]) -> f32[..., dim] {
             x + x
@@ -163,7 +200,9 @@ final class PipelineOracle {
       w.put("lin0.weight", Tensor.ofFloats(new long[] {4, 4}, new float[16]));
       w.put("w0", Tensor.ofFloats(new long[] {4, 2}, new float[8]));
       Safetensors.write(dir.resolve("w.safetensors"), w, Map.of("k", "v"));
-      Files.write(dir.resolve("garbage.safetensors"), new byte[] {9, 0, 0, 0, 0, 0, 0, 0, '{', '"', 'a', '"', ':', '1'});
+      Files.write(
+          dir.resolve("garbage.safetensors"),
+          new byte[] {9, 0, 0, 0, 0, 0, 0, 0, '{', '"', 'a', '"', ':', '1'});
       Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(dir)));
       return dir;
     } catch (IOException e) {

@@ -17,6 +17,7 @@ import java.util.concurrent.TimeoutException;
 public final class BigStack {
   /** The CLI's compiler thread stack size. */
   public static final long STACK_BYTES = 1L << 29;
+
   /** Longest time one input may take before it counts as a hang. */
   public static final long LIMIT_SECONDS = Long.getLong("cmod.fuzz.hangSeconds", 20);
 
@@ -25,11 +26,12 @@ public final class BigStack {
   private BigStack() {}
 
   private static ExecutorService newPool() {
-    return Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(null, r, "cmod-fuzz", STACK_BYTES);
-      t.setDaemon(true);
-      return t;
-    });
+    return Executors.newSingleThreadExecutor(
+        r -> {
+          Thread t = new Thread(null, r, "cmod-fuzz", STACK_BYTES);
+          t.setDaemon(true);
+          return t;
+        });
   }
 
   public static synchronized <T> T call(Callable<T> work) throws Exception {
@@ -54,10 +56,11 @@ public final class BigStack {
   }
 
   public static synchronized void run(ThrowingRunnable work) throws Exception {
-    call(() -> {
-      work.run();
-      return null;
-    });
+    call(
+        () -> {
+          work.run();
+          return null;
+        });
   }
 
   public interface ThrowingRunnable {

@@ -29,8 +29,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The one entry point for the CLI, tests and the language server: source file to checked,
- * optimized IR graph, with every diagnostic collected.
+ * The one entry point for the CLI, tests and the language server: source file to checked, optimized
+ * IR graph, with every diagnostic collected.
  */
 public final class Compilation {
   public static final String VERSION = "0.1.0";
@@ -56,7 +56,8 @@ public final class Compilation {
   }
 
   /** What a compilation produced; {@code graph} is null when there were errors. */
-  public record Result(Diagnostics diagnostics, Graph graph, ModelFacts facts, List<String> models, String model) {
+  public record Result(
+      Diagnostics diagnostics, Graph graph, ModelFacts facts, List<String> models, String model) {
     public boolean ok() {
       return !diagnostics.hasErrors() && graph != null;
     }
@@ -105,7 +106,10 @@ public final class Compilation {
     return all;
   }
 
-  /** Stack for the compiler thread: deep but legal programs must not overflow a default thread stack. */
+  /**
+   * Stack for the compiler thread: deep but legal programs must not overflow a default thread
+   * stack.
+   */
   static final long STACK_BYTES = 256L << 20;
 
   /**
@@ -115,13 +119,21 @@ public final class Compilation {
   private static Result compile(SourceFile source, Path path, Options o, Diagnostics diags) {
     Result[] out = new Result[1];
     Throwable[] failure = new Throwable[1];
-    Thread t = new Thread(null, () -> {
-      try {
-        out[0] = compileHere(source, path, o, diags);
-      } catch (Throwable e) { // NOPMD: every failure must become a diagnostic, never escape to the caller
-        failure[0] = e;
-      }
-    }, "cmod-compile", STACK_BYTES);
+    Thread t =
+        new Thread(
+            null,
+            () -> {
+              try {
+                out[0] = compileHere(source, path, o, diags);
+              } catch (
+                  Throwable
+                      e) { // NOPMD: every failure must become a diagnostic, never escape to the
+                // caller
+                failure[0] = e;
+              }
+            },
+            "cmod-compile",
+            STACK_BYTES);
     t.start();
     try {
       t.join();
@@ -131,19 +143,31 @@ public final class Compilation {
       t.interrupt();
       Thread.currentThread().interrupt();
       Diagnostics cancelled = new Diagnostics();
-      cancelled.error(DiagnosticCode.LIMIT, null, "the compilation of " + source.name() + " was cancelled", null);
+      cancelled.error(
+          DiagnosticCode.LIMIT,
+          null,
+          "the compilation of " + source.name() + " was cancelled",
+          null);
       return new Result(cancelled, null, null, List.of(), null);
     }
     if (failure[0] != null) {
       Throwable f = failure[0];
       if (f instanceof StackOverflowError) {
-        diags.error(DiagnosticCode.SOURCE_LIMIT, null, source.name() + " nests too deeply for the compiler",
+        diags.error(
+            DiagnosticCode.SOURCE_LIMIT,
+            null,
+            source.name() + " nests too deeply for the compiler",
             "split deep expressions with let bindings");
       } else if (f instanceof OutOfMemoryError) {
-        diags.error(DiagnosticCode.LIMIT, null, "the compiler ran out of memory on " + source.name(), null);
+        diags.error(
+            DiagnosticCode.LIMIT, null, "the compiler ran out of memory on " + source.name(), null);
       } else {
-        diags.error(DiagnosticCode.INTERNAL, null, "internal compiler error: " + f
-            + " (this is a bug in cmod, not in your program; please report it with the source file)");
+        diags.error(
+            DiagnosticCode.INTERNAL,
+            null,
+            "internal compiler error: "
+                + f
+                + " (this is a bug in cmod, not in your program; please report it with the source file)");
         if (System.getenv("CMOD_DEBUG") != null) {
           f.printStackTrace();
         }
@@ -175,13 +199,22 @@ public final class Compilation {
     }
     for (ModelItem it : model.items()) {
       if (it instanceof WeightsItem w) {
-        Path base = path != null && path.toAbsolutePath().getParent() != null ? path.toAbsolutePath().getParent() : Path.of("");
+        Path base =
+            path != null && path.toAbsolutePath().getParent() != null
+                ? path.toAbsolutePath().getParent()
+                : Path.of("");
         Path wp;
         try {
           wp = base.resolve(w.file()).normalize();
         } catch (java.nio.file.InvalidPathException e) {
-          diags.error(DiagnosticCode.WEIGHTS_FILE, w.span(), "invalid path \"" + dev.cmod.compiler.diag.Excerpt.of(w.file(), 100)
-              + "\": " + e.getReason(), "name a safetensors file relative to this file");
+          diags.error(
+              DiagnosticCode.WEIGHTS_FILE,
+              w.span(),
+              "invalid path \""
+                  + dev.cmod.compiler.diag.Excerpt.of(w.file(), 100)
+                  + "\": "
+                  + e.getReason(),
+              "name a safetensors file relative to this file");
           return new Result(diags, null, null, names, model.name().text());
         }
         if (weightsName == null) {
@@ -200,21 +233,42 @@ public final class Compilation {
       List<String> paths = paramPaths(g);
       for (String k : unused) {
         String near = diags.saturated() ? null : Suggest.closest(k, paths);
-        diags.error(DiagnosticCode.WEIGHTS_UNKNOWN_KEY, null, "key '" + dev.cmod.compiler.diag.Excerpt.of(k, 100) + "' in " + weightsName + " names no parameter of model "
-            + model.name().text(), near != null ? "did you mean '" + near + "'?" : "cmod explain lists the parameter paths");
+        diags.error(
+            DiagnosticCode.WEIGHTS_UNKNOWN_KEY,
+            null,
+            "key '"
+                + dev.cmod.compiler.diag.Excerpt.of(k, 100)
+                + "' in "
+                + weightsName
+                + " names no parameter of model "
+                + model.name().text(),
+            near != null
+                ? "did you mean '" + near + "'?"
+                : "cmod explain lists the parameter paths");
       }
       if (!facts.defaulted().isEmpty() && !diags.hasErrors()) {
         List<String> d = new ArrayList<>(facts.defaulted());
-        diags.note(DiagnosticCode.WEIGHTS_DEFAULTED, null, d.size() + " parameter(s) not in " + weightsName + " keep their initializer: "
-            + String.join(", ", d.size() > 12 ? d.subList(0, 12) : d) + (d.size() > 12 ? ", ..." : ""));
+        diags.note(
+            DiagnosticCode.WEIGHTS_DEFAULTED,
+            null,
+            d.size()
+                + " parameter(s) not in "
+                + weightsName
+                + " keep their initializer: "
+                + String.join(", ", d.size() > 12 ? d.subList(0, 12) : d)
+                + (d.size() > 12 ? ", ..." : ""));
       }
     }
     if (!diags.hasErrors()) {
       checkBudget(g, facts, model, diags);
       List<String> paths = paramPaths(g);
       for (ModelFacts.Port out : facts.outputs()) {
-        if (facts.inputs().stream().anyMatch(i -> i.name().equals(out.name())) || paths.contains(out.name())) {
-          diags.error(DiagnosticCode.DUPLICATE, out.span(), "output '" + out.name() + "' has the name of an input or parameter",
+        if (facts.inputs().stream().anyMatch(i -> i.name().equals(out.name()))
+            || paths.contains(out.name())) {
+          diags.error(
+              DiagnosticCode.DUPLICATE,
+              out.span(),
+              "output '" + out.name() + "' has the name of an input or parameter",
               "ONNX names inputs, outputs and initializers in one namespace: rename the output");
         }
       }
@@ -224,8 +278,12 @@ public final class Compilation {
     }
     List<String> problems = Verifier.verify(g);
     if (!problems.isEmpty()) {
-      diags.error(DiagnosticCode.INTERNAL, model.name().span(), "the IR failed verification: " + problems.get(0)
-          + " (this is a bug in cmod; please report it with your source file)");
+      diags.error(
+          DiagnosticCode.INTERNAL,
+          model.name().span(),
+          "the IR failed verification: "
+              + problems.get(0)
+              + " (this is a bug in cmod; please report it with your source file)");
       return new Result(diags, null, facts, names, model.name().text());
     }
     // trainability describes the parameters as declared, before -O2 folds some of them together
@@ -246,56 +304,97 @@ public final class Compilation {
     long params = Cost.params(g).total();
     ModelFacts.Limit pl = facts.budget().get("params");
     if (pl == null && facts.compute() != null) {
-      Long preset = switch (facts.compute()) {
-        case "tiny" -> 1_000_000L;
-        case "small" -> 10_000_000L;
-        case "medium" -> 100_000_000L;
-        case "large" -> 1_000_000_000L;
-        default -> null;
-      };
+      Long preset =
+          switch (facts.compute()) {
+            case "tiny" -> 1_000_000L;
+            case "small" -> 10_000_000L;
+            case "medium" -> 100_000_000L;
+            case "large" -> 1_000_000_000L;
+            default -> null;
+          };
       if (preset == null) {
-        diags.error(DiagnosticCode.BAD_TYPE, facts.computeSpan(), "unknown compute preset '" + facts.compute() + "'",
+        diags.error(
+            DiagnosticCode.BAD_TYPE,
+            facts.computeSpan(),
+            "unknown compute preset '" + facts.compute() + "'",
             "use tiny, small, medium or large");
         return;
       }
       pl = new ModelFacts.Limit(preset, false, facts.computeSpan());
     }
     if (pl != null && (pl.strict() ? params >= pl.value() : params > pl.value())) {
-      diags.error(DiagnosticCode.BUDGET, pl.span(), "model " + model.name().text() + " has " + params + " parameters, over its budget of "
-          + (long) pl.value(), "shrink the model or raise the budget");
+      diags.error(
+          DiagnosticCode.BUDGET,
+          pl.span(),
+          "model "
+              + model.name().text()
+              + " has "
+              + params
+              + " parameters, over its budget of "
+              + (long) pl.value(),
+          "shrink the model or raise the budget");
     }
     ModelFacts.Limit tl = facts.budget().get("tokens");
     if (tl != null) {
       long tokens = Cost.attentionTokens(g, facts);
       if (tokens < 0) {
-        diags.error(DiagnosticCode.BUDGET, tl.span(), "an attention in model " + model.name().text()
-            + " runs over a sequence with no upper bound, so the token budget cannot hold",
+        diags.error(
+            DiagnosticCode.BUDGET,
+            tl.span(),
+            "an attention in model "
+                + model.name().text()
+                + " runs over a sequence with no upper bound, so the token budget cannot hold",
             "bound the input's length with a where clause, e.g. where seq <= 256");
       } else if (tl.strict() ? tokens >= tl.value() : tokens > tl.value()) {
-        diags.error(DiagnosticCode.BUDGET, tl.span(), "model " + model.name().text() + " attends over up to " + tokens
-            + " tokens, over its budget of " + (long) tl.value(), "reduce the sequence (patchify, pooling) before attention");
+        diags.error(
+            DiagnosticCode.BUDGET,
+            tl.span(),
+            "model "
+                + model.name().text()
+                + " attends over up to "
+                + tokens
+                + " tokens, over its budget of "
+                + (long) tl.value(),
+            "reduce the sequence (patchify, pooling) before attention");
       }
     }
     ModelFacts.Limit fl = facts.budget().get("flops");
     if (fl != null) {
       double flops = Cost.flops(g, facts);
       if (fl.strict() ? flops >= fl.value() : flops > fl.value()) {
-        diags.error(DiagnosticCode.BUDGET, fl.span(), String.format(java.util.Locale.ROOT,
-            "model %s needs about %.3g FLOPs per sample, over its budget of %.3g", model.name().text(), flops, fl.value()),
+        diags.error(
+            DiagnosticCode.BUDGET,
+            fl.span(),
+            String.format(
+                java.util.Locale.ROOT,
+                "model %s needs about %.3g FLOPs per sample, over its budget of %.3g",
+                model.name().text(),
+                flops,
+                fl.value()),
             "shrink the model or raise the budget");
       }
     }
   }
 
-  private static boolean loadWeights(Path p, Span at, Map<String, Tensor> into, Diagnostics diags,
+  private static boolean loadWeights(
+      Path p,
+      Span at,
+      Map<String, Tensor> into,
+      Diagnostics diags,
       dev.cmod.ir.io.SafeFiles.Policy policy) {
     try {
       into.putAll(Safetensors.read(p, policy));
       return true;
     } catch (TensorFileException e) {
-      diags.error(DiagnosticCode.WEIGHTS_FILE, at, e.getMessage().contains(p.getFileName().toString()) ? e.getMessage() : p + ": " + e.getMessage());
+      diags.error(
+          DiagnosticCode.WEIGHTS_FILE,
+          at,
+          e.getMessage().contains(p.getFileName().toString())
+              ? e.getMessage()
+              : p + ": " + e.getMessage());
     } catch (RuntimeException e) {
-      diags.error(DiagnosticCode.WEIGHTS_FILE, at, "cannot read weights " + p + ": " + e.getMessage());
+      diags.error(
+          DiagnosticCode.WEIGHTS_FILE, at, "cannot read weights " + p + ": " + e.getMessage());
     }
     return false;
   }
@@ -303,7 +402,10 @@ public final class Compilation {
   private static ModelDecl pickModel(FileScope root, String wanted, Diagnostics diags) {
     List<ModelDecl> models = root.models();
     if (models.isEmpty()) {
-      diags.error(DiagnosticCode.NO_MODEL, null, root.source().name() + " declares no model",
+      diags.error(
+          DiagnosticCode.NO_MODEL,
+          null,
+          root.source().name() + " declares no model",
           "add a model { input ...; output ... = ... } declaration");
       return null;
     }
@@ -317,7 +419,10 @@ public final class Compilation {
     }
     List<String> names = models.stream().map(m -> m.name().text()).toList();
     String near = Suggest.closest(wanted, names);
-    diags.error(DiagnosticCode.NO_MODEL, null, "no model named '" + wanted + "' in " + root.source().name(),
+    diags.error(
+        DiagnosticCode.NO_MODEL,
+        null,
+        "no model named '" + wanted + "' in " + root.source().name(),
         near != null ? "did you mean '" + near + "'?" : "models: " + String.join(", ", names));
     return null;
   }

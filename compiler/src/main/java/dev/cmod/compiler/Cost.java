@@ -43,29 +43,45 @@ public final class Cost {
     for (Node n : g.nodes()) {
       List<Value> in = g.operands(n);
       double out = elems(n.type(), facts);
-      total += switch (n.op()) {
-        case INPUT, PARAM, CONST, RESHAPE, TRANSPOSE, CONCAT, SPLIT, SLICE, UNSQUEEZE, SQUEEZE, BROADCAST, CAST, TAKE -> 0;
-        case MATMUL -> 2 * out * size(in.get(0).type(), -1, facts);
-        case CONV1D, CONV2D -> {
-          TensorType w = in.get(1).type();
-          double k = 1;
-          for (int i = 1; i < w.rank(); i++) {
-            k *= size(w, i, facts);
-          }
-          yield 2 * out * k;
-        }
-        case ATTENTION -> {
-          TensorType q = in.get(0).type();
-          TensorType k = in.get(1).type();
-          double lk = size(k, k.rank() - 2, facts);
-          double e = size(q, q.rank() - 1, facts);
-          yield 4 * elems(q, facts) / Math.max(1, e) * lk * e;
-        }
-        case LAYER_NORM, RMS_NORM, SOFTMAX, LOG_SOFTMAX, COSINE -> 5 * elems(in.get(0).type(), facts);
-        case REDUCE_SUM, REDUCE_MEAN, REDUCE_MAX, REDUCE_MIN, ARGMAX, TOPK -> elems(in.get(0).type(), facts);
-        case GELU, SILU, ERF, TANH, SIGMOID, EXP, LOG -> 4 * out;
-        default -> out;
-      };
+      total +=
+          switch (n.op()) {
+            case INPUT,
+                PARAM,
+                CONST,
+                RESHAPE,
+                TRANSPOSE,
+                CONCAT,
+                SPLIT,
+                SLICE,
+                UNSQUEEZE,
+                SQUEEZE,
+                BROADCAST,
+                CAST,
+                TAKE ->
+                0;
+            case MATMUL -> 2 * out * size(in.get(0).type(), -1, facts);
+            case CONV1D, CONV2D -> {
+              TensorType w = in.get(1).type();
+              double k = 1;
+              for (int i = 1; i < w.rank(); i++) {
+                k *= size(w, i, facts);
+              }
+              yield 2 * out * k;
+            }
+            case ATTENTION -> {
+              TensorType q = in.get(0).type();
+              TensorType k = in.get(1).type();
+              double lk = size(k, k.rank() - 2, facts);
+              double e = size(q, q.rank() - 1, facts);
+              yield 4 * elems(q, facts) / Math.max(1, e) * lk * e;
+            }
+            case LAYER_NORM, RMS_NORM, SOFTMAX, LOG_SOFTMAX, COSINE ->
+                5 * elems(in.get(0).type(), facts);
+            case REDUCE_SUM, REDUCE_MEAN, REDUCE_MAX, REDUCE_MIN, ARGMAX, TOPK ->
+                elems(in.get(0).type(), facts);
+            case GELU, SILU, ERF, TANH, SIGMOID, EXP, LOG -> 4 * out;
+            default -> out;
+          };
     }
     return total;
   }
@@ -83,13 +99,17 @@ public final class Cost {
       TensorType k = g.operands(n).get(1).type();
       Dim d = k.dim(k.rank() - 2);
       try {
-        long v = d.isKnown() ? d.value() : d.eval(s -> {
-          long[] r = facts.bounds().get(s);
-          if (r == null || r[1] == Long.MAX_VALUE) {
-            throw new IllegalStateException(s);
-          }
-          return r[1];
-        });
+        long v =
+            d.isKnown()
+                ? d.value()
+                : d.eval(
+                    s -> {
+                      long[] r = facts.bounds().get(s);
+                      if (r == null || r[1] == Long.MAX_VALUE) {
+                        throw new IllegalStateException(s);
+                      }
+                      return r[1];
+                    });
         max = Math.max(max, v);
       } catch (IllegalStateException | ArithmeticException e) {
         return -1;
@@ -121,10 +141,11 @@ public final class Cost {
       return 1;
     }
     try {
-      return d.eval(s -> {
-        long[] r = facts == null || s.equals("batch") ? null : facts.bounds().get(s);
-        return r == null ? 1 : r[1] != Long.MAX_VALUE ? r[1] : r[0];
-      });
+      return d.eval(
+          s -> {
+            long[] r = facts == null || s.equals("batch") ? null : facts.bounds().get(s);
+            return r == null ? 1 : r[1] != Long.MAX_VALUE ? r[1] : r[0];
+          });
     } catch (RuntimeException e) {
       return 1;
     }

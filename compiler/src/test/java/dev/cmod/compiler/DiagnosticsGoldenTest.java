@@ -20,14 +20,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Golden tests of the human-readable diagnostics: every {@code NAME.cmod} in
- * {@code src/test/resources/diagnostics} is a bad program; compiling it must not throw, must fail, and
- * must render exactly {@code NAME.expected}. Files in sub-folders (helpers/) are only imported by the
- * cases, never compiled as cases themselves.
+ * Golden tests of the human-readable diagnostics: every {@code NAME.cmod} in {@code
+ * src/test/resources/diagnostics} is a bad program; compiling it must not throw, must fail, and
+ * must render exactly {@code NAME.expected}. Files in sub-folders (helpers/) are only imported by
+ * the cases, never compiled as cases themselves.
  *
- * <p>Run with {@code -Dcmod.updateGolden=true} to rewrite the expected files from the current output
- * (then review the diff: an expected file states what a user SHOULD see, not what the compiler
- * happens to print).
+ * <p>Run with {@code -Dcmod.updateGolden=true} to rewrite the expected files from the current
+ * output (then review the diff: an expected file states what a user SHOULD see, not what the
+ * compiler happens to print).
  */
 class DiagnosticsGoldenTest {
   static final Path DIR = Path.of("src", "test", "resources", "diagnostics");
@@ -41,14 +41,21 @@ class DiagnosticsGoldenTest {
   static List<String> cases() throws IOException {
     try (Stream<Path> s = Files.list(DIR)) {
       return s.filter(p -> Files.isRegularFile(p) && p.getFileName().toString().endsWith(".cmod"))
-          .map(p -> p.getFileName().toString()).sorted().toList();
+          .map(p -> p.getFileName().toString())
+          .sorted()
+          .toList();
     }
   }
 
   static List<Path> helpers() throws IOException {
     try (Stream<Path> s = Files.walk(DIR)) {
-      return s.filter(p -> Files.isRegularFile(p) && p.toString().endsWith(".cmod") && !p.getParent().equals(DIR))
-          .sorted().toList();
+      return s.filter(
+              p ->
+                  Files.isRegularFile(p)
+                      && p.toString().endsWith(".cmod")
+                      && !p.getParent().equals(DIR))
+          .sorted()
+          .toList();
     }
   }
 
@@ -71,7 +78,8 @@ class DiagnosticsGoldenTest {
   }
 
   static Compilation.Result compile(Path file) {
-    return assertDoesNotThrow(() -> Compilation.compile(file, Compilation.Options.defaults()),
+    return assertDoesNotThrow(
+        () -> Compilation.compile(file, Compilation.Options.defaults()),
         "compiling " + file + " threw");
   }
 
@@ -81,12 +89,15 @@ class DiagnosticsGoldenTest {
     Path file = DIR.resolve(name);
     Compilation.Result r = compile(file);
     String actual = render(r);
-    Path expectedFile = DIR.resolve(name.substring(0, name.length() - ".cmod".length()) + ".expected");
+    Path expectedFile =
+        DIR.resolve(name.substring(0, name.length() - ".cmod".length()) + ".expected");
     if (UPDATE) {
       Files.writeString(expectedFile, actual);
       return;
     }
-    assertTrue(Files.exists(expectedFile), "missing " + expectedFile + " (run with -Dcmod.updateGolden=true)");
+    assertTrue(
+        Files.exists(expectedFile),
+        "missing " + expectedFile + " (run with -Dcmod.updateGolden=true)");
     String expected = Files.readString(expectedFile).replace("\r\n", "\n");
     assertEquals(expected, actual, "diagnostics of " + name);
     assertFalse(r.ok(), name + " is a bad program but compiled");

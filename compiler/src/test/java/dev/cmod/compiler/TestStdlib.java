@@ -24,9 +24,11 @@ public final class TestStdlib {
       return;
     }
     try {
-      Path classes = Path.of(TestStdlib.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      Path classes =
+          Path.of(TestStdlib.class.getProtectionDomain().getCodeSource().getLocation().toURI());
       java.net.URL have = TestStdlib.class.getClassLoader().getResource("std/nn.cmod");
-      if (have != null && !(have.getProtocol().equals("file") && Path.of(have.toURI()).startsWith(classes))) {
+      if (have != null
+          && !(have.getProtocol().equals("file") && Path.of(have.toURI()).startsWith(classes))) {
         done = true; // the real stdlib is on the classpath
         return;
       }
@@ -36,7 +38,8 @@ public final class TestStdlib {
       Files.createDirectories(dst);
       try (Stream<Path> s = Files.list(src)) {
         for (Path p : s.filter(p -> p.toString().endsWith(".cmod")).toList()) {
-          Files.copy(p, dst.resolve(p.getFileName().toString()), StandardCopyOption.REPLACE_EXISTING);
+          Files.copy(
+              p, dst.resolve(p.getFileName().toString()), StandardCopyOption.REPLACE_EXISTING);
         }
       }
     } catch (IOException e) {
@@ -55,6 +58,7 @@ public final class TestStdlib {
         return p;
       }
     }
-    throw new IllegalStateException("cannot find stdlib/src/main/resources/std from " + Path.of("").toAbsolutePath());
+    throw new IllegalStateException(
+        "cannot find stdlib/src/main/resources/std from " + Path.of("").toAbsolutePath());
   }
 }

@@ -1,11 +1,10 @@
 package dev.cmod.fuzz;
 
-import dev.cmod.compiler.BigStack;
-
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.cmod.compiler.BigStack;
 import dev.cmod.compiler.ast.Ast.FileAst;
 import dev.cmod.compiler.diag.Diagnostic;
 import dev.cmod.compiler.diag.DiagnosticRenderer;
@@ -22,23 +21,83 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>A finding is an uncaught exception, a StackOverflowError or OutOfMemoryError (the parse runs
  * on a 512 MiB stack like the CLI's compiler thread), a hang (more than 20 s), or a parse that
- * gives up (returns no AST) without reporting an error, which the CLI would turn into a silent
- * exit 1. Syntax errors are expected and fine.
+ * gives up (returns no AST) without reporting an error, which the CLI would turn into a silent exit
+ * 1. Syntax errors are expected and fine.
  *
- * <p>Regression mode (plain {@code mvn verify}) runs the committed inputs under
- * {@code src/test/resources/dev/cmod/fuzz/ParserFuzzTestInputs/parse/} (plain .cmod texts);
- * fuzzing mode: {@code JAZZER_FUZZ=1 mvn -o test -pl compiler -Dtest=ParserFuzzTest -Djazzer.max_duration=60s
- * '-Djazzer.instrument=dev.cmod.**'} (so that the generated parser in the grammar jar is instrumented too).
+ * <p>Regression mode (plain {@code mvn verify}) runs the committed inputs under {@code
+ * src/test/resources/dev/cmod/fuzz/ParserFuzzTestInputs/parse/} (plain .cmod texts); fuzzing mode:
+ * {@code JAZZER_FUZZ=1 mvn -o test -pl compiler -Dtest=ParserFuzzTest -Djazzer.max_duration=60s
+ * '-Djazzer.instrument=dev.cmod.**'} (so that the generated parser in the grammar jar is
+ * instrumented too).
  */
 class ParserFuzzTest {
 
   @FuzzTest(maxDuration = "60s")
   // (no line breaks in entries: Jazzer 0.30 writes them unescaped into the libFuzzer dictionary)
-  @DictionaryEntries({"import", "std.nn.{Linear}", "const", "module", "model", "param", "let", "return", "if", "then",
-      "else", "repeat", "input", "output", "where", "with", "on", "from", "to", "by", "route", "as", "weights", "onnx",
-      "compute", "budget", "constraint", "align", "condition", "via", "frozen", "trainable", "vocab", "true", "false",
-      "none", "|>", "->", "...", "<=", ">=", "==", "!=", "(", ")", "[", "]", "{", "}", ";", "/*", "*/", "//",
-      "\"", "1e-5", "40M", "1_000", "f32[", "Image[3, 32, 32]", "Text[seq] vocab 100", "init.xavier", "_"})
+  @DictionaryEntries({
+    "import",
+    "std.nn.{Linear}",
+    "const",
+    "module",
+    "model",
+    "param",
+    "let",
+    "return",
+    "if",
+    "then",
+    "else",
+    "repeat",
+    "input",
+    "output",
+    "where",
+    "with",
+    "on",
+    "from",
+    "to",
+    "by",
+    "route",
+    "as",
+    "weights",
+    "onnx",
+    "compute",
+    "budget",
+    "constraint",
+    "align",
+    "condition",
+    "via",
+    "frozen",
+    "trainable",
+    "vocab",
+    "true",
+    "false",
+    "none",
+    "|>",
+    "->",
+    "...",
+    "<=",
+    ">=",
+    "==",
+    "!=",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    ";",
+    "/*",
+    "*/",
+    "//",
+    "\"",
+    "1e-5",
+    "40M",
+    "1_000",
+    "f32[",
+    "Image[3, 32, 32]",
+    "Text[seq] vocab 100",
+    "init.xavier",
+    "_"
+  })
   void parse(byte[] data) throws Exception {
     String text = new String(data, StandardCharsets.UTF_8);
     BigStack.run(() -> check(text));
@@ -54,8 +113,16 @@ class ParserFuzzTest {
     for (Diagnostic d : diags.all()) {
       Span s = d.span();
       if (s != null) {
-        assertTrue(s.start() >= 0 && s.start() <= s.end() && s.end() <= text.length() + 1,
-            "diagnostic span [" + s.start() + ", " + s.end() + ") outside a text of " + text.length() + " chars: " + d);
+        assertTrue(
+            s.start() >= 0 && s.start() <= s.end() && s.end() <= text.length() + 1,
+            "diagnostic span ["
+                + s.start()
+                + ", "
+                + s.end()
+                + ") outside a text of "
+                + text.length()
+                + " chars: "
+                + d);
       }
       DiagnosticRenderer.human(d);
       if (d.severity() == Severity.ERROR && d.message() == null) {

@@ -29,10 +29,10 @@ import org.junit.jupiter.api.BeforeAll;
  * than the file: decoding more bytes than the file has means an input can make the reader allocate
  * without bound (memory amplification).
  *
- * <p>Regression mode (plain {@code mvn verify}) runs the committed inputs under
- * {@code src/test/resources/dev/cmod/fuzz/TensorReadersFuzzTestInputs/<method>/}; fuzzing mode:
- * {@code JAZZER_FUZZ=1 mvn -o test -pl ir -Dtest=TensorReadersFuzzTest#npy -Djazzer.max_duration=60s}
- * (for safetensors add {@code '-Djazzer.instrument=dev.cmod.**,com.google.gson.**'}).
+ * <p>Regression mode (plain {@code mvn verify}) runs the committed inputs under {@code
+ * src/test/resources/dev/cmod/fuzz/TensorReadersFuzzTestInputs/<method>/}; fuzzing mode: {@code
+ * JAZZER_FUZZ=1 mvn -o test -pl ir -Dtest=TensorReadersFuzzTest#npy -Djazzer.max_duration=60s} (for
+ * safetensors add {@code '-Djazzer.instrument=dev.cmod.**,com.google.gson.**'}).
  */
 class TensorReadersFuzzTest {
   private static Path dir;
@@ -78,7 +78,9 @@ class TensorReadersFuzzTest {
     } catch (TensorFileException e) {
       fileError = e.getMessage();
     }
-    assertEquals(bytesError == null, fileError == null,
+    assertEquals(
+        bytesError == null,
+        fileError == null,
         "Npy.read(byte[]) and Npy.read(Path) disagree: " + bytesError + " / " + fileError);
     if (fromBytes != null) {
       checkTensor("npy", fromBytes);
@@ -109,8 +111,13 @@ class TensorReadersFuzzTest {
     } catch (TensorFileException e) {
       fileError = e.getMessage();
     }
-    assertEquals(bytesError == null, fileError == null,
-        "Safetensors.read(byte[]) and Safetensors.read(Path) disagree: " + bytesError + " / " + fileError);
+    assertEquals(
+        bytesError == null,
+        fileError == null,
+        "Safetensors.read(byte[]) and Safetensors.read(Path) disagree: "
+            + bytesError
+            + " / "
+            + fileError);
     if (fromBytes != null) {
       long total = 0;
       for (Map.Entry<String, Tensor> e : fromBytes.entrySet()) {
@@ -124,12 +131,20 @@ class TensorReadersFuzzTest {
       for (Tensor t : fromBytes.values()) {
         elements += t.size();
       }
-      assertTrue(elements <= data.length, "decoded " + elements + " elements (" + total
-          + " bytes in memory) from a file of " + data.length + " bytes: overlapping data_offsets");
+      assertTrue(
+          elements <= data.length,
+          "decoded "
+              + elements
+              + " elements ("
+              + total
+              + " bytes in memory) from a file of "
+              + data.length
+              + " bytes: overlapping data_offsets");
       assertEquals(fromBytes.keySet().stream().toList(), fromFile.keySet().stream().toList());
       Map<String, String> meta = Safetensors.readMetadata(file);
       // write back and read again: same keys, shapes and dtypes
-      Map<String, Tensor> again = Safetensors.read(Safetensors.toBytes(fromBytes, meta), "roundtrip.safetensors");
+      Map<String, Tensor> again =
+          Safetensors.read(Safetensors.toBytes(fromBytes, meta), "roundtrip.safetensors");
       assertEquals(fromBytes.keySet(), again.keySet());
       for (String k : fromBytes.keySet()) {
         assertArrayEquals(fromBytes.get(k).shape(), again.get(k).shape(), k);
@@ -147,7 +162,8 @@ class TensorReadersFuzzTest {
 
   private static void checkTensor(String what, Tensor t) {
     long n = Tensor.numel(t.shape());
-    assertEquals(n, t.size(), what + ": " + Arrays.toString(t.shape()) + " vs " + t.size() + " elements");
+    assertEquals(
+        n, t.size(), what + ": " + Arrays.toString(t.shape()) + " vs " + t.size() + " elements");
   }
 
   private static long bytesOf(Tensor t) {

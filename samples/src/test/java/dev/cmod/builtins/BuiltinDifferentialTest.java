@@ -3,11 +3,11 @@ package dev.cmod.builtins;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.cmod.testkit.E2E;
-import dev.cmod.testkit.E2E.Built;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.ir.type.Dim;
 import dev.cmod.ir.type.TensorType;
+import dev.cmod.testkit.E2E;
+import dev.cmod.testkit.E2E.Built;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -48,8 +48,18 @@ class BuiltinDifferentialTest {
         assertEquals(ref.keySet(), ort.keySet(), at + " " + level + ": output names");
         assertShapesFollowSizes(b, ort, sizes, at + " " + level + " ORT");
         for (String k : ref.keySet()) {
-          E2E.assertClose(ref.get(k), ort.get(k), RTOL, ATOL, at + " " + level + " ORT vs interpreter -O0, output " + k);
-          E2E.assertClose(ref.get(k), interp.get(k), RTOL, ATOL, at + " " + level + " interpreter vs -O0, output " + k);
+          E2E.assertClose(
+              ref.get(k),
+              ort.get(k),
+              RTOL,
+              ATOL,
+              at + " " + level + " ORT vs interpreter -O0, output " + k);
+          E2E.assertClose(
+              ref.get(k),
+              interp.get(k),
+              RTOL,
+              ATOL,
+              at + " " + level + " interpreter vs -O0, output " + k);
         }
       }
       round++;
@@ -60,7 +70,8 @@ class BuiltinDifferentialTest {
    * Every output's shape is its IR type with the symbols replaced by this run's sizes (the dims are
    * symbolic end to end, and the two size assignments really give different shapes).
    */
-  private static void assertShapesFollowSizes(Built b, Map<String, Tensor> out, Map<String, Long> sizes, String at) {
+  private static void assertShapesFollowSizes(
+      Built b, Map<String, Tensor> out, Map<String, Long> sizes, String at) {
     for (Map.Entry<String, Tensor> e : out.entrySet()) {
       TensorType t = b.graph().outputs().get(e.getKey()).type();
       long[] shape = e.getValue().shape();
@@ -68,7 +79,10 @@ class BuiltinDifferentialTest {
       for (int i = 0; i < shape.length; i++) {
         Dim d = t.dim(i);
         if (!d.isUnknown()) {
-          assertEquals(d.eval(sizes::get), shape[i], at + ": axis " + i + " of output " + e.getKey() + " " + t);
+          assertEquals(
+              d.eval(sizes::get),
+              shape[i],
+              at + ": axis " + i + " of output " + e.getKey() + " " + t);
         }
       }
     }
@@ -80,13 +94,73 @@ class BuiltinDifferentialTest {
     for (BuiltinCases.Case c : BuiltinCases.all()) {
       assertTrue(names.add(c.name()), "duplicate case " + c.name());
     }
-    String all = String.join("\n", BuiltinCases.all().stream().map(BuiltinCases.Case::source).toList());
-    for (String b : List.of("exp(", "log(", "sqrt(", "abs(", "tanh(", "sigmoid(", "relu(", "gelu(", "approx = \"tanh\"", "silu(",
-        "erf(", "pow(", "maximum(", "minimum(", "where(", " < ", " <= ", " > ", " >= ", " == ", " != ", " @ ", " + ", " - ",
-        " * ", " / ", "= -a", "reshape(", "-1]", "transpose(", "flatten(", "concat(", "split(", "slice(", "unsqueeze(",
-        "squeeze(", "broadcast(", "sum(", "mean(", "max(", "min(", "argmax(", "softmax(", "log_softmax(", "layer_norm(",
-        "rms_norm(", "attention(", "causal = true", "mask = ", "conv1d(", "conv2d(", "stride = ", "padding = ", "avg_pool2d(",
-        "max_pool2d(", "upsample(", "patchify(", "take(", "one_hot(", "cosine(", "topk(", "cast(", "keep = true")) {
+    String all =
+        String.join("\n", BuiltinCases.all().stream().map(BuiltinCases.Case::source).toList());
+    for (String b :
+        List.of(
+            "exp(",
+            "log(",
+            "sqrt(",
+            "abs(",
+            "tanh(",
+            "sigmoid(",
+            "relu(",
+            "gelu(",
+            "approx = \"tanh\"",
+            "silu(",
+            "erf(",
+            "pow(",
+            "maximum(",
+            "minimum(",
+            "where(",
+            " < ",
+            " <= ",
+            " > ",
+            " >= ",
+            " == ",
+            " != ",
+            " @ ",
+            " + ",
+            " - ",
+            " * ",
+            " / ",
+            "= -a",
+            "reshape(",
+            "-1]",
+            "transpose(",
+            "flatten(",
+            "concat(",
+            "split(",
+            "slice(",
+            "unsqueeze(",
+            "squeeze(",
+            "broadcast(",
+            "sum(",
+            "mean(",
+            "max(",
+            "min(",
+            "argmax(",
+            "softmax(",
+            "log_softmax(",
+            "layer_norm(",
+            "rms_norm(",
+            "attention(",
+            "causal = true",
+            "mask = ",
+            "conv1d(",
+            "conv2d(",
+            "stride = ",
+            "padding = ",
+            "avg_pool2d(",
+            "max_pool2d(",
+            "upsample(",
+            "patchify(",
+            "take(",
+            "one_hot(",
+            "cosine(",
+            "topk(",
+            "cast(",
+            "keep = true")) {
       assertTrue(all.contains(b), "no case uses " + b);
     }
   }

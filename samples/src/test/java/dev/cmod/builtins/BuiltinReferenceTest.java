@@ -25,8 +25,12 @@ class BuiltinReferenceTest {
   static final Map<String, Long> A = BuiltinCases.A;
   static final Map<String, Long> B = BuiltinCases.B;
 
-  /** Compiles at -O0 and -O2 and checks every run against {@code expected(inputs, params of the -O0 graph)}. */
-  private static void check(String name, String source, String output, Function<Run, Tensor> expected) {
+  /**
+   * Compiles at -O0 and -O2 and checks every run against {@code expected(inputs, params of the -O0
+   * graph)}.
+   */
+  private static void check(
+      String name, String source, String output, Function<Run, Tensor> expected) {
     Built o0 = E2E.compileText(source, E2E.opts(0));
     Built o2 = E2E.compileText(source, E2E.opts(2));
     int round = 0;
@@ -36,8 +40,14 @@ class BuiltinReferenceTest {
       String at = name + " at " + new java.util.TreeMap<>(sizes);
       for (Built b : List.of(o0, o2)) {
         String level = b == o0 ? "-O0" : "-O2";
-        E2E.assertClose(want, E2E.runOrt(b.onnx(), in).get(output), RTOL, ATOL, at + " ORT " + level);
-        E2E.assertClose(want, E2E.runInterp(b.graph(), in).get(output), RTOL, ATOL, at + " interpreter " + level);
+        E2E.assertClose(
+            want, E2E.runOrt(b.onnx(), in).get(output), RTOL, ATOL, at + " ORT " + level);
+        E2E.assertClose(
+            want,
+            E2E.runInterp(b.graph(), in).get(output),
+            RTOL,
+            ATOL,
+            at + " interpreter " + level);
       }
     }
   }
@@ -70,40 +80,50 @@ class BuiltinReferenceTest {
 
   @Test
   void matmul() {
-    check("matmul", "model T {\n  input a: f32[seq, 8]\n  input b: f32[8, 5]\n  output y: f32[seq, 5] = a @ b\n}\n", "y", r -> {
-      Tensor a = r.in("a");
-      Tensor b = r.in("b");
-      int n = (int) a.dim(0);
-      int s = (int) a.dim(1);
-      int k = 8;
-      int m = 5;
-      float[] av = a.floats();
-      float[] bv = b.floats();
-      double[] y = new double[n * s * m];
-      for (int bi = 0; bi < n; bi++) {
-        for (int i = 0; i < s; i++) {
-          for (int j = 0; j < m; j++) {
-            double acc = 0;
-            for (int c = 0; c < k; c++) {
-              acc += (double) av[(bi * s + i) * k + c] * bv[(bi * k + c) * m + j];
+    check(
+        "matmul",
+        "model T {\n  input a: f32[seq, 8]\n  input b: f32[8, 5]\n  output y: f32[seq, 5] = a @ b\n}\n",
+        "y",
+        r -> {
+          Tensor a = r.in("a");
+          Tensor b = r.in("b");
+          int n = (int) a.dim(0);
+          int s = (int) a.dim(1);
+          int k = 8;
+          int m = 5;
+          float[] av = a.floats();
+          float[] bv = b.floats();
+          double[] y = new double[n * s * m];
+          for (int bi = 0; bi < n; bi++) {
+            for (int i = 0; i < s; i++) {
+              for (int j = 0; j < m; j++) {
+                double acc = 0;
+                for (int c = 0; c < k; c++) {
+                  acc += (double) av[(bi * s + i) * k + c] * bv[(bi * k + c) * m + j];
+                }
+                y[(bi * s + i) * m + j] = acc;
+              }
             }
-            y[(bi * s + i) * m + j] = acc;
           }
-        }
-      }
-      return floats(new long[] {n, s, m}, y);
-    });
+          return floats(new long[] {n, s, m}, y);
+        });
   }
 
   @Test
   void softmaxLastAxis() {
-    check("softmax", "model T {\n  input a: f32[seq, 8]\n  output y: f32[seq, 8] = softmax(a * 3.0)\n}\n", "y",
+    check(
+        "softmax",
+        "model T {\n  input a: f32[seq, 8]\n  output y: f32[seq, 8] = softmax(a * 3.0)\n}\n",
+        "y",
         r -> softmaxRef(r.in("a"), 3.0, false));
   }
 
   @Test
   void softmaxSequenceAxis() {
-    check("softmax axis 1", "model T {\n  input a: f32[seq, 8]\n  output y: f32[seq, 8] = softmax(a, axis = 1)\n}\n", "y",
+    check(
+        "softmax axis 1",
+        "model T {\n  input a: f32[seq, 8]\n  output y: f32[seq, 8] = softmax(a, axis = 1)\n}\n",
+        "y",
         r -> softmaxRef(r.in("a"), 1.0, true));
   }
 
@@ -138,62 +158,78 @@ class BuiltinReferenceTest {
 
   @Test
   void layerNorm() {
-    String src = "model T {\n  input a: f32[seq, 8]\n  param g: f32[8] = init.normal(1.0)\n  param bb: f32[8] = init.normal(1.0)\n"
-        + "  output y: f32[seq, 8] = layer_norm(a * 2.0 + 1.0, g, bb)\n}\n";
-    check("layer_norm", src, "y", r -> {
-      float[] x = r.in("a").floats();
-      float[] g = r.param("g").floats();
-      float[] b = r.param("bb").floats();
-      int d = 8;
-      double[] y = new double[x.length];
-      for (int row = 0; row < x.length / d; row++) {
-        double[] v = new double[d];
-        double mean = 0;
-        for (int j = 0; j < d; j++) {
-          v[j] = (float) (x[row * d + j] * 2.0f + 1.0f);
-          mean += v[j];
-        }
-        mean /= d;
-        double var = 0;
-        for (int j = 0; j < d; j++) {
-          var += (v[j] - mean) * (v[j] - mean);
-        }
-        var /= d;
-        for (int j = 0; j < d; j++) {
-          y[row * d + j] = (v[j] - mean) / Math.sqrt(var + 1e-5) * g[j] + b[j];
-        }
-      }
-      return floats(r.in("a").shape(), y);
-    });
+    String src =
+        "model T {\n  input a: f32[seq, 8]\n  param g: f32[8] = init.normal(1.0)\n  param bb: f32[8] = init.normal(1.0)\n"
+            + "  output y: f32[seq, 8] = layer_norm(a * 2.0 + 1.0, g, bb)\n}\n";
+    check(
+        "layer_norm",
+        src,
+        "y",
+        r -> {
+          float[] x = r.in("a").floats();
+          float[] g = r.param("g").floats();
+          float[] b = r.param("bb").floats();
+          int d = 8;
+          double[] y = new double[x.length];
+          for (int row = 0; row < x.length / d; row++) {
+            double[] v = new double[d];
+            double mean = 0;
+            for (int j = 0; j < d; j++) {
+              v[j] = (float) (x[row * d + j] * 2.0f + 1.0f);
+              mean += v[j];
+            }
+            mean /= d;
+            double var = 0;
+            for (int j = 0; j < d; j++) {
+              var += (v[j] - mean) * (v[j] - mean);
+            }
+            var /= d;
+            for (int j = 0; j < d; j++) {
+              y[row * d + j] = (v[j] - mean) / Math.sqrt(var + 1e-5) * g[j] + b[j];
+            }
+          }
+          return floats(r.in("a").shape(), y);
+        });
   }
 
   @Test
   void geluExact() {
-    check("gelu", "model T {\n  input a: f32[seq, 8]\n  output y: f32[seq, 8] = gelu(a * 2.0)\n}\n", "y", r -> {
-      float[] x = r.in("a").floats();
-      double[] y = new double[x.length];
-      for (int i = 0; i < x.length; i++) {
-        double v = x[i] * 2.0f;
-        y[i] = 0.5 * v * (1 + erf(v / Math.sqrt(2)));
-      }
-      return floats(r.in("a").shape(), y);
-    });
+    check(
+        "gelu",
+        "model T {\n  input a: f32[seq, 8]\n  output y: f32[seq, 8] = gelu(a * 2.0)\n}\n",
+        "y",
+        r -> {
+          float[] x = r.in("a").floats();
+          double[] y = new double[x.length];
+          for (int i = 0; i < x.length; i++) {
+            double v = x[i] * 2.0f;
+            y[i] = 0.5 * v * (1 + erf(v / Math.sqrt(2)));
+          }
+          return floats(r.in("a").shape(), y);
+        });
   }
 
   @Test
   void geluTanh() {
-    check("gelu tanh", "model T {\n  input a: f32[seq, 8]\n  output y: f32[seq, 8] = gelu(a * 2.0, approx = \"tanh\")\n}\n", "y", r -> {
-      float[] x = r.in("a").floats();
-      double[] y = new double[x.length];
-      for (int i = 0; i < x.length; i++) {
-        double v = x[i] * 2.0f;
-        y[i] = 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v)));
-      }
-      return floats(r.in("a").shape(), y);
-    });
+    check(
+        "gelu tanh",
+        "model T {\n  input a: f32[seq, 8]\n  output y: f32[seq, 8] = gelu(a * 2.0, approx = \"tanh\")\n}\n",
+        "y",
+        r -> {
+          float[] x = r.in("a").floats();
+          double[] y = new double[x.length];
+          for (int i = 0; i < x.length; i++) {
+            double v = x[i] * 2.0f;
+            y[i] = 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v)));
+          }
+          return floats(r.in("a").shape(), y);
+        });
   }
 
-  /** erf by its Maclaurin series (|x| <= 4, accurate to ~1e-9 in double), and +-1 beyond (erfc(4) < 2e-8). */
+  /**
+   * erf by its Maclaurin series (|x| <= 4, accurate to ~1e-9 in double), and +-1 beyond (erfc(4) <
+   * 2e-8).
+   */
   static double erf(double x) {
     if (Math.abs(x) > 4) {
       return Math.signum(x);
@@ -222,48 +258,55 @@ class BuiltinReferenceTest {
   @Test
   void patchify() {
     String src = "model T {\n  input x: f32[3, height, width]\n  output y = patchify(x, 2)\n}\n";
-    check("patchify", src, "y", r -> {
-      Tensor x = r.in("x");
-      int n = (int) x.dim(0);
-      int c = (int) x.dim(1);
-      int h = (int) x.dim(2);
-      int w = (int) x.dim(3);
-      int p = 2;
-      int ph = h / p;
-      int pw = w / p;
-      float[] v = x.floats();
-      double[] y = new double[n * ph * pw * c * p * p];
-      int feat = c * p * p;
-      for (int b = 0; b < n; b++) {
-        for (int py = 0; py < ph; py++) {
-          for (int px = 0; px < pw; px++) {
-            int patch = py * pw + px; // row-major patches
-            for (int ch = 0; ch < c; ch++) {
-              for (int i = 0; i < p; i++) {
-                for (int j = 0; j < p; j++) {
-                  int f = ch * p * p + i * p + j; // channel-major inside a patch
-                  y[(b * ph * pw + patch) * feat + f] = v[((b * c + ch) * h + py * p + i) * w + px * p + j];
+    check(
+        "patchify",
+        src,
+        "y",
+        r -> {
+          Tensor x = r.in("x");
+          int n = (int) x.dim(0);
+          int c = (int) x.dim(1);
+          int h = (int) x.dim(2);
+          int w = (int) x.dim(3);
+          int p = 2;
+          int ph = h / p;
+          int pw = w / p;
+          float[] v = x.floats();
+          double[] y = new double[n * ph * pw * c * p * p];
+          int feat = c * p * p;
+          for (int b = 0; b < n; b++) {
+            for (int py = 0; py < ph; py++) {
+              for (int px = 0; px < pw; px++) {
+                int patch = py * pw + px; // row-major patches
+                for (int ch = 0; ch < c; ch++) {
+                  for (int i = 0; i < p; i++) {
+                    for (int j = 0; j < p; j++) {
+                      int f = ch * p * p + i * p + j; // channel-major inside a patch
+                      y[(b * ph * pw + patch) * feat + f] =
+                          v[((b * c + ch) * h + py * p + i) * w + px * p + j];
+                    }
+                  }
                 }
               }
             }
           }
-        }
-      }
-      return floats(new long[] {n, (long) ph * pw, feat}, y);
-    });
+          return floats(new long[] {n, (long) ph * pw, feat}, y);
+        });
   }
 
   @Test
   void conv2dWithStrideAndPadding() {
-    String src = "model T {\n  input x: f32[3, height, width]\n  param kw: f32[4, 3, 3, 3] = init.normal(0.5)\n"
-        + "  param kb: f32[4] = init.normal(1.0)\n  output y = conv2d(x, kw, kb, stride = 2, padding = 1)\n}\n";
+    String src =
+        "model T {\n  input x: f32[3, height, width]\n  param kw: f32[4, 3, 3, 3] = init.normal(0.5)\n"
+            + "  param kb: f32[4] = init.normal(1.0)\n  output y = conv2d(x, kw, kb, stride = 2, padding = 1)\n}\n";
     check("conv2d", src, "y", r -> conv2dRef(r.in("x"), r.param("kw"), r.param("kb"), 2, 1));
   }
 
   @Test
   void conv2dPlain() {
-    String src = "model T {\n  input x: f32[3, height, width]\n  param kw: f32[2, 3, 2, 3] = init.normal(0.5)\n"
-        + "  output y = conv2d(x, kw)\n}\n";
+    String src =
+        "model T {\n  input x: f32[3, height, width]\n  param kw: f32[2, 3, 2, 3] = init.normal(0.5)\n"
+            + "  output y = conv2d(x, kw)\n}\n";
     check("conv2d plain", src, "y", r -> conv2dRef(r.in("x"), r.param("kw"), null, 1, 0));
   }
 
@@ -292,7 +335,9 @@ class BuiltinReferenceTest {
                   int yy = i * stride - pad + u;
                   int xx = j * stride - pad + v;
                   if (yy >= 0 && yy < h && xx >= 0 && xx < w) {
-                    acc += (double) xv[((b * c + ic) * h + yy) * w + xx] * wv[((oc * c + ic) * kh + u) * kw + v];
+                    acc +=
+                        (double) xv[((b * c + ic) * h + yy) * w + xx]
+                            * wv[((oc * c + ic) * kh + u) * kw + v];
                   }
                 }
               }
@@ -305,18 +350,29 @@ class BuiltinReferenceTest {
     return floats(new long[] {n, o, oh, ow}, y);
   }
 
-  /** Harness sanity: a reference that is slightly wrong (softmax without the 3x scale) must be caught. */
+  /**
+   * Harness sanity: a reference that is slightly wrong (softmax without the 3x scale) must be
+   * caught.
+   */
   @Test
   void aWrongReferenceIsCaught() {
-    assertThrows(AssertionError.class, () -> check("softmax (wrong scale)",
-        "model T {\n  input a: f32[seq, 8]\n  output y: f32[seq, 8] = softmax(a * 3.0)\n}\n", "y",
-        r -> softmaxRef(r.in("a"), 2.9, false)));
+    assertThrows(
+        AssertionError.class,
+        () ->
+            check(
+                "softmax (wrong scale)",
+                "model T {\n  input a: f32[seq, 8]\n  output y: f32[seq, 8] = softmax(a * 3.0)\n}\n",
+                "y",
+                r -> softmaxRef(r.in("a"), 2.9, false)));
   }
 
   /** Harness sanity: a transposed patch layout (pixel-major inside a patch) must be caught. */
   @Test
   void aWrongLayoutIsCaught() {
-    Built b = E2E.compileText("model T {\n  input x: f32[3, height, width]\n  output y = patchify(x, 2)\n}\n", E2E.opts(2));
+    Built b =
+        E2E.compileText(
+            "model T {\n  input x: f32[3, height, width]\n  output y = patchify(x, 2)\n}\n",
+            E2E.opts(2));
     Map<String, Tensor> in = E2E.inputs(b, A, 5);
     Tensor got = E2E.runOrt(b.onnx(), in).get("y");
     float[] g = got.floats();
@@ -330,6 +386,8 @@ class BuiltinReferenceTest {
       }
     }
     assertArrayEquals(got.shape(), new long[] {2, 6, 12});
-    assertThrows(AssertionError.class, () -> E2E.assertClose(got, Tensor.ofFloats(got.shape(), swapped), RTOL, ATOL, "swapped"));
+    assertThrows(
+        AssertionError.class,
+        () -> E2E.assertClose(got, Tensor.ofFloats(got.shape(), swapped), RTOL, ATOL, "swapped"));
   }
 }

@@ -18,11 +18,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The AdapterHub composition blocks {@code base with stack(a, b)}, {@code parallel(a, b)},
- * {@code average(a, b)} of named adapter compositions of one base, against PyTorch (AdapterHub's
- * Stack / Parallel / Average written out with nn.Linear adapters), on one TransformerBlock (an
- * "after" and a "parallel" adapter on ffn; a LoRA stacked with an adapter) and on a repeat stack
- * (two "after" adapters on every ffn; a parallel block whose members sit on ffn and attn).
+ * The AdapterHub composition blocks {@code base with stack(a, b)}, {@code parallel(a, b)}, {@code
+ * average(a, b)} of named adapter compositions of one base, against PyTorch (AdapterHub's Stack /
+ * Parallel / Average written out with nn.Linear adapters), on one TransformerBlock (an "after" and
+ * a "parallel" adapter on ffn; a LoRA stacked with an adapter) and on a repeat stack (two "after"
+ * adapters on every ffn; a parallel block whose members sit on ffn and attn).
  */
 @Requires(Need.TORCH)
 class AdapterHubParityTest {
@@ -43,33 +43,53 @@ class AdapterHubParityTest {
     PyParity.COMPOSE.checkCase("adapterhub_repeat", out);
   }
 
-  /** The blocks reuse the members' parameter groups: one blk.ffn.a and one blk.ffn.b, no a1 / b1. */
+  /**
+   * The blocks reuse the members' parameter groups: one blk.ffn.a and one blk.ffn.b, no a1 / b1.
+   */
   @Test
   void blocksShareTheMembersParameters() {
-    Compilation.Result r = PyParity.compile(PyParity.COMPOSE.resource("adapterhub.cmod"), null, 0, 0, "adapterhub");
+    Compilation.Result r =
+        PyParity.compile(PyParity.COMPOSE.resource("adapterhub.cmod"), null, 0, 0, "adapterhub");
     TreeSet<String> extra = new TreeSet<>();
     for (String k : PyParity.paramPaths(r.graph())) {
       if (!k.matches("blk\\.(ln[12]|attn\\.[qkvo]|ffn\\.(up|down))\\.[a-z]+")) {
         extra.add(k);
       }
     }
-    assertEquals(new TreeSet<>(List.of("blk.attn.q.weight.lora_a", "blk.attn.q.weight.lora_b",
-        "blk.ffn.a.down.weight", "blk.ffn.a.down.bias", "blk.ffn.a.up.weight", "blk.ffn.a.up.bias",
-        "blk.ffn.b.down.weight", "blk.ffn.b.down.bias", "blk.ffn.b.up.weight", "blk.ffn.b.up.bias")), extra);
+    assertEquals(
+        new TreeSet<>(
+            List.of(
+                "blk.attn.q.weight.lora_a",
+                "blk.attn.q.weight.lora_b",
+                "blk.ffn.a.down.weight",
+                "blk.ffn.a.down.bias",
+                "blk.ffn.a.up.weight",
+                "blk.ffn.a.up.bias",
+                "blk.ffn.b.down.weight",
+                "blk.ffn.b.down.bias",
+                "blk.ffn.b.up.weight",
+                "blk.ffn.b.up.bias")),
+        extra);
   }
 
   /**
    * Algebra of the blocks on the block's output (its residual adds the ffn result unchanged):
-   * parallel(a, b) = y_a + y_b - y, average(a, b) = (y_a + y_b) / 2, and stack(a, b) = parallel(a, b)
-   * when b is a parallel adapter (it reads the ffn's input either way), while stack(b, a) differs.
+   * parallel(a, b) = y_a + y_b - y, average(a, b) = (y_a + y_b) / 2, and stack(a, b) = parallel(a,
+   * b) when b is a parallel adapter (it reads the ffn's input either way), while stack(b, a)
+   * differs.
    */
   @Test
   void blockAlgebraOnTheCompiledModel() {
     Path caseDir = out.resolve("adapterhub");
     for (PyParity.Run run : PyParity.COMPOSE.runs(caseDir)) {
       for (int level : PyParity.LEVELS) {
-        Map<String, Tensor> y = PyParity.outputs(PyParity.COMPOSE.resource("adapterhub.cmod"), caseDir.resolve("weights.safetensors"), 0,
-            level, run.inputs());
+        Map<String, Tensor> y =
+            PyParity.outputs(
+                PyParity.COMPOSE.resource("adapterhub.cmod"),
+                caseDir.resolve("weights.safetensors"),
+                0,
+                level,
+                run.inputs());
         String at = "adapterhub -O" + level + " " + run.describe();
         Tensor ya = y.get("y_a");
         Tensor yb = y.get("y_b");
@@ -80,10 +100,27 @@ class AdapterHubParityTest {
           sum[i] = (float) (ya.get(i) + yb.get(i) - base.get(i));
           mean[i] = (float) ((ya.get(i) + yb.get(i)) / 2);
         }
-        E2E.assertClose(Tensor.ofFloats(ya.dtype(), ya.shape(), sum), y.get("y_parallel"), 1e-4, 1e-5, at + ": parallel = y_a + y_b - y");
-        E2E.assertClose(Tensor.ofFloats(ya.dtype(), ya.shape(), mean), y.get("y_average"), 1e-4, 1e-5, at + ": average = (y_a + y_b) / 2");
-        E2E.assertClose(y.get("y_parallel"), y.get("y_stack"), 1e-4, 1e-5, at + ": stack(a, b) = parallel(a, b) with b parallel");
-        assertTrue(PyParity.maxAbsDiff(y.get("y_stack"), y.get("y_stack_ba")) > 0.01, at + ": stack(b, a) must differ from stack(a, b)");
+        E2E.assertClose(
+            Tensor.ofFloats(ya.dtype(), ya.shape(), sum),
+            y.get("y_parallel"),
+            1e-4,
+            1e-5,
+            at + ": parallel = y_a + y_b - y");
+        E2E.assertClose(
+            Tensor.ofFloats(ya.dtype(), ya.shape(), mean),
+            y.get("y_average"),
+            1e-4,
+            1e-5,
+            at + ": average = (y_a + y_b) / 2");
+        E2E.assertClose(
+            y.get("y_parallel"),
+            y.get("y_stack"),
+            1e-4,
+            1e-5,
+            at + ": stack(a, b) = parallel(a, b) with b parallel");
+        assertTrue(
+            PyParity.maxAbsDiff(y.get("y_stack"), y.get("y_stack_ba")) > 0.01,
+            at + ": stack(b, a) must differ from stack(a, b)");
       }
     }
   }

@@ -25,8 +25,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Bottleneck adapters ({@code base with adapter(bottleneck, at = after | parallel, name = "...")
- * on P}, language.md section 5) against PyTorch: trained (non-zero) down/up weights and biases; at =
+ * Bottleneck adapters ({@code base with adapter(bottleneck, at = after | parallel, name = "...") on
+ * P}, language.md section 5) against PyTorch: trained (non-zero) down/up weights and biases; at =
  * after adds up(relu(down(y))) to the targeted instance's result y, at = parallel adds
  * up(relu(down(x))) of its input x; on a TransformerBlock's ffn and attn, named and unnamed, two
  * instances at once, two stacked adapters, and on a repeat stack with {@code "*.ffn"}.
@@ -57,7 +57,9 @@ class AdapterParityTest {
    */
   @Test
   void parameterGroupsAndShapes() {
-    Compilation.Result r = PyParity.compile(PyParity.COMPOSE.resource("adapter_block.cmod"), null, 0, 0, "adapter_block");
+    Compilation.Result r =
+        PyParity.compile(
+            PyParity.COMPOSE.resource("adapter_block.cmod"), null, 0, 0, "adapter_block");
     Map<String, Tensor> p = PyParity.paramValues(r.graph());
     TreeSet<String> groups = new TreeSet<>();
     for (String k : p.keySet()) {
@@ -65,10 +67,33 @@ class AdapterParityTest {
         groups.add(k.substring(0, k.length() - ".down.weight".length()));
       }
     }
-    assertEquals(new TreeSet<>(Set.of("blk.ffn.adapter", "blk.ffn.par", "blk.attn.post", "blk.attn.adapter", "blk.attn.adapter1",
-        "blk.ffn.adapter1", "blk.ffn.task")), groups);
-    Map<String, Long> bottleneck = Map.of("blk.ffn.adapter", 4L, "blk.ffn.par", 6L, "blk.attn.post", 3L, "blk.attn.adapter", 5L,
-        "blk.attn.adapter1", 2L, "blk.ffn.adapter1", 2L, "blk.ffn.task", 4L);
+    assertEquals(
+        new TreeSet<>(
+            Set.of(
+                "blk.ffn.adapter",
+                "blk.ffn.par",
+                "blk.attn.post",
+                "blk.attn.adapter",
+                "blk.attn.adapter1",
+                "blk.ffn.adapter1",
+                "blk.ffn.task")),
+        groups);
+    Map<String, Long> bottleneck =
+        Map.of(
+            "blk.ffn.adapter",
+            4L,
+            "blk.ffn.par",
+            6L,
+            "blk.attn.post",
+            3L,
+            "blk.attn.adapter",
+            5L,
+            "blk.attn.adapter1",
+            2L,
+            "blk.ffn.adapter1",
+            2L,
+            "blk.ffn.task",
+            4L);
     for (Map.Entry<String, Long> e : bottleneck.entrySet()) {
       String g = e.getKey();
       long b = e.getValue();
@@ -77,11 +102,17 @@ class AdapterParityTest {
       assertEquals(List.of(b, 16L), PyParity.shape(p.get(g + ".up.weight")), g);
       assertEquals(List.of(16L), PyParity.shape(p.get(g + ".up.bias")), g);
       // down: xavier (random), up and both biases: zeros
-      assertTrue(PyParity.maxAbs(p.get(g + ".down.weight")) > 0, g + ".down.weight must start random");
-      assertEquals(0.0, PyParity.maxAbs(p.get(g + ".up.weight")), g + ".up.weight must start at zeros");
-      assertEquals(0.0, PyParity.maxAbs(p.get(g + ".down.bias")) + PyParity.maxAbs(p.get(g + ".up.bias")), g + " biases");
+      assertTrue(
+          PyParity.maxAbs(p.get(g + ".down.weight")) > 0, g + ".down.weight must start random");
+      assertEquals(
+          0.0, PyParity.maxAbs(p.get(g + ".up.weight")), g + ".up.weight must start at zeros");
+      assertEquals(
+          0.0,
+          PyParity.maxAbs(p.get(g + ".down.bias")) + PyParity.maxAbs(p.get(g + ".up.bias")),
+          g + " biases");
     }
-    assertEquals(16 + 4 * 7, p.size(), "16 parameters of the block and 4 per adapter group: " + p.keySet());
+    assertEquals(
+        16 + 4 * 7, p.size(), "16 parameters of the block and 4 per adapter group: " + p.keySet());
   }
 
   /**
@@ -92,27 +123,49 @@ class AdapterParityTest {
   void freshAdaptersLeaveTheBlockUnchanged(@TempDir Path tmp) {
     Path caseDir = out.resolve("adapter_block");
     Path weights = tmp.resolve("base_only.safetensors");
-    Set<String> dropped = PyParity.writeWithout(caseDir, k -> !k.matches("blk\\.(ln[12]|attn\\.[qkvo]|ffn\\.(up|down))\\.[a-z]+"), weights);
+    Set<String> dropped =
+        PyParity.writeWithout(
+            caseDir,
+            k -> !k.matches("blk\\.(ln[12]|attn\\.[qkvo]|ffn\\.(up|down))\\.[a-z]+"),
+            weights);
     assertEquals(28, dropped.size(), "7 adapter groups of 4 parameters: " + dropped);
     Path cmod = PyParity.COMPOSE.resource("adapter_block.cmod");
     for (PyParity.Run run : PyParity.COMPOSE.runs(caseDir)) {
       for (int level : PyParity.LEVELS) {
         Map<String, Tensor> got = PyParity.outputs(cmod, weights, 0, level, run.inputs());
         String at = "fresh adapters -O" + level + " " + run.describe();
-        E2E.assertClose(run.expected().get("base_y"), got.get("base_y"), PyParity.COMPOSE.rtol(), PyParity.COMPOSE.atol(), at + " base_y vs PyTorch");
+        E2E.assertClose(
+            run.expected().get("base_y"),
+            got.get("base_y"),
+            PyParity.COMPOSE.rtol(),
+            PyParity.COMPOSE.atol(),
+            at + " base_y vs PyTorch");
         for (String k : got.keySet()) {
-          assertTrue(PyParity.bitwiseEqual(got.get("base_y"), got.get(k)),
-              at + ": " + k + " differs from base_y by " + PyParity.maxAbsDiff(got.get("base_y"), got.get(k)));
+          assertTrue(
+              PyParity.bitwiseEqual(got.get("base_y"), got.get(k)),
+              at
+                  + ": "
+                  + k
+                  + " differs from base_y by "
+                  + PyParity.maxAbsDiff(got.get("base_y"), got.get(k)));
           if (!k.equals("base_y")) {
-            assertTrue(PyParity.maxAbsDiff(run.expected().get(k), run.expected().get("base_y")) > 0.05, at + ": " + k + " is vacuous");
+            assertTrue(
+                PyParity.maxAbsDiff(run.expected().get(k), run.expected().get("base_y")) > 0.05,
+                at + ": " + k + " is vacuous");
           }
         }
       }
     }
-    assertThrows(AssertionError.class, () -> PyParity.COMPOSE.check("adapter_block (fresh)", cmod, weights, caseDir, dropped, null));
+    assertThrows(
+        AssertionError.class,
+        () ->
+            PyParity.COMPOSE.check("adapter_block (fresh)", cmod, weights, caseDir, dropped, null));
   }
 
-  /** Harness sanity: the "after" and "parallel" adapters of the ffn swapped (same shapes) must fail the comparison. */
+  /**
+   * Harness sanity: the "after" and "parallel" adapters of the ffn swapped (same shapes) must fail
+   * the comparison.
+   */
   @Test
   void swappedPlacementIsCaught(@TempDir Path tmp) throws IOException {
     Path src = out.resolve("adapter_stack");
@@ -122,27 +175,37 @@ class AdapterParityTest {
     Map<String, Tensor> swapped = new TreeMap<>();
     for (Map.Entry<String, Tensor> e : w.entrySet()) {
       String k = e.getKey();
-      swapped.put(k.contains(".ffn.adapter.") ? k.replace(".ffn.adapter.", ".ffn.p.") : k.contains(".ffn.p.") ? k.replace(".ffn.p.", ".ffn.adapter.") : k,
+      swapped.put(
+          k.contains(".ffn.adapter.")
+              ? k.replace(".ffn.adapter.", ".ffn.p.")
+              : k.contains(".ffn.p.") ? k.replace(".ffn.p.", ".ffn.adapter.") : k,
           e.getValue());
     }
     Safetensors.write(dir.resolve("weights.safetensors"), swapped, null);
-    assertThrows(AssertionError.class, () -> PyParity.COMPOSE.check("adapter_stack (swapped)", PyParity.COMPOSE.resource("adapter_stack.cmod"), dir));
+    assertThrows(
+        AssertionError.class,
+        () ->
+            PyParity.COMPOSE.check(
+                "adapter_stack (swapped)", PyParity.COMPOSE.resource("adapter_stack.cmod"), dir));
   }
 
   /**
    * An adapter whose name equals a child of the targeted instance: {@code blocks with
-   * adapter(bottleneck = 4, name = "ffn") on "0"} puts its group at blocks.0.ffn, so its
-   * {@code blocks.0.ffn.down.weight} [16, 4] collides with the block's own Mlp weight [64, 16] and
-   * the compile fails with an internal error (CM0900 "the IR failed verification: ... param path
+   * adapter(bottleneck = 4, name = "ffn") on "0"} puts its group at blocks.0.ffn, so its {@code
+   * blocks.0.ffn.down.weight} [16, 4] collides with the block's own Mlp weight [64, 16] and the
+   * compile fails with an internal error (CM0900 "the IR failed verification: ... param path
    * 'blocks.0.ffn.down.weight' is also used by ... (this is a bug in cmod)"). Expected: a located
    * error at the name (or a unique group name).
    */
   @Test
   void adapterNameClashingWithAChild(@TempDir Path tmp) throws IOException {
-    String src = "import std.nn.{TransformerBlock}\n\nmodel B {\n  input x: f32[seq, 16]\n  let blocks = repeat(2) TransformerBlock(16, 2)\n"
-        + "  let t = blocks with adapter(bottleneck = 4, name = \"ffn\") on \"0\"\n  output y: f32[seq, 16] = t(x)\n}\n";
+    String src =
+        "import std.nn.{TransformerBlock}\n\nmodel B {\n  input x: f32[seq, 16]\n  let blocks = repeat(2) TransformerBlock(16, 2)\n"
+            + "  let t = blocks with adapter(bottleneck = 4, name = \"ffn\") on \"0\"\n  output y: f32[seq, 16] = t(x)\n}\n";
     Compilation.Result r = compileSource(tmp, "adapter_name_clash.cmod", src);
-    assertTrue(r.diagnostics().all().stream().noneMatch(d -> d.code() == DiagnosticCode.INTERNAL), PyParity.render(r));
+    assertTrue(
+        r.diagnostics().all().stream().noneMatch(d -> d.code() == DiagnosticCode.INTERNAL),
+        PyParity.render(r));
   }
 
   /**
@@ -153,9 +216,10 @@ class AdapterParityTest {
    */
   @Test
   void adapterOnAnInstanceCalledByName(@TempDir Path tmp) throws IOException {
-    String src = "import std.nn.{Mlp}\n\nmodule Blk(d: int)(x: f32[b, s, d]) -> f32[b, s, d] {\n  let ffn = Mlp(d)\n  x + ffn(x = x)\n}\n\n"
-        + "model B {\n  input x: f32[seq, 16]\n  let blk = Blk(16)\n  let t = blk with adapter(bottleneck = 4) on \"ffn\"\n"
-        + "  output y: f32[seq, 16] = t(x)\n}\n";
+    String src =
+        "import std.nn.{Mlp}\n\nmodule Blk(d: int)(x: f32[b, s, d]) -> f32[b, s, d] {\n  let ffn = Mlp(d)\n  x + ffn(x = x)\n}\n\n"
+            + "model B {\n  input x: f32[seq, 16]\n  let blk = Blk(16)\n  let t = blk with adapter(bottleneck = 4) on \"ffn\"\n"
+            + "  output y: f32[seq, 16] = t(x)\n}\n";
     Compilation.Result r = compileSource(tmp, "adapter_named_arg.cmod", src);
     assertTrue(r.ok(), PyParity.render(r));
   }

@@ -2,9 +2,9 @@ package dev.cmod.compose;
 
 import dev.cmod.testkit.PyParity;
 import java.nio.file.Path;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * compile → {@code cmod export-weights} → compile with {@code --weights} of that file under another
@@ -14,12 +14,27 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ComposeRoundTripTest {
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"compose/adapter_block.cmod", "compose/adapter_stack.cmod", "compose/adapterhub.cmod",
-      "compose/adapterhub_repeat.cmod", "compose/prefix_prompt.cmod", "compose/prompt_prefix.cmod", "compose/hyper_lora.cmod",
-      "compose/fuse.cmod", "compose/std_modules.cmod", "compose/prefix_causal.cmod", "samples/madx.cmod", "samples/image_prompts.cmod", "samples/moe_lora.cmod"})
+  @ValueSource(
+      strings = {
+        "compose/adapter_block.cmod",
+        "compose/adapter_stack.cmod",
+        "compose/adapterhub.cmod",
+        "compose/adapterhub_repeat.cmod",
+        "compose/prefix_prompt.cmod",
+        "compose/prompt_prefix.cmod",
+        "compose/hyper_lora.cmod",
+        "compose/fuse.cmod",
+        "compose/std_modules.cmod",
+        "compose/prefix_causal.cmod",
+        "samples/madx.cmod",
+        "samples/image_prompts.cmod",
+        "samples/moe_lora.cmod"
+      })
   void exportedWeightsReproduceTheModelUnderAnotherSeed(String name, @TempDir Path tmp) {
-    Path cmod = name.startsWith("samples/") ? PyParity.sample(name.substring(8, name.length() - 5))
-        : PyParity.COMPOSE.resource(name.substring(8));
+    Path cmod =
+        name.startsWith("samples/")
+            ? PyParity.sample(name.substring(8, name.length() - 5))
+            : PyParity.COMPOSE.resource(name.substring(8));
     PyParity.assertRoundTrip(name, cmod, tmp.resolve("w.safetensors"), 1e-5);
   }
 }

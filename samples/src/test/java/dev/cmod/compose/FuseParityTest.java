@@ -15,9 +15,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * AdapterFusion ({@code fuse(x, [a, b])}, language.md section 6) against PyTorch: gate
- * {@code Fuse_<n>.{query,key,value}: [d, d]}, scores (x Q)·(o_i K)/√d softmaxed over the modules,
- * result Σ p_i (o_i V); over two Mlps, the pipe form over the reversed list, and over two adapter
+ * AdapterFusion ({@code fuse(x, [a, b])}, language.md section 6) against PyTorch: gate {@code
+ * Fuse_<n>.{query,key,value}: [d, d]}, scores (x Q)·(o_i K)/√d softmaxed over the modules, result Σ
+ * p_i (o_i V); over two Mlps, the pipe form over the reversed list, and over two adapter
  * compositions of one base Mlp.
  */
 @Requires(Need.TORCH)
@@ -36,13 +36,18 @@ class FuseParityTest {
 
   @Test
   void gateParameters() {
-    Compilation.Result r = PyParity.compile(PyParity.COMPOSE.resource("fuse.cmod"), null, 0, 0, "fuse");
+    Compilation.Result r =
+        PyParity.compile(PyParity.COMPOSE.resource("fuse.cmod"), null, 0, 0, "fuse");
     Map<String, Tensor> p = PyParity.paramValues(r.graph());
     for (int i = 0; i < 3; i++) {
       for (String n : new String[] {"query", "key", "value"}) {
-        assertEquals(List.of(16L, 16L), PyParity.shape(p.get("Fuse_" + i + "." + n)), "Fuse_" + i + "." + n);
+        assertEquals(
+            List.of(16L, 16L), PyParity.shape(p.get("Fuse_" + i + "." + n)), "Fuse_" + i + "." + n);
       }
     }
-    assertEquals(List.of(32L, 4L), PyParity.shape(p.get("base.down.tb.down.weight")), "a parallel adapter reads the 32 features of down's input");
+    assertEquals(
+        List.of(32L, 4L),
+        PyParity.shape(p.get("base.down.tb.down.weight")),
+        "a parallel adapter reads the 32 features of down's input");
   }
 }

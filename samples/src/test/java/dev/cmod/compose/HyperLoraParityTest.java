@@ -22,8 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Hypernetwork LoRA ({@code with lora(rank, alpha) on P from hyper(task)}, task: Vector[8], x:
- * f32[seq, 16]) against PyTorch's unmerged per-example form base(x_b) + s (x_b A_b) B_b with
- * A_b = (task_b H_a).reshape(in, r), B_b = (task_b H_b).reshape(r, out); also over a static LoRA.
+ * f32[seq, 16]) against PyTorch's unmerged per-example form base(x_b) + s (x_b A_b) B_b with A_b =
+ * (task_b H_a).reshape(in, r), B_b = (task_b H_b).reshape(r, out); also over a static LoRA.
  */
 @Requires(Need.TORCH)
 class HyperLoraParityTest {
@@ -39,10 +39,14 @@ class HyperLoraParityTest {
     PyParity.COMPOSE.checkCase("hyper_lora", out);
   }
 
-  /** hyper_a: [E, in * r] (xavier), hyper_b: [E, r * out] (zeros); after a static LoRA on the same weight: hyper1_*. */
+  /**
+   * hyper_a: [E, in * r] (xavier), hyper_b: [E, r * out] (zeros); after a static LoRA on the same
+   * weight: hyper1_*.
+   */
   @Test
   void generatorShapesAndInit() {
-    Compilation.Result r = PyParity.compile(PyParity.COMPOSE.resource("hyper_lora.cmod"), null, 0, 0, "hyper_lora");
+    Compilation.Result r =
+        PyParity.compile(PyParity.COMPOSE.resource("hyper_lora.cmod"), null, 0, 0, "hyper_lora");
     Map<String, Tensor> p = PyParity.paramValues(r.graph());
     assertEquals(List.of(8L, 32L), PyParity.shape(p.get("base.up.weight.hyper_a")));
     assertEquals(List.of(8L, 64L), PyParity.shape(p.get("base.up.weight.hyper_b")));
@@ -59,20 +63,34 @@ class HyperLoraParityTest {
   void freshHypernetworkChangesNothing(@TempDir Path tmp) {
     Path caseDir = out.resolve("hyper_lora");
     Path w = tmp.resolve("fresh.safetensors");
-    Set<String> dropped = PyParity.writeWithout(caseDir, k -> k.startsWith("base.") && k.contains(".hyper_"), w);
+    Set<String> dropped =
+        PyParity.writeWithout(caseDir, k -> k.startsWith("base.") && k.contains(".hyper_"), w);
     assertEquals(4, dropped.size(), dropped.toString());
     for (PyParity.Run run : PyParity.COMPOSE.runs(caseDir)) {
       for (int level : PyParity.LEVELS) {
-        Map<String, Tensor> got = PyParity.outputs(PyParity.COMPOSE.resource("hyper_lora.cmod"), w, 0, level, run.inputs());
+        Map<String, Tensor> got =
+            PyParity.outputs(
+                PyParity.COMPOSE.resource("hyper_lora.cmod"), w, 0, level, run.inputs());
         String at = "fresh hyper -O" + level + " " + run.describe();
-        assertTrue(PyParity.bitwiseEqual(got.get("base_y"), got.get("y")), at + ": y differs from base_y by "
-            + PyParity.maxAbsDiff(got.get("base_y"), got.get("y")));
-        E2E.assertClose(run.expected().get("base_y"), got.get("y"), PyParity.COMPOSE.rtol(), PyParity.COMPOSE.atol(), at);
+        assertTrue(
+            PyParity.bitwiseEqual(got.get("base_y"), got.get("y")),
+            at
+                + ": y differs from base_y by "
+                + PyParity.maxAbsDiff(got.get("base_y"), got.get("y")));
+        E2E.assertClose(
+            run.expected().get("base_y"),
+            got.get("y"),
+            PyParity.COMPOSE.rtol(),
+            PyParity.COMPOSE.atol(),
+            at);
       }
     }
   }
 
-  /** The weights are per example: swapping the task embeddings of two examples swaps their outputs, not the x's. */
+  /**
+   * The weights are per example: swapping the task embeddings of two examples swaps their outputs,
+   * not the x's.
+   */
   @Test
   void weightsFollowTheTaskOfEachExample() {
     Path caseDir = out.resolve("hyper_lora");
@@ -82,12 +100,31 @@ class HyperLoraParityTest {
     assertTrue(x.dim(0) >= 2);
     Map<String, Tensor> in = new TreeMap<>(run.inputs());
     in.put("task", swapRows(task));
-    Map<String, Tensor> a = PyParity.outputs(PyParity.COMPOSE.resource("hyper_lora.cmod"), caseDir.resolve("weights.safetensors"), 0, 2, run.inputs());
-    Map<String, Tensor> b = PyParity.outputs(PyParity.COMPOSE.resource("hyper_lora.cmod"), caseDir.resolve("weights.safetensors"), 0, 2, in);
+    Map<String, Tensor> a =
+        PyParity.outputs(
+            PyParity.COMPOSE.resource("hyper_lora.cmod"),
+            caseDir.resolve("weights.safetensors"),
+            0,
+            2,
+            run.inputs());
+    Map<String, Tensor> b =
+        PyParity.outputs(
+            PyParity.COMPOSE.resource("hyper_lora.cmod"),
+            caseDir.resolve("weights.safetensors"),
+            0,
+            2,
+            in);
     assertTrue(PyParity.maxAbsDiff(a.get("y"), b.get("y")) > 0.05, "swapping tasks must change y");
     in.put("x", swapRows(x));
-    Map<String, Tensor> c = PyParity.outputs(PyParity.COMPOSE.resource("hyper_lora.cmod"), caseDir.resolve("weights.safetensors"), 0, 2, in);
-    E2E.assertClose(swapRows(a.get("y")), c.get("y"), 1e-5, 1e-6, "swapping both x and task swaps y");
+    Map<String, Tensor> c =
+        PyParity.outputs(
+            PyParity.COMPOSE.resource("hyper_lora.cmod"),
+            caseDir.resolve("weights.safetensors"),
+            0,
+            2,
+            in);
+    E2E.assertClose(
+        swapRows(a.get("y")), c.get("y"), 1e-5, 1e-6, "swapping both x and task swaps y");
   }
 
   /**
@@ -98,9 +135,10 @@ class HyperLoraParityTest {
    */
   @Test
   void loraOverAHypernetworkLora(@TempDir Path tmp) throws IOException {
-    String src = "import std.nn.{Mlp}\n\nmodel H {\n  input x: f32[seq, 16]\n  input task: Vector[8]\n  let base = Mlp(16, 32)\n"
-        + "  let tuned = base with lora(rank = 2, alpha = 4) on \"up\" from hyper(task)\n"
-        + "  let both = tuned with lora(rank = 2) on \"up\"\n  output y: f32[seq, 16] = both(x)\n}\n";
+    String src =
+        "import std.nn.{Mlp}\n\nmodel H {\n  input x: f32[seq, 16]\n  input task: Vector[8]\n  let base = Mlp(16, 32)\n"
+            + "  let tuned = base with lora(rank = 2, alpha = 4) on \"up\" from hyper(task)\n"
+            + "  let both = tuned with lora(rank = 2) on \"up\"\n  output y: f32[seq, 16] = both(x)\n}\n";
     Path f = tmp.resolve("lora_over_hyper.cmod");
     Files.writeString(f, src);
     Compilation.Result r = Compilation.compile(f, new Compilation.Options(null, null, 0, 0));
@@ -125,17 +163,26 @@ class HyperLoraParityTest {
    */
   @Test
   void hyperLoraWithoutASequenceAxis(@TempDir Path tmp) throws IOException {
-    String src = "import std.nn.{Mlp}\n\nmodel B {\n  input x: f32[16]\n  input task: Vector[8]\n  let m = Mlp(16)\n"
-        + "  let t = m with lora(rank = 2) on \"up\", \"down\" from hyper(task)\n  output y: f32[_, 16] = t(x)\n}\n";
+    String src =
+        "import std.nn.{Mlp}\n\nmodel B {\n  input x: f32[16]\n  input task: Vector[8]\n  let m = Mlp(16)\n"
+            + "  let t = m with lora(rank = 2) on \"up\", \"down\" from hyper(task)\n  output y: f32[_, 16] = t(x)\n}\n";
     Path f = tmp.resolve("hyper_no_seq.cmod");
     Files.writeString(f, src);
     Compilation.Result r = Compilation.compile(f, new Compilation.Options(null, null, 0, 0));
     if (r.ok()) {
-      Tensor y = E2E.runOrt(dev.cmod.cli.Toolchain.emit(r.graph()), Map.of("x", Tensor.ofFloats(new long[] {3, 16}, new float[48]),
-          "task", Tensor.ofFloats(new long[] {3, 8}, new float[24]))).get("y");
+      Tensor y =
+          E2E.runOrt(
+                  dev.cmod.cli.Toolchain.emit(r.graph()),
+                  Map.of(
+                      "x",
+                      Tensor.ofFloats(new long[] {3, 16}, new float[48]),
+                      "task",
+                      Tensor.ofFloats(new long[] {3, 8}, new float[24])))
+              .get("y");
       assertEquals(List.of(3L, 16L), PyParity.shape(y), "one row per example");
     } else {
-      assertTrue(r.diagnostics().all().stream().allMatch(d -> d.span() != null), PyParity.render(r));
+      assertTrue(
+          r.diagnostics().all().stream().allMatch(d -> d.span() != null), PyParity.render(r));
     }
   }
 }

@@ -19,12 +19,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Prefix tuning ({@code with prefix(length = L) on P}: learned per-head keys and values
- * {@code <instance>.prefix_k/_v: [heads, L, head_dim]} prepended inside every attention of the
- * targeted instance) and prompt tuning ({@code with prompt(length = L)}: {@code <base>.prompt: [L, d]}
- * prepended to the input sequence) against PyTorch (HF peft's past_key_values form), on a non-causal
- * std.nn MultiHeadAttention inside a module, a TransformerBlock's attn, a repeat stack, two stacked
- * prefixes, causal blocks, and a prompt over a prefix.
+ * Prefix tuning ({@code with prefix(length = L) on P}: learned per-head keys and values {@code
+ * <instance>.prefix_k/_v: [heads, L, head_dim]} prepended inside every attention of the targeted
+ * instance) and prompt tuning ({@code with prompt(length = L)}: {@code <base>.prompt: [L, d]}
+ * prepended to the input sequence) against PyTorch (HF peft's past_key_values form), on a
+ * non-causal std.nn MultiHeadAttention inside a module, a TransformerBlock's attn, a repeat stack,
+ * two stacked prefixes, causal blocks, and a prompt over a prefix.
  */
 @Requires(Need.TORCH)
 class PrefixPromptParityTest {
@@ -47,7 +47,8 @@ class PrefixPromptParityTest {
 
   /**
    * Prefixes on causal attention (TransformerBlock(causal = true)): every query sees every prefix
-   * position, then keys up to itself (HF prefix tuning on a decoder); one, two stacked, a repeat stack.
+   * position, then keys up to itself (HF prefix tuning on a decoder); one, two stacked, a repeat
+   * stack.
    */
   @Test
   void prefixesOnCausalAttention() {
@@ -56,7 +57,9 @@ class PrefixPromptParityTest {
 
   @Test
   void prefixAndPromptShapes() {
-    Compilation.Result r = PyParity.compile(PyParity.COMPOSE.resource("prefix_prompt.cmod"), null, 0, 0, "prefix_prompt");
+    Compilation.Result r =
+        PyParity.compile(
+            PyParity.COMPOSE.resource("prefix_prompt.cmod"), null, 0, 0, "prefix_prompt");
     Map<String, Tensor> p = PyParity.paramValues(r.graph());
     assertEquals(List.of(4L, 3L, 4L), PyParity.shape(p.get("sa.attn.prefix_k")));
     assertEquals(List.of(4L, 3L, 4L), PyParity.shape(p.get("sa.attn.prefix_v")));
@@ -74,18 +77,20 @@ class PrefixPromptParityTest {
    * std.nn MultiHeadAttention (whose attention(...) runs in its own body, not in a child's) cannot
    * be prefix-tuned at all: "", "*", "**" and its own name all fail with CM0100 "matches no layer
    * of mha" (help: "closest paths in mha: k, o, q"). The workaround is to wrap it in a module
-   * (prefix_prompt.cmod's SelfAttn). Expected: some way to target the adapted instance itself
-   * (e.g. prefix without targets, like prompt, or "" / "." naming the base).
+   * (prefix_prompt.cmod's SelfAttn). Expected: some way to target the adapted instance itself (e.g.
+   * prefix without targets, like prompt, or "" / "." naming the base).
    */
   @Test
   void prefixOnABareMultiHeadAttention(@TempDir Path tmp) throws IOException {
-    String src = "import std.nn.{MultiHeadAttention}\n\nmodel P {\n  input x: f32[seq, 16]\n  let mha = MultiHeadAttention(16, 4)\n"
-        + "  let t = mha with prefix(length = 3) on \"\"\n  output y: f32[seq, 16] = t(x)\n}\n";
+    String src =
+        "import std.nn.{MultiHeadAttention}\n\nmodel P {\n  input x: f32[seq, 16]\n  let mha = MultiHeadAttention(16, 4)\n"
+            + "  let t = mha with prefix(length = 3) on \"\"\n  output y: f32[seq, 16] = t(x)\n}\n";
     Path f = tmp.resolve("bare_mha_prefix.cmod");
     Files.writeString(f, src);
     Compilation.Result r = Compilation.compile(f, new Compilation.Options(null, null, 0, 0));
     assertTrue(r.ok(), PyParity.render(r));
-    assertEquals(List.of(4L, 3L, 4L), PyParity.shape(PyParity.paramValues(r.graph()).get("mha.prefix_k")));
+    assertEquals(
+        List.of(4L, 3L, 4L), PyParity.shape(PyParity.paramValues(r.graph()).get("mha.prefix_k")));
   }
 
   /**
@@ -96,9 +101,10 @@ class PrefixPromptParityTest {
    */
   @Test
   void twoPromptsOnOneBase(@TempDir Path tmp) throws IOException {
-    String src = "import std.nn.{TransformerBlock}\n\nmodel P {\n  input x: f32[seq, 16]\n  let blk = TransformerBlock(16, 2)\n"
-        + "  let p1 = blk with prompt(length = 3)\n  let p2 = blk with prompt(length = 2)\n"
-        + "  output y1: f32[seq + 3, 16] = p1(x)\n  output y2: f32[seq + 2, 16] = p2(x)\n}\n";
+    String src =
+        "import std.nn.{TransformerBlock}\n\nmodel P {\n  input x: f32[seq, 16]\n  let blk = TransformerBlock(16, 2)\n"
+            + "  let p1 = blk with prompt(length = 3)\n  let p2 = blk with prompt(length = 2)\n"
+            + "  output y1: f32[seq + 3, 16] = p1(x)\n  output y2: f32[seq + 2, 16] = p2(x)\n}\n";
     Path f = tmp.resolve("two_prompts.cmod");
     Files.writeString(f, src);
     Compilation.Result r = Compilation.compile(f, new Compilation.Options(null, null, 0, 0));
@@ -116,12 +122,15 @@ class PrefixPromptParityTest {
    */
   @Test
   void promptWithoutASequenceAxis(@TempDir Path tmp) throws IOException {
-    String src = "import std.nn.{Mlp}\n\nmodel B {\n  input x: f32[16]\n  let m = Mlp(16)\n  let p = m with prompt(length = 2)\n"
-        + "  output y: f32[16] = p(x)\n}\n";
+    String src =
+        "import std.nn.{Mlp}\n\nmodel B {\n  input x: f32[16]\n  let m = Mlp(16)\n  let p = m with prompt(length = 2)\n"
+            + "  output y: f32[16] = p(x)\n}\n";
     Path f = tmp.resolve("prompt_no_seq.cmod");
     Files.writeString(f, src);
     Compilation.Result r = Compilation.compile(f, new Compilation.Options(null, null, 0, 0));
     assertTrue(!r.ok(), "must be an error");
-    assertTrue(r.diagnostics().all().stream().noneMatch(d -> d.code() == DiagnosticCode.INTERNAL), PyParity.render(r));
+    assertTrue(
+        r.diagnostics().all().stream().noneMatch(d -> d.code() == DiagnosticCode.INTERNAL),
+        PyParity.render(r));
   }
 }

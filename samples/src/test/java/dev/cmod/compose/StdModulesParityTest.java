@@ -32,13 +32,22 @@ class StdModulesParityTest {
     PyParity.COMPOSE.checkCase("std_modules", out);
   }
 
-  /** Instances passed to std.compose keep the names they were given (a.up.weight), nothing is created under res / par / avg / ch. */
+  /**
+   * Instances passed to std.compose keep the names they were given (a.up.weight), nothing is
+   * created under res / par / avg / ch.
+   */
   @Test
   void composedInstancesKeepTheirNames() {
-    Compilation.Result r = PyParity.compile(PyParity.COMPOSE.resource("std_modules.cmod"), null, 0, 0, "std_modules");
+    Compilation.Result r =
+        PyParity.compile(PyParity.COMPOSE.resource("std_modules.cmod"), null, 0, 0, "std_modules");
     TreeSet<String> paths = PyParity.paramPaths(r.graph());
     for (String p : paths) {
-      assertFalse(p.startsWith("res.") || p.startsWith("par.") || p.startsWith("avg.") || p.startsWith("ch."), p);
+      assertFalse(
+          p.startsWith("res.")
+              || p.startsWith("par.")
+              || p.startsWith("avg.")
+              || p.startsWith("ch."),
+          p);
     }
     TreeSet<String> moe = new TreeSet<>();
     for (String p : paths) {

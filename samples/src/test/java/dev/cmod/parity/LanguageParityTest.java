@@ -20,10 +20,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Programs written from language.md alone, against PyTorch: inline instance names
- * ({@code Linear_0}, {@code Linear_1}) and a two-layer transformer encoder with its own modules
- * over a [batch, seq, 32] input, run at two (batch, seq) sizes. Two negative controls show the
- * harness catches a wrong layout and a wrong key.
+ * Programs written from language.md alone, against PyTorch: inline instance names ({@code
+ * Linear_0}, {@code Linear_1}) and a two-layer transformer encoder with its own modules over a
+ * [batch, seq, 32] input, run at two (batch, seq) sizes. Two negative controls show the harness
+ * catches a wrong layout and a wrong key.
  */
 @Requires(Need.TORCH)
 class LanguageParityTest {
@@ -44,7 +44,9 @@ class LanguageParityTest {
     PyParity.PARITY.checkCase("own_encoder", out);
   }
 
-  /** Harness sanity: the same data with one square weight transposed (PyTorch's layout) must fail. */
+  /**
+   * Harness sanity: the same data with one square weight transposed (PyTorch's layout) must fail.
+   */
   @Test
   void aTransposedWeightIsCaught(@TempDir Path tmp) throws IOException {
     Path src = out.resolve("own_encoder");
@@ -52,20 +54,33 @@ class LanguageParityTest {
     Map<String, Tensor> w = new TreeMap<>(Safetensors.read(src.resolve("weights.safetensors")));
     w.put("layers.1.attn.wv", transpose(w.get("layers.1.attn.wv")));
     Safetensors.write(tmp.resolve("weights.safetensors"), w, null);
-    assertThrows(AssertionError.class, () -> PyParity.PARITY.check("own_encoder (wv transposed)", PyParity.PARITY.resource("own_encoder.cmod"), tmp));
+    assertThrows(
+        AssertionError.class,
+        () ->
+            PyParity.PARITY.check(
+                "own_encoder (wv transposed)", PyParity.PARITY.resource("own_encoder.cmod"), tmp));
   }
 
-  /** A key that names no parameter (here a third inline Linear) is a compile error, never ignored. */
+  /**
+   * A key that names no parameter (here a third inline Linear) is a compile error, never ignored.
+   */
   @Test
   void anUnknownKeyIsACompileError(@TempDir Path tmp) {
-    Map<String, Tensor> w = new TreeMap<>(Safetensors.read(out.resolve("mlp_inline/weights.safetensors")));
+    Map<String, Tensor> w =
+        new TreeMap<>(Safetensors.read(out.resolve("mlp_inline/weights.safetensors")));
     w.put("Linear_2.bias", Tensor.ofFloats(new long[] {4}, new float[4]));
     Path f = tmp.resolve("weights.safetensors");
     Safetensors.write(f, w, null);
-    Compilation.Result r = Compilation.compile(PyParity.PARITY.resource("mlp_inline.cmod"), new Compilation.Options(null, f, 0, 2));
+    Compilation.Result r =
+        Compilation.compile(
+            PyParity.PARITY.resource("mlp_inline.cmod"), new Compilation.Options(null, f, 0, 2));
     assertFalse(r.ok(), "a stray key must fail the compile");
-    assertTrue(r.diagnostics().all().stream()
-        .anyMatch(d -> d.code() == DiagnosticCode.WEIGHTS_UNKNOWN_KEY && d.message().contains("Linear_2.bias")),
+    assertTrue(
+        r.diagnostics().all().stream()
+            .anyMatch(
+                d ->
+                    d.code() == DiagnosticCode.WEIGHTS_UNKNOWN_KEY
+                        && d.message().contains("Linear_2.bias")),
         "expected a WEIGHTS_UNKNOWN_KEY error naming Linear_2.bias, got " + r.diagnostics().all());
   }
 

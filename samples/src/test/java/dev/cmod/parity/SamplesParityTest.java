@@ -8,7 +8,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The shipped samples ({@code samples/*.cmod}) against PyTorch reimplementations with the same parameter paths. */
+/**
+ * The shipped samples ({@code samples/*.cmod}) against PyTorch reimplementations with the same
+ * parameter paths.
+ */
 @Requires(Need.TORCH)
 class SamplesParityTest {
   @TempDir static Path out;
@@ -19,7 +22,8 @@ class SamplesParityTest {
   }
 
   private static void check(String name) {
-    PyParity.PARITY.check(name, PyParity.root().resolve("samples/" + name + ".cmod"), out.resolve(name));
+    PyParity.PARITY.check(
+        name, PyParity.root().resolve("samples/" + name + ".cmod"), out.resolve(name));
   }
 
   @Test

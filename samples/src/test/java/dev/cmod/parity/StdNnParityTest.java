@@ -18,7 +18,15 @@ import org.junit.jupiter.params.provider.ValueSource;
 @Requires(Need.TORCH)
 class StdNnParityTest {
   static final String[] CASES = {
-    "linear", "embedding", "layernorm", "rmsnorm", "mlp", "mha", "transformer_block", "conv2d", "patch_embed"
+    "linear",
+    "embedding",
+    "layernorm",
+    "rmsnorm",
+    "mlp",
+    "mha",
+    "transformer_block",
+    "conv2d",
+    "patch_embed"
   };
 
   @TempDir static Path out;
@@ -29,9 +37,18 @@ class StdNnParityTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {
-    "linear", "embedding", "layernorm", "rmsnorm", "mlp", "mha", "transformer_block", "conv2d", "patch_embed"
-  })
+  @ValueSource(
+      strings = {
+        "linear",
+        "embedding",
+        "layernorm",
+        "rmsnorm",
+        "mlp",
+        "mha",
+        "transformer_block",
+        "conv2d",
+        "patch_embed"
+      })
   void matchesPyTorch(String name) {
     PyParity.PARITY.checkCase(name, out);
   }

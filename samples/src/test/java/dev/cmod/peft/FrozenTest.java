@@ -35,9 +35,24 @@ class FrozenTest {
   static TreeSet<String> expectedFrozen() {
     TreeSet<String> f = new TreeSet<>();
     for (int i = 0; i < 2; i++) {
-      for (String p : List.of("ln1.gamma", "ln1.beta", "ln2.gamma", "ln2.beta", "attn.q.weight", "attn.q.bias", "attn.k.weight",
-          "attn.k.bias", "attn.v.weight", "attn.v.bias", "attn.o.weight", "attn.o.bias", "ffn.up.weight", "ffn.up.bias",
-          "ffn.down.weight", "ffn.down.bias")) {
+      for (String p :
+          List.of(
+              "ln1.gamma",
+              "ln1.beta",
+              "ln2.gamma",
+              "ln2.beta",
+              "attn.q.weight",
+              "attn.q.bias",
+              "attn.k.weight",
+              "attn.k.bias",
+              "attn.v.weight",
+              "attn.v.bias",
+              "attn.o.weight",
+              "attn.o.bias",
+              "ffn.up.weight",
+              "ffn.up.bias",
+              "ffn.down.weight",
+              "ffn.down.bias")) {
         f.add("backbone." + i + "." + p);
       }
     }
@@ -65,15 +80,18 @@ class FrozenTest {
       Compilation.Result r = PyParity.compile(CMOD, null, 0, level, at);
       Map<String, String> meta = E2E.onnxMetadata(Toolchain.emit(r.graph()));
       assertEquals(expectedFrozen(), E2E.commaList(meta.get("cmod.frozen")), at + ": cmod.frozen");
-      assertEquals(expectedTrainable(), E2E.commaList(meta.get("cmod.trainable")), at + ": cmod.trainable");
+      assertEquals(
+          expectedTrainable(), E2E.commaList(meta.get("cmod.trainable")), at + ": cmod.trainable");
     }
   }
 
   /** Whatever -O2 does with the frozen parameters (folding), the outputs stay those of -O0. */
   @Test
   void optimizationKeepsTheOutputs() {
-    dev.cmod.testkit.E2E.Built b = dev.cmod.testkit.E2E.compileFile(CMOD, new Compilation.Options(null, null, 0, 0));
-    Map<String, dev.cmod.ir.tensor.Tensor> in = dev.cmod.testkit.E2E.inputs(b, Map.of("batch", 2L, "seq", 6L), 3);
+    dev.cmod.testkit.E2E.Built b =
+        dev.cmod.testkit.E2E.compileFile(CMOD, new Compilation.Options(null, null, 0, 0));
+    Map<String, dev.cmod.ir.tensor.Tensor> in =
+        dev.cmod.testkit.E2E.inputs(b, Map.of("batch", 2L, "seq", 6L), 3);
     dev.cmod.ir.tensor.Tensor y0 = PyParity.outputs(CMOD, null, 0, 0, in).get("y");
     dev.cmod.ir.tensor.Tensor y2 = PyParity.outputs(CMOD, null, 0, 2, in).get("y");
     dev.cmod.testkit.E2E.assertClose(y0, y2, 1e-5, 1e-6, "frozen_lora -O2 vs -O0");
@@ -86,14 +104,17 @@ class FrozenTest {
     TreeSet<String> trainable = new TreeSet<>();
     for (Node n : r.graph().nodes()) {
       if (n.op() == Op.PARAM) {
-        (n.attrs().getBool("trainable", true) ? trainable : frozen).add(n.attrs().getString("path"));
+        (n.attrs().getBool("trainable", true) ? trainable : frozen)
+            .add(n.attrs().getString("path"));
       }
     }
     assertEquals(expectedFrozen(), frozen);
     assertEquals(expectedTrainable(), trainable);
   }
 
-  /** cmod explain: "parameters: N (trainable T, frozen F)" and one row per parameter with its flag. */
+  /**
+   * cmod explain: "parameters: N (trainable T, frozen F)" and one row per parameter with its flag.
+   */
   @Test
   void explainShowsTrainableAndFrozenCounts() throws IOException, InterruptedException {
     Compilation.Result r = PyParity.compile(CMOD, null, 0, 0, "-O0");
@@ -109,17 +130,32 @@ class FrozenTest {
         }
       }
     }
-    // 2 blocks x (4 x 16 norm + 4 x (256 + 16) attn + (16*64 + 64) + (64*16 + 16) ffn) + Mlp(16, 8) (16*8 + 8 + 8*16 + 16)
+    // 2 blocks x (4 x 16 norm + 4 x (256 + 16) attn + (16*64 + 64) + (64*16 + 16) ffn) + Mlp(16, 8)
+    // (16*8 + 8 + 8*16 + 16)
     assertEquals(2 * (64 + 4 * 272 + 1088 + 1040) + 280, frozen);
     // 4 LoRA pairs (16*4 + 4*16) + ia3 [8] + head (16*4 + 4)
     assertEquals(4 * 128 + 8 + 68, trainable);
     String text = explain();
-    assertTrue(text.contains("parameters: " + (frozen + trainable) + " (trainable " + trainable + ", frozen " + frozen + ")"), text);
+    assertTrue(
+        text.contains(
+            "parameters: "
+                + (frozen + trainable)
+                + " (trainable "
+                + trainable
+                + ", frozen "
+                + frozen
+                + ")"),
+        text);
     for (String p : expectedFrozen()) {
-      assertTrue(text.lines().anyMatch(l -> l.trim().startsWith(p + " ") && l.trim().endsWith(" frozen")), p + " frozen in:\n" + text);
+      assertTrue(
+          text.lines().anyMatch(l -> l.trim().startsWith(p + " ") && l.trim().endsWith(" frozen")),
+          p + " frozen in:\n" + text);
     }
     for (String p : expectedTrainable()) {
-      assertTrue(text.lines().anyMatch(l -> l.trim().startsWith(p + " ") && l.trim().endsWith(" trainable")), p + " trainable in:\n" + text);
+      assertTrue(
+          text.lines()
+              .anyMatch(l -> l.trim().startsWith(p + " ") && l.trim().endsWith(" trainable")),
+          p + " trainable in:\n" + text);
     }
   }
 
@@ -131,27 +167,42 @@ class FrozenTest {
   @Test
   void frozenOnAnAdaptedInstance(@TempDir Path tmp) throws IOException {
     Path f = tmp.resolve("frozen_adapted.cmod");
-    Files.writeString(f, String.join("\n",
-        "import std.nn.{Mlp}",
-        "model M {",
-        "  input x: f32[seq, 16]",
-        "  let base = Mlp(16, 32)",
-        "  let tuned = frozen (base with lora(rank = 4) on \"up\")",
-        "  output y: f32[seq, 16] = tuned(x)",
-        "}", ""));
+    Files.writeString(
+        f,
+        String.join(
+            "\n",
+            "import std.nn.{Mlp}",
+            "model M {",
+            "  input x: f32[seq, 16]",
+            "  let base = Mlp(16, 32)",
+            "  let tuned = frozen (base with lora(rank = 4) on \"up\")",
+            "  output y: f32[seq, 16] = tuned(x)",
+            "}",
+            ""));
     Compilation.Result r = PyParity.compile(f, null, 0, 0, "frozen adapted");
     for (Node n : r.graph().nodes()) {
       if (n.op() == Op.PARAM) {
-        assertFalse(n.attrs().getBool("trainable", true), n.attrs().getString("path") + " should be frozen");
+        assertFalse(
+            n.attrs().getBool("trainable", true),
+            n.attrs().getString("path") + " should be frozen");
       }
     }
   }
 
-  /** Runs {@code cmod explain} in a JVM of its own (the CLI's output stream is fixed at class load). */
+  /**
+   * Runs {@code cmod explain} in a JVM of its own (the CLI's output stream is fixed at class load).
+   */
   private static String explain() throws IOException, InterruptedException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> cmd = new ArrayList<>(Arrays.asList(java, "-cp", System.getProperty("java.class.path"), "dev.cmod.cli.Main",
-        "explain", CMOD.toString()));
+    List<String> cmd =
+        new ArrayList<>(
+            Arrays.asList(
+                java,
+                "-cp",
+                System.getProperty("java.class.path"),
+                "dev.cmod.cli.Main",
+                "explain",
+                CMOD.toString()));
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(p.waitFor(120, TimeUnit.SECONDS), "cmod explain timed out");

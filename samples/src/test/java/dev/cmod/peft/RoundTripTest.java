@@ -22,7 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
  * experts, a router and IA3. Needs no PyTorch.
  */
 class RoundTripTest {
-  static final String[] PROGRAMS = {"moe_lora_topk.cmod", "lora_blocks.cmod", "frozen_lora.cmod", "ia3_mlp.cmod", "moe_example.cmod"};
+  static final String[] PROGRAMS = {
+    "moe_lora_topk.cmod", "lora_blocks.cmod", "frozen_lora.cmod", "ia3_mlp.cmod", "moe_example.cmod"
+  };
 
   @Test
   void exportedWeightsReproduceTheModelUnderAnotherSeed(@TempDir Path tmp) {
@@ -30,11 +32,17 @@ class RoundTripTest {
       Path cmod = PyParity.PEFT.resource(name);
       Path w = tmp.resolve(name + ".safetensors");
       Compilation.Result r0 = PyParity.assertRoundTrip(name, cmod, w, 1e-4);
-      assertEquals(r0.model(), Safetensors.readMetadata(w).get("cmod.model"), name + ": metadata cmod.model");
+      assertEquals(
+          r0.model(),
+          Safetensors.readMetadata(w).get("cmod.model"),
+          name + ": metadata cmod.model");
     }
   }
 
-  /** Trained (non-zero) factors survive export-weights unchanged, bit for bit, and the file compiles back without notes. */
+  /**
+   * Trained (non-zero) factors survive export-weights unchanged, bit for bit, and the file compiles
+   * back without notes.
+   */
   @Test
   void trainedFactorsSurviveExport(@TempDir Path tmp) {
     Path cmod = PyParity.PEFT.resource("moe_lora_topk.cmod");
@@ -58,7 +66,17 @@ class RoundTripTest {
     Path tw = tmp.resolve("trained.safetensors");
     Safetensors.write(tw, trained, null);
     Path again = tmp.resolve("again.safetensors");
-    assertEquals(0, Main.execute("export-weights", cmod.toString(), "--weights", tw.toString(), "--seed", "5", "-o", again.toString()));
+    assertEquals(
+        0,
+        Main.execute(
+            "export-weights",
+            cmod.toString(),
+            "--weights",
+            tw.toString(),
+            "--seed",
+            "5",
+            "-o",
+            again.toString()));
     Map<String, Tensor> back = Safetensors.read(again);
     assertEquals(trained.keySet(), new java.util.TreeSet<>(back.keySet()));
     for (String k : trained.keySet()) {

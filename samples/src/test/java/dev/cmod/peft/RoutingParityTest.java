@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Routing ({@code route x to E by topk(k) | soft | index(i)}, language.md section 6) against
  * PyTorch: gate {@code Router_<n>.weight: [d, n_experts]}, {@code p = softmax(x @ W)}; top-k keeps
- * the k largest per token and renormalizes; soft uses p; index picks expert {@code i[b]} per example.
+ * the k largest per token and renormalizes; soft uses p; index picks expert {@code i[b]} per
+ * example.
  */
 @Requires(Need.TORCH)
 class RoutingParityTest {
@@ -43,9 +44,16 @@ class RoutingParityTest {
    */
   @Test
   void loraExpertsShareTheBaseAndNumberTheirFactors() {
-    Compilation.Result r = PyParity.compile(PyParity.PEFT.resource("moe_lora_topk.cmod"), null, 0, 0, "moe_lora_topk");
-    TreeSet<String> expected = new TreeSet<>(Set.of("Router_0.weight", "base.up.weight", "base.up.bias", "base.down.weight",
-        "base.down.bias"));
+    Compilation.Result r =
+        PyParity.compile(PyParity.PEFT.resource("moe_lora_topk.cmod"), null, 0, 0, "moe_lora_topk");
+    TreeSet<String> expected =
+        new TreeSet<>(
+            Set.of(
+                "Router_0.weight",
+                "base.up.weight",
+                "base.up.bias",
+                "base.down.weight",
+                "base.down.bias"));
     for (String t : new String[] {"lora", "lora1", "lora2", "lora3"}) {
       expected.add("base.up.weight." + t + "_a");
       expected.add("base.up.weight." + t + "_b");
@@ -57,7 +65,10 @@ class RoutingParityTest {
     assertEquals(expected, PyParity.paramPaths(r.graph()));
     Map<String, Tensor> p = PyParity.paramValues(r.graph());
     assertEquals(4, p.get("base.up.weight.lora3_a").dim(1), "e3 has rank 4");
-    assertEquals(4, p.get("base.down.weight.lora1_b").dim(0), "e3's down factor is the second on base.down.weight");
+    assertEquals(
+        4,
+        p.get("base.down.weight.lora1_b").dim(0),
+        "e3's down factor is the second on base.down.weight");
     assertEquals(16, p.get("Router_0.weight").dim(0));
     assertEquals(4, p.get("Router_0.weight").dim(1));
   }
@@ -68,13 +79,19 @@ class RoutingParityTest {
     PyParity.PEFT.checkCase("moe_soft", out);
   }
 
-  /** Fixed routing by a Class[3] input: example b uses expert lang[b], for a sequence x and a vector v per example. */
+  /**
+   * Fixed routing by a Class[3] input: example b uses expert lang[b], for a sequence x and a vector
+   * v per example.
+   */
   @Test
   void indexRoutingByAClassInput() {
     PyParity.PEFT.checkCase("moe_index", out);
   }
 
-  /** Example-level top-2 (x: f32[batch, 16]) inside a module: moe.Router_0.weight, moe.experts.<i>.*. */
+  /**
+   * Example-level top-2 (x: f32[batch, 16]) inside a module: moe.Router_0.weight,
+   * moe.experts.<i>.*.
+   */
   @Test
   void exampleLevelTop2InsideAModule() {
     PyParity.PEFT.checkCase("moe_example", out);
@@ -93,7 +110,9 @@ class RoutingParityTest {
     for (PyParity.Run run : PyParity.PEFT.runs(caseDir)) {
       Tensor a = PyParity.outputs(cmod, w, 0, 2, run.inputs()).get("y");
       Tensor b = PyParity.outputs(soft, w, 0, 2, run.inputs()).get("y");
-      assertTrue(PyParity.maxAbsDiff(a, b) > 1e-3, "top-2 and soft give the same output: " + PyParity.maxAbsDiff(a, b));
+      assertTrue(
+          PyParity.maxAbsDiff(a, b) > 1e-3,
+          "top-2 and soft give the same output: " + PyParity.maxAbsDiff(a, b));
     }
   }
 }

@@ -21,8 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * part must compute what the original file computes on ONNX Runtime.
  */
 class ImportOnnxTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   /** PaddleOCR's classifier in the shared corpora; skips the test (fails it in CI) when absent. */
   static Path corpusModel() {
@@ -33,7 +32,8 @@ class ImportOnnxTest {
   void loraReachesIntoTheImportedModel() throws Exception {
     Path model = corpusModel();
     Files.copy(model, dir.resolve("cls.onnx"));
-    String src = """
+    String src =
+        """
         import onnx "cls.onnx" as Orientation
         model Reader {
           input line: Image[3, 48, 192]
@@ -42,7 +42,8 @@ class ImportOnnxTest {
           output probs: f32[2] = tuned(line)
         }
         """;
-    // trained-looking factors: the composition must change the output, identically on ORT and the interpreter
+    // trained-looking factors: the composition must change the output, identically on ORT and the
+    // interpreter
     Map<String, Tensor> w = new java.util.TreeMap<>();
     float[] a = new float[400];
     float[] bb = new float[4];
@@ -59,14 +60,18 @@ class ImportOnnxTest {
     dev.cmod.ir.io.Safetensors.write(weights, w, Map.of());
     for (int level : new int[] {0, 2}) {
       Files.writeString(dir.resolve("lora.cmod"), src);
-      E2E.Built b = E2E.compileFile(dir.resolve("lora.cmod"), new dev.cmod.compiler.Compilation.Options(null, weights, 0, level));
+      E2E.Built b =
+          E2E.compileFile(
+              dir.resolve("lora.cmod"),
+              new dev.cmod.compiler.Compilation.Options(null, weights, 0, level));
       Map<String, Tensor> in = E2E.inputs(b, Map.of("batch", 2L), 9);
       Map<String, Tensor> out = E2E.assertOrtMatchesInterpreter(b, in, 1e-4, 1e-5);
       double diff = 0;
       for (int i = 0; i < out.get("base").size(); i++) {
         diff = Math.max(diff, Math.abs(out.get("base").get(i) - out.get("probs").get(i)));
       }
-      org.junit.jupiter.api.Assertions.assertTrue(diff > 1e-3, "the LoRA must change the imported model's output");
+      org.junit.jupiter.api.Assertions.assertTrue(
+          diff > 1e-3, "the LoRA must change the imported model's output");
     }
   }
 
@@ -74,7 +79,8 @@ class ImportOnnxTest {
   void pretrainedClassifierAsFrozenModule() throws Exception {
     Path model = corpusModel();
     Files.copy(model, dir.resolve("cls.onnx"));
-    String src = """
+    String src =
+        """
         import onnx "cls.onnx" as Orientation
         import std.nn.{Linear}
         model Reader {
@@ -90,14 +96,22 @@ class ImportOnnxTest {
         Map<String, Tensor> in = E2E.inputs(b, Map.of("batch", batch), 5);
         Map<String, Tensor> out = E2E.assertOrtMatchesInterpreter(b, in, 1e-4, 1e-5);
         // the imported part equals the original model run directly
-        Map<String, Tensor> original = E2E.runOrt(Files.readAllBytes(model), Map.of("x", in.get("line")));
-        E2E.assertClose(original.values().iterator().next(), out.get("probs"), 1e-4, 1e-5, "probs vs original model");
+        Map<String, Tensor> original =
+            E2E.runOrt(Files.readAllBytes(model), Map.of("x", in.get("line")));
+        E2E.assertClose(
+            original.values().iterator().next(),
+            out.get("probs"),
+            1e-4,
+            1e-5,
+            "probs vs original model");
       }
       Cost.Params pc = Cost.params(b.graph());
       assertEquals(12, pc.trainable(), "only the head (2*4 + 4) is trainable");
       for (Node n : b.graph().nodes()) {
         if (n.op() == Op.PARAM && n.attrs().getString("path").startsWith("Orientation.")) {
-          assertFalse(n.attrs().getBool("trainable", true), n.attrs().getString("path") + " must be frozen");
+          assertFalse(
+              n.attrs().getBool("trainable", true),
+              n.attrs().getString("path") + " must be frozen");
         }
       }
     }

@@ -17,7 +17,10 @@ import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Every sample compiles at -O0 and -O2, runs on ONNX Runtime, and agrees with the reference interpreter. */
+/**
+ * Every sample compiles at -O0 and -O2, runs on ONNX Runtime, and agrees with the reference
+ * interpreter.
+ */
 class SamplesTest {
   static Stream<Path> samples() throws Exception {
     try (Stream<Path> s = Files.list(Path.of("."))) {

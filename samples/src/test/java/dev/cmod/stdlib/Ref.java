@@ -62,8 +62,12 @@ final class Ref {
   /** Abramowitz and Stegun 7.1.26 (absolute error below 1.5e-7). */
   static double erf(double x) {
     double t = 1 / (1 + 0.3275911 * Math.abs(x));
-    double y = 1 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t
-        * Math.exp(-x * x);
+    double y =
+        1
+            - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t
+                    + 0.254829592)
+                * t
+                * Math.exp(-x * x);
     return x >= 0 ? y : -y;
   }
 
@@ -89,7 +93,10 @@ final class Ref {
     return y;
   }
 
-  /** Multi-head self-attention of one sequence x [s][d] with projections (weights [d][d], biases [d]). */
+  /**
+   * Multi-head self-attention of one sequence x [s][d] with projections (weights [d][d], biases
+   * [d]).
+   */
   static double[][] mha(double[][] x, double[][][] w, double[][] b, int heads, boolean causal) {
     double[][] q = linear(x, w[0], b[0]);
     double[][] k = linear(x, w[1], b[1]);

@@ -23,7 +23,9 @@ import java.util.Map;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 
-/** Shared end-to-end helpers for tests: .cmod source -> IR -> ONNX -> ONNX Runtime, and comparisons. */
+/**
+ * Shared end-to-end helpers for tests: .cmod source -> IR -> ONNX -> ONNX Runtime, and comparisons.
+ */
 public final class E2E {
   static {
     // import onnx in test programs: the same checker and importer the CLI installs
@@ -36,7 +38,10 @@ public final class E2E {
   /** A successful compilation: the graph and its ONNX bytes. */
   public record Built(Compilation.Result result, Graph graph, byte[] onnx) {}
 
-  /** Compiles source text (written to {@code dir/name}) and fails the test with the rendered diagnostics on error. */
+  /**
+   * Compiles source text (written to {@code dir/name}) and fails the test with the rendered
+   * diagnostics on error.
+   */
   public static Built compileSource(Path dir, String name, String source, Compilation.Options o) {
     try {
       Path f = dir.resolve(name);
@@ -50,7 +55,11 @@ public final class E2E {
   public static Built compileFile(Path file, Compilation.Options o) {
     Compilation.Result r = Compilation.compile(file, o);
     if (!r.ok()) {
-      fail("compilation failed:\n" + r.diagnostics().all().stream().map(DiagnosticRenderer::human).collect(Collectors.joining()));
+      fail(
+          "compilation failed:\n"
+              + r.diagnostics().all().stream()
+                  .map(DiagnosticRenderer::human)
+                  .collect(Collectors.joining()));
     }
     return new Built(r, r.graph(), Toolchain.emit(r.graph()));
   }
@@ -59,7 +68,11 @@ public final class E2E {
   public static Built compileText(String source, Compilation.Options o) {
     Compilation.Result r = Compilation.compile(new SourceFile("test.cmod", source), null, o);
     if (!r.ok()) {
-      fail("compilation failed:\n" + r.diagnostics().all().stream().map(DiagnosticRenderer::human).collect(Collectors.joining()));
+      fail(
+          "compilation failed:\n"
+              + r.diagnostics().all().stream()
+                  .map(DiagnosticRenderer::human)
+                  .collect(Collectors.joining()));
     }
     return new Built(r, r.graph(), Toolchain.emit(r.graph()));
   }
@@ -87,16 +100,27 @@ public final class E2E {
    * Asserts equal shapes and |a-b| <= atol + rtol*|b| elementwise (integers exactly). A NaN on
    * either side fails; a test that expects NaN says so with {@link #assertCloseNaNsMatch}.
    */
-  public static void assertClose(Tensor expected, Tensor actual, double rtol, double atol, String what) {
+  public static void assertClose(
+      Tensor expected, Tensor actual, double rtol, double atol, String what) {
     assertClose(expected, actual, rtol, atol, what, false);
   }
 
-  /** {@link #assertClose}, except that a NaN in {@code actual} matches a NaN in {@code expected} (and only that). */
-  public static void assertCloseNaNsMatch(Tensor expected, Tensor actual, double rtol, double atol, String what) {
+  /**
+   * {@link #assertClose}, except that a NaN in {@code actual} matches a NaN in {@code expected}
+   * (and only that).
+   */
+  public static void assertCloseNaNsMatch(
+      Tensor expected, Tensor actual, double rtol, double atol, String what) {
     assertClose(expected, actual, rtol, atol, what, true);
   }
 
-  private static void assertClose(Tensor expected, Tensor actual, double rtol, double atol, String what, boolean nanMatchesNaN) {
+  private static void assertClose(
+      Tensor expected,
+      Tensor actual,
+      double rtol,
+      double atol,
+      String what,
+      boolean nanMatchesNaN) {
     assertArrayEquals(expected.shape(), actual.shape(), what + ": shape");
     assertEquals(expected.isFloat(), actual.isFloat(), what + ": dtype class");
     double worst = 0;
@@ -114,8 +138,19 @@ public final class E2E {
       }
     }
     if (at >= 0) {
-      fail(what + ": element " + at + " expected " + expected.get(at) + " but was " + actual.get(at)
-          + " (rtol " + rtol + ", atol " + atol + ")");
+      fail(
+          what
+              + ": element "
+              + at
+              + " expected "
+              + expected.get(at)
+              + " but was "
+              + actual.get(at)
+              + " (rtol "
+              + rtol
+              + ", atol "
+              + atol
+              + ")");
     }
   }
 
@@ -134,7 +169,9 @@ public final class E2E {
     return meta;
   }
 
-  /** The items of a comma-separated list (such as the metadata cmod.frozen); none for null or "". */
+  /**
+   * The items of a comma-separated list (such as the metadata cmod.frozen); none for null or "".
+   */
   public static TreeSet<String> commaList(String s) {
     TreeSet<String> out = new TreeSet<>();
     if (s != null && !s.isEmpty()) {
@@ -144,7 +181,8 @@ public final class E2E {
   }
 
   /** Runs on ONNX Runtime and on the interpreter and compares every output. */
-  public static Map<String, Tensor> assertOrtMatchesInterpreter(Built b, Map<String, Tensor> inputs, double rtol, double atol) {
+  public static Map<String, Tensor> assertOrtMatchesInterpreter(
+      Built b, Map<String, Tensor> inputs, double rtol, double atol) {
     Map<String, Tensor> ort = runOrt(b.onnx(), inputs);
     Map<String, Tensor> ref = runInterp(b.graph(), inputs);
     assertEquals(ref.keySet(), ort.keySet(), "output names");

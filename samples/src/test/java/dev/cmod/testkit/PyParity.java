@@ -42,21 +42,20 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * The PyTorch parity harness shared by the parity, PEFT and composition tests. A Python script under
- * {@code samples/src/test/python/} (run with Debian's {@code /usr/bin/python3}, which has torch;
- * see {@link Need#torchPython()})
- * writes, per case, a folder with a {@code weights.safetensors} keyed by cmod parameter paths, the
- * inputs {@code run<i>.in.<name>.npy} and PyTorch's outputs {@code run<i>.out.<name>.npy};
- * {@link #check} (or {@link #checkCase} for {@code RESOURCES/NAME.cmod}) compiles the case's
- * {@code .cmod} with those weights at -O0 and -O2, runs it on
- * ONNX Runtime (and the compiler's IR interpreter) and compares with PyTorch elementwise,
+ * The PyTorch parity harness shared by the parity, PEFT and composition tests. A Python script
+ * under {@code samples/src/test/python/} (run with Debian's {@code /usr/bin/python3}, which has
+ * torch; see {@link Need#torchPython()}) writes, per case, a folder with a {@code
+ * weights.safetensors} keyed by cmod parameter paths, the inputs {@code run<i>.in.<name>.npy} and
+ * PyTorch's outputs {@code run<i>.out.<name>.npy}; {@link #check} (or {@link #checkCase} for {@code
+ * RESOURCES/NAME.cmod}) compiles the case's {@code .cmod} with those weights at -O0 and -O2, runs
+ * it on ONNX Runtime (and the compiler's IR interpreter) and compares with PyTorch elementwise,
  * {@code |actual - expected| <= atol + rtol * |expected|}.
  *
- * <p>One instance per script: {@link #PARITY} ({@code parity.py}, test resources under
- * {@code parity/}), {@link #PEFT} ({@code peft_parity.py}, {@code peft/}) and {@link #COMPOSE}
- * ({@code compose_parity.py}, {@code compose/}); {@link #withTolerance} and {@link #withInterpreter}
- * derive variants. The static helpers (compiling, parameter paths and values, tensor comparisons)
- * do not depend on the script.
+ * <p>One instance per script: {@link #PARITY} ({@code parity.py}, test resources under {@code
+ * parity/}), {@link #PEFT} ({@code peft_parity.py}, {@code peft/}) and {@link #COMPOSE} ({@code
+ * compose_parity.py}, {@code compose/}); {@link #withTolerance} and {@link #withInterpreter} derive
+ * variants. The static helpers (compiling, parameter paths and values, tensor comparisons) do not
+ * depend on the script.
  *
  * @param script the script's file name in {@code samples/src/test/python/}
  * @param resources the test-resource folder of the cases' {@code .cmod} files
@@ -65,20 +64,29 @@ import java.util.stream.Stream;
  * @param atol the absolute tolerance of {@link #check}
  * @param interpreter whether {@link #check} also compares the IR interpreter with PyTorch
  */
-public record PyParity(String script, String resources, String tag, double rtol, double atol, boolean interpreter) {
+public record PyParity(
+    String script, String resources, String tag, double rtol, double atol, boolean interpreter) {
   /** The Python that has torch (the pyenv python3 on PATH does not): {@link Need#torchPython()}. */
   public static final String PYTHON = Need.torchPython();
+
   /** The default tolerances: |actual - expected| <= ATOL + RTOL * |expected| elementwise. */
   public static final double RTOL = 1e-4;
+
   public static final double ATOL = 1e-5;
+
   /** The optimization levels every case is checked at. */
   public static final List<Integer> LEVELS = List.of(0, 2);
 
   /** {@code parity.py}: std.nn, language features and the shipped samples (dev.cmod.parity). */
   public static final PyParity PARITY = of("parity.py", "parity", "parity");
+
   /** {@code peft_parity.py}: LoRA, IA3 and routing (dev.cmod.peft). */
   public static final PyParity PEFT = of("peft_parity.py", "peft", "peft");
-  /** {@code compose_parity.py}: adapters, prefixes, prompts, hypernetworks, fusion, samples (dev.cmod.compose). */
+
+  /**
+   * {@code compose_parity.py}: adapters, prefixes, prompts, hypernetworks, fusion, samples
+   * (dev.cmod.compose).
+   */
   public static final PyParity COMPOSE = of("compose_parity.py", "compose", "compose");
 
   private static final Pattern RUN_FILE = Pattern.compile("run(\\d+)\\.(in|out)\\.(.+)\\.npy");
@@ -117,9 +125,9 @@ public record PyParity(String script, String resources, String tag, double rtol,
   }
 
   /**
-   * Skips the calling test, with the reason, when {@link #PYTHON} cannot {@code import torch, numpy};
-   * fails it in CI ({@link Need#require()}). Classes that generate in {@code @BeforeAll} carry
-   * {@code @Requires(Need.TORCH)} so that the skip is reported per test.
+   * Skips the calling test, with the reason, when {@link #PYTHON} cannot {@code import torch,
+   * numpy}; fails it in CI ({@link Need#require()}). Classes that generate in {@code @BeforeAll}
+   * carry {@code @Requires(Need.TORCH)} so that the skip is reported per test.
    */
   public static void requireTorch() {
     Need.TORCH.require();
@@ -167,12 +175,19 @@ public record PyParity(String script, String resources, String tag, double rtol,
   /** One run of a case: its inputs and PyTorch's outputs, by port name. */
   public record Run(int index, Map<String, Tensor> inputs, Map<String, Tensor> expected) {
     public String describe() {
-      return "run " + index + " " + inputs.entrySet().stream()
-          .map(e -> e.getKey() + Arrays.toString(e.getValue().shape())).collect(Collectors.joining(" "));
+      return "run "
+          + index
+          + " "
+          + inputs.entrySet().stream()
+              .map(e -> e.getKey() + Arrays.toString(e.getValue().shape()))
+              .collect(Collectors.joining(" "));
     }
   }
 
-  /** Copies the run files of {@code caseDir} (not its weights) into {@code to}, which is created if needed. */
+  /**
+   * Copies the run files of {@code caseDir} (not its weights) into {@code to}, which is created if
+   * needed.
+   */
   public static void copyRuns(Path caseDir, Path to) throws IOException {
     Files.createDirectories(to);
     try (Stream<Path> files = Files.list(caseDir)) {
@@ -191,7 +206,9 @@ public record PyParity(String script, String resources, String tag, double rtol,
         if (!m.matches()) {
           continue;
         }
-        Run r = runs.computeIfAbsent(Integer.parseInt(m.group(1)), i -> new Run(i, new TreeMap<>(), new TreeMap<>()));
+        Run r =
+            runs.computeIfAbsent(
+                Integer.parseInt(m.group(1)), i -> new Run(i, new TreeMap<>(), new TreeMap<>()));
         (m.group(2).equals("in") ? r.inputs() : r.expected()).put(m.group(3), Npy.read(f));
       }
     } catch (IOException e) {
@@ -204,44 +221,67 @@ public record PyParity(String script, String resources, String tag, double rtol,
   // ---------------------------------------------------------------------------------------------
   // the check
 
-  /** The case {@code name}: {@code RESOURCES/NAME.cmod} checked against the script's {@code out/NAME}. */
+  /**
+   * The case {@code name}: {@code RESOURCES/NAME.cmod} checked against the script's {@code
+   * out/NAME}.
+   */
   public void checkCase(String name, Path out) {
     check(name, resource(name + ".cmod"), out.resolve(name));
   }
 
-  /** {@link #check(String, Path, Path, Path, Set, Set)} with the case's weights, every parameter given. */
+  /**
+   * {@link #check(String, Path, Path, Path, Set, Set)} with the case's weights, every parameter
+   * given.
+   */
   public void check(String caseName, Path cmod, Path caseDir) {
     check(caseName, cmod, caseDir.resolve("weights.safetensors"), caseDir, Set.of(), null);
   }
 
-  /** {@link #check(String, Path, Path, Path, Set, Set)} with the graph's parameters the keys plus {@code defaulted}. */
+  /**
+   * {@link #check(String, Path, Path, Path, Set, Set)} with the graph's parameters the keys plus
+   * {@code defaulted}.
+   */
   public void check(String caseName, Path cmod, Path weights, Path caseDir, Set<String> defaulted) {
     check(caseName, cmod, weights, caseDir, defaulted, null);
   }
 
   /**
-   * Compiles {@code cmod} with {@code weights} at -O0 and -O2 and checks every run of
-   * {@code caseDir} against PyTorch: ONNX Runtime, and when {@link #interpreter} the IR interpreter.
-   * The compile must report no error and no unknown key or wrong shape; the parameters without a
-   * key must be exactly {@code defaulted} (when empty, no parameter may be defaulted); at -O0 the
+   * Compiles {@code cmod} with {@code weights} at -O0 and -O2 and checks every run of {@code
+   * caseDir} against PyTorch: ONNX Runtime, and when {@link #interpreter} the IR interpreter. The
+   * compile must report no error and no unknown key or wrong shape; the parameters without a key
+   * must be exactly {@code defaulted} (when empty, no parameter may be defaulted); at -O0 the
    * graph's parameter paths must be exactly {@code graphParams}, or when that is null the weights
    * keys plus {@code defaulted}.
    */
-  public void check(String caseName, Path cmod, Path weights, Path caseDir, Set<String> defaulted, Set<String> graphParams) {
+  public void check(
+      String caseName,
+      Path cmod,
+      Path weights,
+      Path caseDir,
+      Set<String> defaulted,
+      Set<String> graphParams) {
     TreeSet<String> keys = new TreeSet<>(Safetensors.read(weights).keySet());
     List<Run> runs = runs(caseDir);
     for (int level : LEVELS) {
       String at = caseName + " -O" + level;
       Compilation.Result r = compile(cmod, weights, 0, level, at);
       for (Diagnostic d : r.diagnostics().all()) {
-        assertFalse(d.code() == DiagnosticCode.WEIGHTS_UNKNOWN_KEY || d.code() == DiagnosticCode.WEIGHTS_SHAPE
-            || d.code() == DiagnosticCode.WEIGHTS_DEFAULTED && defaulted.isEmpty(), at + ": unexpected diagnostic:\n" + render(r));
+        assertFalse(
+            d.code() == DiagnosticCode.WEIGHTS_UNKNOWN_KEY
+                || d.code() == DiagnosticCode.WEIGHTS_SHAPE
+                || d.code() == DiagnosticCode.WEIGHTS_DEFAULTED && defaulted.isEmpty(),
+            at + ": unexpected diagnostic:\n" + render(r));
       }
-      assertEquals(new TreeSet<>(defaulted), new TreeSet<>(r.facts().defaulted()), at + ": parameters without a weights key");
+      assertEquals(
+          new TreeSet<>(defaulted),
+          new TreeSet<>(r.facts().defaulted()),
+          at + ": parameters without a weights key");
       if (level == 0) {
         TreeSet<String> all = new TreeSet<>(keys);
         all.addAll(defaulted);
-        assertEquals(graphParams != null ? new TreeSet<>(graphParams) : all, paramPaths(r.graph()),
+        assertEquals(
+            graphParams != null ? new TreeSet<>(graphParams) : all,
+            paramPaths(r.graph()),
             at + ": parameter paths of the graph vs the weights keys");
       }
       byte[] onnx = Toolchain.emit(r.graph());
@@ -259,11 +299,13 @@ public record PyParity(String script, String resources, String tag, double rtol,
           E2E.assertClose(e.getValue(), got.get(e.getKey()), rtol, atol, what);
           if (ref != null) {
             report(what + " (IR interpreter)", e.getValue(), ref.get(e.getKey()));
-            E2E.assertClose(e.getValue(), ref.get(e.getKey()), rtol, atol, what + " (IR interpreter)");
+            E2E.assertClose(
+                e.getValue(), ref.get(e.getKey()), rtol, atol, what + " (IR interpreter)");
           }
         }
       }
-      System.out.printf(Locale.ROOT, "%s WORST %-40s max|err| %.2e  max rel %.2e%n", tag, at, worstAbs, worstRel);
+      System.out.printf(
+          Locale.ROOT, "%s WORST %-40s max|err| %.2e  max rel %.2e%n", tag, at, worstAbs, worstRel);
     }
   }
 
@@ -281,7 +323,14 @@ public record PyParity(String script, String resources, String tag, double rtol,
       rel = Math.max(rel, d / Math.max(Math.abs(expected.get(i)), 1e-3));
       scale = Math.max(scale, Math.abs(expected.get(i)));
     }
-    System.out.printf(Locale.ROOT, "%s %-80s max|err| %.2e  max rel %.2e  max|y| %.2f%n", tag, what, abs, rel, scale);
+    System.out.printf(
+        Locale.ROOT,
+        "%s %-80s max|err| %.2e  max rel %.2e  max|y| %.2f%n",
+        tag,
+        what,
+        abs,
+        rel,
+        scale);
     return new double[] {abs, rel};
   }
 
@@ -289,51 +338,66 @@ public record PyParity(String script, String resources, String tag, double rtol,
   // compiling and comparing
 
   /** Compiles or fails the test with the rendered diagnostics. */
-  public static Compilation.Result compile(Path cmod, Path weights, long seed, int level, String at) {
-    Compilation.Result r = Compilation.compile(cmod, new Compilation.Options(null, weights, seed, level));
+  public static Compilation.Result compile(
+      Path cmod, Path weights, long seed, int level, String at) {
+    Compilation.Result r =
+        Compilation.compile(cmod, new Compilation.Options(null, weights, seed, level));
     assertTrue(r.ok(), at + ": compilation failed:\n" + render(r));
     return r;
   }
 
   /** The diagnostics, rendered for people. */
   public static String render(Compilation.Result r) {
-    return r.diagnostics().all().stream().map(DiagnosticRenderer::human).collect(Collectors.joining());
+    return r.diagnostics().all().stream()
+        .map(DiagnosticRenderer::human)
+        .collect(Collectors.joining());
   }
 
   /** ONNX Runtime outputs of {@code cmod} compiled with the given weights, seed and level. */
-  public static Map<String, Tensor> outputs(Path cmod, Path weights, long seed, int level, Map<String, Tensor> inputs) {
+  public static Map<String, Tensor> outputs(
+      Path cmod, Path weights, long seed, int level, Map<String, Tensor> inputs) {
     Compilation.Result r = compile(cmod, weights, seed, level, cmod.getFileName() + " -O" + level);
     return E2E.runOrt(Toolchain.emit(r.graph()), inputs);
   }
 
   /**
-   * compile → {@code cmod export-weights --seed 3} into {@code w} → compile with {@code --weights w}
-   * under {@code --seed 11}: the exported keys are the graph's parameter paths, no parameter is
+   * compile → {@code cmod export-weights --seed 3} into {@code w} → compile with {@code --weights
+   * w} under {@code --seed 11}: the exported keys are the graph's parameter paths, no parameter is
    * defaulted and every output is bit for bit that of seed 3 at every level, while seed 11 without
    * weights moves some output by more than {@code seedEps} (else the round trip proves nothing).
    * Returns the -O0 compilation under seed 3.
    */
   public static Compilation.Result assertRoundTrip(String name, Path cmod, Path w, double seedEps) {
-    assertEquals(0, Main.execute("export-weights", cmod.toString(), "-o", w.toString(), "--seed", "3"), name + ": export-weights");
+    assertEquals(
+        0,
+        Main.execute("export-weights", cmod.toString(), "-o", w.toString(), "--seed", "3"),
+        name + ": export-weights");
     Map<String, Tensor> exported = Safetensors.read(w);
     Compilation.Result r0 = compile(cmod, null, 3, 0, name);
-    assertEquals(paramPaths(r0.graph()), new TreeSet<>(exported.keySet()), name + ": exported keys");
+    assertEquals(
+        paramPaths(r0.graph()), new TreeSet<>(exported.keySet()), name + ": exported keys");
     E2E.Built b = E2E.compileFile(cmod, new Compilation.Options(null, null, 3, 0));
     Map<String, Tensor> in = E2E.inputs(b, Map.of("batch", 2L, "seq", 5L), 42);
     for (int level : LEVELS) {
       String at = name + " -O" + level;
       Compilation.Result again = compile(cmod, w, 11, level, at);
-      assertTrue(again.facts().defaulted().isEmpty(), at + ": defaulted " + again.facts().defaulted());
+      assertTrue(
+          again.facts().defaulted().isEmpty(), at + ": defaulted " + again.facts().defaulted());
       Map<String, Tensor> want = outputs(cmod, null, 3, level, in);
       Map<String, Tensor> got = outputs(cmod, w, 11, level, in);
       Map<String, Tensor> other = outputs(cmod, null, 11, level, in);
       assertEquals(want.keySet(), got.keySet());
       boolean seedMatters = false;
       for (String k : want.keySet()) {
-        assertTrue(bitwiseEqual(want.get(k), got.get(k)), at + " output " + k + ": differs by " + maxAbsDiff(want.get(k), got.get(k)));
+        assertTrue(
+            bitwiseEqual(want.get(k), got.get(k)),
+            at + " output " + k + ": differs by " + maxAbsDiff(want.get(k), got.get(k)));
         seedMatters |= maxAbsDiff(want.get(k), other.get(k)) > seedEps;
       }
-      assertTrue(seedMatters, at + ": --seed 11 without weights gives the seed-3 outputs: the round trip proves nothing");
+      assertTrue(
+          seedMatters,
+          at
+              + ": --seed 11 without weights gives the seed-3 outputs: the round trip proves nothing");
     }
     return r0;
   }
@@ -360,22 +424,30 @@ public record PyParity(String script, String resources, String tag, double rtol,
     return out;
   }
 
-  /** Writes {@code caseDir}'s weights without the keys {@code drop} accepts into {@code file}; returns the dropped keys. */
+  /**
+   * Writes {@code caseDir}'s weights without the keys {@code drop} accepts into {@code file};
+   * returns the dropped keys.
+   */
   public static Set<String> writeWithout(Path caseDir, Predicate<String> drop, Path file) {
     Map<String, Tensor> w = new TreeMap<>(Safetensors.read(caseDir.resolve("weights.safetensors")));
     TreeSet<String> dropped = new TreeSet<>();
-    w.keySet().removeIf(k -> {
-      boolean d = drop.test(k);
-      if (d) {
-        dropped.add(k);
-      }
-      return d;
-    });
+    w.keySet()
+        .removeIf(
+            k -> {
+              boolean d = drop.test(k);
+              if (d) {
+                dropped.add(k);
+              }
+              return d;
+            });
     Safetensors.write(file, w, null);
     return dropped;
   }
 
-  /** Same shape, dtype and bits; a NaN is never equal (two NaN outputs are two failures, not a match). */
+  /**
+   * Same shape, dtype and bits; a NaN is never equal (two NaN outputs are two failures, not a
+   * match).
+   */
   public static boolean bitwiseEqual(Tensor a, Tensor b) {
     if (!Arrays.equals(a.shape(), b.shape()) || a.dtype() != b.dtype()) {
       return false;
@@ -387,7 +459,9 @@ public record PyParity(String script, String resources, String tag, double rtol,
         }
       }
     }
-    return a.isFloat() ? Arrays.equals(a.floats(), b.floats()) : Arrays.equals(a.longs(), b.longs());
+    return a.isFloat()
+        ? Arrays.equals(a.floats(), b.floats())
+        : Arrays.equals(a.longs(), b.longs());
   }
 
   /**
@@ -395,7 +469,9 @@ public record PyParity(String script, String resources, String tag, double rtol,
    * {@code maxAbsDiff(..) < eps} and {@code maxAbsDiff(..) > eps} are false for it.
    */
   public static double maxAbsDiff(Tensor a, Tensor b) {
-    assertTrue(Arrays.equals(a.shape(), b.shape()), "shapes " + Arrays.toString(a.shape()) + " vs " + Arrays.toString(b.shape()));
+    assertTrue(
+        Arrays.equals(a.shape(), b.shape()),
+        "shapes " + Arrays.toString(a.shape()) + " vs " + Arrays.toString(b.shape()));
     double m = 0;
     for (int i = 0; i < a.size(); i++) {
       m = Math.max(m, Math.abs(a.get(i) - b.get(i)));

@@ -16,17 +16,17 @@ import org.opentest4j.TestAbortedException;
  *
  * <p>{@link #require()} is the one way a test depends on one of them. Where it is missing the test
  * is skipped with the reason (reported by {@link SkipReport}), except in CI ({@link #ci()}:
- * environment {@code CMOD_CI=1} or {@code -Dcmod.ci=true}), where a missing need fails the test:
- * CI installs all of them, so a skip there would hide a broken setup. Classes whose
- * {@code @BeforeAll} needs one are annotated {@link Requires}, which turns the missing need into
- * per-test skips instead of a silently empty class.
+ * environment {@code CMOD_CI=1} or {@code -Dcmod.ci=true}), where a missing need fails the test: CI
+ * installs all of them, so a skip there would hide a broken setup. Classes whose {@code @BeforeAll}
+ * needs one are annotated {@link Requires}, which turns the missing need into per-test skips
+ * instead of a silently empty class.
  *
- * <p>Every location is relative to the project root or overridable: {@code -Dcmod.python} /
- * {@code CMOD_PYTHON} (default {@code /usr/bin/python3}, Debian's, which has the packages),
- * {@code -Dcmod.parity.python} (the Python with torch, default the former),
- * {@code -Dcmod.onnx.testdata} / {@code CMOD_ONNX_TESTDATA} (default the Debian package's
- * {@code /usr/share/libonnx-testdata/data/node}), {@code -Dcmod.corpora} / {@code CMOD_CORPORA}
- * (default {@code ../shared/corpora} from the project root).
+ * <p>Every location is relative to the project root or overridable: {@code -Dcmod.python} / {@code
+ * CMOD_PYTHON} (default {@code /usr/bin/python3}, Debian's, which has the packages), {@code
+ * -Dcmod.parity.python} (the Python with torch, default the former), {@code -Dcmod.onnx.testdata} /
+ * {@code CMOD_ONNX_TESTDATA} (default the Debian package's {@code
+ * /usr/share/libonnx-testdata/data/node}), {@code -Dcmod.corpora} / {@code CMOD_CORPORA} (default
+ * {@code ../shared/corpora} from the project root).
  *
  * <p>It lives in the {@code testkit} module, which every module's tests depend on (test scope).
  */
@@ -34,29 +34,39 @@ public enum Need {
   TORCH("python3-torch") {
     @Override
     String problem() {
-      return pythonProblem(torchPython(), "torch, numpy", "install python3-torch python3-numpy, or point -Dcmod.parity.python at a Python that has them");
+      return pythonProblem(
+          torchPython(),
+          "torch, numpy",
+          "install python3-torch python3-numpy, or point -Dcmod.parity.python at a Python that has them");
     }
   },
   PYTHON_ONNX("python3-onnx") {
     @Override
     String problem() {
-      return pythonProblem(python(), "onnx", "install python3-onnx, or point -Dcmod.python at a Python that has it");
+      return pythonProblem(
+          python(), "onnx", "install python3-onnx, or point -Dcmod.python at a Python that has it");
     }
   },
   ONNX_TESTDATA("libonnx-testdata") {
     @Override
     String problem() {
       Path d = onnxTestData();
-      return Files.isDirectory(d) ? null
-          : "the ONNX backend node tests are not at " + d + " (install libonnx-testdata, or set -Dcmod.onnx.testdata / CMOD_ONNX_TESTDATA)";
+      return Files.isDirectory(d)
+          ? null
+          : "the ONNX backend node tests are not at "
+              + d
+              + " (install libonnx-testdata, or set -Dcmod.onnx.testdata / CMOD_ONNX_TESTDATA)";
     }
   },
   CORPORA("the shared corpora") {
     @Override
     String problem() {
       Path d = corpora();
-      return Files.isDirectory(d) ? null
-          : "no folder " + d + " (the shared corpora belong beside the checkout, at ../shared/corpora; or set -Dcmod.corpora / CMOD_CORPORA)";
+      return Files.isDirectory(d)
+          ? null
+          : "no folder "
+              + d
+              + " (the shared corpora belong beside the checkout, at ../shared/corpora; or set -Dcmod.corpora / CMOD_CORPORA)";
     }
   };
 
@@ -103,7 +113,10 @@ public enum Need {
     }
   }
 
-  /** Skips (outside CI) or fails (in CI) because {@code need} is missing for the reason {@code problem}. */
+  /**
+   * Skips (outside CI) or fails (in CI) because {@code need} is missing for the reason {@code
+   * problem}.
+   */
   static void missing(Need need, String problem) {
     if (ci()) {
       fail("CI requires " + need.what + ": " + problem);
@@ -135,10 +148,11 @@ public enum Need {
   }
 
   private static boolean truthy(String s) {
-    return s != null && switch (s.trim().toLowerCase(Locale.ROOT)) {
-      case "1", "true", "yes", "on" -> true;
-      default -> false;
-    };
+    return s != null
+        && switch (s.trim().toLowerCase(Locale.ROOT)) {
+          case "1", "true", "yes", "on" -> true;
+          default -> false;
+        };
   }
 
   private static String setting(String property, String env) {
@@ -158,7 +172,8 @@ public enum Need {
     String p = System.getProperty("cmod.root");
     Path start = (p != null ? Path.of(p) : Path.of("")).toAbsolutePath().normalize();
     for (Path at = start; at != null; at = at.getParent()) {
-      if (Files.isRegularFile(at.resolve("pom.xml")) && Files.isDirectory(at.resolve("backend-onnx"))) {
+      if (Files.isRegularFile(at.resolve("pom.xml"))
+          && Files.isDirectory(at.resolve("backend-onnx"))) {
         return at;
       }
     }
@@ -177,16 +192,22 @@ public enum Need {
     return p != null ? p : python();
   }
 
-  /** The node-test folder of the ONNX backend tests (one folder per test, each with a model.onnx). */
+  /**
+   * The node-test folder of the ONNX backend tests (one folder per test, each with a model.onnx).
+   */
   public static Path onnxTestData() {
     String p = setting("cmod.onnx.testdata", "CMOD_ONNX_TESTDATA");
-    return Path.of(p != null ? p : "/usr/share/libonnx-testdata/data/node").toAbsolutePath().normalize();
+    return Path.of(p != null ? p : "/usr/share/libonnx-testdata/data/node")
+        .toAbsolutePath()
+        .normalize();
   }
 
   /** The shared corpora: {@code ../shared/corpora} from the project root unless overridden. */
   public static Path corpora() {
     String p = setting("cmod.corpora", "CMOD_CORPORA");
-    return (p != null ? Path.of(p) : root().resolve("../shared/corpora")).toAbsolutePath().normalize();
+    return (p != null ? Path.of(p) : root().resolve("../shared/corpora"))
+        .toAbsolutePath()
+        .normalize();
   }
 
   /** A file of the shared corpora; skips the test (fails it in CI) when it is not there. */
@@ -201,7 +222,8 @@ public enum Need {
 
   private static String pythonProblem(String python, String modules, String hint) {
     try {
-      Process pr = new ProcessBuilder(python, "-c", "import " + modules).redirectErrorStream(true).start();
+      Process pr =
+          new ProcessBuilder(python, "-c", "import " + modules).redirectErrorStream(true).start();
       byte[] out = pr.getInputStream().readAllBytes();
       if (!pr.waitFor(120, TimeUnit.SECONDS)) {
         pr.destroyForcibly();
@@ -212,7 +234,14 @@ public enum Need {
       }
       String log = new String(out, StandardCharsets.UTF_8).strip();
       String last = log.isEmpty() ? "" : log.substring(log.lastIndexOf('\n') + 1);
-      return python + " cannot import " + modules + " (exit " + pr.exitValue() + (last.isEmpty() ? "" : ": " + last) + "); " + hint;
+      return python
+          + " cannot import "
+          + modules
+          + " (exit "
+          + pr.exitValue()
+          + (last.isEmpty() ? "" : ": " + last)
+          + "); "
+          + hint;
     } catch (IOException e) {
       return "cannot run " + python + " (" + e.getMessage() + "); " + hint;
     } catch (InterruptedException e) {

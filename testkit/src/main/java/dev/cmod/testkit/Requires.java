@@ -21,10 +21,10 @@ import org.junit.platform.commons.support.AnnotationSupport;
 /**
  * The tests of the annotated class (or the annotated test) need {@link #value()}. Where one is
  * missing each such test is reported as skipped with the reason (so surefire counts them, and
- * {@link SkipReport} prints why), and a {@code @BeforeAll} of the class that calls
- * {@link Need#require()} does not empty the class: its abort is set aside and the tests are
- * disabled one by one. In CI ({@link Need#ci()}) the tests run instead and the missing need fails
- * them, before any {@code @BeforeAll} or {@code @BeforeEach} method.
+ * {@link SkipReport} prints why), and a {@code @BeforeAll} of the class that calls {@link
+ * Need#require()} does not empty the class: its abort is set aside and the tests are disabled one
+ * by one. In CI ({@link Need#ci()}) the tests run instead and the missing need fails them, before
+ * any {@code @BeforeAll} or {@code @BeforeEach} method.
  *
  * <p>It lives in the {@code testkit} module, which every module's tests depend on (test scope).
  */
@@ -35,8 +35,11 @@ public @interface Requires {
   Need[] value();
 
   /** The extension behind {@link Requires}. */
-  final class Check implements ExecutionCondition, BeforeAllCallback, BeforeEachCallback,
-      LifecycleMethodExecutionExceptionHandler {
+  final class Check
+      implements ExecutionCondition,
+          BeforeAllCallback,
+          BeforeEachCallback,
+          LifecycleMethodExecutionExceptionHandler {
 
     @Override
     public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
@@ -44,7 +47,8 @@ public @interface Requires {
         // classes stay enabled: each test is disabled on its own, so that surefire counts them
         return ConditionEvaluationResult.enabled("needs are checked per test");
       }
-      List<String> missing = needs(context).stream().filter(n -> !n.available()).map(Need::reason).toList();
+      List<String> missing =
+          needs(context).stream().filter(n -> !n.available()).map(Need::reason).toList();
       if (missing.isEmpty()) {
         return ConditionEvaluationResult.enabled("every need is met");
       }
@@ -69,9 +73,11 @@ public @interface Requires {
     }
 
     @Override
-    public void handleBeforeAllMethodExecutionException(ExtensionContext context, Throwable t) throws Throwable {
+    public void handleBeforeAllMethodExecutionException(ExtensionContext context, Throwable t)
+        throws Throwable {
       if (t instanceof Need.Missing m && !Need.ci() && classNeeds(context).contains(m.need())) {
-        return; // the class's tests need it too, so the condition above disables each with the reason
+        return; // the class's tests need it too, so the condition above disables each with the
+        // reason
       }
       throw t;
     }

@@ -20,19 +20,20 @@ import org.junit.platform.launcher.TestPlan;
 /**
  * Makes every skip visible in the build output, with its reason. Surefire counts skipped tests but
  * prints no reason, and it reports a class whose {@code @BeforeAll} was aborted by an assumption as
- * "Tests run: 0, Skipped: 0". This JUnit Platform listener (registered in
- * {@code META-INF/services/org.junit.platform.launcher.TestExecutionListener} of the testkit
- * jar) prints one line per skipped or aborted test or container,
- * {@code SKIPPED class[#method]: reason}, and at the end of the run a summary per test class: how
- * many tests were not run and why.
+ * "Tests run: 0, Skipped: 0". This JUnit Platform listener (registered in {@code
+ * META-INF/services/org.junit.platform.launcher.TestExecutionListener} of the testkit jar) prints
+ * one line per skipped or aborted test or container, {@code SKIPPED class[#method]: reason}, and at
+ * the end of the run a summary per test class: how many tests were not run and why.
  *
  * <p>It lives in the {@code testkit} module, which every module's tests depend on (test scope).
  */
 public final class SkipReport implements TestExecutionListener {
   private volatile TestPlan plan;
   private final Set<String> started = ConcurrentHashMap.newKeySet();
+
   /** class name -> reason -> number of tests not run for that reason. */
-  private final Map<String, Map<String, Integer>> skips = Collections.synchronizedMap(new TreeMap<>());
+  private final Map<String, Map<String, Integer>> skips =
+      Collections.synchronizedMap(new TreeMap<>());
 
   @Override
   public void testPlanExecutionStarted(TestPlan testPlan) {
@@ -52,8 +53,11 @@ public final class SkipReport implements TestExecutionListener {
   @Override
   public void executionFinished(TestIdentifier id, TestExecutionResult result) {
     if (result.getStatus() == TestExecutionResult.Status.ABORTED) {
-      String reason = result.getThrowable().map(t -> t.getMessage() != null ? t.getMessage() : t.toString())
-          .orElse("(aborted, no reason given)");
+      String reason =
+          result
+              .getThrowable()
+              .map(t -> t.getMessage() != null ? t.getMessage() : t.toString())
+              .orElse("(aborted, no reason given)");
       record(id, "SKIPPED (aborted)", reason);
     }
   }
@@ -74,20 +78,32 @@ public final class SkipReport implements TestExecutionListener {
       return;
     }
     StringBuilder sb = new StringBuilder();
-    sb.append("SKIP SUMMARY: ").append(total).append(total == 1 ? " test" : " tests")
+    sb.append("SKIP SUMMARY: ")
+        .append(total)
+        .append(total == 1 ? " test" : " tests")
         .append(" not run (skipped, disabled or aborted), by class and reason:\n");
     lines.forEach(l -> sb.append(l).append('\n'));
     System.out.print(sb);
     System.out.flush();
   }
 
-  /** Prints the skip and counts the tests it covers (a container counts its tests that never started). */
+  /**
+   * Prints the skip and counts the tests it covers (a container counts its tests that never
+   * started).
+   */
   private void record(TestIdentifier id, String kind, String reason) {
     int tests = id.isTest() ? 1 : notStartedTestsUnder(id);
     String cls = className(id).orElse(id.getDisplayName());
     String where = label(id);
-    System.out.println(kind + " " + where + ": " + reason
-        + (id.isContainer() ? " [" + tests + (tests == 1 ? " test" : " tests") + " not run]" : ""));
+    System.out.println(
+        kind
+            + " "
+            + where
+            + ": "
+            + reason
+            + (id.isContainer()
+                ? " [" + tests + (tests == 1 ? " test" : " tests") + " not run]"
+                : ""));
     System.out.flush();
     skips.computeIfAbsent(cls, k -> new LinkedHashMap<>()).merge(reason, tests, Integer::sum);
   }
@@ -124,7 +140,10 @@ public final class SkipReport implements TestExecutionListener {
     for (TestIdentifier at = id; at != null; at = parent(at)) {
       Optional<TestSource> s = at.getSource();
       if (s.isPresent() && s.get() instanceof MethodSource m) {
-        return m.getClassName() + "#" + m.getMethodName() + (at == id ? "" : " [" + id.getDisplayName() + "]");
+        return m.getClassName()
+            + "#"
+            + m.getMethodName()
+            + (at == id ? "" : " [" + id.getDisplayName() + "]");
       }
       if (s.isPresent() && s.get() instanceof ClassSource c) {
         return c.getClassName() + (at == id ? "" : " [" + id.getDisplayName() + "]");

@@ -13,7 +13,10 @@ import java.util.Map;
 final class ImportSupport {
   private ImportSupport() {}
 
-  /** A file of the shared corpora ({@link Need#corpus}): skips the test, or fails it in CI, when absent. */
+  /**
+   * A file of the shared corpora ({@link Need#corpus}): skips the test, or fails it in CI, when
+   * absent.
+   */
   static Path corpus(String relative) {
     return Need.corpus(relative);
   }
@@ -28,7 +31,10 @@ final class ImportSupport {
     }
   }
 
-  /** The largest absolute difference; infinity when the shapes or dtypes differ or only one side is NaN. */
+  /**
+   * The largest absolute difference; infinity when the shapes or dtypes differ or only one side is
+   * NaN.
+   */
   static double maxAbsDiff(Tensor a, Tensor b) {
     if (a.dtype() != b.dtype() || !java.util.Arrays.equals(a.shape(), b.shape())) {
       return Double.POSITIVE_INFINITY;
@@ -40,14 +46,18 @@ final class ImportSupport {
       if (Double.isNaN(x) && Double.isNaN(y) || x == y) {
         continue; // for the message only: close() decides whether NaN matches NaN
       }
-      m = Double.isNaN(x) || Double.isNaN(y) ? Double.POSITIVE_INFINITY : Math.max(m, Math.abs(x - y));
+      m =
+          Double.isNaN(x) || Double.isNaN(y)
+              ? Double.POSITIVE_INFINITY
+              : Math.max(m, Math.abs(x - y));
     }
     return m;
   }
 
   /**
-   * Within |a - b| <= atol + rtol |b| everywhere; equal infinities match, and a NaN output matches a
-   * NaN expectation only when {@code nanMatchesNaN} (a test whose reference data expects NaN says so).
+   * Within |a - b| <= atol + rtol |b| everywhere; equal infinities match, and a NaN output matches
+   * a NaN expectation only when {@code nanMatchesNaN} (a test whose reference data expects NaN says
+   * so).
    */
   static boolean close(Tensor got, Tensor want, double rtol, double atol, boolean nanMatchesNaN) {
     if (got.dtype() != want.dtype() || !java.util.Arrays.equals(got.shape(), want.shape())) {

@@ -33,7 +33,10 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** Unsupported operators, bad arguments, and the handling of weights and folded shapes on small hand-built models. */
+/**
+ * Unsupported operators, bad arguments, and the handling of weights and folded shapes on small
+ * hand-built models.
+ */
 class ImporterErrorsTest {
   private static final SourceLoc LOC = new SourceLoc("t.cmod", 3, 5);
 
@@ -48,18 +51,27 @@ class ImporterErrorsTest {
       }
       s.addDim(b);
     }
-    return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(
-        TypeProto.Tensor.newBuilder().setElemType(elemType).setShape(s))).build();
+    return ValueInfoProto.newBuilder()
+        .setName(name)
+        .setType(
+            TypeProto.newBuilder()
+                .setTensorType(TypeProto.Tensor.newBuilder().setElemType(elemType).setShape(s)))
+        .build();
   }
 
   private static byte[] model(int opset, GraphProto.Builder g) {
-    return ModelProto.newBuilder().setIrVersion(8)
+    return ModelProto.newBuilder()
+        .setIrVersion(8)
         .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(opset))
-        .setGraph(g.setName("g")).build().toByteArray();
+        .setGraph(g.setName("g"))
+        .build()
+        .toByteArray();
   }
 
-  private static NodeProto node(String op, String name, List<String> in, List<String> out, AttributeProto... attrs) {
-    NodeProto.Builder b = NodeProto.newBuilder().setOpType(op).setName(name).addAllInput(in).addAllOutput(out);
+  private static NodeProto node(
+      String op, String name, List<String> in, List<String> out, AttributeProto... attrs) {
+    NodeProto.Builder b =
+        NodeProto.newBuilder().setOpType(op).setName(name).addAllInput(in).addAllOutput(out);
     for (AttributeProto a : attrs) {
       b.addAttribute(a);
     }
@@ -68,13 +80,20 @@ class ImporterErrorsTest {
 
   @Test
   void anUnsupportedOperatorIsNamedWithItsNode() {
-    byte[] bytes = model(17, GraphProto.newBuilder().addInput(info("x", 1, 2, 3)).addOutput(info("y", 1, 2, 3))
-        .addNode(node("Sin", "the_sine", List.of("x"), List.of("y"))));
+    byte[] bytes =
+        model(
+            17,
+            GraphProto.newBuilder()
+                .addInput(info("x", 1, 2, 3))
+                .addOutput(info("y", 1, 2, 3))
+                .addNode(node("Sin", "the_sine", List.of("x"), List.of("y"))));
     ImportedModule m = OnnxImporter.load(bytes, null);
     Graph g = new Graph("t");
     Value x = g.addInput("x", TensorType.of(DType.F32, 2, 3), LOC);
-    ImportException e = assertThrows(ImportException.class, () -> m.apply(g, List.of(x), "sin", LOC));
-    assertTrue(e.getMessage().contains("'Sin'") && e.getMessage().contains("the_sine"), e.getMessage());
+    ImportException e =
+        assertThrows(ImportException.class, () -> m.apply(g, List.of(x), "sin", LOC));
+    assertTrue(
+        e.getMessage().contains("'Sin'") && e.getMessage().contains("the_sine"), e.getMessage());
   }
 
   @Test
@@ -104,8 +123,14 @@ class ImporterErrorsTest {
 
   @Test
   void knownDimsAndDimParamsAreChecked() {
-    byte[] bytes = model(17, GraphProto.newBuilder().addInput(info("a", 1, "n", 4)).addInput(info("b", 1, "n", 4))
-        .addOutput(info("y", 1, "n", 4)).addNode(node("Add", "add", List.of("a", "b"), List.of("y"))));
+    byte[] bytes =
+        model(
+            17,
+            GraphProto.newBuilder()
+                .addInput(info("a", 1, "n", 4))
+                .addInput(info("b", 1, "n", 4))
+                .addOutput(info("y", 1, "n", 4))
+                .addNode(node("Add", "add", List.of("a", "b"), List.of("y"))));
     ImportedModule m = OnnxImporter.load(bytes, null);
     assertEquals(List.of(Dim.sym("n"), Dim.of(4)), m.inputTypes().get(0).dims());
     Graph g = new Graph("t");
@@ -124,33 +149,55 @@ class ImporterErrorsTest {
     for (int i = 0; i < w.length; i++) {
       w[i] = i * 0.5f - 2;
     }
-    TensorProto.Builder wt = TensorProto.newBuilder().setName("fc/weight:0").setDataType(1).addDims(4).addDims(3);
+    TensorProto.Builder wt =
+        TensorProto.newBuilder().setName("fc/weight:0").setDataType(1).addDims(4).addDims(3);
     for (float f : w) {
       wt.addFloatData(f);
     }
-    TensorProto minus1 = TensorProto.newBuilder().setName("m1").setDataType(7).addDims(1).addInt64Data(-1).build();
-    TensorProto starts = TensorProto.newBuilder().setName("st").setDataType(7).addDims(1).addInt64Data(0).build();
-    TensorProto ends = TensorProto.newBuilder().setName("en").setDataType(7).addDims(1).addInt64Data(1).build();
-    GraphProto.Builder gp = GraphProto.newBuilder().addInput(info("x", 1, "batch", 2, 4))
-        .addOutput(info("y", 1, "batch", 6)).addInitializer(wt).addInitializer(minus1).addInitializer(starts)
-        .addInitializer(ends)
-        .addNode(node("MatMul", "mm", List.of("x", "fc/weight:0"), List.of("h")))
-        .addNode(node("Shape", "shape", List.of("x"), List.of("s")))
-        .addNode(node("Slice", "slice", List.of("s", "st", "en"), List.of("s0")))
-        .addNode(node("Concat", "cat", List.of("s0", "m1"), List.of("target"),
-            AttributeProto.newBuilder().setName("axis").setType(AttributeProto.AttributeType.INT).setI(0).build()))
-        .addNode(node("Reshape", "reshape", List.of("h", "target"), List.of("y")));
+    TensorProto minus1 =
+        TensorProto.newBuilder().setName("m1").setDataType(7).addDims(1).addInt64Data(-1).build();
+    TensorProto starts =
+        TensorProto.newBuilder().setName("st").setDataType(7).addDims(1).addInt64Data(0).build();
+    TensorProto ends =
+        TensorProto.newBuilder().setName("en").setDataType(7).addDims(1).addInt64Data(1).build();
+    GraphProto.Builder gp =
+        GraphProto.newBuilder()
+            .addInput(info("x", 1, "batch", 2, 4))
+            .addOutput(info("y", 1, "batch", 6))
+            .addInitializer(wt)
+            .addInitializer(minus1)
+            .addInitializer(starts)
+            .addInitializer(ends)
+            .addNode(node("MatMul", "mm", List.of("x", "fc/weight:0"), List.of("h")))
+            .addNode(node("Shape", "shape", List.of("x"), List.of("s")))
+            .addNode(node("Slice", "slice", List.of("s", "st", "en"), List.of("s0")))
+            .addNode(
+                node(
+                    "Concat",
+                    "cat",
+                    List.of("s0", "m1"),
+                    List.of("target"),
+                    AttributeProto.newBuilder()
+                        .setName("axis")
+                        .setType(AttributeProto.AttributeType.INT)
+                        .setI(0)
+                        .build()))
+            .addNode(node("Reshape", "reshape", List.of("h", "target"), List.of("y")));
     ImportedModule m = OnnxImporter.load(model(13, gp), null);
     assertEquals(List.of("x"), m.inputNames());
     Graph g = new Graph("t");
-    Value x = g.addInput("x", new TensorType(DType.F32, List.of(Dim.sym("B"), Dim.of(2), Dim.of(4))), LOC);
+    Value x =
+        g.addInput(
+            "x", new TensorType(DType.F32, List.of(Dim.sym("B"), Dim.of(2), Dim.of(4))), LOC);
     Value y = m.apply(g, List.of(x), "enc", LOC).get(0);
     assertEquals(new TensorType(DType.F32, List.of(Dim.sym("B"), Dim.of(6))), y.type());
     List<Node> params = g.nodes().stream().filter(n -> n.op() == Op.PARAM).toList();
     assertEquals(1, params.size());
     assertEquals("enc.fc_weight_0", params.get(0).attrs().getString("path"));
     assertEquals(false, params.get(0).attrs().getBool("trainable", true));
-    assertTrue(g.nodes().stream().noneMatch(n -> n.op() == Op.CONCAT || n.op() == Op.SLICE), "shape chain folded");
+    assertTrue(
+        g.nodes().stream().noneMatch(n -> n.op() == Op.CONCAT || n.op() == Op.SLICE),
+        "shape chain folded");
     g.setOutput("y", y);
     float[] xv = new float[3 * 8];
     for (int i = 0; i < xv.length; i++) {

@@ -22,18 +22,20 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * The ONNX backend node tests (Debian's libonnx-testdata, {@link Need#onnxTestData()}): every model the importer accepts is
- * imported into a graph with the test's input shapes, emitted, run on ONNX Runtime and compared
- * with the expected outputs; the reference interpreter is compared too. Models using operators or
- * element types the importer does not support are skipped (and counted).
+ * The ONNX backend node tests (Debian's libonnx-testdata, {@link Need#onnxTestData()}): every model
+ * the importer accepts is imported into a graph with the test's input shapes, emitted, run on ONNX
+ * Runtime and compared with the expected outputs; the reference interpreter is compared too. Models
+ * using operators or element types the importer does not support are skipped (and counted).
  */
 class OnnxBackendNodeTestsImportTest {
   private static final SourceLoc LOC = new SourceLoc("node.cmod", 1, 1);
   private static final double RTOL = 1e-3;
   private static final double ATOL = 1e-4;
+
   /**
    * The expected outputs are ONNX's reference data, the specification of each operator: where they
-   * hold a NaN the imported model must compute NaN there, so NaN matches NaN (explicitly, here only).
+   * hold a NaN the imported model must compute NaN there, so NaN matches NaN (explicitly, here
+   * only).
    */
   private static final boolean NAN_MATCHES_NAN = true;
 
@@ -42,8 +44,13 @@ class OnnxBackendNodeTestsImportTest {
     Need.ONNX_TESTDATA.require();
     List<Path> dirs;
     try (Stream<Path> s = Files.list(Need.onnxTestData())) {
-      dirs = s.filter(p -> Files.isRegularFile(p.resolve("model.onnx"))
-          && Files.isDirectory(p.resolve("test_data_set_0"))).sorted().toList();
+      dirs =
+          s.filter(
+                  p ->
+                      Files.isRegularFile(p.resolve("model.onnx"))
+                          && Files.isDirectory(p.resolve("test_data_set_0")))
+              .sorted()
+              .toList();
     }
     int tried = 0;
     int passedOrt = 0;
@@ -60,7 +67,9 @@ class OnnxBackendNodeTestsImportTest {
         g = new Graph(name);
         List<Value> args = new ArrayList<>();
         for (int i = 0; i < m.inputNames().size(); i++) {
-          Tensor t = OnnxImporter.readTensor(Files.readAllBytes(dir.resolve("test_data_set_0/input_" + i + ".pb")));
+          Tensor t =
+              OnnxImporter.readTensor(
+                  Files.readAllBytes(dir.resolve("test_data_set_0/input_" + i + ".pb")));
           String in = "in" + i;
           feeds.put(in, t);
           args.add(g.addInput(in, TensorType.of(t.dtype(), t.shape()), LOC));
@@ -68,7 +77,9 @@ class OnnxBackendNodeTestsImportTest {
         List<Value> outs = m.apply(g, args, "m", LOC);
         for (int i = 0; i < outs.size(); i++) {
           g.setOutput("out" + i, outs.get(i));
-          expected.add(OnnxImporter.readTensor(Files.readAllBytes(dir.resolve("test_data_set_0/output_" + i + ".pb"))));
+          expected.add(
+              OnnxImporter.readTensor(
+                  Files.readAllBytes(dir.resolve("test_data_set_0/output_" + i + ".pb"))));
         }
       } catch (ImportedModule.ImportException e) {
         skipped.merge(reason(e.getMessage()), 1, Integer::sum);
@@ -89,8 +100,17 @@ class OnnxBackendNodeTestsImportTest {
           Tensor h = got.get("out" + i);
           if (!ImportSupport.close(h, expected.get(i), RTOL, ATOL, NAN_MATCHES_NAN)) {
             ok = false;
-            failures.add(name + ": ORT output " + i + " differs: got " + h + ", want " + expected.get(i)
-                + " (max diff " + ImportSupport.maxAbsDiff(h, expected.get(i)) + ")");
+            failures.add(
+                name
+                    + ": ORT output "
+                    + i
+                    + " differs: got "
+                    + h
+                    + ", want "
+                    + expected.get(i)
+                    + " (max diff "
+                    + ImportSupport.maxAbsDiff(h, expected.get(i))
+                    + ")");
           }
         }
         passedOrt += ok ? 1 : 0;
@@ -101,7 +121,8 @@ class OnnxBackendNodeTestsImportTest {
         Map<String, Tensor> got = Interpreter.run(g, feeds);
         boolean ok = true;
         for (int i = 0; i < expected.size(); i++) {
-          ok &= ImportSupport.close(got.get("out" + i), expected.get(i), RTOL, ATOL, NAN_MATCHES_NAN);
+          ok &=
+              ImportSupport.close(got.get("out" + i), expected.get(i), RTOL, ATOL, NAN_MATCHES_NAN);
         }
         if (!ok) {
           failures.add(name + ": interpreter differs from the expected output");
@@ -112,8 +133,18 @@ class OnnxBackendNodeTestsImportTest {
       }
     }
     int skippedTotal = skipped.values().stream().mapToInt(Integer::intValue).sum();
-    System.out.println("ONNX node tests: " + dirs.size() + " found, " + tried + " imported and run, " + passedOrt
-        + " pass on ORT, " + passedInterp + " pass on the interpreter, " + skippedTotal + " skipped");
+    System.out.println(
+        "ONNX node tests: "
+            + dirs.size()
+            + " found, "
+            + tried
+            + " imported and run, "
+            + passedOrt
+            + " pass on ORT, "
+            + passedInterp
+            + " pass on the interpreter, "
+            + skippedTotal
+            + " skipped");
     skipped.forEach((k, v) -> System.out.println("  skipped " + v + ": " + k));
     failures.forEach(f -> System.out.println("  FAIL " + f));
     assertTrue(tried >= 150, "only " + tried + " node tests could be imported");
@@ -122,10 +153,16 @@ class OnnxBackendNodeTestsImportTest {
 
   /** The operator or element type an ImportException names, to group skip reasons. */
   private static String reason(String message) {
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("ONNX operator '([^']+)'").matcher(message);
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("ONNX operator '([^']+)'").matcher(message);
     if (m.find()) {
-      return "operator " + m.group(1) + (message.contains("is not supported by the importer") && !message.contains(": ")
-          ? "" : " (" + message.replaceAll(".*\\): ", "").replaceAll("ONNX operator '[^']+'", "").trim() + ")");
+      return "operator "
+          + m.group(1)
+          + (message.contains("is not supported by the importer") && !message.contains(": ")
+              ? ""
+              : " ("
+                  + message.replaceAll(".*\\): ", "").replaceAll("ONNX operator '[^']+'", "").trim()
+                  + ")");
     }
     m = java.util.regex.Pattern.compile("element type (\\w+)").matcher(message);
     if (m.find()) {

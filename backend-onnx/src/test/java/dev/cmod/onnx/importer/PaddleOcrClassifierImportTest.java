@@ -45,8 +45,13 @@ class PaddleOcrClassifierImportTest {
     assertEquals(List.of("softmax_0.tmp_0"), m.outputNames());
     TensorType t = m.inputTypes().get(0);
     assertEquals(DType.F32, t.dtype());
-    assertEquals(List.of(Dim.sym("p2o.DynamicDimension.0"), Dim.of(3), Dim.sym("p2o.DynamicDimension.1"),
-        Dim.sym("p2o.DynamicDimension.2")), t.dims());
+    assertEquals(
+        List.of(
+            Dim.sym("p2o.DynamicDimension.0"),
+            Dim.of(3),
+            Dim.sym("p2o.DynamicDimension.1"),
+            Dim.sym("p2o.DynamicDimension.2")),
+        t.dims());
   }
 
   @Test
@@ -54,7 +59,11 @@ class PaddleOcrClassifierImportTest {
     byte[] bytes = model();
     ImportedModule m = OnnxImporter.load(bytes, null);
     Graph g = new Graph("cls");
-    Value x = g.addInput("x", new TensorType(DType.F32, List.of(Dim.sym("N"), Dim.of(3), Dim.of(48), Dim.of(192))), LOC);
+    Value x =
+        g.addInput(
+            "x",
+            new TensorType(DType.F32, List.of(Dim.sym("N"), Dim.of(3), Dim.of(48), Dim.of(192))),
+            LOC);
     List<Value> outs = m.apply(g, List.of(x), "cls", LOC);
     assertEquals(1, outs.size());
     assertEquals(new TensorType(DType.F32, List.of(Dim.sym("N"), Dim.of(2))), outs.get(0).type());
@@ -83,8 +92,13 @@ class PaddleOcrClassifierImportTest {
     double ortDiff = ImportSupport.maxAbsDiff(got, want);
     Tensor ref = Interpreter.run(g, Map.of("x", in)).get("probs");
     double refDiff = ImportSupport.maxAbsDiff(ref, want);
-    System.out.println("PaddleOCR classifier: max |imported on ORT - original on ORT| = " + ortDiff
-        + ", max |interpreter - original on ORT| = " + refDiff + "; output " + got);
+    System.out.println(
+        "PaddleOCR classifier: max |imported on ORT - original on ORT| = "
+            + ortDiff
+            + ", max |interpreter - original on ORT| = "
+            + refDiff
+            + "; output "
+            + got);
     assertTrue(ortDiff <= 1e-4, "imported vs original on ORT: " + ortDiff);
     assertTrue(refDiff <= 1e-4, "interpreter vs original on ORT: " + refDiff);
   }
@@ -93,7 +107,8 @@ class PaddleOcrClassifierImportTest {
   void applyingTwiceSharesTheWeights() throws Exception {
     ImportedModule m = OnnxImporter.load(model(), null);
     Graph g = new Graph("twice");
-    TensorType t = new TensorType(DType.F32, List.of(Dim.of(1), Dim.of(3), Dim.of(48), Dim.of(192)));
+    TensorType t =
+        new TensorType(DType.F32, List.of(Dim.of(1), Dim.of(3), Dim.of(48), Dim.of(192)));
     Value a = g.addInput("a", t, LOC);
     Value b = g.addInput("b", t, LOC);
     m.apply(g, List.of(a), "cls", LOC);
@@ -108,7 +123,9 @@ class PaddleOcrClassifierImportTest {
     ImportedModule m = OnnxImporter.load(model(), null);
     Graph g = new Graph("bad");
     Value wrongChannels = g.addInput("a", TensorType.of(DType.F32, 1, 4, 48, 192), LOC);
-    ShapeException e = Assertions.assertThrows(ShapeException.class, () -> m.apply(g, List.of(wrongChannels), "c", LOC));
+    ShapeException e =
+        Assertions.assertThrows(
+            ShapeException.class, () -> m.apply(g, List.of(wrongChannels), "c", LOC));
     assertTrue(e.getMessage().contains("axis 1"), e.getMessage());
     Value wrongRank = g.addInput("b", TensorType.of(DType.F32, 3, 48, 192), LOC);
     Assertions.assertThrows(ShapeException.class, () -> m.apply(g, List.of(wrongRank), "c", LOC));

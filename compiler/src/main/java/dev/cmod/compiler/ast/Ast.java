@@ -4,8 +4,8 @@ import dev.cmod.compiler.diag.Span;
 import java.util.List;
 
 /**
- * The abstract syntax tree: immutable records, each with the span of the text it came from.
- * Built from the ANTLR parse tree by {@code dev.cmod.compiler.syntax.AstBuilder}.
+ * The abstract syntax tree: immutable records, each with the span of the text it came from. Built
+ * from the ANTLR parse tree by {@code dev.cmod.compiler.syntax.AstBuilder}.
  */
 public final class Ast {
   private Ast() {}
@@ -20,21 +20,43 @@ public final class Ast {
     Span span();
   }
 
-  public enum ImportKind { STD, FILE, ONNX, WEIGHTS }
+  public enum ImportKind {
+    STD,
+    FILE,
+    ONNX,
+    WEIGHTS
+  }
 
   /**
    * {@code import std.nn.{Linear, Mlp}}: kind STD, path ["std","nn"], names [Linear, Mlp] (a plain
-   * {@code import std.nn.Linear} gives path ["std","nn"] and names [Linear]); FILE/ONNX/WEIGHTS carry
-   * a quoted path and, for ONNX/WEIGHTS, an alias.
+   * {@code import std.nn.Linear} gives path ["std","nn"] and names [Linear]); FILE/ONNX/WEIGHTS
+   * carry a quoted path and, for ONNX/WEIGHTS, an alias.
    */
-  public record ImportDecl(ImportKind kind, List<Name> path, List<Name> names, String file, Span fileSpan,
-      Name alias, Span span) implements Decl {}
+  public record ImportDecl(
+      ImportKind kind,
+      List<Name> path,
+      List<Name> names,
+      String file,
+      Span fileSpan,
+      Name alias,
+      Span span)
+      implements Decl {}
 
   public record ConstDecl(Name name, TypeExpr type, Expr value, Span span) implements Decl {}
 
-  /** A module; {@code hasHyperList} is false when only one parameter list was written (no hyperparameters). */
-  public record ModuleDecl(Name name, List<ParamDecl> hyper, List<ParamDecl> args, boolean hasHyperList,
-      List<ResultField> result, Block body, Span span) implements Decl {}
+  /**
+   * A module; {@code hasHyperList} is false when only one parameter list was written (no
+   * hyperparameters).
+   */
+  public record ModuleDecl(
+      Name name,
+      List<ParamDecl> hyper,
+      List<ParamDecl> args,
+      boolean hasHyperList,
+      List<ResultField> result,
+      Block body,
+      Span span)
+      implements Decl {}
 
   public record ParamDecl(Name name, TypeExpr type, Expr dflt, Span span) {}
 
@@ -49,7 +71,8 @@ public final class Ast {
   }
 
   /** {@code f32[b, 3]}, {@code Image[3, H, W]}, {@code Text[seq] vocab 8000}. */
-  public record TensorTypeExpr(Name head, List<DimExpr> dims, Expr vocab, Span span) implements TypeExpr {}
+  public record TensorTypeExpr(Name head, List<DimExpr> dims, Expr vocab, Span span)
+      implements TypeExpr {}
 
   /** {@code int}, {@code float}, {@code bool}, {@code string}. */
   public record NamedTypeExpr(Name name, Span span) implements TypeExpr {}
@@ -71,7 +94,8 @@ public final class Ast {
     Span span();
   }
 
-  public record ParamStmt(Name name, TypeExpr type, Expr init, Expr cond, Span span) implements Stmt {}
+  public record ParamStmt(Name name, TypeExpr type, Expr init, Expr cond, Span span)
+      implements Stmt {}
 
   public record LetStmt(Name name, TypeExpr type, Expr value, Span span) implements Stmt {}
 
@@ -82,8 +106,16 @@ public final class Ast {
   public record ExprStmt(Expr expr, Span span) implements Stmt {}
 
   // ---- model items ----
-  public sealed interface ModelItem permits ComputeItem, BudgetItem, InputItem, OutputItem, ConstraintItem,
-      AlignItem, WeightsItem, StmtItem, ConditionItem {
+  public sealed interface ModelItem
+      permits ComputeItem,
+          BudgetItem,
+          InputItem,
+          OutputItem,
+          ConstraintItem,
+          AlignItem,
+          WeightsItem,
+          StmtItem,
+          ConditionItem {
     Span span();
   }
 
@@ -93,7 +125,8 @@ public final class Ast {
 
   public record BudgetItem(List<BudgetEntry> entries, Span span) implements ModelItem {}
 
-  public record InputItem(Name name, TypeExpr type, List<Expr> where, Span span) implements ModelItem {}
+  public record InputItem(Name name, TypeExpr type, List<Expr> where, Span span)
+      implements ModelItem {}
 
   public record OutputItem(Name name, TypeExpr type, Expr value, Span span) implements ModelItem {}
 
@@ -106,11 +139,29 @@ public final class Ast {
   public record StmtItem(Stmt stmt, Span span) implements ModelItem {}
 
   /** {@code condition gen on edges via control(strength = 1.0)} (section 7). */
-  public record ConditionItem(Name target, Name source, Name via, List<Arg> args, Span span) implements ModelItem {}
+  public record ConditionItem(Name target, Name source, Name via, List<Arg> args, Span span)
+      implements ModelItem {}
 
   // ---- expressions ----
-  public sealed interface Expr permits IntLit, FloatLit, StringLit, BoolLit, NoneLit, NameRef, ListExpr, Member,
-      TupleIndex, Call, Unary, Binary, Pipe, If, Repeat, Route, With, Freeze {
+  public sealed interface Expr
+      permits IntLit,
+          FloatLit,
+          StringLit,
+          BoolLit,
+          NoneLit,
+          NameRef,
+          ListExpr,
+          Member,
+          TupleIndex,
+          Call,
+          Unary,
+          Binary,
+          Pipe,
+          If,
+          Repeat,
+          Route,
+          With,
+          Freeze {
     Span span();
   }
 
@@ -149,7 +200,8 @@ public final class Ast {
 
   public record Route(Expr input, Expr experts, Expr by, Span span) implements Expr {}
 
-  public record With(Expr base, Name composition, List<Arg> args, List<Expr> targets, Expr from, Span span)
+  public record With(
+      Expr base, Name composition, List<Arg> args, List<Expr> targets, Expr from, Span span)
       implements Expr {}
 
   public record Freeze(Expr target, boolean trainable, Span span) implements Expr {}

@@ -15,7 +15,12 @@ public final class DiagnosticRenderer {
     StringBuilder sb = new StringBuilder();
     Span s = d.span();
     if (s != null) {
-      sb.append(s.file().name()).append(':').append(s.line()).append(':').append(s.column()).append(": ");
+      sb.append(s.file().name())
+          .append(':')
+          .append(s.line())
+          .append(':')
+          .append(s.column())
+          .append(": ");
     }
     sb.append(d.severity().text());
     if (d.code() != DiagnosticCode.CONTEXT) {
@@ -35,13 +40,18 @@ public final class DiagnosticRenderer {
         to = Math.min(text.length(), from + MAX_LINE);
         width = Math.max(1, Math.min(width, to - col));
       }
-      String shown = (from > 0 ? "..." : "") + text.substring(from, to) + (to < text.length() ? "..." : "");
+      String shown =
+          (from > 0 ? "..." : "") + text.substring(from, to) + (to < text.length() ? "..." : "");
       int shownCol = col - from + (from > 0 ? 3 : 0);
       String no = Integer.toString(line);
       String pad = " ".repeat(no.length());
       sb.append(pad).append(" |\n");
       sb.append(no).append(" | ").append(expandTabs(shown)).append('\n');
-      sb.append(pad).append(" | ").append(caretIndent(shown, shownCol)).append("^".repeat(width)).append('\n');
+      sb.append(pad)
+          .append(" | ")
+          .append(caretIndent(shown, shownCol))
+          .append("^".repeat(width))
+          .append('\n');
     }
     if (d.help() != null) {
       sb.append("  = help: ").append(d.help()).append('\n');

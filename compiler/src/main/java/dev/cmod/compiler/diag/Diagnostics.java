@@ -13,6 +13,7 @@ import java.util.List;
 public final class Diagnostics {
   /** Errors kept and shown; the rest are counted. */
   public static final int MAX_ERRORS = 100;
+
   /** Longest message or help text kept (characters). */
   public static final int MAX_MESSAGE = 1000;
 
@@ -22,11 +23,18 @@ public final class Diagnostics {
   private int suppressed;
 
   public void report(Diagnostic d) {
-    if (d.message().length() > MAX_MESSAGE || (d.help() != null && d.help().length() > MAX_MESSAGE)) {
-      d = new Diagnostic(d.code(), d.severity(), d.span(), Excerpt.of(d.message(), MAX_MESSAGE),
-          d.help() == null ? null : Excerpt.of(d.help(), MAX_MESSAGE));
+    if (d.message().length() > MAX_MESSAGE
+        || (d.help() != null && d.help().length() > MAX_MESSAGE)) {
+      d =
+          new Diagnostic(
+              d.code(),
+              d.severity(),
+              d.span(),
+              Excerpt.of(d.message(), MAX_MESSAGE),
+              d.help() == null ? null : Excerpt.of(d.help(), MAX_MESSAGE));
     }
-    if (!seen.add(java.util.Arrays.asList(d.code(), d.message(), d.span() == null ? "" : d.span()))) {
+    if (!seen.add(
+        java.util.Arrays.asList(d.code(), d.message(), d.span() == null ? "" : d.span()))) {
       return;
     }
     if (d.severity() == Severity.ERROR) {

@@ -5,8 +5,8 @@ public final class Excerpt {
   private Excerpt() {}
 
   /**
-   * {@code text} with control characters escaped and cut to about {@code max} characters, the
-   * cut marked with the number of characters left out.
+   * {@code text} with control characters escaped and cut to about {@code max} characters, the cut
+   * marked with the number of characters left out.
    */
   public static String of(String text, int max) {
     if (text == null) {

@@ -45,7 +45,9 @@ public final class AlgebraicSimplification implements Pass {
         if (isScalarConst(b, unit) && a.type().equals(n.type())) {
           return a;
         }
-        if ((n.op() == Op.MUL || n.op() == Op.ADD) && isScalarConst(a, unit) && b.type().equals(n.type())) {
+        if ((n.op() == Op.MUL || n.op() == Op.ADD)
+            && isScalarConst(a, unit)
+            && b.type().equals(n.type())) {
           return b;
         }
         return null;
@@ -56,7 +58,9 @@ public final class AlgebraicSimplification implements Pass {
           return x;
         }
         if (x.node().op() == Op.RESHAPE) {
-          return g.add(Op.RESHAPE, n.attrs(), java.util.List.of(g.operands(x.node()).get(0)), n.loc()).out();
+          return g.add(
+                  Op.RESHAPE, n.attrs(), java.util.List.of(g.operands(x.node()).get(0)), n.loc())
+              .out();
         }
         return null;
       }

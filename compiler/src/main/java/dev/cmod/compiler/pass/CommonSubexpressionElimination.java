@@ -8,8 +8,8 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Merges nodes that compute the same thing: same op, same attributes (constants by content
- * digest) and the same operands in the same order. Inputs and parameters are never merged.
+ * Merges nodes that compute the same thing: same op, same attributes (constants by content digest)
+ * and the same operands in the same order. Inputs and parameters are never merged.
  */
 public final class CommonSubexpressionElimination implements Pass {
   @Override
@@ -41,7 +41,8 @@ public final class CommonSubexpressionElimination implements Pass {
   }
 
   static String digest(Graph g, Node n) {
-    StringBuilder sb = new StringBuilder(n.op().name()).append('{').append(n.attrs().render(true)).append('}');
+    StringBuilder sb =
+        new StringBuilder(n.op().name()).append('{').append(n.attrs().render(true)).append('}');
     for (Value v : g.operands(n)) {
       sb.append('%').append(v.node().id()).append('#').append(v.index());
     }

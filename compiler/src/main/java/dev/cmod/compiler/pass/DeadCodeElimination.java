@@ -11,7 +11,10 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
 
-/** Removes nodes no output depends on. Model inputs stay even when unused: they are the model's interface. */
+/**
+ * Removes nodes no output depends on. Model inputs stay even when unused: they are the model's
+ * interface.
+ */
 public final class DeadCodeElimination implements Pass {
   @Override
   public String name() {

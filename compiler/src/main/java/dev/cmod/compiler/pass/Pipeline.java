@@ -4,14 +4,13 @@ import dev.cmod.ir.graph.Graph;
 import java.util.List;
 
 /**
- * The optimization pipeline, in order. -O0 runs nothing (the graph is what the source says).
- * -O1: dead code elimination first (less to look at), then constant folding (creates equal
- * constants), then CSE (merges them and the subexpressions over them).
- * -O2: -O1 plus algebraic simplification and parameter folding (LoRA/IA³ merging), iterated with
- * folding and CSE until nothing changes (at most {@link #MAX_ROUNDS} rounds, since each rewrite can
- * expose another). Simplification runs before folding so that trivial nodes do not get folded into
- * new tensors; parameter folding runs after constant folding so constant subtrees are already one
- * node.
+ * The optimization pipeline, in order. -O0 runs nothing (the graph is what the source says). -O1:
+ * dead code elimination first (less to look at), then constant folding (creates equal constants),
+ * then CSE (merges them and the subexpressions over them). -O2: -O1 plus algebraic simplification
+ * and parameter folding (LoRA/IA³ merging), iterated with folding and CSE until nothing changes (at
+ * most {@link #MAX_ROUNDS} rounds, since each rewrite can expose another). Simplification runs
+ * before folding so that trivial nodes do not get folded into new tensors; parameter folding runs
+ * after constant folding so constant subtrees are already one node.
  */
 public final class Pipeline {
   public static final int MAX_ROUNDS = 8;
@@ -21,9 +20,18 @@ public final class Pipeline {
   public static List<Pass> passes(int level) {
     return switch (level) {
       case 0 -> List.of();
-      case 1 -> List.of(new DeadCodeElimination(), new ConstantFolding(), new CommonSubexpressionElimination());
-      default -> List.of(new DeadCodeElimination(), new AlgebraicSimplification(), new ConstantFolding(),
-          new ParameterFolding(), new CommonSubexpressionElimination());
+      case 1 ->
+          List.of(
+              new DeadCodeElimination(),
+              new ConstantFolding(),
+              new CommonSubexpressionElimination());
+      default ->
+          List.of(
+              new DeadCodeElimination(),
+              new AlgebraicSimplification(),
+              new ConstantFolding(),
+              new ParameterFolding(),
+              new CommonSubexpressionElimination());
     };
   }
 

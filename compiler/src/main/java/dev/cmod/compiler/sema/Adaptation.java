@@ -24,7 +24,14 @@ import java.util.regex.Pattern;
  * once and shared by every application.
  */
 final class Adaptation {
-  enum Kind { LORA, IA3, ADAPTER, PREFIX, PROMPT, GROUP }
+  enum Kind {
+    LORA,
+    IA3,
+    ADAPTER,
+    PREFIX,
+    PROMPT,
+    GROUP
+  }
 
   final Kind kind;
   long rank;
@@ -36,21 +43,36 @@ final class Adaptation {
   final List<Pattern> regexes = new ArrayList<>();
   final boolean[] matched;
   boolean trainable;
-  /** Adapter: bottleneck size and placement ("after" or "parallel"); prefix/prompt: length (in {@code rank}). */
+
+  /**
+   * Adapter: bottleneck size and placement ("after" or "parallel"); prefix/prompt: length (in
+   * {@code rank}).
+   */
   String at = "after";
+
   /** Adapter: the name of its parameter group under the instance (default "adapter"). */
   String adapterName = "adapter";
 
   /** GROUP (AdapterHub parallel / average): member adapters whose deltas are summed or averaged. */
   List<Adaptation> members = List.of();
 
-  /** For {@code from hyper(e)}: the task embedding [batch, e] that generates the LoRA factors per example. */
+  /**
+   * For {@code from hyper(e)}: the task embedding [batch, e] that generates the LoRA factors per
+   * example.
+   */
   Value hyperEmb;
 
   /** Composed weight per adapted path, reused by later applications. */
   private final Map<String, String[]> factorPaths = new HashMap<>();
 
-  Adaptation(Kind kind, long rank, double alpha, String basePath, String baseName, List<String> patterns, List<Span> spans,
+  Adaptation(
+      Kind kind,
+      long rank,
+      double alpha,
+      String basePath,
+      String baseName,
+      List<String> patterns,
+      List<Span> spans,
       boolean trainable) {
     this.kind = kind;
     this.rank = rank;
@@ -66,7 +88,10 @@ final class Adaptation {
     }
   }
 
-  /** {@code *} matches within one path segment, {@code **} across segments; everything else literally. */
+  /**
+   * {@code *} matches within one path segment, {@code **} across segments; everything else
+   * literally.
+   */
   static Pattern glob(String g) {
     StringBuilder sb = new StringBuilder();
     for (int i = 0; i < g.length(); i++) {
@@ -85,7 +110,9 @@ final class Adaptation {
     return Pattern.compile(sb.toString());
   }
 
-  /** Applies every active composition that targets {@code path} to the parameter value {@code w}. */
+  /**
+   * Applies every active composition that targets {@code path} to the parameter value {@code w}.
+   */
   static Value adapt(Value w, String path, List<Adaptation> hooks, Elaborator el, Span span) {
     Value v = w;
     for (Adaptation a : hooks) {
@@ -103,8 +130,11 @@ final class Adaptation {
     String owner = dot < 0 ? "" : rel.substring(0, dot);
     TensorType t = w.type();
     // a matrix: a 2-D weight, or one already made per example ([batch, in, out]) by a hypernetwork
-    boolean matrix = t.dtype().isFloat() && (t.rank() == 2 || (t.rank() == 3 && w.node().op() != Op.PARAM))
-        && t.dim(t.rank() - 2).isKnown() && t.dim(t.rank() - 1).isKnown();
+    boolean matrix =
+        t.dtype().isFloat()
+            && (t.rank() == 2 || (t.rank() == 3 && w.node().op() != Op.PARAM))
+            && t.dim(t.rank() - 2).isKnown()
+            && t.dim(t.rank() - 1).isKnown();
     boolean hit = false;
     for (int i = 0; i < regexes.size(); i++) {
       Pattern r = regexes.get(i);
@@ -115,8 +145,15 @@ final class Adaptation {
         continue; // a wildcard reaches every parameter; it adapts the 2-D weights among them
       }
       if (direct && !matrix) {
-        el.diags.error(DiagnosticCode.TYPE_MISMATCH, spans.get(i), kind.name().toLowerCase(java.util.Locale.ROOT)
-            + " targets 2-D float weights; '" + path + "' is " + t, "target the layer (e.g. \"q\") or its weight (\"q.weight\")");
+        el.diags.error(
+            DiagnosticCode.TYPE_MISMATCH,
+            spans.get(i),
+            kind.name().toLowerCase(java.util.Locale.ROOT)
+                + " targets 2-D float weights; '"
+                + path
+                + "' is "
+                + t,
+            "target the layer (e.g. \"q\") or its weight (\"q.weight\")");
         matched[i] = true;
         return w;
       }
@@ -135,11 +172,20 @@ final class Adaptation {
       return hyperLora(w, fp, in, out, el, span);
     }
     if (kind == Kind.LORA) {
-      Value a = factor(el, fp[0], TensorType.of(t.dtype(), in, rank), new InitV("kaiming", List.of()), span);
-      Value b = factor(el, fp[1], TensorType.of(t.dtype(), rank, out), new InitV("zeros", List.of()), span);
+      Value a =
+          factor(
+              el, fp[0], TensorType.of(t.dtype(), in, rank), new InitV("kaiming", List.of()), span);
+      Value b =
+          factor(
+              el, fp[1], TensorType.of(t.dtype(), rank, out), new InitV("zeros", List.of()), span);
       Value ab = el.node(Op.MATMUL, Attrs.NONE, span, a, b);
-      Value scale = el.constant(Tensor.ofFloats(t.dtype(), new long[0], new float[] {(float) (alpha / rank)}), span);
-      return keepPerExample(w, el.node(Op.ADD, Attrs.NONE, span, w, el.node(Op.MUL, Attrs.NONE, span, ab, scale)), el);
+      Value scale =
+          el.constant(
+              Tensor.ofFloats(t.dtype(), new long[0], new float[] {(float) (alpha / rank)}), span);
+      return keepPerExample(
+          w,
+          el.node(Op.ADD, Attrs.NONE, span, w, el.node(Op.MUL, Attrs.NONE, span, ab, scale)),
+          el);
     }
     Value l = factor(el, fp[0], TensorType.of(t.dtype(), out), new InitV("ones", List.of()), span);
     return keepPerExample(w, el.node(Op.MUL, Attrs.NONE, span, w, l), el);
@@ -153,26 +199,40 @@ final class Adaptation {
   }
 
   /**
-   * Hypernetwork-generated LoRA: per example, lora_a = reshape(e @ hyper_a, [in, r]) and
-   * lora_b = reshape(e @ hyper_b, [r, out]); the weight becomes [batch, in, out]. hyper_b starts at
-   * zero, so a fresh hypernetwork leaves outputs unchanged.
+   * Hypernetwork-generated LoRA: per example, lora_a = reshape(e @ hyper_a, [in, r]) and lora_b =
+   * reshape(e @ hyper_b, [r, out]); the weight becomes [batch, in, out]. hyper_b starts at zero, so
+   * a fresh hypernetwork leaves outputs unchanged.
    */
   private Value hyperLora(Value w, String[] fp, long in, long out, Elaborator el, Span span) {
     TensorType et = hyperEmb.type();
     long e = et.dim(et.rank() - 1).value();
     DType dt = w.type().dtype();
-    String ha = fp[0].replace(".lora_a", ".hyper_a").replace(".lora" , ".hyper");
+    String ha = fp[0].replace(".lora_a", ".hyper_a").replace(".lora", ".hyper");
     String hb = fp[1].replace(".lora_b", ".hyper_b").replace(".lora", ".hyper");
-    Value ga = factor(el, ha, TensorType.of(dt, e, in * rank), new InitV("xavier", List.of()), span);
-    Value gb = factor(el, hb, TensorType.of(dt, e, rank * out), new InitV("zeros", List.of()), span);
+    Value ga =
+        factor(el, ha, TensorType.of(dt, e, in * rank), new InitV("xavier", List.of()), span);
+    Value gb =
+        factor(el, hb, TensorType.of(dt, e, rank * out), new InitV("zeros", List.of()), span);
     dev.cmod.ir.type.Dim b = et.dim(0);
-    Value a = el.node(Op.RESHAPE, Attrs.of("dims", List.of(b, dev.cmod.ir.type.Dim.of(in), dev.cmod.ir.type.Dim.of(rank))), span,
-        el.node(Op.MATMUL, Attrs.NONE, span, hyperEmb, ga));
-    Value bb = el.node(Op.RESHAPE, Attrs.of("dims", List.of(b, dev.cmod.ir.type.Dim.of(rank), dev.cmod.ir.type.Dim.of(out))), span,
-        el.node(Op.MATMUL, Attrs.NONE, span, hyperEmb, gb));
+    Value a =
+        el.node(
+            Op.RESHAPE,
+            Attrs.of(
+                "dims", List.of(b, dev.cmod.ir.type.Dim.of(in), dev.cmod.ir.type.Dim.of(rank))),
+            span,
+            el.node(Op.MATMUL, Attrs.NONE, span, hyperEmb, ga));
+    Value bb =
+        el.node(
+            Op.RESHAPE,
+            Attrs.of(
+                "dims", List.of(b, dev.cmod.ir.type.Dim.of(rank), dev.cmod.ir.type.Dim.of(out))),
+            span,
+            el.node(Op.MATMUL, Attrs.NONE, span, hyperEmb, gb));
     Value ab = el.node(Op.MATMUL, Attrs.NONE, span, a, bb);
-    Value scale = el.constant(Tensor.ofFloats(dt, new long[0], new float[] {(float) (alpha / rank)}), span);
-    Value merged = el.node(Op.ADD, Attrs.NONE, span, w, el.node(Op.MUL, Attrs.NONE, span, ab, scale));
+    Value scale =
+        el.constant(Tensor.ofFloats(dt, new long[0], new float[] {(float) (alpha / rank)}), span);
+    Value merged =
+        el.node(Op.ADD, Attrs.NONE, span, w, el.node(Op.MUL, Attrs.NONE, span, ab, scale));
     el.markPerExampleWeight(merged);
     return merged;
   }
@@ -188,7 +248,10 @@ final class Adaptation {
     return v;
   }
 
-  /** Factor names beside the weight: .lora_a/.lora_b (a second LoRA on the same weight gets .lora1_a ...), or .ia3. */
+  /**
+   * Factor names beside the weight: .lora_a/.lora_b (a second LoRA on the same weight gets .lora1_a
+   * ...), or .ia3.
+   */
   private String[] names(String path, Elaborator el) {
     String tag = kind == Kind.LORA ? "lora" : "ia3";
     for (int k = 0; ; k++) {
@@ -196,12 +259,17 @@ final class Adaptation {
       String first = kind == Kind.LORA ? path + "." + t + "_a" : path + "." + t;
       if (!el.hasParam(first) && !el.reservedFactor(first)) {
         el.reserveFactor(first);
-        return kind == Kind.LORA ? new String[] {first, path + "." + t + "_b"} : new String[] {first};
+        return kind == Kind.LORA
+            ? new String[] {first, path + "." + t + "_b"}
+            : new String[] {first};
       }
     }
   }
 
-  /** Whether instance {@code instPath} is a target (patterns over instance paths relative to the base). */
+  /**
+   * Whether instance {@code instPath} is a target (patterns over instance paths relative to the
+   * base).
+   */
   private boolean targetsInstance(String instPath) {
     String rel;
     if (instPath.equals(basePath)) {
@@ -222,10 +290,11 @@ final class Adaptation {
   }
 
   /**
-   * Function composition: bottleneck adapters on the targeted instances' results.
-   * after: y + up(relu(down(y))); parallel: y + up(relu(down(x))). up starts at zero (identity).
+   * Function composition: bottleneck adapters on the targeted instances' results. after: y +
+   * up(relu(down(y))); parallel: y + up(relu(down(x))). up starts at zero (identity).
    */
-  static Value wrapResult(String instPath, Value x, Value y, List<Adaptation> hooks, Elaborator el, Span span) {
+  static Value wrapResult(
+      String instPath, Value x, Value y, List<Adaptation> hooks, Elaborator el, Span span) {
     Value out = y;
     for (Adaptation a : hooks) {
       if (a.kind == Kind.ADAPTER && a.targetsInstance(instPath)) {
@@ -253,7 +322,10 @@ final class Adaptation {
           sum = el.node(Op.ADD, Attrs.NONE, span, sum, deltas.get(i));
         }
         if (a.at.equals("average") && deltas.size() > 1) {
-          Value n = el.constant(Tensor.ofFloats(sum.type().dtype(), new long[0], new float[] {deltas.size()}), span);
+          Value n =
+              el.constant(
+                  Tensor.ofFloats(sum.type().dtype(), new long[0], new float[] {deltas.size()}),
+                  span);
           sum = el.node(Op.DIV, Attrs.NONE, span, sum, n);
         }
         out = el.node(Op.ADD, Attrs.NONE, span, out, sum);
@@ -274,19 +346,37 @@ final class Adaptation {
     }
     TensorType t = y.type();
     if (t.rank() < 3) {
-      el.fail(DiagnosticCode.SHAPE_MISMATCH, span, "split needs a sequence [batch, seq, d] at " + instPath + ", got " + t, null);
+      el.fail(
+          DiagnosticCode.SHAPE_MISMATCH,
+          span,
+          "split needs a sequence [batch, seq, d] at " + instPath + ", got " + t,
+          null);
     }
     int axis = t.rank() - 2;
     dev.cmod.ir.type.Dim len = t.dim(axis);
     dev.cmod.ir.type.Dim at = dev.cmod.ir.type.Dim.of(rank);
     if (len.isKnown() && len.value() < rank) {
-      el.fail(DiagnosticCode.BAD_DIM, span, "split at " + rank + " is past the sequence length " + len, null);
+      el.fail(
+          DiagnosticCode.BAD_DIM,
+          span,
+          "split at " + rank + " is past the sequence length " + len,
+          null);
     }
     Value[] parts = new Value[2];
     for (int i = 0; i < 2; i++) {
-      Attrs sl = Attrs.of("axis", axis, "start", i == 0 ? dev.cmod.ir.type.Dim.of(0) : at, "end", i == 0 ? at : len);
+      Attrs sl =
+          Attrs.of(
+              "axis",
+              axis,
+              "start",
+              i == 0 ? dev.cmod.ir.type.Dim.of(0) : at,
+              "end",
+              i == 0 ? at : len);
       Value ys = el.node(Op.SLICE, sl, span, y);
-      Value xs = x.type().rank() == t.rank() && x.type().dim(axis).equals(len) ? el.node(Op.SLICE, sl, span, x) : x;
+      Value xs =
+          x.type().rank() == t.rank() && x.type().dim(axis).equals(len)
+              ? el.node(Op.SLICE, sl, span, x)
+              : x;
       parts[i] = (i == 0 ? first : second).adapterDelta(instPath, xs, ys, el, span);
     }
     Value delta = el.node(Op.CONCAT, Attrs.of("axis", axis), span, parts[0], parts[1]);
@@ -302,51 +392,112 @@ final class Adaptation {
     TensorType t = y.type();
     int r = t.rank();
     long d = t.dim(r - 1).value();
-    String base = factorPaths.computeIfAbsent(instPath, p -> new String[] {uniqueName(p + ".fusion", el)})[0];
+    String base =
+        factorPaths.computeIfAbsent(instPath, p -> new String[] {uniqueName(p + ".fusion", el)})[0];
     DType dt = t.dtype();
-    Value wq = factor(el, base + ".query", TensorType.of(dt, d, d), new InitV("xavier", List.of()), span);
-    Value wk = factor(el, base + ".key", TensorType.of(dt, d, d), new InitV("xavier", List.of()), span);
-    Value wv = factor(el, base + ".value", TensorType.of(dt, d, d), new InitV("eye", List.of()), span);
+    Value wq =
+        factor(el, base + ".query", TensorType.of(dt, d, d), new InitV("xavier", List.of()), span);
+    Value wk =
+        factor(el, base + ".key", TensorType.of(dt, d, d), new InitV("xavier", List.of()), span);
+    Value wv =
+        factor(el, base + ".value", TensorType.of(dt, d, d), new InitV("eye", List.of()), span);
     Value q = el.node(Op.MATMUL, Attrs.NONE, span, y, wq);
-    Value scale = el.constant(Tensor.ofFloats(dt, new long[0], new float[] {(float) (1 / Math.sqrt(d))}), span);
+    Value scale =
+        el.constant(
+            Tensor.ofFloats(dt, new long[0], new float[] {(float) (1 / Math.sqrt(d))}), span);
     List<Value> scores = new ArrayList<>();
     List<Value> values = new ArrayList<>();
     for (Value delta : deltas) {
       Value o = el.node(Op.ADD, Attrs.NONE, span, y, delta);
       Value k = el.node(Op.MATMUL, Attrs.NONE, span, o, wk);
-      scores.add(el.node(Op.MUL, Attrs.NONE, span,
-          el.node(Op.REDUCE_SUM, Attrs.of("axis", r - 1, "keep", true), span, el.node(Op.MUL, Attrs.NONE, span, q, k)), scale));
+      scores.add(
+          el.node(
+              Op.MUL,
+              Attrs.NONE,
+              span,
+              el.node(
+                  Op.REDUCE_SUM,
+                  Attrs.of("axis", r - 1, "keep", true),
+                  span,
+                  el.node(Op.MUL, Attrs.NONE, span, q, k)),
+              scale));
       values.add(el.node(Op.MATMUL, Attrs.NONE, span, o, wv));
     }
-    Value sc = scores.size() == 1 ? scores.get(0) : el.node(Op.CONCAT, Attrs.of("axis", r - 1), span, scores.toArray(new Value[0]));
+    Value sc =
+        scores.size() == 1
+            ? scores.get(0)
+            : el.node(Op.CONCAT, Attrs.of("axis", r - 1), span, scores.toArray(new Value[0]));
     Value p = el.node(Op.SOFTMAX, Attrs.of("axis", r - 1), span, sc);
     Value acc = null;
     for (int i = 0; i < values.size(); i++) {
-      Value pi = el.node(Op.SLICE, Attrs.of("axis", r - 1, "start", dev.cmod.ir.type.Dim.of(i), "end",
-          dev.cmod.ir.type.Dim.of(i + 1)), span, p);
+      Value pi =
+          el.node(
+              Op.SLICE,
+              Attrs.of(
+                  "axis",
+                  r - 1,
+                  "start",
+                  dev.cmod.ir.type.Dim.of(i),
+                  "end",
+                  dev.cmod.ir.type.Dim.of(i + 1)),
+              span,
+              p);
       Value term = el.node(Op.MUL, Attrs.NONE, span, values.get(i), pi);
       acc = acc == null ? term : el.node(Op.ADD, Attrs.NONE, span, acc, term);
     }
     return acc;
   }
 
-  /** The adapter's contribution up(relu(down(src))) for one targeted instance (src = y after, x parallel). */
+  /**
+   * The adapter's contribution up(relu(down(src))) for one targeted instance (src = y after, x
+   * parallel).
+   */
   private Value adapterDelta(String instPath, Value x, Value y, Elaborator el, Span span) {
     Value src = at.equals("parallel") ? x : y;
     TensorType ts = src.type();
     TensorType ty = y.type();
-    if (ts.rank() == 0 || !ts.dim(ts.rank() - 1).isKnown() || !ty.dim(ty.rank() - 1).isKnown() || !ty.dtype().isFloat()) {
-      el.fail(DiagnosticCode.SHAPE_MISMATCH, span, "an adapter needs float tensors with a known feature size; " + instPath + " gives " + ty, null);
+    if (ts.rank() == 0
+        || !ts.dim(ts.rank() - 1).isKnown()
+        || !ty.dim(ty.rank() - 1).isKnown()
+        || !ty.dtype().isFloat()) {
+      el.fail(
+          DiagnosticCode.SHAPE_MISMATCH,
+          span,
+          "an adapter needs float tensors with a known feature size; " + instPath + " gives " + ty,
+          null);
     }
     long din = ts.dim(ts.rank() - 1).value();
     long dout = ty.dim(ty.rank() - 1).value();
-    String base = factorPaths.computeIfAbsent(instPath, p -> new String[] {uniqueName(p + "." + adapterName, el)})[0];
+    String base =
+        factorPaths
+            .computeIfAbsent(instPath, p -> new String[] {uniqueName(p + "." + adapterName, el)})[
+            0];
     DType dt = ty.dtype();
-    Value dw = factor(el, base + ".down.weight", TensorType.of(dt, din, rank), new InitV("xavier", List.of()), span);
-    Value db = factor(el, base + ".down.bias", TensorType.of(dt, rank), new InitV("zeros", List.of()), span);
-    Value uw = factor(el, base + ".up.weight", TensorType.of(dt, rank, dout), new InitV("zeros", List.of()), span);
-    Value ub = factor(el, base + ".up.bias", TensorType.of(dt, dout), new InitV("zeros", List.of()), span);
-    Value h = el.node(Op.RELU, Attrs.NONE, span, el.node(Op.ADD, Attrs.NONE, span, el.node(Op.MATMUL, Attrs.NONE, span, src, dw), db));
+    Value dw =
+        factor(
+            el,
+            base + ".down.weight",
+            TensorType.of(dt, din, rank),
+            new InitV("xavier", List.of()),
+            span);
+    Value db =
+        factor(
+            el, base + ".down.bias", TensorType.of(dt, rank), new InitV("zeros", List.of()), span);
+    Value uw =
+        factor(
+            el,
+            base + ".up.weight",
+            TensorType.of(dt, rank, dout),
+            new InitV("zeros", List.of()),
+            span);
+    Value ub =
+        factor(el, base + ".up.bias", TensorType.of(dt, dout), new InitV("zeros", List.of()), span);
+    Value h =
+        el.node(
+            Op.RELU,
+            Attrs.NONE,
+            span,
+            el.node(Op.ADD, Attrs.NONE, span, el.node(Op.MATMUL, Attrs.NONE, span, src, dw), db));
     return el.node(Op.ADD, Attrs.NONE, span, el.node(Op.MATMUL, Attrs.NONE, span, h, uw), ub);
   }
 
@@ -360,24 +511,39 @@ final class Adaptation {
     }
   }
 
-  /** Keys and values after prefix tuning, and how many positions were prepended (the causal mask's offset). */
+  /**
+   * Keys and values after prefix tuning, and how many positions were prepended (the causal mask's
+   * offset).
+   */
   record Prefixed(Value k, Value v, long added) {}
 
   /**
    * Input composition inside attention: learned key/value prefixes of {@code rank} positions for
    * targeted instances. With causal attention every query also sees all prefix positions.
    */
-  static Prefixed prefixKeysValues(String instPath, Value k, Value v, boolean masked, List<Adaptation> hooks,
-      Elaborator el, Span span) {
+  static Prefixed prefixKeysValues(
+      String instPath,
+      Value k,
+      Value v,
+      boolean masked,
+      List<Adaptation> hooks,
+      Elaborator el,
+      Span span) {
     Value kk = k;
     Value vv = v;
     long added = 0;
     for (Adaptation a : hooks) {
       if (a.kind == Kind.PREFIX && a.targetsInstance(instPath)) {
         if (masked) {
-          el.fail(DiagnosticCode.UNSUPPORTED, a.spans.get(0), "prefix tuning on attention with an explicit mask is not supported yet", null);
+          el.fail(
+              DiagnosticCode.UNSUPPORTED,
+              a.spans.get(0),
+              "prefix tuning on attention with an explicit mask is not supported yet",
+              null);
         }
-        String base = a.factorPaths.computeIfAbsent(instPath, p -> new String[] {a.uniqueName(p + ".prefix", el)})[0];
+        String base =
+            a.factorPaths
+                .computeIfAbsent(instPath, p -> new String[] {a.uniqueName(p + ".prefix", el)})[0];
         kk = a.prepend(base + "_k", kk, el, span);
         vv = a.prepend(base + "_v", vv, el, span);
         added += a.rank;
@@ -386,35 +552,56 @@ final class Adaptation {
     return new Prefixed(kk, vv, added);
   }
 
-  /** Soft prompt tokens for an application of the adapted instance (one parameter per prompt rule). */
+  /**
+   * Soft prompt tokens for an application of the adapted instance (one parameter per prompt rule).
+   */
   Value prompt(Value x, Elaborator el, Span span) {
-    String path = factorPaths.computeIfAbsent("<prompt>", p -> new String[] {uniqueName(basePath + ".prompt", el)})[0];
+    String path =
+        factorPaths
+            .computeIfAbsent("<prompt>", p -> new String[] {uniqueName(basePath + ".prompt", el)})[
+            0];
     return prepend(path, x, el, span);
   }
 
-  /** Prepends a learned [..., length, d] block (leading axes after the first broadcast) along axis -2. */
+  /**
+   * Prepends a learned [..., length, d] block (leading axes after the first broadcast) along axis
+   * -2.
+   */
   Value prepend(String path, Value x, Elaborator el, Span span) {
     TensorType t = x.type();
     if (t.rank() < 3) {
-      el.fail(DiagnosticCode.SHAPE_MISMATCH, span, kind.name().toLowerCase(java.util.Locale.ROOT)
-          + " needs a sequence [batch, ..., seq, d], got " + t, "apply it to inputs with a sequence axis, e.g. f32[seq, d]");
+      el.fail(
+          DiagnosticCode.SHAPE_MISMATCH,
+          span,
+          kind.name().toLowerCase(java.util.Locale.ROOT)
+              + " needs a sequence [batch, ..., seq, d], got "
+              + t,
+          "apply it to inputs with a sequence axis, e.g. f32[seq, d]");
     }
     List<dev.cmod.ir.type.Dim> pd = new ArrayList<>(t.dims().subList(1, t.rank()));
     pd.set(pd.size() - 2, dev.cmod.ir.type.Dim.of(rank));
     for (dev.cmod.ir.type.Dim d : pd) {
       if (!d.isKnown()) {
-        el.fail(DiagnosticCode.SHAPE_MISMATCH, span, "learned prefixes need known sizes apart from batch and sequence, got " + t, null);
+        el.fail(
+            DiagnosticCode.SHAPE_MISMATCH,
+            span,
+            "learned prefixes need known sizes apart from batch and sequence, got " + t,
+            null);
       }
     }
     long[] shape = pd.stream().mapToLong(dev.cmod.ir.type.Dim::value).toArray();
-    Value p = factor(el, path, TensorType.of(t.dtype(), shape), new InitV("normal", List.of(0.02)), span);
+    Value p =
+        factor(el, path, TensorType.of(t.dtype(), shape), new InitV("normal", List.of(0.02)), span);
     List<dev.cmod.ir.type.Dim> full = new ArrayList<>(t.dims());
     full.set(t.rank() - 2, dev.cmod.ir.type.Dim.of(rank));
     Value b = el.node(Op.BROADCAST, Attrs.of("dims", full), span, p);
     return el.node(Op.CONCAT, Attrs.of("axis", t.rank() - 2), span, b, x);
   }
 
-  /** After the first application: a pattern that matched nothing is an error naming the closest paths. */
+  /**
+   * After the first application: a pattern that matched nothing is an error naming the closest
+   * paths.
+   */
   void checkMatched(Elaborator el) {
     if (kind == Kind.GROUP) {
       members.forEach(m -> m.checkMatched(el));
@@ -424,7 +611,12 @@ final class Adaptation {
     for (Node n : el.graph.nodes()) {
       if (n.op() == Op.PARAM) {
         String p = n.attrs().getString("path");
-        if (p.startsWith(basePath + ".") && !p.contains(".lora") && !p.contains(".hyper") && !p.endsWith(".ia3") && !p.contains(".adapter") && !p.contains("." + adapterName + ".")
+        if (p.startsWith(basePath + ".")
+            && !p.contains(".lora")
+            && !p.contains(".hyper")
+            && !p.endsWith(".ia3")
+            && !p.contains(".adapter")
+            && !p.contains("." + adapterName + ".")
             && !p.contains(".prefix")) {
           String rel = p.substring(basePath.length() + 1);
           if (kind == Kind.LORA || kind == Kind.IA3) {
@@ -441,11 +633,25 @@ final class Adaptation {
       if (!matched[i]) {
         String pat = patterns.get(i);
         List<String> near = new ArrayList<>(rels);
-        near.sort(Comparator.comparingInt((String r) -> Suggest.distance(pat, r)).thenComparing(r -> r));
-        String help = near.isEmpty() ? baseName + " has no such targets"
-            : "closest paths in " + baseName + ": " + String.join(", ", near.subList(0, Math.min(3, near.size())));
-        el.diags.error(DiagnosticCode.UNKNOWN_NAME, spans.get(i), "\"" + pat + "\" matches no "
-            + (kind == Kind.LORA || kind == Kind.IA3 ? "weight" : "layer") + " of " + baseName, help);
+        near.sort(
+            Comparator.comparingInt((String r) -> Suggest.distance(pat, r)).thenComparing(r -> r));
+        String help =
+            near.isEmpty()
+                ? baseName + " has no such targets"
+                : "closest paths in "
+                    + baseName
+                    + ": "
+                    + String.join(", ", near.subList(0, Math.min(3, near.size())));
+        el.diags.error(
+            DiagnosticCode.UNKNOWN_NAME,
+            spans.get(i),
+            "\""
+                + pat
+                + "\" matches no "
+                + (kind == Kind.LORA || kind == Kind.IA3 ? "weight" : "layer")
+                + " of "
+                + baseName,
+            help);
       }
     }
   }

@@ -223,8 +223,12 @@ final class Arith {
     Value x = asTensor(a, like, span, el);
     Value y = asTensor(b, like, span, el);
     if (o == Op.MATMUL && el.isPerExampleWeight(y) && x.type().rank() < 3) {
-      return el.fail(DiagnosticCode.SHAPE_MISMATCH, opSpan, "this weight is generated per example (from hyper(...)), "
-          + "so its input needs a sequence axis [batch, seq, in]; got " + x.type(),
+      return el.fail(
+          DiagnosticCode.SHAPE_MISMATCH,
+          opSpan,
+          "this weight is generated per example (from hyper(...)), "
+              + "so its input needs a sequence axis [batch, seq, in]; got "
+              + x.type(),
           "declare the input with a sequence axis, e.g. f32[seq, d], or drop from hyper(...)");
     }
     return new TensorV(el.node(o, Attrs.NONE, opSpan, x, y));

@@ -18,7 +18,8 @@ import java.util.function.Supplier;
 /**
  * Parameter arithmetic {@code base + Σ cᵢ·bᵢ} (section 9), materialized at compile time: each
  * parameter of the new instance is the base's value plus the weighted deltas of the bundles, which
- * hold either a full delta at the relative path or a factor pair {@code path.lora_a}/{@code path.lora_b}.
+ * hold either a full delta at the relative path or a factor pair {@code path.lora_a}/{@code
+ * path.lora_b}.
  */
 final class ArithSpec {
   final String basePath;
@@ -38,11 +39,13 @@ final class ArithSpec {
   }
 
   /** The value of parameter {@code path} of the new instance. */
-  Tensor materialize(String path, TensorType t, Supplier<Val> init, Elaborator el, Span span, Span initSpan) {
+  Tensor materialize(
+      String path, TensorType t, Supplier<Val> init, Elaborator el, Span span, Span initSpan) {
     String rel = path.substring(newPath.length() + 1);
     relPaths.add(rel);
     if (el.opts.weights().containsKey(path)) {
-      // a weights file sets the result directly (e.g. from export-weights): the bundles were applied already
+      // a weights file sets the result directly (e.g. from export-weights): the bundles were
+      // applied already
       for (Term term : terms) {
         used.add(rel);
         used.add(rel + ".lora_a");
@@ -72,8 +75,20 @@ final class ArithSpec {
       if (full != null) {
         used.add(rel);
         if (!Arrays.equals(full.shape(), shape)) {
-          el.fail(DiagnosticCode.WEIGHTS_SHAPE, term.span(), "'" + rel + "' in bundle " + term.bundle().name() + " has shape "
-              + Arrays.toString(full.shape()) + " but the parameter " + basePathOfParam + " is " + t, null);
+          el.fail(
+              DiagnosticCode.WEIGHTS_SHAPE,
+              term.span(),
+              "'"
+                  + rel
+                  + "' in bundle "
+                  + term.bundle().name()
+                  + " has shape "
+                  + Arrays.toString(full.shape())
+                  + " but the parameter "
+                  + basePathOfParam
+                  + " is "
+                  + t,
+              null);
         }
         for (int i = 0; i < out.length; i++) {
           out[i] += (float) (term.coef() * full.get(i));
@@ -82,11 +97,30 @@ final class ArithSpec {
       if (a != null || b != null) {
         used.add(rel + ".lora_a");
         used.add(rel + ".lora_b");
-        if (a == null || b == null || shape.length != 2 || a.rank() != 2 || b.rank() != 2 || a.shape()[0] != shape[0]
-            || b.shape()[1] != shape[1] || a.shape()[1] != b.shape()[0]) {
-          el.fail(DiagnosticCode.WEIGHTS_SHAPE, term.span(), "factors '" + rel + ".lora_a' " + (a == null ? "(missing)" : Arrays.toString(a.shape()))
-              + " and '.lora_b' " + (b == null ? "(missing)" : Arrays.toString(b.shape())) + " in bundle " + term.bundle().name()
-              + " do not multiply to the shape of " + basePathOfParam + " " + t, "lora_a is [in, r] and lora_b is [r, out]");
+        if (a == null
+            || b == null
+            || shape.length != 2
+            || a.rank() != 2
+            || b.rank() != 2
+            || a.shape()[0] != shape[0]
+            || b.shape()[1] != shape[1]
+            || a.shape()[1] != b.shape()[0]) {
+          el.fail(
+              DiagnosticCode.WEIGHTS_SHAPE,
+              term.span(),
+              "factors '"
+                  + rel
+                  + ".lora_a' "
+                  + (a == null ? "(missing)" : Arrays.toString(a.shape()))
+                  + " and '.lora_b' "
+                  + (b == null ? "(missing)" : Arrays.toString(b.shape()))
+                  + " in bundle "
+                  + term.bundle().name()
+                  + " do not multiply to the shape of "
+                  + basePathOfParam
+                  + " "
+                  + t,
+              "lora_a is [in, r] and lora_b is [r, out]");
         }
         int in = (int) shape[0];
         int o = (int) shape[1];
@@ -111,10 +145,21 @@ final class ArithSpec {
       for (String k : term.bundle().tensors().keySet()) {
         if (!used.contains(k)) {
           List<String> near = new ArrayList<>(relPaths);
-          near.sort(Comparator.comparingInt((String r) -> Suggest.distance(k, r)).thenComparing(r -> r));
-          el.diags.error(DiagnosticCode.WEIGHTS_UNKNOWN_KEY, term.span(), "key '" + k + "' of bundle " + term.bundle().name()
-              + " names no parameter of " + basePath, near.isEmpty() ? null
-              : "closest parameters: " + String.join(", ", near.subList(0, Math.min(3, near.size()))));
+          near.sort(
+              Comparator.comparingInt((String r) -> Suggest.distance(k, r)).thenComparing(r -> r));
+          el.diags.error(
+              DiagnosticCode.WEIGHTS_UNKNOWN_KEY,
+              term.span(),
+              "key '"
+                  + k
+                  + "' of bundle "
+                  + term.bundle().name()
+                  + " names no parameter of "
+                  + basePath,
+              near.isEmpty()
+                  ? null
+                  : "closest parameters: "
+                      + String.join(", ", near.subList(0, Math.min(3, near.size()))));
         }
       }
     }

@@ -12,8 +12,8 @@ import java.util.Locale;
  * {@code auto(inputs...)}: synthesizes an architecture from the inputs, the output type and the
  * compute budget, following seed 004: a fan-in encoder per input that reduces High-structure data
  * to at most a few hundred tokens (patches for images and video, strided frames for audio,
- * embeddings for text and classes), a straight transformer trunk over all tokens, and a decoder
- * for the output (a linear head on the pooled tokens; for images a small fan-out decoder that
+ * embeddings for text and classes), a straight transformer trunk over all tokens, and a decoder for
+ * the output (a linear head on the pooled tokens; for images a small fan-out decoder that
  * upsamples). The result is ordinary cmod source, elaborated like any module, so its parameters
  * have ordinary paths and {@code cmod explain} can show it.
  */
@@ -30,8 +30,10 @@ final class AutoSynth {
   private final List<String> tokens = new ArrayList<>();
   private final List<String> params = new ArrayList<>();
   private final List<String> notes = new ArrayList<>();
+
   /** Where each input's tokens start in the concatenated sequence, as cmod dim text. */
   private final List<String[]> segments = new ArrayList<>();
+
   private String offset = "0";
   private long tokenCount;
   private long encoderParams;
@@ -43,22 +45,35 @@ final class AutoSynth {
 
   /** Candidate sizes, largest first, starting at the compute preset. */
   static List<Size> candidates(String compute) {
-    List<Size> all = List.of(new Size(512, 8, 8), new Size(256, 6, 8), new Size(256, 4, 8), new Size(128, 4, 4),
-        new Size(128, 2, 4), new Size(64, 2, 4), new Size(32, 1, 2));
-    int start = switch (compute == null ? "small" : compute) {
-      case "large" -> 0;
-      case "medium" -> 1;
-      case "tiny" -> 5;
-      default -> 3;
-    };
+    List<Size> all =
+        List.of(
+            new Size(512, 8, 8),
+            new Size(256, 6, 8),
+            new Size(256, 4, 8),
+            new Size(128, 4, 4),
+            new Size(128, 2, 4),
+            new Size(64, 2, 4),
+            new Size(32, 1, 2));
+    int start =
+        switch (compute == null ? "small" : compute) {
+          case "large" -> 0;
+          case "medium" -> 1;
+          case "tiny" -> 5;
+          default -> 3;
+        };
     return all.subList(start, all.size());
   }
 
   /**
-   * The module's source for {@code output name: type = auto(ports...)}: a module {@code Auto}
-   * with one argument per port; returns null after reporting when it cannot be synthesized.
+   * The module's source for {@code output name: type = auto(ports...)}: a module {@code Auto} with
+   * one argument per port; returns null after reporting when it cannot be synthesized.
    */
-  String source(List<ModelFacts.Port> ports, String outName, TensorType out, String outModality, ModelFacts facts) {
+  String source(
+      List<ModelFacts.Port> ports,
+      String outName,
+      TensorType out,
+      String outModality,
+      ModelFacts facts) {
     Size size = null;
     for (Size s : candidates(facts.compute())) {
       size = s;
@@ -76,20 +91,39 @@ final class AutoSynth {
       args.append(p.name()).append(": ").append(typeText(p.type()));
       encoder(p, d, facts);
     }
-    body.append("  let trunk = repeat(").append(size.layers()).append(") TransformerBlock(").append(d).append(", ")
-        .append(size.heads()).append(")\n");
+    body.append("  let trunk = repeat(")
+        .append(size.layers())
+        .append(") TransformerBlock(")
+        .append(d)
+        .append(", ")
+        .append(size.heads())
+        .append(")\n");
     body.append("  let norm = LayerNorm(").append(d).append(")\n");
-    body.append("  let h = concat([").append(String.join(", ", tokens)).append("], 1) |> trunk |> norm\n");
+    body.append("  let h = concat([")
+        .append(String.join(", ", tokens))
+        .append("], 1) |> trunk |> norm\n");
     body.append("  let pooled = mean(h, 1)\n");
     String result = decoder(out, outModality, d, ports);
     if (result == null) {
       return null;
     }
     body.append("  ").append(result).append('\n');
-    notes.add(0, String.format(Locale.ROOT, "trunk: %d x TransformerBlock(%d, %d heads) over %d tokens", size.layers(), d,
-        size.heads(), tokenCount));
+    notes.add(
+        0,
+        String.format(
+            Locale.ROOT,
+            "trunk: %d x TransformerBlock(%d, %d heads) over %d tokens",
+            size.layers(),
+            d,
+            size.heads(),
+            tokenCount));
     return "import std.nn.{Linear, Embedding, LayerNorm, TransformerBlock, PatchEmbed, Conv2d}\n"
-        + "module Auto()(" + args + ") {\n" + String.join("", params) + body + "}\n";
+        + "module Auto()("
+        + args
+        + ") {\n"
+        + String.join("", params)
+        + body
+        + "}\n";
   }
 
   /** What was chosen, one line per decision (for cmod explain). */
@@ -104,8 +138,12 @@ final class AutoSynth {
         sb.append(", ");
       }
       Dim d = t.dim(i);
-      sb.append(d.isKnown() ? Long.toString(d.value()) : d.symbols().size() == 1 && d.toString().equals(d.symbols().iterator().next())
-          ? d.toString() : "_");
+      sb.append(
+          d.isKnown()
+              ? Long.toString(d.value())
+              : d.symbols().size() == 1 && d.toString().equals(d.symbols().iterator().next())
+                  ? d.toString()
+                  : "_");
     }
     return sb.append(']').toString();
   }
@@ -135,7 +173,10 @@ final class AutoSynth {
     }
     long[] r = s.symbols().size() == 1 ? facts.bounds().get(s.toString()) : null;
     if (r == null || r[1] == Long.MAX_VALUE) {
-      el.fail(DiagnosticCode.BOUND_VIOLATED, span, "auto needs an upper bound on the length of '" + input + "' (" + s + ")",
+      el.fail(
+          DiagnosticCode.BOUND_VIOLATED,
+          span,
+          "auto needs an upper bound on the length of '" + input + "' (" + s + ")",
           "add a where clause, e.g. where " + s + " <= 256");
     }
     return r[1];
@@ -165,17 +206,41 @@ final class AutoSynth {
           }
         }
         if (c < 0 || patch < 0) {
-          el.fail(DiagnosticCode.UNSUPPORTED, span, "auto cannot reduce image '" + n + "' " + t + " to at most " + MAX_TOKENS
-              + " patches (it needs known sizes sharing a divisor)", null);
+          el.fail(
+              DiagnosticCode.UNSUPPORTED,
+              span,
+              "auto cannot reduce image '"
+                  + n
+                  + "' "
+                  + t
+                  + " to at most "
+                  + MAX_TOKENS
+                  + " patches (it needs known sizes sharing a divisor)",
+              null);
         }
         long count = (h / patch) * (w / patch);
-        body.append("  let enc_").append(n).append(" = PatchEmbed(").append(c).append(", ").append(patch).append(", ").append(d)
+        body.append("  let enc_")
+            .append(n)
+            .append(" = PatchEmbed(")
+            .append(c)
+            .append(", ")
+            .append(patch)
+            .append(", ")
+            .append(d)
             .append(")\n");
         params.add("  param pos_" + n + ": f32[" + count + ", " + d + "] = init.normal(0.02)\n");
         tokens.add("enc_" + n + "(" + n + ") + pos_" + n);
         segment(n, Long.toString(count), count);
         encoderParams += c * patch * patch * d + count * d;
-        notes.add(String.format(Locale.ROOT, "%s: %s -> %d patches of %dx%d (High -> Low)", n, p.describe(), count, patch, patch));
+        notes.add(
+            String.format(
+                Locale.ROOT,
+                "%s: %s -> %d patches of %dx%d (High -> Low)",
+                n,
+                p.describe(),
+                count,
+                patch,
+                patch));
       }
       case "Audio" -> {
         boolean multi = t.rank() == 3;
@@ -183,16 +248,36 @@ final class AutoSynth {
         long len = known(t.dim(t.rank() - 1));
         long f = len > 0 ? stride(len, MAX_TOKENS) : -1;
         if (c < 0 || f < 0) {
-          el.fail(DiagnosticCode.UNSUPPORTED, span, "auto needs a known audio length for '" + n + "', got " + t, null);
+          el.fail(
+              DiagnosticCode.UNSUPPORTED,
+              span,
+              "auto needs a known audio length for '" + n + "', got " + t,
+              null);
         }
         long count = len / f;
-        params.add("  param frame_" + n + ": f32[" + d + ", " + c + ", " + f + "] = init.kaiming\n");
+        params.add(
+            "  param frame_" + n + ": f32[" + d + ", " + c + ", " + f + "] = init.kaiming\n");
         params.add("  param pos_" + n + ": f32[" + count + ", " + d + "] = init.normal(0.02)\n");
         String x = multi ? n : "unsqueeze(" + n + ", 1)";
-        tokens.add("transpose(conv1d(" + x + ", frame_" + n + ", stride = " + f + "), [0, 2, 1]) + pos_" + n);
+        tokens.add(
+            "transpose(conv1d("
+                + x
+                + ", frame_"
+                + n
+                + ", stride = "
+                + f
+                + "), [0, 2, 1]) + pos_"
+                + n);
         segment(n, Long.toString(count), count);
         encoderParams += d * c * f + count * d;
-        notes.add(String.format(Locale.ROOT, "%s: %s -> %d frames of %d samples (strided convolution)", n, p.describe(), count, f));
+        notes.add(
+            String.format(
+                Locale.ROOT,
+                "%s: %s -> %d frames of %d samples (strided convolution)",
+                n,
+                p.describe(),
+                count,
+                f));
       }
       case "Video" -> {
         long frames = known(t.dim(1));
@@ -208,38 +293,90 @@ final class AutoSynth {
           }
         }
         if (c < 0 || patch < 0) {
-          el.fail(DiagnosticCode.UNSUPPORTED, span, "auto cannot reduce video '" + n + "' " + t + " to at most " + 2 * MAX_TOKENS
-              + " patches", null);
+          el.fail(
+              DiagnosticCode.UNSUPPORTED,
+              span,
+              "auto cannot reduce video '"
+                  + n
+                  + "' "
+                  + t
+                  + " to at most "
+                  + 2 * MAX_TOKENS
+                  + " patches",
+              null);
         }
         long count = frames * (h / patch) * (w / patch);
         long feat = c * patch * patch;
-        body.append("  let enc_").append(n).append(" = Linear(").append(feat).append(", ").append(d).append(")\n");
+        body.append("  let enc_")
+            .append(n)
+            .append(" = Linear(")
+            .append(feat)
+            .append(", ")
+            .append(d)
+            .append(")\n");
         params.add("  param pos_" + n + ": f32[" + count + ", " + d + "] = init.normal(0.02)\n");
-        tokens.add("enc_" + n + "(reshape(patchify(" + n + ", " + patch + "), [batch, " + count + ", " + feat + "])) + pos_" + n);
+        tokens.add(
+            "enc_"
+                + n
+                + "(reshape(patchify("
+                + n
+                + ", "
+                + patch
+                + "), [batch, "
+                + count
+                + ", "
+                + feat
+                + "])) + pos_"
+                + n);
         segment(n, Long.toString(count), count);
         encoderParams += feat * d + count * d;
-        notes.add(String.format(Locale.ROOT, "%s: %s -> %d space-time patches", n, p.describe(), count));
+        notes.add(
+            String.format(Locale.ROOT, "%s: %s -> %d space-time patches", n, p.describe(), count));
       }
       case "Text", "Seq" -> {
         Dim s = t.dim(1);
         long max = bound(s, facts, n);
         String len = s.isKnown() ? Long.toString(s.value()) : s.toString();
         boolean text = m.equals("Text");
-        long vocab = text ? (p.resolved().vocab() == null ? -1 : p.resolved().vocab()) : known(t.dim(2));
+        long vocab =
+            text ? (p.resolved().vocab() == null ? -1 : p.resolved().vocab()) : known(t.dim(2));
         if (vocab < 0) {
-          el.fail(DiagnosticCode.UNSUPPORTED, span, "auto needs a vocab for text '" + n + "' (Text[s] vocab N)", null);
+          el.fail(
+              DiagnosticCode.UNSUPPORTED,
+              span,
+              "auto needs a vocab for text '" + n + "' (Text[s] vocab N)",
+              null);
         }
-        body.append("  let enc_").append(n).append(" = ").append(text ? "Embedding(" : "Linear(").append(vocab).append(", ").append(d)
+        body.append("  let enc_")
+            .append(n)
+            .append(" = ")
+            .append(text ? "Embedding(" : "Linear(")
+            .append(vocab)
+            .append(", ")
+            .append(d)
             .append(")\n");
         params.add("  param pos_" + n + ": f32[" + max + ", " + d + "] = init.normal(0.02)\n");
         tokens.add("enc_" + n + "(" + n + ") + slice(pos_" + n + ", 0, 0, " + len + ")");
         segment(n, len, max);
         encoderParams += vocab * d + max * d;
-        notes.add(String.format(Locale.ROOT, "%s: %s -> up to %d tokens (%s)", n, p.describe(), max, text ? "embedding" : "linear"));
+        notes.add(
+            String.format(
+                Locale.ROOT,
+                "%s: %s -> up to %d tokens (%s)",
+                n,
+                p.describe(),
+                max,
+                text ? "embedding" : "linear"));
       }
       case "Class" -> {
         long classes = p.resolved().vocab() == null ? -1 : p.resolved().vocab();
-        body.append("  let enc_").append(n).append(" = Embedding(").append(classes).append(", ").append(d).append(")\n");
+        body.append("  let enc_")
+            .append(n)
+            .append(" = Embedding(")
+            .append(classes)
+            .append(", ")
+            .append(d)
+            .append(")\n");
         tokens.add("unsqueeze(enc_" + n + "(" + n + "), 1)");
         segment(n, "1", 1);
         encoderParams += classes * d;
@@ -247,7 +384,13 @@ final class AutoSynth {
       }
       default -> {
         if (t.rank() == 2 && t.dim(1).isKnown()) {
-          body.append("  let enc_").append(n).append(" = Linear(").append(t.dim(1).value()).append(", ").append(d).append(")\n");
+          body.append("  let enc_")
+              .append(n)
+              .append(" = Linear(")
+              .append(t.dim(1).value())
+              .append(", ")
+              .append(d)
+              .append(")\n");
           tokens.add("unsqueeze(enc_" + n + "(" + n + "), 1)");
           segment(n, "1", 1);
           encoderParams += t.dim(1).value() * d;
@@ -256,14 +399,26 @@ final class AutoSynth {
           Dim s = t.dim(1);
           long max = bound(s, facts, n);
           String len = s.isKnown() ? Long.toString(s.value()) : s.toString();
-          body.append("  let enc_").append(n).append(" = Linear(").append(t.dim(2).value()).append(", ").append(d).append(")\n");
+          body.append("  let enc_")
+              .append(n)
+              .append(" = Linear(")
+              .append(t.dim(2).value())
+              .append(", ")
+              .append(d)
+              .append(")\n");
           params.add("  param pos_" + n + ": f32[" + max + ", " + d + "] = init.normal(0.02)\n");
           tokens.add("enc_" + n + "(" + n + ") + slice(pos_" + n + ", 0, 0, " + len + ")");
           segment(n, len, max);
           encoderParams += t.dim(2).value() * d + max * d;
-          notes.add(String.format(Locale.ROOT, "%s: %s -> up to %d tokens (linear)", n, p.describe(), max));
+          notes.add(
+              String.format(
+                  Locale.ROOT, "%s: %s -> up to %d tokens (linear)", n, p.describe(), max));
         } else {
-          el.fail(DiagnosticCode.UNSUPPORTED, span, "auto cannot encode input '" + n + "' " + t, "use a modality type");
+          el.fail(
+              DiagnosticCode.UNSUPPORTED,
+              span,
+              "auto cannot encode input '" + n + "' " + t,
+              "use a modality type");
         }
       }
     }
@@ -290,9 +445,28 @@ final class AutoSynth {
       long h0 = h / up;
       long w0 = w / up;
       body.append("  let seed = Linear(").append(d).append(", ").append(c * h0 * w0).append(")\n");
-      body.append("  let refine = Conv2d(").append(c).append(", ").append(c).append(", 3, padding = 1)\n");
-      notes.add(String.format(Locale.ROOT, "decoder: pooled tokens -> %dx%dx%d, upsampled x%d, 3x3 refine (Low -> High)", c, h0, w0, up));
-      return "upsample(reshape(seed(pooled), [batch, " + c + ", " + h0 + ", " + w0 + "]), " + up + ") |> refine";
+      body.append("  let refine = Conv2d(")
+          .append(c)
+          .append(", ")
+          .append(c)
+          .append(", 3, padding = 1)\n");
+      notes.add(
+          String.format(
+              Locale.ROOT,
+              "decoder: pooled tokens -> %dx%dx%d, upsampled x%d, 3x3 refine (Low -> High)",
+              c,
+              h0,
+              w0,
+              up));
+      return "upsample(reshape(seed(pooled), [batch, "
+          + c
+          + ", "
+          + h0
+          + ", "
+          + w0
+          + "]), "
+          + up
+          + ") |> refine";
     }
     if (dims.size() == 1 && allKnown) {
       long n = dims.get(0).value();
@@ -303,11 +477,19 @@ final class AutoSynth {
     if (dims.size() == 2 && dims.get(1).isKnown() && !dims.get(0).isKnown()) {
       // a sequence output as long as one input's sequence: read that input's tokens
       for (String[] seg : segments) {
-        ModelFacts.Port p = ports.stream().filter(q -> q.name().equals(seg[0])).findFirst().orElse(null);
+        ModelFacts.Port p =
+            ports.stream().filter(q -> q.name().equals(seg[0])).findFirst().orElse(null);
         if (p != null && p.type().rank() >= 2 && p.type().dim(1).equals(dims.get(0))) {
           long f = dims.get(1).value();
           body.append("  let head = Linear(").append(d).append(", ").append(f).append(")\n");
-          notes.add("decoder: the tokens of '" + seg[0] + "' -> Linear(" + d + ", " + f + ") per position");
+          notes.add(
+              "decoder: the tokens of '"
+                  + seg[0]
+                  + "' -> Linear("
+                  + d
+                  + ", "
+                  + f
+                  + ") per position");
           return "slice(h, 1, " + seg[1] + ", " + seg[1] + " + " + seg[2] + ") |> head";
         }
       }
@@ -320,26 +502,35 @@ final class AutoSynth {
         shape.append(", ").append(x.value());
       }
       body.append("  let head = Linear(").append(d).append(", ").append(n).append(")\n");
-      notes.add(String.format(Locale.ROOT, "decoder: mean of the tokens -> Linear(%d, %d), reshaped", d, n));
+      notes.add(
+          String.format(
+              Locale.ROOT, "decoder: mean of the tokens -> Linear(%d, %d), reshaped", d, n));
       return "reshape(head(pooled), " + shape + "])";
     }
-    el.fail(DiagnosticCode.UNSUPPORTED, span, "auto cannot produce an output of type " + out
-        + (out.dtype().isFloat() ? "" : " (integer outputs such as Text are not synthesized)"), null);
+    el.fail(
+        DiagnosticCode.UNSUPPORTED,
+        span,
+        "auto cannot produce an output of type "
+            + out
+            + (out.dtype().isFloat() ? "" : " (integer outputs such as Text are not synthesized)"),
+        null);
     return null;
   }
 
   /** Whether a trunk of size s keeps the estimated parameters and FLOPs within the budget. */
-  private static boolean fits(Size s, List<ModelFacts.Port> ports, TensorType out, ModelFacts facts) {
+  private static boolean fits(
+      Size s, List<ModelFacts.Port> ports, TensorType out, ModelFacts facts) {
     long d = s.dim();
     long n = 0;
     long enc = 0;
     for (ModelFacts.Port p : ports) {
       long pos = Math.max(1, facts.positions(p));
-      long cap = switch (p.modality()) {
-        case "Image", "Audio" -> MAX_TOKENS;
-        case "Video" -> 2 * MAX_TOKENS;
-        default -> pos;
-      };
+      long cap =
+          switch (p.modality()) {
+            case "Image", "Audio" -> MAX_TOKENS;
+            case "Video" -> 2 * MAX_TOKENS;
+            default -> pos;
+          };
       long tokens = Math.min(pos, cap);
       n += tokens;
       enc += tokens * d + 1024 * d;

@@ -31,7 +31,8 @@ final class Builtins {
   private static final Map<String, String[]> SIGS = new LinkedHashMap<>();
 
   static {
-    for (String u : List.of("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "silu", "erf")) {
+    for (String u :
+        List.of("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "silu", "erf")) {
       SIGS.put(u, new String[] {"x"});
     }
     SIGS.put("gelu", new String[] {"x", "approx=none"});
@@ -124,7 +125,11 @@ final class Builtins {
       if (v instanceof BoolV b) {
         return b.value();
       }
-      el.fail(DiagnosticCode.TYPE_MISMATCH, at(k), "argument '" + k + "' must be true or false, got " + Val.describe(v), null);
+      el.fail(
+          DiagnosticCode.TYPE_MISMATCH,
+          at(k),
+          "argument '" + k + "' must be true or false, got " + Val.describe(v),
+          null);
       return false;
     }
 
@@ -132,7 +137,10 @@ final class Builtins {
     int axis(String k, int rank) {
       long a = integer(k);
       if (a < -rank || a >= rank) {
-        el.fail(DiagnosticCode.SHAPE_MISMATCH, at(k), "axis " + a + " is out of range for a tensor of rank " + rank,
+        el.fail(
+            DiagnosticCode.SHAPE_MISMATCH,
+            at(k),
+            "axis " + a + " is out of range for a tensor of rank " + rank,
             rank == 0 ? null : "valid axes are " + (-rank) + " to " + (rank - 1));
       }
       return (int) (a < 0 ? a + rank : a);
@@ -146,7 +154,11 @@ final class Builtins {
       if (v instanceof TupleV t) {
         return t.items();
       }
-      el.fail(DiagnosticCode.TYPE_MISMATCH, at(k), "argument '" + k + "' must be a list [..], got " + Val.describe(v), null);
+      el.fail(
+          DiagnosticCode.TYPE_MISMATCH,
+          at(k),
+          "argument '" + k + "' must be a list [..], got " + Val.describe(v),
+          null);
       return null;
     }
   }
@@ -155,8 +167,17 @@ final class Builtins {
     String[] sig = SIGS.get(name);
     Bound b = new Bound(args.span());
     if (args.pos().size() > sig.length) {
-      el.fail(DiagnosticCode.ARITY, args.posSpans().get(sig.length), name + " takes at most " + sig.length + " argument" + (sig.length == 1 ? "" : "s") + ", got "
-          + args.pos().size(), "expected " + name + "(" + String.join(", ", sig) + ")");
+      el.fail(
+          DiagnosticCode.ARITY,
+          args.posSpans().get(sig.length),
+          name
+              + " takes at most "
+              + sig.length
+              + " argument"
+              + (sig.length == 1 ? "" : "s")
+              + ", got "
+              + args.pos().size(),
+          "expected " + name + "(" + String.join(", ", sig) + ")");
     }
     List<String> pnames = new ArrayList<>();
     for (String p : sig) {
@@ -165,8 +186,13 @@ final class Builtins {
     for (String k : args.named().keySet()) {
       if (!pnames.contains(k)) {
         String near = Suggest.closest(k, pnames);
-        el.fail(DiagnosticCode.UNKNOWN_ARGUMENT, args.namedSpans().get(k), name + " has no parameter '" + k + "'",
-            near != null ? "did you mean '" + near + "'?" : "expected " + name + "(" + String.join(", ", sig) + ")");
+        el.fail(
+            DiagnosticCode.UNKNOWN_ARGUMENT,
+            args.namedSpans().get(k),
+            name + " has no parameter '" + k + "'",
+            near != null
+                ? "did you mean '" + near + "'?"
+                : "expected " + name + "(" + String.join(", ", sig) + ")");
       }
     }
     for (int i = 0; i < sig.length; i++) {
@@ -182,7 +208,10 @@ final class Builtins {
       } else if (sig[i].contains("=")) {
         v = literal(sig[i].substring(sig[i].indexOf('=') + 1), b);
       } else {
-        el.fail(DiagnosticCode.ARITY, args.span(), name + " is missing its argument '" + p + "'",
+        el.fail(
+            DiagnosticCode.ARITY,
+            args.span(),
+            name + " is missing its argument '" + p + "'",
             "expected " + name + "(" + String.join(", ", sig) + ")");
       }
       if (v instanceof ErrorV) {
@@ -203,14 +232,21 @@ final class Builtins {
       case "true" -> new BoolV(true);
       case "all" -> new StrV("all");
       case "k" -> b.vals.get("k");
-      default -> s.contains(".") || s.contains("e") ? new FloatV(Double.parseDouble(s)) : IntV.of(Long.parseLong(s));
+      default ->
+          s.contains(".") || s.contains("e")
+              ? new FloatV(Double.parseDouble(s))
+              : IntV.of(Long.parseLong(s));
     };
   }
 
   Val call(String name, Args args, Body body) {
     if (name.equals("auto")) {
-      return el.fail(DiagnosticCode.UNSUPPORTED, args.span(), "auto(...) synthesizes a model's output and can only be used as "
-          + "the whole value of an output", "write output y: Class[10] = auto(x)");
+      return el.fail(
+          DiagnosticCode.UNSUPPORTED,
+          args.span(),
+          "auto(...) synthesizes a model's output and can only be used as "
+              + "the whole value of an output",
+          "write output y: Class[10] = auto(x)");
     }
     Bound b = bind(name, args);
     Span sp = args.span();
@@ -219,16 +255,21 @@ final class Builtins {
         Val x = b.vals.get("x");
         if (!(x instanceof TensorV)) {
           double v = el.number(x, b.at("x"), "argument of " + name);
-          return new FloatV(switch (name) {
-            case "exp" -> Math.exp(v);
-            case "log" -> Math.log(v);
-            case "sqrt" -> Math.sqrt(v);
-            case "abs" -> Math.abs(v);
-            case "tanh" -> Math.tanh(v);
-            case "sigmoid" -> 1 / (1 + Math.exp(-v));
-            case "relu" -> Math.max(0, v);
-            default -> el.fail(DiagnosticCode.TYPE_MISMATCH, sp, name + " needs a tensor", null) == null ? 0 : 0;
-          });
+          return new FloatV(
+              switch (name) {
+                case "exp" -> Math.exp(v);
+                case "log" -> Math.log(v);
+                case "sqrt" -> Math.sqrt(v);
+                case "abs" -> Math.abs(v);
+                case "tanh" -> Math.tanh(v);
+                case "sigmoid" -> 1 / (1 + Math.exp(-v));
+                case "relu" -> Math.max(0, v);
+                default ->
+                    el.fail(DiagnosticCode.TYPE_MISMATCH, sp, name + " needs a tensor", null)
+                            == null
+                        ? 0
+                        : 0;
+              });
         }
         Op op = Op.valueOf(name.toUpperCase(java.util.Locale.ROOT));
         return t(el.node(op, Attrs.NONE, sp, b.tensor("x")));
@@ -237,13 +278,23 @@ final class Builtins {
         Val a = b.vals.get("approx");
         String approx = a instanceof StrV s ? s.value() : "none";
         if (!approx.equals("none") && !approx.equals("tanh")) {
-          el.fail(DiagnosticCode.TYPE_MISMATCH, b.at("approx"), "gelu approx must be \"none\" or \"tanh\", got \"" + approx + "\"", null);
+          el.fail(
+              DiagnosticCode.TYPE_MISMATCH,
+              b.at("approx"),
+              "gelu approx must be \"none\" or \"tanh\", got \"" + approx + "\"",
+              null);
         }
         return t(el.node(Op.GELU, Attrs.of("approx", approx), sp, b.tensor("x")));
       }
       case "pow" -> {
         Value x = b.tensor("x");
-        return t(el.node(Op.POW, Attrs.NONE, sp, x, Arith.asTensor(b.vals.get("p"), x.type().dtype(), b.at("p"), el)));
+        return t(
+            el.node(
+                Op.POW,
+                Attrs.NONE,
+                sp,
+                x,
+                Arith.asTensor(b.vals.get("p"), x.type().dtype(), b.at("p"), el)));
       }
       case "maximum", "minimum" -> {
         Op op = name.equals("maximum") ? Op.MAXIMUM : Op.MINIMUM;
@@ -254,8 +305,10 @@ final class Builtins {
       }
       case "where" -> {
         Value c = b.tensor("cond");
-        DType like = b.vals.get("a") instanceof TensorV ta ? ta.type().dtype()
-            : b.vals.get("b") instanceof TensorV tb ? tb.type().dtype() : DType.F32;
+        DType like =
+            b.vals.get("a") instanceof TensorV ta
+                ? ta.type().dtype()
+                : b.vals.get("b") instanceof TensorV tb ? tb.type().dtype() : DType.F32;
         Value x = Arith.asTensor(b.vals.get("a"), like, b.at("a"), el);
         Value y = Arith.asTensor(b.vals.get("b"), like, b.at("b"), el);
         return t(el.node(Op.WHERE, Attrs.NONE, sp, c, x, y));
@@ -305,11 +358,24 @@ final class Builtins {
           Dim d = x.type().dim(axis);
           if (parts > MAX_SPLIT_PARTS) {
             // each part is a value of its own (an empty axis splits into any number of empty parts)
-            el.fail(DiagnosticCode.LIMIT, b.at("sizes"), "cannot split axis of size " + d + " into " + parts + " parts (at most "
-                + MAX_SPLIT_PARTS + ")", null);
+            el.fail(
+                DiagnosticCode.LIMIT,
+                b.at("sizes"),
+                "cannot split axis of size "
+                    + d
+                    + " into "
+                    + parts
+                    + " parts (at most "
+                    + MAX_SPLIT_PARTS
+                    + ")",
+                null);
           }
           if (parts <= 0 || (d.isKnown() && d.value() % parts != 0)) {
-            el.fail(DiagnosticCode.BAD_DIM, b.at("sizes"), "cannot split axis of size " + d + " into " + parts + " equal parts", null);
+            el.fail(
+                DiagnosticCode.BAD_DIM,
+                b.at("sizes"),
+                "cannot split axis of size " + d + " into " + parts + " equal parts",
+                null);
           }
           for (int i = 0; i < parts; i++) {
             sizes.add(d.div(Dim.of(parts)));
@@ -336,7 +402,8 @@ final class Builtins {
       }
       case "unsqueeze" -> {
         Value x = b.tensor("x");
-        return t(el.node(Op.UNSQUEEZE, Attrs.of("axis", b.axis("axis", x.type().rank() + 1)), sp, x));
+        return t(
+            el.node(Op.UNSQUEEZE, Attrs.of("axis", b.axis("axis", x.type().rank() + 1)), sp, x));
       }
       case "squeeze" -> {
         Value x = b.tensor("x");
@@ -355,7 +422,12 @@ final class Builtins {
       }
       case "argmax" -> {
         Value x = b.tensor("x");
-        return t(el.node(Op.ARGMAX, Attrs.of("axis", b.axis("axis", x.type().rank()), "keep", b.bool("keep")), sp, x));
+        return t(
+            el.node(
+                Op.ARGMAX,
+                Attrs.of("axis", b.axis("axis", x.type().rank()), "keep", b.bool("keep")),
+                sp,
+                x));
       }
       case "softmax", "log_softmax" -> {
         Value x = b.tensor("x");
@@ -363,16 +435,30 @@ final class Builtins {
         return t(el.node(op, Attrs.of("axis", b.axis("axis", x.type().rank())), sp, x));
       }
       case "layer_norm" -> {
-        return t(el.node(Op.LAYER_NORM, Attrs.of("eps", b.number("eps")), sp, b.tensor("x"), b.tensor("gamma"), b.tensor("beta")));
+        return t(
+            el.node(
+                Op.LAYER_NORM,
+                Attrs.of("eps", b.number("eps")),
+                sp,
+                b.tensor("x"),
+                b.tensor("gamma"),
+                b.tensor("beta")));
       }
       case "rms_norm" -> {
-        return t(el.node(Op.RMS_NORM, Attrs.of("eps", b.number("eps")), sp, b.tensor("x"), b.tensor("gamma")));
+        return t(
+            el.node(
+                Op.RMS_NORM,
+                Attrs.of("eps", b.number("eps")),
+                sp,
+                b.tensor("x"),
+                b.tensor("gamma")));
       }
       case "attention" -> {
         Attrs a = Attrs.of("causal", b.bool("causal"));
         if (!body.hooks.isEmpty()) {
-          Adaptation.Prefixed kv = Adaptation.prefixKeysValues(body.path, b.tensor("k"), b.tensor("v"), b.has("mask"),
-              body.hooks, el, sp);
+          Adaptation.Prefixed kv =
+              Adaptation.prefixKeysValues(
+                  body.path, b.tensor("k"), b.tensor("v"), b.has("mask"), body.hooks, el, sp);
           b.vals.put("k", new TensorV(kv.k()));
           b.vals.put("v", new TensorV(kv.v()));
           if (kv.added() > 0 && b.bool("causal")) {
@@ -380,7 +466,15 @@ final class Builtins {
           }
         }
         if (b.has("mask")) {
-          return t(el.node(Op.ATTENTION, a, sp, b.tensor("q"), b.tensor("k"), b.tensor("v"), b.tensor("mask")));
+          return t(
+              el.node(
+                  Op.ATTENTION,
+                  a,
+                  sp,
+                  b.tensor("q"),
+                  b.tensor("k"),
+                  b.tensor("v"),
+                  b.tensor("mask")));
         }
         return t(el.node(Op.ATTENTION, a, sp, b.tensor("q"), b.tensor("k"), b.tensor("v")));
       }
@@ -442,14 +536,23 @@ final class Builtins {
         if (k < 1) {
           el.fail(DiagnosticCode.BAD_DIM, b.at("k"), "topk needs k >= 1", null);
         }
-        Node n = el.nodeMulti(Op.TOPK, Attrs.of("k", k, "axis", b.axis("axis", x.type().rank())), sp, x);
-        return new TupleV(List.of(new TensorV(n.out(0)), new TensorV(n.out(1))), List.of("values", "indices"));
+        Node n =
+            el.nodeMulti(Op.TOPK, Attrs.of("k", k, "axis", b.axis("axis", x.type().rank())), sp, x);
+        return new TupleV(
+            List.of(new TensorV(n.out(0)), new TensorV(n.out(1))), List.of("values", "indices"));
       }
       case "cast" -> {
         Val d = b.vals.get("dtype");
-        DType to = d instanceof DTypeV dv ? dv.dtype() : d instanceof StrV s ? DType.fromText(s.value()) : null;
+        DType to =
+            d instanceof DTypeV dv
+                ? dv.dtype()
+                : d instanceof StrV s ? DType.fromText(s.value()) : null;
         if (to == null) {
-          el.fail(DiagnosticCode.TYPE_MISMATCH, b.at("dtype"), "cast needs an element type such as f32 or i64, got " + Val.describe(d), null);
+          el.fail(
+              DiagnosticCode.TYPE_MISMATCH,
+              b.at("dtype"),
+              "cast needs an element type such as f32 or i64, got " + Val.describe(d),
+              null);
         }
         Value x = b.tensor("x");
         if (x.type().dtype() == to) {
@@ -474,15 +577,21 @@ final class Builtins {
         Dim bounded = n;
         if (!n.isKnown()) {
           try {
-            bounded = Dim.of(n.eval(s -> {
-              long[] r = el.facts.bounds().get(s);
-              if (r == null || r[1] == Long.MAX_VALUE) {
-                throw new IllegalStateException(s);
-              }
-              return r[1];
-            }));
+            bounded =
+                Dim.of(
+                    n.eval(
+                        s -> {
+                          long[] r = el.facts.bounds().get(s);
+                          if (r == null || r[1] == Long.MAX_VALUE) {
+                            throw new IllegalStateException(s);
+                          }
+                          return r[1];
+                        }));
           } catch (IllegalStateException e) {
-            return el.fail(DiagnosticCode.NOT_CONSTANT, sp, "tokens(" + ty + ") is unbounded: '" + e.getMessage() + "' has no upper bound",
+            return el.fail(
+                DiagnosticCode.NOT_CONSTANT,
+                sp,
+                "tokens(" + ty + ") is unbounded: '" + e.getMessage() + "' has no upper bound",
                 "add a where clause, e.g. where " + e.getMessage() + " <= 256");
           }
         }
@@ -507,10 +616,18 @@ final class Builtins {
       return new FloatV(op == Op.MAXIMUM ? Math.max(p, q) : Math.min(p, q));
     }
     DType like = x instanceof TensorV tx ? tx.type().dtype() : ((TensorV) y).type().dtype();
-    return t(el.node(op, Attrs.NONE, sp, Arith.asTensor(x, like, b.at(ka), el), Arith.asTensor(y, like, b.at(kb), el)));
+    return t(
+        el.node(
+            op,
+            Attrs.NONE,
+            sp,
+            Arith.asTensor(x, like, b.at(ka), el),
+            Arith.asTensor(y, like, b.at(kb), el)));
   }
 
-  /** Normalizes a (possibly negative) index against {@code size} and clamps it when both are known. */
+  /**
+   * Normalizes a (possibly negative) index against {@code size} and clamps it when both are known.
+   */
   private static Dim bound(Dim i, Dim size) {
     if (i.isKnown() && i.value() < 0) {
       i = size.plus(i);
@@ -545,12 +662,25 @@ final class Builtins {
       }
       Dim total = x.type().numel();
       if (known.isKnown() && known.value() == 0) {
-        el.fail(DiagnosticCode.BAD_DIM, at, "cannot infer -1 when other entries multiply to 0", null);
+        el.fail(
+            DiagnosticCode.BAD_DIM, at, "cannot infer -1 when other entries multiply to 0", null);
       }
       Dim inferred = total.div(known);
       if (total.isKnown() && known.isKnown() && total.value() % known.value() != 0) {
-        el.fail(DiagnosticCode.SHAPE_MISMATCH, at, "cannot reshape " + x.type() + " (" + total + " elements) into " + shapeText(dims)
-            + ": " + total + " is not a multiple of " + known, null);
+        el.fail(
+            DiagnosticCode.SHAPE_MISMATCH,
+            at,
+            "cannot reshape "
+                + x.type()
+                + " ("
+                + total
+                + " elements) into "
+                + shapeText(dims)
+                + ": "
+                + total
+                + " is not a multiple of "
+                + known,
+            null);
       }
       dims.set(infer, inferred);
     }
@@ -576,27 +706,35 @@ final class Builtins {
       if (xs.isEmpty()) {
         return el.fail(DiagnosticCode.ARITY, b.at("x"), name + " of an empty list", null);
       }
-      Op op = switch (name) {
-        case "sum", "mean" -> Op.ADD;
-        case "max" -> Op.MAXIMUM;
-        default -> Op.MINIMUM;
-      };
+      Op op =
+          switch (name) {
+            case "sum", "mean" -> Op.ADD;
+            case "max" -> Op.MAXIMUM;
+            default -> Op.MINIMUM;
+          };
       Value acc = xs.get(0);
       for (int i = 1; i < xs.size(); i++) {
         acc = el.node(op, Attrs.NONE, sp, acc, xs.get(i));
       }
       if (name.equals("mean")) {
-        acc = el.node(Op.DIV, Attrs.NONE, sp, acc, Arith.asTensor(new FloatV(xs.size()), acc.type().dtype(), sp, el));
+        acc =
+            el.node(
+                Op.DIV,
+                Attrs.NONE,
+                sp,
+                acc,
+                Arith.asTensor(new FloatV(xs.size()), acc.type().dtype(), sp, el));
       }
       return t(acc);
     }
     Value x = b.tensor("x");
-    Op op = switch (name) {
-      case "sum" -> Op.REDUCE_SUM;
-      case "mean" -> Op.REDUCE_MEAN;
-      case "max" -> Op.REDUCE_MAX;
-      default -> Op.REDUCE_MIN;
-    };
+    Op op =
+        switch (name) {
+          case "sum" -> Op.REDUCE_SUM;
+          case "mean" -> Op.REDUCE_MEAN;
+          case "max" -> Op.REDUCE_MAX;
+          default -> Op.REDUCE_MIN;
+        };
     boolean keep = b.bool("keep");
     if (b.vals.get("axis") instanceof StrV) {
       // no axis: reduce every axis, last first
@@ -619,10 +757,20 @@ final class Builtins {
     Value acc = null;
     if (w instanceof ListV l) {
       if (l.items().size() != xs.size()) {
-        el.fail(DiagnosticCode.ARITY, b.at("w"), "weighted has " + xs.size() + " values but " + l.items().size() + " weights", null);
+        el.fail(
+            DiagnosticCode.ARITY,
+            b.at("w"),
+            "weighted has " + xs.size() + " values but " + l.items().size() + " weights",
+            null);
       }
       for (int i = 0; i < xs.size(); i++) {
-        Value term = el.node(Op.MUL, Attrs.NONE, sp, xs.get(i), Arith.asTensor(l.items().get(i), dt, b.at("w"), el));
+        Value term =
+            el.node(
+                Op.MUL,
+                Attrs.NONE,
+                sp,
+                xs.get(i),
+                Arith.asTensor(l.items().get(i), dt, b.at("w"), el));
         acc = acc == null ? term : el.node(Op.ADD, Attrs.NONE, sp, acc, term);
       }
       return t(acc);
@@ -631,10 +779,16 @@ final class Builtins {
     int r = wt.type().rank();
     Dim n = r == 0 ? Dim.of(1) : wt.type().dim(r - 1);
     if (r == 0 || (n.isKnown() && n.value() != xs.size())) {
-      el.fail(DiagnosticCode.SHAPE_MISMATCH, b.at("w"), "weights " + wt.type() + " need a last axis of size " + xs.size(), null);
+      el.fail(
+          DiagnosticCode.SHAPE_MISMATCH,
+          b.at("w"),
+          "weights " + wt.type() + " need a last axis of size " + xs.size(),
+          null);
     }
     for (int i = 0; i < xs.size(); i++) {
-      Value wi = el.node(Op.SLICE, Attrs.of("axis", r - 1, "start", Dim.of(i), "end", Dim.of(i + 1)), sp, wt);
+      Value wi =
+          el.node(
+              Op.SLICE, Attrs.of("axis", r - 1, "start", Dim.of(i), "end", Dim.of(i + 1)), sp, wt);
       Value term = el.node(Op.MUL, Attrs.NONE, sp, xs.get(i), wi);
       acc = acc == null ? term : el.node(Op.ADD, Attrs.NONE, sp, acc, term);
     }

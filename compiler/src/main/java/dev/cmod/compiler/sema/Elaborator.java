@@ -2,8 +2,8 @@ package dev.cmod.compiler.sema;
 
 import dev.cmod.compiler.ast.Ast.*;
 import dev.cmod.compiler.diag.DiagnosticCode;
-import dev.cmod.compiler.diag.Excerpt;
 import dev.cmod.compiler.diag.Diagnostics;
+import dev.cmod.compiler.diag.Excerpt;
 import dev.cmod.compiler.diag.Span;
 import dev.cmod.compiler.sema.Val.*;
 import dev.cmod.ir.graph.Attrs;
@@ -52,15 +52,20 @@ public final class Elaborator {
 
   /** Largest number of IR nodes of one model. */
   public static final int MAX_NODES = 1 << 21;
+
   /**
    * Most module instances one model may create. Nested repeats multiply (repeat(4096) of
-   * repeat(4096) ...), so the count is checked as instances are made, long before their nodes
-   * would fill the memory.
+   * repeat(4096) ...), so the count is checked as instances are made, long before their nodes would
+   * fill the memory.
    */
   public static final int MAX_INSTANCES = 1 << 16;
 
   private int instances;
-  /** Product of the sizes of the repeat stacks being applied now: a repeat inside them makes that many times its copies. */
+
+  /**
+   * Product of the sizes of the repeat stacks being applied now: a repeat inside them makes that
+   * many times its copies.
+   */
   private long repeatProduct = 1;
 
   private long totalParamElements;
@@ -162,7 +167,10 @@ public final class Elaborator {
         }
         // weights items are loaded by the driver before elaboration
       } catch (ArithmeticException e) {
-        diags.error(DiagnosticCode.LIMIT, it.span(), "a size computed here does not fit in 64 bits (" + e.getMessage() + ")",
+        diags.error(
+            DiagnosticCode.LIMIT,
+            it.span(),
+            "a size computed here does not fit in 64 bits (" + e.getMessage() + ")",
             "use smaller dims");
       } catch (ElabError e) {
         // reported; go on with the next item
@@ -222,7 +230,9 @@ public final class Elaborator {
   private void output(OutputItem out, Body body) {
     String name = out.name().text();
     Val v =
-        out.value() instanceof Call ac && ac.callee() instanceof NameRef an && an.name().equals("auto")
+        out.value() instanceof Call ac
+                && ac.callee() instanceof NameRef an
+                && an.name().equals("auto")
                 && body.env.lookup("auto") == null
             ? autoArchitecture(out, ac, body)
             : eval(out.value(), body, null);
@@ -254,16 +264,23 @@ public final class Elaborator {
   private Val autoArchitecture(OutputItem out, Call c, Body body) {
     String name = out.name().text();
     if (!(out.type() instanceof TensorTypeExpr te)) {
-      return fail(DiagnosticCode.BAD_TYPE, out.span(), "auto needs the output's type, e.g. output " + name + ": Class[10] = auto(x)",
+      return fail(
+          DiagnosticCode.BAD_TYPE,
+          out.span(),
+          "auto needs the output's type, e.g. output " + name + ": Class[10] = auto(x)",
           null);
     }
     List<ModelFacts.Port> ports = new ArrayList<>();
     List<Val> args = new ArrayList<>();
     List<Span> spans = new ArrayList<>();
     for (Arg a : c.args()) {
-      ModelFacts.Port p = a.value() instanceof NameRef n && a.name() == null ? facts.input(n.name()) : null;
+      ModelFacts.Port p =
+          a.value() instanceof NameRef n && a.name() == null ? facts.input(n.name()) : null;
       if (p == null) {
-        return fail(DiagnosticCode.TYPE_MISMATCH, a.value().span(), "auto takes model inputs by name, e.g. auto(image, caption)",
+        return fail(
+            DiagnosticCode.TYPE_MISMATCH,
+            a.value().span(),
+            "auto takes model inputs by name, e.g. auto(image, caption)",
             null);
       }
       ports.add(p);
@@ -276,22 +293,44 @@ public final class Elaborator {
     String head = te.head().text();
     TensorType outType;
     if (head.equals("Class")) {
-      Val n = te.dims().size() == 1 && te.dims().get(0) instanceof ExprDim ed ? eval(ed.expr(), body, null) : null;
-      outType = TensorType.of(DType.F32, 1, intValue(n, te.span(), "the number of classes"))
-          .withDims(List.of(Dim.sym("batch"), Dim.of(intValue(n, te.span(), "the number of classes"))));
+      Val n =
+          te.dims().size() == 1 && te.dims().get(0) instanceof ExprDim ed
+              ? eval(ed.expr(), body, null)
+              : null;
+      outType =
+          TensorType.of(DType.F32, 1, intValue(n, te.span(), "the number of classes"))
+              .withDims(
+                  List.of(
+                      Dim.sym("batch"), Dim.of(intValue(n, te.span(), "the number of classes"))));
     } else {
       outType = Modality.resolve(te, this, new Env(body.env), true).type();
     }
     AutoSynth synth = new AutoSynth(this, c.span());
-    String src = synth.source(ports, name, outType, Modality.shapeOf(head, te.dims().size()) != null ? head : "tensor", facts);
-    dev.cmod.compiler.diag.SourceFile file = new dev.cmod.compiler.diag.SourceFile("auto:" + name, src);
+    String src =
+        synth.source(
+            ports,
+            name,
+            outType,
+            Modality.shapeOf(head, te.dims().size()) != null ? head : "tensor",
+            facts);
+    dev.cmod.compiler.diag.SourceFile file =
+        new dev.cmod.compiler.diag.SourceFile("auto:" + name, src);
     Loader loader = new Loader(diags, builtinEnv(), this::evalConst);
     FileScope scope = loader.loadRoot(file, null);
     if (scope == null || !(scope.env.lookup("Auto") instanceof ModuleV m)) {
-      return fail(DiagnosticCode.INTERNAL, c.span(), "auto produced an architecture that does not compile (a bug in cmod)", null);
+      return fail(
+          DiagnosticCode.INTERNAL,
+          c.span(),
+          "auto produced an architecture that does not compile (a bug in cmod)",
+          null);
     }
     facts.auto.put(name, new ModelFacts.Auto(synth.notes(), src));
-    Instance inst = instantiate(m.def(), new Args(List.of(), List.of(), Map.of(), Map.of(), c.span()), "auto_" + name, body);
+    Instance inst =
+        instantiate(
+            m.def(),
+            new Args(List.of(), List.of(), Map.of(), Map.of(), c.span()),
+            "auto_" + name,
+            body);
     return apply(inst, new Args(args, spans, Map.of(), Map.of(), c.span()), body);
   }
 
@@ -371,30 +410,47 @@ public final class Elaborator {
    */
   private void condition(ConditionItem ci, Body body) {
     if (!ci.via().text().equals("control")) {
-      fail(DiagnosticCode.UNSUPPORTED, ci.via().span(), "condition ... via " + ci.via().text() + "(...) is not supported",
+      fail(
+          DiagnosticCode.UNSUPPORTED,
+          ci.via().span(),
+          "condition ... via " + ci.via().text() + "(...) is not supported",
           "use via control(strength = 1.0)");
     }
     double strength = 1.0;
     for (Arg a : ci.args()) {
       if (a.name() != null && !a.name().text().equals("strength")) {
-        fail(DiagnosticCode.UNKNOWN_ARGUMENT, a.name().span(), "control has no parameter '" + a.name().text() + "'",
+        fail(
+            DiagnosticCode.UNKNOWN_ARGUMENT,
+            a.name().span(),
+            "control has no parameter '" + a.name().text() + "'",
             "control(strength = 1.0)");
       }
       strength = number(eval(a.value(), body, null), a.value().span(), "control strength");
     }
     Val target = body.env.lookup(ci.target().text());
     if (!(target instanceof InstanceV iv)) {
-      fail(target == null ? DiagnosticCode.UNKNOWN_NAME : DiagnosticCode.TYPE_MISMATCH, ci.target().span(),
-          "condition needs a module instance to condition, got " + (target == null ? "an unknown name '" + ci.target().text() + "'"
-              : Val.describe(target)), "bind it first: let gen = Decoder(...)");
+      fail(
+          target == null ? DiagnosticCode.UNKNOWN_NAME : DiagnosticCode.TYPE_MISMATCH,
+          ci.target().span(),
+          "condition needs a module instance to condition, got "
+              + (target == null
+                  ? "an unknown name '" + ci.target().text() + "'"
+                  : Val.describe(target)),
+          "bind it first: let gen = Decoder(...)");
       return;
     }
     if (iv.inst().applied) {
-      fail(DiagnosticCode.TYPE_MISMATCH, ci.span(), "'" + ci.target().text() + "' is already applied above this condition",
+      fail(
+          DiagnosticCode.TYPE_MISMATCH,
+          ci.span(),
+          "'" + ci.target().text() + "' is already applied above this condition",
           "put the condition before the first use of " + ci.target().text());
     }
-    Value source = tensorOf(name(new NameRef(ci.source().text(), ci.source().span()), body, null), ci.source().span(),
-        "the condition");
+    Value source =
+        tensorOf(
+            name(new NameRef(ci.source().text(), ci.source().span()), body, null),
+            ci.source().span(),
+            "the condition");
     iv.inst().controls.add(new Instance.Control(source, strength, ci.span()));
   }
 
@@ -410,22 +466,43 @@ public final class Elaborator {
       if (ty.rank() == 4 && tc.rank() == 4 && ty.dim(1).isKnown() && tc.dim(1).isKnown()) {
         long co = ty.dim(1).value();
         long ch = tc.dim(1).value();
-        Value w = controlParam(inst, base + ".weight", TensorType.of(tc.dtype(), co, ch, 1, 1), c.span());
+        Value w =
+            controlParam(inst, base + ".weight", TensorType.of(tc.dtype(), co, ch, 1, 1), c.span());
         Value b = controlParam(inst, base + ".bias", TensorType.of(tc.dtype(), co), c.span());
         proj = node(Op.CONV2D, Attrs.of("stride", 1L, "padding", 0L), c.span(), c.source(), w, b);
       } else {
-        if (ty.rank() == 0 || tc.rank() == 0 || !ty.dim(ty.rank() - 1).isKnown() || !tc.dim(tc.rank() - 1).isKnown()) {
-          fail(DiagnosticCode.SHAPE_MISMATCH, c.span(), "control needs known feature sizes: the condition is " + tc
-              + " and " + inst.path + " gives " + ty, null);
+        if (ty.rank() == 0
+            || tc.rank() == 0
+            || !ty.dim(ty.rank() - 1).isKnown()
+            || !tc.dim(tc.rank() - 1).isKnown()) {
+          fail(
+              DiagnosticCode.SHAPE_MISMATCH,
+              c.span(),
+              "control needs known feature sizes: the condition is "
+                  + tc
+                  + " and "
+                  + inst.path
+                  + " gives "
+                  + ty,
+              null);
           return y;
         }
         long dc = tc.dim(tc.rank() - 1).value();
         long dy = ty.dim(ty.rank() - 1).value();
         Value w = controlParam(inst, base + ".weight", TensorType.of(tc.dtype(), dc, dy), c.span());
         Value b = controlParam(inst, base + ".bias", TensorType.of(tc.dtype(), dy), c.span());
-        proj = node(Op.ADD, Attrs.NONE, c.span(), node(Op.MATMUL, Attrs.NONE, c.span(), c.source(), w), b);
+        proj =
+            node(
+                Op.ADD,
+                Attrs.NONE,
+                c.span(),
+                node(Op.MATMUL, Attrs.NONE, c.span(), c.source(), w),
+                b);
       }
-      Value s = constant(Tensor.ofFloats(ty.dtype(), new long[0], new float[] {(float) c.strength()}), c.span());
+      Value s =
+          constant(
+              Tensor.ofFloats(ty.dtype(), new long[0], new float[] {(float) c.strength()}),
+              c.span());
       out = node(Op.ADD, Attrs.NONE, c.span(), out, node(Op.MUL, Attrs.NONE, c.span(), proj, s));
     }
     return out;
@@ -563,9 +640,15 @@ public final class Elaborator {
     }
   }
 
-  /** Sizes are 64-bit: a computation that overflows (absurd dims) is a located limit error, not a crash. */
+  /**
+   * Sizes are 64-bit: a computation that overflows (absurd dims) is a located limit error, not a
+   * crash.
+   */
   private Val overflow(Span span, ArithmeticException e) {
-    return fail(DiagnosticCode.LIMIT, span, "a size computed here does not fit in 64 bits (" + e.getMessage() + ")",
+    return fail(
+        DiagnosticCode.LIMIT,
+        span,
+        "a size computed here does not fit in 64 bits (" + e.getMessage() + ")",
         "use smaller dims");
   }
 
@@ -746,15 +829,34 @@ public final class Elaborator {
       n = Long.MAX_VALUE;
     }
     if (n > MAX_PARAM_ELEMENTS) {
-      fail(DiagnosticCode.LIMIT, span, "parameter '" + path + "' " + t + " would have more than " + MAX_PARAM_ELEMENTS
-          + " elements", "use smaller sizes");
+      fail(
+          DiagnosticCode.LIMIT,
+          span,
+          "parameter '"
+              + path
+              + "' "
+              + t
+              + " would have more than "
+              + MAX_PARAM_ELEMENTS
+              + " elements",
+          "use smaller sizes");
     }
     totalParamElements += n;
     long totalLimit = totalParamLimit();
     if (totalParamElements > totalLimit) {
-      fail(DiagnosticCode.LIMIT, span, "the model's parameters would exceed " + totalLimit
-          + " elements in all (at '" + path + "')", totalLimit < MAX_TOTAL_PARAM_ELEMENTS
-              ? "with this heap (" + (Runtime.getRuntime().maxMemory() >> 20) + " MiB) cmod holds up to " + totalLimit
+      fail(
+          DiagnosticCode.LIMIT,
+          span,
+          "the model's parameters would exceed "
+              + totalLimit
+              + " elements in all (at '"
+              + path
+              + "')",
+          totalLimit < MAX_TOTAL_PARAM_ELEMENTS
+              ? "with this heap ("
+                  + (Runtime.getRuntime().maxMemory() >> 20)
+                  + " MiB) cmod holds up to "
+                  + totalLimit
                   + " parameters (the values, their ONNX copy and the file: about 16 bytes each); raise it with CMOD_JAVA_OPTS=-Xmx..."
               : "cmod v0 compiles models of up to 2^28 (about 268 M) parameters");
     }
@@ -794,7 +896,10 @@ public final class Elaborator {
     reservedFactors.add(path);
   }
 
-  /** Weights made per example by hypernetworks ([batch, in, out]); matmul checks its left side against them. */
+  /**
+   * Weights made per example by hypernetworks ([batch, in, out]); matmul checks its left side
+   * against them.
+   */
   private final Set<dev.cmod.ir.graph.Node> perExampleWeights =
       java.util.Collections.newSetFromMap(new IdentityHashMap<>());
 
@@ -1182,9 +1287,19 @@ public final class Elaborator {
     }
     if (repeatProduct * count > MAX_INSTANCES) {
       // nested repeats multiply: refuse at once, before the copies are made
-      return fail(DiagnosticCode.LIMIT, r.count().span(), "repeat(" + count + ") inside repeats of " + repeatProduct
-          + " copies would make " + repeatProduct * count + " copies, more than the " + MAX_INSTANCES
-          + " module instances a model may have", "use fewer or smaller repeats");
+      return fail(
+          DiagnosticCode.LIMIT,
+          r.count().span(),
+          "repeat("
+              + count
+              + ") inside repeats of "
+              + repeatProduct
+              + " copies would make "
+              + repeatProduct * count
+              + " copies, more than the "
+              + MAX_INSTANCES
+              + " module instances a model may have",
+          "use fewer or smaller repeats");
     }
     String base =
         bindName != null
@@ -1227,7 +1342,10 @@ public final class Elaborator {
       return applied;
     }
     return fail(
-        DiagnosticCode.NOT_CALLABLE, span, Val.describe(f) + " cannot be applied to a tensor", null);
+        DiagnosticCode.NOT_CALLABLE,
+        span,
+        Val.describe(f) + " cannot be applied to a tensor",
+        null);
   }
 
   /** Applies anything applicable to arguments; null when {@code f} cannot be applied. */
@@ -1561,7 +1679,10 @@ public final class Elaborator {
           "'with' composes a module instance, not " + Val.describe(base),
           "bind the instance first: let base = Mlp(64)");
     }
-    if (comp.equals("stack") || comp.equals("parallel") || comp.equals("average") || comp.equals("fuse")
+    if (comp.equals("stack")
+        || comp.equals("parallel")
+        || comp.equals("average")
+        || comp.equals("fuse")
         || comp.equals("split")) {
       return adapterBlock(w, comp, target, basePath, rules, body);
     }
@@ -1648,7 +1769,9 @@ public final class Elaborator {
               DiagnosticCode.UNKNOWN_ARGUMENT,
               atSpan,
               "adapter placement must be at = after or at = parallel, got "
-                  + (named.get("at") instanceof StrV bad ? "'" + bad.value() + "'" : Val.describe(named.get("at"))),
+                  + (named.get("at") instanceof StrV bad
+                      ? "'" + bad.value() + "'"
+                      : Val.describe(named.get("at"))),
               null);
         }
         at = ((StrV) named.get("at")).value();
@@ -1751,7 +1874,10 @@ public final class Elaborator {
     for (Arg a : w.args()) {
       if (a.name() != null) {
         if (!comp.equals("split") || !a.name().text().equals("at")) {
-          return fail(DiagnosticCode.UNKNOWN_ARGUMENT, a.name().span(), comp + " has no parameter '" + a.name().text() + "'",
+          return fail(
+              DiagnosticCode.UNKNOWN_ARGUMENT,
+              a.name().span(),
+              comp + " has no parameter '" + a.name().text() + "'",
               comp.equals("split") ? "split(a, b, at = n)" : null);
         }
         splitAt = intValue(eval(a.value(), body, null), a.value().span(), "split position");
@@ -1802,7 +1928,10 @@ public final class Elaborator {
       group.at = comp;
       if (comp.equals("split")) {
         if (members.size() != 2 || splitAt < 0) {
-          return fail(DiagnosticCode.ARITY, w.composition().span(), "split takes two adapters and a position: split(a, b, at = n)",
+          return fail(
+              DiagnosticCode.ARITY,
+              w.composition().span(),
+              "split takes two adapters and a position: split(a, b, at = n)",
               null);
         }
         group.rank = splitAt;
@@ -1821,33 +1950,64 @@ public final class Elaborator {
     List<String> names = m.inputNames();
     Value[] in = new Value[names.size()];
     if (args.pos().size() > names.size()) {
-      return fail(DiagnosticCode.ARITY, args.span(), im.name() + " takes " + names.size() + " input(s) " + names + ", got "
-          + args.pos().size(), null);
+      return fail(
+          DiagnosticCode.ARITY,
+          args.span(),
+          im.name()
+              + " takes "
+              + names.size()
+              + " input(s) "
+              + names
+              + ", got "
+              + args.pos().size(),
+          null);
     }
     for (int i = 0; i < args.pos().size(); i++) {
-      in[i] = tensorOf(args.pos().get(i), args.posSpans().get(i), "input '" + names.get(i) + "' of " + im.name());
+      in[i] =
+          tensorOf(
+              args.pos().get(i),
+              args.posSpans().get(i),
+              "input '" + names.get(i) + "' of " + im.name());
     }
     for (Map.Entry<String, Val> e : args.named().entrySet()) {
       int i = names.indexOf(e.getKey());
       if (i < 0) {
         String near = Suggest.closest(e.getKey(), names);
-        return fail(DiagnosticCode.UNKNOWN_ARGUMENT, args.namedSpans().get(e.getKey()), im.name() + " has no input '" + e.getKey()
-            + "'", near != null ? "did you mean '" + near + "'?" : "its inputs are " + names);
+        return fail(
+            DiagnosticCode.UNKNOWN_ARGUMENT,
+            args.namedSpans().get(e.getKey()),
+            im.name() + " has no input '" + e.getKey() + "'",
+            near != null ? "did you mean '" + near + "'?" : "its inputs are " + names);
       }
-      in[i] = tensorOf(e.getValue(), args.namedSpans().get(e.getKey()), "input '" + e.getKey() + "' of " + im.name());
+      in[i] =
+          tensorOf(
+              e.getValue(),
+              args.namedSpans().get(e.getKey()),
+              "input '" + e.getKey() + "' of " + im.name());
     }
     for (int i = 0; i < in.length; i++) {
       if (in[i] == null) {
-        return fail(DiagnosticCode.ARITY, args.span(), im.name() + " is missing its input '" + names.get(i) + "' ("
-            + m.inputTypes().get(i) + ")", "its inputs are " + names);
+        return fail(
+            DiagnosticCode.ARITY,
+            args.span(),
+            im.name()
+                + " is missing its input '"
+                + names.get(i)
+                + "' ("
+                + m.inputTypes().get(i)
+                + ")",
+            "its inputs are " + names);
       }
     }
     List<Value> outs;
     try {
       outs = m.apply(graph, List.of(in), body.child(im.name()), args.span().toLoc());
     } catch (ShapeException e) {
-      return fail(DiagnosticCode.SHAPE_MISMATCH, args.span(), im.name() + ": " + e.getMessage(), "its inputs are "
-          + names + " of types " + m.inputTypes());
+      return fail(
+          DiagnosticCode.SHAPE_MISMATCH,
+          args.span(),
+          im.name() + ": " + e.getMessage(),
+          "its inputs are " + names + " of types " + m.inputTypes());
     } catch (dev.cmod.ir.graph.ImportedModule.ImportException e) {
       return fail(DiagnosticCode.ONNX_FILE, args.span(), im.name() + ": " + e.getMessage(), null);
     }
@@ -1865,7 +2025,8 @@ public final class Elaborator {
    * by the composed weight.
    */
   private Val applyImportedAdapted(ImportedV im, Args args, Body caller, List<Adaptation> hooks) {
-    Set<dev.cmod.ir.graph.Node> before = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+    Set<dev.cmod.ir.graph.Node> before =
+        java.util.Collections.newSetFromMap(new IdentityHashMap<>());
     before.addAll(graph.nodes());
     Val r = applyImported(im, args, caller);
     String prefix = caller.child(im.name()) + ".";
@@ -1920,8 +2081,7 @@ public final class Elaborator {
               null);
         }
         List<Val> pos = new ArrayList<>(args.pos());
-        pos.set(
-            0, new TensorV(rule.prompt(tv.value(), this, args.span())));
+        pos.set(0, new TensorV(rule.prompt(tv.value(), this, args.span())));
         args = new Args(pos, args.posSpans(), args.named(), args.namedSpans(), args.span());
       }
     }
@@ -1967,14 +2127,20 @@ public final class Elaborator {
     Instance existing = body.children.get(path);
     if (existing != null && existing.def.decl() == d) {
       return existing; // the enclosing body runs again (its instance is applied once more): same
-                       // parameters
+      // parameters
     }
     if (Thread.currentThread().isInterrupted()) {
       fail(DiagnosticCode.LIMIT, args.span(), "the compilation was cancelled", null);
     }
     if (++instances > MAX_INSTANCES) {
-      fail(DiagnosticCode.LIMIT, args.span(), "the model would create more than " + MAX_INSTANCES
-          + " module instances (nested repeats multiply: this one is " + Excerpt.of(path, 120) + ")",
+      fail(
+          DiagnosticCode.LIMIT,
+          args.span(),
+          "the model would create more than "
+              + MAX_INSTANCES
+              + " module instances (nested repeats multiply: this one is "
+              + Excerpt.of(path, 120)
+              + ")",
           "use fewer or smaller repeats");
     }
     Env env = new Env(def.scope().env);
@@ -2147,7 +2313,10 @@ public final class Elaborator {
     return apply(inst, args, caller, caller.hooks);
   }
 
-  /** Where the module applications in progress were written, outermost first (for "in ... applied here" notes). */
+  /**
+   * Where the module applications in progress were written, outermost first (for "in ... applied
+   * here" notes).
+   */
   private final java.util.ArrayDeque<Span> applySites = new java.util.ArrayDeque<>();
 
   private dev.cmod.compiler.diag.SourceFile rootFile;
@@ -2334,7 +2503,10 @@ public final class Elaborator {
       fail(DiagnosticCode.LIMIT, span, "the compilation was cancelled", null);
     }
     if (graph.nodeCount() > MAX_NODES) {
-      fail(DiagnosticCode.LIMIT, span, "the model's graph would exceed " + MAX_NODES + " operations",
+      fail(
+          DiagnosticCode.LIMIT,
+          span,
+          "the model's graph would exceed " + MAX_NODES + " operations",
           "use fewer or smaller repeats");
     }
     try {

@@ -7,7 +7,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** One loaded source file: its AST, its top-level environment (consts, modules, imports) and its models. */
+/**
+ * One loaded source file: its AST, its top-level environment (consts, modules, imports) and its
+ * models.
+ */
 public final class FileScope {
   final SourceFile source;
   final FileAst ast;

@@ -10,22 +10,28 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * Parameter initializers. Random ones draw from a generator seeded by (--seed, parameter path), so a
- * parameter's initial value depends on neither creation order nor other parameters.
+ * Parameter initializers. Random ones draw from a generator seeded by (--seed, parameter path), so
+ * a parameter's initial value depends on neither creation order nor other parameters.
  */
 final class Inits {
-  static final List<String> KINDS = List.of("zeros", "ones", "normal", "uniform", "xavier", "kaiming", "constant", "eye");
+  static final List<String> KINDS =
+      List.of("zeros", "ones", "normal", "uniform", "xavier", "kaiming", "constant", "eye");
 
   private Inits() {}
 
-  static Tensor make(Val init, DType dtype, long[] shape, long seed, String path, Elaborator el, Span span) {
+  static Tensor make(
+      Val init, DType dtype, long[] shape, long seed, String path, Elaborator el, Span span) {
     int n = Math.toIntExact(Tensor.numel(shape));
     if (!dtype.isFloat()) {
       long[] data = new long[n];
       if (init instanceof InitV i && i.kind().equals("ones")) {
         java.util.Arrays.fill(data, 1);
       } else if (!(init instanceof InitV i2 && i2.kind().equals("zeros"))) {
-        el.fail(DiagnosticCode.TYPE_MISMATCH, span, "integer parameters can only use init.zeros or init.ones", null);
+        el.fail(
+            DiagnosticCode.TYPE_MISMATCH,
+            span,
+            "integer parameters can only use init.zeros or init.ones",
+            null);
       }
       return Tensor.ofLongs(dtype, shape, data);
     }
@@ -35,7 +41,10 @@ final class Inits {
       return Tensor.ofFloats(dtype, shape, data);
     }
     if (!(init instanceof InitV i)) {
-      el.fail(DiagnosticCode.TYPE_MISMATCH, span, "a parameter's initializer must be init.<kind>, got " + Val.describe(init),
+      el.fail(
+          DiagnosticCode.TYPE_MISMATCH,
+          span,
+          "a parameter's initializer must be init.<kind>, got " + Val.describe(init),
           "for example init.xavier or init.normal(0.02)");
       return null;
     }
@@ -43,7 +52,7 @@ final class Inits {
     long fanIn = fanIn(shape);
     long fanOut = fanOut(shape);
     switch (i.kind()) {
-      case "zeros" -> { }
+      case "zeros" -> {}
       case "ones" -> java.util.Arrays.fill(data, 1f);
       case "eye" -> {
         if (shape.length != 2) {
@@ -78,19 +87,27 @@ final class Inits {
           data[k] = (float) (rng.nextGaussian() * std);
         }
       }
-      default -> el.fail(DiagnosticCode.UNKNOWN_NAME, span, "unknown initializer init." + i.kind(), null);
+      default ->
+          el.fail(DiagnosticCode.UNKNOWN_NAME, span, "unknown initializer init." + i.kind(), null);
     }
     return Tensor.ofFloats(dtype, shape, data);
   }
 
   private static double arg(InitV i, int k, double dflt, Elaborator el, Span span) {
     if (i.args().size() > k + 1) {
-      el.fail(DiagnosticCode.ARITY, span, "init." + i.kind() + " takes at most " + (k + 1) + " argument", null);
+      el.fail(
+          DiagnosticCode.ARITY,
+          span,
+          "init." + i.kind() + " takes at most " + (k + 1) + " argument",
+          null);
     }
     return i.args().size() > k ? i.args().get(k) : dflt;
   }
 
-  /** Fan-in: rows of a 2-D [in, out] weight; in-channels times kernel size of a conv weight [out, in, k...]. */
+  /**
+   * Fan-in: rows of a 2-D [in, out] weight; in-channels times kernel size of a conv weight [out,
+   * in, k...].
+   */
   static long fanIn(long[] s) {
     if (s.length == 0) {
       return 1;
@@ -122,7 +139,10 @@ final class Inits {
     return s[0] * r;
   }
 
-  /** A stable 64-bit mix of the seed and the path (FNV-1a over the UTF-8 path, then a final avalanche). */
+  /**
+   * A stable 64-bit mix of the seed and the path (FNV-1a over the UTF-8 path, then a final
+   * avalanche).
+   */
   static long mix(long seed, String path) {
     long h = 0xcbf29ce484222325L ^ seed;
     for (byte b : path.getBytes(StandardCharsets.UTF_8)) {

@@ -60,7 +60,9 @@ public final class Loader {
   public static String readSource(
       Path p, String shown, Diagnostics diags, Span at, DiagnosticCode code) {
     try {
-      byte[] bytes = dev.cmod.ir.io.SafeFiles.readAll(p, dev.cmod.ir.io.SafeFiles.Policy.USER, Parsing.MAX_SOURCE_CHARS);
+      byte[] bytes =
+          dev.cmod.ir.io.SafeFiles.readAll(
+              p, dev.cmod.ir.io.SafeFiles.Policy.USER, Parsing.MAX_SOURCE_CHARS);
       return decode(bytes);
     } catch (java.nio.file.NoSuchFileException e) {
       diags.error(code, at, "cannot read " + shown + ": no such file");
@@ -83,7 +85,13 @@ public final class Loader {
 
   static String decode(byte[] bytes) throws CharacterCodingException {
     // a UTF-8 byte-order mark (EF BB BF), as editors on Windows write it, is not part of the text
-    int skip = bytes.length >= 3 && (bytes[0] & 0xff) == 0xEF && (bytes[1] & 0xff) == 0xBB && (bytes[2] & 0xff) == 0xBF ? 3 : 0;
+    int skip =
+        bytes.length >= 3
+                && (bytes[0] & 0xff) == 0xEF
+                && (bytes[1] & 0xff) == 0xBB
+                && (bytes[2] & 0xff) == 0xBF
+            ? 3
+            : 0;
     return StandardCharsets.UTF_8
         .newDecoder()
         .onMalformedInput(CodingErrorAction.REPORT)
@@ -180,7 +188,8 @@ public final class Loader {
       return;
     }
     try {
-      java.util.Map<String, dev.cmod.ir.tensor.Tensor> t = dev.cmod.ir.io.Safetensors.read(p, dev.cmod.ir.io.SafeFiles.Policy.MODEL);
+      java.util.Map<String, dev.cmod.ir.tensor.Tensor> t =
+          dev.cmod.ir.io.Safetensors.read(p, dev.cmod.ir.io.SafeFiles.Policy.MODEL);
       declare(scope, imp.alias(), new Val.BundleV(imp.alias().text(), t, imp.span()));
     } catch (dev.cmod.ir.io.TensorFileException e) {
       diags.error(DiagnosticCode.WEIGHTS_FILE, imp.fileSpan(), imp.file() + ": " + e.getMessage());
@@ -203,19 +212,31 @@ public final class Loader {
     }
     byte[] bytes;
     try {
-      bytes = dev.cmod.ir.io.SafeFiles.readAll(p, dev.cmod.ir.io.SafeFiles.Policy.MODEL, MAX_ONNX_BYTES);
+      bytes =
+          dev.cmod.ir.io.SafeFiles.readAll(
+              p, dev.cmod.ir.io.SafeFiles.Policy.MODEL, MAX_ONNX_BYTES);
     } catch (java.nio.file.NoSuchFileException e) {
-      diags.error(DiagnosticCode.ONNX_FILE, imp.fileSpan(), "cannot read " + imp.file() + ": no such file");
+      diags.error(
+          DiagnosticCode.ONNX_FILE, imp.fileSpan(), "cannot read " + imp.file() + ": no such file");
       return;
     } catch (IOException e) {
-      diags.error(DiagnosticCode.ONNX_FILE, imp.fileSpan(), "cannot read " + imp.file() + ": "
-          + (e instanceof dev.cmod.ir.io.SafeFiles.RefusedException ? "it " : "") + dev.cmod.ir.io.SafeFiles.describe(e));
+      diags.error(
+          DiagnosticCode.ONNX_FILE,
+          imp.fileSpan(),
+          "cannot read "
+              + imp.file()
+              + ": "
+              + (e instanceof dev.cmod.ir.io.SafeFiles.RefusedException ? "it " : "")
+              + dev.cmod.ir.io.SafeFiles.describe(e));
       return;
     }
     {
       List<String> problems = OnnxFileCheck.Installed.get().check(bytes, p.getParent());
       if (!problems.isEmpty()) {
-        diags.error(DiagnosticCode.ONNX_FILE, imp.fileSpan(), imp.file() + " is not a valid ONNX model: " + problems.get(0),
+        diags.error(
+            DiagnosticCode.ONNX_FILE,
+            imp.fileSpan(),
+            imp.file() + " is not a valid ONNX model: " + problems.get(0),
             problems.size() > 1 ? "and " + (problems.size() - 1) + " more problem(s)" : null);
         return;
       }
@@ -232,7 +253,10 @@ public final class Loader {
         dev.cmod.ir.graph.ImportedModule m = importer.load(bytes, p.getParent());
         declare(scope, imp.alias(), new Val.ImportedV(m, imp.alias().text()));
       } catch (dev.cmod.ir.graph.ImportedModule.ImportException e) {
-        diags.error(DiagnosticCode.ONNX_FILE, imp.fileSpan(), "cannot import " + imp.file() + ": " + e.getMessage(),
+        diags.error(
+            DiagnosticCode.ONNX_FILE,
+            imp.fileSpan(),
+            "cannot import " + imp.file() + ": " + e.getMessage(),
             "see docs/language.md for the ONNX operators cmod imports");
       }
     }

@@ -237,7 +237,8 @@ public final class Modality {
         matchOutput(DType.F32, withBatch(t.dims(), t.span()), actual, env, el, at, name, te);
         return new Resolved(actual, "Class", List.of(), -1, null);
       }
-      matchOutput(DType.I64, List.of(new TypeMatch.Fixed(Dim.sym("batch"))), actual, env, el, at, name, te);
+      matchOutput(
+          DType.I64, List.of(new TypeMatch.Fixed(Dim.sym("batch"))), actual, env, el, at, name, te);
       return new Resolved(actual, "Class", List.of(), -1, null);
     }
     DType dt;
@@ -262,9 +263,25 @@ public final class Modality {
   }
 
   /** Checks an output's value against its declared pattern; mismatches are CM0207. */
-  private static void matchOutput(DType dt, List<TypeMatch.Pat> pats, TensorType actual, Env env, Elaborator el, Span at,
-      String name, TypeExpr declared) {
-    TypeMatch.matchPattern(dt, pats, actual, env, el, at, "output '" + name + "'", declared, DiagnosticCode.OUTPUT_MISMATCH);
+  private static void matchOutput(
+      DType dt,
+      List<TypeMatch.Pat> pats,
+      TensorType actual,
+      Env env,
+      Elaborator el,
+      Span at,
+      String name,
+      TypeExpr declared) {
+    TypeMatch.matchPattern(
+        dt,
+        pats,
+        actual,
+        env,
+        el,
+        at,
+        "output '" + name + "'",
+        declared,
+        DiagnosticCode.OUTPUT_MISMATCH);
   }
 
   private static List<TypeMatch.Pat> withBatch(List<DimExpr> dims, Span span) {

@@ -70,7 +70,10 @@ public final class ModelFacts {
     return outputs;
   }
 
-  /** Inclusive [min, max] per symbol from where clauses ({@code Long.MAX_VALUE} when unbounded above). */
+  /**
+   * Inclusive [min, max] per symbol from where clauses ({@code Long.MAX_VALUE} when unbounded
+   * above).
+   */
   public Map<String, long[]> bounds() {
     return bounds;
   }
@@ -88,10 +91,17 @@ public final class ModelFacts {
     return inputs.stream().filter(p -> p.name().equals(name)).findFirst().orElse(null);
   }
 
-  /** Records {@code sym <= n}, {@code sym < n}, {@code sym >= n}, {@code n >= sym}... from a where clause. */
+  /**
+   * Records {@code sym <= n}, {@code sym < n}, {@code sym >= n}, {@code n >= sym}... from a where
+   * clause.
+   */
   void recordBound(Expr w, Elaborator el, Elaborator.Body body) {
     if (!(w instanceof Binary b)) {
-      el.fail(DiagnosticCode.BAD_DIM, w.span(), "a where clause bounds a symbolic dim, e.g. where seq <= 64", null);
+      el.fail(
+          DiagnosticCode.BAD_DIM,
+          w.span(),
+          "a where clause bounds a symbolic dim, e.g. where seq <= 64",
+          null);
       return;
     }
     String op = b.op();
@@ -100,16 +110,23 @@ public final class ModelFacts {
     if (!(symE instanceof NameRef) && b.right() instanceof NameRef) {
       symE = b.right();
       limE = b.left();
-      op = switch (op) {
-        case "<" -> ">";
-        case "<=" -> ">=";
-        case ">" -> "<";
-        case ">=" -> "<=";
-        default -> op;
-      };
+      op =
+          switch (op) {
+            case "<" -> ">";
+            case "<=" -> ">=";
+            case ">" -> "<";
+            case ">=" -> "<=";
+            default -> op;
+          };
     }
-    if (!(symE instanceof NameRef n) || !(body.env.lookup(n.name()) instanceof Val.IntV iv) || iv.dim().isKnown()) {
-      el.fail(DiagnosticCode.BAD_DIM, w.span(), "a where clause must bound a symbolic dim of this input, e.g. where seq <= 64", null);
+    if (!(symE instanceof NameRef n)
+        || !(body.env.lookup(n.name()) instanceof Val.IntV iv)
+        || iv.dim().isKnown()) {
+      el.fail(
+          DiagnosticCode.BAD_DIM,
+          w.span(),
+          "a where clause must bound a symbolic dim of this input, e.g. where seq <= 64",
+          null);
       return;
     }
     long lim = el.intValue(el.eval(limE, body, null), limE.span(), "a bound");
@@ -123,14 +140,23 @@ public final class ModelFacts {
         r[0] = Math.max(r[0], lim);
         r[1] = Math.min(r[1], lim);
       }
-      default -> el.fail(DiagnosticCode.BAD_DIM, b.opSpan(), "a where clause uses <, <=, >, >= or ==", null);
+      default ->
+          el.fail(
+              DiagnosticCode.BAD_DIM, b.opSpan(), "a where clause uses <, <=, >, >= or ==", null);
     }
     if (r[0] > r[1]) {
-      el.fail(DiagnosticCode.BOUND_VIOLATED, w.span(), "no size of " + n.name() + " satisfies the bounds [" + r[0] + ", " + r[1] + "]", null);
+      el.fail(
+          DiagnosticCode.BOUND_VIOLATED,
+          w.span(),
+          "no size of " + n.name() + " satisfies the bounds [" + r[0] + ", " + r[1] + "]",
+          null);
     }
   }
 
-  /** The size used for a symbol when none is given: its upper bound capped at {@code cap}, else {@code dflt}. */
+  /**
+   * The size used for a symbol when none is given: its upper bound capped at {@code cap}, else
+   * {@code dflt}.
+   */
   public long defaultSize(String symbol, long dflt, long cap) {
     long[] r = bounds.get(symbol);
     if (r == null) {
@@ -140,20 +166,27 @@ public final class ModelFacts {
     return Math.max(r[0], Math.min(v, cap));
   }
 
-  /** Positions of a port along its structural axes at the where upper bounds (1 for Point), or -1 when unbounded. */
+  /**
+   * Positions of a port along its structural axes at the where upper bounds (1 for Point), or -1
+   * when unbounded.
+   */
   public long positions(Port p) {
     long n = 1;
     for (int a : p.structuralAxes()) {
       Dim d = p.type().dim(a);
       long v;
       try {
-        v = d.isKnown() ? d.value() : d.eval(s -> {
-          long[] r = bounds.get(s);
-          if (r == null || r[1] == Long.MAX_VALUE) {
-            throw new IllegalStateException("unbounded");
-          }
-          return r[1];
-        });
+        v =
+            d.isKnown()
+                ? d.value()
+                : d.eval(
+                    s -> {
+                      long[] r = bounds.get(s);
+                      if (r == null || r[1] == Long.MAX_VALUE) {
+                        throw new IllegalStateException("unbounded");
+                      }
+                      return r[1];
+                    });
       } catch (IllegalStateException | ArithmeticException e) {
         return -1;
       }
@@ -162,7 +195,10 @@ public final class ModelFacts {
     return n;
   }
 
-  /** The structure class of a port (section 2 / seed 004): Point, Low (< 1000 along structural axes) or High. */
+  /**
+   * The structure class of a port (section 2 / seed 004): Point, Low (< 1000 along structural axes)
+   * or High.
+   */
   public String structure(Port p) {
     if (p.structuralAxes().isEmpty()) {
       return "Point";
@@ -175,13 +211,15 @@ public final class ModelFacts {
         v = d.value();
       } else {
         try {
-          v = d.eval(s -> {
-            long[] r = bounds.get(s);
-            if (r == null || r[1] == Long.MAX_VALUE) {
-              throw new IllegalStateException("unbounded");
-            }
-            return r[1];
-          });
+          v =
+              d.eval(
+                  s -> {
+                    long[] r = bounds.get(s);
+                    if (r == null || r[1] == Long.MAX_VALUE) {
+                      throw new IllegalStateException("unbounded");
+                    }
+                    return r[1];
+                  });
         } catch (IllegalStateException | ArithmeticException e) {
           return "High";
         }

@@ -11,17 +11,26 @@ import java.util.List;
  */
 @FunctionalInterface
 public interface OnnxFileCheck {
-  /** Problems found in {@code bytes} (a model whose external data must stay inside {@code dir}); empty when valid. */
+  /**
+   * Problems found in {@code bytes} (a model whose external data must stay inside {@code dir});
+   * empty when valid.
+   */
   List<String> check(byte[] bytes, Path dir);
 
   /** Turns a valid ONNX model into a module cmod programs can apply. */
   @FunctionalInterface
   interface Importer {
-    /** @throws ImportedModule.ImportException when the model cannot be imported (message for the user) */
+    /**
+     * @throws ImportedModule.ImportException when the model cannot be imported (message for the
+     *     user)
+     */
     ImportedModule load(byte[] bytes, Path dir);
   }
 
-  /** The checker and importer in use; by default only the file itself is checked and import is refused. */
+  /**
+   * The checker and importer in use; by default only the file itself is checked and import is
+   * refused.
+   */
   final class Installed {
     private static volatile OnnxFileCheck current = (bytes, dir) -> List.of();
     private static volatile Importer importer;

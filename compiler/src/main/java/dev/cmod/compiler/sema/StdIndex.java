@@ -13,7 +13,9 @@ import java.util.regex.Pattern;
 final class StdIndex {
   /** The stdlib libraries (resources std/NAME.cmod). */
   static final List<String> LIBRARIES = List.of("nn", "peft", "route", "compose");
-  private static final Pattern MODULE = Pattern.compile("(?m)^\\s*module\\s+([A-Za-z_][A-Za-z0-9_]*)");
+
+  private static final Pattern MODULE =
+      Pattern.compile("(?m)^\\s*module\\s+([A-Za-z_][A-Za-z0-9_]*)");
   private static Map<String, String> index;
 
   private StdIndex() {}
@@ -23,7 +25,8 @@ final class StdIndex {
     if (index == null) {
       Map<String, String> m = new LinkedHashMap<>();
       for (String lib : LIBRARIES) {
-        try (InputStream in = StdIndex.class.getClassLoader().getResourceAsStream("std/" + lib + ".cmod")) {
+        try (InputStream in =
+            StdIndex.class.getClassLoader().getResourceAsStream("std/" + lib + ".cmod")) {
           if (in == null) {
             continue;
           }

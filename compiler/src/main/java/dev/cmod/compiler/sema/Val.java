@@ -7,7 +7,10 @@ import dev.cmod.ir.type.Dim;
 import dev.cmod.ir.type.TensorType;
 import java.util.List;
 
-/** Values the elaborator computes with: compile-time scalars and lists, tensors (IR values), modules and instances. */
+/**
+ * Values the elaborator computes with: compile-time scalars and lists, tensors (IR values), modules
+ * and instances.
+ */
 public sealed interface Val {
 
   /** An integer known at compile time, or a symbolic size (a dim of a tensor). */
@@ -60,10 +63,18 @@ public sealed interface Val {
    * An instance (or stack) with parameter compositions: applying it runs the target with the
    * compositions active. {@code checked} records that unmatched patterns were reported.
    */
-  record AdaptedV(Val target, String basePath, List<Adaptation> rules, boolean[] checked) implements Val {}
+  record AdaptedV(Val target, String basePath, List<Adaptation> rules, boolean[] checked)
+      implements Val {}
 
-  /** A parameter bundle from {@code import weights}: tensors by path relative to the instance they apply to. */
-  record BundleV(String name, java.util.Map<String, dev.cmod.ir.tensor.Tensor> tensors, dev.cmod.compiler.diag.Span span) implements Val {}
+  /**
+   * A parameter bundle from {@code import weights}: tensors by path relative to the instance they
+   * apply to.
+   */
+  record BundleV(
+      String name,
+      java.util.Map<String, dev.cmod.ir.tensor.Tensor> tensors,
+      dev.cmod.compiler.diag.Span span)
+      implements Val {}
 
   /** {@code c1 * b1 - c2 * b2}: a weighted sum of bundles. */
   record DeltaV(List<Term> terms) implements Val {}
@@ -74,7 +85,10 @@ public sealed interface Val {
   /** {@code base + Σ cᵢ·bᵢ}: a new instance whose parameters are materialized at compile time. */
   record ArithV(Instance base, List<Term> terms, String name, Instance[] made) implements Val {}
 
-  /** A pretrained model from {@code import onnx ... as Name}: a frozen module applied like an instance. */
+  /**
+   * A pretrained model from {@code import onnx ... as Name}: a frozen module applied like an
+   * instance.
+   */
   record ImportedV(dev.cmod.ir.graph.ImportedModule module, String name) implements Val {}
 
   /** The result of an expression that already failed; suppresses follow-on errors. */

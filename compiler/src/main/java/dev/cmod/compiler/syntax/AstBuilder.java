@@ -53,7 +53,8 @@ final class AstBuilder {
       return importDecl(c.importDecl());
     } else if (c.constDecl() != null) {
       ConstDeclContext k = c.constDecl();
-      return new ConstDecl(name(k.ident()), k.type() == null ? null : type(k.type()), expr(k.expr()), span(k));
+      return new ConstDecl(
+          name(k.ident()), k.type() == null ? null : type(k.type()), expr(k.expr()), span(k));
     } else if (c.moduleDecl() != null) {
       return moduleDecl(c.moduleDecl());
     } else if (c.modelDecl() != null) {
@@ -78,14 +79,32 @@ final class AstBuilder {
       }
       return new ImportDecl(ImportKind.STD, path, names, null, null, null, span(c));
     } else if (c instanceof ImportFileContext f) {
-      return new ImportDecl(ImportKind.FILE, List.of(), List.of(), string(f.STRING().getSymbol()),
-          span(f.STRING().getSymbol()), null, span(c));
+      return new ImportDecl(
+          ImportKind.FILE,
+          List.of(),
+          List.of(),
+          string(f.STRING().getSymbol()),
+          span(f.STRING().getSymbol()),
+          null,
+          span(c));
     } else if (c instanceof ImportOnnxContext o) {
-      return new ImportDecl(ImportKind.ONNX, List.of(), List.of(), string(o.STRING().getSymbol()),
-          span(o.STRING().getSymbol()), name(o.ident()), span(c));
+      return new ImportDecl(
+          ImportKind.ONNX,
+          List.of(),
+          List.of(),
+          string(o.STRING().getSymbol()),
+          span(o.STRING().getSymbol()),
+          name(o.ident()),
+          span(c));
     } else if (c instanceof ImportWeightsContext w) {
-      return new ImportDecl(ImportKind.WEIGHTS, List.of(), List.of(), string(w.STRING().getSymbol()),
-          span(w.STRING().getSymbol()), name(w.ident()), span(c));
+      return new ImportDecl(
+          ImportKind.WEIGHTS,
+          List.of(),
+          List.of(),
+          string(w.STRING().getSymbol()),
+          span(w.STRING().getSymbol()),
+          name(w.ident()),
+          span(c));
     }
     throw new IllegalStateException("unhandled import " + c.getClass().getSimpleName());
   }
@@ -108,7 +127,9 @@ final class AstBuilder {
   private List<ParamDecl> params(ParamListContext c) {
     List<ParamDecl> out = new ArrayList<>();
     for (ParamDeclContext p : c.paramDecl()) {
-      out.add(new ParamDecl(name(p.ident()), type(p.type()), p.expr() == null ? null : expr(p.expr()), span(p)));
+      out.add(
+          new ParamDecl(
+              name(p.ident()), type(p.type()), p.expr() == null ? null : expr(p.expr()), span(p)));
     }
     return out;
   }
@@ -123,10 +144,15 @@ final class AstBuilder {
 
   private Stmt stmt(StmtContext c) {
     if (c instanceof ParamStmtContext p) {
-      return new ParamStmt(name(p.ident()), type(p.type()), p.init == null ? null : expr(p.init),
-          p.cond == null ? null : expr(p.cond), span(c));
+      return new ParamStmt(
+          name(p.ident()),
+          type(p.type()),
+          p.init == null ? null : expr(p.init),
+          p.cond == null ? null : expr(p.cond),
+          span(c));
     } else if (c instanceof LetStmtContext l) {
-      return new LetStmt(name(l.ident()), l.type() == null ? null : type(l.type()), expr(l.expr()), span(c));
+      return new LetStmt(
+          name(l.ident()), l.type() == null ? null : type(l.type()), expr(l.expr()), span(c));
     } else if (c instanceof LetTupleStmtContext l) {
       List<Name> names = new ArrayList<>();
       for (IdentContext i : l.ident()) {
@@ -165,7 +191,8 @@ final class AstBuilder {
       }
       return new InputItem(name(i.ident()), type(i.type()), where, span(c));
     } else if (c instanceof OutputItemContext o) {
-      return new OutputItem(name(o.ident()), o.type() == null ? null : type(o.type()), expr(o.expr()), span(c));
+      return new OutputItem(
+          name(o.ident()), o.type() == null ? null : type(o.type()), expr(o.expr()), span(c));
     } else if (c instanceof ConstraintItemContext k) {
       return new ConstraintItem(null, expr(k.expr()), span(c));
     } else if (c instanceof NamedConstraintItemContext k) {
@@ -182,8 +209,12 @@ final class AstBuilder {
     } else if (c instanceof StmtItemContext s) {
       return new StmtItem(stmt(s.stmt()), span(c));
     } else if (c instanceof ConditionItemContext k) {
-      return new ConditionItem(name(k.ident(0)), name(k.ident(1)), name(k.composition().ident()),
-          args(k.composition().arg()), span(c));
+      return new ConditionItem(
+          name(k.ident(0)),
+          name(k.ident(1)),
+          name(k.composition().ident()),
+          args(k.composition().arg()),
+          span(c));
     }
     throw new IllegalStateException("unhandled model item " + c.getClass().getSimpleName());
   }
@@ -200,7 +231,8 @@ final class AstBuilder {
           dims.add(new ExprDim(expr(((ExprDimContext) d).expr()), span(d)));
         }
       }
-      return new TensorTypeExpr(name(t.ident()), dims, t.expr() == null ? null : expr(t.expr()), span(c));
+      return new TensorTypeExpr(
+          name(t.ident()), dims, t.expr() == null ? null : expr(t.expr()), span(c));
     } else if (c instanceof NamedTypeContext n) {
       return new NamedTypeExpr(new Name(n.typeName().getText(), span(n.typeName())), span(c));
     }
@@ -221,7 +253,10 @@ final class AstBuilder {
 
   Expr expr(ExprContext c) {
     if (++depth > MAX_EXPR_DEPTH) {
-      diags.error(DiagnosticCode.SOURCE_LIMIT, span(c), "expression nests deeper than " + MAX_EXPR_DEPTH + " levels",
+      diags.error(
+          DiagnosticCode.SOURCE_LIMIT,
+          span(c),
+          "expression nests deeper than " + MAX_EXPR_DEPTH + " levels",
           "split it with let bindings");
       throw new TooDeep();
     }
@@ -239,7 +274,8 @@ final class AstBuilder {
     } else if (c instanceof MemberExprContext m) {
       return new Member(expr(m.expr()), name(m.ident()), sp);
     } else if (c instanceof TupleIndexExprContext t) {
-      return new TupleIndex(expr(t.expr()), (int) Math.min(Integer.MAX_VALUE, parseInt(t.INT().getSymbol())), sp);
+      return new TupleIndex(
+          expr(t.expr()), (int) Math.min(Integer.MAX_VALUE, parseInt(t.INT().getSymbol())), sp);
     } else if (c instanceof CallExprContext k) {
       return new Call(expr(k.expr()), args(k.arg()), sp);
     } else if (c instanceof NegExprContext n) {
@@ -268,7 +304,13 @@ final class AstBuilder {
         targets.add(primary(t));
       }
       CompositionContext comp = w.composition();
-      return new With(expr(w.expr(0)), name(comp.ident()), args(comp.arg()), targets, w.from == null ? null : expr(w.from), sp);
+      return new With(
+          expr(w.expr(0)),
+          name(comp.ident()),
+          args(comp.arg()),
+          targets,
+          w.from == null ? null : expr(w.from),
+          sp);
     }
     throw new IllegalStateException("unhandled expression " + c.getClass().getSimpleName());
   }
@@ -326,7 +368,7 @@ final class AstBuilder {
       case 'M' -> mult = 1_000_000L;
       case 'G' -> mult = 1_000_000_000L;
       case 'T' -> mult = 1_000_000_000_000L;
-      default -> { }
+      default -> {}
     }
     if (mult != 1) {
       s = s.substring(0, s.length() - 1);
@@ -334,7 +376,10 @@ final class AstBuilder {
     try {
       return Math.multiplyExact(Long.parseLong(s), mult);
     } catch (NumberFormatException | ArithmeticException e) {
-      diags.error(DiagnosticCode.BAD_LITERAL, span(t), "integer literal " + t.getText() + " does not fit in 64 bits");
+      diags.error(
+          DiagnosticCode.BAD_LITERAL,
+          span(t),
+          "integer literal " + t.getText() + " does not fit in 64 bits");
       return 0;
     }
   }
@@ -354,7 +399,11 @@ final class AstBuilder {
           case '"' -> sb.append('"');
           case '\\' -> sb.append('\\');
           default -> {
-            diags.error(DiagnosticCode.BAD_LITERAL, span(t), "unknown escape \\" + n + " in string", "use \\n, \\t, \\\" or \\\\");
+            diags.error(
+                DiagnosticCode.BAD_LITERAL,
+                span(t),
+                "unknown escape \\" + n + " in string",
+                "use \\n, \\t, \\\" or \\\\");
             sb.append(n);
             bad = true;
           }

@@ -25,22 +25,31 @@ import org.antlr.v4.runtime.atn.PredictionMode;
 import org.antlr.v4.runtime.misc.IntervalSet;
 import org.antlr.v4.runtime.misc.ParseCancellationException;
 
-/** Source text to AST: lex, check limits, decide statement breaks, parse (SLL, then LL on failure). */
+/**
+ * Source text to AST: lex, check limits, decide statement breaks, parse (SLL, then LL on failure).
+ */
 public final class Parsing {
   /** Largest accepted source file, in characters. */
   public static final int MAX_SOURCE_CHARS = 4 * 1024 * 1024;
+
   /** Deepest accepted nesting of brackets. */
   public static final int MAX_NESTING = 200;
+
   private static final int MAX_SYNTAX_ERRORS = 20;
 
   private Parsing() {}
 
-  /** Parses {@code file}; returns null when nothing useful could be built (errors are in {@code diags}). */
+  /**
+   * Parses {@code file}; returns null when nothing useful could be built (errors are in {@code
+   * diags}).
+   */
   public static FileAst parse(SourceFile file, Diagnostics diags) {
     String text = file.text();
     if (text.length() > MAX_SOURCE_CHARS) {
-      diags.error(DiagnosticCode.SOURCE_LIMIT, null, file.name() + " has " + text.length()
-          + " characters; the limit is " + MAX_SOURCE_CHARS);
+      diags.error(
+          DiagnosticCode.SOURCE_LIMIT,
+          null,
+          file.name() + " has " + text.length() + " characters; the limit is " + MAX_SOURCE_CHARS);
       return null;
     }
     CmodLexer lexer = new CmodLexer(CharStreams.fromString(text, file.name()));
@@ -52,30 +61,43 @@ public final class Parsing {
     for (Token t : raw) {
       switch (t.getType()) {
         case CmodLexer.ERROR_CHAR -> {
-          diags.error(DiagnosticCode.BAD_CHARACTER, span(file, t), "unexpected character " + printable(t.getText()));
+          diags.error(
+              DiagnosticCode.BAD_CHARACTER,
+              span(file, t),
+              "unexpected character " + printable(t.getText()));
           lexicalErrors = true;
           continue;
         }
         case CmodLexer.UNTERMINATED_COMMENT -> {
-          diags.error(DiagnosticCode.UNTERMINATED, new Span(file, t.getStartIndex(), t.getStartIndex() + 2),
-              "unterminated block comment", "close it with */");
+          diags.error(
+              DiagnosticCode.UNTERMINATED,
+              new Span(file, t.getStartIndex(), t.getStartIndex() + 2),
+              "unterminated block comment",
+              "close it with */");
           lexicalErrors = true;
           continue;
         }
         case CmodLexer.UNTERMINATED_STRING -> {
-          diags.error(DiagnosticCode.UNTERMINATED, span(file, t), "unterminated string", "close it with \" on the same line");
+          diags.error(
+              DiagnosticCode.UNTERMINATED,
+              span(file, t),
+              "unterminated string",
+              "close it with \" on the same line");
           lexicalErrors = true;
           continue;
         }
         case CmodLexer.LPAREN, CmodLexer.LBRACK, CmodLexer.LBRACE -> {
           if (++depth > MAX_NESTING) {
-            diags.error(DiagnosticCode.SOURCE_LIMIT, span(file, t), "brackets nest deeper than " + MAX_NESTING + " levels",
+            diags.error(
+                DiagnosticCode.SOURCE_LIMIT,
+                span(file, t),
+                "brackets nest deeper than " + MAX_NESTING + " levels",
                 "name intermediate values with let");
             return null;
           }
         }
         case CmodLexer.RPAREN, CmodLexer.RBRACK, CmodLexer.RBRACE -> depth = Math.max(0, depth - 1);
-        default -> { }
+        default -> {}
       }
       tokens.add(t);
     }
@@ -97,7 +119,8 @@ public final class Parsing {
     }
   }
 
-  private static CmodParser.FileContext parseTree(List<Token> tokens, SourceFile file, Diagnostics diags) {
+  private static CmodParser.FileContext parseTree(
+      List<Token> tokens, SourceFile file, Diagnostics diags) {
     CmodParser parser = new CmodParser(new CommonTokenStream(new ListTokenSource(tokens)));
     parser.removeErrorListeners();
     parser.getInterpreter().setPredictionMode(PredictionMode.SLL);
@@ -123,8 +146,9 @@ public final class Parsing {
   }
 
   /**
-   * Reports an unclosed bracket at the bracket itself (ANTLR would report it much later, at whatever
-   * follows). A closer with no opener at all is left to the parser, which reports it in place.
+   * Reports an unclosed bracket at the bracket itself (ANTLR would report it much later, at
+   * whatever follows). A closer with no opener at all is left to the parser, which reports it in
+   * place.
    */
   private static boolean checkBrackets(List<Token> tokens, SourceFile file, Diagnostics diags) {
     java.util.ArrayList<Token> open = new java.util.ArrayList<>();
@@ -133,7 +157,10 @@ public final class Parsing {
       if (ty == CmodLexer.LPAREN || ty == CmodLexer.LBRACK || ty == CmodLexer.LBRACE) {
         open.add(t);
       } else if (ty == CmodLexer.RPAREN || ty == CmodLexer.RBRACK || ty == CmodLexer.RBRACE) {
-        int want = ty == CmodLexer.RPAREN ? CmodLexer.LPAREN : ty == CmodLexer.RBRACK ? CmodLexer.LBRACK : CmodLexer.LBRACE;
+        int want =
+            ty == CmodLexer.RPAREN
+                ? CmodLexer.LPAREN
+                : ty == CmodLexer.RBRACK ? CmodLexer.LBRACK : CmodLexer.LBRACE;
         int at = open.size() - 1;
         while (at >= 0 && open.get(at).getType() != want) {
           at--;
@@ -143,7 +170,11 @@ public final class Parsing {
         }
         if (at < open.size() - 1) {
           Token o = open.get(open.size() - 1);
-          diags.error(DiagnosticCode.SYNTAX, span(file, o), "unclosed '" + o.getText() + "'", "close it with '" + closer(o.getType()) + "'");
+          diags.error(
+              DiagnosticCode.SYNTAX,
+              span(file, o),
+              "unclosed '" + o.getText() + "'",
+              "close it with '" + closer(o.getType()) + "'");
           return false;
         }
         open.remove(at);
@@ -151,7 +182,11 @@ public final class Parsing {
     }
     if (!open.isEmpty()) {
       Token o = open.get(open.size() - 1);
-      diags.error(DiagnosticCode.SYNTAX, span(file, o), "unclosed '" + o.getText() + "'", "close it with '" + closer(o.getType()) + "'");
+      diags.error(
+          DiagnosticCode.SYNTAX,
+          span(file, o),
+          "unclosed '" + o.getText() + "'",
+          "close it with '" + closer(o.getType()) + "'");
       return false;
     }
     return true;
@@ -186,7 +221,12 @@ public final class Parsing {
     }
 
     @Override
-    public void syntaxError(Recognizer<?, ?> recognizer, Object offending, int line, int col, String msg,
+    public void syntaxError(
+        Recognizer<?, ?> recognizer,
+        Object offending,
+        int line,
+        int col,
+        String msg,
         RecognitionException e) {
       if (++count > MAX_SYNTAX_ERRORS) {
         return;
@@ -201,7 +241,10 @@ public final class Parsing {
       }
       Token pipe = danglingPipe(recognizer, t);
       if (pipe != null) {
-        diags.error(DiagnosticCode.SYNTAX, span(file, pipe), "'|>' is missing its right-hand side",
+        diags.error(
+            DiagnosticCode.SYNTAX,
+            span(file, pipe),
+            "'|>' is missing its right-hand side",
             "pipe into a function, a module instance or a call, e.g. x |> relu");
         return;
       }
@@ -215,7 +258,9 @@ public final class Parsing {
       }
       String message;
       String help = null;
-      if (msg.startsWith("extraneous input") || msg.startsWith("mismatched input") || msg.startsWith("no viable")
+      if (msg.startsWith("extraneous input")
+          || msg.startsWith("mismatched input")
+          || msg.startsWith("no viable")
           || msg.startsWith("missing")) {
         message = "unexpected " + found;
         if (expected != null && !expected.isNil()) {
@@ -227,9 +272,14 @@ public final class Parsing {
       diags.error(DiagnosticCode.SYNTAX, sp, message, help);
     }
 
-    /** The pipe whose right side is missing, when the error sits right after "x |>" (maybe past one soft keyword). */
+    /**
+     * The pipe whose right side is missing, when the error sits right after "x |>" (maybe past one
+     * soft keyword).
+     */
     private static Token danglingPipe(Recognizer<?, ?> recognizer, Token t) {
-      if (t == null || !(recognizer instanceof Parser p) || !(p.getInputStream() instanceof CommonTokenStream ts)) {
+      if (t == null
+          || !(recognizer instanceof Parser p)
+          || !(p.getInputStream() instanceof CommonTokenStream ts)) {
         return null;
       }
       int i = t.getTokenIndex();
@@ -238,7 +288,9 @@ public final class Parsing {
         return prev;
       }
       Token prev2 = prev == null ? null : previous(ts, prev.getTokenIndex());
-      if (prev2 != null && prev2.getType() == CmodLexer.PIPE && SOFT_KEYWORDS.contains(prev.getType())
+      if (prev2 != null
+          && prev2.getType() == CmodLexer.PIPE
+          && SOFT_KEYWORDS.contains(prev.getType())
           && prev.getLine() > prev2.getLine()) {
         return prev2;
       }
@@ -265,10 +317,25 @@ public final class Parsing {
       return "'" + t.getText() + "'";
     }
 
-    private static final Set<Integer> SOFT_KEYWORDS = Set.of(CmodLexer.ON, CmodLexer.FROM, CmodLexer.TO, CmodLexer.BY,
-        CmodLexer.AS, CmodLexer.WEIGHTS, CmodLexer.ONNX, CmodLexer.COMPUTE, CmodLexer.BUDGET, CmodLexer.ALIGN,
-        CmodLexer.CONDITION, CmodLexer.VIA, CmodLexer.VOCAB, CmodLexer.INPUT, CmodLexer.OUTPUT, CmodLexer.CONSTRAINT,
-        CmodLexer.WHERE);
+    private static final Set<Integer> SOFT_KEYWORDS =
+        Set.of(
+            CmodLexer.ON,
+            CmodLexer.FROM,
+            CmodLexer.TO,
+            CmodLexer.BY,
+            CmodLexer.AS,
+            CmodLexer.WEIGHTS,
+            CmodLexer.ONNX,
+            CmodLexer.COMPUTE,
+            CmodLexer.BUDGET,
+            CmodLexer.ALIGN,
+            CmodLexer.CONDITION,
+            CmodLexer.VIA,
+            CmodLexer.VOCAB,
+            CmodLexer.INPUT,
+            CmodLexer.OUTPUT,
+            CmodLexer.CONSTRAINT,
+            CmodLexer.WHERE);
 
     private static String expectedList(IntervalSet set) {
       Set<String> words = new TreeSet<>();
@@ -281,18 +348,21 @@ public final class Parsing {
         if (name && SOFT_KEYWORDS.contains(type)) {
           continue; // "a name" covers the words that are keywords only in some places
         }
-        words.add(switch (type) {
-          case Token.EOF -> "end of file";
-          case CmodLexer.NL -> "end of line";
-          case CmodLexer.IDENT -> "a name";
-          case CmodLexer.INT -> "an integer";
-          case CmodLexer.FLOAT -> "a number";
-          case CmodLexer.STRING -> "a string";
-          default -> {
-            String d = AstBuilder.tokenName(type);
-            yield d.startsWith("'") ? d.replace('\'', '`') : d.toLowerCase(java.util.Locale.ROOT);
-          }
-        });
+        words.add(
+            switch (type) {
+              case Token.EOF -> "end of file";
+              case CmodLexer.NL -> "end of line";
+              case CmodLexer.IDENT -> "a name";
+              case CmodLexer.INT -> "an integer";
+              case CmodLexer.FLOAT -> "a number";
+              case CmodLexer.STRING -> "a string";
+              default -> {
+                String d = AstBuilder.tokenName(type);
+                yield d.startsWith("'")
+                    ? d.replace('\'', '`')
+                    : d.toLowerCase(java.util.Locale.ROOT);
+              }
+            });
       }
       if (words.size() > 8) {
         List<String> few = new ArrayList<>(words).subList(0, 8);

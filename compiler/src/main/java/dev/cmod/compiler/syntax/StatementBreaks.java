@@ -14,18 +14,69 @@ import org.antlr.v4.runtime.Token;
  * {@code {} ...). Every other line break reaches the parser as one NL token.
  */
 public final class StatementBreaks {
-  private static final Set<Integer> NEEDS_MORE = Set.of(
-      CmodLexer.PIPE, CmodLexer.ARROW, CmodLexer.PLUS, CmodLexer.MINUS, CmodLexer.STAR, CmodLexer.SLASH,
-      CmodLexer.PERCENT, CmodLexer.AT, CmodLexer.LT, CmodLexer.LE, CmodLexer.GT, CmodLexer.GE, CmodLexer.EQEQ,
-      CmodLexer.NEQ, CmodLexer.ASSIGN, CmodLexer.COMMA, CmodLexer.COLON, CmodLexer.DOT, CmodLexer.LPAREN,
-      CmodLexer.LBRACK, CmodLexer.IF, CmodLexer.THEN, CmodLexer.ELSE, CmodLexer.WITH, CmodLexer.TO,
-      CmodLexer.BY, CmodLexer.IMPORT, CmodLexer.LET, CmodLexer.PARAM, CmodLexer.CONST, CmodLexer.RETURN,
-      CmodLexer.REPEAT, CmodLexer.ROUTE, CmodLexer.VOCAB, CmodLexer.NL);
-  private static final Set<Integer> CONTINUES = Set.of(
-      CmodLexer.PIPE, CmodLexer.ARROW, CmodLexer.PLUS, CmodLexer.MINUS, CmodLexer.STAR, CmodLexer.SLASH,
-      CmodLexer.PERCENT, CmodLexer.AT, CmodLexer.LT, CmodLexer.LE, CmodLexer.GT, CmodLexer.GE, CmodLexer.EQEQ,
-      CmodLexer.NEQ, CmodLexer.ASSIGN, CmodLexer.DOT, CmodLexer.THEN, CmodLexer.ELSE, CmodLexer.LBRACE,
-      CmodLexer.WITH, CmodLexer.TO, CmodLexer.BY, CmodLexer.COMMA, CmodLexer.VOCAB);
+  private static final Set<Integer> NEEDS_MORE =
+      Set.of(
+          CmodLexer.PIPE,
+          CmodLexer.ARROW,
+          CmodLexer.PLUS,
+          CmodLexer.MINUS,
+          CmodLexer.STAR,
+          CmodLexer.SLASH,
+          CmodLexer.PERCENT,
+          CmodLexer.AT,
+          CmodLexer.LT,
+          CmodLexer.LE,
+          CmodLexer.GT,
+          CmodLexer.GE,
+          CmodLexer.EQEQ,
+          CmodLexer.NEQ,
+          CmodLexer.ASSIGN,
+          CmodLexer.COMMA,
+          CmodLexer.COLON,
+          CmodLexer.DOT,
+          CmodLexer.LPAREN,
+          CmodLexer.LBRACK,
+          CmodLexer.IF,
+          CmodLexer.THEN,
+          CmodLexer.ELSE,
+          CmodLexer.WITH,
+          CmodLexer.TO,
+          CmodLexer.BY,
+          CmodLexer.IMPORT,
+          CmodLexer.LET,
+          CmodLexer.PARAM,
+          CmodLexer.CONST,
+          CmodLexer.RETURN,
+          CmodLexer.REPEAT,
+          CmodLexer.ROUTE,
+          CmodLexer.VOCAB,
+          CmodLexer.NL);
+  private static final Set<Integer> CONTINUES =
+      Set.of(
+          CmodLexer.PIPE,
+          CmodLexer.ARROW,
+          CmodLexer.PLUS,
+          CmodLexer.MINUS,
+          CmodLexer.STAR,
+          CmodLexer.SLASH,
+          CmodLexer.PERCENT,
+          CmodLexer.AT,
+          CmodLexer.LT,
+          CmodLexer.LE,
+          CmodLexer.GT,
+          CmodLexer.GE,
+          CmodLexer.EQEQ,
+          CmodLexer.NEQ,
+          CmodLexer.ASSIGN,
+          CmodLexer.DOT,
+          CmodLexer.THEN,
+          CmodLexer.ELSE,
+          CmodLexer.LBRACE,
+          CmodLexer.WITH,
+          CmodLexer.TO,
+          CmodLexer.BY,
+          CmodLexer.COMMA,
+          CmodLexer.VOCAB);
 
   private StatementBreaks() {}
 
@@ -42,12 +93,18 @@ public final class StatementBreaks {
         continue;
       }
       if (type == CmodLexer.NL) {
-        boolean inParens = !brackets.isEmpty() && brackets.get(brackets.size() - 1) != CmodLexer.LBRACE;
+        boolean inParens =
+            !brackets.isEmpty() && brackets.get(brackets.size() - 1) != CmodLexer.LBRACE;
         int next = nextSignificant(tokens, i + 1);
         int nextType = next < 0 ? Token.EOF : tokens.get(next).getType();
-        boolean keep = !inParens && prev != -1 && !NEEDS_MORE.contains(prev)
-            && !CONTINUES.contains(nextType) && nextType != Token.EOF
-            && !(nextType == CmodLexer.WHERE && followedBy(tokens, next, CmodLexer.LPAREN) == false);
+        boolean keep =
+            !inParens
+                && prev != -1
+                && !NEEDS_MORE.contains(prev)
+                && !CONTINUES.contains(nextType)
+                && nextType != Token.EOF
+                && !(nextType == CmodLexer.WHERE
+                    && followedBy(tokens, next, CmodLexer.LPAREN) == false);
         if (keep && !(out.size() > 0 && lastDefault(out) == CmodLexer.NL)) {
           out.add(t);
           prev = CmodLexer.NL;
@@ -61,7 +118,7 @@ public final class StatementBreaks {
             brackets.remove(brackets.size() - 1);
           }
         }
-        default -> { }
+        default -> {}
       }
       out.add(t);
       if (type != Token.EOF) {

@@ -125,7 +125,13 @@ class ParsingTest {
     } else if (e instanceof Pipe p) {
       return "(" + show(p.left()) + " |> " + show(p.right()) + ")";
     } else if (e instanceof If i) {
-      return "(if " + show(i.cond()) + " then " + show(i.then()) + " else " + show(i.otherwise()) + ")";
+      return "(if "
+          + show(i.cond())
+          + " then "
+          + show(i.then())
+          + " else "
+          + show(i.otherwise())
+          + ")";
     } else if (e instanceof Repeat r) {
       return "(repeat " + show(r.count()) + " " + show(r.body()) + ")";
     }
@@ -171,7 +177,9 @@ class ParsingTest {
 
   @Test
   void pipeContinuedWithLeadingPipeOnNextLine() {
-    List<Stmt> b = body("""
+    List<Stmt> b =
+        body(
+            """
         module M()(x: f32[..., 4]) -> f32[..., 4] {
           let h = x
             |> relu
@@ -187,7 +195,9 @@ class ParsingTest {
 
   @Test
   void pipeAtEndOfLineContinuesOnNextLine() {
-    List<Stmt> b = body("""
+    List<Stmt> b =
+        body(
+            """
         module M()(x: f32[..., 4]) -> f32[..., 4] {
           x |>
             relu |>   // a comment after the operator
@@ -200,7 +210,9 @@ class ParsingTest {
 
   @Test
   void binaryOperatorsContinueAcrossLines() {
-    List<Stmt> b = body("""
+    List<Stmt> b =
+        body(
+            """
         module M()(x: f32[..., 4]) -> f32[..., 4] {
           let a = x
             + 1.0
@@ -216,7 +228,9 @@ class ParsingTest {
 
   @Test
   void ifThenElseOnSeparateLines() {
-    List<Stmt> b = body("""
+    List<Stmt> b =
+        body(
+            """
         module M(flag: bool)(x: f32[..., 4]) -> f32[..., 4] {
           let a = if flag
             then relu(x)
@@ -237,7 +251,9 @@ class ParsingTest {
 
   @Test
   void moduleSignatureWithBraceOnNextLine() {
-    FileAst f = ok("""
+    FileAst f =
+        ok(
+            """
         module Linear(inp: int, out: int)(x: f32[..., inp]) -> f32[..., out]
         {
           param weight: f32[inp, out] = init.xavier
@@ -260,7 +276,9 @@ class ParsingTest {
 
   @Test
   void moduleSignatureSplitOverLines() {
-    FileAst f = ok("""
+    FileAst f =
+        ok(
+            """
         module Block(
           dim: int,
           hidden: int = 4 * dim,
@@ -277,7 +295,9 @@ class ParsingTest {
 
   @Test
   void whereCallAtStartOfLineIsAStatement() {
-    List<Stmt> b = body("""
+    List<Stmt> b =
+        body(
+            """
         module Clip()(x: f32[..., d]) -> f32[..., d] {
           let z = x * 0.0
           where(x > 0.0, x, z)
@@ -290,7 +310,9 @@ class ParsingTest {
 
   @Test
   void whereClauseOnNextLineContinuesAnInput() {
-    FileAst f = ok("""
+    FileAst f =
+        ok(
+            """
         model M {
           input tokens: Text[seq] vocab 100
             where seq <= 64
@@ -306,13 +328,16 @@ class ParsingTest {
 
   @Test
   void semicolonsSeparateStatementsOnOneLine() {
-    List<Stmt> b = body("module M()(x: f32[4]) -> f32[4] { let a = relu(x); let c = a + 1.0; c }\n");
+    List<Stmt> b =
+        body("module M()(x: f32[4]) -> f32[4] { let a = relu(x); let c = a + 1.0; c }\n");
     assertEquals(3, b.size());
   }
 
   @Test
   void lineBreaksInsideBracketsAreIgnored() {
-    List<Stmt> b = body("""
+    List<Stmt> b =
+        body(
+            """
         module M()(x: f32[..., 4]) -> f32[..., 4] {
           let parts = [
             x,
@@ -337,8 +362,11 @@ class ParsingTest {
 
   @Test
   void aLineStartingWithMinusContinuesTheExpression() {
-    // documented behaviour of StatementBreaks: a leading binary operator continues the previous line
-    List<Stmt> b = body("""
+    // documented behaviour of StatementBreaks: a leading binary operator continues the previous
+    // line
+    List<Stmt> b =
+        body(
+            """
         module M()(x: f32[..., 4]) -> f32[..., 4] {
           let a = x
             - 1.0
@@ -354,7 +382,9 @@ class ParsingTest {
 
   @Test
   void commentsEverywhere() {
-    FileAst f = ok("""
+    FileAst f =
+        ok(
+            """
         // leading comment
         /* block
            comment */
@@ -369,7 +399,9 @@ class ParsingTest {
 
   @Test
   void blockCommentSpanningLinesInsideAnExpression() {
-    List<Stmt> b = body("""
+    List<Stmt> b =
+        body(
+            """
         module M()(x: f32[..., 4]) -> f32[..., 4] {
           let a = x + /* one
             two */ 1.0
@@ -409,15 +441,15 @@ class ParsingTest {
 
   @ParameterizedTest(name = "{0} = {1}")
   @CsvSource({
-      "0, 0",
-      "7, 7",
-      "1_000, 1000",
-      "512K, 512000",
-      "40M, 40000000",
-      "3G, 3000000000",
-      "2T, 2000000000000",
-      "1_5M, 15000000",
-      "9223372036854775807, 9223372036854775807",
+    "0, 0",
+    "7, 7",
+    "1_000, 1000",
+    "512K, 512000",
+    "40M, 40000000",
+    "3G, 3000000000",
+    "2T, 2000000000000",
+    "1_5M, 15000000",
+    "9223372036854775807, 9223372036854775807",
   })
   void integerLiteralsWithSuffixes(String literal, long value) {
     assertEquals(value, intValue(literal));
@@ -425,13 +457,13 @@ class ParsingTest {
 
   @ParameterizedTest(name = "{0} = {1}")
   @CsvSource({
-      "1e-5, 1e-5",
-      "1E3, 1000",
-      "2.5, 2.5",
-      "1.5e+2, 150",
-      "0.02, 0.02",
-      "3e0, 3",
-      "1_0.5, 10.5",
+    "1e-5, 1e-5",
+    "1E3, 1000",
+    "2.5, 2.5",
+    "1.5e+2, 150",
+    "0.02, 0.02",
+    "3e0, 3",
+    "1_0.5, 10.5",
   })
   void floatLiterals(String literal, double value) {
     assertEquals(value, floatValue(literal), 0.0);
@@ -439,7 +471,9 @@ class ParsingTest {
 
   @Test
   void budgetWithSuffixedLimits() {
-    FileAst f = ok("""
+    FileAst f =
+        ok(
+            """
         model M {
           budget { params <= 40M, flops <= 3G, tokens < 1024 }
           input x: f32[4]
@@ -484,11 +518,36 @@ class ParsingTest {
   // soft keywords
 
   @ParameterizedTest
-  @ValueSource(strings = {"on", "from", "to", "by", "as", "weights", "onnx", "compute", "budget", "align",
-      "condition", "via", "vocab", "input", "output", "constraint", "where"})
+  @ValueSource(
+      strings = {
+        "on",
+        "from",
+        "to",
+        "by",
+        "as",
+        "weights",
+        "onnx",
+        "compute",
+        "budget",
+        "align",
+        "condition",
+        "via",
+        "vocab",
+        "input",
+        "output",
+        "constraint",
+        "where"
+      })
   void softKeywordsAreUsableAsNames(String kw) {
-    List<Stmt> b = body("module M()(x: f32[..., 4]) -> f32[..., 4] {\n  let " + kw + " = relu(x)\n  let z = " + kw
-        + " + 1.0\n  z |> " + kw + "\n}\n");
+    List<Stmt> b =
+        body(
+            "module M()(x: f32[..., 4]) -> f32[..., 4] {\n  let "
+                + kw
+                + " = relu(x)\n  let z = "
+                + kw
+                + " + 1.0\n  z |> "
+                + kw
+                + "\n}\n");
     assertEquals(3, b.size());
     assertEquals(kw, ((LetStmt) b.get(0)).name().text());
     assertEquals("(" + kw + " + 1.0)", show(exprOf(b.get(1))));
@@ -501,18 +560,39 @@ class ParsingTest {
    * StatementBreaks.
    */
   @ParameterizedTest
-  @ValueSource(strings = {"on", "from", "as", "weights", "onnx", "compute", "budget", "align", "condition", "via",
-      "input", "output", "constraint"})
+  @ValueSource(
+      strings = {
+        "on",
+        "from",
+        "as",
+        "weights",
+        "onnx",
+        "compute",
+        "budget",
+        "align",
+        "condition",
+        "via",
+        "input",
+        "output",
+        "constraint"
+      })
   void softKeywordsCanStartAStatement(String kw) {
-    List<Stmt> b = body("module M()(x: f32[..., 4]) -> f32[..., 4] {\n  let " + kw + " = relu(x)\n  " + kw
-        + " + 1.0\n}\n");
+    List<Stmt> b =
+        body(
+            "module M()(x: f32[..., 4]) -> f32[..., 4] {\n  let "
+                + kw
+                + " = relu(x)\n  "
+                + kw
+                + " + 1.0\n}\n");
     assertEquals(2, b.size());
     assertEquals("(" + kw + " + 1.0)", show(exprOf(b.get(1))));
   }
 
   @Test
   void letOnInAModel() {
-    FileAst f = ok("""
+    FileAst f =
+        ok(
+            """
         model M {
           input x: f32[4]
           let on = relu(x)
@@ -525,7 +605,9 @@ class ParsingTest {
 
   @Test
   void softKeywordsAsParameterAndArgumentNames() {
-    FileAst f = ok("""
+    FileAst f =
+        ok(
+            """
         module Gate(on: bool = true)(input: f32[..., 4], from: f32[..., 4]) -> f32[..., 4] {
           if on then input + from else input
         }
@@ -541,7 +623,10 @@ class ParsingTest {
 
   @Test
   void hardKeywordsAreNotNames() {
-    for (String kw : List.of("let", "param", "module", "model", "if", "then", "else", "repeat", "import", "return")) {
+    for (String kw :
+        List.of(
+            "let", "param", "module", "model", "if", "then", "else", "repeat", "import",
+            "return")) {
       Parsed p = parse("module M()(x: f32[4]) -> f32[4] {\n  let " + kw + " = x\n  x\n}\n");
       assertTrue(p.diags().hasErrors(), "'let " + kw + " = x' must be a syntax error");
       assertEquals(DiagnosticCode.SYNTAX, p.diags().all().get(0).code(), kw);
@@ -553,7 +638,9 @@ class ParsingTest {
 
   @Test
   void precedence() {
-    List<Stmt> b = body("""
+    List<Stmt> b =
+        body(
+            """
         module M()(x: f32[..., 4], w: f32[4, 4]) -> f32[..., 4] {
           let a = x + x @ w * 2.0
           let c = -x @ w
@@ -563,14 +650,19 @@ class ParsingTest {
         }
         """);
     assertEquals("(x + ((x @ w) * 2.0))", show(exprOf(b.get(0))));
-    assertEquals("((-x) @ w)", show(exprOf(b.get(1))), "unary minus binds tighter than the binary operators");
+    assertEquals(
+        "((-x) @ w)",
+        show(exprOf(b.get(1))),
+        "unary minus binds tighter than the binary operators");
     assertEquals("(x |> (relu + 1.0))", show(exprOf(b.get(2))), "|> has the lowest precedence");
     assertEquals("((x + 1.0) < (x * 2.0))", show(exprOf(b.get(3))));
   }
 
   @Test
   void repeatAndTupleIndex() {
-    List<Stmt> b = body("""
+    List<Stmt> b =
+        body(
+            """
         module M()(x: f32[..., 4]) -> f32[..., 4] {
           let blocks = repeat(2) Block(4)
           let parts = split(x, [2, 2])
@@ -583,7 +675,9 @@ class ParsingTest {
 
   @Test
   void importForms() {
-    FileAst f = ok("""
+    FileAst f =
+        ok(
+            """
         import std.nn.{Linear, Mlp,}
         import std.nn.LayerNorm
         import "./blocks.cmod"
@@ -612,7 +706,8 @@ class ParsingTest {
 
   @Test
   void crlfLineEndings() {
-    FileAst f = ok("module M()(x: f32[4]) -> f32[4] {\r\n  let a = x\r\n    |> relu\r\n  a\r\n}\r\n");
+    FileAst f =
+        ok("module M()(x: f32[4]) -> f32[4] {\r\n  let a = x\r\n    |> relu\r\n  a\r\n}\r\n");
     assertEquals(2, module(f, "M").body().stmts().size());
   }
 
@@ -662,21 +757,32 @@ class ParsingTest {
   @ValueSource(strings = {"(", "["})
   void twentyThousandNestedBracketsGiveCM0004Quickly(String open) {
     String close = open.equals("(") ? ")" : "]";
-    String src = "model M {\n  input x: f32[4]\n  output y: f32[4] = " + nested(open, "x", close, 20_000) + "\n}\n";
+    String src =
+        "model M {\n  input x: f32[4]\n  output y: f32[4] = "
+            + nested(open, "x", close, 20_000)
+            + "\n}\n";
     Parsed p = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> parse(src));
     assertNull(p.ast());
     assertEquals(1, p.diags().all().size(), p::rendered);
     Diagnostic d = p.diags().all().get(0);
     assertEquals(DiagnosticCode.SOURCE_LIMIT, d.code());
     assertEquals(3, d.span().line());
-    assertEquals(21 + Parsing.MAX_NESTING, d.span().column(), "at the first bracket over the limit");
+    assertEquals(
+        21 + Parsing.MAX_NESTING, d.span().column(), "at the first bracket over the limit");
   }
 
   @Test
   void twentyThousandNestedParenthesesThroughCompilation() {
-    String src = "model M {\n  input x: f32[4]\n  output y: f32[4] = " + nested("(", "x", ")", 20_000) + "\n}\n";
-    Compilation.Result r = assertTimeoutPreemptively(Duration.ofSeconds(10),
-        () -> Compilation.compile(new SourceFile("deep.cmod", src), null, Compilation.Options.defaults()));
+    String src =
+        "model M {\n  input x: f32[4]\n  output y: f32[4] = "
+            + nested("(", "x", ")", 20_000)
+            + "\n}\n";
+    Compilation.Result r =
+        assertTimeoutPreemptively(
+            Duration.ofSeconds(10),
+            () ->
+                Compilation.compile(
+                    new SourceFile("deep.cmod", src), null, Compilation.Options.defaults()));
     assertFalse(r.ok());
     assertEquals(DiagnosticCode.SOURCE_LIMIT, r.diagnostics().all().get(0).code());
   }
@@ -684,25 +790,44 @@ class ParsingTest {
   @Test
   void nestingAtTheLimitIsAccepted() {
     int n = Parsing.MAX_NESTING - 2; // the model's { and nothing else
-    String src = "model M {\n  input x: f32[4]\n  output y: f32[4] = " + nested("(", "x", ")", n) + "\n}\n";
+    String src =
+        "model M {\n  input x: f32[4]\n  output y: f32[4] = " + nested("(", "x", ")", n) + "\n}\n";
     Parsed p = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> parse(src));
     assertTrue(p.diags().all().isEmpty(), p::rendered);
   }
 
   @Test
   void twentyThousandUnaryMinusesDoNotOverflowTheStack() {
-    String src = "model M {\n  input x: f32[4]\n  output y: f32[4] = " + "-".repeat(20_000) + "x\n}\n";
-    Compilation.Result r = assertTimeoutPreemptively(Duration.ofSeconds(20),
-        () -> assertDoesNotThrow(() -> Compilation.compile(new SourceFile("minus.cmod", src), null, Compilation.Options.defaults())));
+    String src =
+        "model M {\n  input x: f32[4]\n  output y: f32[4] = " + "-".repeat(20_000) + "x\n}\n";
+    Compilation.Result r =
+        assertTimeoutPreemptively(
+            Duration.ofSeconds(20),
+            () ->
+                assertDoesNotThrow(
+                    () ->
+                        Compilation.compile(
+                            new SourceFile("minus.cmod", src),
+                            null,
+                            Compilation.Options.defaults())));
     assertFalse(r.ok(), "a 20000-deep expression should hit the nesting limit");
     assertEquals(DiagnosticCode.SOURCE_LIMIT, r.diagnostics().all().get(0).code());
   }
 
   @Test
   void twentyThousandChainedOperatorsDoNotOverflowTheStack() {
-    String src = "model M {\n  input x: f32[4]\n  output y: f32[4] = x" + " + x".repeat(20_000) + "\n}\n";
-    Compilation.Result r = assertTimeoutPreemptively(Duration.ofSeconds(30),
-        () -> assertDoesNotThrow(() -> Compilation.compile(new SourceFile("chain.cmod", src), null, Compilation.Options.defaults())));
+    String src =
+        "model M {\n  input x: f32[4]\n  output y: f32[4] = x" + " + x".repeat(20_000) + "\n}\n";
+    Compilation.Result r =
+        assertTimeoutPreemptively(
+            Duration.ofSeconds(30),
+            () ->
+                assertDoesNotThrow(
+                    () ->
+                        Compilation.compile(
+                            new SourceFile("chain.cmod", src),
+                            null,
+                            Compilation.Options.defaults())));
     // either it compiles or it ends in a located diagnostic; it must not throw
     if (!r.ok()) {
       assertTrue(r.diagnostics().hasErrors());
@@ -711,9 +836,20 @@ class ParsingTest {
 
   @Test
   void twentyThousandChainedPipesDoNotOverflowTheStack() {
-    String src = "model M {\n  input x: f32[4]\n  output y: f32[4] = x" + " |> relu".repeat(20_000) + "\n}\n";
-    Compilation.Result r = assertTimeoutPreemptively(Duration.ofSeconds(30),
-        () -> assertDoesNotThrow(() -> Compilation.compile(new SourceFile("pipes.cmod", src), null, Compilation.Options.defaults())));
+    String src =
+        "model M {\n  input x: f32[4]\n  output y: f32[4] = x"
+            + " |> relu".repeat(20_000)
+            + "\n}\n";
+    Compilation.Result r =
+        assertTimeoutPreemptively(
+            Duration.ofSeconds(30),
+            () ->
+                assertDoesNotThrow(
+                    () ->
+                        Compilation.compile(
+                            new SourceFile("pipes.cmod", src),
+                            null,
+                            Compilation.Options.defaults())));
     if (!r.ok()) {
       assertTrue(r.diagnostics().hasErrors());
     }

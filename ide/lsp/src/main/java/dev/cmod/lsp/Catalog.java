@@ -15,14 +15,49 @@ import java.util.regex.Pattern;
  */
 final class Catalog {
   /** The keywords of CmodLexer.g4, in its order (a test checks they agree). */
-  static final List<String> KEYWORDS = List.of("import", "const", "module", "model", "param", "let", "return", "if",
-      "then", "else", "repeat", "input", "output", "where", "with", "on", "from", "to", "by", "route", "as", "weights",
-      "onnx", "compute", "budget", "constraint", "align", "condition", "via", "frozen", "trainable", "vocab", "true",
-      "false", "none");
+  static final List<String> KEYWORDS =
+      List.of(
+          "import",
+          "const",
+          "module",
+          "model",
+          "param",
+          "let",
+          "return",
+          "if",
+          "then",
+          "else",
+          "repeat",
+          "input",
+          "output",
+          "where",
+          "with",
+          "on",
+          "from",
+          "to",
+          "by",
+          "route",
+          "as",
+          "weights",
+          "onnx",
+          "compute",
+          "budget",
+          "constraint",
+          "align",
+          "condition",
+          "via",
+          "frozen",
+          "trainable",
+          "vocab",
+          "true",
+          "false",
+          "none");
 
   /** Modality types, element types and hyperparameter types. */
-  static final List<String> TYPES = List.of("Image", "Audio", "Video", "Text", "Class", "Vector", "Seq", "f32", "f16",
-      "bf16", "f64", "i64", "i32", "bool", "int", "float", "string", "dtype");
+  static final List<String> TYPES =
+      List.of(
+          "Image", "Audio", "Video", "Text", "Class", "Vector", "Seq", "f32", "f16", "bf16", "f64",
+          "i64", "i32", "bool", "int", "float", "string", "dtype");
 
   /** The stdlib libraries (resources std/NAME.cmod, from cmod-stdlib). */
   static final List<String> STD_LIBRARIES = List.of("nn", "peft", "route", "compose");
@@ -31,7 +66,8 @@ final class Catalog {
   static final Map<String, String> BUILTINS = new LinkedHashMap<>();
 
   static {
-    for (String u : List.of("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "silu", "erf")) {
+    for (String u :
+        List.of("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "silu", "erf")) {
       sig(u, "x");
     }
     sig("gelu", "x", "approx=none");
@@ -89,7 +125,8 @@ final class Catalog {
   /** A module of the standard library: its library ("std.nn") and its header line. */
   record StdModule(String name, String library, String signature) {}
 
-  private static final Pattern MODULE = Pattern.compile("(?m)^[ \\t]*module[ \\t]+([A-Za-z_][A-Za-z0-9_]*)([^{\\r\\n]*)");
+  private static final Pattern MODULE =
+      Pattern.compile("(?m)^[ \\t]*module[ \\t]+([A-Za-z_][A-Za-z0-9_]*)([^{\\r\\n]*)");
   private static Map<String, StdModule> stdModules;
 
   private Catalog() {}
@@ -99,14 +136,16 @@ final class Catalog {
     if (stdModules == null) {
       Map<String, StdModule> m = new LinkedHashMap<>();
       for (String lib : STD_LIBRARIES) {
-        try (InputStream in = Catalog.class.getClassLoader().getResourceAsStream("std/" + lib + ".cmod")) {
+        try (InputStream in =
+            Catalog.class.getClassLoader().getResourceAsStream("std/" + lib + ".cmod")) {
           if (in == null) {
             continue;
           }
           Matcher mt = MODULE.matcher(new String(in.readAllBytes(), StandardCharsets.UTF_8));
           while (mt.find()) {
             String name = mt.group(1);
-            m.putIfAbsent(name, new StdModule(name, "std." + lib, ("module " + name + mt.group(2)).strip()));
+            m.putIfAbsent(
+                name, new StdModule(name, "std." + lib, ("module " + name + mt.group(2)).strip()));
           }
         } catch (IOException e) {
           System.err.println("cmod-lsp: cannot read std/" + lib + ".cmod: " + e.getMessage());

@@ -64,29 +64,35 @@ import org.eclipse.lsp4j.services.WorkspaceService;
  * compilation per document, so a slow document never holds the others. A compilation that outlives
  * {@link Settings#timeoutMillis} is abandoned (its thread is a daemon, and is interrupted) and the
  * document gets a diagnostic saying so. When a newer revision of a document arrives, the running
- * compilation of the old one is left to finish on its own, publishing nothing, and the new one starts
- * at once; a document has at most one such superseded compilation alive, so fast typing in a
- * slow document cannot start compilations without bound. Diagnostics are capped at
- * {@link Settings#maxDiagnostics} per document, plus one saying how many were left out. Hover and
+ * compilation of the old one is left to finish on its own, publishing nothing, and the new one
+ * starts at once; a document has at most one such superseded compilation alive, so fast typing in a
+ * slow document cannot start compilations without bound. Diagnostics are capped at {@link
+ * Settings#maxDiagnostics} per document, plus one saying how many were left out. Hover and
  * completion run off the protocol thread too. No handler throws to the client: failures are logged
  * to stderr and answered with empty results.
  */
-public final class CmodLanguageServer implements LanguageServer, LanguageClientAware, TextDocumentService, WorkspaceService {
+public final class CmodLanguageServer
+    implements LanguageServer, LanguageClientAware, TextDocumentService, WorkspaceService {
   /**
    * Limits of the server.
    *
    * @param timeoutMillis how long one compilation may run before it is abandoned
-   * @param maxDiagnostics how many diagnostics one document publishes at most (one more says how many
-   *     were left out)
+   * @param maxDiagnostics how many diagnostics one document publishes at most (one more says how
+   *     many were left out)
    * @param workers how many documents compile at once
    */
   record Settings(long timeoutMillis, int maxDiagnostics, int workers) {
-    /** From the system properties cmod.lsp.compileTimeoutMs, cmod.lsp.maxDiagnostics and cmod.lsp.compileThreads. */
+    /**
+     * From the system properties cmod.lsp.compileTimeoutMs, cmod.lsp.maxDiagnostics and
+     * cmod.lsp.compileThreads.
+     */
     static Settings fromSystemProperties() {
       int cores = Runtime.getRuntime().availableProcessors();
-      return new Settings(Math.max(1, Long.getLong("cmod.lsp.compileTimeoutMs", 10_000)),
+      return new Settings(
+          Math.max(1, Long.getLong("cmod.lsp.compileTimeoutMs", 10_000)),
           Math.max(1, Integer.getInteger("cmod.lsp.maxDiagnostics", 100)),
-          Math.max(1, Integer.getInteger("cmod.lsp.compileThreads", Math.max(2, Math.min(4, cores)))));
+          Math.max(
+              1, Integer.getInteger("cmod.lsp.compileThreads", Math.max(2, Math.min(4, cores)))));
     }
   }
 
@@ -101,13 +107,18 @@ public final class CmodLanguageServer implements LanguageServer, LanguageClientA
   /** What the server knows of one URI. Fields other than the lock are guarded by {@code lock}. */
   private static final class DocState {
     final String uri;
+
     /** The latest revision (after a close: the text is null). */
     volatile Doc latest;
+
     boolean closed;
+
     /** The revision of the latest compilation started. */
     long started;
+
     /** The current compilation, and a superseded one still running. */
     Job running;
+
     Job superseded;
     boolean queued;
 
@@ -136,15 +147,22 @@ public final class CmodLanguageServer implements LanguageServer, LanguageClientA
   private int runningJobs;
   private long revisions;
   private final AtomicInteger threadNumbers = new AtomicInteger();
+
   /** Deadlines. */
-  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(daemon("cmod-lsp-timer"));
+  private final ScheduledExecutorService timer =
+      Executors.newSingleThreadScheduledExecutor(daemon("cmod-lsp-timer"));
+
   /**
    * Every publication, in order, from one long-lived thread: a compile thread never waits on the
    * client, and whether a result is stale is decided just before it is sent.
    */
-  private final ExecutorService publisher = Executors.newSingleThreadExecutor(daemon("cmod-lsp-publish"));
+  private final ExecutorService publisher =
+      Executors.newSingleThreadExecutor(daemon("cmod-lsp-publish"));
+
   /** Hover and completion. */
-  private final ExecutorService requests = Executors.newFixedThreadPool(2, daemon("cmod-lsp-request"));
+  private final ExecutorService requests =
+      Executors.newFixedThreadPool(2, daemon("cmod-lsp-request"));
+
   private final Settings settings;
   private final Checker checker;
   private final IntConsumer onExit;
@@ -153,10 +171,12 @@ public final class CmodLanguageServer implements LanguageServer, LanguageClientA
 
   /** A server whose {@code exit} does nothing (for tests and embedding). */
   public CmodLanguageServer() {
-    this(code -> { });
+    this(code -> {});
   }
 
-  /** @param onExit called with the exit code on the client's {@code exit} notification */
+  /**
+   * @param onExit called with the exit code on the client's {@code exit} notification
+   */
   public CmodLanguageServer(IntConsumer onExit) {
     this(onExit, Settings.fromSystemProperties(), CmodLanguageServer::check);
   }
@@ -194,7 +214,8 @@ public final class CmodLanguageServer implements LanguageServer, LanguageClientA
     caps.setTextDocumentSync(sync);
     caps.setHoverProvider(true);
     caps.setCompletionProvider(new CompletionOptions(false, List.of(".")));
-    return CompletableFuture.completedFuture(new InitializeResult(caps, new ServerInfo("cmod-lsp", Compilation.VERSION)));
+    return CompletableFuture.completedFuture(
+        new InitializeResult(caps, new ServerInfo("cmod-lsp", Compilation.VERSION)));
   }
 
   @Override
@@ -259,67 +280,82 @@ public final class CmodLanguageServer implements LanguageServer, LanguageClientA
 
   @Override
   public void didOpen(DidOpenTextDocumentParams params) {
-    guard("didOpen", () -> update(params.getTextDocument().getUri(), params.getTextDocument().getText(),
-        params.getTextDocument().getVersion()));
+    guard(
+        "didOpen",
+        () ->
+            update(
+                params.getTextDocument().getUri(),
+                params.getTextDocument().getText(),
+                params.getTextDocument().getVersion()));
   }
 
   @Override
   public void didChange(DidChangeTextDocumentParams params) {
-    guard("didChange", () -> {
-      String uri = params.getTextDocument().getUri();
-      Doc old = current(uri);
-      String text = old == null ? "" : old.text();
-      for (TextDocumentContentChangeEvent c : params.getContentChanges()) {
-        if (c.getRange() == null) {
-          text = c.getText();
-        } else { // an incremental edit, from a client that ignored the Full sync kind
-          int s = Lines.offset(text, c.getRange().getStart());
-          int e = Math.max(s, Lines.offset(text, c.getRange().getEnd()));
-          text = text.substring(0, s) + c.getText() + text.substring(e);
-        }
-      }
-      update(uri, text, params.getTextDocument().getVersion());
-    });
+    guard(
+        "didChange",
+        () -> {
+          String uri = params.getTextDocument().getUri();
+          Doc old = current(uri);
+          String text = old == null ? "" : old.text();
+          for (TextDocumentContentChangeEvent c : params.getContentChanges()) {
+            if (c.getRange() == null) {
+              text = c.getText();
+            } else { // an incremental edit, from a client that ignored the Full sync kind
+              int s = Lines.offset(text, c.getRange().getStart());
+              int e = Math.max(s, Lines.offset(text, c.getRange().getEnd()));
+              text = text.substring(0, s) + c.getText() + text.substring(e);
+            }
+          }
+          update(uri, text, params.getTextDocument().getVersion());
+        });
   }
 
   @Override
   public void didSave(DidSaveTextDocumentParams params) {
-    guard("didSave", () -> {
-      String uri = params.getTextDocument().getUri();
-      Doc d = current(uri);
-      String text = params.getText() != null ? params.getText() : d != null ? d.text() : null;
-      if (text != null) {
-        update(uri, text, d != null ? d.version() : null);
-      }
-    });
+    guard(
+        "didSave",
+        () -> {
+          String uri = params.getTextDocument().getUri();
+          Doc d = current(uri);
+          String text = params.getText() != null ? params.getText() : d != null ? d.text() : null;
+          if (text != null) {
+            update(uri, text, d != null ? d.version() : null);
+          }
+        });
   }
 
   @Override
   public void didClose(DidCloseTextDocumentParams params) {
-    guard("didClose", () -> {
-      String uri = params.getTextDocument().getUri();
-      DocState d = docs.get(uri);
-      if (d == null) {
-        return;
-      }
-      long rev;
-      synchronized (lock) {
-        rev = ++revisions;
-        d.closed = true;
-        d.latest = new Doc(null, rev, null);
-        ready.remove(d);
-        d.queued = false;
-      }
-      // after any publication queued for this document, unless it is reopened meanwhile
-      publisher.execute(() -> guard("close " + uri, () -> {
-        synchronized (lock) {
-          if (!d.closed || d.latest.revision() != rev) {
+    guard(
+        "didClose",
+        () -> {
+          String uri = params.getTextDocument().getUri();
+          DocState d = docs.get(uri);
+          if (d == null) {
             return;
           }
-        }
-        send(new PublishDiagnosticsParams(uri, List.of()));
-      }));
-    });
+          long rev;
+          synchronized (lock) {
+            rev = ++revisions;
+            d.closed = true;
+            d.latest = new Doc(null, rev, null);
+            ready.remove(d);
+            d.queued = false;
+          }
+          // after any publication queued for this document, unless it is reopened meanwhile
+          publisher.execute(
+              () ->
+                  guard(
+                      "close " + uri,
+                      () -> {
+                        synchronized (lock) {
+                          if (!d.closed || d.latest.revision() != rev) {
+                            return;
+                          }
+                        }
+                        send(new PublishDiagnosticsParams(uri, List.of()));
+                      }));
+        });
   }
 
   /** The latest text of an open document, or null. */
@@ -372,7 +408,11 @@ public final class CmodLanguageServer implements LanguageServer, LanguageClientA
       Thread t = new Thread(() -> run(job), "cmod-lsp-compile-" + threadNumbers.incrementAndGet());
       t.setDaemon(true); // an abandoned compilation must not keep the process alive
       job.thread = t;
-      job.deadline = timer.schedule(() -> guard("deadline", () -> expire(job)), settings.timeoutMillis(), TimeUnit.MILLISECONDS);
+      job.deadline =
+          timer.schedule(
+              () -> guard("deadline", () -> expire(job)),
+              settings.timeoutMillis(),
+              TimeUnit.MILLISECONDS);
       t.start();
     }
   }
@@ -388,7 +428,8 @@ public final class CmodLanguageServer implements LanguageServer, LanguageClientA
         }
       }
       log("compile " + job.doc.uri, e);
-      ds = List.of(note(DiagnosticSeverity.Error, "cmod-lsp could not compile this document: " + e));
+      ds =
+          List.of(note(DiagnosticSeverity.Error, "cmod-lsp could not compile this document: " + e));
     }
     synchronized (lock) {
       if (job.over) {
@@ -412,11 +453,18 @@ public final class CmodLanguageServer implements LanguageServer, LanguageClientA
       release(job);
     }
     double s = settings.timeoutMillis() / 1000.0;
-    System.err.println("cmod-lsp: compiling " + job.doc.uri + " took longer than " + s + " s; abandoned");
-    publish(job.doc, job.rev, List.of(note(DiagnosticSeverity.Error,
-        "cmod-lsp: compiling this document took longer than " + (s == Math.rint(s) ? String.valueOf((long) s) : String.valueOf(s))
-        + " s and was abandoned (an import that never finishes reading, such as a named pipe, or a very large document?)."
-        + " Edit or save the document to try again.")));
+    System.err.println(
+        "cmod-lsp: compiling " + job.doc.uri + " took longer than " + s + " s; abandoned");
+    publish(
+        job.doc,
+        job.rev,
+        List.of(
+            note(
+                DiagnosticSeverity.Error,
+                "cmod-lsp: compiling this document took longer than "
+                    + (s == Math.rint(s) ? String.valueOf((long) s) : String.valueOf(s))
+                    + " s and was abandoned (an import that never finishes reading, such as a named pipe, or a very large document?)."
+                    + " Edit or save the document to try again.")));
   }
 
   /** Under lock: frees the job's place and starts what waited for it. */
@@ -441,17 +489,25 @@ public final class CmodLanguageServer implements LanguageServer, LanguageClientA
     }
   }
 
-  /** Publishes a revision's diagnostics if it is still the document's latest when its turn comes. */
+  /**
+   * Publishes a revision's diagnostics if it is still the document's latest when its turn comes.
+   */
   private void publish(DocState d, Doc rev, List<Diagnostic> ds) {
     try {
-      publisher.execute(() -> guard("publish " + d.uri, () -> {
-        synchronized (lock) {
-          if (d.closed || d.latest.revision() != rev.revision()) {
-            return; // replaced or closed meanwhile
-          }
-        }
-        send(new PublishDiagnosticsParams(d.uri, cap(ds, settings.maxDiagnostics()), rev.version()));
-      }));
+      publisher.execute(
+          () ->
+              guard(
+                  "publish " + d.uri,
+                  () -> {
+                    synchronized (lock) {
+                      if (d.closed || d.latest.revision() != rev.revision()) {
+                        return; // replaced or closed meanwhile
+                      }
+                    }
+                    send(
+                        new PublishDiagnosticsParams(
+                            d.uri, cap(ds, settings.maxDiagnostics()), rev.version()));
+                  }));
     } catch (java.util.concurrent.RejectedExecutionException e) {
       // shut down
     }
@@ -467,8 +523,10 @@ public final class CmodLanguageServer implements LanguageServer, LanguageClientA
   /** The first {@code max} diagnostics, and one more that counts the rest. */
   static List<Diagnostic> cap(List<Diagnostic> ds, int max) {
     // the compiler's own "and N more errors" note (last, with the count as data) is kept or merged
-    Diagnostic compilerMore = !ds.isEmpty() && ds.get(ds.size() - 1).getData() instanceof Integer
-        ? ds.get(ds.size() - 1) : null;
+    Diagnostic compilerMore =
+        !ds.isEmpty() && ds.get(ds.size() - 1).getData() instanceof Integer
+            ? ds.get(ds.size() - 1)
+            : null;
     int real = compilerMore != null ? ds.size() - 1 : ds.size();
     if (real <= max) {
       return ds;
@@ -485,9 +543,20 @@ public final class CmodLanguageServer implements LanguageServer, LanguageClientA
       more += (Integer) compilerMore.getData();
       errors += (Integer) compilerMore.getData();
     }
-    out.add(note(DiagnosticSeverity.Information, "and " + more + " more diagnostic" + (more == 1 ? "" : "s")
-        + " (" + errors + " of them error" + (errors == 1 ? "" : "s") + ") not shown: cmod-lsp publishes at most " + max
-        + " per document; `cmod check` lists them all"));
+    out.add(
+        note(
+            DiagnosticSeverity.Information,
+            "and "
+                + more
+                + " more diagnostic"
+                + (more == 1 ? "" : "s")
+                + " ("
+                + errors
+                + " of them error"
+                + (errors == 1 ? "" : "s")
+                + ") not shown: cmod-lsp publishes at most "
+                + max
+                + " per document; `cmod check` lists them all"));
     return out;
   }
 
@@ -499,7 +568,9 @@ public final class CmodLanguageServer implements LanguageServer, LanguageClientA
     return d;
   }
 
-  /** Compiles a document (every model of it, like {@code cmod check}) and converts the diagnostics. */
+  /**
+   * Compiles a document (every model of it, like {@code cmod check}) and converts the diagnostics.
+   */
   static List<Diagnostic> check(String uri, String text) {
     Path path = pathOf(uri);
     SourceFile source = new SourceFile(fileName(uri, path), text);
@@ -523,15 +594,24 @@ public final class CmodLanguageServer implements LanguageServer, LanguageClientA
         }
       }
     }
-    List<Diagnostic> out = new ArrayList<>(DiagnosticMapper.convert(all, source, first.models().isEmpty()));
+    List<Diagnostic> out =
+        new ArrayList<>(DiagnosticMapper.convert(all, source, first.models().isEmpty()));
     int suppressed = 0;
     for (Compilation.Result r : results) {
       suppressed = Math.max(suppressed, r.diagnostics().suppressed());
     }
     if (suppressed > 0) {
       // the compiler keeps the first errors and counts the rest; say how many
-      Diagnostic more = note(DiagnosticSeverity.Information, "and " + suppressed + " more error" + (suppressed == 1 ? "" : "s")
-          + " not shown: the compiler reports the first " + dev.cmod.compiler.diag.Diagnostics.MAX_ERRORS + " per compilation");
+      Diagnostic more =
+          note(
+              DiagnosticSeverity.Information,
+              "and "
+                  + suppressed
+                  + " more error"
+                  + (suppressed == 1 ? "" : "s")
+                  + " not shown: the compiler reports the first "
+                  + dev.cmod.compiler.diag.Diagnostics.MAX_ERRORS
+                  + " per compilation");
       more.setData(suppressed);
       out.add(more);
     }
@@ -542,7 +622,8 @@ public final class CmodLanguageServer implements LanguageServer, LanguageClientA
   private record DiagKey(DiagnosticCode code, String message, Object file, int start, int end) {
     static DiagKey of(dev.cmod.compiler.diag.Diagnostic d) {
       Span s = d.span();
-      return s == null ? new DiagKey(d.code(), d.message(), null, -1, -1)
+      return s == null
+          ? new DiagKey(d.code(), d.message(), null, -1, -1)
           : new DiagKey(d.code(), d.message(), new Identity(s.file()), s.start(), s.end());
     }
   }
@@ -592,26 +673,34 @@ public final class CmodLanguageServer implements LanguageServer, LanguageClientA
 
   @Override
   public CompletableFuture<Hover> hover(HoverParams params) {
-    return async(() -> guarded("hover", () -> {
-      Doc d = current(params.getTextDocument().getUri());
-      if (d == null) {
-        return null;
-      }
-      int[] word = Lines.wordAt(d.text(), Lines.offset(d.text(), params.getPosition()));
-      if (word == null) {
-        return null;
-      }
-      String w = d.text().substring(word[0], word[1]);
-      String md = hoverText(w);
-      if (md == null) {
-        return null;
-      }
-      Range r = new Range(Lines.position(d.text(), word[0]), Lines.position(d.text(), word[1]));
-      return new Hover(new MarkupContent(MarkupKind.MARKDOWN, md), r);
-    }));
+    return async(
+        () ->
+            guarded(
+                "hover",
+                () -> {
+                  Doc d = current(params.getTextDocument().getUri());
+                  if (d == null) {
+                    return null;
+                  }
+                  int[] word = Lines.wordAt(d.text(), Lines.offset(d.text(), params.getPosition()));
+                  if (word == null) {
+                    return null;
+                  }
+                  String w = d.text().substring(word[0], word[1]);
+                  String md = hoverText(w);
+                  if (md == null) {
+                    return null;
+                  }
+                  Range r =
+                      new Range(
+                          Lines.position(d.text(), word[0]), Lines.position(d.text(), word[1]));
+                  return new Hover(new MarkupContent(MarkupKind.MARKDOWN, md), r);
+                }));
   }
 
-  /** Markdown for a word: a builtin's signature, a std module's header, a diagnostic's explanation. */
+  /**
+   * Markdown for a word: a builtin's signature, a std module's header, a diagnostic's explanation.
+   */
   static String hoverText(String w) {
     String sig = Catalog.BUILTINS.get(w);
     if (sig != null) {
@@ -619,26 +708,47 @@ public final class CmodLanguageServer implements LanguageServer, LanguageClientA
     }
     Catalog.StdModule m = Catalog.stdModules().get(w);
     if (m != null) {
-      return "```cmod\n" + m.signature() + "\n```\nfrom `" + m.library() + "`: `import " + m.library() + ".{" + m.name() + "}`";
+      return "```cmod\n"
+          + m.signature()
+          + "\n```\nfrom `"
+          + m.library()
+          + "`: `import "
+          + m.library()
+          + ".{"
+          + m.name()
+          + "}`";
     }
     if (w.matches("(?i)CM[0-9]{4}")) {
       DiagnosticCode c = DiagnosticCode.byId(w);
       if (c != null) {
-        return "**" + c.id() + "** " + c.severity.text() + ": " + c.title + "\n\n```\n" + c.explanation + "\n```";
+        return "**"
+            + c.id()
+            + "** "
+            + c.severity.text()
+            + ": "
+            + c.title
+            + "\n\n```\n"
+            + c.explanation
+            + "\n```";
       }
     }
     return null;
   }
 
   @Override
-  public CompletableFuture<Either<List<CompletionItem>, CompletionList>> completion(CompletionParams params) {
-    return async(() -> {
-      List<CompletionItem> items = guarded("completion", CmodLanguageServer::completionItems);
-      return Either.forLeft(items == null ? List.of() : items);
-    });
+  public CompletableFuture<Either<List<CompletionItem>, CompletionList>> completion(
+      CompletionParams params) {
+    return async(
+        () -> {
+          List<CompletionItem> items = guarded("completion", CmodLanguageServer::completionItems);
+          return Either.forLeft(items == null ? List.of() : items);
+        });
   }
 
-  /** Runs a request off the protocol thread (the std catalogue is read from the class path on first use). */
+  /**
+   * Runs a request off the protocol thread (the std catalogue is read from the class path on first
+   * use).
+   */
   private <T> CompletableFuture<T> async(java.util.function.Supplier<T> work) {
     try {
       return CompletableFuture.supplyAsync(work, requests);

@@ -19,14 +19,15 @@ final class DiagnosticMapper {
   /**
    * Converts the diagnostics of a compilation of {@code doc}. One whose span lies in another file
    * (an error inside a std module or an imported file) or has no span goes where the CONTEXT note
-   * that follows it points, when that note is in this document (or where the last such note pointed,
-   * since the compiler drops repeated notes), else on the first line; its message
-   * then starts with its own location. A file that declares no model (a library of modules) gets
-   * CM0400 as information, not as an error.
+   * that follows it points, when that note is in this document (or where the last such note
+   * pointed, since the compiler drops repeated notes), else on the first line; its message then
+   * starts with its own location. A file that declares no model (a library of modules) gets CM0400
+   * as information, not as an error.
    *
    * @param noModels whether the document declares no model
    */
-  static List<Diagnostic> convert(List<dev.cmod.compiler.diag.Diagnostic> ds, SourceFile doc, boolean noModels) {
+  static List<Diagnostic> convert(
+      List<dev.cmod.compiler.diag.Diagnostic> ds, SourceFile doc, boolean noModels) {
     List<Diagnostic> out = new ArrayList<>();
     boolean[] used = new boolean[ds.size()];
     Range lastContext = null;
@@ -65,7 +66,10 @@ final class DiagnosticMapper {
       }
       Diagnostic x = new Diagnostic();
       x.setRange(range);
-      x.setSeverity(noModels && d.code() == DiagnosticCode.NO_MODEL ? DiagnosticSeverity.Information : severity(d.severity()));
+      x.setSeverity(
+          noModels && d.code() == DiagnosticCode.NO_MODEL
+              ? DiagnosticSeverity.Information
+              : severity(d.severity()));
       if (d.code() != DiagnosticCode.CONTEXT) {
         x.setCode(Either.forLeft(d.code().id()));
       }
@@ -88,7 +92,8 @@ final class DiagnosticMapper {
   }
 
   private static boolean inDoc(Span s, SourceFile doc) {
-    return s.file() == doc || (s.file().name().equals(doc.name()) && s.file().text().equals(doc.text()));
+    return s.file() == doc
+        || (s.file().name().equals(doc.name()) && s.file().text().equals(doc.text()));
   }
 
   /** Span lines and columns are 1-based; LSP's are 0-based. */

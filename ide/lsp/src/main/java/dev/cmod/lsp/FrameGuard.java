@@ -20,8 +20,8 @@ import java.util.Locale;
  * front; a message nested a few thousand levels deep overflows its stack and ends its read loop for
  * good, and a huge length exhausts memory. This stream reads the frames itself and passes on only
  * messages that are at most {@link #maxDepth} levels deep and at most {@link #maxBytes} long. A
- * message that is too deep is reported to {@link Rejections} with its id, when it has one at the top
- * level; one that is too long is skipped without being stored, and a malformed header block is
+ * message that is too deep is reported to {@link Rejections} with its id, when it has one at the
+ * top level; one that is too long is skipped without being stored, and a malformed header block is
  * dropped. Reading then goes on with the next message. Depth is measured with Gson's own streaming
  * (iterative) tokenizer in lenient mode, the mode LSP4J parses in, so comments or single-quoted
  * strings cannot hide brackets from the check.
@@ -39,8 +39,10 @@ final class FrameGuard extends InputStream {
 
   static final int DEFAULT_MAX_DEPTH = 512;
   static final long DEFAULT_MAX_BYTES = 64L << 20;
+
   /** One header line, and a whole header block: real clients send well under 100 bytes. */
   static final int MAX_HEADER_LINE = 8 << 10;
+
   static final int MAX_HEADER_BLOCK = 64 << 10;
 
   private final InputStream in;
@@ -50,6 +52,7 @@ final class FrameGuard extends InputStream {
 
   /** The frame being handed out: its header, then its body. */
   private byte[] head = new byte[0];
+
   private byte[] body = new byte[0];
   private int pos; // over head then body
   private boolean eof;
@@ -61,10 +64,16 @@ final class FrameGuard extends InputStream {
     this.rejections = rejections;
   }
 
-  /** With the limits of the system properties {@code cmod.lsp.maxDepth} and {@code cmod.lsp.maxMessageBytes}. */
+  /**
+   * With the limits of the system properties {@code cmod.lsp.maxDepth} and {@code
+   * cmod.lsp.maxMessageBytes}.
+   */
   static FrameGuard withDefaults(InputStream in, Rejections rejections) {
-    return new FrameGuard(in, Integer.getInteger("cmod.lsp.maxDepth", DEFAULT_MAX_DEPTH),
-        Long.getLong("cmod.lsp.maxMessageBytes", DEFAULT_MAX_BYTES), rejections);
+    return new FrameGuard(
+        in,
+        Integer.getInteger("cmod.lsp.maxDepth", DEFAULT_MAX_DEPTH),
+        Long.getLong("cmod.lsp.maxMessageBytes", DEFAULT_MAX_BYTES),
+        rejections);
   }
 
   @Override
@@ -151,8 +160,12 @@ final class FrameGuard extends InputStream {
         }
         continue;
       }
-      String header = "Content-Length: " + content.length + "\r\n"
-          + (h.contentType != null ? "Content-Type: " + h.contentType + "\r\n" : "") + "\r\n";
+      String header =
+          "Content-Length: "
+              + content.length
+              + "\r\n"
+              + (h.contentType != null ? "Content-Type: " + h.contentType + "\r\n" : "")
+              + "\r\n";
       head = header.getBytes(StandardCharsets.US_ASCII);
       body = content;
       pos = 0;
@@ -207,7 +220,8 @@ final class FrameGuard extends InputStream {
         continue; // read on to the end of the block
       }
       if (tooLong || total > MAX_HEADER_BLOCK) {
-        h.problem = "header longer than " + (tooLong ? MAX_HEADER_LINE : MAX_HEADER_BLOCK) + " bytes";
+        h.problem =
+            "header longer than " + (tooLong ? MAX_HEADER_LINE : MAX_HEADER_BLOCK) + " bytes";
         continue;
       }
       parseHeaderLine(line.toString(), h);
@@ -228,9 +242,13 @@ final class FrameGuard extends InputStream {
     String name = line.substring(0, colon).trim();
     String value = line.substring(colon + 1).trim();
     if (name.equalsIgnoreCase("Content-Length")) {
-      if (value.isEmpty() || value.length() > 18 || !value.chars().allMatch(ch -> ch >= '0' && ch <= '9')) {
-        h.problem = value.length() > 18 && value.chars().allMatch(ch -> ch >= '0' && ch <= '9')
-            ? "Content-Length " + value.substring(0, 18) + "... is too large" : "bad Content-Length";
+      if (value.isEmpty()
+          || value.length() > 18
+          || !value.chars().allMatch(ch -> ch >= '0' && ch <= '9')) {
+        h.problem =
+            value.length() > 18 && value.chars().allMatch(ch -> ch >= '0' && ch <= '9')
+                ? "Content-Length " + value.substring(0, 18) + "... is too large"
+                : "bad Content-Length";
         return;
       }
       h.length = Long.parseLong(value);
@@ -254,7 +272,9 @@ final class FrameGuard extends InputStream {
     return true;
   }
 
-  /** Reads a body, growing the buffer as bytes arrive (a claimed length costs nothing until sent). */
+  /**
+   * Reads a body, growing the buffer as bytes arrive (a claimed length costs nothing until sent).
+   */
   private byte[] readBody(int n) throws IOException {
     byte[] buf = new byte[Math.min(n, 1 << 20)];
     int got = 0;
@@ -335,7 +355,9 @@ final class FrameGuard extends InputStream {
   }
 
   private static JsonReader reader(byte[] content) {
-    JsonReader r = new JsonReader(new InputStreamReader(new ByteArrayInputStream(content), StandardCharsets.UTF_8));
+    JsonReader r =
+        new JsonReader(
+            new InputStreamReader(new ByteArrayInputStream(content), StandardCharsets.UTF_8));
     r.setStrictness(Strictness.LENIENT);
     return r;
   }

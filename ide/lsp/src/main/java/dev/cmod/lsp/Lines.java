@@ -24,7 +24,9 @@ final class Lines {
     return Math.min(i + Math.max(0, p.getCharacter()), end);
   }
 
-  /** The position of an offset; \n, \r\n and a lone \r end lines, as in the compiler's SourceFile. */
+  /**
+   * The position of an offset; \n, \r\n and a lone \r end lines, as in the compiler's SourceFile.
+   */
   static Position position(String text, int offset) {
     int o = Math.max(0, Math.min(offset, text.length()));
     int line = 0;

@@ -47,30 +47,43 @@ public final class Main {
    *
    * @param executor for LSP4J's threads, or null for its default
    */
-  static Launcher<LanguageClient> launcher(CmodLanguageServer server, InputStream in, OutputStream out, ExecutorService executor) {
+  static Launcher<LanguageClient> launcher(
+      CmodLanguageServer server, InputStream in, OutputStream out, ExecutorService executor) {
     AtomicReference<MessageConsumer> outgoing = new AtomicReference<>();
-    FrameGuard guarded = FrameGuard.withDefaults(in, (id, reason) -> {
-      MessageConsumer o = outgoing.get();
-      if (id == null || o == null) {
-        return; // a notification (or no id found): FrameGuard has logged it
-      }
-      ResponseMessage r = new ResponseMessage();
-      r.setJsonrpc("2.0");
-      r.setRawId(id.isString() ? Either.forLeft(id.getAsString()) : Either.forRight(id.getAsNumber()));
-      r.setError(new ResponseError(ResponseErrorCode.InvalidRequest, "Invalid Request: " + reason, null));
-      o.consume(r);
-    });
-    Launcher.Builder<LanguageClient> b = new LSPLauncher.Builder<LanguageClient>()
-        .setLocalService(server)
-        .setRemoteInterface(LanguageClient.class)
-        .setInput(guarded)
-        .setOutput(out)
-        .wrapMessages(c -> {
-          if (c instanceof StreamMessageConsumer) { // the writer of outgoing messages (thread-safe)
-            outgoing.set(c);
-          }
-          return c;
-        });
+    FrameGuard guarded =
+        FrameGuard.withDefaults(
+            in,
+            (id, reason) -> {
+              MessageConsumer o = outgoing.get();
+              if (id == null || o == null) {
+                return; // a notification (or no id found): FrameGuard has logged it
+              }
+              ResponseMessage r = new ResponseMessage();
+              r.setJsonrpc("2.0");
+              r.setRawId(
+                  id.isString()
+                      ? Either.forLeft(id.getAsString())
+                      : Either.forRight(id.getAsNumber()));
+              r.setError(
+                  new ResponseError(
+                      ResponseErrorCode.InvalidRequest, "Invalid Request: " + reason, null));
+              o.consume(r);
+            });
+    Launcher.Builder<LanguageClient> b =
+        new LSPLauncher.Builder<LanguageClient>()
+            .setLocalService(server)
+            .setRemoteInterface(LanguageClient.class)
+            .setInput(guarded)
+            .setOutput(out)
+            .wrapMessages(
+                c -> {
+                  if (c
+                      instanceof
+                      StreamMessageConsumer) { // the writer of outgoing messages (thread-safe)
+                    outgoing.set(c);
+                  }
+                  return c;
+                });
     if (executor != null) {
       b.setExecutorService(executor);
     }

@@ -15,7 +15,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.eclipse.lsp4j.ClientCapabilities;
 import org.eclipse.lsp4j.CompletionItem;
 import org.eclipse.lsp4j.CompletionParams;
 import org.eclipse.lsp4j.Diagnostic;
@@ -49,12 +48,13 @@ import org.junit.jupiter.api.Test;
 /** Runs the server in-process behind real JSON-RPC over piped streams, with a recording client. */
 class CmodLanguageServerTest {
   static final String URI = "file:///tmp/cmod-lsp-test/bad.cmod";
-  static final String BAD = "import std.nn.{Linear}\n"
-      + "\n"
-      + "model M {\n"
-      + "  input x: f32[4]\n"
-      + "  output y: f32[4] = x |> gelu |> Linaer(4, 4) |> softmax\n"
-      + "}\n";
+  static final String BAD =
+      "import std.nn.{Linear}\n"
+          + "\n"
+          + "model M {\n"
+          + "  input x: f32[4]\n"
+          + "  output y: f32[4] = x |> gelu |> Linaer(4, 4) |> softmax\n"
+          + "}\n";
   static final String GOOD = BAD.replace("Linaer", "Linear");
 
   /** Records what the server sends. */
@@ -106,7 +106,8 @@ class CmodLanguageServerTest {
     serverListening = s.startListening();
 
     client = new RecordingClient();
-    Launcher<LanguageServer> c = LSPLauncher.createClientLauncher(client, clientIn, clientOut, threads, null);
+    Launcher<LanguageServer> c =
+        LSPLauncher.createClientLauncher(client, clientIn, clientOut, threads, null);
     clientListening = c.startListening();
     server = c.getRemoteProxy();
 
@@ -126,7 +127,9 @@ class CmodLanguageServerTest {
 
   @Test
   void errorThenFixThenClose() throws Exception {
-    server.getTextDocumentService().didOpen(new DidOpenTextDocumentParams(new TextDocumentItem(URI, "cmod", 1, BAD)));
+    server
+        .getTextDocumentService()
+        .didOpen(new DidOpenTextDocumentParams(new TextDocumentItem(URI, "cmod", 1, BAD)));
     PublishDiagnosticsParams p = client.next();
     assertEquals(URI, p.getUri());
     assertEquals(1, p.getDiagnostics().size(), p.getDiagnostics().toString());
@@ -134,39 +137,55 @@ class CmodLanguageServerTest {
     assertEquals("CM0100", d.getCode().getLeft());
     assertEquals(DiagnosticSeverity.Error, d.getSeverity());
     int col = BAD.split("\n")[4].indexOf("Linaer");
-    assertEquals(new Range(new Position(4, col), new Position(4, col + "Linaer".length())), d.getRange());
+    assertEquals(
+        new Range(new Position(4, col), new Position(4, col + "Linaer".length())), d.getRange());
     assertTrue(d.getMessage().startsWith("unknown name 'Linaer'"), d.getMessage());
     assertTrue(d.getMessage().contains("\nhelp: did you mean 'Linear'?"), d.getMessage());
 
-    server.getTextDocumentService().didChange(new DidChangeTextDocumentParams(new VersionedTextDocumentIdentifier(URI, 2),
-        List.of(new TextDocumentContentChangeEvent(GOOD))));
+    server
+        .getTextDocumentService()
+        .didChange(
+            new DidChangeTextDocumentParams(
+                new VersionedTextDocumentIdentifier(URI, 2),
+                List.of(new TextDocumentContentChangeEvent(GOOD))));
     p = client.next();
     assertEquals(List.of(), p.getDiagnostics());
 
-    server.getTextDocumentService().didClose(new DidCloseTextDocumentParams(new TextDocumentIdentifier(URI)));
+    server
+        .getTextDocumentService()
+        .didClose(new DidCloseTextDocumentParams(new TextDocumentIdentifier(URI)));
     p = client.next();
     assertEquals(List.of(), p.getDiagnostics());
   }
 
   @Test
   void hoverAndCompletion() throws Exception {
-    server.getTextDocumentService().didOpen(new DidOpenTextDocumentParams(new TextDocumentItem(URI, "cmod", 1, GOOD)));
+    server
+        .getTextDocumentService()
+        .didOpen(new DidOpenTextDocumentParams(new TextDocumentItem(URI, "cmod", 1, GOOD)));
     assertEquals(List.of(), client.next().getDiagnostics());
 
     String line = GOOD.split("\n")[4];
     Hover h = hoverAt(4, line.indexOf("softmax") + 3);
     assertNotNull(h);
-    assertTrue(h.getContents().getRight().getValue().contains("softmax(x, axis = -1)"), h.getContents().getRight().getValue());
+    assertTrue(
+        h.getContents().getRight().getValue().contains("softmax(x, axis = -1)"),
+        h.getContents().getRight().getValue());
     int col = line.indexOf("softmax");
     assertEquals(new Range(new Position(4, col), new Position(4, col + 7)), h.getRange());
 
     Hover std = hoverAt(4, line.indexOf("Linear") + 1);
-    assertTrue(std.getContents().getRight().getValue().contains("module Linear(inp: int, out: int"));
+    assertTrue(
+        std.getContents().getRight().getValue().contains("module Linear(inp: int, out: int"));
     assertNull(hoverAt(3, GOOD.split("\n")[3].indexOf("x:"))); // the input's own name
     assertNull(hoverAt(1, 0)); // an empty line
 
-    List<CompletionItem> items = server.getTextDocumentService()
-        .completion(new CompletionParams(new TextDocumentIdentifier(URI), new Position(4, 2))).get(30, TimeUnit.SECONDS).getLeft();
+    List<CompletionItem> items =
+        server
+            .getTextDocumentService()
+            .completion(new CompletionParams(new TextDocumentIdentifier(URI), new Position(4, 2)))
+            .get(30, TimeUnit.SECONDS)
+            .getLeft();
     List<String> labels = items.stream().map(CompletionItem::getLabel).toList();
     assertTrue(labels.contains("attention"), labels.toString());
     assertTrue(labels.contains("model"), labels.toString());
@@ -177,14 +196,20 @@ class CmodLanguageServerTest {
   @Test
   void hoverOnDiagnosticCode() throws Exception {
     String text = "// see CM0201 for shapes\n" + GOOD;
-    server.getTextDocumentService().didOpen(new DidOpenTextDocumentParams(new TextDocumentItem(URI, "cmod", 1, text)));
+    server
+        .getTextDocumentService()
+        .didOpen(new DidOpenTextDocumentParams(new TextDocumentItem(URI, "cmod", 1, text)));
     client.next();
     Hover h = hoverAt(0, 10);
-    assertTrue(h.getContents().getRight().getValue().contains("shape mismatch"), h.getContents().getRight().getValue());
+    assertTrue(
+        h.getContents().getRight().getValue().contains("shape mismatch"),
+        h.getContents().getRight().getValue());
   }
 
   private Hover hoverAt(int line, int character) throws Exception {
-    return server.getTextDocumentService()
-        .hover(new HoverParams(new TextDocumentIdentifier(URI), new Position(line, character))).get(30, TimeUnit.SECONDS);
+    return server
+        .getTextDocumentService()
+        .hover(new HoverParams(new TextDocumentIdentifier(URI), new Position(line, character)))
+        .get(30, TimeUnit.SECONDS);
   }
 }

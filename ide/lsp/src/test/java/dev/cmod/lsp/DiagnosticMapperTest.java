@@ -16,11 +16,12 @@ class DiagnosticMapperTest {
 
   @Test
   void errorsInsideTheStdLibraryLandOnTheApplication() {
-    String text = "import std.nn.{TransformerBlock}\n"
-        + "model M {\n"
-        + "  input x: Seq[8, 10]\n"
-        + "  output y: Seq[8, 10] = x |> TransformerBlock(10, 3)\n"
-        + "}\n";
+    String text =
+        "import std.nn.{TransformerBlock}\n"
+            + "model M {\n"
+            + "  input x: Seq[8, 10]\n"
+            + "  output y: Seq[8, 10] = x |> TransformerBlock(10, 3)\n"
+            + "}\n";
     List<Diagnostic> ds = CmodLanguageServer.check(URI, text);
     assertTrue(!ds.isEmpty());
     String line = text.split("\n")[3];
@@ -34,8 +35,9 @@ class DiagnosticMapperTest {
 
   @Test
   void everyModelIsChecked() {
-    String text = "model M {\n  input x: f32[5]\n  output y: f32[5] = x |> Linaer(5, 5)\n}\n"
-        + "model N {\n  input x: f32[5]\n  output y: f32[5] = x\n}\n";
+    String text =
+        "model M {\n  input x: f32[5]\n  output y: f32[5] = x |> Linaer(5, 5)\n}\n"
+            + "model N {\n  input x: f32[5]\n  output y: f32[5] = x\n}\n";
     List<Diagnostic> ds = CmodLanguageServer.check(URI, text);
     assertEquals(1, ds.size(), ds.toString());
     assertEquals(2, ds.get(0).getRange().getStart().getLine());
@@ -51,7 +53,10 @@ class DiagnosticMapperTest {
 
   @Test
   void syntaxErrorsAndUntitledDocuments() {
-    List<Diagnostic> ds = CmodLanguageServer.check("untitled:Untitled-1", "model M {\r\n  input x: f32[4]\r\n  output y: f32[4] = x |>\r\n}\r\n");
+    List<Diagnostic> ds =
+        CmodLanguageServer.check(
+            "untitled:Untitled-1",
+            "model M {\r\n  input x: f32[4]\r\n  output y: f32[4] = x |>\r\n}\r\n");
     assertTrue(!ds.isEmpty());
     assertEquals(DiagnosticSeverity.Error, ds.get(0).getSeverity());
     assertTrue(ds.get(0).getRange().getStart().getLine() >= 2, ds.toString());

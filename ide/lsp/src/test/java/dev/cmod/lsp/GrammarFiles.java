@@ -37,7 +37,8 @@ final class GrammarFiles {
 
   /** The keyword tokens of CmodLexer.g4 (rules whose literal is a lowercase word), in order. */
   static List<String> lexerKeywords() throws IOException {
-    String g4 = Files.readString(root().resolve("grammar/src/main/antlr4/dev/cmod/grammar/CmodLexer.g4"));
+    String g4 =
+        Files.readString(root().resolve("grammar/src/main/antlr4/dev/cmod/grammar/CmodLexer.g4"));
     Matcher m = Pattern.compile("(?m)^\\s*[A-Z_]+\\s*:\\s*'([a-z]+)'\\s*;").matcher(g4);
     List<String> out = new ArrayList<>();
     while (m.find()) {

@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.eclipse.lsp4j.Diagnostic;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -23,22 +22,25 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * What an editor (or an attacker) can send the server over its stdio streams, driven through
- * {@link Main#launcher} with raw bytes: deep and malformed messages, imports that never finish
- * reading, documents with a great many errors, revisions that replace each other.
+ * What an editor (or an attacker) can send the server over its stdio streams, driven through {@link
+ * Main#launcher} with raw bytes: deep and malformed messages, imports that never finish reading,
+ * documents with a great many errors, revisions that replace each other.
  */
 @Timeout(value = 20, unit = TimeUnit.SECONDS)
 class HardeningTest {
   static final String OTHER = "file:///tmp/cmod-lsp-hardening/other.cmod";
+
   /** One unknown name, CM0100. */
   static final String OTHER_TEXT = CmodLanguageServerTest.BAD;
 
   RawPeer peer;
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   RawPeer start(long timeoutMillis, CmodLanguageServer.Checker checker) throws Exception {
-    peer = new RawPeer(new CmodLanguageServer(code -> { }, new CmodLanguageServer.Settings(timeoutMillis, 100, 2), checker));
+    peer =
+        new RawPeer(
+            new CmodLanguageServer(
+                code -> {}, new CmodLanguageServer.Settings(timeoutMillis, 100, 2), checker));
     peer.initialize();
     return peer;
   }
@@ -51,8 +53,12 @@ class HardeningTest {
   }
 
   static String nested(int depth, String id) {
-    return "{\"jsonrpc\":\"2.0\"," + (id != null ? "\"id\":" + id + "," : "") + "\"method\":\"x\",\"params\":"
-        + "[".repeat(depth) + "]".repeat(depth) + "}";
+    return "{\"jsonrpc\":\"2.0\","
+        + (id != null ? "\"id\":" + id + "," : "")
+        + "\"method\":\"x\",\"params\":"
+        + "[".repeat(depth)
+        + "]".repeat(depth)
+        + "}";
   }
 
   /** The other document's one diagnostic: the compiler's CM0100 for Linaer. */
@@ -60,7 +66,13 @@ class HardeningTest {
     JsonArray ds = p.getAsJsonArray("diagnostics");
     assertEquals(1, ds.size(), ds.toString());
     assertEquals("CM0100", ds.get(0).getAsJsonObject().get("code").getAsString());
-    assertTrue(ds.get(0).getAsJsonObject().get("message").getAsString().startsWith("unknown name 'Linaer'"), ds.toString());
+    assertTrue(
+        ds.get(0)
+            .getAsJsonObject()
+            .get("message")
+            .getAsString()
+            .startsWith("unknown name 'Linaer'"),
+        ds.toString());
   }
 
   @Test
@@ -72,11 +84,19 @@ class HardeningTest {
     peer.send(nested(6000, "7"));
     JsonObject r = peer.await(m -> RawPeer.isResponse(m, 7), 5_000);
     assertEquals(-32600, r.getAsJsonObject("error").get("code").getAsInt(), r.toString());
-    peer.send("{\"jsonrpc\":\"2.0\",\"method\":\"x\",\"params\":" + "[".repeat(6000) + "]".repeat(6000) + ",\"id\":\"late\"}");
+    peer.send(
+        "{\"jsonrpc\":\"2.0\",\"method\":\"x\",\"params\":"
+            + "[".repeat(6000)
+            + "]".repeat(6000)
+            + ",\"id\":\"late\"}");
     r = peer.await(m -> m.has("id") && m.get("id").getAsString().equals("late"), 5_000);
     assertEquals(-32600, r.getAsJsonObject("error").get("code").getAsInt(), r.toString());
     // brackets hidden from a naive scan behind a lenient-JSON comment still count
-    peer.send("{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"x\",/* \" */\"params\":" + "[".repeat(6000) + "]".repeat(6000) + "}");
+    peer.send(
+        "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"x\",/* \" */\"params\":"
+            + "[".repeat(6000)
+            + "]".repeat(6000)
+            + "}");
     r = peer.await(m -> RawPeer.isResponse(m, 8), 5_000);
     assertEquals(-32600, r.getAsJsonObject("error").get("code").getAsInt(), r.toString());
     // within the limit: parsed as usual (an unknown method, so -32601)
@@ -87,19 +107,35 @@ class HardeningTest {
     // and another document is served: diagnostics and a hover answer
     peer.open(OTHER, 1, OTHER_TEXT);
     assertOtherDiagnostics(peer.diagnostics(OTHER, 10_000));
-    peer.request(10, "textDocument/hover", JsonParser.parseString(
-        "{\"textDocument\":{\"uri\":\"" + OTHER + "\"},\"position\":{\"line\":4,\"character\":" + (OTHER_TEXT.split("\n")[4].indexOf("softmax") + 2) + "}}"));
+    peer.request(
+        10,
+        "textDocument/hover",
+        JsonParser.parseString(
+            "{\"textDocument\":{\"uri\":\""
+                + OTHER
+                + "\"},\"position\":{\"line\":4,\"character\":"
+                + (OTHER_TEXT.split("\n")[4].indexOf("softmax") + 2)
+                + "}}"));
     r = peer.await(m -> RawPeer.isResponse(m, 10), 5_000);
-    assertTrue(r.getAsJsonObject("result").getAsJsonObject("contents").get("value").getAsString().contains("softmax"), r.toString());
+    assertTrue(
+        r.getAsJsonObject("result")
+            .getAsJsonObject("contents")
+            .get("value")
+            .getAsString()
+            .contains("softmax"),
+        r.toString());
   }
 
   @Test
   void malformedHeadersAndHugeLengthsAreSkipped() throws Exception {
     start(10_000, CmodLanguageServer::check);
     peer.sendRaw("Content-Length: abc\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-    peer.sendRaw("Content-Length: 99999999999999999999999999\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-    peer.sendRaw("Content-Type: text/plain\r\n\r\n".getBytes(StandardCharsets.US_ASCII)); // no length
-    peer.sendRaw(("X-Junk: " + "y".repeat(100_000) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+    peer.sendRaw(
+        "Content-Length: 99999999999999999999999999\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+    peer.sendRaw(
+        "Content-Type: text/plain\r\n\r\n".getBytes(StandardCharsets.US_ASCII)); // no length
+    peer.sendRaw(
+        ("X-Junk: " + "y".repeat(100_000) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
     peer.request(11, "shutdownX", new JsonObject());
     JsonObject r = peer.await(m -> RawPeer.isResponse(m, 11), 5_000);
     assertEquals(-32601, r.getAsJsonObject("error").get("code").getAsInt(), r.toString());
@@ -130,23 +166,35 @@ class HardeningTest {
     JsonObject d = peer.diagnostics(uri, 10_000);
     long fifoMs = (System.nanoTime() - t0) / 1_000_000;
     String msgs = d.getAsJsonArray("diagnostics").toString();
-    assertTrue(msgs.contains("took longer than 2 s and was abandoned") || msgs.contains("fifo.cmod"), msgs);
-    System.err.println("fifo import: other document answered after " + otherMs + " ms, the FIFO one after " + fifoMs + " ms: " + msgs);
+    assertTrue(
+        msgs.contains("took longer than 2 s and was abandoned") || msgs.contains("fifo.cmod"),
+        msgs);
+    System.err.println(
+        "fifo import: other document answered after "
+            + otherMs
+            + " ms, the FIFO one after "
+            + fifoMs
+            + " ms: "
+            + msgs);
     // still serving afterwards
     peer.change(OTHER, 2, CmodLanguageServerTest.GOOD);
     assertEquals(0, peer.diagnostics(OTHER, 10_000).getAsJsonArray("diagnostics").size());
     unblock(fifo);
   }
 
-  /** Lets a compile stuck opening the FIFO go on (a writer opens and closes it), without waiting. */
+  /**
+   * Lets a compile stuck opening the FIFO go on (a writer opens and closes it), without waiting.
+   */
   private static void unblock(Path fifo) {
-    Thread t = new Thread(() -> {
-      try (OutputStream o = Files.newOutputStream(fifo)) {
-        o.flush();
-      } catch (IOException e) {
-        // nobody reading: fine
-      }
-    });
+    Thread t =
+        new Thread(
+            () -> {
+              try (OutputStream o = Files.newOutputStream(fifo)) {
+                o.flush();
+              } catch (IOException e) {
+                // nobody reading: fine
+              }
+            });
     t.setDaemon(true);
     t.start();
   }
@@ -155,12 +203,14 @@ class HardeningTest {
   void compileThatNeverEndsIsAbandonedAtItsDeadline() throws Exception {
     CountDownLatch never = new CountDownLatch(1);
     String stuck = "file:///tmp/cmod-lsp-hardening/stuck.cmod";
-    start(1_000, (uri, text) -> {
-      if (text.contains("STUCK")) {
-        never.await(); // a read that never returns
-      }
-      return CmodLanguageServer.check(uri, text);
-    });
+    start(
+        1_000,
+        (uri, text) -> {
+          if (text.contains("STUCK")) {
+            never.await(); // a read that never returns
+          }
+          return CmodLanguageServer.check(uri, text);
+        });
     long t0 = System.nanoTime();
     peer.open(stuck, 1, "// STUCK\n" + CmodLanguageServerTest.GOOD);
     peer.open(OTHER, 1, OTHER_TEXT);
@@ -171,13 +221,21 @@ class HardeningTest {
     assertEquals(1, d.get("version").getAsInt());
     JsonArray ds = d.getAsJsonArray("diagnostics");
     assertEquals(1, ds.size(), ds.toString());
-    assertTrue(ds.get(0).getAsJsonObject().get("message").getAsString().contains("took longer than 1 s and was abandoned"), ds.toString());
+    assertTrue(
+        ds.get(0)
+            .getAsJsonObject()
+            .get("message")
+            .getAsString()
+            .contains("took longer than 1 s and was abandoned"),
+        ds.toString());
     assertEquals(1, ds.get(0).getAsJsonObject().get("severity").getAsInt());
     // a new revision compiles normally
     peer.change(stuck, 2, CmodLanguageServerTest.BAD);
     d = peer.diagnostics(stuck, 5_000);
     assertEquals(2, d.get("version").getAsInt());
-    assertEquals("CM0100", d.getAsJsonArray("diagnostics").get(0).getAsJsonObject().get("code").getAsString());
+    assertEquals(
+        "CM0100",
+        d.getAsJsonArray("diagnostics").get(0).getAsJsonObject().get("code").getAsString());
     never.countDown();
   }
 
@@ -192,7 +250,8 @@ class HardeningTest {
 
   @Test
   void documentWithVeryManyErrorsDoesNotHoldOthers() throws Exception {
-    // 60 000 errors: the compiler needs well over ten seconds on it (its time grows faster than the count)
+    // 60 000 errors: the compiler needs well over ten seconds on it (its time grows faster than the
+    // count)
     start(4_000, CmodLanguageServer::check);
     String big = "file:///tmp/cmod-lsp-hardening/big.cmod";
     long t0 = System.nanoTime();
@@ -207,9 +266,16 @@ class HardeningTest {
     JsonArray ds = d.getAsJsonArray("diagnostics");
     String first = ds.get(0).getAsJsonObject().get("message").getAsString();
     // abandoned at the deadline, or (on a fast machine) done: then capped at 100 and a count
-    assertTrue(first.contains("took longer than 4 s") || ds.size() == 101, first + " / " + ds.size());
-    System.err.println("60 000 errors: the other document waited " + otherMs + " ms; the big one answered after " + bigMs + " ms ("
-        + ds.size() + " diagnostics)");
+    assertTrue(
+        first.contains("took longer than 4 s") || ds.size() == 101, first + " / " + ds.size());
+    System.err.println(
+        "60 000 errors: the other document waited "
+            + otherMs
+            + " ms; the big one answered after "
+            + bigMs
+            + " ms ("
+            + ds.size()
+            + " diagnostics)");
   }
 
   @Test
@@ -223,12 +289,21 @@ class HardeningTest {
       assertTrue(ds.get(i).getAsJsonObject().has("code"), ds.get(i).toString());
     }
     String last = ds.get(100).getAsJsonObject().get("message").getAsString();
-    assertTrue(last.matches("(?s)and \\d+ more (diagnostics \\(\\d+ of them errors\\)|errors) not shown.*"), last);
+    assertTrue(
+        last.matches(
+            "(?s)and \\d+ more (diagnostics \\(\\d+ of them errors\\)|errors) not shown.*"),
+        last);
     int more = Integer.parseInt(last.split(" ")[1]);
     // the compiler keeps 100 errors and counts the rest: shown + more = every error of the file
-    int total = dev.cmod.compiler.Compilation.compileAll(new dev.cmod.compiler.diag.SourceFile("many.cmod",
-        manyErrors(1_000, "  let a = zz")), null, new dev.cmod.compiler.Compilation.Options(null, null, 0, 0))
-        .get(0).diagnostics().errorCount();
+    int total =
+        dev.cmod.compiler.Compilation.compileAll(
+                new dev.cmod.compiler.diag.SourceFile(
+                    "many.cmod", manyErrors(1_000, "  let a = zz")),
+                null,
+                new dev.cmod.compiler.Compilation.Options(null, null, 0, 0))
+            .get(0)
+            .diagnostics()
+            .errorCount();
     assertTrue(total >= 1_000, "errors counted: " + total);
     assertEquals(total, 100 + more);
   }
@@ -238,19 +313,21 @@ class HardeningTest {
     CountDownLatch release1 = new CountDownLatch(1);
     CountDownLatch release2 = new CountDownLatch(1);
     List<String> compiled = new ArrayList<>();
-    start(15_000, (uri, text) -> {
-      if (uri.endsWith("rev.cmod")) {
-        synchronized (compiled) {
-          compiled.add(text.substring(0, text.indexOf('\n')));
-        }
-      }
-      if (text.startsWith("// one")) {
-        release1.await();
-      } else if (text.startsWith("// two")) {
-        release2.await();
-      }
-      return CmodLanguageServer.check(uri, text);
-    });
+    start(
+        15_000,
+        (uri, text) -> {
+          if (uri.endsWith("rev.cmod")) {
+            synchronized (compiled) {
+              compiled.add(text.substring(0, text.indexOf('\n')));
+            }
+          }
+          if (text.startsWith("// one")) {
+            release1.await();
+          } else if (text.startsWith("// two")) {
+            release2.await();
+          }
+          return CmodLanguageServer.check(uri, text);
+        });
     String doc = "file:///tmp/cmod-lsp-hardening/rev.cmod";
     peer.open(doc, 1, "// one\n" + CmodLanguageServerTest.BAD);
     Thread.sleep(100);

@@ -30,13 +30,16 @@ import java.util.function.Predicate;
 final class RawPeer implements AutoCloseable {
   final CmodLanguageServer server;
   private final OutputStream toServer;
-  private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "raw-peer");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ExecutorService threads =
+      Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "raw-peer");
+            t.setDaemon(true);
+            return t;
+          });
   private final Future<Void> listening;
   private final LinkedBlockingQueue<JsonObject> incoming = new LinkedBlockingQueue<>();
+
   /** Every message received so far, in order (guarded by itself). */
   final List<JsonObject> received = new ArrayList<>();
 
@@ -74,7 +77,8 @@ final class RawPeer implements AutoCloseable {
           }
         }
         byte[] body = in.readNBytes(length);
-        JsonObject m = JsonParser.parseString(new String(body, StandardCharsets.UTF_8)).getAsJsonObject();
+        JsonObject m =
+            JsonParser.parseString(new String(body, StandardCharsets.UTF_8)).getAsJsonObject();
         synchronized (received) {
           received.add(m);
           received.notifyAll();
@@ -96,7 +100,8 @@ final class RawPeer implements AutoCloseable {
   void send(String json) throws IOException {
     byte[] body = json.getBytes(StandardCharsets.UTF_8);
     ByteArrayOutputStream b = new ByteArrayOutputStream();
-    b.writeBytes(("Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+    b.writeBytes(
+        ("Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
     b.writeBytes(body);
     sendRaw(b.toByteArray());
   }
@@ -119,7 +124,10 @@ final class RawPeer implements AutoCloseable {
   }
 
   void initialize() throws Exception {
-    request(1, "initialize", JsonParser.parseString("{\"processId\":null,\"rootUri\":null,\"capabilities\":{}}"));
+    request(
+        1,
+        "initialize",
+        JsonParser.parseString("{\"processId\":null,\"rootUri\":null,\"capabilities\":{}}"));
     await(m -> isResponse(m, 1), 20_000);
     notify("initialized", new JsonObject());
   }
@@ -155,7 +163,12 @@ final class RawPeer implements AutoCloseable {
     while (true) {
       long left = end - System.nanoTime();
       JsonObject m = left <= 0 ? null : incoming.poll(left, TimeUnit.NANOSECONDS);
-      assertNotNull(m, "no matching message from the server within " + millis + " ms; received: " + receivedSummary());
+      assertNotNull(
+          m,
+          "no matching message from the server within "
+              + millis
+              + " ms; received: "
+              + receivedSummary());
       if (what.test(m)) {
         return m;
       }
@@ -176,7 +189,14 @@ final class RawPeer implements AutoCloseable {
           return all.get(n);
         }
         long left = (end - System.nanoTime()) / 1_000_000L;
-        assertNotNull(left > 0 ? "" : null, "no diagnostics for " + uri + " within " + millis + " ms; received: " + receivedSummary());
+        assertNotNull(
+            left > 0 ? "" : null,
+            "no diagnostics for "
+                + uri
+                + " within "
+                + millis
+                + " ms; received: "
+                + receivedSummary());
         received.wait(left);
       }
     }
@@ -185,16 +205,23 @@ final class RawPeer implements AutoCloseable {
   /** Every publication so far for a URI. */
   List<JsonObject> allDiagnostics(String uri) {
     synchronized (received) {
-      return received.stream().filter(m -> isDiagnostics(m, uri)).map(m -> m.getAsJsonObject("params")).toList();
+      return received.stream()
+          .filter(m -> isDiagnostics(m, uri))
+          .map(m -> m.getAsJsonObject("params"))
+          .toList();
     }
   }
 
   static boolean isResponse(JsonObject m, int id) {
-    return !m.has("method") && m.has("id") && m.get("id").isJsonPrimitive() && m.get("id").getAsString().equals(String.valueOf(id));
+    return !m.has("method")
+        && m.has("id")
+        && m.get("id").isJsonPrimitive()
+        && m.get("id").getAsString().equals(String.valueOf(id));
   }
 
   static boolean isDiagnostics(JsonObject m, String uri) {
-    return m.has("method") && m.get("method").getAsString().equals("textDocument/publishDiagnostics")
+    return m.has("method")
+        && m.get("method").getAsString().equals("textDocument/publishDiagnostics")
         && m.getAsJsonObject("params").get("uri").getAsString().equals(uri);
   }
 

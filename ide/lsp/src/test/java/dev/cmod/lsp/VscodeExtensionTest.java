@@ -27,8 +27,10 @@ class VscodeExtensionTest {
   @BeforeAll
   static void read() throws Exception {
     manifest = GrammarFiles.json(GrammarFiles.vscode("package.json")).getAsJsonObject();
-    config = GrammarFiles.json(GrammarFiles.vscode("language-configuration.json")).getAsJsonObject();
-    grammar = GrammarFiles.json(GrammarFiles.vscode("syntaxes/cmod.tmLanguage.json")).getAsJsonObject();
+    config =
+        GrammarFiles.json(GrammarFiles.vscode("language-configuration.json")).getAsJsonObject();
+    grammar =
+        GrammarFiles.json(GrammarFiles.vscode("syntaxes/cmod.tmLanguage.json")).getAsJsonObject();
   }
 
   @Test
@@ -36,14 +38,18 @@ class VscodeExtensionTest {
     JsonObject contributes = manifest.getAsJsonObject("contributes");
     JsonObject lang = contributes.getAsJsonArray("languages").get(0).getAsJsonObject();
     assertEquals("cmod", lang.get("id").getAsString());
-    assertTrue(lang.getAsJsonArray("extensions").contains(new com.google.gson.JsonPrimitive(".cmod")));
+    assertTrue(
+        lang.getAsJsonArray("extensions").contains(new com.google.gson.JsonPrimitive(".cmod")));
     assertTrue(Files.isRegularFile(GrammarFiles.vscode(lang.get("configuration").getAsString())));
     JsonObject g = contributes.getAsJsonArray("grammars").get(0).getAsJsonObject();
     assertEquals("cmod", g.get("language").getAsString());
     assertEquals(grammar.get("scopeName").getAsString(), g.get("scopeName").getAsString());
     assertTrue(Files.isRegularFile(GrammarFiles.vscode(g.get("path").getAsString())));
     assertTrue(Files.isRegularFile(GrammarFiles.vscode(manifest.get("main").getAsString())));
-    assertTrue(manifest.getAsJsonArray("activationEvents").contains(new com.google.gson.JsonPrimitive("onLanguage:cmod")));
+    assertTrue(
+        manifest
+            .getAsJsonArray("activationEvents")
+            .contains(new com.google.gson.JsonPrimitive("onLanguage:cmod")));
   }
 
   @Test
@@ -86,9 +92,13 @@ class VscodeExtensionTest {
     assertTrue(keywords.size() >= 30, keywords.toString());
     List<Pattern> ps = patterns("keywords");
     for (String k : keywords) {
-      assertTrue(ps.stream().anyMatch(p -> p.matcher(k).matches()), "keyword '" + k + "' is not in the grammar's keyword regex");
+      assertTrue(
+          ps.stream().anyMatch(p -> p.matcher(k).matches()),
+          "keyword '" + k + "' is not in the grammar's keyword regex");
     }
-    assertFalse(ps.stream().anyMatch(p -> p.matcher("model_name").find()), "keywords must match whole words only");
+    assertFalse(
+        ps.stream().anyMatch(p -> p.matcher("model_name").find()),
+        "keywords must match whole words only");
   }
 
   @Test
@@ -116,16 +126,26 @@ class VscodeExtensionTest {
 
   @Test
   void namesAfterModuleAndModel() {
-    assertEquals("Linear", declared("module Linear(inp: int)(x: f32[..., inp]) -> f32[..., inp] {", "entity.name.function.module.cmod"));
-    assertEquals("PatchClassifier", declared("model PatchClassifier {", "entity.name.type.model.cmod"));
+    assertEquals(
+        "Linear",
+        declared(
+            "module Linear(inp: int)(x: f32[..., inp]) -> f32[..., inp] {",
+            "entity.name.function.module.cmod"));
+    assertEquals(
+        "PatchClassifier", declared("model PatchClassifier {", "entity.name.type.model.cmod"));
   }
 
   /** The first pattern of a repository entry that matches the whole text, by its scope name. */
   private static String scopeOf(String entry, String text) {
-    for (JsonElement e : grammar.getAsJsonObject("repository").getAsJsonObject(entry).getAsJsonArray("patterns")) {
+    for (JsonElement e :
+        grammar.getAsJsonObject("repository").getAsJsonObject(entry).getAsJsonArray("patterns")) {
       JsonObject p = e.getAsJsonObject();
-      String re = p.has("match") ? p.get("match").getAsString() : p.has("begin") ? p.get("begin").getAsString() : null;
-      if (re != null && Pattern.compile(re).matcher(text).lookingAt()
+      String re =
+          p.has("match")
+              ? p.get("match").getAsString()
+              : p.has("begin") ? p.get("begin").getAsString() : null;
+      if (re != null
+          && Pattern.compile(re).matcher(text).lookingAt()
           && (p.has("begin") || Pattern.compile(re).matcher(text).matches())) {
         return p.has("name") ? p.get("name").getAsString() : null;
       }
@@ -133,9 +153,15 @@ class VscodeExtensionTest {
     return null;
   }
 
-  /** What the declaration pattern with a capture of scope {@code scope} captures in {@code line}. */
+  /**
+   * What the declaration pattern with a capture of scope {@code scope} captures in {@code line}.
+   */
   private static String declared(String line, String scope) {
-    for (JsonElement e : grammar.getAsJsonObject("repository").getAsJsonObject("declarations").getAsJsonArray("patterns")) {
+    for (JsonElement e :
+        grammar
+            .getAsJsonObject("repository")
+            .getAsJsonObject("declarations")
+            .getAsJsonArray("patterns")) {
       JsonObject p = e.getAsJsonObject();
       for (Map.Entry<String, JsonElement> c : p.getAsJsonObject("captures").entrySet()) {
         if (c.getValue().getAsJsonObject().get("name").getAsString().equals(scope)) {
@@ -149,7 +175,8 @@ class VscodeExtensionTest {
 
   private static List<Pattern> patterns(String entry) {
     List<Pattern> out = new ArrayList<>();
-    for (JsonElement e : grammar.getAsJsonObject("repository").getAsJsonObject(entry).getAsJsonArray("patterns")) {
+    for (JsonElement e :
+        grammar.getAsJsonObject("repository").getAsJsonObject(entry).getAsJsonArray("patterns")) {
       out.add(Pattern.compile(e.getAsJsonObject().get("match").getAsString()));
     }
     return out;
@@ -159,7 +186,8 @@ class VscodeExtensionTest {
     if (e.isJsonObject()) {
       for (Map.Entry<String, JsonElement> kv : e.getAsJsonObject().entrySet()) {
         String k = kv.getKey();
-        if ((k.equals("match") || k.equals("begin") || k.equals("end") || k.equals("while")) && kv.getValue().isJsonPrimitive()) {
+        if ((k.equals("match") || k.equals("begin") || k.equals("end") || k.equals("while"))
+            && kv.getValue().isJsonPrimitive()) {
           regexes.add(kv.getValue().getAsString());
         } else if (k.equals("include")) {
           includes.add(kv.getValue().getAsString());

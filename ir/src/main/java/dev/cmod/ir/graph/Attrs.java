@@ -1,16 +1,16 @@
 package dev.cmod.ir.graph;
 
+import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.ir.type.DType;
 import dev.cmod.ir.type.Dim;
-import dev.cmod.ir.tensor.Tensor;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Immutable, key-ordered node attributes. Values are Long, Double, Boolean, String, long[],
- * Dim, List&lt;Dim&gt;, DType or Tensor. Axes are stored normalized (non-negative).
+ * Immutable, key-ordered node attributes. Values are Long, Double, Boolean, String, long[], Dim,
+ * List&lt;Dim&gt;, DType or Tensor. Axes are stored normalized (non-negative).
  */
 public final class Attrs {
   public static final Attrs NONE = new Attrs(new TreeMap<>());
@@ -103,7 +103,10 @@ public final class Attrs {
     return (Tensor) need(key);
   }
 
-  /** A deterministic text form, used by printers and structural digests (tensors by identity hash of content). */
+  /**
+   * A deterministic text form, used by printers and structural digests (tensors by identity hash of
+   * content).
+   */
   public String render(boolean withTensorData) {
     StringBuilder sb = new StringBuilder();
     for (Map.Entry<String, Object> e : map.entrySet()) {
@@ -115,7 +118,8 @@ public final class Attrs {
       if (v instanceof long[] a) {
         sb.append(java.util.Arrays.toString(a));
       } else if (v instanceof Tensor t) {
-        sb.append(withTensorData ? TensorDigest.of(t) : t.dtype() + java.util.Arrays.toString(t.shape()));
+        sb.append(
+            withTensorData ? TensorDigest.of(t) : t.dtype() + java.util.Arrays.toString(t.shape()));
       } else if (v instanceof String s) {
         sb.append('"').append(s).append('"');
       } else {

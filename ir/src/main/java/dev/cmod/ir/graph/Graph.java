@@ -23,7 +23,8 @@ public final class Graph {
   public record SymbolSource(String input, int axis) {}
 
   private final String name;
-  private final DirectedMultigraph<Node, OperandEdge> g = new DirectedMultigraph<>(null, null, false);
+  private final DirectedMultigraph<Node, OperandEdge> g =
+      new DirectedMultigraph<>(null, null, false);
   private final List<Node> inputs = new ArrayList<>();
   private final LinkedHashMap<String, Value> outputs = new LinkedHashMap<>();
   private final LinkedHashMap<String, SymbolSource> symbols = new LinkedHashMap<>();
@@ -53,7 +54,12 @@ public final class Graph {
 
   public Value addParam(String path, Tensor value, boolean trainable, SourceLoc loc) {
     TensorType t = TensorType.of(value.dtype(), value.shape());
-    return newNode(Op.PARAM, Attrs.of("path", path, "value", value, "trainable", trainable), List.of(t), loc).out();
+    return newNode(
+            Op.PARAM,
+            Attrs.of("path", path, "value", value, "trainable", trainable),
+            List.of(t),
+            loc)
+        .out();
   }
 
   public Value addConst(Tensor value, SourceLoc loc) {

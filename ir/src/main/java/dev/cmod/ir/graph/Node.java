@@ -4,8 +4,8 @@ import dev.cmod.ir.type.TensorType;
 import java.util.List;
 
 /**
- * An IR node. Nodes use identity equality; {@code id} is stable within a graph and orders
- * printing and emission. Operands live on the graph's edges (see {@link Graph#operands}).
+ * An IR node. Nodes use identity equality; {@code id} is stable within a graph and orders printing
+ * and emission. Operands live on the graph's edges (see {@link Graph#operands}).
  */
 public final class Node {
   private final int id;

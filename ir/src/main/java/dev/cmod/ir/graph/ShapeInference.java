@@ -12,8 +12,13 @@ public final class ShapeInference {
 
   public static List<TensorType> infer(Op op, Attrs a, List<TensorType> in) {
     if (in.size() < op.minArity || in.size() > op.maxArity) {
-      throw new ShapeException(op.text() + " takes " + op.minArity
-          + (op.maxArity != op.minArity ? " to " + op.maxArity : "") + " operands, got " + in.size());
+      throw new ShapeException(
+          op.text()
+              + " takes "
+              + op.minArity
+              + (op.maxArity != op.minArity ? " to " + op.maxArity : "")
+              + " operands, got "
+              + in.size());
     }
     if (op.isElementwiseBinary()) {
       TensorType x = in.get(0);
@@ -36,8 +41,10 @@ public final class ShapeInference {
           throw new ShapeException("where: the condition must be bool, got " + in.get(0));
         }
         sameDtype(op, in.get(1), in.get(2));
-        yield one(new TensorType(in.get(1).dtype(),
-            broadcast(in.get(0).dims(), broadcast(in.get(1).dims(), in.get(2).dims()))));
+        yield one(
+            new TensorType(
+                in.get(1).dtype(),
+                broadcast(in.get(0).dims(), broadcast(in.get(1).dims(), in.get(2).dims()))));
       }
       case MATMUL -> one(matmul(in.get(0), in.get(1)));
       case RESHAPE -> {
@@ -46,15 +53,35 @@ public final class ShapeInference {
         Dim have = in.get(0).numel();
         // provably different: the same symbols, no floor divisions, and a different polynomial
         // (seq vs 6 may agree at run time and is left to the runtime check)
-        boolean comparable = !want.isUnknown() && !have.isUnknown() && !want.toString().contains("/")
-            && !have.toString().contains("/") && want.symbols().equals(have.symbols());
+        boolean comparable =
+            !want.isUnknown()
+                && !have.isUnknown()
+                && !want.toString().contains("/")
+                && !have.toString().contains("/")
+                && want.symbols().equals(have.symbols());
         if (comparable && !want.equals(have) && !(want.isKnown() && have.isKnown())) {
-          throw new ShapeException("reshape: cannot view " + in.get(0) + " (" + have + " elements) as " + dims + " (" + want
-              + " elements)");
+          throw new ShapeException(
+              "reshape: cannot view "
+                  + in.get(0)
+                  + " ("
+                  + have
+                  + " elements) as "
+                  + dims
+                  + " ("
+                  + want
+                  + " elements)");
         }
         if (want.isKnown() && have.isKnown() && want.value() != have.value()) {
-          throw new ShapeException("reshape: cannot view " + in.get(0) + " (" + have.value()
-              + " elements) as " + dims + " (" + want.value() + " elements)");
+          throw new ShapeException(
+              "reshape: cannot view "
+                  + in.get(0)
+                  + " ("
+                  + have.value()
+                  + " elements) as "
+                  + dims
+                  + " ("
+                  + want.value()
+                  + " elements)");
         }
         yield one(in.get(0).withDims(dims));
       }
@@ -62,13 +89,21 @@ public final class ShapeInference {
         long[] perm = a.getLongs("perm");
         TensorType x = in.get(0);
         if (perm.length != x.rank()) {
-          throw new ShapeException("transpose: permutation of length " + perm.length + " for a tensor of rank " + x.rank());
+          throw new ShapeException(
+              "transpose: permutation of length "
+                  + perm.length
+                  + " for a tensor of rank "
+                  + x.rank());
         }
         boolean[] seen = new boolean[perm.length];
         List<Dim> dims = new ArrayList<>();
         for (long p : perm) {
           if (p < 0 || p >= perm.length || seen[(int) p]) {
-            throw new ShapeException("transpose: " + java.util.Arrays.toString(perm) + " is not a permutation of 0.." + (perm.length - 1));
+            throw new ShapeException(
+                "transpose: "
+                    + java.util.Arrays.toString(perm)
+                    + " is not a permutation of 0.."
+                    + (perm.length - 1));
           }
           seen[(int) p] = true;
           dims.add(x.dim((int) p));
@@ -84,7 +119,8 @@ public final class ShapeInference {
         for (TensorType t : in) {
           sameDtype(op, first, t);
           if (t.rank() != first.rank()) {
-            throw new ShapeException("concat: all parts need the same rank, got " + first + " and " + t);
+            throw new ShapeException(
+                "concat: all parts need the same rank, got " + first + " and " + t);
           }
           for (int i = 0; i < t.rank(); i++) {
             if (i != axis) {
@@ -119,7 +155,8 @@ public final class ShapeInference {
         List<Dim> dims = new ArrayList<>(x.dims());
         Dim len = a.getDim("end").minus(a.getDim("start"));
         if (len.isKnown() && len.value() < 0) {
-          throw new ShapeException("slice: end " + a.getDim("end") + " is before start " + a.getDim("start"));
+          throw new ShapeException(
+              "slice: end " + a.getDim("end") + " is before start " + a.getDim("start"));
         }
         dims.set(axis, len);
         yield one(x.withDims(dims));
@@ -138,7 +175,8 @@ public final class ShapeInference {
         checkAxis(op, axis, x.rank());
         Dim d = x.dim(axis);
         if (d.isKnown() && d.value() != 1) {
-          throw new ShapeException("squeeze: axis " + axis + " of " + x + " has size " + d + ", not 1");
+          throw new ShapeException(
+              "squeeze: axis " + axis + " of " + x + " has size " + d + ", not 1");
         }
         List<Dim> dims = new ArrayList<>(x.dims());
         dims.remove(axis);
@@ -179,7 +217,12 @@ public final class ShapeInference {
         for (int i = 1; i < in.size(); i++) {
           TensorType p = in.get(i);
           if (p.rank() != 1) {
-            throw new ShapeException(op.text() + ": " + (i == 1 ? "gamma" : "beta") + " must be 1-D over the last axis, got " + p);
+            throw new ShapeException(
+                op.text()
+                    + ": "
+                    + (i == 1 ? "gamma" : "beta")
+                    + " must be 1-D over the last axis, got "
+                    + p);
           }
           unify(op, last, p.dim(0), x.rank() - 1);
         }
@@ -192,16 +235,21 @@ public final class ShapeInference {
         for (TensorType t : List.of(q, k, v)) {
           requireFloat(op, t);
           if (t.rank() < 2) {
-            throw new ShapeException("attention: q, k, v need shape [..., seq, head_dim], got " + t);
+            throw new ShapeException(
+                "attention: q, k, v need shape [..., seq, head_dim], got " + t);
           }
         }
         int r = q.rank();
         if (k.rank() != r || v.rank() != r) {
-          throw new ShapeException("attention: q, k and v need the same rank, got " + q + ", " + k + ", " + v);
+          throw new ShapeException(
+              "attention: q, k and v need the same rank, got " + q + ", " + k + ", " + v);
         }
         unify(op, q.dim(r - 1), k.dim(r - 1), r - 1);
         unify(op, k.dim(r - 2), v.dim(r - 2), r - 2);
-        List<Dim> lead = broadcast(q.dims().subList(0, r - 2), broadcast(k.dims().subList(0, r - 2), v.dims().subList(0, r - 2)));
+        List<Dim> lead =
+            broadcast(
+                q.dims().subList(0, r - 2),
+                broadcast(k.dims().subList(0, r - 2), v.dims().subList(0, r - 2)));
         List<Dim> dims = new ArrayList<>(lead);
         dims.add(q.dim(r - 2));
         dims.add(v.dim(r - 1));
@@ -231,14 +279,25 @@ public final class ShapeInference {
           WindowGeometry wg = WindowGeometry.of(a, 2, true);
           for (int i = 0; i < 2; i++) {
             if (wg.padBegin()[i] >= wg.kernels()[i] || wg.padEnd()[i] >= wg.kernels()[i]) {
-              throw new ShapeException(op.text() + ": pads " + java.util.Arrays.toString(wg.pads())
-                  + " must be smaller than the kernel " + java.util.Arrays.toString(wg.kernels()));
+              throw new ShapeException(
+                  op.text()
+                      + ": pads "
+                      + java.util.Arrays.toString(wg.pads())
+                      + " must be smaller than the kernel "
+                      + java.util.Arrays.toString(wg.kernels()));
             }
-            Dim d = x.dim(2 + i).plus(Dim.of(wg.padBegin()[i] + wg.padEnd()[i] - wg.kernels()[i]))
-                .div(Dim.of(wg.strides()[i])).plus(Dim.of(1));
+            Dim d =
+                x.dim(2 + i)
+                    .plus(Dim.of(wg.padBegin()[i] + wg.padEnd()[i] - wg.kernels()[i]))
+                    .div(Dim.of(wg.strides()[i]))
+                    .plus(Dim.of(1));
             if (d.isKnown() && d.value() <= 0) {
-              throw new ShapeException(op.text() + ": kernel " + wg.kernels()[i] + " is larger than the padded input "
-                  + x.dim(2 + i));
+              throw new ShapeException(
+                  op.text()
+                      + ": kernel "
+                      + wg.kernels()[i]
+                      + " is larger than the padded input "
+                      + x.dim(2 + i));
             }
             dims.set(2 + i, d);
           }
@@ -269,7 +328,13 @@ public final class ShapeInference {
         Dim w = x.dim(r - 1);
         for (Dim d : List.of(h, w)) {
           if (d.isKnown() && d.value() % p != 0) {
-            throw new ShapeException("patchify: image size " + h + "x" + w + " is not a multiple of the patch size " + p);
+            throw new ShapeException(
+                "patchify: image size "
+                    + h
+                    + "x"
+                    + w
+                    + " is not a multiple of the patch size "
+                    + p);
           }
         }
         List<Dim> dims = new ArrayList<>(x.dims().subList(0, r - 3));
@@ -338,7 +403,8 @@ public final class ShapeInference {
 
   private static void sameDtype(Op op, TensorType x, TensorType y) {
     if (x.dtype() != y.dtype()) {
-      throw new ShapeException(op.text() + ": element types differ: " + x + " and " + y + " (use cast)");
+      throw new ShapeException(
+          op.text() + ": element types differ: " + x + " and " + y + " (use cast)");
     }
   }
 
@@ -379,8 +445,18 @@ public final class ShapeInference {
       } else if (b.isUnknown()) {
         d = a;
       } else {
-        throw new ShapeException("shapes " + x + " and " + y + " do not broadcast: " + a + " vs " + b
-            + " (axis " + (i - r) + " from the end)");
+        throw new ShapeException(
+            "shapes "
+                + x
+                + " and "
+                + y
+                + " do not broadcast: "
+                + a
+                + " vs "
+                + b
+                + " (axis "
+                + (i - r)
+                + " from the end)");
       }
       out.add(d);
     }
@@ -408,7 +484,8 @@ public final class ShapeInference {
     Dim k1 = a.get(a.size() - 1);
     Dim k2 = b.get(b.size() - 2);
     if (!k1.isUnknown() && !k2.isUnknown() && !k1.equals(k2)) {
-      throw new ShapeException("@: inner dims differ: " + x + " @ " + y + " (" + k1 + " vs " + k2 + ")");
+      throw new ShapeException(
+          "@: inner dims differ: " + x + " @ " + y + " (" + k1 + " vs " + k2 + ")");
     }
     List<Dim> lead = broadcast(a.subList(0, a.size() - 2), b.subList(0, b.size() - 2));
     List<Dim> out = new ArrayList<>(lead);
@@ -428,8 +505,16 @@ public final class ShapeInference {
     requireFloat(op, x);
     sameDtype(op, x, w);
     if (x.rank() != 2 + spatial || w.rank() != 2 + spatial) {
-      throw new ShapeException(op.text() + ": needs x of rank " + (2 + spatial) + " and w of rank " + (2 + spatial)
-          + ", got " + x + " and " + w);
+      throw new ShapeException(
+          op.text()
+              + ": needs x of rank "
+              + (2 + spatial)
+              + " and w of rank "
+              + (2 + spatial)
+              + ", got "
+              + x
+              + " and "
+              + w);
     }
     if (!WindowGeometry.isPlain(a)) {
       return convGeneral(op, a, in, spatial);
@@ -450,14 +535,22 @@ public final class ShapeInference {
     for (int i = 0; i < spatial; i++) {
       Dim d = x.dim(2 + i).plus(Dim.of(2 * p)).minus(w.dim(2 + i)).div(Dim.of(s)).plus(Dim.of(1));
       if (d.isKnown() && d.value() <= 0) {
-        throw new ShapeException(op.text() + ": kernel " + w.dim(2 + i) + " is larger than the padded input " + x.dim(2 + i));
+        throw new ShapeException(
+            op.text()
+                + ": kernel "
+                + w.dim(2 + i)
+                + " is larger than the padded input "
+                + x.dim(2 + i));
       }
       dims.add(d);
     }
     return x.withDims(dims);
   }
 
-  /** Convolution with per-axis strides, pads and dilations, and channel groups (see {@link WindowGeometry}). */
+  /**
+   * Convolution with per-axis strides, pads and dilations, and channel groups (see {@link
+   * WindowGeometry}).
+   */
   private static TensorType convGeneral(Op op, Attrs a, List<TensorType> in, int spatial) {
     TensorType x = in.get(0);
     TensorType w = in.get(1);
@@ -466,7 +559,8 @@ public final class ShapeInference {
     unify(op, x.dim(1), w.dim(1).times(Dim.of(groups)), 1);
     Dim o = w.dim(0);
     if (o.isKnown() && o.value() % groups != 0) {
-      throw new ShapeException(op.text() + ": " + o + " output channels do not split into " + groups + " groups");
+      throw new ShapeException(
+          op.text() + ": " + o + " output channels do not split into " + groups + " groups");
     }
     if (in.size() == 3) {
       TensorType b = in.get(2);
@@ -480,11 +574,21 @@ public final class ShapeInference {
     dims.add(w.dim(0));
     for (int i = 0; i < spatial; i++) {
       Dim span = Dim.of(wg.dilations()[i]).times(w.dim(2 + i).minus(Dim.of(1))).plus(Dim.of(1));
-      Dim d = x.dim(2 + i).plus(Dim.of(wg.padBegin()[i] + wg.padEnd()[i])).minus(span)
-          .div(Dim.of(wg.strides()[i])).plus(Dim.of(1));
+      Dim d =
+          x.dim(2 + i)
+              .plus(Dim.of(wg.padBegin()[i] + wg.padEnd()[i]))
+              .minus(span)
+              .div(Dim.of(wg.strides()[i]))
+              .plus(Dim.of(1));
       if (d.isKnown() && d.value() <= 0) {
-        throw new ShapeException(op.text() + ": kernel " + w.dim(2 + i) + " (dilation " + wg.dilations()[i]
-            + ") is larger than the padded input " + x.dim(2 + i));
+        throw new ShapeException(
+            op.text()
+                + ": kernel "
+                + w.dim(2 + i)
+                + " (dilation "
+                + wg.dilations()[i]
+                + ") is larger than the padded input "
+                + x.dim(2 + i));
       }
       dims.add(d);
     }

@@ -39,9 +39,17 @@ public final class Verifier {
         continue;
       }
       if (operands.size() < op.minArity || operands.size() > op.maxArity) {
-        problems.add(at + ": has " + operands.size() + " operands, " + op.text() + " takes " + op.minArity
-            + (op.maxArity == op.minArity ? "" : op.maxArity == Integer.MAX_VALUE ? " or more"
-            : " to " + op.maxArity));
+        problems.add(
+            at
+                + ": has "
+                + operands.size()
+                + " operands, "
+                + op.text()
+                + " takes "
+                + op.minArity
+                + (op.maxArity == op.minArity
+                    ? ""
+                    : op.maxArity == Integer.MAX_VALUE ? " or more" : " to " + op.maxArity));
         continue;
       }
       if (n.outputTypes().isEmpty()) {
@@ -52,8 +60,16 @@ public final class Verifier {
       for (int i = 0; i < operands.size(); i++) {
         Value v = operands.get(i);
         if (v.index() < 0 || v.index() >= v.node().outputTypes().size()) {
-          problems.add(at + ": operand " + i + " uses output " + v.index() + " of " + v.node() + ", which has "
-              + v.node().outputTypes().size());
+          problems.add(
+              at
+                  + ": operand "
+                  + i
+                  + " uses output "
+                  + v.index()
+                  + " of "
+                  + v.node()
+                  + ", which has "
+                  + v.node().outputTypes().size());
           operandsOk = false;
         }
       }
@@ -92,7 +108,8 @@ public final class Verifier {
             try {
               List<TensorType> want = ShapeInference.infer(op, n.attrs(), in);
               if (!want.equals(n.outputTypes())) {
-                problems.add(at + ": types " + n.outputTypes() + " differ from the inferred " + want);
+                problems.add(
+                    at + ": types " + n.outputTypes() + " differ from the inferred " + want);
               }
             } catch (ShapeException e) {
               problems.add(at + ": " + e.getMessage());
@@ -116,7 +133,8 @@ public final class Verifier {
       if (v == null || !g.contains(v.node())) {
         problems.add("output '" + o.getKey() + "': " + v + " is not in the graph");
       } else if (v.index() < 0 || v.index() >= v.node().outputTypes().size()) {
-        problems.add("output '" + o.getKey() + "': " + v + " names a missing output of " + v.node());
+        problems.add(
+            "output '" + o.getKey() + "': " + v + " names a missing output of " + v.node());
       }
     }
     return problems;

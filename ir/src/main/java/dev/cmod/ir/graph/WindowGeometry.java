@@ -3,13 +3,14 @@ package dev.cmod.ir.graph;
 import java.util.Arrays;
 
 /**
- * The sliding-window geometry of a convolution (CONV1D, CONV2D) or pooling (AVG_POOL2D,
- * MAX_POOL2D) node, per spatial axis. The plain attributes ({@code stride}, {@code padding},
- * {@code kernel}) give the same value on every axis; the optional array attributes override them:
+ * The sliding-window geometry of a convolution (CONV1D, CONV2D) or pooling (AVG_POOL2D, MAX_POOL2D)
+ * node, per spatial axis. The plain attributes ({@code stride}, {@code padding}, {@code kernel})
+ * give the same value on every axis; the optional array attributes override them:
  *
  * <ul>
  *   <li>{@code strides}: long[spatial]
- *   <li>{@code pads}: long[2 * spatial], the begin pads of every axis then the end pads (ONNX order)
+ *   <li>{@code pads}: long[2 * spatial], the begin pads of every axis then the end pads (ONNX
+ *       order)
  *   <li>{@code dilations}: long[spatial] (convolution only)
  *   <li>{@code kernels}: long[spatial] (pooling only; a convolution's kernel is its weight's shape)
  *   <li>{@code groups}: long (convolution only; the weight is [O, C / groups, k...])
@@ -19,40 +20,80 @@ import java.util.Arrays;
  *
  * Nodes without the array attributes keep their meaning (and their lowering) unchanged.
  */
-public record WindowGeometry(long[] strides, long[] padBegin, long[] padEnd, long[] dilations, long[] kernels,
-    long groups, boolean countIncludePad) {
+public record WindowGeometry(
+    long[] strides,
+    long[] padBegin,
+    long[] padEnd,
+    long[] dilations,
+    long[] kernels,
+    long groups,
+    boolean countIncludePad) {
 
-  /** Reads the geometry of a node with {@code spatial} spatial axes; {@code kernels} is null for convolutions. */
+  /**
+   * Reads the geometry of a node with {@code spatial} spatial axes; {@code kernels} is null for
+   * convolutions.
+   */
   public static WindowGeometry of(Attrs a, int spatial, boolean pool) {
     long[] strides = a.has("strides") ? a.getLongs("strides") : fill(spatial, a.getLong("stride"));
-    long[] pads = a.has("pads") ? a.getLongs("pads") : fill(2 * spatial, pool ? 0 : a.getLong("padding"));
+    long[] pads =
+        a.has("pads") ? a.getLongs("pads") : fill(2 * spatial, pool ? 0 : a.getLong("padding"));
     long[] dil = a.has("dilations") ? a.getLongs("dilations") : fill(spatial, 1);
-    long[] kernels = !pool ? null : a.has("kernels") ? a.getLongs("kernels") : fill(spatial, a.getLong("kernel"));
+    long[] kernels =
+        !pool
+            ? null
+            : a.has("kernels") ? a.getLongs("kernels") : fill(spatial, a.getLong("kernel"));
     long groups = a.has("groups") ? a.getLong("groups") : 1;
-    if (strides.length != spatial || pads.length != 2 * spatial || dil.length != spatial
+    if (strides.length != spatial
+        || pads.length != 2 * spatial
+        || dil.length != spatial
         || (kernels != null && kernels.length != spatial)) {
-      throw new ShapeException("window attributes have the wrong length for " + spatial + " spatial axes: strides "
-          + Arrays.toString(strides) + ", pads " + Arrays.toString(pads) + ", dilations " + Arrays.toString(dil)
-          + (kernels != null ? ", kernels " + Arrays.toString(kernels) : ""));
+      throw new ShapeException(
+          "window attributes have the wrong length for "
+              + spatial
+              + " spatial axes: strides "
+              + Arrays.toString(strides)
+              + ", pads "
+              + Arrays.toString(pads)
+              + ", dilations "
+              + Arrays.toString(dil)
+              + (kernels != null ? ", kernels " + Arrays.toString(kernels) : ""));
     }
     for (int i = 0; i < spatial; i++) {
-      if (strides[i] <= 0 || dil[i] <= 0 || pads[i] < 0 || pads[spatial + i] < 0
+      if (strides[i] <= 0
+          || dil[i] <= 0
+          || pads[i] < 0
+          || pads[spatial + i] < 0
           || (kernels != null && kernels[i] <= 0)) {
-        throw new ShapeException("window attributes must be positive (pads non-negative): strides "
-            + Arrays.toString(strides) + ", pads " + Arrays.toString(pads) + ", dilations " + Arrays.toString(dil)
-            + (kernels != null ? ", kernels " + Arrays.toString(kernels) : ""));
+        throw new ShapeException(
+            "window attributes must be positive (pads non-negative): strides "
+                + Arrays.toString(strides)
+                + ", pads "
+                + Arrays.toString(pads)
+                + ", dilations "
+                + Arrays.toString(dil)
+                + (kernels != null ? ", kernels " + Arrays.toString(kernels) : ""));
       }
     }
     if (groups <= 0) {
       throw new ShapeException("groups must be positive, got " + groups);
     }
-    return new WindowGeometry(strides, Arrays.copyOfRange(pads, 0, spatial), Arrays.copyOfRange(pads, spatial,
-        2 * spatial), dil, kernels, groups, a.getBool("count_include_pad", false));
+    return new WindowGeometry(
+        strides,
+        Arrays.copyOfRange(pads, 0, spatial),
+        Arrays.copyOfRange(pads, spatial, 2 * spatial),
+        dil,
+        kernels,
+        groups,
+        a.getBool("count_include_pad", false));
   }
 
   /** True when the node uses only the plain, same-on-every-axis attributes' meaning. */
   public static boolean isPlain(Attrs a) {
-    return !a.has("strides") && !a.has("pads") && !a.has("dilations") && !a.has("kernels") && !a.has("groups")
+    return !a.has("strides")
+        && !a.has("pads")
+        && !a.has("dilations")
+        && !a.has("kernels")
+        && !a.has("groups")
         && !a.has("count_include_pad");
   }
 

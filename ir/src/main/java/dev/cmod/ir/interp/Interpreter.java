@@ -36,8 +36,8 @@ public final class Interpreter {
   }
 
   /**
-   * Runs {@code g} on the given inputs (by input name) and returns every model output by name,
-   * in the graph's output order.
+   * Runs {@code g} on the given inputs (by input name) and returns every model output by name, in
+   * the graph's output order.
    *
    * @throws InterpreterException when an input is missing or unknown, has the wrong dtype or a
    *     shape that does not match its declared type (symbols bound consistently across inputs), or
@@ -80,8 +80,12 @@ public final class Interpreter {
     }
     for (String k : given.keySet()) {
       if (!declared.contains(k)) {
-        throw new InterpreterException("unknown input '" + k + "' (the model's inputs are "
-            + (declared.isEmpty() ? "none" : "'" + String.join("', '", declared) + "'") + ")");
+        throw new InterpreterException(
+            "unknown input '"
+                + k
+                + "' (the model's inputs are "
+                + (declared.isEmpty() ? "none" : "'" + String.join("', '", declared) + "'")
+                + ")");
       }
     }
     // 1. dtype, rank, constant dims; dims that are a bare symbol bind it
@@ -93,20 +97,43 @@ public final class Interpreter {
         throw new InterpreterException("missing input '" + name + "' of type " + t);
       }
       if (x.dtype() != t.dtype()) {
-        throw new InterpreterException("input '" + name + "': expected " + t + " but got a tensor of "
-            + x.dtype() + Arrays.toString(x.shape()));
+        throw new InterpreterException(
+            "input '"
+                + name
+                + "': expected "
+                + t
+                + " but got a tensor of "
+                + x.dtype()
+                + Arrays.toString(x.shape()));
       }
       if (x.rank() != t.rank()) {
-        throw new InterpreterException("input '" + name + "': expected rank " + t.rank() + " (" + t
-            + ") but got shape " + Arrays.toString(x.shape()));
+        throw new InterpreterException(
+            "input '"
+                + name
+                + "': expected rank "
+                + t.rank()
+                + " ("
+                + t
+                + ") but got shape "
+                + Arrays.toString(x.shape()));
       }
       for (int axis = 0; axis < t.rank(); axis++) {
         Dim d = t.dim(axis);
         long size = x.dim(axis);
         if (d.isKnown()) {
           if (d.value() != size) {
-            throw new InterpreterException("input '" + name + "': axis " + axis + " has size " + size
-                + " but must be " + d.value() + " (declared " + t + ")");
+            throw new InterpreterException(
+                "input '"
+                    + name
+                    + "': axis "
+                    + axis
+                    + " has size "
+                    + size
+                    + " but must be "
+                    + d.value()
+                    + " (declared "
+                    + t
+                    + ")");
           }
         } else if (isPlainSymbol(d)) {
           String s = d.toString();
@@ -115,8 +142,20 @@ public final class Interpreter {
             symbols.put(s, size);
             symbolOrigin.put(s, "input '" + name + "' axis " + axis);
           } else if (prev != size) {
-            throw new InterpreterException("input '" + name + "': axis " + axis + " has size " + size + " but '"
-                + s + "' is " + prev + " (from " + symbolOrigin.get(s) + ")");
+            throw new InterpreterException(
+                "input '"
+                    + name
+                    + "': axis "
+                    + axis
+                    + " has size "
+                    + size
+                    + " but '"
+                    + s
+                    + "' is "
+                    + prev
+                    + " (from "
+                    + symbolOrigin.get(s)
+                    + ")");
           }
         }
       }
@@ -131,8 +170,12 @@ public final class Interpreter {
           decl = in;
         }
       }
-      if (!symbols.containsKey(e.getKey()) && x != null && decl != null && src.axis() >= 0
-          && src.axis() < x.rank() && decl.type().dim(src.axis()).isUnknown()) {
+      if (!symbols.containsKey(e.getKey())
+          && x != null
+          && decl != null
+          && src.axis() >= 0
+          && src.axis() < x.rank()
+          && decl.type().dim(src.axis()).isUnknown()) {
         symbols.put(e.getKey(), x.dim(src.axis()));
         symbolOrigin.put(e.getKey(), "input '" + src.input() + "' axis " + src.axis());
       }
@@ -169,25 +212,51 @@ public final class Interpreter {
       Tensor x = given.get(name);
       for (int axis = 0; axis < t.rank(); axis++) {
         Dim d = t.dim(axis);
-        if (d.isUnknown() || d.isKnown() || isPlainSymbol(d) || !symbols.keySet().containsAll(d.symbols())) {
+        if (d.isUnknown()
+            || d.isKnown()
+            || isPlainSymbol(d)
+            || !symbols.keySet().containsAll(d.symbols())) {
           continue;
         }
         long want;
         try {
           want = d.eval(symbols::get);
         } catch (ArithmeticException e) {
-          throw new InterpreterException("input '" + name + "': axis " + axis + " is declared as " + d
-              + ", which cannot be evaluated with " + bindingsOf(d) + ": " + e.getMessage());
+          throw new InterpreterException(
+              "input '"
+                  + name
+                  + "': axis "
+                  + axis
+                  + " is declared as "
+                  + d
+                  + ", which cannot be evaluated with "
+                  + bindingsOf(d)
+                  + ": "
+                  + e.getMessage());
         }
         if (want != x.dim(axis)) {
-          throw new InterpreterException("input '" + name + "': axis " + axis + " has size " + x.dim(axis)
-              + " but is declared as " + d + " = " + want + " (" + bindingsOf(d) + ")");
+          throw new InterpreterException(
+              "input '"
+                  + name
+                  + "': axis "
+                  + axis
+                  + " has size "
+                  + x.dim(axis)
+                  + " but is declared as "
+                  + d
+                  + " = "
+                  + want
+                  + " ("
+                  + bindingsOf(d)
+                  + ")");
         }
       }
     }
   }
 
-  /** Binds {@code sym} so that {@code d} evaluates to {@code size}, if a non-negative integer does. */
+  /**
+   * Binds {@code sym} so that {@code d} evaluates to {@code size}, if a non-negative integer does.
+   */
   private boolean solve(Dim d, String sym, long size) {
     try {
       long f0 = evalWith(d, sym, 0);
@@ -255,7 +324,8 @@ public final class Interpreter {
       Value v = o.getValue();
       Tensor[] t = values.get(v.node());
       if (t == null) {
-        throw new IllegalStateException("output '" + o.getKey() + "' is " + v + ", which is not in the graph");
+        throw new IllegalStateException(
+            "output '" + o.getKey() + "' is " + v + ", which is not in the graph");
       }
       // leaves hand out shared tensors (inputs, parameters): give the caller its own copy
       result.put(o.getKey(), v.node().op().isLeaf() ? Kernels.copy(t[v.index()]) : t[v.index()]);
@@ -287,18 +357,39 @@ public final class Interpreter {
       case BROADCAST -> one(Kernels.broadcastTo(x[0], dims(a.getDims("dims"), "broadcast")));
       case REDUCE_SUM, REDUCE_MEAN, REDUCE_MAX, REDUCE_MIN, ARGMAX ->
           one(Kernels.reduce(op, x[0], a.getInt("axis"), a.getBool("keep", false)));
-      case SOFTMAX, LOG_SOFTMAX -> one(Kernels.softmax(x[0], a.getInt("axis"), op == Op.LOG_SOFTMAX));
+      case SOFTMAX, LOG_SOFTMAX ->
+          one(Kernels.softmax(x[0], a.getInt("axis"), op == Op.LOG_SOFTMAX));
       case LAYER_NORM -> one(Kernels.layerNorm(x[0], x[1], x[2], eps(a)));
       case RMS_NORM -> one(Kernels.rmsNorm(x[0], x[1], eps(a)));
-      case ATTENTION -> one(Kernels.attention(x[0], x[1], x[2], x.length > 3 ? x[3] : null,
-          a.getBool("causal", false), a.has("causal_offset") ? a.getLong("causal_offset") : 0));
-      case CONV1D, CONV2D -> one(WindowGeometry.isPlain(a)
-          ? Kernels.conv(x[0], x[1], x.length > 2 ? x[2] : null, a.getInt("stride"), a.getInt("padding"), op == Op.CONV1D)
-          : Kernels.convGeneral(x[0], x[1], x.length > 2 ? x[2] : null,
-              WindowGeometry.of(a, op == Op.CONV1D ? 1 : 2, false)));
-      case AVG_POOL2D, MAX_POOL2D -> one(WindowGeometry.isPlain(a)
-          ? Kernels.pool(x[0], a.getInt("kernel"), a.getInt("stride"), op == Op.MAX_POOL2D)
-          : Kernels.poolGeneral(x[0], WindowGeometry.of(a, 2, true), op == Op.MAX_POOL2D));
+      case ATTENTION ->
+          one(
+              Kernels.attention(
+                  x[0],
+                  x[1],
+                  x[2],
+                  x.length > 3 ? x[3] : null,
+                  a.getBool("causal", false),
+                  a.has("causal_offset") ? a.getLong("causal_offset") : 0));
+      case CONV1D, CONV2D ->
+          one(
+              WindowGeometry.isPlain(a)
+                  ? Kernels.conv(
+                      x[0],
+                      x[1],
+                      x.length > 2 ? x[2] : null,
+                      a.getInt("stride"),
+                      a.getInt("padding"),
+                      op == Op.CONV1D)
+                  : Kernels.convGeneral(
+                      x[0],
+                      x[1],
+                      x.length > 2 ? x[2] : null,
+                      WindowGeometry.of(a, op == Op.CONV1D ? 1 : 2, false)));
+      case AVG_POOL2D, MAX_POOL2D ->
+          one(
+              WindowGeometry.isPlain(a)
+                  ? Kernels.pool(x[0], a.getInt("kernel"), a.getInt("stride"), op == Op.MAX_POOL2D)
+                  : Kernels.poolGeneral(x[0], WindowGeometry.of(a, 2, true), op == Op.MAX_POOL2D));
       case UPSAMPLE -> one(Kernels.upsample(x[0], a.getInt("factor")));
       case PATCHIFY -> one(Kernels.patchify(x[0], a.getInt("patch")));
       case TAKE -> one(Kernels.take(x[0], x[1]));
@@ -326,9 +417,19 @@ public final class Interpreter {
     long end = Math.max(start, Math.min(size, dim(a.getDim("end"), "slice")));
     Long declared = tryEval(n.type().dim(axis));
     if (declared != null && declared != end - start) {
-      throw new InterpreterException("slice: range [" + a.getDim("start") + ", " + a.getDim("end") + ") = ["
-          + dim(a.getDim("start"), "slice") + ", " + dim(a.getDim("end"), "slice") + ") is out of bounds for axis "
-          + axis + " of size " + size);
+      throw new InterpreterException(
+          "slice: range ["
+              + a.getDim("start")
+              + ", "
+              + a.getDim("end")
+              + ") = ["
+              + dim(a.getDim("start"), "slice")
+              + ", "
+              + dim(a.getDim("end"), "slice")
+              + ") is out of bounds for axis "
+              + axis
+              + " of size "
+              + size);
     }
     return Kernels.narrow(x, axis, (int) start, (int) (end - start));
   }
@@ -340,13 +441,15 @@ public final class Interpreter {
     }
     for (String s : d.symbols()) {
       if (!symbols.containsKey(s)) {
-        throw new InterpreterException(op + ": size " + d + " uses '" + s + "', which no input binds");
+        throw new InterpreterException(
+            op + ": size " + d + " uses '" + s + "', which no input binds");
       }
     }
     try {
       return d.eval(symbols::get);
     } catch (ArithmeticException e) {
-      throw new InterpreterException(op + ": size " + d + " cannot be evaluated: " + e.getMessage());
+      throw new InterpreterException(
+          op + ": size " + d + " cannot be evaluated: " + e.getMessage());
     }
   }
 
@@ -377,8 +480,14 @@ public final class Interpreter {
   private void checkTypes(Node n, Tensor[] out) {
     List<TensorType> types = n.outputTypes();
     if (out.length != types.size()) {
-      throw new IllegalStateException("internal error: " + n + " produced " + out.length + " values for "
-          + types.size() + " outputs");
+      throw new IllegalStateException(
+          "internal error: "
+              + n
+              + " produced "
+              + out.length
+              + " values for "
+              + types.size()
+              + " outputs");
     }
     for (int i = 0; i < out.length; i++) {
       TensorType t = types.get(i);
@@ -393,9 +502,15 @@ public final class Interpreter {
         Set<String> names = new TreeSet<>();
         t.dims().forEach(d -> names.addAll(d.symbols()));
         names.forEach(s -> used.put(s, symbols.get(s)));
-        throw new IllegalStateException("internal error: " + n + (n.loc() != null ? " at " + n.loc() : "")
-            + " computed " + (x == null ? "nothing" : x.dtype() + Arrays.toString(x.shape()))
-            + " but its type is " + t + (used.isEmpty() ? "" : " with " + used));
+        throw new IllegalStateException(
+            "internal error: "
+                + n
+                + (n.loc() != null ? " at " + n.loc() : "")
+                + " computed "
+                + (x == null ? "nothing" : x.dtype() + Arrays.toString(x.shape()))
+                + " but its type is "
+                + t
+                + (used.isEmpty() ? "" : " with " + used));
       }
     }
   }

@@ -36,7 +36,8 @@ final class Kernels {
     }
     for (long d : shape) {
       if (n > MAX_ELEMENTS / d) {
-        throw err("a tensor of shape " + Arrays.toString(shape) + " is too large for the interpreter");
+        throw err(
+            "a tensor of shape " + Arrays.toString(shape) + " is too large for the interpreter");
       }
       n *= d;
     }
@@ -114,7 +115,10 @@ final class Kernels {
     return map;
   }
 
-  /** For every element of {@code to}, the flat index of the element of {@code from} it broadcasts from. */
+  /**
+   * For every element of {@code to}, the flat index of the element of {@code from} it broadcasts
+   * from.
+   */
   static int[] broadcastMap(long[] from, long[] to) {
     int r = to.length;
     int off = r - from.length;
@@ -172,11 +176,14 @@ final class Kernels {
   }
 
   static Tensor wrap(DType dt, long[] shape, Object arr) {
-    return arr instanceof float[] f ? Tensor.ofFloats(dt, shape, f) : Tensor.ofLongs(dt, shape, (long[]) arr);
+    return arr instanceof float[] f
+        ? Tensor.ofFloats(dt, shape, f)
+        : Tensor.ofLongs(dt, shape, (long[]) arr);
   }
 
   static Tensor copy(Tensor t) {
-    return t.isFloat() ? Tensor.ofFloats(t.dtype(), t.shape(), t.floats().clone())
+    return t.isFloat()
+        ? Tensor.ofFloats(t.dtype(), t.shape(), t.floats().clone())
         : Tensor.ofLongs(t.dtype(), t.shape(), t.longs().clone());
   }
 
@@ -330,12 +337,13 @@ final class Kernels {
       long[] v = x.longs();
       long[] r = new long[n];
       for (int i = 0; i < n; i++) {
-        r[i] = switch (op) {
-          case NEG -> -v[i];
-          case ABS -> Math.abs(v[i]);
-          case RELU -> Math.max(v[i], 0);
-          default -> throw new IllegalStateException(op.text() + " on " + x.dtype());
-        };
+        r[i] =
+            switch (op) {
+              case NEG -> -v[i];
+              case ABS -> Math.abs(v[i]);
+              case RELU -> Math.max(v[i], 0);
+              default -> throw new IllegalStateException(op.text() + " on " + x.dtype());
+            };
       }
       return longs(x.dtype(), x.shape(), r);
     }
@@ -363,9 +371,13 @@ final class Kernels {
       case RELU -> x > 0 ? x : (x == x ? 0.0 : x);
       case ERF -> SpecialFunctions.erf(x);
       case SILU -> x * sigmoid(x);
-      case GELU -> tanhGelu
-          ? 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)))
-          : 0.5 * x * SpecialFunctions.erfc(-x * SQRT_HALF); // = 0.5x(1 + erf(x/sqrt 2)), exact in the tail
+      case GELU ->
+          tanhGelu
+              ? 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)))
+              : 0.5
+                  * x
+                  * SpecialFunctions.erfc(
+                      -x * SQRT_HALF); // = 0.5x(1 + erf(x/sqrt 2)), exact in the tail
       default -> throw new IllegalStateException(op.text());
     };
   }
@@ -422,7 +434,11 @@ final class Kernels {
     int k = (int) as[ra - 1];
     int n = (int) bs[rb - 1];
     if (bs[rb - 2] != k) {
-      throw err("matmul: inner sizes differ: " + Arrays.toString(a.shape()) + " @ " + Arrays.toString(b.shape()));
+      throw err(
+          "matmul: inner sizes differ: "
+              + Arrays.toString(a.shape())
+              + " @ "
+              + Arrays.toString(b.shape()));
     }
     long[] batchA = Arrays.copyOf(as, ra - 2);
     long[] batchB = Arrays.copyOf(bs, rb - 2);
@@ -466,8 +482,16 @@ final class Kernels {
   static Tensor reshape(Tensor x, long[] shape) {
     long want = numel(shape);
     if (want != x.size()) {
-      throw err("reshape: cannot view " + Arrays.toString(x.shape()) + " (" + x.size() + " elements) as "
-          + Arrays.toString(shape) + " (" + want + " elements)");
+      throw err(
+          "reshape: cannot view "
+              + Arrays.toString(x.shape())
+              + " ("
+              + x.size()
+              + " elements) as "
+              + Arrays.toString(shape)
+              + " ("
+              + want
+              + " elements)");
     }
     return wrap(x.dtype(), shape, x.isFloat() ? x.floats().clone() : x.longs().clone());
   }
@@ -491,8 +515,13 @@ final class Kernels {
       long[] s = p.shape();
       for (int i = 0; i < s.length; i++) {
         if (i != axis && s[i] != s0[i]) {
-          throw err("concat: parts of shapes " + Arrays.toString(s0) + " and " + Arrays.toString(s)
-              + " differ on axis " + i);
+          throw err(
+              "concat: parts of shapes "
+                  + Arrays.toString(s0)
+                  + " and "
+                  + Arrays.toString(s)
+                  + " differ on axis "
+                  + i);
         }
       }
       total += s[axis];
@@ -539,8 +568,17 @@ final class Kernels {
       sum += s;
     }
     if (sum != x.dim(axis)) {
-      throw err("split: parts " + Arrays.toString(sizes) + " add up to " + sum + " but axis " + axis + " of "
-          + Arrays.toString(x.shape()) + " has size " + x.dim(axis));
+      throw err(
+          "split: parts "
+              + Arrays.toString(sizes)
+              + " add up to "
+              + sum
+              + " but axis "
+              + axis
+              + " of "
+              + Arrays.toString(x.shape())
+              + " has size "
+              + x.dim(axis));
     }
     Tensor[] out = new Tensor[sizes.length];
     int start = 0;
@@ -563,7 +601,14 @@ final class Kernels {
   static Tensor squeeze(Tensor x, int axis) {
     long[] s = x.shape();
     if (s[axis] != 1) {
-      throw err("squeeze: axis " + axis + " of " + Arrays.toString(s) + " has size " + s[axis] + ", not 1");
+      throw err(
+          "squeeze: axis "
+              + axis
+              + " of "
+              + Arrays.toString(s)
+              + " has size "
+              + s[axis]
+              + ", not 1");
     }
     long[] os = new long[s.length - 1];
     for (int i = 0, j = 0; i < s.length; i++) {
@@ -627,15 +672,18 @@ final class Kernels {
       for (int o = 0; o < outer; o++) {
         for (int i = 0; i < inner; i++) {
           int base = o * len * inner + i;
-          double acc = op == Op.REDUCE_MAX ? Double.NEGATIVE_INFINITY
-              : op == Op.REDUCE_MIN ? Double.POSITIVE_INFINITY : 0.0;
+          double acc =
+              op == Op.REDUCE_MAX
+                  ? Double.NEGATIVE_INFINITY
+                  : op == Op.REDUCE_MIN ? Double.POSITIVE_INFINITY : 0.0;
           for (int k = 0; k < len; k++) {
             double e = v[base + k * inner];
-            acc = switch (op) {
-              case REDUCE_MAX -> Math.max(acc, e);
-              case REDUCE_MIN -> Math.min(acc, e);
-              default -> acc + e;
-            };
+            acc =
+                switch (op) {
+                  case REDUCE_MAX -> Math.max(acc, e);
+                  case REDUCE_MIN -> Math.min(acc, e);
+                  default -> acc + e;
+                };
           }
           r[o * inner + i] = (float) (op == Op.REDUCE_MEAN ? acc / len : acc);
         }
@@ -650,11 +698,12 @@ final class Kernels {
         long acc = op == Op.REDUCE_MAX ? Long.MIN_VALUE : op == Op.REDUCE_MIN ? Long.MAX_VALUE : 0;
         for (int k = 0; k < len; k++) {
           long e = v[base + k * inner];
-          acc = switch (op) {
-            case REDUCE_MAX -> Math.max(acc, e);
-            case REDUCE_MIN -> Math.min(acc, e);
-            default -> acc + e;
-          };
+          acc =
+              switch (op) {
+                case REDUCE_MAX -> Math.max(acc, e);
+                case REDUCE_MIN -> Math.min(acc, e);
+                default -> acc + e;
+              };
         }
         r[o * inner + i] = acc;
       }
@@ -777,14 +826,19 @@ final class Kernels {
       long[] scoresShape = concatShape(lead, new long[] {lq, lk});
       long[] both = broadcastShapes("attention mask", scoresShape, mask.shape());
       if (!Arrays.equals(both, scoresShape)) {
-        throw err("attention: mask of shape " + Arrays.toString(mask.shape()) + " does not broadcast to the scores "
-            + Arrays.toString(scoresShape));
+        throw err(
+            "attention: mask of shape "
+                + Arrays.toString(mask.shape())
+                + " does not broadcast to the scores "
+                + Arrays.toString(scoresShape));
       }
       mm = broadcastMap(mask.shape(), scoresShape);
     }
     boolean boolMask = mask != null && mask.dtype() == DType.BOOL;
     if (mask != null && !boolMask && !mask.isFloat()) {
-      throw err("attention: the mask must be bool (false = masked) or float (added), got " + mask.dtype());
+      throw err(
+          "attention: the mask must be bool (false = masked) or float (added), got "
+              + mask.dtype());
     }
     float[] qv = q.floats();
     float[] kv = k.floats();
@@ -869,7 +923,12 @@ final class Kernels {
     int oh = Math.floorDiv(h + 2 * ph - kh, sh) + 1;
     int ow = Math.floorDiv(wd + 2 * padding - kw, stride) + 1;
     if (oh <= 0 || ow <= 0) {
-      throw err(op + ": kernel " + Arrays.toString(ws) + " is larger than the padded input " + Arrays.toString(xs));
+      throw err(
+          op
+              + ": kernel "
+              + Arrays.toString(ws)
+              + " is larger than the padded input "
+              + Arrays.toString(xs));
     }
     long[] os = oneD ? new long[] {nb, o, ow} : new long[] {nb, o, oh, ow};
     float[] xv = x.floats();
@@ -892,7 +951,9 @@ final class Kernels {
                   if (ix < 0 || ix >= wd) {
                     continue;
                   }
-                  acc += (double) xv[((n * c + ic) * h + iy) * wd + ix] * wv[((oc * c + ic) * kh + i) * kw + j];
+                  acc +=
+                      (double) xv[((n * c + ic) * h + iy) * wd + ix]
+                          * wv[((oc * c + ic) * kh + i) * kw + j];
                 }
               }
             }
@@ -931,8 +992,16 @@ final class Kernels {
     int dh = oneD ? 1 : (int) g.dilations()[0];
     int dw = (int) g.dilations()[oneD ? 0 : 1];
     if ((long) cg * groups != c || o % groups != 0) {
-      throw err(op + ": input has " + c + " channels but the weight " + Arrays.toString(ws) + " with " + groups
-          + " groups expects " + (long) cg * groups);
+      throw err(
+          op
+              + ": input has "
+              + c
+              + " channels but the weight "
+              + Arrays.toString(ws)
+              + " with "
+              + groups
+              + " groups expects "
+              + (long) cg * groups);
     }
     if (bias != null && bias.size() != o) {
       throw err(op + ": bias has " + bias.size() + " elements for " + o + " output channels");
@@ -940,7 +1009,12 @@ final class Kernels {
     int oh = Math.floorDiv(h + ph + phe - (dh * (kh - 1) + 1), sh) + 1;
     int ow = Math.floorDiv(wd + pw + pwe - (dw * (kw - 1) + 1), sw) + 1;
     if (oh <= 0 || ow <= 0) {
-      throw err(op + ": kernel " + Arrays.toString(ws) + " is larger than the padded input " + Arrays.toString(xs));
+      throw err(
+          op
+              + ": kernel "
+              + Arrays.toString(ws)
+              + " is larger than the padded input "
+              + Arrays.toString(xs));
     }
     long[] os = oneD ? new long[] {nb, o, ow} : new long[] {nb, o, oh, ow};
     float[] xv = x.floats();
@@ -965,7 +1039,9 @@ final class Kernels {
                   if (ix < 0 || ix >= wd) {
                     continue;
                   }
-                  acc += (double) xv[((n * c + c0 + ic) * h + iy) * wd + ix] * wv[((oc * cg + ic) * kh + i) * kw + j];
+                  acc +=
+                      (double) xv[((n * c + c0 + ic) * h + iy) * wd + ix]
+                          * wv[((oc * cg + ic) * kh + i) * kw + j];
                 }
               }
             }
@@ -993,8 +1069,12 @@ final class Kernels {
     int oh = Math.floorDiv(h + ph + (int) g.padEnd()[0] - kh, sh) + 1;
     int ow = Math.floorDiv(w + pw + (int) g.padEnd()[1] - kw, sw) + 1;
     if (oh <= 0 || ow <= 0) {
-      throw err(op + ": kernel " + Arrays.toString(g.kernels()) + " is larger than the padded input "
-          + Arrays.toString(s));
+      throw err(
+          op
+              + ": kernel "
+              + Arrays.toString(g.kernels())
+              + " is larger than the padded input "
+              + Arrays.toString(s));
     }
     long[] os = {s[0], s[1], oh, ow};
     float[] v = x.floats();
@@ -1095,7 +1175,8 @@ final class Kernels {
     int h = (int) s[r - 2];
     int w = (int) s[r - 1];
     if (p <= 0 || h % p != 0 || w % p != 0) {
-      throw err("patchify: image size " + h + "x" + w + " is not a multiple of the patch size " + p);
+      throw err(
+          "patchify: image size " + h + "x" + w + " is not a multiple of the patch size " + p);
     }
     int nh = h / p;
     int nw = w / p;
@@ -1132,8 +1213,14 @@ final class Kernels {
     for (int i = 0; i < iv.length; i++) {
       long id = iv[i];
       if (id < 0 || id >= rows) {
-        throw err("take: id " + id + " (element " + i + " of the ids) is out of range for a table of " + rows
-            + " rows");
+        throw err(
+            "take: id "
+                + id
+                + " (element "
+                + i
+                + " of the ids) is out of range for a table of "
+                + rows
+                + " rows");
       }
       System.arraycopy(in, (int) id * row, out, i * row, row);
     }
@@ -1193,7 +1280,8 @@ final class Kernels {
   static Tensor[] topk(Tensor x, int axis, long k) {
     long[] s = x.shape();
     if (k < 0 || k > s[axis]) {
-      throw err("topk: k = " + k + " is out of range for axis " + axis + " of " + Arrays.toString(s));
+      throw err(
+          "topk: k = " + k + " is out of range for axis " + axis + " of " + Arrays.toString(s));
     }
     int outer = prod(s, 0, axis);
     int len = (int) s[axis];
@@ -1213,16 +1301,20 @@ final class Kernels {
         }
         if (x.isFloat()) {
           float[] v = x.floats();
-          Arrays.sort(order, (p, q) -> {
-            int c = descending(v[base + p * inner], v[base + q * inner]);
-            return c != 0 ? c : Integer.compare(p, q);
-          });
+          Arrays.sort(
+              order,
+              (p, q) -> {
+                int c = descending(v[base + p * inner], v[base + q * inner]);
+                return c != 0 ? c : Integer.compare(p, q);
+              });
         } else {
           long[] v = x.longs();
-          Arrays.sort(order, (p, q) -> {
-            int c = Long.compare(v[base + q * inner], v[base + p * inner]);
-            return c != 0 ? c : Integer.compare(p, q);
-          });
+          Arrays.sort(
+              order,
+              (p, q) -> {
+                int c = Long.compare(v[base + q * inner], v[base + p * inner]);
+                return c != 0 ? c : Integer.compare(p, q);
+              });
         }
         for (int j = 0; j < kk; j++) {
           int at = (o * kk + j) * inner + i;

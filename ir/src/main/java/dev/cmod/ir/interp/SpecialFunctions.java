@@ -4,15 +4,16 @@ package dev.cmod.ir.interp;
 public final class SpecialFunctions {
   private static final double TWO_OVER_SQRT_PI = 2.0 / Math.sqrt(Math.PI);
   private static final double SQRT_PI = Math.sqrt(Math.PI);
+
   /** Below this |x| erf uses its series; above it erfc uses its continued fraction. */
   private static final double SWITCH = 2.5;
 
   private SpecialFunctions() {}
 
   /**
-   * The error function, to about 1e-15 relative. Uses the series
-   * erf(x) = 2/sqrt(pi) exp(-x^2) sum 2^n x^(2n+1) / (1*3*...*(2n+1)) (all terms positive, so no
-   * cancellation) for |x| &lt; 2.5 and 1 - erfc(x) from the continued fraction otherwise.
+   * The error function, to about 1e-15 relative. Uses the series erf(x) = 2/sqrt(pi) exp(-x^2) sum
+   * 2^n x^(2n+1) / (1*3*...*(2n+1)) (all terms positive, so no cancellation) for |x| &lt; 2.5 and 1
+   * - erfc(x) from the continued fraction otherwise.
    */
   public static double erf(double x) {
     if (Double.isNaN(x)) {
@@ -48,8 +49,8 @@ public final class SpecialFunctions {
   }
 
   /**
-   * erfc(x) for x &ge; 2.5 from the continued fraction
-   * erfc(x) = exp(-x^2)/sqrt(pi) / (x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))), evaluated backwards.
+   * erfc(x) for x &ge; 2.5 from the continued fraction erfc(x) = exp(-x^2)/sqrt(pi) / (x + (1/2)/(x
+   * + 1/(x + (3/2)/(x + ...)))), evaluated backwards.
    */
   private static double erfcFraction(double x) {
     if (x > 27) {

@@ -18,10 +18,10 @@ import java.util.Map;
 
 /**
  * The one way cmod writes a file: through a temporary file in the same folder, moved into place
- * only when complete. Only a regular file (or nothing) is ever replaced: a folder, a device node,
- * a FIFO, a socket or a symbolic link at the target is refused before anything is written. The
- * temporary file is created like any new file, so the result gets the mode the umask gives
- * (0644 typically).
+ * only when complete. Only a regular file (or nothing) is ever replaced: a folder, a device node, a
+ * FIFO, a socket or a symbolic link at the target is refused before anything is written. The
+ * temporary file is created like any new file, so the result gets the mode the umask gives (0644
+ * typically).
  */
 public final class AtomicFiles {
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -42,7 +42,10 @@ public final class AtomicFiles {
     return e.getMessage() != null ? e.getMessage() : e.toString();
   }
 
-  /** Why {@code target} cannot be written, or null when it can (absent, or a regular file in an existing folder). */
+  /**
+   * Why {@code target} cannot be written, or null when it can (absent, or a regular file in an
+   * existing folder).
+   */
   public static String refusal(Path target) {
     Path abs = target.toAbsolutePath();
     BasicFileAttributes a;
@@ -78,8 +81,8 @@ public final class AtomicFiles {
   }
 
   /**
-   * Writes several files, all or none: every one is first written to its temporary file; only
-   * when all are complete are they moved into place. If a move fails, the files already moved are
+   * Writes several files, all or none: every one is first written to its temporary file; only when
+   * all are complete are they moved into place. If a move fails, the files already moved are
    * removed again (files that existed before are not restored: they were replaced).
    */
   public static void writeAll(Map<Path, byte[]> files) {
@@ -97,7 +100,9 @@ public final class AtomicFiles {
         Path abs = e.getKey().toAbsolutePath();
         Path tmp = createTemp(abs);
         staged.add(new Path[] {tmp, abs});
-        try (OutputStream os = Files.newOutputStream(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+        try (OutputStream os =
+            Files.newOutputStream(
+                tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
           os.write(e.getValue());
         } catch (IOException ex) {
           throw new TensorFileException("cannot write " + e.getKey() + ": " + describe(ex), ex);
@@ -110,7 +115,8 @@ public final class AtomicFiles {
         }
         try {
           try {
-            Files.move(s[0], s[1], StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(
+                s[0], s[1], StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
           } catch (AtomicMoveNotSupportedException ex) {
             Files.move(s[0], s[1], StandardCopyOption.REPLACE_EXISTING);
           }
@@ -140,13 +146,15 @@ public final class AtomicFiles {
       base = base.substring(0, 100);
     }
     for (int attempt = 0; ; attempt++) {
-      Path tmp = dir.resolve("." + base + "." + Long.toUnsignedString(RANDOM.nextLong(), 36) + ".tmp");
+      Path tmp =
+          dir.resolve("." + base + "." + Long.toUnsignedString(RANDOM.nextLong(), 36) + ".tmp");
       try {
         Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
         return tmp;
       } catch (FileAlreadyExistsException e) {
         if (attempt > 16) {
-          throw new TensorFileException("cannot write " + abs + ": could not create a temporary file", e);
+          throw new TensorFileException(
+              "cannot write " + abs + ": could not create a temporary file", e);
         }
       } catch (IOException e) {
         throw new TensorFileException("cannot write " + abs + ": " + describe(e), e);

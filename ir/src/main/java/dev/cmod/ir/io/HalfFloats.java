@@ -1,9 +1,8 @@
 package dev.cmod.ir.io;
 
 /**
- * Conversions between {@code float} and the 16-bit formats IEEE binary16 (f16) and bfloat16
- * (bf16), with round-to-nearest-even. Written out because {@code Float.float16ToFloat} needs
- * Java 20.
+ * Conversions between {@code float} and the 16-bit formats IEEE binary16 (f16) and bfloat16 (bf16),
+ * with round-to-nearest-even. Written out because {@code Float.float16ToFloat} needs Java 20.
  */
 public final class HalfFloats {
   private HalfFloats() {}

@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -14,14 +13,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * NumPy {@code .npy} files. Reads format versions 1.0, 2.0 and 3.0 with little-endian
- * {@code f4 f8 f2 i8 i4} and {@code b1 u1} data in C order; writes version 1.0.
+ * NumPy {@code .npy} files. Reads format versions 1.0, 2.0 and 3.0 with little-endian {@code f4 f8
+ * f2 i8 i4} and {@code b1 u1} data in C order; writes version 1.0.
  *
  * <p>On read every dtype keeps its type: {@code <f4} F32, {@code <f8} F64 (exact values kept),
  * {@code <f2} F16, {@code <i8} I64, {@code <i4} I32, {@code |b1} BOOL; {@code |u1} (which the IR
  * lacks) becomes I64. Files are opened through {@link SafeFiles} (regular files only, size checked
- * first). On write, F32/F16/F64/I64/I32/BOOL use their own NumPy dtype and BF16
- * (which NumPy lacks) is widened to {@code <f4}.
+ * first). On write, F32/F16/F64/I64/I32/BOOL use their own NumPy dtype and BF16 (which NumPy lacks)
+ * is widened to {@code <f4}.
  */
 public final class Npy {
   private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
@@ -67,15 +66,25 @@ public final class Npy {
       headerLen = bb.getInt(8) & 0xffffffffL;
       start = 12;
     } else {
-      throw new TensorFileException(name + ": unsupported .npy format version " + major + "." + minor);
+      throw new TensorFileException(
+          name + ": unsupported .npy format version " + major + "." + minor);
     }
     if (headerLen > data.length - start) {
-      throw new TensorFileException(name + ": header length " + headerLen + " runs past the end of the file ("
-          + data.length + " bytes)");
+      throw new TensorFileException(
+          name
+              + ": header length "
+              + headerLen
+              + " runs past the end of the file ("
+              + data.length
+              + " bytes)");
     }
     int dataStart = start + (int) headerLen;
-    String header = new String(data, start, (int) headerLen,
-        major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+    String header =
+        new String(
+            data,
+            start,
+            (int) headerLen,
+            major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
     Map<String, Object> dict;
     try {
       dict = new HeaderParser(header).parse();
@@ -97,8 +106,10 @@ public final class Npy {
       throw new TensorFileException(name + ": .npy header needs a tuple 'shape'");
     }
     if (fortran) {
-      throw new TensorFileException(name + ": Fortran-order arrays are not supported;"
-          + " save a C-order copy (numpy.ascontiguousarray) instead");
+      throw new TensorFileException(
+          name
+              + ": Fortran-order arrays are not supported;"
+              + " save a C-order copy (numpy.ascontiguousarray) instead");
     }
     Kind kind = kindOf(descr, name);
     long[] shape = new long[shapeList.size()];
@@ -106,7 +117,8 @@ public final class Npy {
     for (int i = 0; i < shape.length; i++) {
       long d = (Long) shapeList.get(i);
       if (d < 0) {
-        throw new TensorFileException(name + ": negative dimension " + d + " in shape " + shapeText(shapeList));
+        throw new TensorFileException(
+            name + ": negative dimension " + d + " in shape " + shapeText(shapeList));
       }
       shape[i] = d;
       empty |= d == 0;
@@ -115,7 +127,8 @@ public final class Npy {
     for (long d : shape) {
       if (!empty) {
         if (numel > MAX_ELEMENTS / d) {
-          throw new TensorFileException(name + ": shape " + shapeText(shapeList) + " has too many elements");
+          throw new TensorFileException(
+              name + ": shape " + shapeText(shapeList) + " has too many elements");
         }
         numel *= d;
       }
@@ -123,17 +136,34 @@ public final class Npy {
     long need = numel * kind.size;
     long have = data.length - dataStart;
     if (need > have) {
-      throw new TensorFileException(name + ": shape " + shapeText(shapeList) + " of " + descr + " needs " + need
-          + " bytes of data but the file has only " + have + " (truncated?)");
+      throw new TensorFileException(
+          name
+              + ": shape "
+              + shapeText(shapeList)
+              + " of "
+              + descr
+              + " needs "
+              + need
+              + " bytes of data but the file has only "
+              + have
+              + " (truncated?)");
     }
     if (need < have) {
-      throw new TensorFileException(name + ": " + (have - need) + " unexpected bytes after the data");
+      throw new TensorFileException(
+          name + ": " + (have - need) + " unexpected bytes after the data");
     }
-    return decode(kind, shape, (int) numel, bb.position(dataStart).slice().order(ByteOrder.LITTLE_ENDIAN));
+    return decode(
+        kind, shape, (int) numel, bb.position(dataStart).slice().order(ByteOrder.LITTLE_ENDIAN));
   }
 
   private enum Kind {
-    F4(4), F8(8), F2(2), I8(8), I4(4), B1(1), U1(1);
+    F4(4),
+    F8(8),
+    F2(2),
+    I8(8),
+    I4(4),
+    B1(1),
+    U1(1);
     final int size;
 
     Kind(int size) {
@@ -143,51 +173,67 @@ public final class Npy {
 
   private static Kind kindOf(String descr, String name) {
     switch (descr) {
-      case "<f4": return Kind.F4;
-      case "<f8": return Kind.F8;
-      case "<f2": return Kind.F2;
-      case "<i8": return Kind.I8;
-      case "<i4": return Kind.I4;
-      case "|b1": return Kind.B1;
-      case "|u1": return Kind.U1;
+      case "<f4":
+        return Kind.F4;
+      case "<f8":
+        return Kind.F8;
+      case "<f2":
+        return Kind.F2;
+      case "<i8":
+        return Kind.I8;
+      case "<i4":
+        return Kind.I4;
+      case "|b1":
+        return Kind.B1;
+      case "|u1":
+        return Kind.U1;
       default:
         if (descr.startsWith(">")) {
-          throw new TensorFileException(name + ": big-endian data (" + descr + ") is not supported;"
-              + " convert with arr.astype(arr.dtype.newbyteorder('<'))");
+          throw new TensorFileException(
+              name
+                  + ": big-endian data ("
+                  + descr
+                  + ") is not supported;"
+                  + " convert with arr.astype(arr.dtype.newbyteorder('<'))");
         }
-        throw new TensorFileException(name + ": unsupported dtype '" + descr
-            + "' (supported: <f4 <f8 <f2 <i8 <i4 |b1 |u1)");
+        throw new TensorFileException(
+            name + ": unsupported dtype '" + descr + "' (supported: <f4 <f8 <f2 <i8 <i4 |b1 |u1)");
     }
   }
 
   private static Tensor decode(Kind kind, long[] shape, int n, ByteBuffer b) {
     switch (kind) {
-      case F8: {
-        double[] d = new double[n];
-        for (int i = 0; i < n; i++) {
-          d[i] = b.getDouble(8 * i);
+      case F8:
+        {
+          double[] d = new double[n];
+          for (int i = 0; i < n; i++) {
+            d[i] = b.getDouble(8 * i);
+          }
+          return Tensor.ofDoubles(shape, d);
         }
-        return Tensor.ofDoubles(shape, d);
-      }
-      case F4, F2: {
-        float[] f = new float[n];
-        for (int i = 0; i < n; i++) {
-          f[i] = kind == Kind.F4 ? b.getFloat(4 * i) : HalfFloats.halfToFloat(b.getShort(2 * i));
+      case F4, F2:
+        {
+          float[] f = new float[n];
+          for (int i = 0; i < n; i++) {
+            f[i] = kind == Kind.F4 ? b.getFloat(4 * i) : HalfFloats.halfToFloat(b.getShort(2 * i));
+          }
+          return Tensor.ofFloats(kind == Kind.F4 ? DType.F32 : DType.F16, shape, f);
         }
-        return Tensor.ofFloats(kind == Kind.F4 ? DType.F32 : DType.F16, shape, f);
-      }
-      default: {
-        long[] l = new long[n];
-        for (int i = 0; i < n; i++) {
-          l[i] = switch (kind) {
-            case I8 -> b.getLong(8 * i);
-            case I4 -> b.getInt(4 * i);
-            case B1 -> b.get(i) != 0 ? 1 : 0;
-            default -> b.get(i) & 0xff;
-          };
+      default:
+        {
+          long[] l = new long[n];
+          for (int i = 0; i < n; i++) {
+            l[i] =
+                switch (kind) {
+                  case I8 -> b.getLong(8 * i);
+                  case I4 -> b.getInt(4 * i);
+                  case B1 -> b.get(i) != 0 ? 1 : 0;
+                  default -> b.get(i) & 0xff;
+                };
+          }
+          return Tensor.ofLongs(
+              kind == Kind.B1 ? DType.BOOL : kind == Kind.I4 ? DType.I32 : DType.I64, shape, l);
         }
-        return Tensor.ofLongs(kind == Kind.B1 ? DType.BOOL : kind == Kind.I4 ? DType.I32 : DType.I64, shape, l);
-      }
     }
   }
 
@@ -206,20 +252,22 @@ public final class Npy {
 
   /** The bytes of a version 1.0 .npy file holding {@code t}. */
   public static byte[] toBytes(Tensor t) {
-    String descr = switch (t.dtype()) {
-      case F32, BF16 -> "<f4";
-      case F16 -> "<f2";
-      case F64 -> "<f8";
-      case I64 -> "<i8";
-      case I32 -> "<i4";
-      case BOOL -> "|b1";
-    };
+    String descr =
+        switch (t.dtype()) {
+          case F32, BF16 -> "<f4";
+          case F16 -> "<f2";
+          case F64 -> "<f8";
+          case I64 -> "<i8";
+          case I32 -> "<i4";
+          case BOOL -> "|b1";
+        };
     Kind kind = kindOf(descr, "");
     List<Long> dims = new ArrayList<>();
     for (long d : t.shape()) {
       dims.add(d);
     }
-    String dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shapeText(dims) + ", }";
+    String dict =
+        "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shapeText(dims) + ", }";
     int total = 10 + dict.length() + 1;
     int pad = (64 - total % 64) % 64;
     String header = dict + " ".repeat(pad) + "\n";
@@ -227,7 +275,8 @@ public final class Npy {
       throw new TensorFileException("tensor of rank " + t.rank() + " has too long a .npy header");
     }
     int n = t.size();
-    ByteBuffer b = ByteBuffer.allocate(10 + header.length() + n * kind.size).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer b =
+        ByteBuffer.allocate(10 + header.length() + n * kind.size).order(ByteOrder.LITTLE_ENDIAN);
     b.put(MAGIC).put((byte) 1).put((byte) 0).putShort((short) header.length());
     b.put(header.getBytes(StandardCharsets.ISO_8859_1));
     double[] exact = kind == Kind.F8 ? t.doubles() : null;
@@ -308,7 +357,8 @@ public final class Npy {
             return items;
           }
           if (d != ',') {
-            throw new IllegalArgumentException("expected ',' or ')' in the shape at offset " + (pos - 1));
+            throw new IllegalArgumentException(
+                "expected ',' or ')' in the shape at offset " + (pos - 1));
           }
         }
       }
@@ -334,8 +384,10 @@ public final class Npy {
       int digits = 0;
       while (pos < s.length() && Character.isDigit(s.charAt(pos)) && s.charAt(pos) < 128) {
         if (v > (Long.MAX_VALUE - 9) / 10) {
-          throw new IllegalArgumentException("dimension " + s.substring(begin, Math.min(s.length(), pos + 1))
-              + "... is too large");
+          throw new IllegalArgumentException(
+              "dimension "
+                  + s.substring(begin, Math.min(s.length(), pos + 1))
+                  + "... is too large");
         }
         v = v * 10 + (s.charAt(pos++) - '0');
         digits++;
@@ -367,8 +419,11 @@ public final class Npy {
     }
 
     private void ws() {
-      while (pos < s.length() && (s.charAt(pos) == ' ' || s.charAt(pos) == '\t' || s.charAt(pos) == '\n'
-          || s.charAt(pos) == '\r')) {
+      while (pos < s.length()
+          && (s.charAt(pos) == ' '
+              || s.charAt(pos) == '\t'
+              || s.charAt(pos) == '\n'
+              || s.charAt(pos) == '\r')) {
         pos++;
       }
     }

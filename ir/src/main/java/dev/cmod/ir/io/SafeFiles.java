@@ -14,9 +14,9 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Objects;
 
 /**
- * The one way cmod opens a file for reading. Every file is checked before it is opened (so a
- * FIFO, device, socket or folder is refused at once instead of blocking or reading forever) and
- * its size is checked against a limit before a byte is read.
+ * The one way cmod opens a file for reading. Every file is checked before it is opened (so a FIFO,
+ * device, socket or folder is refused at once instead of blocking or reading forever) and its size
+ * is checked against a limit before a byte is read.
  *
  * <p>Files read on a model's behalf ({@link Policy#MODEL}: ONNX external data, {@code import onnx}
  * and {@code import weights} files) must moreover be a plain file with exactly one link: opened
@@ -27,13 +27,18 @@ import java.util.Objects;
 public final class SafeFiles {
   /** How strict the check is. */
   public enum Policy {
-    /** A path the user gave on the command line: symbolic links are followed; the target must be a regular file. */
+    /**
+     * A path the user gave on the command line: symbolic links are followed; the target must be a
+     * regular file.
+     */
     USER,
     /** A path named by a model or program: no symbolic link, one hard link, regular file. */
     MODEL
   }
 
-  /** The file cannot be read under the policy; the message is written for users (without the path). */
+  /**
+   * The file cannot be read under the policy; the message is written for users (without the path).
+   */
   public static final class RefusedException extends IOException {
     public RefusedException(String message) {
       super(message);
@@ -68,7 +73,8 @@ public final class SafeFiles {
    */
   public static FileChannel open(Path file, Policy policy, long limit) throws IOException {
     Objects.requireNonNull(file);
-    LinkOption[] how = policy == Policy.MODEL ? new LinkOption[] {LinkOption.NOFOLLOW_LINKS} : new LinkOption[0];
+    LinkOption[] how =
+        policy == Policy.MODEL ? new LinkOption[] {LinkOption.NOFOLLOW_LINKS} : new LinkOption[0];
     BasicFileAttributes before;
     try {
       before = Files.readAttributes(file, BasicFileAttributes.class, how);
@@ -77,23 +83,29 @@ public final class SafeFiles {
     }
     refuseKind(before);
     if (before.size() > limit) {
-      throw new RefusedException("is " + before.size() + " bytes, over the limit of " + limit + " bytes");
+      throw new RefusedException(
+          "is " + before.size() + " bytes, over the limit of " + limit + " bytes");
     }
     if (policy == Policy.MODEL) {
       int links = links(file, true);
       if (links > 1) {
-        throw new RefusedException("has " + links + " hard links; cmod reads a file named by a model only when it has one");
+        throw new RefusedException(
+            "has "
+                + links
+                + " hard links; cmod reads a file named by a model only when it has one");
       }
     }
-    OpenOption[] opts = policy == Policy.MODEL
-        ? new OpenOption[] {StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS}
-        : new OpenOption[] {StandardOpenOption.READ};
+    OpenOption[] opts =
+        policy == Policy.MODEL
+            ? new OpenOption[] {StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS}
+            : new OpenOption[] {StandardOpenOption.READ};
     FileChannel ch;
     try {
       ch = FileChannel.open(file, opts);
     } catch (java.nio.file.FileSystemException e) {
       if (policy == Policy.MODEL && Files.isSymbolicLink(file)) {
-        throw new RefusedException("is a symbolic link; cmod does not follow links named by a model");
+        throw new RefusedException(
+            "is a symbolic link; cmod does not follow links named by a model");
       }
       throw e;
     }
@@ -102,7 +114,8 @@ public final class SafeFiles {
         checkOpened(file, before);
       }
       if (ch.size() > limit) {
-        throw new RefusedException("is " + ch.size() + " bytes, over the limit of " + limit + " bytes");
+        throw new RefusedException(
+            "is " + ch.size() + " bytes, over the limit of " + limit + " bytes");
       }
       return ch;
     } catch (IOException | RuntimeException e) {
@@ -116,14 +129,23 @@ public final class SafeFiles {
     if (a.isRegularFile()) {
       return;
     }
-    String kind = a.isDirectory() ? "a folder" : a.isSymbolicLink() ? "a symbolic link" : "not a regular file (a FIFO, device or socket)";
+    String kind =
+        a.isDirectory()
+            ? "a folder"
+            : a.isSymbolicLink()
+                ? "a symbolic link"
+                : "not a regular file (a FIFO, device or socket)";
     throw new RefusedException("is " + kind + "; cmod reads only regular files");
   }
 
-  /** What kind of file system object {@code p} is (not following links), for messages; null when absent. */
+  /**
+   * What kind of file system object {@code p} is (not following links), for messages; null when
+   * absent.
+   */
   public static String kindOf(Path p) {
     try {
-      BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      BasicFileAttributes a =
+          Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
       if (a.isRegularFile()) {
         return "a regular file";
       }
@@ -141,7 +163,10 @@ public final class SafeFiles {
 
   private static int links(Path p, boolean noFollow) {
     try {
-      Object n = noFollow ? Files.getAttribute(p, "unix:nlink", LinkOption.NOFOLLOW_LINKS) : Files.getAttribute(p, "unix:nlink");
+      Object n =
+          noFollow
+              ? Files.getAttribute(p, "unix:nlink", LinkOption.NOFOLLOW_LINKS)
+              : Files.getAttribute(p, "unix:nlink");
       return n instanceof Integer i ? i : 1;
     } catch (UnsupportedOperationException | IllegalArgumentException | IOException e) {
       return 1; // no link counts on this file system
@@ -179,9 +204,14 @@ public final class SafeFiles {
           refuseKind(a);
           int n = links(fd, false);
           if (n > 1) {
-            throw new RefusedException("has " + n + " hard links; cmod reads a file named by a model only when it has one");
+            throw new RefusedException(
+                "has "
+                    + n
+                    + " hard links; cmod reads a file named by a model only when it has one");
           }
-          if (before.fileKey() != null && a.fileKey() != null && !before.fileKey().equals(a.fileKey())) {
+          if (before.fileKey() != null
+              && a.fileKey() != null
+              && !before.fileKey().equals(a.fileKey())) {
             throw new RefusedException("was replaced while it was opened");
           }
         }
@@ -190,14 +220,16 @@ public final class SafeFiles {
         return;
       }
     }
-    BasicFileAttributes after = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    BasicFileAttributes after =
+        Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
     refuseKind(after);
     if (before.fileKey() != null && !before.fileKey().equals(after.fileKey())) {
       throw new RefusedException("was replaced while it was opened");
     }
     int n = links(file, true);
     if (n > 1) {
-      throw new RefusedException("has " + n + " hard links; cmod reads a file named by a model only when it has one");
+      throw new RefusedException(
+          "has " + n + " hard links; cmod reads a file named by a model only when it has one");
     }
   }
 

@@ -12,10 +12,10 @@ import java.io.StringReader;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.CharBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -27,12 +27,13 @@ import java.util.TreeMap;
 /**
  * Safetensors files: an 8-byte little-endian header length, a JSON header naming each tensor's
  * dtype, shape and byte range, then the raw little-endian data. Supports F32, F16, BF16, F64, I64,
- * I32 and BOOL; f16/bf16/f64 data is held as {@code float} and keeps its dtype. The whole header
- * is validated before any tensor is allocated.
+ * I32 and BOOL; f16/bf16/f64 data is held as {@code float} and keeps its dtype. The whole header is
+ * validated before any tensor is allocated.
  */
 public final class Safetensors {
   /** The largest header accepted, in bytes. */
   public static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
+
   private static final int MAX_ELEMENTS = Integer.MAX_VALUE - 8;
   private static final String METADATA = "__metadata__";
   private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().create();
@@ -43,7 +44,8 @@ public final class Safetensors {
   private record Entry(String name, DType dtype, long[] shape, int numel, long begin, long end) {}
 
   /** A validated header. */
-  private record Header(long dataStart, TreeMap<String, Entry> entries, Map<String, String> metadata) {}
+  private record Header(
+      long dataStart, TreeMap<String, Entry> entries, Map<String, String> metadata) {}
 
   /** Random access to the file's bytes. */
   private interface Source {
@@ -62,7 +64,10 @@ public final class Safetensors {
     return read(file, SafeFiles.Policy.USER);
   }
 
-  /** As {@link #read(Path)}, with the file checks of {@code policy} (MODEL for a file a program names). */
+  /**
+   * As {@link #read(Path)}, with the file checks of {@code policy} (MODEL for a file a program
+   * names).
+   */
   public static LinkedHashMap<String, Tensor> read(Path file, SafeFiles.Policy policy) {
     try (FileChannel ch = SafeFiles.open(file, policy, Long.MAX_VALUE)) {
       return readAll(channelSource(ch), file.toString());
@@ -134,8 +139,11 @@ public final class Safetensors {
       long stored = e.end() - e.begin();
       decoded += stored > Long.MAX_VALUE / 8 ? Long.MAX_VALUE / 8 : stored * 4;
       if (decoded < 0 || decoded > decodeBudget()) {
-        throw new TensorFileException(name + ": its tensors would take more than " + decodeBudget()
-            + " bytes in memory, more than cmod reads with this heap (raise it with CMOD_JAVA_OPTS=-Xmx...)");
+        throw new TensorFileException(
+            name
+                + ": its tensors would take more than "
+                + decodeBudget()
+                + " bytes in memory, more than cmod reads with this heap (raise it with CMOD_JAVA_OPTS=-Xmx...)");
       }
     }
     LinkedHashMap<String, Tensor> out = new LinkedHashMap<>();
@@ -153,20 +161,27 @@ public final class Safetensors {
     }
     long n = src.read(0, 8).getLong(0);
     if (n < 0 || n > MAX_HEADER_BYTES) {
-      throw new TensorFileException(name + ": header length " + Long.toUnsignedString(n)
-          + " is larger than the limit of " + MAX_HEADER_BYTES + " bytes (not a safetensors file?)");
+      throw new TensorFileException(
+          name
+              + ": header length "
+              + Long.toUnsignedString(n)
+              + " is larger than the limit of "
+              + MAX_HEADER_BYTES
+              + " bytes (not a safetensors file?)");
     }
     if (n > size - 8) {
-      throw new TensorFileException(name + ": header length " + n + " runs past the end of the file ("
-          + size + " bytes)");
+      throw new TensorFileException(
+          name + ": header length " + n + " runs past the end of the file (" + size + " bytes)");
     }
     ByteBuffer hb = src.read(8, (int) n);
     String json;
     try {
-      CharBuffer cb = StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(hb);
+      CharBuffer cb =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .decode(hb);
       json = cb.toString();
     } catch (CharacterCodingException e) {
       throw new TensorFileException(name + ": header is not valid UTF-8");
@@ -179,22 +194,41 @@ public final class Safetensors {
     } catch (IOException | IllegalStateException | NumberFormatException e) {
       throw new TensorFileException(name + ": header is not valid JSON: " + e.getMessage());
     }
-    // entries must not overlap (the format says so; overlapping entries would let a small file decode to huge tensors)
+    // entries must not overlap (the format says so; overlapping entries would let a small file
+    // decode to huge tensors)
     java.util.List<Entry> byBegin = new java.util.ArrayList<>(entries.values());
     byBegin.sort(java.util.Comparator.comparingLong(Entry::begin));
     for (int i = 1; i < byBegin.size(); i++) {
       Entry prev = byBegin.get(i - 1);
       Entry cur = byBegin.get(i);
       if (cur.begin() < prev.end() && cur.end() > cur.begin()) {
-        throw new TensorFileException(name + ": entries '" + prev.name() + "' and '" + cur.name()
-            + "' overlap (data_offsets [" + prev.begin() + ", " + prev.end() + "] and [" + cur.begin() + ", " + cur.end() + "])");
+        throw new TensorFileException(
+            name
+                + ": entries '"
+                + prev.name()
+                + "' and '"
+                + cur.name()
+                + "' overlap (data_offsets ["
+                + prev.begin()
+                + ", "
+                + prev.end()
+                + "] and ["
+                + cur.begin()
+                + ", "
+                + cur.end()
+                + "])");
       }
     }
     return new Header(8 + n, entries, metadata);
   }
 
-  private static void parseHeader(String json, String name, long dataLen, TreeMap<String, Entry> entries,
-      Map<String, String> metadata) throws IOException {
+  private static void parseHeader(
+      String json,
+      String name,
+      long dataLen,
+      TreeMap<String, Entry> entries,
+      Map<String, String> metadata)
+      throws IOException {
     JsonReader r = new JsonReader(new StringReader(json));
     r.setStrictness(Strictness.STRICT);
     if (r.peek() != JsonToken.BEGIN_OBJECT) {
@@ -215,7 +249,8 @@ public final class Safetensors {
         while (r.hasNext()) {
           String k = r.nextName();
           if (r.peek() != JsonToken.STRING) {
-            throw new TensorFileException(name + ": __metadata__ value of '" + k + "' is not a string");
+            throw new TensorFileException(
+                name + ": __metadata__ value of '" + k + "' is not a string");
           }
           metadata.put(k, r.nextString());
         }
@@ -230,7 +265,8 @@ public final class Safetensors {
     }
   }
 
-  private static Entry entry(JsonReader r, String file, String key, long dataLen) throws IOException {
+  private static Entry entry(JsonReader r, String file, String key, long dataLen)
+      throws IOException {
     String where = file + ": tensor '" + key + "'";
     if (r.peek() != JsonToken.BEGIN_OBJECT) {
       throw new TensorFileException(where + ": entry is not an object");
@@ -259,8 +295,11 @@ public final class Safetensors {
     }
     DType dtype = dtypeOf(dtypeText);
     if (dtype == null) {
-      throw new TensorFileException(where + ": unsupported dtype " + dtypeText
-          + " (supported: F32 F16 BF16 F64 I64 I32 BOOL)");
+      throw new TensorFileException(
+          where
+              + ": unsupported dtype "
+              + dtypeText
+              + " (supported: F32 F16 BF16 F64 I64 I32 BOOL)");
     }
     boolean empty = false;
     for (long d : shape) {
@@ -270,27 +309,48 @@ public final class Safetensors {
     for (long d : shape) {
       if (!empty) {
         if (numel > MAX_ELEMENTS / d) {
-          throw new TensorFileException(where + ": shape " + Arrays.toString(shape) + " has too many elements");
+          throw new TensorFileException(
+              where + ": shape " + Arrays.toString(shape) + " has too many elements");
         }
         numel *= d;
       }
     }
     if (offsets.length != 2) {
-      throw new TensorFileException(where + ": data_offsets needs two numbers, got " + offsets.length);
+      throw new TensorFileException(
+          where + ": data_offsets needs two numbers, got " + offsets.length);
     }
     long begin = offsets[0];
     long end = offsets[1];
     if (begin > end || end > dataLen) {
-      throw new TensorFileException(where + ": data_offsets [" + begin + ", " + end
-          + "] are outside the data section of " + dataLen + " bytes");
+      throw new TensorFileException(
+          where
+              + ": data_offsets ["
+              + begin
+              + ", "
+              + end
+              + "] are outside the data section of "
+              + dataLen
+              + " bytes");
     }
     long bytes = numel * dtype.byteSize;
     if (end - begin != bytes) {
-      throw new TensorFileException(where + ": " + dtypeText + Arrays.toString(shape) + " needs " + bytes
-          + " bytes but data_offsets [" + begin + ", " + end + "] span " + (end - begin));
+      throw new TensorFileException(
+          where
+              + ": "
+              + dtypeText
+              + Arrays.toString(shape)
+              + " needs "
+              + bytes
+              + " bytes but data_offsets ["
+              + begin
+              + ", "
+              + end
+              + "] span "
+              + (end - begin));
     }
     if (bytes > MAX_ELEMENTS) {
-      throw new TensorFileException(where + ": " + bytes + " bytes is too large for one tensor (at most 2 GiB)");
+      throw new TensorFileException(
+          where + ": " + bytes + " bytes is too large for one tensor (at most 2 GiB)");
     }
     return new Entry(key, dtype, shape, (int) numel, begin, end);
   }
@@ -311,8 +371,14 @@ public final class Safetensors {
         throw new TensorFileException(where + ": " + field + " holds a negative number " + s);
       }
       if (!s.matches("[0-9]{1,18}")) {
-        throw new TensorFileException(where + ": " + field + " holds " + s + ", not a non-negative integer"
-            + " of at most 18 digits");
+        throw new TensorFileException(
+            where
+                + ": "
+                + field
+                + " holds "
+                + s
+                + ", not a non-negative integer"
+                + " of at most 18 digits");
       }
       if (n == out.length) {
         if (n >= 64) {
@@ -349,22 +415,24 @@ public final class Safetensors {
     if (dt.isFloat()) {
       float[] f = new float[n];
       for (int i = 0; i < n; i++) {
-        f[i] = switch (dt) {
-          case F32 -> b.getFloat(4 * i);
-          case F16 -> HalfFloats.halfToFloat(b.getShort(2 * i));
-          case BF16 -> HalfFloats.bf16ToFloat(b.getShort(2 * i));
-          default -> (float) b.getDouble(8 * i);
-        };
+        f[i] =
+            switch (dt) {
+              case F32 -> b.getFloat(4 * i);
+              case F16 -> HalfFloats.halfToFloat(b.getShort(2 * i));
+              case BF16 -> HalfFloats.bf16ToFloat(b.getShort(2 * i));
+              default -> (float) b.getDouble(8 * i);
+            };
       }
       return Tensor.ofFloats(dt, e.shape(), f);
     }
     long[] l = new long[n];
     for (int i = 0; i < n; i++) {
-      l[i] = switch (dt) {
-        case I64 -> b.getLong(8 * i);
-        case I32 -> b.getInt(4 * i);
-        default -> b.get(i) != 0 ? 1 : 0;
-      };
+      l[i] =
+          switch (dt) {
+            case I64 -> b.getLong(8 * i);
+            case I32 -> b.getInt(4 * i);
+            default -> b.get(i) != 0 ? 1 : 0;
+          };
     }
     return Tensor.ofLongs(dt, e.shape(), l);
   }
@@ -385,7 +453,8 @@ public final class Safetensors {
         throw new TensorFileException("safetensors: null tensor name or value");
       }
       if (e.getKey().equals(METADATA)) {
-        throw new TensorFileException("safetensors: '" + METADATA + "' is reserved and cannot name a tensor");
+        throw new TensorFileException(
+            "safetensors: '" + METADATA + "' is reserved and cannot name a tensor");
       }
       sorted.put(e.getKey(), e.getValue());
     }
@@ -394,7 +463,10 @@ public final class Safetensors {
       json.append(GSON.toJson(METADATA)).append(":{");
       boolean first = true;
       for (Map.Entry<String, String> m : new TreeMap<>(metadata).entrySet()) {
-        json.append(first ? "" : ",").append(GSON.toJson(m.getKey())).append(':').append(GSON.toJson(m.getValue()));
+        json.append(first ? "" : ",")
+            .append(GSON.toJson(m.getKey()))
+            .append(':')
+            .append(GSON.toJson(m.getValue()));
         first = false;
       }
       json.append('}');
@@ -406,13 +478,19 @@ public final class Safetensors {
       if (json.length() > 1) {
         json.append(',');
       }
-      json.append(GSON.toJson(e.getKey())).append(":{\"dtype\":\"").append(dtypeText(t.dtype()))
+      json.append(GSON.toJson(e.getKey()))
+          .append(":{\"dtype\":\"")
+          .append(dtypeText(t.dtype()))
           .append("\",\"shape\":[");
       long[] shape = t.shape();
       for (int i = 0; i < shape.length; i++) {
         json.append(i > 0 ? "," : "").append(shape[i]);
       }
-      json.append("],\"data_offsets\":[").append(offset).append(',').append(offset + bytes).append("]}");
+      json.append("],\"data_offsets\":[")
+          .append(offset)
+          .append(',')
+          .append(offset + bytes)
+          .append("]}");
       offset += bytes;
     }
     json.append('}');
@@ -420,7 +498,8 @@ public final class Safetensors {
     int padded = (header.length + 7) / 8 * 8;
     long total = 8L + padded + offset;
     if (total > Integer.MAX_VALUE - 8) {
-      throw new TensorFileException("safetensors: " + total + " bytes is too large to build in memory");
+      throw new TensorFileException(
+          "safetensors: " + total + " bytes is too large to build in memory");
     }
     ByteBuffer b = ByteBuffer.allocate((int) total).order(ByteOrder.LITTLE_ENDIAN);
     b.putLong(padded).put(header);

@@ -9,9 +9,9 @@ import java.util.Map;
 
 /**
  * Graphviz DOT text of a graph: a box per node labelled with its op (and input name or parameter
- * path) and type, an edge per operand (labelled with the operand slot when the op has more than
- * one operand, and with {@code #k} when it uses output k of a multi-output node), and an ellipse
- * per model output. Deterministic: nodes come in topological order.
+ * path) and type, an edge per operand (labelled with the operand slot when the op has more than one
+ * operand, and with {@code #k} when it uses output k of a multi-output node), and an ellipse per
+ * model output. Deterministic: nodes come in topological order.
  */
 public final class DotPrinter {
   private DotPrinter() {}
@@ -59,7 +59,10 @@ public final class DotPrinter {
     int k = 0;
     for (Map.Entry<String, Value> o : g.outputs().entrySet()) {
       Value v = o.getValue();
-      sb.append("  out").append(k).append(" [shape=ellipse, label=").append(TextPrinter.quote(o.getKey()))
+      sb.append("  out")
+          .append(k)
+          .append(" [shape=ellipse, label=")
+          .append(TextPrinter.quote(o.getKey()))
           .append("];\n");
       sb.append("  n").append(v.node().id()).append(" -> out").append(k);
       if (v.index() > 0) {

@@ -11,8 +11,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The text form of a graph: one line per node in topological order, then one line per model
- * output. For example:
+ * The text form of a graph: one line per node in topological order, then one line per model output.
+ * For example:
  *
  * <pre>
  * %0 = input "x" : f32[batch, 4]
@@ -22,8 +22,8 @@ import java.util.Map;
  * output "y" = %3
  * </pre>
  *
- * Nodes with several outputs show their types as {@code (t0, t1)}; their outputs are referred to
- * as {@code %5#1}. The same graph always prints the same text.
+ * Nodes with several outputs show their types as {@code (t0, t1)}; their outputs are referred to as
+ * {@code %5#1}. The same graph always prints the same text.
  */
 public final class TextPrinter {
   private static final int PREVIEW = 6;
@@ -37,7 +37,11 @@ public final class TextPrinter {
       sb.append(line(g, n)).append('\n');
     }
     for (Map.Entry<String, Value> o : g.outputs().entrySet()) {
-      sb.append("output ").append(quote(o.getKey())).append(" = ").append(o.getValue()).append('\n');
+      sb.append("output ")
+          .append(quote(o.getKey()))
+          .append(" = ")
+          .append(o.getValue())
+          .append('\n');
     }
     return sb.toString();
   }
@@ -91,7 +95,10 @@ public final class TextPrinter {
       sb.append(i > 0 ? ", " : "");
       if (t.isFloat()) {
         float v = t.floats()[i];
-        sb.append(v == Math.rint(v) && Math.abs(v) < 1e9f ? Long.toString((long) v) : String.format(Locale.ROOT, "%.6g", v));
+        sb.append(
+            v == Math.rint(v) && Math.abs(v) < 1e9f
+                ? Long.toString((long) v)
+                : String.format(Locale.ROOT, "%.6g", v));
       } else {
         sb.append(t.longs()[i]);
       }
@@ -102,7 +109,9 @@ public final class TextPrinter {
     return sb.append(']').toString();
   }
 
-  /** A double-quoted string with backslash escapes for quotes, backslashes and control characters. */
+  /**
+   * A double-quoted string with backslash escapes for quotes, backslashes and control characters.
+   */
   static String quote(String s) {
     StringBuilder sb = new StringBuilder("\"");
     for (int i = 0; i < s.length(); i++) {

@@ -12,7 +12,10 @@ public final class Tensor {
   private final long[] shape;
   private final float[] f;
   private final long[] l;
-  /** Exact values of an f64 tensor read from a file or returned by ONNX Runtime (null otherwise). */
+
+  /**
+   * Exact values of an f64 tensor read from a file or returned by ONNX Runtime (null otherwise).
+   */
   private final double[] d;
 
   private Tensor(DType dtype, long[] shape, float[] f, long[] l) {
@@ -28,8 +31,8 @@ public final class Tensor {
     long n = numel(shape);
     long have = f != null ? f.length : l.length;
     if (n != have) {
-      throw new IllegalArgumentException("tensor of shape " + Arrays.toString(shape) + " needs " + n
-          + " elements, got " + have);
+      throw new IllegalArgumentException(
+          "tensor of shape " + Arrays.toString(shape) + " needs " + n + " elements, got " + have);
     }
   }
 
@@ -67,7 +70,10 @@ public final class Tensor {
     return new Tensor(DType.F64, shape, f, null, data);
   }
 
-  /** The values as doubles: exact for tensors made by {@link #ofDoubles}, widened otherwise (float tensors only). */
+  /**
+   * The values as doubles: exact for tensors made by {@link #ofDoubles}, widened otherwise (float
+   * tensors only).
+   */
   public double[] doubles() {
     if (d != null) {
       return d;
@@ -93,7 +99,8 @@ public final class Tensor {
 
   public static Tensor zeros(DType dtype, long[] shape) {
     int n = Math.toIntExact(numel(shape));
-    return dtype.isFloat() ? new Tensor(dtype, shape, new float[n], null)
+    return dtype.isFloat()
+        ? new Tensor(dtype, shape, new float[n], null)
         : new Tensor(dtype, shape, null, new long[n]);
   }
 
@@ -159,7 +166,8 @@ public final class Tensor {
       if (i > 0) {
         sb.append(", ");
       }
-      sb.append(f != null ? String.format(java.util.Locale.ROOT, "%.6g", f[i]) : Long.toString(l[i]));
+      sb.append(
+          f != null ? String.format(java.util.Locale.ROOT, "%.6g", f[i]) : Long.toString(l[i]));
     }
     if (size() > n) {
       sb.append(", ...");

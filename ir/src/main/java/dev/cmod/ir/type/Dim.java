@@ -257,8 +257,11 @@ public abstract sealed class Dim permits Dim.Poly, Dim.Unknown {
       StringBuilder sb = new StringBuilder();
       // symbolic terms first (in key order), constant last: "seq+16", "2*h*w"
       List<Map.Entry<String, Term>> es = new ArrayList<>(terms.entrySet());
-      es.sort((x, y) -> x.getKey().isEmpty() == y.getKey().isEmpty()
-          ? x.getKey().compareTo(y.getKey()) : (x.getKey().isEmpty() ? 1 : -1));
+      es.sort(
+          (x, y) ->
+              x.getKey().isEmpty() == y.getKey().isEmpty()
+                  ? x.getKey().compareTo(y.getKey())
+                  : (x.getKey().isEmpty() ? 1 : -1));
       for (Map.Entry<String, Term> e : es) {
         Term t = e.getValue();
         long c = t.coeff();

@@ -13,11 +13,18 @@ import org.junit.jupiter.api.Test;
 class VerifierTest {
   private static Graph good() {
     Graph g = new Graph("g");
-    Value x = g.addInput("x", new TensorType(DType.F32, List.of(Dim.sym("batch"), Dim.of(4))), null);
+    Value x =
+        g.addInput("x", new TensorType(DType.F32, List.of(Dim.sym("batch"), Dim.of(4))), null);
     Value w = g.addParam("w", Tensor.zeros(DType.F32, new long[] {4, 2}), true, null);
     Node mm = g.add(Op.MATMUL, Attrs.NONE, List.of(x, w), null);
-    Node sp = g.add(Op.SPLIT, Attrs.of("axis", 1, "sizes", List.of(Dim.of(1), Dim.of(1))), List.of(mm.out()), null);
-    Node cat = g.add(Op.CONCAT, Attrs.of("axis", 1), List.of(sp.out(1), sp.out(0), sp.out(1)), null);
+    Node sp =
+        g.add(
+            Op.SPLIT,
+            Attrs.of("axis", 1, "sizes", List.of(Dim.of(1), Dim.of(1))),
+            List.of(mm.out()),
+            null);
+    Node cat =
+        g.add(Op.CONCAT, Attrs.of("axis", 1), List.of(sp.out(1), sp.out(0), sp.out(1)), null);
     g.setOutput("y", cat.out());
     return g;
   }
@@ -52,6 +59,8 @@ class VerifierTest {
     List<String> problems = Verifier.verify(g);
     assertTrue(mentions(problems, "output 'stray'"), problems.toString());
     assertTrue(mentions(problems, "param path 'w' is also used"), problems.toString());
-    assertTrue(mentions(problems, "value is f32[4, 2] but the node's type is f32[4, 3]"), problems.toString());
+    assertTrue(
+        mentions(problems, "value is f32[4, 2] but the node's type is f32[4, 3]"),
+        problems.toString());
   }
 }

@@ -41,8 +41,11 @@ class ElementwiseTest {
 
   @Test
   void powMaximumMinimum() {
-    close(s(2, 3), new float[] {1, 16, (float) Math.sqrt(3), 16, 625, (float) Math.sqrt(6)},
-        run(Op.POW, Attrs.NONE, a, b), 1e-7);
+    close(
+        s(2, 3),
+        new float[] {1, 16, (float) Math.sqrt(3), 16, 625, (float) Math.sqrt(6)},
+        run(Op.POW, Attrs.NONE, a, b),
+        1e-7);
     close(s(2, 3), new float[] {2, 4, 3, 4, 5, 6}, run(Op.MAXIMUM, Attrs.NONE, a, b), 0);
     close(s(2, 3), new float[] {1, 2, 0.5f, 2, 4, 0.5f}, run(Op.MINIMUM, Attrs.NONE, a, b), 0);
     Tensor nan = f(s(1), Float.NaN);
@@ -58,8 +61,8 @@ class ElementwiseTest {
     exact(s(4), new long[] {14, -14, -14, 14}, run(Op.MUL, Attrs.NONE, x, y));
     exact(s(4), new long[] {49, 49, 0, 0}, run(Op.POW, Attrs.NONE, x, y));
     exact(s(4), new long[] {7, 2, 7, -2}, run(Op.MAXIMUM, Attrs.NONE, x, y));
-    InterpreterException e = assertThrows(InterpreterException.class,
-        () -> run(Op.DIV, Attrs.NONE, x, i64(s(1), 0)));
+    InterpreterException e =
+        assertThrows(InterpreterException.class, () -> run(Op.DIV, Attrs.NONE, x, i64(s(1), 0)));
     assertTrue(e.getMessage().contains("division by zero"), e.getMessage());
   }
 
@@ -84,7 +87,9 @@ class ElementwiseTest {
     exact(s(3), new long[] {0, 1, 1}, run(Op.GREATER_EQUAL, Attrs.NONE, x, y));
     exact(s(3), new long[] {0, 1, 0}, run(Op.EQUAL, Attrs.NONE, x, y));
     exact(s(3), new long[] {1, 0, 1}, run(Op.NOT_EQUAL, Attrs.NONE, x, y));
-    exact(s(2, 3), new long[] {1, 1, 1, 0, 0, 0},
+    exact(
+        s(2, 3),
+        new long[] {1, 1, 1, 0, 0, 0},
         run(Op.LESS, Attrs.NONE, i64(s(2, 1), 1, 5), i64(s(3), 2, 3, 4)));
     Tensor nan = f(s(1), Float.NaN);
     exact(s(1), new long[] {0}, run(Op.EQUAL, Attrs.NONE, nan, nan));
@@ -106,19 +111,38 @@ class ElementwiseTest {
     close(s(5), new float[] {2, 0.5f, 0, -0.5f, -2}, run(Op.NEG, Attrs.NONE, x), 0);
     close(s(5), new float[] {2, 0.5f, 0, 0.5f, 2}, run(Op.ABS, Attrs.NONE, x), 0);
     close(s(5), new float[] {0, 0, 0, 0.5f, 2}, run(Op.RELU, Attrs.NONE, x), 0);
-    close(s(5), new float[] {0.13533528f, 0.60653066f, 1, 1.6487213f, 7.389056f},
-        run(Op.EXP, Attrs.NONE, x), 1e-7);
-    close(s(5), new float[] {-0.96402758f, -0.46211716f, 0, 0.46211716f, 0.96402758f},
-        run(Op.TANH, Attrs.NONE, x), 1e-7);
-    close(s(5), new float[] {0.11920292f, 0.37754067f, 0.5f, 0.62245933f, 0.88079708f},
-        run(Op.SIGMOID, Attrs.NONE, x), 1e-7);
-    close(s(5), new float[] {-0.23840584f, -0.18877033f, 0, 0.31122967f, 1.76159416f},
-        run(Op.SILU, Attrs.NONE, x), 1e-7);
-    close(s(5), new float[] {-0.99532227f, -0.52049988f, 0, 0.52049988f, 0.99532227f},
-        run(Op.ERF, Attrs.NONE, x), 1e-7);
+    close(
+        s(5),
+        new float[] {0.13533528f, 0.60653066f, 1, 1.6487213f, 7.389056f},
+        run(Op.EXP, Attrs.NONE, x),
+        1e-7);
+    close(
+        s(5),
+        new float[] {-0.96402758f, -0.46211716f, 0, 0.46211716f, 0.96402758f},
+        run(Op.TANH, Attrs.NONE, x),
+        1e-7);
+    close(
+        s(5),
+        new float[] {0.11920292f, 0.37754067f, 0.5f, 0.62245933f, 0.88079708f},
+        run(Op.SIGMOID, Attrs.NONE, x),
+        1e-7);
+    close(
+        s(5),
+        new float[] {-0.23840584f, -0.18877033f, 0, 0.31122967f, 1.76159416f},
+        run(Op.SILU, Attrs.NONE, x),
+        1e-7);
+    close(
+        s(5),
+        new float[] {-0.99532227f, -0.52049988f, 0, 0.52049988f, 0.99532227f},
+        run(Op.ERF, Attrs.NONE, x),
+        1e-7);
     Tensor p = f(s(3), 0.25f, 1, 4);
     close(s(3), new float[] {0.5f, 1, 2}, run(Op.SQRT, Attrs.NONE, p), 0);
-    close(s(3), new float[] {(float) Math.log(0.25), 0, (float) Math.log(4)}, run(Op.LOG, Attrs.NONE, p), 1e-7);
+    close(
+        s(3),
+        new float[] {(float) Math.log(0.25), 0, (float) Math.log(4)},
+        run(Op.LOG, Attrs.NONE, p),
+        1e-7);
     exact(s(3), new long[] {3, 0, 4}, run(Op.RELU, Attrs.NONE, i64(s(3), 3, -2, 4)));
     exact(s(3), new long[] {-3, 2, -4}, run(Op.NEG, Attrs.NONE, i64(s(3), 3, -2, 4)));
     exact(s(3), new long[] {3, 2, 4}, run(Op.ABS, Attrs.NONE, i64(s(3), 3, -2, 4)));
@@ -128,12 +152,24 @@ class ElementwiseTest {
   void geluExactAndTanh() {
     float[] v = {-3, -1, 0, 1, 3};
     Tensor x = f(s(5), v);
-    // exact values 0.5 x (1 + erf(x / sqrt 2)) from known erf(1/sqrt2)=0.6826894921, erf(3/sqrt2)=0.9973002039
-    close(s(5), new double[] {-0.5 * 3 * (1 - 0.9973002039367398), -0.5 * (1 - 0.6826894921370859), 0,
-        0.5 * (1 + 0.6826894921370859), 0.5 * 3 * (1 + 0.9973002039367398)},
-        run(Op.GELU, Attrs.of("approx", "none"), x), 1e-7);
-    close(s(5), map(v, t -> 0.5 * t * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (t + 0.044715 * t * t * t)))),
-        run(Op.GELU, Attrs.of("approx", "tanh"), x), 1e-7);
+    // exact values 0.5 x (1 + erf(x / sqrt 2)) from known erf(1/sqrt2)=0.6826894921,
+    // erf(3/sqrt2)=0.9973002039
+    close(
+        s(5),
+        new double[] {
+          -0.5 * 3 * (1 - 0.9973002039367398),
+          -0.5 * (1 - 0.6826894921370859),
+          0,
+          0.5 * (1 + 0.6826894921370859),
+          0.5 * 3 * (1 + 0.9973002039367398)
+        },
+        run(Op.GELU, Attrs.of("approx", "none"), x),
+        1e-7);
+    close(
+        s(5),
+        map(v, t -> 0.5 * t * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (t + 0.044715 * t * t * t)))),
+        run(Op.GELU, Attrs.of("approx", "tanh"), x),
+        1e-7);
   }
 
   @Test
@@ -154,7 +190,8 @@ class ElementwiseTest {
     Tensor back = run(Op.CAST, Attrs.of("to", DType.F32), bool(s(3), 1, 0, 1));
     close(s(3), new float[] {1, 0, 1}, back, 0);
     close(s(2), new float[] {3, -4}, run(Op.CAST, Attrs.of("to", DType.F32), i64(s(2), 3, -4)), 0);
-    exact(s(3), new long[] {1, 0, 1}, run(Op.CAST, Attrs.of("to", DType.BOOL), i64(s(3), 5, 0, -1)));
+    exact(
+        s(3), new long[] {1, 0, 1}, run(Op.CAST, Attrs.of("to", DType.BOOL), i64(s(3), 5, 0, -1)));
     Tensor half = run(Op.CAST, Attrs.of("to", DType.F16), f(s(2), 0.1f, 70000f));
     assertEquals(DType.F16, half.dtype());
     assertEquals(0.0999755859375f, half.floats()[0]);

@@ -19,10 +19,16 @@ class NeuralOpsTest {
   void softmaxOfOneTwoThree() {
     double sum = Math.exp(1) + Math.exp(2) + Math.exp(3);
     Tensor x = f(s(3), 1, 2, 3);
-    close(s(3), new double[] {Math.exp(1) / sum, Math.exp(2) / sum, Math.exp(3) / sum},
-        run(Op.SOFTMAX, Attrs.of("axis", 0), x), 1e-7);
-    close(s(3), new double[] {1 - Math.log(sum), 2 - Math.log(sum), 3 - Math.log(sum)},
-        run(Op.LOG_SOFTMAX, Attrs.of("axis", 0), x), 1e-6);
+    close(
+        s(3),
+        new double[] {Math.exp(1) / sum, Math.exp(2) / sum, Math.exp(3) / sum},
+        run(Op.SOFTMAX, Attrs.of("axis", 0), x),
+        1e-7);
+    close(
+        s(3),
+        new double[] {1 - Math.log(sum), 2 - Math.log(sum), 3 - Math.log(sum)},
+        run(Op.LOG_SOFTMAX, Attrs.of("axis", 0), x),
+        1e-6);
   }
 
   @Test
@@ -30,9 +36,16 @@ class NeuralOpsTest {
     // columns of [[1000, 0], [1001, 0]]: softmax over axis 0
     Tensor x = f(s(2, 2), 1000, 0, 1001, 0);
     double e = Math.exp(-1);
-    close(s(2, 2), new double[] {e / (1 + e), 0.5, 1 / (1 + e), 0.5}, run(Op.SOFTMAX, Attrs.of("axis", 0), x), 1e-7);
-    close(s(2, 2), new double[] {-1 - Math.log(1 + e), Math.log(0.5), -Math.log(1 + e), Math.log(0.5)},
-        run(Op.LOG_SOFTMAX, Attrs.of("axis", 0), x), 1e-6);
+    close(
+        s(2, 2),
+        new double[] {e / (1 + e), 0.5, 1 / (1 + e), 0.5},
+        run(Op.SOFTMAX, Attrs.of("axis", 0), x),
+        1e-7);
+    close(
+        s(2, 2),
+        new double[] {-1 - Math.log(1 + e), Math.log(0.5), -Math.log(1 + e), Math.log(0.5)},
+        run(Op.LOG_SOFTMAX, Attrs.of("axis", 0), x),
+        1e-6);
   }
 
   @Test
@@ -52,15 +65,27 @@ class NeuralOpsTest {
     Tensor x = f(s(1, 4), 1, 2, 3, 4);
     Tensor gamma = f(s(4), 1, 1, 2, 0.5f);
     double inv = 1 / Math.sqrt((1 + 4 + 9 + 16) / 4.0 + 1e-6);
-    close(s(1, 4), new double[] {inv, 2 * inv, 6 * inv, 2 * inv},
-        run(Op.RMS_NORM, Attrs.of("eps", 1e-6), x, gamma), 1e-6);
+    close(
+        s(1, 4),
+        new double[] {inv, 2 * inv, 6 * inv, 2 * inv},
+        run(Op.RMS_NORM, Attrs.of("eps", 1e-6), x, gamma),
+        1e-6);
   }
 
   // ---------------------------------------------------------------- attention
 
   /** Loops straight from the definition, over [Lq, E], [Lk, E], [Lk, Ev] slices. */
-  private static double[] attentionRef(float[] q, float[] k, float[] v, int lq, int lk, int e, int ev,
-      boolean causal, boolean[] keep, float[] add) {
+  private static double[] attentionRef(
+      float[] q,
+      float[] k,
+      float[] v,
+      int lq,
+      int lk,
+      int e,
+      int ev,
+      boolean causal,
+      boolean[] keep,
+      float[] add) {
     double[] out = new double[lq * ev];
     for (int i = 0; i < lq; i++) {
       double[] w = new double[lk];
@@ -107,8 +132,11 @@ class NeuralOpsTest {
     Tensor k = f(s(2, 2), 1, 0, 0, 1);
     Tensor v = f(s(2, 2), 1, 2, 3, 4);
     double p0 = Math.exp(1 / Math.sqrt(2)) / (Math.exp(1 / Math.sqrt(2)) + 1);
-    close(s(1, 2), new double[] {p0 + 3 * (1 - p0), 2 * p0 + 4 * (1 - p0)},
-        run(Op.ATTENTION, Attrs.NONE, q, k, v), 1e-6);
+    close(
+        s(1, 2),
+        new double[] {p0 + 3 * (1 - p0), 2 * p0 + 4 * (1 - p0)},
+        run(Op.ATTENTION, Attrs.NONE, q, k, v),
+        1e-6);
   }
 
   @Test
@@ -117,10 +145,14 @@ class NeuralOpsTest {
     float[] q = random(r, 3 * 2);
     float[] k = random(r, 3 * 2);
     float[] v = random(r, 3 * 4);
-    Tensor got = run(Op.ATTENTION, Attrs.of("causal", true), f(s(3, 2), q), f(s(3, 2), k), f(s(3, 4), v));
+    Tensor got =
+        run(Op.ATTENTION, Attrs.of("causal", true), f(s(3, 2), q), f(s(3, 2), k), f(s(3, 4), v));
     close(s(3, 4), attentionRef(q, k, v, 3, 3, 2, 4, true, null, null), got, 1e-6);
     // the first query sees only the first key: its output is v[0]
-    close(s(4), new float[] {v[0], v[1], v[2], v[3]}, Tensor.ofFloats(s(4), java.util.Arrays.copyOf(got.floats(), 4)),
+    close(
+        s(4),
+        new float[] {v[0], v[1], v[2], v[3]},
+        Tensor.ofFloats(s(4), java.util.Arrays.copyOf(got.floats(), 4)),
         1e-6);
   }
 
@@ -130,7 +162,8 @@ class NeuralOpsTest {
     float[] q = random(r, 2 * 3);
     float[] k = random(r, 4 * 3);
     float[] v = random(r, 4 * 2);
-    Tensor got = run(Op.ATTENTION, Attrs.of("causal", true), f(s(2, 3), q), f(s(4, 3), k), f(s(4, 2), v));
+    Tensor got =
+        run(Op.ATTENTION, Attrs.of("causal", true), f(s(2, 3), q), f(s(4, 3), k), f(s(4, 2), v));
     close(s(2, 2), attentionRef(q, k, v, 2, 4, 3, 2, true, null, null), got, 1e-6);
   }
 
@@ -156,8 +189,14 @@ class NeuralOpsTest {
         float[] qs = java.util.Arrays.copyOfRange(q, b * 4, b * 4 + 4);
         float[] ks = java.util.Arrays.copyOfRange(k, h * 6, h * 6 + 6);
         float[] vs = java.util.Arrays.copyOfRange(v, h * 6, h * 6 + 6);
-        System.arraycopy(attentionRef(qs, ks, vs, 2, 3, 2, 2, false, keep, null), 0, wantBool, (b * 3 + h) * 4, 4);
-        System.arraycopy(attentionRef(qs, ks, vs, 2, 3, 2, 2, false, null, add), 0, wantAdd, (b * 3 + h) * 4, 4);
+        System.arraycopy(
+            attentionRef(qs, ks, vs, 2, 3, 2, 2, false, keep, null),
+            0,
+            wantBool,
+            (b * 3 + h) * 4,
+            4);
+        System.arraycopy(
+            attentionRef(qs, ks, vs, 2, 3, 2, 2, false, null, add), 0, wantAdd, (b * 3 + h) * 4, 4);
       }
     }
     close(s(2, 3, 2, 2), wantBool, gotBool, 1e-6);
@@ -180,12 +219,22 @@ class NeuralOpsTest {
     Tensor x = f(s(1, 1, 3, 3), 1, 2, 3, 4, 5, 6, 7, 8, 9);
     Tensor w = f(s(1, 1, 2, 2), 1, 2, 3, 4);
     // out[i][j] = x[i][j] + 2 x[i][j+1] + 3 x[i+1][j] + 4 x[i+1][j+1]
-    close(s(1, 1, 2, 2), new float[] {37, 47, 67, 77}, run(Op.CONV2D, Attrs.of("stride", 1, "padding", 0), x, w), 0);
-    close(s(1, 1, 2, 2), new float[] {37.5f, 47.5f, 67.5f, 77.5f},
-        run(Op.CONV2D, Attrs.of("stride", 1, "padding", 0), x, w, f(s(1), 0.5f)), 0);
+    close(
+        s(1, 1, 2, 2),
+        new float[] {37, 47, 67, 77},
+        run(Op.CONV2D, Attrs.of("stride", 1, "padding", 0), x, w),
+        0);
+    close(
+        s(1, 1, 2, 2),
+        new float[] {37.5f, 47.5f, 67.5f, 77.5f},
+        run(Op.CONV2D, Attrs.of("stride", 1, "padding", 0), x, w, f(s(1), 0.5f)),
+        0);
     // padding 1, stride 2: windows start at (-1, -1), (-1, 1), (1, -1), (1, 1)
-    close(s(1, 1, 2, 2), new float[] {4, 2 * 3 + 3 * 4, 4 * 2 + 7 * 4, 77},
-        run(Op.CONV2D, Attrs.of("stride", 2, "padding", 1), x, w), 0);
+    close(
+        s(1, 1, 2, 2),
+        new float[] {4, 2 * 3 + 3 * 4, 4 * 2 + 7 * 4, 77},
+        run(Op.CONV2D, Attrs.of("stride", 2, "padding", 1), x, w),
+        0);
   }
 
   @Test
@@ -209,7 +258,9 @@ class NeuralOpsTest {
                   int iy = y * stride + i - pad;
                   int ix = xx * stride + j - pad;
                   if (iy >= 0 && iy < h && ix >= 0 && ix < wd) {
-                    acc += x[((in * c + ic) * h + iy) * wd + ix] * w[((oc * c + ic) * kh + i) * kw + j];
+                    acc +=
+                        x[((in * c + ic) * h + iy) * wd + ix]
+                            * w[((oc * c + ic) * kh + i) * kw + j];
                   }
                 }
               }
@@ -219,8 +270,13 @@ class NeuralOpsTest {
         }
       }
     }
-    Tensor got = run(Op.CONV2D, Attrs.of("stride", stride, "padding", pad), f(s(n, c, h, wd), x),
-        f(s(o, c, kh, kw), w), f(s(o), b));
+    Tensor got =
+        run(
+            Op.CONV2D,
+            Attrs.of("stride", stride, "padding", pad),
+            f(s(n, c, h, wd), x),
+            f(s(o, c, kh, kw), w),
+            f(s(o), b));
     close(s(n, o, oh, ow), want, got, 1e-5);
   }
 
@@ -229,47 +285,95 @@ class NeuralOpsTest {
     Tensor x = f(s(1, 1, 5), 1, 2, 3, 4, 5);
     Tensor w = f(s(1, 1, 3), 1, 0, -1);
     // out[i] = x[i-1] - x[i+1] with zero padding, plus the bias 1
-    close(s(1, 1, 5), new float[] {-1, -1, -1, -1, 5},
-        run(Op.CONV1D, Attrs.of("stride", 1, "padding", 1), x, w, f(s(1), 1)), 0);
-    close(s(1, 1, 2), new float[] {-2, -2}, run(Op.CONV1D, Attrs.of("stride", 2, "padding", 0), x, w), 0);
+    close(
+        s(1, 1, 5),
+        new float[] {-1, -1, -1, -1, 5},
+        run(Op.CONV1D, Attrs.of("stride", 1, "padding", 1), x, w, f(s(1), 1)),
+        0);
+    close(
+        s(1, 1, 2),
+        new float[] {-2, -2},
+        run(Op.CONV1D, Attrs.of("stride", 2, "padding", 0), x, w),
+        0);
     // two input channels summed
     Tensor x2 = f(s(1, 2, 3), 1, 2, 3, 10, 20, 30);
     Tensor w2 = f(s(1, 2, 2), 1, 1, 1, -1);
-    close(s(1, 1, 2), new float[] {1 + 2 + 10 - 20, 2 + 3 + 20 - 30},
-        run(Op.CONV1D, Attrs.of("stride", 1, "padding", 0), x2, w2), 0);
+    close(
+        s(1, 1, 2),
+        new float[] {1 + 2 + 10 - 20, 2 + 3 + 20 - 30},
+        run(Op.CONV1D, Attrs.of("stride", 1, "padding", 0), x2, w2),
+        0);
   }
 
   @Test
   void pooling() {
     Tensor x = ramp(1, 1, 4, 4);
-    close(s(1, 1, 2, 2), new float[] {5, 7, 13, 15}, run(Op.MAX_POOL2D, Attrs.of("kernel", 2, "stride", 2), x), 0);
-    close(s(1, 1, 2, 2), new float[] {2.5f, 4.5f, 10.5f, 12.5f},
-        run(Op.AVG_POOL2D, Attrs.of("kernel", 2, "stride", 2), x), 0);
-    close(s(1, 1, 2, 2), new float[] {10, 11, 14, 15}, run(Op.MAX_POOL2D, Attrs.of("kernel", 3, "stride", 1), x), 0);
-    close(s(1, 1, 2, 2), new float[] {5, 6, 9, 10}, run(Op.AVG_POOL2D, Attrs.of("kernel", 3, "stride", 1), x), 0);
+    close(
+        s(1, 1, 2, 2),
+        new float[] {5, 7, 13, 15},
+        run(Op.MAX_POOL2D, Attrs.of("kernel", 2, "stride", 2), x),
+        0);
+    close(
+        s(1, 1, 2, 2),
+        new float[] {2.5f, 4.5f, 10.5f, 12.5f},
+        run(Op.AVG_POOL2D, Attrs.of("kernel", 2, "stride", 2), x),
+        0);
+    close(
+        s(1, 1, 2, 2),
+        new float[] {10, 11, 14, 15},
+        run(Op.MAX_POOL2D, Attrs.of("kernel", 3, "stride", 1), x),
+        0);
+    close(
+        s(1, 1, 2, 2),
+        new float[] {5, 6, 9, 10},
+        run(Op.AVG_POOL2D, Attrs.of("kernel", 3, "stride", 1), x),
+        0);
     // floor: a 5x5 input with kernel 2, stride 2 gives 2x2 (the last row and column are dropped)
-    close(s(1, 1, 2, 2), new float[] {6, 8, 16, 18}, run(Op.MAX_POOL2D, Attrs.of("kernel", 2, "stride", 2),
-        ramp(1, 1, 5, 5)), 0);
+    close(
+        s(1, 1, 2, 2),
+        new float[] {6, 8, 16, 18},
+        run(Op.MAX_POOL2D, Attrs.of("kernel", 2, "stride", 2), ramp(1, 1, 5, 5)),
+        0);
   }
 
   @Test
   void upsampleNearest() {
-    close(s(1, 1, 4), new float[] {1, 1, 2, 2}, run(Op.UPSAMPLE, Attrs.of("factor", 2), f(s(1, 1, 2), 1, 2)), 0);
-    close(s(1, 1, 4, 4), new float[] {1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4},
-        run(Op.UPSAMPLE, Attrs.of("factor", 2), f(s(1, 1, 2, 2), 1, 2, 3, 4)), 0);
-    close(s(1, 2, 3), new float[] {1, 1, 1, 2, 2, 2}, run(Op.UPSAMPLE, Attrs.of("factor", 3), f(s(1, 2, 1), 1, 2)), 0);
+    close(
+        s(1, 1, 4),
+        new float[] {1, 1, 2, 2},
+        run(Op.UPSAMPLE, Attrs.of("factor", 2), f(s(1, 1, 2), 1, 2)),
+        0);
+    close(
+        s(1, 1, 4, 4),
+        new float[] {1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4},
+        run(Op.UPSAMPLE, Attrs.of("factor", 2), f(s(1, 1, 2, 2), 1, 2, 3, 4)),
+        0);
+    close(
+        s(1, 2, 3),
+        new float[] {1, 1, 1, 2, 2, 2},
+        run(Op.UPSAMPLE, Attrs.of("factor", 3), f(s(1, 2, 1), 1, 2)),
+        0);
   }
 
   @Test
   void patchifyRamp() {
     // x[c][h][w] = 16c + 4h + w; patches in row-major order, features c*4 + i*2 + j
     Tensor got = run(Op.PATCHIFY, Attrs.of("patch", 2), ramp(1, 2, 4, 4));
-    close(s(1, 4, 8), new float[] {
-        0, 1, 4, 5, 16, 17, 20, 21,
-        2, 3, 6, 7, 18, 19, 22, 23,
-        8, 9, 12, 13, 24, 25, 28, 29,
-        10, 11, 14, 15, 26, 27, 30, 31}, got, 0);
+    close(
+        s(1, 4, 8),
+        new float[] {
+          0, 1, 4, 5, 16, 17, 20, 21,
+          2, 3, 6, 7, 18, 19, 22, 23,
+          8, 9, 12, 13, 24, 25, 28, 29,
+          10, 11, 14, 15, 26, 27, 30, 31
+        },
+        got,
+        0);
     // no batch dim: [C, H, W]
-    close(s(1, 4), new float[] {0, 1, 2, 3}, run(Op.PATCHIFY, Attrs.of("patch", 2), ramp(1, 2, 2)), 0);
+    close(
+        s(1, 4),
+        new float[] {0, 1, 2, 3},
+        run(Op.PATCHIFY, Attrs.of("patch", 2), ramp(1, 2, 2)),
+        0);
   }
 }

@@ -45,7 +45,9 @@ final class T {
     return Tensor.ofFloats(shape, v);
   }
 
-  /** Builds input nodes x0, x1, ... for the tensors, one {@code op} node, and outputs y0, y1, .... */
+  /**
+   * Builds input nodes x0, x1, ... for the tensors, one {@code op} node, and outputs y0, y1, ....
+   */
   static Map<String, Tensor> runAll(Op op, Attrs attrs, Tensor... ins) {
     Graph g = new Graph("t");
     List<Value> vals = new ArrayList<>();

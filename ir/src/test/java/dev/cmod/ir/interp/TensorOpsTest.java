@@ -53,7 +53,11 @@ class TensorOpsTest {
     Tensor x = ramp(2, 3);
     Tensor r = run(Op.RESHAPE, Attrs.of("dims", List.of(Dim.of(3), Dim.of(2))), x);
     close(s(3, 2), new float[] {0, 1, 2, 3, 4, 5}, r, 0);
-    close(s(3, 2), new float[] {0, 3, 1, 4, 2, 5}, run(Op.TRANSPOSE, Attrs.of("perm", new long[] {1, 0}), x), 0);
+    close(
+        s(3, 2),
+        new float[] {0, 3, 1, 4, 2, 5},
+        run(Op.TRANSPOSE, Attrs.of("perm", new long[] {1, 0}), x),
+        0);
     Tensor c = ramp(2, 3, 4);
     Tensor t = run(Op.TRANSPOSE, Attrs.of("perm", new long[] {2, 0, 1}), c);
     assertEquals(4, t.dim(0));
@@ -66,7 +70,11 @@ class TensorOpsTest {
       }
     }
     close(s(2, 1, 3), new float[] {0, 1, 2, 3, 4, 5}, run(Op.UNSQUEEZE, Attrs.of("axis", 1), x), 0);
-    close(s(2, 3), new float[] {0, 1, 2, 3, 4, 5}, run(Op.SQUEEZE, Attrs.of("axis", 1), ramp(2, 1, 3)), 0);
+    close(
+        s(2, 3),
+        new float[] {0, 1, 2, 3, 4, 5},
+        run(Op.SQUEEZE, Attrs.of("axis", 1), ramp(2, 1, 3)),
+        0);
   }
 
   @Test
@@ -74,19 +82,27 @@ class TensorOpsTest {
     Tensor a = ramp(2, 2);
     Tensor b = f(s(2, 1), 10, 11);
     close(s(2, 3), new float[] {0, 1, 10, 2, 3, 11}, run(Op.CONCAT, Attrs.of("axis", 1), a, b), 0);
-    close(s(4, 2), new float[] {0, 1, 2, 3, 0, 1, 2, 3}, run(Op.CONCAT, Attrs.of("axis", 0), a, a), 0);
-    Map<String, Tensor> parts = runAll(Op.SPLIT,
-        Attrs.of("axis", 1, "sizes", List.of(Dim.of(1), Dim.of(3))), ramp(2, 4));
+    close(
+        s(4, 2),
+        new float[] {0, 1, 2, 3, 0, 1, 2, 3},
+        run(Op.CONCAT, Attrs.of("axis", 0), a, a),
+        0);
+    Map<String, Tensor> parts =
+        runAll(Op.SPLIT, Attrs.of("axis", 1, "sizes", List.of(Dim.of(1), Dim.of(3))), ramp(2, 4));
     close(s(2, 1), new float[] {0, 4}, parts.get("y0"), 0);
     close(s(2, 3), new float[] {1, 2, 3, 5, 6, 7}, parts.get("y1"), 0);
-    Tensor sl = run(Op.SLICE, Attrs.of("axis", 1, "start", Dim.of(1), "end", Dim.of(3)), ramp(2, 4));
+    Tensor sl =
+        run(Op.SLICE, Attrs.of("axis", 1, "start", Dim.of(1), "end", Dim.of(3)), ramp(2, 4));
     close(s(2, 2), new float[] {1, 2, 5, 6}, sl, 0);
   }
 
   @Test
   void sliceOutOfBoundsIsAUserError() {
-    InterpreterException e = assertThrows(InterpreterException.class,
-        () -> run(Op.SLICE, Attrs.of("axis", 0, "start", Dim.of(2), "end", Dim.of(9)), ramp(4)));
+    InterpreterException e =
+        assertThrows(
+            InterpreterException.class,
+            () ->
+                run(Op.SLICE, Attrs.of("axis", 0, "start", Dim.of(2), "end", Dim.of(9)), ramp(4)));
     assertTrue(e.getMessage().contains("out of bounds"), e.getMessage());
   }
 
@@ -102,7 +118,8 @@ class TensorOpsTest {
     Tensor x = f(s(2, 3), 1, 5, 3, 4, 2, 6);
     close(s(2), new float[] {9, 12}, run(Op.REDUCE_SUM, Attrs.of("axis", 1), x), 0);
     close(s(3), new float[] {5, 7, 9}, run(Op.REDUCE_SUM, Attrs.of("axis", 0), x), 0);
-    close(s(2, 1), new float[] {3, 4}, run(Op.REDUCE_MEAN, Attrs.of("axis", 1, "keep", true), x), 0);
+    close(
+        s(2, 1), new float[] {3, 4}, run(Op.REDUCE_MEAN, Attrs.of("axis", 1, "keep", true), x), 0);
     close(s(3), new float[] {4, 5, 6}, run(Op.REDUCE_MAX, Attrs.of("axis", 0), x), 0);
     close(s(2), new float[] {1, 2}, run(Op.REDUCE_MIN, Attrs.of("axis", 1), x), 0);
     exact(s(2), new long[] {1, 2}, run(Op.ARGMAX, Attrs.of("axis", 1), x));
@@ -111,10 +128,16 @@ class TensorOpsTest {
     exact(s(1, 3), new long[] {1, 0, 1}, am);
     // ties: the first maximum wins
     exact(s(1), new long[] {1}, run(Op.ARGMAX, Attrs.of("axis", 1), f(s(1, 4), 0, 7, 7, 1)));
-    exact(s(2), new long[] {6, 15}, run(Op.REDUCE_SUM, Attrs.of("axis", 1), i64(s(2, 3), 1, 2, 3, 4, 5, 6)));
+    exact(
+        s(2),
+        new long[] {6, 15},
+        run(Op.REDUCE_SUM, Attrs.of("axis", 1), i64(s(2, 3), 1, 2, 3, 4, 5, 6)));
     // a middle axis: [2, 3, 2] summed over axis 1
-    close(s(2, 2), new float[] {0 + 2 + 4, 1 + 3 + 5, 6 + 8 + 10, 7 + 9 + 11},
-        run(Op.REDUCE_SUM, Attrs.of("axis", 1), ramp(2, 3, 2)), 0);
+    close(
+        s(2, 2),
+        new float[] {0 + 2 + 4, 1 + 3 + 5, 6 + 8 + 10, 7 + 9 + 11},
+        run(Op.REDUCE_SUM, Attrs.of("axis", 1), ramp(2, 3, 2)),
+        0);
   }
 
   @Test
@@ -132,9 +155,14 @@ class TensorOpsTest {
   void takeGathersRows() {
     Tensor table = f(s(3, 2), 0, 1, 10, 11, 20, 21);
     Tensor ids = i64(s(2, 2), 2, 0, 1, 1);
-    close(s(2, 2, 2), new float[] {20, 21, 0, 1, 10, 11, 10, 11}, run(Op.TAKE, Attrs.NONE, table, ids), 0);
-    InterpreterException e = assertThrows(InterpreterException.class,
-        () -> run(Op.TAKE, Attrs.NONE, table, i64(s(2), 1, 3)));
+    close(
+        s(2, 2, 2),
+        new float[] {20, 21, 0, 1, 10, 11, 10, 11},
+        run(Op.TAKE, Attrs.NONE, table, ids),
+        0);
+    InterpreterException e =
+        assertThrows(
+            InterpreterException.class, () -> run(Op.TAKE, Attrs.NONE, table, i64(s(2), 1, 3)));
     assertTrue(e.getMessage().contains("id 3"), e.getMessage());
     assertTrue(e.getMessage().startsWith("t.cmod:1:1: take:"), e.getMessage());
     assertThrows(InterpreterException.class, () -> run(Op.TAKE, Attrs.NONE, table, i64(s(1), -1)));
@@ -154,9 +182,16 @@ class TensorOpsTest {
     // row 0: (1,0).(0,1) = 0; row 1: (3,4).(0,1) = 4 / (5 * 1)
     close(s(2), new float[] {0, 0.8f}, run(Op.COSINE, Attrs.of("axis", 1), a, b), 1e-7);
     // zero vector: divided by the 1e-8 floor
-    close(s(1), new float[] {0}, run(Op.COSINE, Attrs.of("axis", 1), f(s(1, 2), 0, 0), f(s(1, 2), 1, 1)), 0);
+    close(
+        s(1),
+        new float[] {0},
+        run(Op.COSINE, Attrs.of("axis", 1), f(s(1, 2), 0, 0), f(s(1, 2), 1, 1)),
+        0);
     // along axis 0
-    close(s(2), new float[] {(float) (3 / Math.sqrt(10)), (float) (1 / Math.sqrt(2))},
-        run(Op.COSINE, Attrs.of("axis", 0), a, f(s(2, 2), 0, 1, 1, 1)), 1e-7);
+    close(
+        s(2),
+        new float[] {(float) (3 / Math.sqrt(10)), (float) (1 / Math.sqrt(2))},
+        run(Op.COSINE, Attrs.of("axis", 0), a, f(s(2, 2), 0, 1, 1, 1)),
+        1e-7);
   }
 }

@@ -23,7 +23,8 @@ class NpyTest {
   static byte[] npy(int major, String header, byte[] data) {
     byte[] h = header.getBytes(StandardCharsets.UTF_8);
     int lenBytes = major == 1 ? 2 : 4;
-    ByteBuffer b = ByteBuffer.allocate(8 + lenBytes + h.length + data.length).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer b =
+        ByteBuffer.allocate(8 + lenBytes + h.length + data.length).order(ByteOrder.LITTLE_ENDIAN);
     b.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', (byte) major, 0});
     if (major == 1) {
       b.putShort((short) h.length);
@@ -70,40 +71,68 @@ class NpyTest {
     int hlen = (bytes[8] & 0xff) | (bytes[9] & 0xff) << 8;
     assertEquals(0, (10 + hlen) % 64);
     String header = new String(bytes, 10, hlen, StandardCharsets.ISO_8859_1);
-    assertTrue(header.startsWith("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }"), header);
+    assertTrue(
+        header.startsWith("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }"), header);
     assertTrue(header.endsWith("\n"));
     assertEquals(10 + hlen + 12, bytes.length);
   }
 
   @Test
   void readsOtherVersionsAndDtypes() {
-    Tensor v2 = Npy.read(npy(2, "{'descr': '<f4', 'fortran_order': False, 'shape': (2,)}\n", le(1, 2)), "v2");
+    Tensor v2 =
+        Npy.read(
+            npy(2, "{'descr': '<f4', 'fortran_order': False, 'shape': (2,)}\n", le(1, 2)), "v2");
     assertArrayEquals(new float[] {1, 2}, v2.floats());
-    Tensor v3 = Npy.read(npy(3, "{\"descr\": \"<f4\", \"fortran_order\": False, \"shape\": (1, 1), }", le(5)), "v3");
+    Tensor v3 =
+        Npy.read(
+            npy(3, "{\"descr\": \"<f4\", \"fortran_order\": False, \"shape\": (1, 1), }", le(5)),
+            "v3");
     assertArrayEquals(new long[] {1, 1}, v3.shape());
     // f64 keeps its type and its exact values (0.1 is not a float)
-    ByteBuffer d = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putDouble(0.1).putDouble(-3);
-    Tensor f8 = Npy.read(npy(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", d.array()), "f8");
+    ByteBuffer d =
+        ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putDouble(0.1).putDouble(-3);
+    Tensor f8 =
+        Npy.read(
+            npy(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", d.array()), "f8");
     assertEquals(DType.F64, f8.dtype());
     assertArrayEquals(new double[] {0.1, -3}, f8.doubles());
     assertArrayEquals(new float[] {0.1f, -3}, f8.floats());
     byte[] back = Npy.toBytes(f8);
-    assertArrayEquals(d.array(), Arrays.copyOfRange(back, back.length - 16, back.length), "f64 written back bit for bit");
-    ByteBuffer h = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putShort((short) 0x3c00).putShort((short) 0xc000);
-    assertArrayEquals(new float[] {1, -2},
-        Npy.read(npy(1, "{'descr': '<f2', 'fortran_order': False, 'shape': (2,), }", h.array()), "f2").floats());
+    assertArrayEquals(
+        d.array(),
+        Arrays.copyOfRange(back, back.length - 16, back.length),
+        "f64 written back bit for bit");
+    ByteBuffer h =
+        ByteBuffer.allocate(4)
+            .order(ByteOrder.LITTLE_ENDIAN)
+            .putShort((short) 0x3c00)
+            .putShort((short) 0xc000);
+    assertArrayEquals(
+        new float[] {1, -2},
+        Npy.read(
+                npy(1, "{'descr': '<f2', 'fortran_order': False, 'shape': (2,), }", h.array()),
+                "f2")
+            .floats());
     ByteBuffer i4 = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(-5).putInt(7);
-    Tensor ti = Npy.read(npy(1, "{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }", i4.array()), "i4");
+    Tensor ti =
+        Npy.read(
+            npy(1, "{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }", i4.array()), "i4");
     assertEquals(DType.I32, ti.dtype(), "i32 is not widened");
     assertArrayEquals(new long[] {-5, 7}, ti.longs());
-    Tensor u1 = Npy.read(npy(1, "{'descr': '|u1', 'fortran_order': False, 'shape': (2,), }", new byte[] {(byte) 200, 3}),
-        "u1");
+    Tensor u1 =
+        Npy.read(
+            npy(
+                1,
+                "{'descr': '|u1', 'fortran_order': False, 'shape': (2,), }",
+                new byte[] {(byte) 200, 3}),
+            "u1");
     assertEquals(DType.I64, u1.dtype());
     assertArrayEquals(new long[] {200, 3}, u1.longs());
   }
 
   private static void rejects(byte[] data, String expectInMessage) {
-    TensorFileException e = assertThrows(TensorFileException.class, () -> Npy.read(data, "bad.npy"));
+    TensorFileException e =
+        assertThrows(TensorFileException.class, () -> Npy.read(data, "bad.npy"));
     assertTrue(e.getMessage().startsWith("bad.npy: "), e.getMessage());
     assertTrue(e.getMessage().contains(expectInMessage), e.getMessage());
   }
@@ -117,22 +146,42 @@ class NpyTest {
     rejects(Arrays.copyOf(good, good.length - 3), "truncated");
     rejects(Arrays.copyOf(good, 30), "runs past the end");
     rejects(npy(1, ok, le(1, 2, 3)), "unexpected bytes after the data");
-    rejects(npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000000,), }", le(1)),
+    rejects(
+        npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000000,), }", le(1)),
         "too many elements");
-    rejects(npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (100000, 100000), }", le(1)),
+    rejects(
+        npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (100000, 100000), }", le(1)),
         "too many elements");
-    rejects(npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1000, 1000), }", le(1)), "needs 4000000 bytes");
-    rejects(npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }", le(1)), "negative dimension");
-    rejects(npy(1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }", le(1, 2)), "Fortran-order");
-    rejects(npy(1, "{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", le(1, 2)), "big-endian");
-    rejects(npy(1, "{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }", le(1, 2)), "unsupported dtype");
-    rejects(npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), ", le(1, 2)), "malformed");
-    rejects(npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), } junk", le(1, 2)), "malformed");
-    rejects(npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'x': 1}", le(1, 2)), "malformed");
-    rejects(npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'extra': 'x'}", le(1, 2)),
+    rejects(
+        npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1000, 1000), }", le(1)),
+        "needs 4000000 bytes");
+    rejects(
+        npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }", le(1)),
+        "negative dimension");
+    rejects(
+        npy(1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }", le(1, 2)),
+        "Fortran-order");
+    rejects(
+        npy(1, "{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", le(1, 2)),
+        "big-endian");
+    rejects(
+        npy(1, "{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }", le(1, 2)),
+        "unsupported dtype");
+    rejects(
+        npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), ", le(1, 2)), "malformed");
+    rejects(
+        npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), } junk", le(1, 2)),
+        "malformed");
+    rejects(
+        npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'x': 1}", le(1, 2)),
+        "malformed");
+    rejects(
+        npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'extra': 'x'}", le(1, 2)),
         "unexpected key");
     rejects(npy(1, "{'descr': '<f4', 'shape': (2,), }", le(1, 2)), "fortran_order");
-    rejects(npy(1, "{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (2,)}", le(1, 2)), "duplicate");
+    rejects(
+        npy(1, "{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (2,)}", le(1, 2)),
+        "duplicate");
     byte[] v9 = npy(1, ok, le(1, 2));
     v9[6] = 9;
     rejects(v9, "unsupported .npy format version 9.0");
@@ -151,7 +200,8 @@ class NpyTest {
     try (Stream<Path> files = Files.list(dir)) {
       assertEquals(1, files.count(), "no temporary files left behind");
     }
-    TensorFileException e = assertThrows(TensorFileException.class, () -> Npy.read(dir.resolve("missing.npy")));
+    TensorFileException e =
+        assertThrows(TensorFileException.class, () -> Npy.read(dir.resolve("missing.npy")));
     assertTrue(e.getMessage().contains("missing.npy"), e.getMessage());
   }
 }

@@ -25,8 +25,12 @@ class SafetensorsTest {
   /** A safetensors file by hand: length, header text, data. */
   static byte[] file(String header, byte[] data) {
     byte[] h = header.getBytes(StandardCharsets.UTF_8);
-    return ByteBuffer.allocate(8 + h.length + data.length).order(ByteOrder.LITTLE_ENDIAN)
-        .putLong(h.length).put(h).put(data).array();
+    return ByteBuffer.allocate(8 + h.length + data.length)
+        .order(ByteOrder.LITTLE_ENDIAN)
+        .putLong(h.length)
+        .put(h)
+        .put(data)
+        .array();
   }
 
   static byte[] le(float... v) {
@@ -39,7 +43,9 @@ class SafetensorsTest {
 
   private static Map<String, Tensor> sample() {
     Map<String, Tensor> m = new LinkedHashMap<>();
-    m.put("z.f32", Tensor.ofFloats(new long[] {2, 2}, new float[] {1, -2, 3.25f, Float.NEGATIVE_INFINITY}));
+    m.put(
+        "z.f32",
+        Tensor.ofFloats(new long[] {2, 2}, new float[] {1, -2, 3.25f, Float.NEGATIVE_INFINITY}));
     m.put("a.f16", Tensor.ofFloats(DType.F16, new long[] {3}, new float[] {1, -0.5f, 65504}));
     m.put("b.bf16", Tensor.ofFloats(DType.BF16, new long[] {2}, new float[] {1.5f, -256}));
     m.put("c.f64", Tensor.ofFloats(DType.F64, new long[] {1}, new float[] {0.1f}));
@@ -58,7 +64,9 @@ class SafetensorsTest {
     long hlen = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
     assertEquals(0, hlen % 8);
     LinkedHashMap<String, Tensor> out = Safetensors.read(bytes, "x.safetensors");
-    assertEquals(List.of("a.f16", "b.bf16", "c.f64", "d.i64", "e.i32", "f.bool", "g.scalar", "h.empty", "z.f32"),
+    assertEquals(
+        List.of(
+            "a.f16", "b.bf16", "c.f64", "d.i64", "e.i32", "f.bool", "g.scalar", "h.empty", "z.f32"),
         List.copyOf(out.keySet()));
     for (Map.Entry<String, Tensor> e : in.entrySet()) {
       Tensor want = e.getValue();
@@ -91,8 +99,9 @@ class SafetensorsTest {
 
   @Test
   void readsAHandWrittenFile() {
-    String header = "{\"__metadata__\": {\"format\": \"pt\"}, \"w\": {\"dtype\": \"F32\", \"shape\": [2],"
-        + " \"data_offsets\": [4, 12]}, \"b\": {\"dtype\": \"F32\", \"shape\": [], \"data_offsets\": [0, 4]}}   ";
+    String header =
+        "{\"__metadata__\": {\"format\": \"pt\"}, \"w\": {\"dtype\": \"F32\", \"shape\": [2],"
+            + " \"data_offsets\": [4, 12]}, \"b\": {\"dtype\": \"F32\", \"shape\": [], \"data_offsets\": [0, 4]}}   ";
     Map<String, Tensor> t = Safetensors.read(file(header, le(7, 1, 2)), "hand");
     assertEquals(List.of("b", "w"), List.copyOf(t.keySet()));
     assertArrayEquals(new float[] {7}, t.get("b").floats());
@@ -100,19 +109,27 @@ class SafetensorsTest {
   }
 
   private static void rejects(byte[] data, String expect) {
-    TensorFileException e = assertThrows(TensorFileException.class, () -> Safetensors.read(data, "bad.st"));
+    TensorFileException e =
+        assertThrows(TensorFileException.class, () -> Safetensors.read(data, "bad.st"));
     assertTrue(e.getMessage().startsWith("bad.st: "), e.getMessage());
     assertTrue(e.getMessage().contains(expect), e.getMessage());
   }
 
   private static String entry(String dtype, String shape, String offsets) {
-    return "{\"w\": {\"dtype\": \"" + dtype + "\", \"shape\": " + shape + ", \"data_offsets\": " + offsets + "}}";
+    return "{\"w\": {\"dtype\": \""
+        + dtype
+        + "\", \"shape\": "
+        + shape
+        + ", \"data_offsets\": "
+        + offsets
+        + "}}";
   }
 
   @Test
   void rejectsLyingOrBrokenHeaders() {
     rejects(new byte[] {1, 2, 3}, "not a safetensors file");
-    byte[] huge = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(200L * 1024 * 1024).array();
+    byte[] huge =
+        ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(200L * 1024 * 1024).array();
     rejects(huge, "larger than the limit");
     byte[] neg = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(-1).array();
     rejects(neg, "larger than the limit");
@@ -121,7 +138,8 @@ class SafetensorsTest {
     rejects(file("this is not json", new byte[0]), "not valid JSON");
     rejects(file("[1, 2]", new byte[0]), "not a JSON object");
     rejects(file("{'w': 1}", new byte[0]), "not valid JSON");
-    rejects(file("{\"w\": {\"dtype\": \"F32\"}}", new byte[0]), "needs dtype, shape and data_offsets");
+    rejects(
+        file("{\"w\": {\"dtype\": \"F32\"}}", new byte[0]), "needs dtype, shape and data_offsets");
     rejects(file(entry("F32", "[2]", "[0, 8]") + " x", le(1, 2)), "");
     rejects(file(entry("C64", "[1]", "[0, 8]"), le(1, 2)), "unsupported dtype C64");
     rejects(file(entry("F32", "[-1]", "[0, 4]"), le(1)), "negative");
@@ -132,14 +150,22 @@ class SafetensorsTest {
     rejects(file(entry("F32", "[2]", "[8, 4]"), le(1, 2, 3)), "outside the data section");
     rejects(file(entry("F32", "[2]", "[0, 12]"), le(1, 2, 3)), "needs 8 bytes");
     rejects(file(entry("F32", "[2]", "[0]"), le(1, 2)), "two numbers");
-    rejects(file(entry("F32", "[2]", "[0, 99999999999999999999]"), le(1, 2)), "not a non-negative integer");
-    rejects(file("{\"w\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]},"
-        + " \"w\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}}", le(1)), "twice");
+    rejects(
+        file(entry("F32", "[2]", "[0, 99999999999999999999]"), le(1, 2)),
+        "not a non-negative integer");
+    rejects(
+        file(
+            "{\"w\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]},"
+                + " \"w\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}}",
+            le(1)),
+        "twice");
     rejects(file("{\"__metadata__\": {\"a\": 1}}", new byte[0]), "not a string");
     byte[] badUtf8 = file("{\"\u00e9\": 1}", new byte[0]);
     badUtf8[10] = (byte) 0xff;
     rejects(badUtf8, "UTF-8");
-    byte[] good = Safetensors.toBytes(Map.of("w", Tensor.ofFloats(new long[] {4}, new float[] {1, 2, 3, 4})), null);
+    byte[] good =
+        Safetensors.toBytes(
+            Map.of("w", Tensor.ofFloats(new long[] {4}, new float[] {1, 2, 3, 4})), null);
     rejects(Arrays.copyOf(good, good.length - 1), "outside the data section");
   }
 
@@ -155,9 +181,11 @@ class SafetensorsTest {
     try (Stream<Path> files = Files.list(dir)) {
       assertEquals(1, files.count(), "no temporary files left behind");
     }
-    assertThrows(TensorFileException.class,
+    assertThrows(
+        TensorFileException.class,
         () -> Safetensors.toBytes(Map.of("__metadata__", Tensor.scalar(1)), null));
-    TensorFileException e = assertThrows(TensorFileException.class, () -> Safetensors.read(dir.resolve("nope")));
+    TensorFileException e =
+        assertThrows(TensorFileException.class, () -> Safetensors.read(dir.resolve("nope")));
     assertTrue(e.getMessage().contains("nope"), e.getMessage());
   }
 }

@@ -19,9 +19,11 @@ import org.junit.jupiter.api.Test;
 class PrintersTest {
   static Graph build() {
     Graph g = new Graph("model");
-    Value x = g.addInput("x", new TensorType(DType.F32, List.of(Dim.sym("batch"), Dim.of(4))), null);
+    Value x =
+        g.addInput("x", new TensorType(DType.F32, List.of(Dim.sym("batch"), Dim.of(4))), null);
     Value w = g.addParam("l1.weight", Tensor.zeros(DType.F32, new long[] {4, 8}), true, null);
-    Value c = g.addConst(Tensor.ofFloats(new long[] {8}, new float[] {1, 2, 3, 4, 5, 6, 7, 0.5f}), null);
+    Value c =
+        g.addConst(Tensor.ofFloats(new long[] {8}, new float[] {1, 2, 3, 4, 5, 6, 7, 0.5f}), null);
     Node mm = g.add(Op.MATMUL, Attrs.NONE, List.of(x, w), new SourceLoc("model.cmod", 4, 3));
     Node add = g.add(Op.ADD, Attrs.NONE, List.of(mm.out(), c), null);
     Node sm = g.add(Op.SOFTMAX, Attrs.of("axis", 1), List.of(add.out()), null);
@@ -33,17 +35,19 @@ class PrintersTest {
 
   @Test
   void textForm() {
-    String want = String.join("\n",
-        "%0 = input \"x\" : f32[batch, 4]",
-        "%1 = param \"l1.weight\" : f32[4, 8]",
-        "%2 = const [1, 2, 3, 4, 5, 6, ...] : f32[8]",
-        "%3 = matmul(%0, %1) : f32[batch, 8]  // model.cmod:4:3",
-        "%4 = add(%3, %2) : f32[batch, 8]",
-        "%5 = softmax(%4) {axis=1} : f32[batch, 8]",
-        "%6 = topk(%5) {axis=1, k=2} : (f32[batch, 2], i64[batch, 2])",
-        "output \"y\" = %5",
-        "output \"idx\" = %6#1",
-        "");
+    String want =
+        String.join(
+            "\n",
+            "%0 = input \"x\" : f32[batch, 4]",
+            "%1 = param \"l1.weight\" : f32[4, 8]",
+            "%2 = const [1, 2, 3, 4, 5, 6, ...] : f32[8]",
+            "%3 = matmul(%0, %1) : f32[batch, 8]  // model.cmod:4:3",
+            "%4 = add(%3, %2) : f32[batch, 8]",
+            "%5 = softmax(%4) {axis=1} : f32[batch, 8]",
+            "%6 = topk(%5) {axis=1, k=2} : (f32[batch, 2], i64[batch, 2])",
+            "output \"y\" = %5",
+            "output \"idx\" = %6#1",
+            "");
     Graph g = build();
     assertEquals(want, TextPrinter.print(g));
     assertEquals(TextPrinter.print(g), TextPrinter.print(g));
