@@ -1,6 +1,6 @@
 /**
- * The graph IR: {@link dev.cmod.ir.graph.Graph} (a JGraphT DAG of nodes with ordered operands),
- * nodes, values and their types, attributes, and the verifier that checks a graph's invariants
- * after it is built or changed.
+ * The graph IR: {@link dev.cmod.ir.graph.Graph} (nodes in a JGraphT directed multigraph, operands
+ * ordered), nodes, values and their types, attributes, and the verifier that checks a graph's
+ * invariants after it is built or changed.
  */
 package dev.cmod.ir.graph;
