@@ -4,7 +4,6 @@ import dev.cmod.ir.graph.Attrs;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.ir.type.DType;
 import dev.cmod.ir.type.Dim;
-import java.math.BigDecimal;
 import java.util.List;
 import java.util.Locale;
 
@@ -157,7 +156,13 @@ public final class AttrSpec<T> {
       return null;
     }
     if (dflt instanceof Double d) {
-      return BigDecimal.valueOf(d).stripTrailingZeros().toString().toLowerCase(Locale.ROOT);
+      String t = Double.toString(d);
+      int e = t.indexOf('E');
+      if (e < 0) {
+        return t;
+      }
+      String m = t.substring(0, e);
+      return (m.endsWith(".0") ? m.substring(0, m.length() - 2) : m) + "e" + t.substring(e + 1);
     }
     return dflt.toString();
   }
