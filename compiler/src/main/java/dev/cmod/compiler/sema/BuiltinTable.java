@@ -27,59 +27,59 @@ public final class BuiltinTable {
   static {
     for (String u :
         List.of("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "silu", "erf")) {
-      op(u, Op.valueOf(u.toUpperCase(Locale.ROOT)));
+      fromOp(u, Op.valueOf(u.toUpperCase(Locale.ROOT)));
     }
-    op("gelu", Op.GELU);
-    op("pow", Op.POW);
-    op("maximum", Op.MAXIMUM);
-    op("minimum", Op.MINIMUM);
-    op("where", Op.WHERE);
-    op("matmul", Op.MATMUL);
+    fromOp("gelu", Op.GELU);
+    fromOp("pow", Op.POW);
+    fromOp("maximum", Op.MAXIMUM);
+    fromOp("minimum", Op.MINIMUM);
+    fromOp("where", Op.WHERE);
+    fromOp("matmul", Op.MATMUL);
     // the language's shape may hold one -1, the size inferred from the others
-    own("reshape", "x", "shape");
-    op("transpose", Op.TRANSPOSE);
+    written("reshape", "x", "shape");
+    fromOp("transpose", Op.TRANSPOSE);
     // a reshape merging the axes from `axis` on
-    own("flatten", "x", "axis=1");
-    op("concat", Op.CONCAT);
-    op("split", Op.SPLIT);
-    op("slice", Op.SLICE);
-    op("unsqueeze", Op.UNSQUEEZE);
-    op("squeeze", Op.SQUEEZE);
-    op("broadcast", Op.BROADCAST);
+    written("flatten", "x", "axis=1");
+    fromOp("concat", Op.CONCAT);
+    fromOp("split", Op.SPLIT);
+    fromOp("slice", Op.SLICE);
+    fromOp("unsqueeze", Op.UNSQUEEZE);
+    fromOp("squeeze", Op.SQUEEZE);
+    fromOp("broadcast", Op.BROADCAST);
     // on a tensor, one reduction per axis (every axis by default); on a list, an elementwise fold
     for (String r : List.of("sum", "mean", "max", "min")) {
-      own(r, "x", "axis=all", "keep=false");
+      written(r, "x", "axis=all", "keep=false");
     }
-    op("argmax", Op.ARGMAX);
-    op("softmax", Op.SOFTMAX);
-    op("log_softmax", Op.LOG_SOFTMAX);
-    op("layer_norm", Op.LAYER_NORM);
-    op("rms_norm", Op.RMS_NORM);
-    op("attention", Op.ATTENTION);
-    op("conv1d", Op.CONV1D);
-    op("conv2d", Op.CONV2D);
+    fromOp("argmax", Op.ARGMAX);
+    fromOp("softmax", Op.SOFTMAX);
+    fromOp("log_softmax", Op.LOG_SOFTMAX);
+    fromOp("layer_norm", Op.LAYER_NORM);
+    fromOp("rms_norm", Op.RMS_NORM);
+    fromOp("attention", Op.ATTENTION);
+    fromOp("conv1d", Op.CONV1D);
+    fromOp("conv2d", Op.CONV2D);
     // the window is called k, and the stride defaults to it
-    own("avg_pool2d", "x", "k", "stride=k");
-    own("max_pool2d", "x", "k", "stride=k");
-    op("upsample", Op.UPSAMPLE);
+    written("avg_pool2d", "x", "k", "stride=k");
+    written("max_pool2d", "x", "k", "stride=k");
+    fromOp("upsample", Op.UPSAMPLE);
     // the patch size is called p
-    own("patchify", "x", "p");
-    op("take", Op.TAKE);
-    op("one_hot", Op.ONE_HOT);
-    op("cosine", Op.COSINE);
-    op("topk", Op.TOPK);
+    written("patchify", "x", "p");
+    fromOp("take", Op.TAKE);
+    fromOp("one_hot", Op.ONE_HOT);
+    fromOp("cosine", Op.COSINE);
+    fromOp("topk", Op.TOPK);
     // the element type is called dtype and may be given as a name
-    own("cast", "x", "dtype");
+    written("cast", "x", "dtype");
     // compositions of several ops, compile-time values, or whole-model synthesis
-    own("weighted", "xs", "w");
-    own("tokens", "x");
-    own("fuse", "x", "modules");
-    own("auto", "inputs...");
+    written("weighted", "xs", "w");
+    written("tokens", "x");
+    written("fuse", "x", "modules");
+    written("auto", "inputs...");
   }
 
   private BuiltinTable() {}
 
-  private static void op(String name, Op op) {
+  private static void fromOp(String name, Op op) {
     OpDef d = OpDefs.of(op);
     List<String> ps = new ArrayList<>();
     for (OpDef.Operand o : d.operands()) {
@@ -96,7 +96,7 @@ public final class BuiltinTable {
     OPS.put(name, op);
   }
 
-  private static void own(String name, String... params) {
+  private static void written(String name, String... params) {
     PARAMS.put(name, List.of(params));
   }
 

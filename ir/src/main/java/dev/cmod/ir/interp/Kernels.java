@@ -33,6 +33,7 @@ final class Kernels {
     AttentionKernels.register(t);
     WindowKernels.register(t);
     IndexingKernels.register(t);
+    // a routing family (dev.cmod.ir.op.RoutingOps) registers its kernels here once it has an op
     return t;
   }
 }
