@@ -5,13 +5,18 @@ import dev.cmod.ir.graph.Graph;
 import dev.cmod.ir.graph.Node;
 import dev.cmod.ir.graph.Op;
 import dev.cmod.ir.graph.Value;
+import dev.cmod.ir.op.LeafOps;
+import dev.cmod.ir.op.OpDefs;
 import dev.cmod.ir.type.Dim;
 import dev.cmod.ir.type.TensorType;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Static cost estimates: parameter counts and floating-point operations per sample (batch = 1,
- * other symbolic dims at their upper bound from where clauses, or 1 without one).
+ * other symbolic dims at their upper bound from where clauses, or 1 without one). Each op's own
+ * estimate is in its definition ({@link dev.cmod.ir.op.OpDef#flops}); this sums them over a graph
+ * at the model's dim bounds.
  */
 public final class Cost {
   private Cost() {}
@@ -26,62 +31,24 @@ public final class Cost {
     long total = 0;
     long trainable = 0;
     for (Node n : g.nodes()) {
-      if (n.op() == Op.PARAM) {
-        long c = n.attrs().getTensor("value").size();
-        total += c;
-        if (n.attrs().getBool("trainable", true)) {
-          trainable += c;
-        }
+      long c = OpDefs.of(n.op()).params(n.attrs());
+      total += c;
+      if (c > 0 && LeafOps.TRAINABLE.get(n.attrs())) {
+        trainable += c;
       }
     }
     return new Params(total, trainable);
   }
 
-  /** Estimated FLOPs of one sample. */
+  /** Estimated FLOPs of one sample: the sum of each node's estimate from its op's definition. */
   public static double flops(Graph g, ModelFacts facts) {
     double total = 0;
     for (Node n : g.nodes()) {
-      List<Value> in = g.operands(n);
-      double out = elems(n.type(), facts);
-      total +=
-          switch (n.op()) {
-            case INPUT,
-                PARAM,
-                CONST,
-                RESHAPE,
-                TRANSPOSE,
-                CONCAT,
-                SPLIT,
-                SLICE,
-                UNSQUEEZE,
-                SQUEEZE,
-                BROADCAST,
-                CAST,
-                TAKE ->
-                0;
-            case MATMUL -> 2 * out * size(in.get(0).type(), -1, facts);
-            case CONV1D, CONV2D -> {
-              TensorType w = in.get(1).type();
-              double k = 1;
-              for (int i = 1; i < w.rank(); i++) {
-                k *= size(w, i, facts);
-              }
-              yield 2 * out * k;
-            }
-            case ATTENTION -> {
-              TensorType q = in.get(0).type();
-              TensorType k = in.get(1).type();
-              double lk = size(k, k.rank() - 2, facts);
-              double e = size(q, q.rank() - 1, facts);
-              yield 4 * elems(q, facts) / Math.max(1, e) * lk * e;
-            }
-            case LAYER_NORM, RMS_NORM, SOFTMAX, LOG_SOFTMAX, COSINE ->
-                5 * elems(in.get(0).type(), facts);
-            case REDUCE_SUM, REDUCE_MEAN, REDUCE_MAX, REDUCE_MIN, ARGMAX, TOPK ->
-                elems(in.get(0).type(), facts);
-            case GELU, SILU, ERF, TANH, SIGMOID, EXP, LOG -> 4 * out;
-            default -> out;
-          };
+      List<TensorType> in = new ArrayList<>();
+      for (Value v : g.operands(n)) {
+        in.add(v.type());
+      }
+      total += OpDefs.of(n.op()).flops(in, n.type(), d -> value(d, facts));
     }
     return total;
   }
@@ -116,21 +83,6 @@ public final class Cost {
       }
     }
     return max;
-  }
-
-  private static double size(TensorType t, int axis, ModelFacts facts) {
-    if (axis < 0) {
-      axis += t.rank();
-    }
-    return value(t.dim(axis), facts);
-  }
-
-  private static double elems(TensorType t, ModelFacts facts) {
-    double e = 1;
-    for (Dim d : t.dims()) {
-      e *= value(d, facts);
-    }
-    return e;
   }
 
   private static double value(Dim d, ModelFacts facts) {

@@ -21,60 +21,12 @@ import java.util.Set;
 
 /**
  * The builtin functions of section 8 (and the list aggregators of section 6). Each has a signature
- * (parameter names, defaults) so named arguments work like for modules; axes may be negative.
+ * (parameter names, defaults) in {@link BuiltinTable} so named arguments work like for modules;
+ * axes may be negative.
  */
 final class Builtins {
   /** Most parts {@code split(x, n)} makes (each is a value of its own). */
   static final long MAX_SPLIT_PARTS = 4096;
-
-  /** name -> parameters; "=" marks a default (written as source text of a literal). */
-  private static final Map<String, String[]> SIGS = new LinkedHashMap<>();
-
-  static {
-    for (String u :
-        List.of("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "silu", "erf")) {
-      SIGS.put(u, new String[] {"x"});
-    }
-    SIGS.put("gelu", new String[] {"x", "approx=none"});
-    SIGS.put("pow", new String[] {"x", "p"});
-    SIGS.put("maximum", new String[] {"a", "b"});
-    SIGS.put("minimum", new String[] {"a", "b"});
-    SIGS.put("where", new String[] {"cond", "a", "b"});
-    SIGS.put("matmul", new String[] {"a", "b"});
-    SIGS.put("reshape", new String[] {"x", "shape"});
-    SIGS.put("transpose", new String[] {"x", "perm"});
-    SIGS.put("flatten", new String[] {"x", "axis=1"});
-    SIGS.put("concat", new String[] {"xs", "axis=-1"});
-    SIGS.put("split", new String[] {"x", "sizes", "axis=-1"});
-    SIGS.put("slice", new String[] {"x", "axis", "start", "end"});
-    SIGS.put("unsqueeze", new String[] {"x", "axis"});
-    SIGS.put("squeeze", new String[] {"x", "axis"});
-    SIGS.put("broadcast", new String[] {"x", "dims"});
-    for (String r : List.of("sum", "mean", "max", "min")) {
-      SIGS.put(r, new String[] {"x", "axis=all", "keep=false"});
-    }
-    SIGS.put("argmax", new String[] {"x", "axis=-1", "keep=false"});
-    SIGS.put("softmax", new String[] {"x", "axis=-1"});
-    SIGS.put("log_softmax", new String[] {"x", "axis=-1"});
-    SIGS.put("layer_norm", new String[] {"x", "gamma", "beta", "eps=1e-5"});
-    SIGS.put("rms_norm", new String[] {"x", "gamma", "eps=1e-6"});
-    SIGS.put("attention", new String[] {"q", "k", "v", "mask=none", "causal=false"});
-    SIGS.put("conv1d", new String[] {"x", "w", "b=none", "stride=1", "padding=0"});
-    SIGS.put("conv2d", new String[] {"x", "w", "b=none", "stride=1", "padding=0"});
-    SIGS.put("avg_pool2d", new String[] {"x", "k", "stride=k"});
-    SIGS.put("max_pool2d", new String[] {"x", "k", "stride=k"});
-    SIGS.put("upsample", new String[] {"x", "factor"});
-    SIGS.put("patchify", new String[] {"x", "p"});
-    SIGS.put("take", new String[] {"table", "ids"});
-    SIGS.put("one_hot", new String[] {"ids", "n"});
-    SIGS.put("cosine", new String[] {"a", "b", "axis=-1"});
-    SIGS.put("topk", new String[] {"x", "k", "axis=-1"});
-    SIGS.put("cast", new String[] {"x", "dtype"});
-    SIGS.put("weighted", new String[] {"xs", "w"});
-    SIGS.put("tokens", new String[] {"x"});
-    SIGS.put("fuse", new String[] {"x", "modules"});
-    SIGS.put("auto", new String[] {"inputs..."});
-  }
 
   private final Elaborator el;
 
@@ -83,11 +35,11 @@ final class Builtins {
   }
 
   static boolean isBuiltin(String name) {
-    return SIGS.containsKey(name);
+    return BuiltinTable.isBuiltin(name);
   }
 
   static Set<String> names() {
-    return SIGS.keySet();
+    return BuiltinTable.names();
   }
 
   /** Bound arguments by parameter name; absent optional ones are missing from the map. */
@@ -164,7 +116,7 @@ final class Builtins {
   }
 
   private Bound bind(String name, Args args) {
-    String[] sig = SIGS.get(name);
+    String[] sig = BuiltinTable.params(name).toArray(new String[0]);
     Bound b = new Bound(args.span());
     if (args.pos().size() > sig.length) {
       el.fail(

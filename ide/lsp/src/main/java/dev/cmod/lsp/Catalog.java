@@ -1,8 +1,10 @@
 package dev.cmod.lsp;
 
+import dev.cmod.compiler.sema.BuiltinTable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -10,8 +12,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * What the editor offers besides diagnostics: keywords, builtin signatures, std library modules.
- * The builtin table mirrors the compiler's {@code sema.Builtins} (a test checks the names agree).
+ * What the editor offers besides diagnostics: keywords, builtin signatures (the compiler's {@link
+ * BuiltinTable}), std library modules.
  */
 final class Catalog {
   /** The keywords of CmodLexer.g4, in its order (a test checks they agree). */
@@ -62,64 +64,18 @@ final class Catalog {
   /** The stdlib libraries (resources std/NAME.cmod, from cmod-stdlib). */
   static final List<String> STD_LIBRARIES = List.of("nn", "peft", "route", "compose");
 
-  /** Builtin name to its signature as written in calls ("softmax(x, axis = -1)"). */
-  static final Map<String, String> BUILTINS = new LinkedHashMap<>();
+  /**
+   * Builtin name to its signature as written in calls ("softmax(x, axis = -1)"), read from the
+   * compiler's table so the editor shows what the compiler accepts.
+   */
+  static final Map<String, String> BUILTINS = builtins();
 
-  static {
-    for (String u :
-        List.of("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "silu", "erf")) {
-      sig(u, "x");
+  private static Map<String, String> builtins() {
+    Map<String, String> m = new LinkedHashMap<>();
+    for (String name : BuiltinTable.names()) {
+      m.put(name, BuiltinTable.signature(name));
     }
-    sig("gelu", "x", "approx=none");
-    sig("pow", "x", "p");
-    sig("maximum", "a", "b");
-    sig("minimum", "a", "b");
-    sig("where", "cond", "a", "b");
-    sig("matmul", "a", "b");
-    sig("reshape", "x", "shape");
-    sig("transpose", "x", "perm");
-    sig("flatten", "x", "axis=1");
-    sig("concat", "xs", "axis=-1");
-    sig("split", "x", "sizes", "axis=-1");
-    sig("slice", "x", "axis", "start", "end");
-    sig("unsqueeze", "x", "axis");
-    sig("squeeze", "x", "axis");
-    sig("broadcast", "x", "dims");
-    for (String r : List.of("sum", "mean", "max", "min")) {
-      sig(r, "x", "axis=all", "keep=false");
-    }
-    sig("argmax", "x", "axis=-1", "keep=false");
-    sig("softmax", "x", "axis=-1");
-    sig("log_softmax", "x", "axis=-1");
-    sig("layer_norm", "x", "gamma", "beta", "eps=1e-5");
-    sig("rms_norm", "x", "gamma", "eps=1e-6");
-    sig("attention", "q", "k", "v", "mask=none", "causal=false");
-    sig("conv1d", "x", "w", "b=none", "stride=1", "padding=0");
-    sig("conv2d", "x", "w", "b=none", "stride=1", "padding=0");
-    sig("avg_pool2d", "x", "k", "stride=k");
-    sig("max_pool2d", "x", "k", "stride=k");
-    sig("upsample", "x", "factor");
-    sig("patchify", "x", "p");
-    sig("take", "table", "ids");
-    sig("one_hot", "ids", "n");
-    sig("cosine", "a", "b", "axis=-1");
-    sig("topk", "x", "k", "axis=-1");
-    sig("cast", "x", "dtype");
-    sig("weighted", "xs", "w");
-    sig("tokens", "x");
-    sig("fuse", "x", "modules");
-    sig("auto", "inputs...");
-  }
-
-  private static void sig(String name, String... params) {
-    StringBuilder sb = new StringBuilder(name).append('(');
-    for (int i = 0; i < params.length; i++) {
-      if (i > 0) {
-        sb.append(", ");
-      }
-      sb.append(params[i].replace("=", " = "));
-    }
-    BUILTINS.put(name, sb.append(')').toString());
+    return Collections.unmodifiableMap(m);
   }
 
   /** A module of the standard library: its library ("std.nn") and its header line. */

@@ -8,10 +8,12 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import dev.cmod.compiler.sema.BuiltinTable;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
@@ -122,6 +124,25 @@ class VscodeExtensionTest {
     for (String b : Catalog.BUILTINS.keySet()) {
       assertEquals("support.function.builtin.cmod", scopeOf("builtins", b), b);
     }
+  }
+
+  /** The grammar's list of builtin names is the compiler's table, so a new builtin cannot drift. */
+  @Test
+  void builtinListIsTheCompilersTable() {
+    JsonObject p =
+        grammar
+            .getAsJsonObject("repository")
+            .getAsJsonObject("builtins")
+            .getAsJsonArray("patterns")
+            .get(0)
+            .getAsJsonObject();
+    assertEquals("support.function.builtin.cmod", p.get("name").getAsString());
+    Matcher m =
+        Pattern.compile("^\\\\b\\(\\?:([a-z0-9_|]+)\\)\\\\b$")
+            .matcher(p.get("match").getAsString());
+    assertTrue(m.matches(), p.get("match").getAsString());
+    assertEquals(
+        new TreeSet<>(BuiltinTable.names()), new TreeSet<>(List.of(m.group(1).split("\\|"))));
   }
 
   @Test

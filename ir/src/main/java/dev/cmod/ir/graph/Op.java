@@ -1,8 +1,9 @@
 package dev.cmod.ir.graph;
 
 /**
- * The operators of the IR. Each knows its arity; shape inference lives in {@link ShapeInference},
- * evaluation in the interpreter, and the ONNX lowering in backend-onnx.
+ * The operators of the IR, the key of every per-op table: the definitions ({@link
+ * dev.cmod.ir.op.OpDefs}: operands, attributes, inference, cost), the interpreter's kernels and the
+ * ONNX lowerings in backend-onnx. Each constant knows its arity.
  */
 public enum Op {
   // leaves

@@ -1,6 +1,19 @@
 package dev.cmod.ir.graph;
 
+import static dev.cmod.ir.op.WindowOps.COUNT_INCLUDE_PAD;
+import static dev.cmod.ir.op.WindowOps.DILATIONS;
+import static dev.cmod.ir.op.WindowOps.GROUPS;
+import static dev.cmod.ir.op.WindowOps.KERNEL;
+import static dev.cmod.ir.op.WindowOps.KERNELS;
+import static dev.cmod.ir.op.WindowOps.PADDING;
+import static dev.cmod.ir.op.WindowOps.PADS;
+import static dev.cmod.ir.op.WindowOps.POOL_STRIDE;
+import static dev.cmod.ir.op.WindowOps.STRIDE;
+import static dev.cmod.ir.op.WindowOps.STRIDES;
+
+import dev.cmod.ir.op.AttrSpec;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * The sliding-window geometry of a convolution (CONV1D, CONV2D) or pooling (AVG_POOL2D, MAX_POOL2D)
@@ -18,7 +31,8 @@ import java.util.Arrays;
  *       not count, as in ONNX)
  * </ul>
  *
- * Nodes without the array attributes keep their meaning (and their lowering) unchanged.
+ * Nodes without the array attributes keep their meaning (and their lowering) unchanged. The
+ * attributes and their defaults are declared in {@link dev.cmod.ir.op.WindowOps}.
  */
 public record WindowGeometry(
     long[] strides,
@@ -34,15 +48,15 @@ public record WindowGeometry(
    * convolutions.
    */
   public static WindowGeometry of(Attrs a, int spatial, boolean pool) {
-    long[] strides = a.has("strides") ? a.getLongs("strides") : fill(spatial, a.getLong("stride"));
-    long[] pads =
-        a.has("pads") ? a.getLongs("pads") : fill(2 * spatial, pool ? 0 : a.getLong("padding"));
-    long[] dil = a.has("dilations") ? a.getLongs("dilations") : fill(spatial, 1);
+    long[] strides =
+        a.has(STRIDES.name())
+            ? STRIDES.get(a)
+            : fill(spatial, (pool ? POOL_STRIDE : STRIDE).get(a));
+    long[] pads = a.has(PADS.name()) ? PADS.get(a) : fill(2 * spatial, pool ? 0 : PADDING.get(a));
+    long[] dil = a.has(DILATIONS.name()) ? DILATIONS.get(a) : fill(spatial, 1);
     long[] kernels =
-        !pool
-            ? null
-            : a.has("kernels") ? a.getLongs("kernels") : fill(spatial, a.getLong("kernel"));
-    long groups = a.has("groups") ? a.getLong("groups") : 1;
+        !pool ? null : a.has(KERNELS.name()) ? KERNELS.get(a) : fill(spatial, KERNEL.get(a));
+    long groups = GROUPS.get(a);
     if (strides.length != spatial
         || pads.length != 2 * spatial
         || dil.length != spatial
@@ -84,17 +98,17 @@ public record WindowGeometry(
         dil,
         kernels,
         groups,
-        a.getBool("count_include_pad", false));
+        COUNT_INCLUDE_PAD.get(a));
   }
 
   /** True when the node uses only the plain, same-on-every-axis attributes' meaning. */
   public static boolean isPlain(Attrs a) {
-    return !a.has("strides")
-        && !a.has("pads")
-        && !a.has("dilations")
-        && !a.has("kernels")
-        && !a.has("groups")
-        && !a.has("count_include_pad");
+    for (AttrSpec<?> s : List.of(STRIDES, PADS, DILATIONS, KERNELS, GROUPS, COUNT_INCLUDE_PAD)) {
+      if (a.has(s.name())) {
+        return false;
+      }
+    }
+    return true;
   }
 
   public int spatial() {

@@ -3,9 +3,8 @@ package dev.cmod.ir.interp;
 import dev.cmod.ir.graph.Attrs;
 import dev.cmod.ir.graph.Graph;
 import dev.cmod.ir.graph.Node;
-import dev.cmod.ir.graph.Op;
 import dev.cmod.ir.graph.Value;
-import dev.cmod.ir.graph.WindowGeometry;
+import dev.cmod.ir.op.LeafOps;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.ir.type.Dim;
 import dev.cmod.ir.type.TensorType;
@@ -30,6 +29,25 @@ public final class Interpreter {
   private final Graph graph;
   private final Map<String, Long> symbols = new LinkedHashMap<>();
   private final Map<String, String> symbolOrigin = new HashMap<>();
+
+  /** The runtime sizes kernels read, from this run's bound symbols. */
+  private final Kernel.Sizes sizes =
+      new Kernel.Sizes() {
+        @Override
+        public long of(Dim d, String op) {
+          return dim(d, op);
+        }
+
+        @Override
+        public long[] of(List<Dim> ds, String op) {
+          return dims(ds, op);
+        }
+
+        @Override
+        public Long tryEval(Dim d) {
+          return Interpreter.this.tryEval(d);
+        }
+      };
 
   private Interpreter(Graph graph) {
     this.graph = graph;
@@ -328,110 +346,18 @@ public final class Interpreter {
             "output '" + o.getKey() + "' is " + v + ", which is not in the graph");
       }
       // leaves hand out shared tensors (inputs, parameters): give the caller its own copy
-      result.put(o.getKey(), v.node().op().isLeaf() ? Kernels.copy(t[v.index()]) : t[v.index()]);
+      result.put(o.getKey(), v.node().op().isLeaf() ? Buffers.copy(t[v.index()]) : t[v.index()]);
     }
     return result;
   }
 
   private Tensor[] eval(Node n, Tensor[] x, Map<String, Tensor> given) {
-    Op op = n.op();
     Attrs a = n.attrs();
-    if (op.isElementwiseBinary()) {
-      return one(Kernels.binary(op, x[0], x[1]));
-    }
-    if (op.isElementwiseUnary()) {
-      return one(Kernels.unary(op, a.getString("approx", "none"), x[0]));
-    }
-    return switch (op) {
-      case INPUT -> one(given.get(a.getString("name")));
-      case PARAM, CONST -> one(a.getTensor("value"));
-      case WHERE -> one(Kernels.where(x[0], x[1], x[2]));
-      case MATMUL -> one(Kernels.matmul(x[0], x[1]));
-      case RESHAPE -> one(Kernels.reshape(x[0], dims(a.getDims("dims"), "reshape")));
-      case TRANSPOSE -> one(Kernels.transpose(x[0], a.getLongs("perm")));
-      case CONCAT -> one(Kernels.concat(a.getInt("axis"), x));
-      case SPLIT -> Kernels.split(x[0], a.getInt("axis"), dims(a.getDims("sizes"), "split"));
-      case SLICE -> one(slice(n, x[0]));
-      case UNSQUEEZE -> one(Kernels.unsqueeze(x[0], a.getInt("axis")));
-      case SQUEEZE -> one(Kernels.squeeze(x[0], a.getInt("axis")));
-      case BROADCAST -> one(Kernels.broadcastTo(x[0], dims(a.getDims("dims"), "broadcast")));
-      case REDUCE_SUM, REDUCE_MEAN, REDUCE_MAX, REDUCE_MIN, ARGMAX ->
-          one(Kernels.reduce(op, x[0], a.getInt("axis"), a.getBool("keep", false)));
-      case SOFTMAX, LOG_SOFTMAX ->
-          one(Kernels.softmax(x[0], a.getInt("axis"), op == Op.LOG_SOFTMAX));
-      case LAYER_NORM -> one(Kernels.layerNorm(x[0], x[1], x[2], eps(a)));
-      case RMS_NORM -> one(Kernels.rmsNorm(x[0], x[1], eps(a)));
-      case ATTENTION ->
-          one(
-              Kernels.attention(
-                  x[0],
-                  x[1],
-                  x[2],
-                  x.length > 3 ? x[3] : null,
-                  a.getBool("causal", false),
-                  a.has("causal_offset") ? a.getLong("causal_offset") : 0));
-      case CONV1D, CONV2D ->
-          one(
-              WindowGeometry.isPlain(a)
-                  ? Kernels.conv(
-                      x[0],
-                      x[1],
-                      x.length > 2 ? x[2] : null,
-                      a.getInt("stride"),
-                      a.getInt("padding"),
-                      op == Op.CONV1D)
-                  : Kernels.convGeneral(
-                      x[0],
-                      x[1],
-                      x.length > 2 ? x[2] : null,
-                      WindowGeometry.of(a, op == Op.CONV1D ? 1 : 2, false)));
-      case AVG_POOL2D, MAX_POOL2D ->
-          one(
-              WindowGeometry.isPlain(a)
-                  ? Kernels.pool(x[0], a.getInt("kernel"), a.getInt("stride"), op == Op.MAX_POOL2D)
-                  : Kernels.poolGeneral(x[0], WindowGeometry.of(a, 2, true), op == Op.MAX_POOL2D));
-      case UPSAMPLE -> one(Kernels.upsample(x[0], a.getInt("factor")));
-      case PATCHIFY -> one(Kernels.patchify(x[0], a.getInt("patch")));
-      case TAKE -> one(Kernels.take(x[0], x[1]));
-      case ONE_HOT -> one(Kernels.oneHot(x[0], a.getInt("n")));
-      case COSINE -> one(Kernels.cosine(x[0], x[1], a.getInt("axis")));
-      case TOPK -> Kernels.topk(x[0], a.getInt("axis"), a.getLong("k"));
-      case CAST -> one(Kernels.cast(x[0], a.getDType("to")));
-      default -> throw new IllegalStateException("the interpreter has no rule for " + op.text());
+    return switch (n.op()) {
+      case INPUT -> new Tensor[] {given.get(LeafOps.NAME.get(a))};
+      case PARAM, CONST -> new Tensor[] {LeafOps.VALUE.get(a)};
+      default -> Kernels.of(n.op()).run(n, x, sizes);
     };
-  }
-
-  private static Tensor[] one(Tensor t) {
-    return new Tensor[] {t};
-  }
-
-  private static double eps(Attrs a) {
-    return a.has("eps") ? a.getDouble("eps") : 1e-5;
-  }
-
-  private Tensor slice(Node n, Tensor x) {
-    Attrs a = n.attrs();
-    int axis = a.getInt("axis");
-    long size = x.dim(axis);
-    long start = Math.max(0, Math.min(size, dim(a.getDim("start"), "slice")));
-    long end = Math.max(start, Math.min(size, dim(a.getDim("end"), "slice")));
-    Long declared = tryEval(n.type().dim(axis));
-    if (declared != null && declared != end - start) {
-      throw new InterpreterException(
-          "slice: range ["
-              + a.getDim("start")
-              + ", "
-              + a.getDim("end")
-              + ") = ["
-              + dim(a.getDim("start"), "slice")
-              + ", "
-              + dim(a.getDim("end"), "slice")
-              + ") is out of bounds for axis "
-              + axis
-              + " of size "
-              + size);
-    }
-    return Kernels.narrow(x, axis, (int) start, (int) (end - start));
   }
 
   /** The runtime value of a dim attribute. */

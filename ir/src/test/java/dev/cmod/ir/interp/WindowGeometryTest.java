@@ -32,7 +32,7 @@ class WindowGeometryTest {
 
   /** The part [from, from + n) of axis 1. */
   private static Tensor channels(Tensor t, int from, int n) {
-    return Kernels.narrow(t, 1, from, n);
+    return ShapeKernels.narrow(t, 1, from, n);
   }
 
   @Test
@@ -70,8 +70,8 @@ class WindowGeometryTest {
               "pads",
               new long[] {1, 0, 2, 1});
       // weights of this group: rows 3*grp .. 3*grp+2
-      Tensor wg = Kernels.narrow(w, 0, 3 * grp, 3);
-      Tensor bg = Kernels.narrow(b, 0, 3 * grp, 3);
+      Tensor wg = ShapeKernels.narrow(w, 0, 3 * grp, 3);
+      Tensor bg = ShapeKernels.narrow(b, 0, 3 * grp, 3);
       Tensor want = run(Op.CONV2D, plain, channels(x, 2 * grp, 2), wg, bg);
       Tensor part = channels(got, 3 * grp, 3);
       close(want.shape(), want.floats(), part, 1e-6);

@@ -1,0 +1,242 @@
+package dev.cmod.ir.interp;
+
+import static dev.cmod.ir.interp.Buffers.broadcastMap;
+import static dev.cmod.ir.interp.Buffers.broadcastShapes;
+import static dev.cmod.ir.interp.Buffers.err;
+import static dev.cmod.ir.interp.Buffers.floats;
+import static dev.cmod.ir.interp.Buffers.longs;
+import static dev.cmod.ir.interp.Buffers.one;
+
+import dev.cmod.ir.graph.Op;
+import dev.cmod.ir.op.ElementwiseOps;
+import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.ir.type.DType;
+import java.util.Map;
+
+/**
+ * Kernels of the elementwise family: binary arithmetic and comparisons with broadcasting, the unary
+ * functions, and where.
+ */
+final class ElementwiseKernels {
+  private ElementwiseKernels() {}
+
+  static void register(Map<Op, Kernel> t) {
+    for (Op op : Op.values()) {
+      if (op.isElementwiseBinary()) {
+        t.put(op, (n, x, s) -> one(binary(op, x[0], x[1])));
+      } else if (op.isElementwiseUnary()) {
+        t.put(op, (n, x, s) -> one(unary(op, "none", x[0])));
+      }
+    }
+    t.put(Op.GELU, (n, x, s) -> one(unary(Op.GELU, ElementwiseOps.APPROX.get(n.attrs()), x[0])));
+    t.put(Op.WHERE, (n, x, s) -> one(where(x[0], x[1], x[2])));
+  }
+
+  static Tensor binary(Op op, Tensor a, Tensor b) {
+    if (a.isFloat() != b.isFloat()) {
+      throw new IllegalStateException(op.text() + ": operands " + a.dtype() + " and " + b.dtype());
+    }
+    long[] s = broadcastShapes(op.text(), a.shape(), b.shape());
+    int[] ia = broadcastMap(a.shape(), s);
+    int[] ib = broadcastMap(b.shape(), s);
+    int n = ia.length;
+    if (op.isComparison()) {
+      long[] r = new long[n];
+      if (a.isFloat()) {
+        float[] x = a.floats();
+        float[] y = b.floats();
+        for (int i = 0; i < n; i++) {
+          r[i] = compare(op, x[ia[i]], y[ib[i]]) ? 1 : 0;
+        }
+      } else {
+        long[] x = a.longs();
+        long[] y = b.longs();
+        for (int i = 0; i < n; i++) {
+          r[i] = compare(op, x[ia[i]], y[ib[i]]) ? 1 : 0;
+        }
+      }
+      return Tensor.ofLongs(DType.BOOL, s, r);
+    }
+    if (a.isFloat()) {
+      float[] x = a.floats();
+      float[] y = b.floats();
+      float[] r = new float[n];
+      for (int i = 0; i < n; i++) {
+        r[i] = (float) apply(op, x[ia[i]], y[ib[i]]);
+      }
+      return floats(a.dtype(), s, r);
+    }
+    long[] x = a.longs();
+    long[] y = b.longs();
+    long[] r = new long[n];
+    for (int i = 0; i < n; i++) {
+      r[i] = apply(op, x[ia[i]], y[ib[i]]);
+    }
+    return longs(a.dtype(), s, r);
+  }
+
+  private static boolean compare(Op op, double x, double y) {
+    return switch (op) {
+      case LESS -> x < y;
+      case LESS_EQUAL -> x <= y;
+      case GREATER -> x > y;
+      case GREATER_EQUAL -> x >= y;
+      case EQUAL -> x == y;
+      case NOT_EQUAL -> x != y;
+      default -> throw new IllegalStateException(op.text());
+    };
+  }
+
+  private static boolean compare(Op op, long x, long y) {
+    return switch (op) {
+      case LESS -> x < y;
+      case LESS_EQUAL -> x <= y;
+      case GREATER -> x > y;
+      case GREATER_EQUAL -> x >= y;
+      case EQUAL -> x == y;
+      case NOT_EQUAL -> x != y;
+      default -> throw new IllegalStateException(op.text());
+    };
+  }
+
+  private static double apply(Op op, double x, double y) {
+    return switch (op) {
+      case ADD -> x + y;
+      case SUB -> x - y;
+      case MUL -> x * y;
+      case DIV -> x / y;
+      case POW -> Math.pow(x, y);
+      case MAXIMUM -> Math.max(x, y);
+      case MINIMUM -> Math.min(x, y);
+      default -> throw new IllegalStateException(op.text());
+    };
+  }
+
+  private static long apply(Op op, long x, long y) {
+    return switch (op) {
+      case ADD -> x + y;
+      case SUB -> x - y;
+      case MUL -> x * y;
+      case DIV -> {
+        if (y == 0) {
+          throw err("div: integer division by zero");
+        }
+        yield x / y; // Java truncates toward zero, like ONNX and C
+      }
+      case POW -> ipow(x, y);
+      case MAXIMUM -> Math.max(x, y);
+      case MINIMUM -> Math.min(x, y);
+      default -> throw new IllegalStateException(op.text());
+    };
+  }
+
+  private static long ipow(long base, long exp) {
+    if (exp < 0) {
+      if (base == 1) {
+        return 1;
+      }
+      if (base == -1) {
+        return (exp & 1) == 0 ? 1 : -1;
+      }
+      if (base == 0) {
+        throw err("pow: 0 to a negative integer power");
+      }
+      return 0;
+    }
+    long r = 1;
+    long b = base;
+    long e = exp;
+    while (e > 0) {
+      if ((e & 1) != 0) {
+        r *= b;
+      }
+      b *= b;
+      e >>= 1;
+    }
+    return r;
+  }
+
+  static Tensor unary(Op op, String approx, Tensor x) {
+    int n = x.size();
+    if (!x.isFloat()) {
+      long[] v = x.longs();
+      long[] r = new long[n];
+      for (int i = 0; i < n; i++) {
+        r[i] =
+            switch (op) {
+              case NEG -> -v[i];
+              case ABS -> Math.abs(v[i]);
+              case RELU -> Math.max(v[i], 0);
+              default -> throw new IllegalStateException(op.text() + " on " + x.dtype());
+            };
+      }
+      return longs(x.dtype(), x.shape(), r);
+    }
+    boolean tanhGelu = "tanh".equals(approx);
+    float[] v = x.floats();
+    float[] r = new float[n];
+    for (int i = 0; i < n; i++) {
+      r[i] = (float) apply(op, tanhGelu, v[i]);
+    }
+    return floats(x.dtype(), x.shape(), r);
+  }
+
+  private static final double SQRT_2_OVER_PI = Math.sqrt(2.0 / Math.PI);
+  private static final double SQRT_HALF = Math.sqrt(0.5);
+
+  private static double apply(Op op, boolean tanhGelu, double x) {
+    return switch (op) {
+      case NEG -> -x;
+      case EXP -> Math.exp(x);
+      case LOG -> Math.log(x);
+      case SQRT -> Math.sqrt(x);
+      case ABS -> Math.abs(x);
+      case TANH -> Math.tanh(x);
+      case SIGMOID -> sigmoid(x);
+      case RELU -> x > 0 ? x : (x == x ? 0.0 : x);
+      case ERF -> SpecialFunctions.erf(x);
+      case SILU -> x * sigmoid(x);
+      case GELU ->
+          tanhGelu
+              ? 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)))
+              : 0.5
+                  * x
+                  * SpecialFunctions.erfc(
+                      -x * SQRT_HALF); // = 0.5x(1 + erf(x/sqrt 2)), exact in the tail
+      default -> throw new IllegalStateException(op.text());
+    };
+  }
+
+  private static double sigmoid(double x) {
+    if (x >= 0) {
+      return 1.0 / (1.0 + Math.exp(-x));
+    }
+    double e = Math.exp(x);
+    return e / (1.0 + e);
+  }
+
+  static Tensor where(Tensor c, Tensor a, Tensor b) {
+    long[] s = broadcastShapes("where", c.shape(), a.shape(), b.shape());
+    int[] ic = broadcastMap(c.shape(), s);
+    int[] ia = broadcastMap(a.shape(), s);
+    int[] ib = broadcastMap(b.shape(), s);
+    long[] cv = c.longs();
+    int n = ic.length;
+    if (a.isFloat()) {
+      float[] x = a.floats();
+      float[] y = b.floats();
+      float[] r = new float[n];
+      for (int i = 0; i < n; i++) {
+        r[i] = cv[ic[i]] != 0 ? x[ia[i]] : y[ib[i]];
+      }
+      return Tensor.ofFloats(a.dtype(), s, r);
+    }
+    long[] x = a.longs();
+    long[] y = b.longs();
+    long[] r = new long[n];
+    for (int i = 0; i < n; i++) {
+      r[i] = cv[ic[i]] != 0 ? x[ia[i]] : y[ib[i]];
+    }
+    return Tensor.ofLongs(a.dtype(), s, r);
+  }
+}

@@ -1,0 +1,110 @@
+package dev.cmod.ir.op;
+
+import static dev.cmod.ir.op.Shapes.broadcast;
+import static dev.cmod.ir.op.Shapes.checkAxis;
+import static dev.cmod.ir.op.Shapes.one;
+import static dev.cmod.ir.op.Shapes.requireFloat;
+import static dev.cmod.ir.op.Shapes.sameDtype;
+
+import dev.cmod.ir.graph.Attrs;
+import dev.cmod.ir.graph.Op;
+import dev.cmod.ir.graph.ShapeException;
+import dev.cmod.ir.op.OpDef.Family;
+import dev.cmod.ir.type.DType;
+import dev.cmod.ir.type.Dim;
+import dev.cmod.ir.type.TensorType;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Ops that index, select or convert: take (embedding lookup), one_hot, cosine similarity along an
+ * axis, top-k (values and i64 indices) and cast.
+ */
+public final class IndexingOps {
+  /** one_hot's number of classes. */
+  public static final AttrSpec<Long> N = AttrSpec.integer("n");
+
+  /** The axis cosine reduces and topk selects along; absent: the last. */
+  public static final AttrSpec<Long> AXIS = AttrSpec.integer("axis", -1);
+
+  public static final AttrSpec<Long> K = AttrSpec.integer("k");
+
+  /** cast's target element type. */
+  public static final AttrSpec<DType> TO = AttrSpec.dtype("to");
+
+  private IndexingOps() {}
+
+  static List<OpDef> defs() {
+    return List.of(
+        OpDef.of(Op.TAKE, Family.INDEXING)
+            .operands("table", "ids")
+            .flops(Flops.NONE)
+            .infer(IndexingOps::take),
+        OpDef.of(Op.ONE_HOT, Family.INDEXING)
+            .operands("ids")
+            .attrs(N)
+            .infer(
+                (a, in) -> {
+                  TensorType ids = in.get(0);
+                  if (!ids.dtype().isInteger()) {
+                    throw new ShapeException("one_hot: ids must be integers, got " + ids);
+                  }
+                  List<Dim> dims = new ArrayList<>(ids.dims());
+                  dims.add(Dim.of(N.get(a)));
+                  return one(new TensorType(DType.F32, dims));
+                }),
+        OpDef.of(Op.COSINE, Family.INDEXING)
+            .operands("a", "b")
+            .attrs(AXIS)
+            .flops(Flops.FIVE_PER_INPUT)
+            .infer(IndexingOps::cosine),
+        OpDef.of(Op.TOPK, Family.INDEXING)
+            .operands("x")
+            .attrs(K, AXIS)
+            .flops(Flops.PER_INPUT)
+            .infer(IndexingOps::topk),
+        OpDef.of(Op.CAST, Family.INDEXING)
+            .operands("x")
+            .attrs(TO)
+            .flops(Flops.NONE)
+            .infer((a, in) -> one(in.get(0).withDtype(TO.get(a)))));
+  }
+
+  private static List<TensorType> take(Attrs a, List<TensorType> in) {
+    TensorType table = in.get(0);
+    TensorType ids = in.get(1);
+    if (!ids.dtype().isInteger()) {
+      throw new ShapeException("take: ids must be integers, got " + ids);
+    }
+    if (table.rank() < 1) {
+      throw new ShapeException("take: the table needs at least one axis");
+    }
+    List<Dim> dims = new ArrayList<>(ids.dims());
+    dims.addAll(table.dims().subList(1, table.rank()));
+    return one(table.withDims(dims));
+  }
+
+  private static List<TensorType> cosine(Attrs a, List<TensorType> in) {
+    sameDtype(Op.COSINE, in.get(0), in.get(1));
+    requireFloat(Op.COSINE, in.get(0));
+    List<Dim> dims = new ArrayList<>(broadcast(in.get(0).dims(), in.get(1).dims()));
+    int axis = AXIS.axis(a, dims.size());
+    checkAxis(Op.COSINE, axis, dims.size());
+    dims.remove(axis);
+    return one(in.get(0).withDims(dims));
+  }
+
+  private static List<TensorType> topk(Attrs a, List<TensorType> in) {
+    TensorType x = in.get(0);
+    int axis = AXIS.axis(a, x.rank());
+    checkAxis(Op.TOPK, axis, x.rank());
+    long k = K.get(a);
+    Dim d = x.dim(axis);
+    if (d.isKnown() && k > d.value()) {
+      throw new ShapeException("topk: k = " + k + " is larger than axis " + axis + " of " + x);
+    }
+    List<Dim> dims = new ArrayList<>(x.dims());
+    dims.set(axis, Dim.of(k));
+    return List.of(x.withDims(dims), new TensorType(DType.I64, dims));
+  }
+}
