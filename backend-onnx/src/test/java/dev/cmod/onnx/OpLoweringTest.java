@@ -1195,15 +1195,6 @@ class OpLoweringTest {
     assertTrue(missing.isEmpty(), "operators without a lowering test: " + missing);
   }
 
-  @Test
-  void everyOperatorHasALowering() {
-    for (Op op : Op.values()) {
-      if (!op.isLeaf()) {
-        assertTrue(Lowerings.forOp(op) != null, "no lowering for " + op);
-      }
-    }
-  }
-
   /**
    * Every case states the expected value of every output; none only compares ORT with the
    * interpreter.
