@@ -7,8 +7,8 @@ import java.util.List;
 
 /**
  * Lowerings of the elementwise operators: arithmetic and comparisons (NumPy broadcasting, as in
- * ONNX), unary functions and activations, select and cast. Most are one ONNX operator of the same
- * name; the activations ONNX lacks at opset {@value dev.cmod.onnx.OnnxVersions#OPSET} are composed.
+ * ONNX), unary functions and activations, and select. Most are one ONNX operator of the same name;
+ * the activations ONNX lacks at opset {@value dev.cmod.onnx.OnnxVersions#OPSET} are composed.
  */
 final class ElementwiseLowerings {
   private ElementwiseLowerings() {}
@@ -41,10 +41,6 @@ final class ElementwiseLowerings {
         Op.SILU,
         (cx, n, in, out) -> cx.node("Mul", List.of(in.get(0), cx.op("Sigmoid", in.get(0))), out));
     r.put(Op.WHERE, same("Where"));
-    r.put(
-        Op.CAST,
-        (cx, n, in, out) ->
-            cx.node("Cast", in, out, Attr.i("to", n.attrs().getDType("to").onnxCode)));
   }
 
   /** An ONNX operator with the same operands and outputs as the IR node. */

@@ -6,8 +6,10 @@ import dev.cmod.ir.type.DType;
 import java.util.List;
 
 /**
- * Lowerings of the operators that select by index: take (Gather on axis 0), one-hot and top-k. The
- * IR's out-of-range conventions differ from ONNX's in places, and the lowerings bridge them.
+ * Lowerings of the operators that index, select or convert (the family of their definitions in
+ * {@code dev.cmod.ir.op}): take (Gather on axis 0), one-hot, cosine similarity along an axis, top-k
+ * and cast. The IR's out-of-range conventions differ from ONNX's in places, and the lowerings
+ * bridge them.
  */
 final class IndexingLowerings {
   private IndexingLowerings() {}
@@ -15,6 +17,7 @@ final class IndexingLowerings {
   static void register(LoweringTable.Registrar r) {
     r.put(Op.TAKE, (cx, n, in, out) -> cx.node("Gather", in, out, Attr.i("axis", 0)));
     r.put(Op.ONE_HOT, IndexingLowerings::oneHot);
+    r.put(Op.COSINE, IndexingLowerings::cosine);
     r.put(
         Op.TOPK,
         (cx, n, in, out) ->
@@ -25,6 +28,10 @@ final class IndexingLowerings {
                 Attr.i("axis", n.attrs().getLong("axis")),
                 Attr.i("largest", 1),
                 Attr.i("sorted", 1)));
+    r.put(
+        Op.CAST,
+        (cx, n, in, out) ->
+            cx.node("Cast", in, out, Attr.i("to", n.attrs().getDType("to").onnxCode)));
   }
 
   /**
@@ -41,5 +48,28 @@ final class IndexingLowerings {
     String negative = cx.op("Less", ids, cx.i64(0));
     String safe = cx.op("Where", negative, cx.i64(depth), ids);
     cx.node("OneHot", List.of(safe, cx.i64(depth), cx.f32s(0f, 1f)), out, Attr.i("axis", -1));
+  }
+
+  /**
+   * sum(a*b) / max(sqrt(sum(a*a)) * sqrt(sum(b*b)), 1e-8) over {@code axis}, after broadcasting a
+   * and b.
+   */
+  private static void cosine(LoweringContext cx, Node n, List<String> in, List<String> out) {
+    DType dt = n.type().dtype();
+    String a = in.get(0);
+    String b = in.get(1);
+    String ab = cx.op("Mul", a, b);
+    if (!cx.operandType(n, 0).dims().equals(cx.operandType(n, 1).dims())) {
+      String shape = cx.shapeOf(ab);
+      a = cx.op("Expand", a, shape);
+      b = cx.op("Expand", b, shape);
+    }
+    String axes = cx.i64s(n.attrs().getLong("axis"));
+    var keep0 = Attr.i("keepdims", 0);
+    String dot = cx.op("ReduceSum", List.of(ab, axes), keep0);
+    String na = cx.op("Sqrt", cx.op("ReduceSum", List.of(cx.op("Mul", a, a), axes), keep0));
+    String nb = cx.op("Sqrt", cx.op("ReduceSum", List.of(cx.op("Mul", b, b), axes), keep0));
+    String den = cx.op("Max", cx.op("Mul", na, nb), cx.scalar(1e-8, dt));
+    cx.node("Div", List.of(dot, den), out);
   }
 }
