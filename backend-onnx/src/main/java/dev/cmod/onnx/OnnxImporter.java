@@ -19,6 +19,9 @@ import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.ir.type.DType;
 import dev.cmod.ir.type.Dim;
 import dev.cmod.ir.type.TensorType;
+import dev.cmod.onnx.importer.ImportContext;
+import dev.cmod.onnx.importer.ImportSource;
+import dev.cmod.onnx.importer.OnnxTypes;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
@@ -32,9 +35,9 @@ import java.util.Set;
 
 /**
  * Imports an ONNX model as an {@link ImportedModule}: a frozen module whose computation is added to
- * a cmod IR graph node by node (see {@link OnnxImporterOps} for the operator mapping). Weights
- * (initializers and the tensors of Constant nodes) become frozen parameters; shape computations
- * (Shape, Gather, Concat, ... feeding Reshape) are folded at import time into IR dims.
+ * a cmod IR graph node by node (see {@link dev.cmod.onnx.importer} for the operator mapping).
+ * Weights (initializers and the tensors of Constant nodes) become frozen parameters; shape
+ * computations (Shape, Gather, Concat, ... feeding Reshape) are folded at import time into IR dims.
  */
 public final class OnnxImporter {
   private OnnxImporter() {}
@@ -92,7 +95,7 @@ public final class OnnxImporter {
   }
 
   /** The imported model. Immutable after construction apart from a cache of converted weights. */
-  static final class Module implements ImportedModule {
+  static final class Module implements ImportedModule, ImportSource {
     final GraphProto graph;
     final int opset;
     final Path dir;
@@ -158,7 +161,7 @@ public final class OnnxImporter {
         checkArg(
             inputNames.get(i), inputTypes.get(i), args.get(i).type(), graph.getInputList(), params);
       }
-      return new OnnxImporterOps(this, g, prefix, loc).run(args);
+      return ImportContext.translate(this, g, prefix, loc, args);
     }
 
     private void checkArg(
@@ -211,11 +214,32 @@ public final class OnnxImporter {
       }
     }
 
+    @Override
+    public GraphProto graph() {
+      return graph;
+    }
+
+    @Override
+    public int opset() {
+      return opset;
+    }
+
+    @Override
+    public Set<String> initializerNames() {
+      return Collections.unmodifiableSet(initializers.keySet());
+    }
+
+    @Override
+    public Tensor tensor(TensorProto t, String what) {
+      return OnnxImporter.tensor(t, what, dir);
+    }
+
     /** An initializer as an IR tensor, converted once. */
-    synchronized Tensor initializer(String name) {
+    @Override
+    public synchronized Tensor initializer(String name) {
       Tensor t = converted.get(name);
       if (t == null) {
-        t = tensor(initializers.get(name), "initializer '" + name + "'", dir);
+        t = OnnxImporter.tensor(initializers.get(name), "initializer '" + name + "'", dir);
         converted.put(name, t);
       }
       return t;
@@ -240,49 +264,13 @@ public final class OnnxImporter {
     return tensor(t, "tensor '" + t.getName() + "'", null);
   }
 
-  static DType dtype(int onnxType, String what) {
-    for (DType d : DType.values()) {
-      if (d.onnxCode == onnxType) {
-        return d;
-      }
-    }
-    throw new ImportException(
-        what
-            + " has ONNX element type "
-            + typeName(onnxType)
-            + ", which cmod does not support (f32, f16, bf16, f64, i64, i32 and bool are)");
-  }
-
-  static String typeName(int t) {
-    String[] names = {
-      "undefined",
-      "float",
-      "uint8",
-      "int8",
-      "uint16",
-      "int16",
-      "int32",
-      "int64",
-      "string",
-      "bool",
-      "float16",
-      "double",
-      "uint32",
-      "uint64",
-      "complex64",
-      "complex128",
-      "bfloat16"
-    };
-    return t >= 0 && t < names.length ? names[t] : "#" + t;
-  }
-
   static TensorType typeOf(ValueInfoProto v, String what) {
     TypeProto t = v.getType();
     if (!t.hasTensorType()) {
       throw new ImportException("ONNX " + what + " '" + v.getName() + "' is not a tensor");
     }
     TypeProto.Tensor tt = t.getTensorType();
-    DType dt = dtype(tt.getElemType(), "ONNX " + what + " '" + v.getName() + "'");
+    DType dt = OnnxTypes.dtype(tt.getElemType(), "ONNX " + what + " '" + v.getName() + "'");
     if (!tt.hasShape()) {
       throw new ImportException(
           "ONNX " + what + " '" + v.getName() + "' has no shape (its rank is unknown)");
@@ -302,7 +290,7 @@ public final class OnnxImporter {
 
   /** Converts a TensorProto (raw, typed-field or external data) to an IR tensor. */
   static Tensor tensor(TensorProto t, String what, Path dir) {
-    DType dt = dtype(t.getDataType(), what);
+    DType dt = OnnxTypes.dtype(t.getDataType(), what);
     long[] shape = new long[t.getDimsCount()];
     for (int i = 0; i < shape.length; i++) {
       shape[i] = t.getDims(i);

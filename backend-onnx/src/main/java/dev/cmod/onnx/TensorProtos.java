@@ -10,11 +10,11 @@ import java.nio.ByteOrder;
 /**
  * Converts IR tensors to ONNX TensorProtos (raw little-endian data) and floats to 16-bit formats.
  */
-final class TensorProtos {
+public final class TensorProtos {
   private TensorProtos() {}
 
   /** A TensorProto named {@code name} holding {@code t} as raw_data in {@code t}'s dtype. */
-  static TensorProto of(String name, Tensor t) {
+  public static TensorProto of(String name, Tensor t) {
     TensorProto.Builder b = TensorProto.newBuilder().setName(name).setDataType(t.dtype().onnxCode);
     for (long d : t.shape()) {
       b.addDims(d);

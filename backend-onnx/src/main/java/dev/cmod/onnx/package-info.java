@@ -4,7 +4,7 @@
  * runs a model on ONNX Runtime and {@link dev.cmod.onnx.OnnxChecks} validates untrusted model files
  * before they are loaded.
  *
- * <p>Internally one {@link dev.cmod.onnx.LoweringContext} owns the ONNX graph under construction
- * and {@link dev.cmod.onnx.Lowerings} holds one lowering per IR operator.
+ * <p>The lowering itself lives in {@link dev.cmod.onnx.emit}, one family of operators per class
+ * behind a table keyed by operator.
  */
 package dev.cmod.onnx;

@@ -96,6 +96,38 @@ class ImporterErrorsTest {
         e.getMessage().contains("'Sin'") && e.getMessage().contains("the_sine"), e.getMessage());
   }
 
+  /** The three refusals of an ONNX node, word for word: unknown, control flow, foreign domain. */
+  @Test
+  void refusedNodesGiveTheirReasons() {
+    Map<NodeProto, String> want =
+        Map.of(
+            node("Sin", "the_sine", List.of("x"), List.of("y")),
+            "ONNX operator 'Sin' (node 'the_sine') is not supported by the importer",
+            node("Loop", "", List.of("x"), List.of("y")),
+            "ONNX operator 'Loop' is control flow (a subgraph), which the importer does not"
+                + " support",
+            node("FusedMatMul", "f", List.of("x"), List.of("y")).toBuilder()
+                .setDomain("com.microsoft")
+                .build(),
+            "ONNX import: operator 'com.microsoft.FusedMatMul' (node 'f') is from a domain the"
+                + " importer does not support");
+    for (Map.Entry<NodeProto, String> c : want.entrySet()) {
+      byte[] bytes =
+          model(
+              17,
+              GraphProto.newBuilder()
+                  .addInput(info("x", 1, 2, 3))
+                  .addOutput(info("y", 1, 2, 3))
+                  .addNode(c.getKey()));
+      ImportedModule m = OnnxImporter.load(bytes, null);
+      Graph g = new Graph("t");
+      Value x = g.addInput("x", TensorType.of(DType.F32, 2, 3), LOC);
+      ImportException e =
+          assertThrows(ImportException.class, () -> m.apply(g, List.of(x), "m", LOC));
+      assertEquals(c.getValue(), e.getMessage());
+    }
+  }
+
   @Test
   void sileroVadIsRejectedForItsIfSubgraphs() throws Exception {
     Path p = ImportSupport.corpus("models/audio/silero_vad_v5.onnx");

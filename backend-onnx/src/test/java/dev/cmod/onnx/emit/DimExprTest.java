@@ -1,4 +1,4 @@
-package dev.cmod.onnx;
+package dev.cmod.onnx.emit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,4 +1,4 @@
-package dev.cmod.onnx;
+package dev.cmod.onnx.emit;
 
 import java.util.ArrayList;
 import java.util.List;

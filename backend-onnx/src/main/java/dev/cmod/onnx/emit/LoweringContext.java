@@ -1,4 +1,4 @@
-package dev.cmod.onnx;
+package dev.cmod.onnx.emit;
 
 import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.GraphProto;
@@ -9,6 +9,8 @@ import dev.cmod.ir.graph.Value;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.ir.type.DType;
 import dev.cmod.ir.type.Dim;
+import dev.cmod.ir.type.TensorType;
+import dev.cmod.onnx.TensorProtos;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -96,6 +98,11 @@ final class LoweringContext {
   /** The IR graph being lowered. */
   Graph ir() {
     return ir;
+  }
+
+  /** The type of operand {@code i} of {@code n}. */
+  TensorType operandType(Node n, int i) {
+    return ir.operands(n).get(i).type();
   }
 
   // ---------------------------------------------------------------- node scope

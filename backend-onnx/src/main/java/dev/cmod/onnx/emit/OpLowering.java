@@ -1,4 +1,4 @@
-package dev.cmod.onnx;
+package dev.cmod.onnx.emit;
 
 import dev.cmod.ir.graph.Node;
 import java.util.List;

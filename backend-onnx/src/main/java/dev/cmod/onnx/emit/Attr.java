@@ -1,4 +1,4 @@
-package dev.cmod.onnx;
+package dev.cmod.onnx.emit;
 
 import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.AttributeProto.AttributeType;

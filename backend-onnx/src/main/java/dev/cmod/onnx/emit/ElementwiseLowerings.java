@@ -1,0 +1,78 @@
+package dev.cmod.onnx.emit;
+
+import dev.cmod.ir.graph.Node;
+import dev.cmod.ir.graph.Op;
+import dev.cmod.ir.type.DType;
+import java.util.List;
+
+/**
+ * Lowerings of the elementwise operators: arithmetic and comparisons (NumPy broadcasting, as in
+ * ONNX), unary functions and activations, and select. Most are one ONNX operator of the same name;
+ * the activations ONNX lacks at opset {@value dev.cmod.onnx.OnnxVersions#OPSET} are composed.
+ */
+final class ElementwiseLowerings {
+  private ElementwiseLowerings() {}
+
+  static void register(LoweringTable.Registrar r) {
+    r.put(Op.ADD, same("Add"));
+    r.put(Op.SUB, same("Sub"));
+    r.put(Op.MUL, same("Mul"));
+    r.put(Op.DIV, same("Div"));
+    r.put(Op.POW, same("Pow"));
+    r.put(Op.MAXIMUM, same("Max"));
+    r.put(Op.MINIMUM, same("Min"));
+    r.put(Op.LESS, same("Less"));
+    r.put(Op.LESS_EQUAL, same("LessOrEqual"));
+    r.put(Op.GREATER, same("Greater"));
+    r.put(Op.GREATER_EQUAL, same("GreaterOrEqual"));
+    r.put(Op.EQUAL, same("Equal"));
+    r.put(Op.NOT_EQUAL, (cx, n, in, out) -> cx.node("Not", List.of(cx.op("Equal", in)), out));
+    r.put(Op.NEG, same("Neg"));
+    r.put(Op.EXP, same("Exp"));
+    r.put(Op.LOG, same("Log"));
+    r.put(Op.SQRT, same("Sqrt"));
+    r.put(Op.ABS, same("Abs"));
+    r.put(Op.TANH, same("Tanh"));
+    r.put(Op.SIGMOID, same("Sigmoid"));
+    r.put(Op.RELU, ElementwiseLowerings::relu);
+    r.put(Op.ERF, same("Erf"));
+    r.put(Op.GELU, ElementwiseLowerings::gelu);
+    r.put(
+        Op.SILU,
+        (cx, n, in, out) -> cx.node("Mul", List.of(in.get(0), cx.op("Sigmoid", in.get(0))), out));
+    r.put(Op.WHERE, same("Where"));
+  }
+
+  /** An ONNX operator with the same operands and outputs as the IR node. */
+  static OpLowering same(String opType) {
+    return (cx, n, in, out) -> cx.node(opType, in, out);
+  }
+
+  /** Relu for floats; Max(x, 0) for integers, which ONNX's Relu does not take. */
+  private static void relu(LoweringContext cx, Node n, List<String> in, List<String> out) {
+    DType dt = n.type().dtype();
+    if (dt.isFloat()) {
+      cx.node("Relu", in, out);
+    } else {
+      cx.node("Max", List.of(in.get(0), cx.scalar(0, dt)), out);
+    }
+  }
+
+  /** Exact: 0.5*x*(1+erf(x/sqrt 2)); approx="tanh": 0.5*x*(1+tanh(sqrt(2/pi)*(x+0.044715*x^3))). */
+  private static void gelu(LoweringContext cx, Node n, List<String> in, List<String> out) {
+    DType dt = n.type().dtype();
+    String x = in.get(0);
+    Object approx = n.attrs().asMap().get("approx");
+    boolean tanh = "tanh".equals(approx) || Boolean.TRUE.equals(approx);
+    String inner;
+    if (tanh) {
+      String x3 = cx.op("Mul", cx.op("Mul", x, x), x);
+      String arg = cx.op("Add", x, cx.op("Mul", cx.scalar(0.044715, dt), x3));
+      inner = cx.op("Tanh", cx.op("Mul", cx.scalar(Math.sqrt(2 / Math.PI), dt), arg));
+    } else {
+      inner = cx.op("Erf", cx.op("Div", x, cx.scalar(Math.sqrt(2), dt)));
+    }
+    String halfX = cx.op("Mul", cx.scalar(0.5, dt), x);
+    cx.node("Mul", List.of(halfX, cx.op("Add", cx.scalar(1, dt), inner)), out);
+  }
+}

@@ -1,0 +1,159 @@
+package dev.cmod.onnx.emit;
+
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
+import ai.onnx.proto.OnnxMl.StringStringEntryProto;
+import ai.onnx.proto.OnnxMl.TensorShapeProto;
+import ai.onnx.proto.OnnxMl.TypeProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import dev.cmod.ir.graph.Graph;
+import dev.cmod.ir.graph.Node;
+import dev.cmod.ir.graph.Op;
+import dev.cmod.ir.graph.Value;
+import dev.cmod.ir.type.Dim;
+import dev.cmod.ir.type.TensorType;
+import dev.cmod.onnx.EmitOptions;
+import dev.cmod.onnx.OnnxVersions;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The emitter's walk over a graph: fixes the interface names, then hands every operator node to its
+ * lowering from {@link LoweringTable}, so that the walk knows nothing about any one operator.
+ * {@link dev.cmod.onnx.OnnxEmitter} is the public entry point and documents the naming scheme.
+ */
+public final class GraphEmitter {
+  private GraphEmitter() {}
+
+  /** Lowers {@code g} to a ModelProto message. */
+  public static ModelProto build(Graph g, EmitOptions opts) {
+    GraphProto.Builder gb = GraphProto.newBuilder().setName(g.name() == null ? "" : g.name());
+    LoweringContext cx = new LoweringContext(g, gb, opts.sourceDocStrings());
+    List<Node> nodes = g.nodes();
+
+    // 1. names fixed by the interface: inputs, parameter paths, outputs
+    for (Node in : g.inputs()) {
+      String name = in.attrs().getString("name");
+      cx.reserve(name, "input");
+      cx.bind(in.out(), name);
+    }
+    for (Node n : nodes) {
+      if (n.op() == Op.PARAM) {
+        String path = n.attrs().getString("path");
+        cx.reserve(path, "parameter");
+        cx.bind(n.out(), path);
+      }
+    }
+    for (String out : g.outputs().keySet()) {
+      cx.reserve(out, "output");
+    }
+    // 2. an operator's value takes the name of the first output it feeds; other values get
+    // v<id>[_k]
+    Set<Value> named = new HashSet<>();
+    for (Map.Entry<String, Value> o : g.outputs().entrySet()) {
+      Value v = o.getValue();
+      if (!v.node().op().isLeaf() && named.add(v)) {
+        cx.bind(v, o.getKey());
+      }
+    }
+    for (Node n : nodes) {
+      if (n.op() == Op.CONST) {
+        cx.bind(n.out(), cx.fresh("const_" + n.id()));
+      } else if (!n.op().isLeaf()) {
+        for (int i = 0; i < n.outputTypes().size(); i++) {
+          if (!cx.isBound(n.out(i))) {
+            cx.bind(n.out(i), cx.fresh(i == 0 ? "v" + n.id() : "v" + n.id() + "_" + i));
+          }
+        }
+      }
+    }
+
+    // 3. graph inputs, then nodes in topological order
+    for (Node in : g.inputs()) {
+      gb.addInput(valueInfo(in.attrs().getString("name"), in.type()));
+    }
+    for (Node n : nodes) {
+      switch (n.op()) {
+        case INPUT -> {}
+        case PARAM -> cx.initializer(cx.name(n.out()), n.attrs().getTensor("value"));
+        case CONST -> cx.initializer(cx.name(n.out()), n.attrs().getTensor("value"));
+        default -> {
+          OpLowering lowering = LoweringTable.forOp(n.op());
+          List<String> outs = new java.util.ArrayList<>();
+          for (int i = 0; i < n.outputTypes().size(); i++) {
+            outs.add(cx.name(n.out(i)));
+          }
+          cx.begin(n);
+          try {
+            lowering.lower(cx, n, cx.operandNames(n), outs);
+          } finally {
+            cx.end();
+          }
+        }
+      }
+    }
+
+    // 4. outputs; an Identity wherever the value already carries another name
+    for (Map.Entry<String, Value> o : g.outputs().entrySet()) {
+      String outName = o.getKey();
+      Value v = o.getValue();
+      String have = cx.name(v);
+      if (!have.equals(outName)) {
+        cx.node("Identity", List.of(have), List.of(outName));
+      }
+      gb.addOutput(valueInfo(outName, v.type()));
+    }
+
+    ModelProto.Builder mb =
+        ModelProto.newBuilder()
+            .setIrVersion(OnnxVersions.IR_VERSION)
+            .addOpsetImport(
+                OperatorSetIdProto.newBuilder()
+                    .setDomain(OnnxVersions.DOMAIN)
+                    .setVersion(OnnxVersions.OPSET))
+            .setProducerName("cmod")
+            .setProducerVersion(opts.producerVersion());
+    String doc = docString(g.metadata());
+    if (doc != null) {
+      mb.setDocString(doc);
+    }
+    for (Map.Entry<String, String> e : g.metadata().entrySet()) {
+      mb.addMetadataProps(
+          StringStringEntryProto.newBuilder().setKey(e.getKey()).setValue(e.getValue()));
+    }
+    return mb.setGraph(gb).build();
+  }
+
+  /** The model doc string: metadata "doc", "doc_string" or "description", whichever comes first. */
+  private static String docString(Map<String, String> metadata) {
+    for (String k : List.of("doc", "doc_string", "description")) {
+      if (metadata.containsKey(k)) {
+        return metadata.get(k);
+      }
+    }
+    return null;
+  }
+
+  /** A ValueInfo with the tensor type; symbolic dims become dim_param, unknown dims stay empty. */
+  static ValueInfoProto valueInfo(String name, TensorType t) {
+    TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
+    for (Dim d : t.dims()) {
+      TensorShapeProto.Dimension.Builder db = TensorShapeProto.Dimension.newBuilder();
+      if (d.isKnown()) {
+        db.setDimValue(d.value());
+      } else if (!d.isUnknown()) {
+        db.setDimParam(d.toString());
+      }
+      shape.addDim(db);
+    }
+    TypeProto.Tensor.Builder tt =
+        TypeProto.Tensor.newBuilder().setElemType(t.dtype().onnxCode).setShape(shape);
+    return ValueInfoProto.newBuilder()
+        .setName(name)
+        .setType(TypeProto.newBuilder().setTensorType(tt))
+        .build();
+  }
+}

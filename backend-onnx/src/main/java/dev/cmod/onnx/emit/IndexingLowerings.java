@@ -1,0 +1,75 @@
+package dev.cmod.onnx.emit;
+
+import dev.cmod.ir.graph.Node;
+import dev.cmod.ir.graph.Op;
+import dev.cmod.ir.type.DType;
+import java.util.List;
+
+/**
+ * Lowerings of the operators that index, select or convert (the family of their definitions in
+ * {@code dev.cmod.ir.op}): take (Gather on axis 0), one-hot, cosine similarity along an axis, top-k
+ * and cast. The IR's out-of-range conventions differ from ONNX's in places, and the lowerings
+ * bridge them.
+ */
+final class IndexingLowerings {
+  private IndexingLowerings() {}
+
+  static void register(LoweringTable.Registrar r) {
+    r.put(Op.TAKE, (cx, n, in, out) -> cx.node("Gather", in, out, Attr.i("axis", 0)));
+    r.put(Op.ONE_HOT, IndexingLowerings::oneHot);
+    r.put(Op.COSINE, IndexingLowerings::cosine);
+    r.put(
+        Op.TOPK,
+        (cx, n, in, out) ->
+            cx.node(
+                "TopK",
+                List.of(in.get(0), cx.i64s(n.attrs().getLong("k"))),
+                out,
+                Attr.i("axis", n.attrs().getLong("axis")),
+                Attr.i("largest", 1),
+                Attr.i("sorted", 1)));
+    r.put(
+        Op.CAST,
+        (cx, n, in, out) ->
+            cx.node("Cast", in, out, Attr.i("to", n.attrs().getDType("to").onnxCode)));
+  }
+
+  /**
+   * OneHot with depth n, values [0, 1] (f32), axis -1. ONNX wraps negative ids; the IR gives an
+   * all-zero row for any id outside [0, n), so negative ids are first mapped to n. ORT only
+   * implements int64 ids with an int64 depth and float values, so other id types are cast.
+   */
+  private static void oneHot(LoweringContext cx, Node n, List<String> in, List<String> out) {
+    long depth = n.attrs().getLong("n");
+    String ids = in.get(0);
+    if (cx.operandType(n, 0).dtype() != DType.I64) {
+      ids = cx.op("Cast", List.of(ids), Attr.i("to", DType.I64.onnxCode));
+    }
+    String negative = cx.op("Less", ids, cx.i64(0));
+    String safe = cx.op("Where", negative, cx.i64(depth), ids);
+    cx.node("OneHot", List.of(safe, cx.i64(depth), cx.f32s(0f, 1f)), out, Attr.i("axis", -1));
+  }
+
+  /**
+   * sum(a*b) / max(sqrt(sum(a*a)) * sqrt(sum(b*b)), 1e-8) over {@code axis}, after broadcasting a
+   * and b.
+   */
+  private static void cosine(LoweringContext cx, Node n, List<String> in, List<String> out) {
+    DType dt = n.type().dtype();
+    String a = in.get(0);
+    String b = in.get(1);
+    String ab = cx.op("Mul", a, b);
+    if (!cx.operandType(n, 0).dims().equals(cx.operandType(n, 1).dims())) {
+      String shape = cx.shapeOf(ab);
+      a = cx.op("Expand", a, shape);
+      b = cx.op("Expand", b, shape);
+    }
+    String axes = cx.i64s(n.attrs().getLong("axis"));
+    var keep0 = Attr.i("keepdims", 0);
+    String dot = cx.op("ReduceSum", List.of(ab, axes), keep0);
+    String na = cx.op("Sqrt", cx.op("ReduceSum", List.of(cx.op("Mul", a, a), axes), keep0));
+    String nb = cx.op("Sqrt", cx.op("ReduceSum", List.of(cx.op("Mul", b, b), axes), keep0));
+    String den = cx.op("Max", cx.op("Mul", na, nb), cx.scalar(1e-8, dt));
+    cx.node("Div", List.of(dot, den), out);
+  }
+}

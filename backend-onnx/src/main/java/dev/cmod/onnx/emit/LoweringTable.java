@@ -1,0 +1,71 @@
+package dev.cmod.onnx.emit;
+
+import dev.cmod.ir.graph.Op;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.Map;
+
+/**
+ * The ONNX lowering of every IR operator (opset {@value dev.cmod.onnx.OnnxVersions#OPSET}), looked
+ * up by operator. Each family of operators registers its lowerings from its own class, so adding an
+ * operator is adding one entry to its family; the operators without a lowering are listed in {@link
+ * #notLowered()} with the reason, and a test proves that every operator is in one of the two.
+ */
+public final class LoweringTable {
+  private LoweringTable() {}
+
+  /** Where a family registers its lowerings; a second lowering for one operator is refused. */
+  @FunctionalInterface
+  interface Registrar {
+    void put(Op op, OpLowering lowering);
+  }
+
+  private static final Map<Op, String> NOT_LOWERED = notLoweredReasons();
+
+  private static final Map<Op, OpLowering> TABLE = build();
+
+  private static Map<Op, OpLowering> build() {
+    EnumMap<Op, OpLowering> t = new EnumMap<>(Op.class);
+    Registrar r =
+        (op, lowering) -> {
+          if (NOT_LOWERED.containsKey(op) || t.putIfAbsent(op, lowering) != null) {
+            throw new IllegalStateException("a second ONNX lowering for operator " + op);
+          }
+        };
+    ElementwiseLowerings.register(r);
+    ShapeLowerings.register(r);
+    ReductionLowerings.register(r);
+    NormalizationLowerings.register(r);
+    AttentionLowerings.register(r);
+    WindowLowerings.register(r);
+    IndexingLowerings.register(r);
+    return Collections.unmodifiableMap(t);
+  }
+
+  private static Map<Op, String> notLoweredReasons() {
+    EnumMap<Op, String> m = new EnumMap<>(Op.class);
+    m.put(Op.INPUT, "a leaf: the emitter declares it as a graph input");
+    m.put(Op.PARAM, "a leaf: the emitter writes it as an initializer named by its path");
+    m.put(Op.CONST, "a leaf: the emitter writes it as an initializer named const_<id>");
+    return Collections.unmodifiableMap(m);
+  }
+
+  /** Whether {@code op} has an ONNX lowering. */
+  public static boolean lowers(Op op) {
+    return TABLE.containsKey(op);
+  }
+
+  /** The operators that have no lowering, each with the reason (the emitter handles them). */
+  public static Map<Op, String> notLowered() {
+    return NOT_LOWERED;
+  }
+
+  /** The lowering of {@code op}; fails for an operator that has none. */
+  static OpLowering forOp(Op op) {
+    OpLowering l = TABLE.get(op);
+    if (l == null) {
+      throw new IllegalArgumentException("no ONNX lowering for operator '" + op.text() + "'");
+    }
+    return l;
+  }
+}

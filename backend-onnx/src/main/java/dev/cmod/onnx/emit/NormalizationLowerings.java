@@ -1,0 +1,58 @@
+package dev.cmod.onnx.emit;
+
+import dev.cmod.ir.graph.Attrs;
+import dev.cmod.ir.graph.Node;
+import dev.cmod.ir.graph.Op;
+import dev.cmod.ir.type.DType;
+import java.util.List;
+
+/**
+ * Lowerings of the normalizations over the last axis: softmax and log-softmax (over their axis),
+ * layer norm (ONNX's LayerNormalization) and RMS norm (composed: ONNX has no RMSNormalization at
+ * opset {@value dev.cmod.onnx.OnnxVersions#OPSET}).
+ */
+final class NormalizationLowerings {
+  private NormalizationLowerings() {}
+
+  /** The epsilon when a node has no {@code eps} attribute, as in the interpreter. */
+  private static final double DEFAULT_EPS = 1e-5;
+
+  static void register(LoweringTable.Registrar r) {
+    r.put(
+        Op.SOFTMAX,
+        (cx, n, in, out) -> cx.node("Softmax", in, out, Attr.i("axis", n.attrs().getLong("axis"))));
+    r.put(
+        Op.LOG_SOFTMAX,
+        (cx, n, in, out) ->
+            cx.node("LogSoftmax", in, out, Attr.i("axis", n.attrs().getLong("axis"))));
+    r.put(
+        Op.LAYER_NORM,
+        (cx, n, in, out) ->
+            cx.node(
+                "LayerNormalization",
+                in,
+                out,
+                Attr.i("axis", -1),
+                Attr.f("epsilon", (float) eps(n.attrs()))));
+    r.put(Op.RMS_NORM, NormalizationLowerings::rmsNorm);
+  }
+
+  private static double eps(Attrs a) {
+    return a.has("eps") ? a.getDouble("eps") : DEFAULT_EPS;
+  }
+
+  /** x / sqrt(mean(x*x over the last axis) + eps) * gamma. */
+  private static void rmsNorm(LoweringContext cx, Node n, List<String> in, List<String> out) {
+    DType dt = n.type().dtype();
+    String x = in.get(0);
+    int last = n.type().rank() - 1;
+    String ms =
+        cx.op(
+            "ReduceMean",
+            List.of(cx.op("Mul", x, x)),
+            Attr.ints("axes", last),
+            Attr.i("keepdims", 1));
+    String rms = cx.op("Sqrt", cx.op("Add", ms, cx.scalar(eps(n.attrs()), dt)));
+    cx.node("Mul", List.of(cx.op("Div", x, rms), in.get(1)), out);
+  }
+}

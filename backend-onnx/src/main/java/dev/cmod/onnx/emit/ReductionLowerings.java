@@ -1,0 +1,49 @@
+package dev.cmod.onnx.emit;
+
+import ai.onnx.proto.OnnxMl.AttributeProto;
+import dev.cmod.ir.graph.Attrs;
+import dev.cmod.ir.graph.Op;
+import java.util.List;
+
+/**
+ * Lowerings of the reductions over one axis (the IR reduces one axis per node; {@code keep} keeps
+ * it with size 1) and ArgMax.
+ */
+final class ReductionLowerings {
+  private ReductionLowerings() {}
+
+  static void register(LoweringTable.Registrar r) {
+    r.put(
+        Op.REDUCE_SUM,
+        (cx, n, in, out) ->
+            cx.node(
+                "ReduceSum",
+                List.of(in.get(0), cx.i64s(n.attrs().getLong("axis"))),
+                out,
+                keepdims(n.attrs())));
+    r.put(Op.REDUCE_MEAN, reduce("ReduceMean"));
+    r.put(Op.REDUCE_MAX, reduce("ReduceMax"));
+    r.put(Op.REDUCE_MIN, reduce("ReduceMin"));
+    r.put(
+        Op.ARGMAX,
+        (cx, n, in, out) ->
+            cx.node(
+                "ArgMax",
+                in,
+                out,
+                Attr.i("axis", n.attrs().getLong("axis")),
+                keepdims(n.attrs()),
+                Attr.i("select_last_index", 0)));
+  }
+
+  /** A reduction whose axes are an attribute at opset 17 (ReduceSum's are an input). */
+  private static OpLowering reduce(String opType) {
+    return (cx, n, in, out) ->
+        cx.node(opType, in, out, Attr.ints("axes", n.attrs().getLong("axis")), keepdims(n.attrs()));
+  }
+
+  /** ONNX's keepdims from the IR's {@code keep} (absent: false). */
+  private static AttributeProto keepdims(Attrs a) {
+    return Attr.i("keepdims", a.getBool("keep", false) ? 1 : 0);
+  }
+}

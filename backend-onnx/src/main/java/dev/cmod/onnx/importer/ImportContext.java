@@ -1,0 +1,453 @@
+package dev.cmod.onnx.importer;
+
+import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import dev.cmod.ir.graph.Attrs;
+import dev.cmod.ir.graph.Graph;
+import dev.cmod.ir.graph.ImportedModule.ImportException;
+import dev.cmod.ir.graph.Node;
+import dev.cmod.ir.graph.Op;
+import dev.cmod.ir.graph.ShapeException;
+import dev.cmod.ir.graph.SourceLoc;
+import dev.cmod.ir.graph.Value;
+import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.ir.type.DType;
+import dev.cmod.ir.type.Dim;
+import dev.cmod.ir.type.TensorType;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The state of one import (one {@link dev.cmod.ir.graph.ImportedModule#apply}) and the helpers
+ * every operator's handler shares: the ONNX values seen so far ({@link ImportValue}), the current
+ * node and its attributes, and the IR nodes added. It walks the ONNX nodes in order and hands each
+ * to its entry in {@link ImportTable}, so it knows no operator itself.
+ */
+public final class ImportContext {
+  private final ImportSource source;
+  private final Graph g;
+  private final String prefix;
+  private final SourceLoc loc;
+  private final int opset;
+  private final Map<String, ImportValue> env = new HashMap<>();
+  private final Map<String, Value> existingParams = new HashMap<>();
+  private final Map<String, String> pathOwner = new HashMap<>();
+  private final Set<String> used = new HashSet<>();
+  private final Map<List<Object>, Value> scalars = new HashMap<>();
+  private NodeProto cur;
+
+  private ImportContext(ImportSource source, Graph g, String prefix, SourceLoc loc) {
+    this.source = source;
+    this.g = g;
+    this.prefix = prefix;
+    this.loc = loc;
+    this.opset = source.opset();
+  }
+
+  /**
+   * Adds the computation of {@code source}'s graph to {@code g}, its inputs bound to {@code args}
+   * (already checked against the model's inputs), its weights as frozen parameters under {@code
+   * prefix}; returns the IR values of the model's outputs.
+   *
+   * @throws ImportException when the model uses an operator, attribute or input the importer does
+   *     not support
+   */
+  public static List<Value> translate(
+      ImportSource source, Graph g, String prefix, SourceLoc loc, List<Value> args) {
+    return new ImportContext(source, g, prefix, loc).run(args);
+  }
+
+  private List<Value> run(List<Value> args) {
+    for (Node n : g.nodes()) {
+      if (n.op() == Op.PARAM) {
+        existingParams.put(n.attrs().getString("path"), n.out());
+      }
+    }
+    for (int i = 0; i < args.size(); i++) {
+      env.put(source.inputNames().get(i), ImportValue.of(args.get(i)));
+    }
+    for (String name : source.initializerNames()) {
+      if (!env.containsKey(name)) {
+        env.put(name, null); // placeholder: converted on first use
+      }
+    }
+    for (NodeProto n : source.graph().getNodeList()) {
+      used.addAll(n.getInputList());
+    }
+    for (ValueInfoProto o : source.graph().getOutputList()) {
+      used.add(o.getName());
+    }
+    for (NodeProto n : source.graph().getNodeList()) {
+      cur = n;
+      if (!n.getDomain().isEmpty() && !n.getDomain().equals("ai.onnx")) {
+        throw unsupported(
+            "operator '"
+                + n.getDomain()
+                + "."
+                + n.getOpType()
+                + "'"
+                + nodeName()
+                + " is from a domain the importer does not support");
+      }
+      try {
+        ImportTable.Entry entry = ImportTable.forType(n.getOpType());
+        if (entry == null) {
+          throw new ImportException(
+              "ONNX operator "
+                  + describe()
+                  + (ImportTable.CONTROL_FLOW.contains(n.getOpType())
+                      ? " is control flow (a subgraph), which the importer does not support"
+                      : " is not supported by the importer"));
+        }
+        entry.handler().apply(this);
+      } catch (ShapeException e) {
+        throw new ShapeException("in ONNX node " + describe() + ": " + e.getMessage());
+      } catch (ImportException e) {
+        throw e;
+      } catch (RuntimeException e) {
+        throw new ImportException("cannot import ONNX node " + describe() + ": " + e.getMessage());
+      }
+    }
+    cur = null;
+    List<Value> outs = new ArrayList<>();
+    for (String o : source.outputNames()) {
+      outs.add(val(get(o)));
+    }
+    return outs;
+  }
+
+  // ---------------------------------------------------------------- what a handler reads
+
+  /** The IR graph the model is added to. */
+  Graph graph() {
+    return g;
+  }
+
+  /** The source location every added node carries (the import's application). */
+  SourceLoc loc() {
+    return loc;
+  }
+
+  /** The model's opset of the default ONNX domain. */
+  int opset() {
+    return opset;
+  }
+
+  /** The ONNX node being translated. */
+  NodeProto node() {
+    return cur;
+  }
+
+  /** A tensor held in an attribute of the current node, as an IR tensor. */
+  Tensor tensor(TensorProto t, String what) {
+    return source.tensor(t, what);
+  }
+
+  // ---------------------------------------------------------------- values
+
+  String describe() {
+    return "'" + cur.getOpType() + "'" + nodeName();
+  }
+
+  private String nodeName() {
+    return cur == null || cur.getName().isEmpty() ? "" : " (node '" + cur.getName() + "')";
+  }
+
+  private ImportException unsupported(String what) {
+    return new ImportException("ONNX import: " + what);
+  }
+
+  ImportException unsupportedHere(String what) {
+    return new ImportException(
+        "ONNX operator " + describe() + ": " + what + " is not supported by the importer");
+  }
+
+  ImportValue get(String name) {
+    if (!env.containsKey(name)) {
+      throw new ImportException("ONNX value '" + name + "' is used before it is defined");
+    }
+    ImportValue v = env.get(name);
+    if (v == null) {
+      v = ImportValue.tensor(source.initializer(name), name);
+      env.put(name, v);
+    }
+    return v;
+  }
+
+  ImportValue in(int i) {
+    if (i >= cur.getInputCount() || cur.getInput(i).isEmpty()) {
+      return null;
+    }
+    return get(cur.getInput(i));
+  }
+
+  ImportValue need(int i) {
+    ImportValue v = in(i);
+    if (v == null) {
+      throw new ImportException("ONNX operator " + describe() + " is missing input " + i);
+    }
+    return v;
+  }
+
+  void out(int i, ImportValue v) {
+    if (i < cur.getOutputCount() && !cur.getOutput(i).isEmpty()) {
+      env.put(cur.getOutput(i), v);
+    }
+  }
+
+  void out(Value v) {
+    out(0, ImportValue.of(v));
+  }
+
+  boolean outputUsed(int i) {
+    return i < cur.getOutputCount()
+        && !cur.getOutput(i).isEmpty()
+        && used.contains(cur.getOutput(i));
+  }
+
+  void onlyFirstOutput() {
+    for (int i = 1; i < cur.getOutputCount(); i++) {
+      if (outputUsed(i)) {
+        throw unsupportedHere("output " + i + " ('" + cur.getOutput(i) + "')");
+      }
+    }
+  }
+
+  /** The IR value of an ONNX value, adding a PARAM or CONST for a known tensor. */
+  Value val(ImportValue v) {
+    if (v.value != null) {
+      return v.value;
+    }
+    if (v.tensor != null) {
+      Tensor t = v.tensor;
+      if (v.paramName != null && t.isFloat() && t.size() > 1) {
+        v.value = param(v.paramName, t);
+      } else {
+        v.value = g.addConst(t, loc);
+      }
+      return v.value;
+    }
+    long[] l = new long[v.dims.size()];
+    for (int i = 0; i < l.length; i++) {
+      Dim d = v.dims.get(i);
+      if (!d.isKnown()) {
+        throw new ImportException(
+            "ONNX operator "
+                + describe()
+                + " uses a shape computed from the size "
+                + d
+                + " as a tensor; the importer only folds such shapes into Reshape, Expand and the like");
+      }
+      l[i] = d.value();
+    }
+    v.value =
+        g.addConst(
+            Tensor.ofLongs(v.dimsType, v.scalar ? new long[0] : new long[] {l.length}, l), loc);
+    return v.value;
+  }
+
+  private Value param(String name, Tensor t) {
+    String path = prefix + "." + sanitize(name);
+    String owner = pathOwner.get(path);
+    if (owner != null && !owner.equals(name)) {
+      for (int k = 2; ; k++) {
+        String p = path + "_" + k;
+        String o = pathOwner.get(p);
+        if (o == null || o.equals(name)) {
+          path = p;
+          break;
+        }
+      }
+    }
+    pathOwner.put(path, name);
+    Value have = existingParams.get(path);
+    TensorType type = TensorType.of(t.dtype(), t.shape());
+    if (have != null) {
+      if (!have.type().equals(type)) {
+        throw new ImportException(
+            "parameter '"
+                + path
+                + "' already exists with type "
+                + have.type()
+                + " but the ONNX model's weight '"
+                + name
+                + "' is "
+                + type);
+      }
+      return have;
+    }
+    Value v = g.addParam(path, t, false, loc);
+    existingParams.put(path, v);
+    return v;
+  }
+
+  private static String sanitize(String name) {
+    if (name.isEmpty()) {
+      return "_";
+    }
+    StringBuilder sb = new StringBuilder();
+    for (char c : name.toCharArray()) {
+      sb.append(Character.isLetterOrDigit(c) && c < 128 || c == '_' || c == '.' ? c : '_');
+    }
+    return sb.toString();
+  }
+
+  TensorType type(ImportValue v) {
+    if (v.value != null) {
+      return v.value.type();
+    }
+    if (v.tensor != null) {
+      return TensorType.of(v.tensor.dtype(), v.tensor.shape());
+    }
+    return v.scalar
+        ? new TensorType(v.dimsType, List.of())
+        : new TensorType(v.dimsType, List.of(Dim.of(v.dims.size())));
+  }
+
+  /**
+   * The elements of an integer vector or scalar known at import time (possibly symbolic); null
+   * otherwise.
+   */
+  static List<Dim> dimsOf(ImportValue v) {
+    if (v.dims != null) {
+      return v.dims;
+    }
+    if (v.tensor != null
+        && !v.tensor.isFloat()
+        && v.tensor.dtype() != DType.BOOL
+        && v.tensor.rank() <= 1) {
+      List<Dim> d = new ArrayList<>();
+      for (long x : v.tensor.longs()) {
+        d.add(Dim.of(x));
+      }
+      return d;
+    }
+    return null;
+  }
+
+  /** Known integer values of an import-time input, or an ImportException naming {@code what}. */
+  long[] constInts(ImportValue v, String what) {
+    List<Dim> d = v == null ? null : dimsOf(v);
+    if (d == null) {
+      throw unsupportedHere("a " + what + " computed at run time");
+    }
+    long[] out = new long[d.size()];
+    for (int i = 0; i < out.length; i++) {
+      if (!d.get(i).isKnown()) {
+        throw unsupportedHere("a symbolic " + what + " (" + d + ")");
+      }
+      out[i] = d.get(i).value();
+    }
+    return out;
+  }
+
+  boolean isScalar(ImportValue v) {
+    return v.dims != null ? v.scalar : type(v).rank() == 0;
+  }
+
+  // ---------------------------------------------------------------- attributes
+
+  AttributeProto attr(String name) {
+    for (AttributeProto a : cur.getAttributeList()) {
+      if (a.getName().equals(name)) {
+        return a;
+      }
+    }
+    return null;
+  }
+
+  long attrInt(String name, long dflt) {
+    AttributeProto a = attr(name);
+    return a == null ? dflt : a.getI();
+  }
+
+  float attrFloat(String name, float dflt) {
+    AttributeProto a = attr(name);
+    return a == null ? dflt : a.getF();
+  }
+
+  long[] attrInts(String name) {
+    AttributeProto a = attr(name);
+    if (a == null) {
+      return null;
+    }
+    long[] out = new long[a.getIntsCount()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = a.getInts(i);
+    }
+    return out;
+  }
+
+  String attrString(String name, String dflt) {
+    AttributeProto a = attr(name);
+    return a == null ? dflt : a.getS().toStringUtf8();
+  }
+
+  int axis(long a, int rank) {
+    long x = a < 0 ? a + rank : a;
+    if (x < 0 || x >= rank) {
+      throw new ImportException(
+          "ONNX operator " + describe() + ": axis " + a + " is out of range for rank " + rank);
+    }
+    return (int) x;
+  }
+
+  // ---------------------------------------------------------------- IR helpers
+
+  Value add(Op op, Attrs a, Value... xs) {
+    return g.add(op, a, List.of(xs), loc).out();
+  }
+
+  Value add(Op op, Value... xs) {
+    return add(op, Attrs.NONE, xs);
+  }
+
+  Value scalar(double v, DType dt) {
+    return scalars.computeIfAbsent(
+        List.of(dt, Double.doubleToLongBits(v)),
+        k ->
+            g.addConst(
+                dt.isFloat()
+                    ? Tensor.ofFloats(dt, new long[0], new float[] {(float) v})
+                    : Tensor.ofLongs(dt, new long[0], new long[] {(long) v}),
+                loc));
+  }
+
+  Value reshape(Value x, List<Dim> dims) {
+    if (x.type().dims().equals(dims)) {
+      return x;
+    }
+    return add(Op.RESHAPE, Attrs.of("dims", List.copyOf(dims)), x);
+  }
+
+  static Dim product(List<Dim> ds) {
+    Dim p = Dim.of(1);
+    for (Dim d : ds) {
+      p = p.times(d);
+    }
+    return p;
+  }
+
+  static List<Dim> ones(int n) {
+    List<Dim> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      out.add(Dim.of(1));
+    }
+    return out;
+  }
+
+  void noUnknown(List<Dim> dims, String what) {
+    for (Dim d : dims) {
+      if (d.isUnknown()) {
+        throw unsupportedHere(
+            "a " + what + " with a size the importer cannot determine (" + dims + ")");
+      }
+    }
+  }
+}

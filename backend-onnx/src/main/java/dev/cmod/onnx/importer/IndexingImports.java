@@ -1,0 +1,128 @@
+package dev.cmod.onnx.importer;
+
+import static dev.cmod.onnx.importer.ImportContext.dimsOf;
+
+import dev.cmod.ir.graph.Attrs;
+import dev.cmod.ir.graph.ImportedModule.ImportException;
+import dev.cmod.ir.graph.Node;
+import dev.cmod.ir.graph.Op;
+import dev.cmod.ir.graph.Value;
+import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.ir.type.DType;
+import dev.cmod.ir.type.Dim;
+import dev.cmod.ir.type.TensorType;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Imports of ONNX's indexing operators: Gather (folded on shape vectors; otherwise the IR's take on
+ * axis 0, with transposes around it for another axis and ONNX's negative indices mapped) and TopK.
+ */
+final class IndexingImports {
+  private IndexingImports() {}
+
+  static void register(ImportTable.Registrar r) {
+    r.add(
+        "Gather",
+        Set.of(Op.TAKE, Op.TRANSPOSE, Op.WHERE, Op.LESS, Op.ADD),
+        IndexingImports::gather);
+    r.add("TopK", Set.of(Op.TOPK), IndexingImports::topk);
+  }
+
+  private static void gather(ImportContext cx) {
+    ImportValue data = cx.need(0);
+    ImportValue idx = cx.need(1);
+    TensorType dt = cx.type(data);
+    int ax = cx.axis(cx.attrInt("axis", 0), dt.rank());
+    List<Dim> dd = data.dims;
+    List<Dim> di = dimsOf(idx);
+    if (dd != null && di != null && !data.scalar) {
+      List<Dim> r = new ArrayList<>();
+      for (Dim i : di) {
+        if (!i.isKnown()) {
+          throw cx.unsupportedHere("a symbolic index");
+        }
+        long k = i.value() < 0 ? i.value() + dd.size() : i.value();
+        if (k < 0 || k >= dd.size()) {
+          throw new ImportException(
+              "ONNX operator " + cx.describe() + ": index " + i + " out of range");
+        }
+        r.add(dd.get((int) k));
+      }
+      cx.out(0, ImportValue.dims(r, cx.isScalar(idx), data.dimsType));
+      return;
+    }
+    Value ids;
+    if (idx.tensor != null && !idx.tensor.isFloat() && dt.dim(ax).isKnown()) {
+      long size = dt.dim(ax).value();
+      long[] l = idx.tensor.longs().clone();
+      for (int i = 0; i < l.length; i++) {
+        l[i] = l[i] < 0 ? l[i] + size : l[i];
+      }
+      ids =
+          cx.graph().addConst(Tensor.ofLongs(idx.tensor.dtype(), idx.tensor.shape(), l), cx.loc());
+    } else {
+      ids = cx.val(idx);
+      if (dt.dim(ax).isKnown() && ids.type().dtype().isInteger()) {
+        // ONNX counts negative indices from the end
+        DType it = ids.type().dtype();
+        ids =
+            cx.add(
+                Op.WHERE,
+                cx.add(Op.LESS, ids, cx.scalar(0, it)),
+                cx.add(Op.ADD, ids, cx.scalar(dt.dim(ax).value(), it)),
+                ids);
+      }
+    }
+    Value x = cx.val(data);
+    int r = dt.rank();
+    if (ax == 0) {
+      cx.out(cx.add(Op.TAKE, x, ids));
+      return;
+    }
+    long[] front = new long[r];
+    front[0] = ax;
+    for (int i = 0, j = 1; i < r; i++) {
+      if (i != ax) {
+        front[j++] = i;
+      }
+    }
+    Value taken = cx.add(Op.TAKE, cx.add(Op.TRANSPOSE, Attrs.of("perm", front), x), ids);
+    // taken: [idx..., d0..d(ax-1), d(ax+1)...] -> [d0..d(ax-1), idx..., d(ax+1)...]
+    int q = ids.type().rank();
+    long[] perm = new long[taken.type().rank()];
+    int k = 0;
+    for (int i = 0; i < ax; i++) {
+      perm[k++] = q + i;
+    }
+    for (int i = 0; i < q; i++) {
+      perm[k++] = i;
+    }
+    for (int i = q + ax; i < perm.length; i++) {
+      perm[k++] = i;
+    }
+    cx.out(cx.add(Op.TRANSPOSE, Attrs.of("perm", perm), taken));
+  }
+
+  private static void topk(ImportContext cx) {
+    Value x = cx.val(cx.need(0));
+    long k;
+    if (cx.opset() < 10) {
+      k = cx.attrInt("k", -1);
+    } else {
+      long[] ks = cx.constInts(cx.need(1), "k");
+      if (ks.length != 1) {
+        throw new ImportException("ONNX operator " + cx.describe() + ": k must have one element");
+      }
+      k = ks[0];
+    }
+    if (cx.attrInt("largest", 1) != 1 || cx.attrInt("sorted", 1) != 1) {
+      throw cx.unsupportedHere("largest = 0 or sorted = 0");
+    }
+    int ax = cx.axis(cx.attrInt("axis", -1), x.type().rank());
+    Node n = cx.graph().add(Op.TOPK, Attrs.of("axis", ax, "k", k), List.of(x), cx.loc());
+    cx.out(0, ImportValue.of(n.out(0)));
+    cx.out(1, ImportValue.of(n.out(1)));
+  }
+}
