@@ -3,6 +3,7 @@ package dev.cmod.onnx.emit;
 import dev.cmod.ir.graph.Node;
 import dev.cmod.ir.graph.Op;
 import dev.cmod.ir.graph.Value;
+import dev.cmod.ir.op.AttentionOps;
 import dev.cmod.ir.type.DType;
 import dev.cmod.ir.type.Dim;
 import dev.cmod.ir.type.TensorType;
@@ -59,12 +60,12 @@ final class AttentionLowerings {
         scores = cx.op("Add", scores, mask);
       }
     }
-    if (n.attrs().getBool("causal", false)) {
+    if (AttentionOps.CAUSAL.get(n.attrs())) {
       String lq = length(cx, q, qt, r - 2);
       String lk = length(cx, k, kt, r - 2);
       String qpos = cx.op("Range", cx.i64(0), lq, cx.i64(1));
       String cols = lk.equals(lq) ? qpos : cx.op("Range", cx.i64(0), lk, cx.i64(1));
-      long offset = n.attrs().has("causal_offset") ? n.attrs().getLong("causal_offset") : 0;
+      long offset = AttentionOps.CAUSAL_OFFSET.get(n.attrs());
       String shifted = offset == 0 ? qpos : cx.op("Add", qpos, cx.i64(offset));
       String rows = cx.op("Unsqueeze", shifted, cx.i64s(1));
       String keep = cx.op("LessOrEqual", cols, rows);

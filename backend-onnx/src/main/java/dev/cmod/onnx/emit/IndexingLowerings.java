@@ -2,6 +2,7 @@ package dev.cmod.onnx.emit;
 
 import dev.cmod.ir.graph.Node;
 import dev.cmod.ir.graph.Op;
+import dev.cmod.ir.op.IndexingOps;
 import dev.cmod.ir.type.DType;
 import java.util.List;
 
@@ -23,15 +24,15 @@ final class IndexingLowerings {
         (cx, n, in, out) ->
             cx.node(
                 "TopK",
-                List.of(in.get(0), cx.i64s(n.attrs().getLong("k"))),
+                List.of(in.get(0), cx.i64s(IndexingOps.K.get(n.attrs()))),
                 out,
-                Attr.i("axis", n.attrs().getLong("axis")),
+                Attr.i("axis", IndexingOps.AXIS.get(n.attrs())),
                 Attr.i("largest", 1),
                 Attr.i("sorted", 1)));
     r.put(
         Op.CAST,
         (cx, n, in, out) ->
-            cx.node("Cast", in, out, Attr.i("to", n.attrs().getDType("to").onnxCode)));
+            cx.node("Cast", in, out, Attr.i("to", IndexingOps.TO.get(n.attrs()).onnxCode)));
   }
 
   /**
@@ -40,7 +41,7 @@ final class IndexingLowerings {
    * implements int64 ids with an int64 depth and float values, so other id types are cast.
    */
   private static void oneHot(LoweringContext cx, Node n, List<String> in, List<String> out) {
-    long depth = n.attrs().getLong("n");
+    long depth = IndexingOps.N.get(n.attrs());
     String ids = in.get(0);
     if (cx.operandType(n, 0).dtype() != DType.I64) {
       ids = cx.op("Cast", List.of(ids), Attr.i("to", DType.I64.onnxCode));
@@ -64,7 +65,7 @@ final class IndexingLowerings {
       a = cx.op("Expand", a, shape);
       b = cx.op("Expand", b, shape);
     }
-    String axes = cx.i64s(n.attrs().getLong("axis"));
+    String axes = cx.i64s(IndexingOps.AXIS.get(n.attrs()));
     var keep0 = Attr.i("keepdims", 0);
     String dot = cx.op("ReduceSum", List.of(ab, axes), keep0);
     String na = cx.op("Sqrt", cx.op("ReduceSum", List.of(cx.op("Mul", a, a), axes), keep0));

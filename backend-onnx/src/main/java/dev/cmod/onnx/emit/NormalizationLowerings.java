@@ -1,8 +1,8 @@
 package dev.cmod.onnx.emit;
 
-import dev.cmod.ir.graph.Attrs;
 import dev.cmod.ir.graph.Node;
 import dev.cmod.ir.graph.Op;
+import dev.cmod.ir.op.NormalizationOps;
 import dev.cmod.ir.type.DType;
 import java.util.List;
 
@@ -14,17 +14,15 @@ import java.util.List;
 final class NormalizationLowerings {
   private NormalizationLowerings() {}
 
-  /** The epsilon when a node has no {@code eps} attribute, as in the interpreter. */
-  private static final double DEFAULT_EPS = 1e-5;
-
   static void register(LoweringTable.Registrar r) {
     r.put(
         Op.SOFTMAX,
-        (cx, n, in, out) -> cx.node("Softmax", in, out, Attr.i("axis", n.attrs().getLong("axis"))));
+        (cx, n, in, out) ->
+            cx.node("Softmax", in, out, Attr.i("axis", NormalizationOps.AXIS.get(n.attrs()))));
     r.put(
         Op.LOG_SOFTMAX,
         (cx, n, in, out) ->
-            cx.node("LogSoftmax", in, out, Attr.i("axis", n.attrs().getLong("axis"))));
+            cx.node("LogSoftmax", in, out, Attr.i("axis", NormalizationOps.AXIS.get(n.attrs()))));
     r.put(
         Op.LAYER_NORM,
         (cx, n, in, out) ->
@@ -33,12 +31,9 @@ final class NormalizationLowerings {
                 in,
                 out,
                 Attr.i("axis", -1),
-                Attr.f("epsilon", (float) eps(n.attrs()))));
+                Attr.f(
+                    "epsilon", (float) (double) NormalizationOps.LAYER_NORM_EPS.get(n.attrs()))));
     r.put(Op.RMS_NORM, NormalizationLowerings::rmsNorm);
-  }
-
-  private static double eps(Attrs a) {
-    return a.has("eps") ? a.getDouble("eps") : DEFAULT_EPS;
   }
 
   /** x / sqrt(mean(x*x over the last axis) + eps) * gamma. */
@@ -52,7 +47,9 @@ final class NormalizationLowerings {
             List.of(cx.op("Mul", x, x)),
             Attr.ints("axes", last),
             Attr.i("keepdims", 1));
-    String rms = cx.op("Sqrt", cx.op("Add", ms, cx.scalar(eps(n.attrs()), dt)));
+    String rms =
+        cx.op(
+            "Sqrt", cx.op("Add", ms, cx.scalar(NormalizationOps.RMS_NORM_EPS.get(n.attrs()), dt)));
     cx.node("Mul", List.of(cx.op("Div", x, rms), in.get(1)), out);
   }
 }

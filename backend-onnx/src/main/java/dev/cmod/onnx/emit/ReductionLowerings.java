@@ -3,6 +3,7 @@ package dev.cmod.onnx.emit;
 import ai.onnx.proto.OnnxMl.AttributeProto;
 import dev.cmod.ir.graph.Attrs;
 import dev.cmod.ir.graph.Op;
+import dev.cmod.ir.op.ReductionOps;
 import java.util.List;
 
 /**
@@ -18,7 +19,7 @@ final class ReductionLowerings {
         (cx, n, in, out) ->
             cx.node(
                 "ReduceSum",
-                List.of(in.get(0), cx.i64s(n.attrs().getLong("axis"))),
+                List.of(in.get(0), cx.i64s(ReductionOps.AXIS.get(n.attrs()))),
                 out,
                 keepdims(n.attrs())));
     r.put(Op.REDUCE_MEAN, reduce("ReduceMean"));
@@ -31,7 +32,7 @@ final class ReductionLowerings {
                 "ArgMax",
                 in,
                 out,
-                Attr.i("axis", n.attrs().getLong("axis")),
+                Attr.i("axis", ReductionOps.AXIS.get(n.attrs())),
                 keepdims(n.attrs()),
                 Attr.i("select_last_index", 0)));
   }
@@ -39,11 +40,16 @@ final class ReductionLowerings {
   /** A reduction whose axes are an attribute at opset 17 (ReduceSum's are an input). */
   private static OpLowering reduce(String opType) {
     return (cx, n, in, out) ->
-        cx.node(opType, in, out, Attr.ints("axes", n.attrs().getLong("axis")), keepdims(n.attrs()));
+        cx.node(
+            opType,
+            in,
+            out,
+            Attr.ints("axes", ReductionOps.AXIS.get(n.attrs())),
+            keepdims(n.attrs()));
   }
 
   /** ONNX's keepdims from the IR's {@code keep} (absent: false). */
   private static AttributeProto keepdims(Attrs a) {
-    return Attr.i("keepdims", a.getBool("keep", false) ? 1 : 0);
+    return Attr.i("keepdims", ReductionOps.KEEP.get(a) ? 1 : 0);
   }
 }

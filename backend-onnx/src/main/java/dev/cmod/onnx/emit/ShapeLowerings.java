@@ -1,6 +1,7 @@
 package dev.cmod.onnx.emit;
 
 import dev.cmod.ir.graph.Op;
+import dev.cmod.ir.op.ShapeOps;
 import java.util.List;
 
 /**
@@ -17,24 +18,25 @@ final class ShapeLowerings {
         (cx, n, in, out) ->
             cx.node(
                 "Reshape",
-                List.of(in.get(0), cx.shape(n.attrs().getDims("dims"))),
+                List.of(in.get(0), cx.shape(ShapeOps.DIMS.get(n.attrs()))),
                 out,
                 Attr.i("allowzero", 1)));
     r.put(
         Op.TRANSPOSE,
         (cx, n, in, out) ->
-            cx.node("Transpose", in, out, Attr.ints("perm", n.attrs().getLongs("perm"))));
+            cx.node("Transpose", in, out, Attr.ints("perm", ShapeOps.PERM.get(n.attrs()))));
     r.put(
         Op.CONCAT,
-        (cx, n, in, out) -> cx.node("Concat", in, out, Attr.i("axis", n.attrs().getLong("axis"))));
+        (cx, n, in, out) ->
+            cx.node("Concat", in, out, Attr.i("axis", ShapeOps.AXIS_LAST.get(n.attrs()))));
     r.put(
         Op.SPLIT,
         (cx, n, in, out) ->
             cx.node(
                 "Split",
-                List.of(in.get(0), cx.shape(n.attrs().getDims("sizes"))),
+                List.of(in.get(0), cx.shape(ShapeOps.SIZES.get(n.attrs()))),
                 out,
-                Attr.i("axis", n.attrs().getLong("axis"))));
+                Attr.i("axis", ShapeOps.AXIS_LAST.get(n.attrs()))));
     r.put(
         Op.SLICE,
         (cx, n, in, out) ->
@@ -42,21 +44,21 @@ final class ShapeLowerings {
                 "Slice",
                 List.of(
                     in.get(0),
-                    cx.dim(n.attrs().getDim("start")),
-                    cx.dim(n.attrs().getDim("end")),
-                    cx.i64s(n.attrs().getLong("axis"))),
+                    cx.dim(ShapeOps.START.get(n.attrs())),
+                    cx.dim(ShapeOps.END.get(n.attrs())),
+                    cx.i64s(ShapeOps.AXIS.get(n.attrs()))),
                 out));
     r.put(
         Op.UNSQUEEZE,
         (cx, n, in, out) ->
-            cx.node("Unsqueeze", List.of(in.get(0), cx.i64s(n.attrs().getLong("axis"))), out));
+            cx.node("Unsqueeze", List.of(in.get(0), cx.i64s(ShapeOps.AXIS.get(n.attrs()))), out));
     r.put(
         Op.SQUEEZE,
         (cx, n, in, out) ->
-            cx.node("Squeeze", List.of(in.get(0), cx.i64s(n.attrs().getLong("axis"))), out));
+            cx.node("Squeeze", List.of(in.get(0), cx.i64s(ShapeOps.AXIS.get(n.attrs()))), out));
     r.put(
         Op.BROADCAST,
         (cx, n, in, out) ->
-            cx.node("Expand", List.of(in.get(0), cx.shape(n.attrs().getDims("dims"))), out));
+            cx.node("Expand", List.of(in.get(0), cx.shape(ShapeOps.DIMS.get(n.attrs()))), out));
   }
 }

@@ -4,6 +4,7 @@ import ai.onnx.proto.OnnxMl.AttributeProto;
 import dev.cmod.ir.graph.Node;
 import dev.cmod.ir.graph.Op;
 import dev.cmod.ir.graph.WindowGeometry;
+import dev.cmod.ir.op.WindowOps;
 import dev.cmod.ir.type.Dim;
 import dev.cmod.ir.type.TensorType;
 import java.util.ArrayList;
@@ -43,8 +44,8 @@ final class WindowLowerings {
         cx.node(opType, in, out, as.toArray(new AttributeProto[0]));
         return;
       }
-      long k = n.attrs().getLong("kernel");
-      long s = n.attrs().getLong("stride");
+      long k = WindowOps.KERNEL.get(n.attrs());
+      long s = WindowOps.POOL_STRIDE.get(n.attrs());
       cx.node(opType, in, out, Attr.ints("kernel_shape", k, k), Attr.ints("strides", s, s));
     };
   }
@@ -63,8 +64,8 @@ final class WindowLowerings {
           Attr.i("group", g.groups()));
       return;
     }
-    long s = n.attrs().getLong("stride");
-    long p = n.attrs().getLong("padding");
+    long s = WindowOps.STRIDE.get(n.attrs());
+    long p = WindowOps.PADDING.get(n.attrs());
     long[] pads = new long[2 * spatial];
     Arrays.fill(pads, p);
     long[] strides = new long[spatial];
@@ -77,7 +78,7 @@ final class WindowLowerings {
     int r = n.type().rank();
     float[] scales = new float[r];
     for (int i = 0; i < r; i++) {
-      scales[i] = i < 2 ? 1f : n.attrs().getLong("factor");
+      scales[i] = i < 2 ? 1f : WindowOps.FACTOR.get(n.attrs());
     }
     cx.node(
         "Resize",
@@ -96,7 +97,7 @@ final class WindowLowerings {
     TensorType x = cx.operandType(n, 0);
     int r = x.rank();
     int lead = r - 3;
-    Dim p = Dim.of(n.attrs().getLong("patch"));
+    Dim p = Dim.of(WindowOps.PATCH.get(n.attrs()));
     List<Dim> split = new ArrayList<>(x.dims().subList(0, lead));
     split.addAll(List.of(x.dim(r - 3), x.dim(r - 2).div(p), p, x.dim(r - 1).div(p), p));
     String s = cx.op("Reshape", List.of(in.get(0), cx.shape(split)), Attr.i("allowzero", 1));
