@@ -47,7 +47,7 @@ class CompileOpts {
 
   /** The options these flags choose, with the ONNX backend for {@code import onnx}. */
   CompileOptions options() {
-    return CompileOptions.defaults().toBuilder()
+    return new CompileOptions.Builder()
         .model(model)
         .weightsFile(weights)
         .seed(seed)

@@ -100,31 +100,7 @@ final class RunCommand implements Callable<Integer> {
               + Excerpt.of(huge.get(0), 500)
               + "; cmod run refuses it before ONNX Runtime allocates the memory");
     }
-    Map<String, Tensor> given = new LinkedHashMap<>();
-    for (String spec : inputs) {
-      int eq = spec.indexOf('=');
-      if (eq <= 0) {
-        throw Main.usageError("--input needs NAME=FILE.npy, got '" + Excerpt.of(spec, 200) + "'");
-      }
-      String name = spec.substring(0, eq);
-      Path p;
-      try {
-        p = Path.of(spec.substring(eq + 1));
-      } catch (java.nio.file.InvalidPathException e) {
-        throw new UserError(
-            DiagnosticCode.INPUT_FILE, "input '" + Excerpt.of(name, 100) + "': not a valid path");
-      }
-      if (given.containsKey(name)) {
-        throw new UserError(
-            DiagnosticCode.INPUT_MISMATCH, "input '" + Excerpt.of(name, 100) + "' is given twice");
-      }
-      try {
-        given.put(name, Npy.read(p));
-      } catch (TensorFileException e) {
-        throw new UserError(
-            DiagnosticCode.INPUT_FILE, "input '" + Excerpt.of(name, 100) + "': " + e.getMessage());
-      }
-    }
+    Map<String, Tensor> given = readInputs();
     try (OnnxRunner runner = OnnxRunner.open(model, dev)) {
       Map<String, Tensor> feed;
       if (given.isEmpty()) {
@@ -152,26 +128,7 @@ final class RunCommand implements Callable<Integer> {
         Main.out.println("  " + Excerpt.of(e.getKey(), 200) + ": " + e.getValue());
       }
       if (outputDir != null) {
-        // all outputs or none: each is written to a temporary file first
-        Map<String, String> names = OutputNames.fileNames(results.keySet());
-        Map<Path, byte[]> files = new LinkedHashMap<>();
-        for (Map.Entry<String, Tensor> e : results.entrySet()) {
-          files.put(outputDir.resolve(names.get(e.getKey())), Npy.toBytes(e.getValue()));
-        }
-        List<Path> created = createOutputDir(outputDir);
-        try {
-          AtomicFiles.writeAll(files);
-        } catch (RuntimeException ex) {
-          removeCreated(created);
-          throw ex;
-        }
-        for (Map.Entry<String, String> e : names.entrySet()) {
-          if (!e.getValue().equals(e.getKey() + ".npy")) {
-            Main.out.println(
-                "  output '" + Excerpt.of(e.getKey(), 200) + "' written as " + e.getValue());
-          }
-        }
-        Main.out.println("wrote " + results.size() + " file(s) to " + outputDir);
+        writeOutputs(results);
       }
     } catch (RunnerException e) {
       throw new UserError(
@@ -181,6 +138,60 @@ final class RunCommand implements Callable<Integer> {
           e.getMessage());
     }
     return ExitCodes.OK;
+  }
+
+  /** The tensors of the --input NAME=FILE.npy options, by name, in the order given. */
+  private Map<String, Tensor> readInputs() {
+    Map<String, Tensor> given = new LinkedHashMap<>();
+    for (String spec : inputs) {
+      int eq = spec.indexOf('=');
+      if (eq <= 0) {
+        throw Main.usageError("--input needs NAME=FILE.npy, got '" + Excerpt.of(spec, 200) + "'");
+      }
+      String name = spec.substring(0, eq);
+      Path p;
+      try {
+        p = Path.of(spec.substring(eq + 1));
+      } catch (java.nio.file.InvalidPathException e) {
+        throw new UserError(
+            DiagnosticCode.INPUT_FILE, "input '" + Excerpt.of(name, 100) + "': not a valid path");
+      }
+      if (given.containsKey(name)) {
+        throw new UserError(
+            DiagnosticCode.INPUT_MISMATCH, "input '" + Excerpt.of(name, 100) + "' is given twice");
+      }
+      try {
+        given.put(name, Npy.read(p));
+      } catch (TensorFileException e) {
+        throw new UserError(
+            DiagnosticCode.INPUT_FILE, "input '" + Excerpt.of(name, 100) + "': " + e.getMessage());
+      }
+    }
+    return given;
+  }
+
+  /** Writes every output as a .npy file into --output-dir (all or none). */
+  private void writeOutputs(Map<String, Tensor> results) {
+    // all outputs or none: each is written to a temporary file first
+    Map<String, String> names = OutputNames.fileNames(results.keySet());
+    Map<Path, byte[]> files = new LinkedHashMap<>();
+    for (Map.Entry<String, Tensor> e : results.entrySet()) {
+      files.put(outputDir.resolve(names.get(e.getKey())), Npy.toBytes(e.getValue()));
+    }
+    List<Path> created = createOutputDir(outputDir);
+    try {
+      AtomicFiles.writeAll(files);
+    } catch (RuntimeException ex) {
+      removeCreated(created);
+      throw ex;
+    }
+    for (Map.Entry<String, String> e : names.entrySet()) {
+      if (!e.getValue().equals(e.getKey() + ".npy")) {
+        Main.out.println(
+            "  output '" + Excerpt.of(e.getKey(), 200) + "' written as " + e.getValue());
+      }
+    }
+    Main.out.println("wrote " + results.size() + " file(s) to " + outputDir);
   }
 
   /**
