@@ -1,7 +1,7 @@
 package dev.cmod.cli;
 
-import dev.cmod.compiler.Compilation;
 import dev.cmod.compiler.diag.DiagnosticCode;
+import dev.cmod.compiler.sema.CompileOptions;
 import dev.cmod.ir.interp.Interpreter;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.onnx.OnnxRunner;
@@ -37,14 +37,14 @@ final class Bench {
 
   static void run(
       Path file,
-      Compilation.Options base,
+      CompileOptions base,
       OnnxRunner.Device device,
       int warmup,
       int reps,
       long seed,
       PrintStream out) {
-    Compilation.Options o0 = base.withOptLevel(0);
-    Compilation.Options o2 = base.withOptLevel(2);
+    CompileOptions o0 = base.withOptLevel(0);
+    CompileOptions o2 = base.withOptLevel(2);
     Toolchain.Compiled c0 = Toolchain.compile(file, o0);
     Toolchain.Compiled c2 = Toolchain.compile(file, o2);
     if (!c0.ok() || !c2.ok()) {

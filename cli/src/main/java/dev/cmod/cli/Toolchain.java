@@ -2,6 +2,7 @@ package dev.cmod.cli;
 
 import dev.cmod.compiler.Compilation;
 import dev.cmod.compiler.diag.DiagnosticCode;
+import dev.cmod.compiler.sema.CompileOptions;
 import dev.cmod.compiler.sema.ModelFacts;
 import dev.cmod.ir.graph.Graph;
 import dev.cmod.ir.graph.Node;
@@ -31,7 +32,7 @@ public final class Toolchain {
     }
   }
 
-  public static Compiled compile(Path file, Compilation.Options o) {
+  public static Compiled compile(Path file, CompileOptions o) {
     Compilation.Result r = Compilation.compile(file, o);
     return new Compiled(r, r.ok() ? emit(r.graph()) : null);
   }

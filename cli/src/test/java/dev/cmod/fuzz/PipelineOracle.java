@@ -7,6 +7,7 @@ import dev.cmod.compiler.diag.Diagnostic;
 import dev.cmod.compiler.diag.DiagnosticCode;
 import dev.cmod.compiler.diag.DiagnosticRenderer;
 import dev.cmod.compiler.diag.SourceFile;
+import dev.cmod.compiler.sema.CompileOptions;
 import dev.cmod.ir.graph.Graph;
 import dev.cmod.ir.graph.Node;
 import dev.cmod.ir.io.Safetensors;
@@ -75,8 +76,7 @@ final class PipelineOracle {
   static void check(String text, int level, long seed) {
     Path path = SANDBOX.resolve("fuzz.cmod");
     SourceFile source = new SourceFile("fuzz.cmod", text);
-    Compilation.Result first =
-        Compilation.compile(source, path, new Compilation.Options(null, null, seed, level));
+    Compilation.Result first = Compilation.compile(source, path, options(seed, level));
     SEEN.incrementAndGet();
     (first.ok() ? COMPILED : REFUSED).incrementAndGet();
     checkResult(first, level, seed);
@@ -85,14 +85,20 @@ final class PipelineOracle {
         if (!m.equals(first.model())) {
           checkResult(
               Compilation.compile(
-                  new SourceFile("fuzz.cmod", text),
-                  path,
-                  new Compilation.Options(m, null, seed, level)),
+                  new SourceFile("fuzz.cmod", text), path, options(seed, level).withModel(m)),
               level,
               seed);
         }
       }
     }
+  }
+
+  /** The options the cmod command would compile with ({@code import onnx} included). */
+  private static CompileOptions options(long seed, int level) {
+    return CompileOptions.defaults()
+        .withSeed(seed)
+        .withOptLevel(level)
+        .withOnnxImports(dev.cmod.onnx.OnnxImports.SERVICE);
   }
 
   private static void checkResult(Compilation.Result r, int level, long seed) {

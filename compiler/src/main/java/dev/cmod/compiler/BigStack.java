@@ -1,61 +1,108 @@
 package dev.cmod.compiler;
 
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
- * Runs work the way the {@code cmod} command runs the compiler: on a thread with a 512 MiB stack,
- * so that deep but legal programs do not overflow; and with a time limit, so that a hang is
- * reported instead of stalling the caller (the fuzz targets use it). Exceptions and errors of the
- * work are rethrown unchanged (their own stack traces).
+ * The one way cmod starts a thread for deep work: a daemon thread with a 512 MiB stack, so that
+ * deep but legal programs do not overflow a default stack, whose result or throwable is kept for
+ * the starter instead of reaching the thread's uncaught-exception handler. The {@code cmod} command
+ * runs each command on one ({@code Main.main}), {@link Compilation} runs each compilation on one
+ * (and turns what it threw into a diagnostic), and the fuzz targets run each input on one with a
+ * time limit ({@link #call}), so that a hang is reported instead of stalling the test.
  */
 public final class BigStack {
-  /** The CLI's compiler thread stack size. */
+  /** Stack size of every thread started here. */
   public static final long STACK_BYTES = 1L << 29;
 
-  /** Longest time one input may take before it counts as a hang. */
+  /** Longest time one input of {@link #call} may take before it counts as a hang. */
   public static final long LIMIT_SECONDS = Long.getLong("cmod.fuzz.hangSeconds", 20);
-
-  private static ExecutorService pool = newPool();
 
   private BigStack() {}
 
-  private static ExecutorService newPool() {
-    return Executors.newSingleThreadExecutor(
-        r -> {
-          Thread t = new Thread(null, r, "cmod-fuzz", STACK_BYTES);
-          t.setDaemon(true);
-          return t;
-        });
-  }
+  /**
+   * Work running on its own large-stack thread.
+   *
+   * @param <T> what the work returns
+   */
+  public static final class Running<T> {
+    private final Thread thread;
+    private volatile T value;
+    private volatile Throwable failure;
 
-  public static synchronized <T> T call(Callable<T> work) throws Exception {
-    Future<T> f = pool.submit(work);
-    try {
-      return f.get(LIMIT_SECONDS, TimeUnit.SECONDS);
-    } catch (TimeoutException e) {
-      f.cancel(true);
-      pool.shutdownNow();
-      pool = newPool(); // the stuck thread is abandoned (daemon)
-      throw new AssertionError("hang: one input took more than " + LIMIT_SECONDS + " s");
-    } catch (ExecutionException e) {
-      Throwable c = e.getCause();
-      if (c instanceof Error err) {
-        throw err;
-      }
-      if (c instanceof Exception ex) {
-        throw ex;
-      }
-      throw e;
+    private Running(String name, Callable<T> work) {
+      thread =
+          new Thread(
+              null,
+              () -> {
+                try {
+                  value = work.call();
+                } catch (Throwable e) { // NOPMD: kept for the starter, who decides what it means
+                  failure = e;
+                }
+              },
+              name,
+              STACK_BYTES);
+      thread.setDaemon(true); // abandoned work (a hang, a cancelled compilation) must not keep
+      // the process alive
+    }
+
+    /**
+     * Waits until the work ends, at most {@code millis} (0: without a limit); true when it ended.
+     */
+    public boolean await(long millis) throws InterruptedException {
+      thread.join(millis);
+      return !thread.isAlive();
+    }
+
+    /** Asks the work to stop (the compiler checks for the interrupt as it builds the graph). */
+    public void interrupt() {
+      thread.interrupt();
+    }
+
+    /** What the work returned; null while it runs or when it threw. */
+    public T value() {
+      return value;
+    }
+
+    /** What the work threw; null while it runs or when it returned. */
+    public Throwable failure() {
+      return failure;
     }
   }
 
-  public static synchronized void run(ThrowingRunnable work) throws Exception {
+  /** Starts {@code work} on a new large-stack daemon thread named {@code name}. */
+  public static <T> Running<T> start(String name, Callable<T> work) {
+    Running<T> r = new Running<>(name, work);
+    r.thread.start();
+    return r;
+  }
+
+  /**
+   * Runs {@code work} on a large-stack thread and returns its result, at most {@link
+   * #LIMIT_SECONDS}; past that the thread is interrupted and abandoned and an AssertionError says
+   * so. What the work throws is rethrown unchanged (its own stack trace).
+   */
+  public static <T> T call(Callable<T> work) throws Exception {
+    Running<T> r = start("cmod-fuzz", work);
+    if (!r.await(LIMIT_SECONDS * 1000)) {
+      r.interrupt();
+      throw new AssertionError("hang: one input took more than " + LIMIT_SECONDS + " s");
+    }
+    Throwable c = r.failure();
+    if (c instanceof Error err) {
+      throw err;
+    }
+    if (c instanceof Exception ex) {
+      throw ex;
+    }
+    if (c != null) {
+      throw new IllegalStateException(c);
+    }
+    return r.value();
+  }
+
+  /** As {@link #call}, for work without a result. */
+  public static void run(ThrowingRunnable work) throws Exception {
     call(
         () -> {
           work.run();
@@ -63,6 +110,7 @@ public final class BigStack {
         });
   }
 
+  /** Work without a result that may throw. */
   public interface ThrowingRunnable {
     void run() throws Exception;
   }

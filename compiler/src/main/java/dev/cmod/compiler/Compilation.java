@@ -35,26 +35,6 @@ import java.util.Set;
 public final class Compilation {
   public static final String VERSION = "0.1.0";
 
-  /**
-   * @param model which model to compile (null: the file's last model)
-   * @param weights a safetensors file of parameter values by path, or null
-   * @param seed seed of random initializers
-   * @param optLevel 0, 1 or 2
-   */
-  public record Options(String model, Path weights, long seed, int optLevel) {
-    public static Options defaults() {
-      return new Options(null, null, 0, 2);
-    }
-
-    public Options withModel(String m) {
-      return new Options(m, weights, seed, optLevel);
-    }
-
-    public Options withOptLevel(int level) {
-      return new Options(model, weights, seed, level);
-    }
-  }
-
   /** What a compilation produced; {@code graph} is null when there were errors. */
   public record Result(
       Diagnostics diagnostics, Graph graph, ModelFacts facts, List<String> models, String model) {
@@ -65,7 +45,7 @@ public final class Compilation {
 
   private Compilation() {}
 
-  public static Result compile(Path file, Options o) {
+  public static Result compile(Path file, CompileOptions o) {
     Diagnostics diags = new Diagnostics();
     String text = Loader.readSource(file, diags, null, DiagnosticCode.IMPORT_NOT_FOUND);
     if (text == null) {
@@ -74,7 +54,7 @@ public final class Compilation {
     return compile(new SourceFile(displayName(file), text), file, o, diags);
   }
 
-  public static Result compile(SourceFile source, Path path, Options o) {
+  public static Result compile(SourceFile source, Path path, CompileOptions o) {
     return compile(source, path, o, new Diagnostics());
   }
 
@@ -83,7 +63,7 @@ public final class Compilation {
    * errors and no model was named, every other model of the file with the same options. The
    * requested model's result comes first, the others follow in file order. The file is read once.
    */
-  public static List<Result> compileAll(Path file, Options o) {
+  public static List<Result> compileAll(Path file, CompileOptions o) {
     Diagnostics diags = new Diagnostics();
     String text = Loader.readSource(file, diags, null, DiagnosticCode.IMPORT_NOT_FOUND);
     if (text == null) {
@@ -92,8 +72,8 @@ public final class Compilation {
     return compileAll(new SourceFile(displayName(file), text), file, o);
   }
 
-  /** As {@link #compileAll(Path, Options)}, for a source already in memory. */
-  public static List<Result> compileAll(SourceFile source, Path path, Options o) {
+  /** As {@link #compileAll(Path, CompileOptions)}, for a source already in memory. */
+  public static List<Result> compileAll(SourceFile source, Path path, CompileOptions o) {
     Result first = compile(source, path, o);
     List<Result> all = new ArrayList<>(List.of(first));
     if (o.model() == null && !first.diagnostics().hasErrors()) {
@@ -107,40 +87,18 @@ public final class Compilation {
   }
 
   /**
-   * Stack for the compiler thread: deep but legal programs must not overflow a default thread
-   * stack.
-   */
-  static final long STACK_BYTES = 256L << 20;
-
-  /**
-   * Runs the compiler on its own thread with a large stack; a StackOverflowError or any unexpected
+   * Runs the compiler on its own large-stack thread; a StackOverflowError or any unexpected
    * exception becomes a diagnostic, so callers never see a throwable for any input.
    */
-  private static Result compile(SourceFile source, Path path, Options o, Diagnostics diags) {
-    Result[] out = new Result[1];
-    Throwable[] failure = new Throwable[1];
-    Thread t =
-        new Thread(
-            null,
-            () -> {
-              try {
-                out[0] = compileHere(source, path, o, diags);
-              } catch (
-                  Throwable
-                      e) { // NOPMD: every failure must become a diagnostic, never escape to the
-                // caller
-                failure[0] = e;
-              }
-            },
-            "cmod-compile",
-            STACK_BYTES);
-    t.start();
+  private static Result compile(SourceFile source, Path path, CompileOptions o, Diagnostics diags) {
+    BigStack.Running<Result> run =
+        BigStack.start("cmod-compile", () -> compileHere(source, path, o, diags));
     try {
-      t.join();
+      run.await(0);
     } catch (InterruptedException e) {
       // the caller gave up (a newer revision in the editor, a deadline): stop the compiler thread
       // too; the elaborator checks for the interrupt as it makes instances and nodes
-      t.interrupt();
+      run.interrupt();
       Thread.currentThread().interrupt();
       Diagnostics cancelled = new Diagnostics();
       cancelled.error(
@@ -150,8 +108,8 @@ public final class Compilation {
           null);
       return new Result(cancelled, null, null, List.of(), null);
     }
-    if (failure[0] != null) {
-      Throwable f = failure[0];
+    Throwable f = run.failure();
+    if (f != null) {
       if (f instanceof StackOverflowError) {
         diags.error(
             DiagnosticCode.SOURCE_LIMIT,
@@ -174,20 +132,23 @@ public final class Compilation {
       }
       return new Result(diags, null, null, List.of(), null);
     }
-    return out[0];
+    return run.value();
   }
 
-  private static Result compileHere(SourceFile source, Path path, Options o, Diagnostics diags) {
-    Map<String, Tensor> weights = new LinkedHashMap<>();
-    String weightsName = null;
-    if (o.weights() != null) {
-      weightsName = o.weights().toString();
-      if (!loadWeights(o.weights(), null, weights, diags, dev.cmod.ir.io.SafeFiles.Policy.USER)) {
+  private static Result compileHere(
+      SourceFile source, Path path, CompileOptions o, Diagnostics diags) {
+    Map<String, Tensor> weights = new LinkedHashMap<>(o.weights());
+    String weightsName = o.weightsName();
+    if (o.weightsFile() != null) {
+      weightsName = o.weightsFile().toString();
+      if (!loadWeights(
+          o.weightsFile(), null, weights, diags, dev.cmod.ir.io.SafeFiles.Policy.USER)) {
         return new Result(diags, null, null, List.of(), null);
       }
     }
     Elaborator constEval = new Elaborator(diags, CompileOptions.defaults());
-    Loader loader = new Loader(diags, Elaborator.builtinEnv(), constEval::evalConst);
+    Loader loader =
+        new Loader(diags, Elaborator.builtinEnv(), constEval::evalConst, o.onnxImports());
     FileScope root = loader.loadRoot(source, path);
     if (root == null) {
       return new Result(diags, null, null, List.of(), null);
@@ -225,7 +186,7 @@ public final class Compilation {
         }
       }
     }
-    Elaborator el = new Elaborator(diags, new CompileOptions(o.seed(), weights, weightsName));
+    Elaborator el = new Elaborator(diags, o.toBuilder().weights(weights, weightsName).build());
     Graph g = el.elaborateModel(model, root);
     ModelFacts facts = el.facts();
     if (!weights.isEmpty()) {

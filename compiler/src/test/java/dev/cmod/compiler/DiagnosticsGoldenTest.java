@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cmod.compiler.diag.Diagnostic;
 import dev.cmod.compiler.diag.DiagnosticRenderer;
+import dev.cmod.compiler.sema.CompileOptions;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -79,8 +80,7 @@ class DiagnosticsGoldenTest {
 
   static Compilation.Result compile(Path file) {
     return assertDoesNotThrow(
-        () -> Compilation.compile(file, Compilation.Options.defaults()),
-        "compiling " + file + " threw");
+        () -> Compilation.compile(file, CompileOptions.defaults()), "compiling " + file + " threw");
   }
 
   @ParameterizedTest(name = "{0}")

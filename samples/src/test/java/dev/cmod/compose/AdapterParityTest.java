@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cmod.compiler.Compilation;
 import dev.cmod.compiler.diag.DiagnosticCode;
+import dev.cmod.compiler.sema.CompileOptions;
 import dev.cmod.ir.io.Safetensors;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.testkit.E2E;
@@ -227,6 +228,6 @@ class AdapterParityTest {
   static Compilation.Result compileSource(Path dir, String name, String src) throws IOException {
     Path f = dir.resolve(name);
     Files.writeString(f, src);
-    return Compilation.compile(f, new Compilation.Options(null, null, 0, 0));
+    return Compilation.compile(f, CompileOptions.defaults().withOptLevel(0));
   }
 }

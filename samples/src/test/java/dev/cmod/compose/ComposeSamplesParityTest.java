@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cmod.cli.Main;
 import dev.cmod.compiler.Compilation;
+import dev.cmod.compiler.sema.CompileOptions;
 import dev.cmod.ir.io.Safetensors;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.testkit.Need;
@@ -86,7 +87,9 @@ class ComposeSamplesParityTest {
     Compilation.Result r =
         Compilation.compile(
             PyParity.sample("madx"),
-            new Compilation.Options(null, out.resolve("madx_fr/weights.safetensors"), 0, 0));
+            CompileOptions.defaults()
+                .withWeightsFile(out.resolve("madx_fr/weights.safetensors"))
+                .withOptLevel(0));
     assertTrue(
         !r.ok() && PyParity.render(r).contains("encoder.0.ffn.lang_fr.down.bias"),
         PyParity.render(r));
@@ -143,7 +146,7 @@ class ComposeSamplesParityTest {
     Map<String, Tensor> exported = Safetensors.read(w);
     assertTrue(!exported.isEmpty());
     Compilation.Result r =
-        Compilation.compile(PyParity.sample("detox"), new Compilation.Options(null, w, 0, 2));
+        Compilation.compile(PyParity.sample("detox"), CompileOptions.defaults().withWeightsFile(w));
     assertTrue(r.ok(), PyParity.render(r));
   }
 }

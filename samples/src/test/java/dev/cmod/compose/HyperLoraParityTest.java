@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cmod.compiler.Compilation;
+import dev.cmod.compiler.sema.CompileOptions;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.testkit.E2E;
 import dev.cmod.testkit.Need;
@@ -141,7 +142,7 @@ class HyperLoraParityTest {
             + "  let both = tuned with lora(rank = 2) on \"up\"\n  output y: f32[seq, 16] = both(x)\n}\n";
     Path f = tmp.resolve("lora_over_hyper.cmod");
     Files.writeString(f, src);
-    Compilation.Result r = Compilation.compile(f, new Compilation.Options(null, null, 0, 0));
+    Compilation.Result r = Compilation.compile(f, CompileOptions.defaults().withOptLevel(0));
     assertTrue(r.ok(), PyParity.render(r));
   }
 
@@ -168,7 +169,7 @@ class HyperLoraParityTest {
             + "  let t = m with lora(rank = 2) on \"up\", \"down\" from hyper(task)\n  output y: f32[_, 16] = t(x)\n}\n";
     Path f = tmp.resolve("hyper_no_seq.cmod");
     Files.writeString(f, src);
-    Compilation.Result r = Compilation.compile(f, new Compilation.Options(null, null, 0, 0));
+    Compilation.Result r = Compilation.compile(f, CompileOptions.defaults().withOptLevel(0));
     if (r.ok()) {
       Tensor y =
           E2E.runOrt(

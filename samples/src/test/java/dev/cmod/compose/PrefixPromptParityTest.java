@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cmod.compiler.Compilation;
 import dev.cmod.compiler.diag.DiagnosticCode;
+import dev.cmod.compiler.sema.CompileOptions;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.testkit.Need;
 import dev.cmod.testkit.PyParity;
@@ -87,7 +88,7 @@ class PrefixPromptParityTest {
             + "  let t = mha with prefix(length = 3) on \"\"\n  output y: f32[seq, 16] = t(x)\n}\n";
     Path f = tmp.resolve("bare_mha_prefix.cmod");
     Files.writeString(f, src);
-    Compilation.Result r = Compilation.compile(f, new Compilation.Options(null, null, 0, 0));
+    Compilation.Result r = Compilation.compile(f, CompileOptions.defaults().withOptLevel(0));
     assertTrue(r.ok(), PyParity.render(r));
     assertEquals(
         List.of(4L, 3L, 4L), PyParity.shape(PyParity.paramValues(r.graph()).get("mha.prefix_k")));
@@ -107,7 +108,7 @@ class PrefixPromptParityTest {
             + "  output y1: f32[seq + 3, 16] = p1(x)\n  output y2: f32[seq + 2, 16] = p2(x)\n}\n";
     Path f = tmp.resolve("two_prompts.cmod");
     Files.writeString(f, src);
-    Compilation.Result r = Compilation.compile(f, new Compilation.Options(null, null, 0, 0));
+    Compilation.Result r = Compilation.compile(f, CompileOptions.defaults().withOptLevel(0));
     assertTrue(r.ok(), PyParity.render(r));
     Map<String, Tensor> p = PyParity.paramValues(r.graph());
     assertEquals(List.of(3L, 16L), PyParity.shape(p.get("blk.prompt")));
@@ -127,7 +128,7 @@ class PrefixPromptParityTest {
             + "  output y: f32[16] = p(x)\n}\n";
     Path f = tmp.resolve("prompt_no_seq.cmod");
     Files.writeString(f, src);
-    Compilation.Result r = Compilation.compile(f, new Compilation.Options(null, null, 0, 0));
+    Compilation.Result r = Compilation.compile(f, CompileOptions.defaults().withOptLevel(0));
     assertTrue(!r.ok(), "must be an error");
     assertTrue(
         r.diagnostics().all().stream().noneMatch(d -> d.code() == DiagnosticCode.INTERNAL),

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cmod.compiler.Compilation;
 import dev.cmod.compiler.diag.DiagnosticCode;
+import dev.cmod.compiler.sema.CompileOptions;
 import dev.cmod.ir.io.Safetensors;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.testkit.Need;
@@ -73,7 +74,8 @@ class LanguageParityTest {
     Safetensors.write(f, w, null);
     Compilation.Result r =
         Compilation.compile(
-            PyParity.PARITY.resource("mlp_inline.cmod"), new Compilation.Options(null, f, 0, 2));
+            PyParity.PARITY.resource("mlp_inline.cmod"),
+            CompileOptions.defaults().withWeightsFile(f));
     assertFalse(r.ok(), "a stray key must fail the compile");
     assertTrue(
         r.diagnostics().all().stream()

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cmod.cli.Toolchain;
 import dev.cmod.compiler.Compilation;
+import dev.cmod.compiler.sema.CompileOptions;
 import dev.cmod.ir.graph.Node;
 import dev.cmod.ir.graph.Op;
 import dev.cmod.testkit.E2E;
@@ -89,7 +90,7 @@ class FrozenTest {
   @Test
   void optimizationKeepsTheOutputs() {
     dev.cmod.testkit.E2E.Built b =
-        dev.cmod.testkit.E2E.compileFile(CMOD, new Compilation.Options(null, null, 0, 0));
+        dev.cmod.testkit.E2E.compileFile(CMOD, CompileOptions.defaults().withOptLevel(0));
     Map<String, dev.cmod.ir.tensor.Tensor> in =
         dev.cmod.testkit.E2E.inputs(b, Map.of("batch", 2L, "seq", 6L), 3);
     dev.cmod.ir.tensor.Tensor y0 = PyParity.outputs(CMOD, null, 0, 0, in).get("y");

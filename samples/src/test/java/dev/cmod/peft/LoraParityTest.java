@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cmod.compiler.Compilation;
 import dev.cmod.compiler.diag.DiagnosticCode;
+import dev.cmod.compiler.sema.CompileOptions;
 import dev.cmod.ir.io.Safetensors;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.testkit.E2E;
@@ -150,7 +151,7 @@ class LoraParityTest {
     assertTrue(src.contains("on \"up\" with lora(rank = 2"), src);
     Path f = tmp.resolve("chained.cmod");
     Files.writeString(f, src);
-    Compilation.Result r = Compilation.compile(f, new Compilation.Options(null, null, 0, 0));
+    Compilation.Result r = Compilation.compile(f, CompileOptions.defaults().withOptLevel(0));
     assertTrue(r.ok(), PyParity.render(r));
   }
 
@@ -199,7 +200,7 @@ class LoraParityTest {
     Safetensors.write(f, w, null);
     Compilation.Result r =
         Compilation.compile(
-            PyParity.PEFT.resource("lora_mlp.cmod"), new Compilation.Options(null, f, 0, 2));
+            PyParity.PEFT.resource("lora_mlp.cmod"), CompileOptions.defaults().withWeightsFile(f));
     assertFalse(r.ok());
     assertTrue(
         r.diagnostics().all().stream()

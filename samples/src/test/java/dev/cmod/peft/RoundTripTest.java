@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cmod.cli.Main;
 import dev.cmod.compiler.Compilation;
+import dev.cmod.compiler.sema.CompileOptions;
 import dev.cmod.ir.io.Safetensors;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.testkit.E2E;
@@ -83,7 +84,7 @@ class RoundTripTest {
       assertTrue(PyParity.bitwiseEqual(trained.get(k), back.get(k)), k);
     }
     // the trained factors change the output relative to the fresh ones
-    E2E.Built b = E2E.compileFile(cmod, new Compilation.Options(null, null, 0, 0));
+    E2E.Built b = E2E.compileFile(cmod, CompileOptions.defaults().withOptLevel(0));
     Map<String, Tensor> in = E2E.inputs(b, Map.of("batch", 2L, "seq", 5L), 1);
     Tensor y0 = PyParity.outputs(cmod, init, 0, 2, in).get("y");
     Tensor y1 = PyParity.outputs(cmod, again, 9, 2, in).get("y");

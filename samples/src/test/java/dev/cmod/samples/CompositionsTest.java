@@ -121,7 +121,11 @@ class CompositionsTest {
     java.nio.file.Path weights = randomWeights(src);
     for (int level : new int[] {0, 2}) {
       E2E.Built b =
-          E2E.compileText(src, new dev.cmod.compiler.Compilation.Options(null, weights, 0, level));
+          E2E.compileText(
+              src,
+              dev.cmod.compiler.sema.CompileOptions.defaults()
+                  .withWeightsFile(weights)
+                  .withOptLevel(level));
       Map<String, Tensor> in = E2E.inputs(b, Map.of("batch", 2L, "seq", 5L), 3);
       Map<String, Tensor> out = E2E.assertOrtMatchesInterpreter(b, in, 1e-4, 1e-5);
       // a fresh (zero) control branch changes nothing: compare with the unconditioned model
@@ -157,7 +161,12 @@ class CompositionsTest {
     java.nio.file.Path weights = randomWeights(src);
     for (int level : new int[] {0, 2}) {
       E2E.Built b =
-          E2E.compileText(src, new dev.cmod.compiler.Compilation.Options(null, weights, 7, level));
+          E2E.compileText(
+              src,
+              dev.cmod.compiler.sema.CompileOptions.defaults()
+                  .withWeightsFile(weights)
+                  .withSeed(7)
+                  .withOptLevel(level));
       for (long seq : new long[] {3, 9}) {
         Map<String, Tensor> in = E2E.inputs(b, Map.of("batch", 2L, "seq", seq), 11);
         Map<String, Tensor> out = E2E.assertOrtMatchesInterpreter(b, in, 1e-4, 1e-5);

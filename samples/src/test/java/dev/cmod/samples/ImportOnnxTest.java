@@ -61,9 +61,7 @@ class ImportOnnxTest {
     for (int level : new int[] {0, 2}) {
       Files.writeString(dir.resolve("lora.cmod"), src);
       E2E.Built b =
-          E2E.compileFile(
-              dir.resolve("lora.cmod"),
-              new dev.cmod.compiler.Compilation.Options(null, weights, 0, level));
+          E2E.compileFile(dir.resolve("lora.cmod"), E2E.opts(level).withWeightsFile(weights));
       Map<String, Tensor> in = E2E.inputs(b, Map.of("batch", 2L), 9);
       Map<String, Tensor> out = E2E.assertOrtMatchesInterpreter(b, in, 1e-4, 1e-5);
       double diff = 0;

@@ -9,6 +9,7 @@ import dev.cmod.cli.Toolchain;
 import dev.cmod.compiler.Compilation;
 import dev.cmod.compiler.diag.DiagnosticRenderer;
 import dev.cmod.compiler.diag.SourceFile;
+import dev.cmod.compiler.sema.CompileOptions;
 import dev.cmod.ir.graph.Graph;
 import dev.cmod.ir.interp.Interpreter;
 import dev.cmod.ir.tensor.Tensor;
@@ -27,12 +28,6 @@ import java.util.stream.Collectors;
  * Shared end-to-end helpers for tests: .cmod source -> IR -> ONNX -> ONNX Runtime, and comparisons.
  */
 public final class E2E {
-  static {
-    // import onnx in test programs: the same checker and importer the CLI installs
-    dev.cmod.compiler.sema.OnnxFileCheck.Installed.set(dev.cmod.onnx.OnnxChecks::validate);
-    dev.cmod.compiler.sema.OnnxFileCheck.Installed.setImporter(dev.cmod.onnx.OnnxImporter::load);
-  }
-
   private E2E() {}
 
   /** A successful compilation: the graph and its ONNX bytes. */
@@ -42,7 +37,7 @@ public final class E2E {
    * Compiles source text (written to {@code dir/name}) and fails the test with the rendered
    * diagnostics on error.
    */
-  public static Built compileSource(Path dir, String name, String source, Compilation.Options o) {
+  public static Built compileSource(Path dir, String name, String source, CompileOptions o) {
     try {
       Path f = dir.resolve(name);
       Files.writeString(f, source);
@@ -52,7 +47,7 @@ public final class E2E {
     }
   }
 
-  public static Built compileFile(Path file, Compilation.Options o) {
+  public static Built compileFile(Path file, CompileOptions o) {
     Compilation.Result r = Compilation.compile(file, o);
     if (!r.ok()) {
       fail(
@@ -65,7 +60,7 @@ public final class E2E {
   }
 
   /** Compiles in memory (no file); imports resolve against the current folder. */
-  public static Built compileText(String source, Compilation.Options o) {
+  public static Built compileText(String source, CompileOptions o) {
     Compilation.Result r = Compilation.compile(new SourceFile("test.cmod", source), null, o);
     if (!r.ok()) {
       fail(
@@ -77,8 +72,11 @@ public final class E2E {
     return new Built(r, r.graph(), Toolchain.emit(r.graph()));
   }
 
-  public static Compilation.Options opts(int level) {
-    return new Compilation.Options(null, null, 0, level);
+  /** The options the {@code cmod} command compiles with at {@code level} (import onnx included). */
+  public static CompileOptions opts(int level) {
+    return CompileOptions.defaults()
+        .withOptLevel(level)
+        .withOnnxImports(dev.cmod.onnx.OnnxImports.SERVICE);
   }
 
   public static Map<String, Tensor> runOrt(byte[] onnx, Map<String, Tensor> inputs) {

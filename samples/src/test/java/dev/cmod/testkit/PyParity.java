@@ -11,6 +11,7 @@ import dev.cmod.compiler.Compilation;
 import dev.cmod.compiler.diag.Diagnostic;
 import dev.cmod.compiler.diag.DiagnosticCode;
 import dev.cmod.compiler.diag.DiagnosticRenderer;
+import dev.cmod.compiler.sema.CompileOptions;
 import dev.cmod.ir.graph.Graph;
 import dev.cmod.ir.graph.Node;
 import dev.cmod.ir.graph.Op;
@@ -341,7 +342,9 @@ public record PyParity(
   public static Compilation.Result compile(
       Path cmod, Path weights, long seed, int level, String at) {
     Compilation.Result r =
-        Compilation.compile(cmod, new Compilation.Options(null, weights, seed, level));
+        Compilation.compile(
+            cmod,
+            CompileOptions.defaults().withWeightsFile(weights).withSeed(seed).withOptLevel(level));
     assertTrue(r.ok(), at + ": compilation failed:\n" + render(r));
     return r;
   }
@@ -376,7 +379,7 @@ public record PyParity(
     Compilation.Result r0 = compile(cmod, null, 3, 0, name);
     assertEquals(
         paramPaths(r0.graph()), new TreeSet<>(exported.keySet()), name + ": exported keys");
-    E2E.Built b = E2E.compileFile(cmod, new Compilation.Options(null, null, 3, 0));
+    E2E.Built b = E2E.compileFile(cmod, CompileOptions.defaults().withSeed(3).withOptLevel(0));
     Map<String, Tensor> in = E2E.inputs(b, Map.of("batch", 2L, "seq", 5L), 42);
     for (int level : LEVELS) {
       String at = name + " -O" + level;

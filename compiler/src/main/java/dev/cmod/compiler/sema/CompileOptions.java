@@ -1,17 +1,131 @@
 package dev.cmod.compiler.sema;
 
+import dev.cmod.ir.graph.OnnxImportService;
 import dev.cmod.ir.tensor.Tensor;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Options that change what the elaborator builds.
+ * Everything a caller can choose about one compilation, in one value: the CLI, the language server,
+ * tests and embedding programs build it the same way ({@link #defaults()} and the {@code with...}
+ * methods, or {@link #toBuilder()} for several changes), and the services a compilation needs from
+ * outside the compiler travel in it instead of in process-wide state. The elaborator reads the same
+ * record: {@link dev.cmod.compiler.Compilation} hands it a copy whose {@link #weights} hold every
+ * value found (given in memory, in {@link #weightsFile}, and in the model's {@code weights} items).
  *
+ * @param model which model of the file to compile (null: the file's last)
+ * @param weightsFile a safetensors file of parameter values by path (the CLI's --weights), or null
  * @param seed seed of the random initializers
- * @param weights parameter values by path (from --weights), or empty
- * @param weightsName the weights file's name, for messages
+ * @param optLevel 0, 1 or 2
+ * @param onnxImports what {@code import onnx} uses to check and import a model; null: the
+ *     compilation refuses {@code import onnx}
+ * @param weights parameter values by path, in the order they were read (kept in that order: it is
+ *     the order of the diagnostics about them)
+ * @param weightsName the name of the weights' source, for messages (null when there are none)
  */
-public record CompileOptions(long seed, Map<String, Tensor> weights, String weightsName) {
+public record CompileOptions(
+    String model,
+    Path weightsFile,
+    long seed,
+    int optLevel,
+    OnnxImportService onnxImports,
+    Map<String, Tensor> weights,
+    String weightsName) {
+  // The pass manager's options (print after, disabled passes, verify each, statistics) belong
+  // here too, beside optLevel: a component, a builder field and its setter.
+
+  public CompileOptions {
+    weights = Collections.unmodifiableMap(new LinkedHashMap<>(weights));
+  }
+
+  /** The last model of the file, no weights, seed 0, -O2, no ONNX import. */
   public static CompileOptions defaults() {
-    return new CompileOptions(0, Map.of(), null);
+    return new Builder().build();
+  }
+
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  public CompileOptions withModel(String m) {
+    return toBuilder().model(m).build();
+  }
+
+  public CompileOptions withOptLevel(int level) {
+    return toBuilder().optLevel(level).build();
+  }
+
+  public CompileOptions withSeed(long s) {
+    return toBuilder().seed(s).build();
+  }
+
+  public CompileOptions withWeightsFile(Path file) {
+    return toBuilder().weightsFile(file).build();
+  }
+
+  public CompileOptions withOnnxImports(OnnxImportService service) {
+    return toBuilder().onnxImports(service).build();
+  }
+
+  /** Builds options one choice at a time, starting from {@link #defaults()} or given options. */
+  public static final class Builder {
+    private String model;
+    private Path weightsFile;
+    private long seed;
+    private int optLevel = 2;
+    private OnnxImportService onnxImports;
+    private Map<String, Tensor> weights = Map.of();
+    private String weightsName;
+
+    public Builder() {}
+
+    private Builder(CompileOptions o) {
+      model = o.model;
+      weightsFile = o.weightsFile;
+      seed = o.seed;
+      optLevel = o.optLevel;
+      onnxImports = o.onnxImports;
+      weights = o.weights;
+      weightsName = o.weightsName;
+    }
+
+    public Builder model(String m) {
+      model = m;
+      return this;
+    }
+
+    public Builder weightsFile(Path file) {
+      weightsFile = file;
+      return this;
+    }
+
+    public Builder seed(long s) {
+      seed = s;
+      return this;
+    }
+
+    public Builder optLevel(int level) {
+      optLevel = level;
+      return this;
+    }
+
+    public Builder onnxImports(OnnxImportService service) {
+      onnxImports = service;
+      return this;
+    }
+
+    /** Parameter values by path and the name their source goes by in messages. */
+    public Builder weights(Map<String, Tensor> values, String name) {
+      weights = values;
+      weightsName = name;
+      return this;
+    }
+
+    public CompileOptions build() {
+      return new CompileOptions(
+          model, weightsFile, seed, optLevel, onnxImports, weights, weightsName);
+    }
   }
 }

@@ -12,6 +12,7 @@ import dev.cmod.compiler.diag.Diagnostics;
 import dev.cmod.compiler.diag.SourceFile;
 import dev.cmod.compiler.diag.Span;
 import dev.cmod.compiler.syntax.Parsing;
+import dev.cmod.ir.graph.OnnxImportService;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.CharacterCodingException;
@@ -39,16 +40,27 @@ public final class Loader {
   private final Deque<String> stack = new ArrayDeque<>();
 
   private final ConstEvaluator consts;
+  private final OnnxImportService onnxImports;
 
   /** Evaluates a const's value (compile-time only) in its file's scope. */
   public interface ConstEvaluator {
     Val eval(ConstDecl c, FileScope scope);
   }
 
+  /** A loader that refuses {@code import onnx} (for sources that never import ONNX models). */
   public Loader(Diagnostics diags, Env builtins, ConstEvaluator consts) {
+    this(diags, builtins, consts, null);
+  }
+
+  /**
+   * @param onnxImports what checks and imports the models of {@code import onnx}; null refuses it
+   */
+  public Loader(
+      Diagnostics diags, Env builtins, ConstEvaluator consts, OnnxImportService onnxImports) {
     this.diags = diags;
     this.builtins = builtins;
     this.consts = consts;
+    this.onnxImports = onnxImports;
   }
 
   /** Reads a file as UTF-8 text, or reports why it cannot. Returns null on failure. */
@@ -202,8 +214,8 @@ public final class Loader {
   }
 
   /**
-   * {@code import onnx}: the file is checked (present, a regular file, not a link) but import
-   * itself is not implemented yet.
+   * {@code import onnx}: the file is read (present, a regular file, not a link), then checked and
+   * imported by the compilation's {@link OnnxImportService}.
    */
   private void importOnnx(FileScope scope, ImportDecl imp) {
     Path p = relative(scope, imp);
@@ -230,35 +242,33 @@ public final class Loader {
               + dev.cmod.ir.io.SafeFiles.describe(e));
       return;
     }
-    {
-      List<String> problems = OnnxFileCheck.Installed.get().check(bytes, p.getParent());
-      if (!problems.isEmpty()) {
-        diags.error(
-            DiagnosticCode.ONNX_FILE,
-            imp.fileSpan(),
-            imp.file() + " is not a valid ONNX model: " + problems.get(0),
-            problems.size() > 1 ? "and " + (problems.size() - 1) + " more problem(s)" : null);
-        return;
-      }
-      OnnxFileCheck.Importer importer = OnnxFileCheck.Installed.importer();
-      if (importer == null) {
-        diags.error(
-            DiagnosticCode.UNSUPPORTED,
-            imp.span(),
-            "import onnx needs the ONNX backend, which this compiler was started without",
-            "run through the cmod command");
-        return;
-      }
-      try {
-        dev.cmod.ir.graph.ImportedModule m = importer.load(bytes, p.getParent());
-        declare(scope, imp.alias(), new Val.ImportedV(m, imp.alias().text()));
-      } catch (dev.cmod.ir.graph.ImportedModule.ImportException e) {
-        diags.error(
-            DiagnosticCode.ONNX_FILE,
-            imp.fileSpan(),
-            "cannot import " + imp.file() + ": " + e.getMessage(),
-            "see docs/language.md for the ONNX operators cmod imports");
-      }
+    if (onnxImports == null) {
+      diags.error(
+          DiagnosticCode.UNSUPPORTED,
+          imp.span(),
+          "import onnx needs the ONNX backend, which this compilation was not given",
+          "run through the cmod command, or pass the backend's dev.cmod.onnx.OnnxImports.SERVICE"
+              + " in the CompileOptions (withOnnxImports)");
+      return;
+    }
+    List<String> problems = onnxImports.check(bytes, p.getParent());
+    if (!problems.isEmpty()) {
+      diags.error(
+          DiagnosticCode.ONNX_FILE,
+          imp.fileSpan(),
+          imp.file() + " is not a valid ONNX model: " + problems.get(0),
+          problems.size() > 1 ? "and " + (problems.size() - 1) + " more problem(s)" : null);
+      return;
+    }
+    try {
+      dev.cmod.ir.graph.ImportedModule m = onnxImports.load(bytes, p.getParent());
+      declare(scope, imp.alias(), new Val.ImportedV(m, imp.alias().text()));
+    } catch (dev.cmod.ir.graph.ImportedModule.ImportException e) {
+      diags.error(
+          DiagnosticCode.ONNX_FILE,
+          imp.fileSpan(),
+          "cannot import " + imp.file() + ": " + e.getMessage(),
+          "see docs/language.md for the ONNX operators cmod imports");
     }
   }
 

@@ -16,6 +16,7 @@ import dev.cmod.compiler.diag.DiagnosticCode;
 import dev.cmod.compiler.diag.DiagnosticRenderer;
 import dev.cmod.compiler.diag.Diagnostics;
 import dev.cmod.compiler.diag.SourceFile;
+import dev.cmod.compiler.sema.CompileOptions;
 import dev.cmod.grammar.CmodLexer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -782,7 +783,7 @@ class ParsingTest {
             Duration.ofSeconds(10),
             () ->
                 Compilation.compile(
-                    new SourceFile("deep.cmod", src), null, Compilation.Options.defaults()));
+                    new SourceFile("deep.cmod", src), null, CompileOptions.defaults()));
     assertFalse(r.ok());
     assertEquals(DiagnosticCode.SOURCE_LIMIT, r.diagnostics().all().get(0).code());
   }
@@ -807,9 +808,7 @@ class ParsingTest {
                 assertDoesNotThrow(
                     () ->
                         Compilation.compile(
-                            new SourceFile("minus.cmod", src),
-                            null,
-                            Compilation.Options.defaults())));
+                            new SourceFile("minus.cmod", src), null, CompileOptions.defaults())));
     assertFalse(r.ok(), "a 20000-deep expression should hit the nesting limit");
     assertEquals(DiagnosticCode.SOURCE_LIMIT, r.diagnostics().all().get(0).code());
   }
@@ -825,9 +824,7 @@ class ParsingTest {
                 assertDoesNotThrow(
                     () ->
                         Compilation.compile(
-                            new SourceFile("chain.cmod", src),
-                            null,
-                            Compilation.Options.defaults())));
+                            new SourceFile("chain.cmod", src), null, CompileOptions.defaults())));
     // either it compiles or it ends in a located diagnostic; it must not throw
     if (!r.ok()) {
       assertTrue(r.diagnostics().hasErrors());
@@ -847,9 +844,7 @@ class ParsingTest {
                 assertDoesNotThrow(
                     () ->
                         Compilation.compile(
-                            new SourceFile("pipes.cmod", src),
-                            null,
-                            Compilation.Options.defaults())));
+                            new SourceFile("pipes.cmod", src), null, CompileOptions.defaults())));
     if (!r.ok()) {
       assertTrue(r.diagnostics().hasErrors());
     }

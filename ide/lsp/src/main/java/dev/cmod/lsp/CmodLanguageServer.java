@@ -4,6 +4,8 @@ import dev.cmod.compiler.Compilation;
 import dev.cmod.compiler.diag.DiagnosticCode;
 import dev.cmod.compiler.diag.SourceFile;
 import dev.cmod.compiler.diag.Span;
+import dev.cmod.compiler.sema.CompileOptions;
+import dev.cmod.onnx.OnnxImports;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -575,7 +577,8 @@ public final class CmodLanguageServer
     Path path = pathOf(uri);
     SourceFile source = new SourceFile(fileName(uri, path), text);
     // -O0: the same diagnostics as -O2, without spending time on optimization at every keystroke
-    Compilation.Options base = new Compilation.Options(null, null, 0, 0);
+    CompileOptions base =
+        CompileOptions.defaults().withOptLevel(0).withOnnxImports(OnnxImports.SERVICE);
     List<Compilation.Result> results = Compilation.compileAll(source, path, base);
     Compilation.Result first = results.get(0);
     List<dev.cmod.compiler.diag.Diagnostic> all = new ArrayList<>(first.diagnostics().all());

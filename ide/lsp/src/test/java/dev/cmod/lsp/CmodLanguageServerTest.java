@@ -1,12 +1,21 @@
 package dev.cmod.lsp;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cmod.compiler.Compilation;
+import dev.cmod.compiler.diag.DiagnosticCode;
+import dev.cmod.compiler.diag.SourceFile;
+import dev.cmod.compiler.sema.CompileOptions;
+import dev.cmod.onnx.EmitOptions;
+import dev.cmod.onnx.OnnxEmitter;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -44,6 +53,7 @@ import org.eclipse.lsp4j.services.LanguageServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Runs the server in-process behind real JSON-RPC over piped streams, with a recording client. */
 class CmodLanguageServerTest {
@@ -156,6 +166,82 @@ class CmodLanguageServerTest {
         .didClose(new DidCloseTextDocumentParams(new TextDocumentIdentifier(URI)));
     p = client.next();
     assertEquals(List.of(), p.getDiagnostics());
+  }
+
+  /**
+   * A small real ONNX model for {@code import onnx}: a compiled .cmod (a Linear layer and gelu)
+   * emitted by the backend.
+   */
+  private static Path tinyOnnxModel(Path dir) throws Exception {
+    String src =
+        "import std.nn.{Linear}\n"
+            + "model Enc {\n"
+            + "  input x: f32[4]\n"
+            + "  output y: f32[3] = x |> Linear(4, 3) |> gelu\n"
+            + "}\n";
+    Compilation.Result r =
+        Compilation.compile(new SourceFile("enc.cmod", src), null, CompileOptions.defaults());
+    assertTrue(r.ok(), () -> r.diagnostics().all().toString());
+    Path model = dir.resolve("enc.onnx");
+    Files.write(model, OnnxEmitter.emit(r.graph(), new EmitOptions(Compilation.VERSION)));
+    return model;
+  }
+
+  @Test
+  void importOnnxCompilesWithoutAFalseError(@TempDir Path dir) throws Exception {
+    tinyOnnxModel(dir);
+    String uri = dir.resolve("reader.cmod").toUri().toString();
+    String text =
+        "import onnx \"enc.onnx\" as Enc\n"
+            + "model Reader {\n"
+            + "  input x: f32[4]\n"
+            + "  output y: f32[3] = Enc(x) |> softmax\n"
+            + "}\n";
+    server
+        .getTextDocumentService()
+        .didOpen(new DidOpenTextDocumentParams(new TextDocumentItem(uri, "cmod", 1, text)));
+    PublishDiagnosticsParams p = client.next();
+    assertEquals(uri, p.getUri());
+    assertEquals(List.of(), p.getDiagnostics());
+
+    // the import is really read: a wrong output type against the imported model is reported
+    String wrong = text.replace("output y: f32[3]", "output y: f32[5]");
+    server
+        .getTextDocumentService()
+        .didChange(
+            new DidChangeTextDocumentParams(
+                new VersionedTextDocumentIdentifier(uri, 2),
+                List.of(new TextDocumentContentChangeEvent(wrong))));
+    p = client.next();
+    assertEquals(1, p.getDiagnostics().size(), p.getDiagnostics().toString());
+    assertEquals(DiagnosticSeverity.Error, p.getDiagnostics().get(0).getSeverity());
+    assertEquals(3, p.getDiagnostics().get(0).getRange().getStart().getLine());
+  }
+
+  @Test
+  void brokenOnnxImportIsReportedOnItsFileName(@TempDir Path dir) throws Exception {
+    Files.write(dir.resolve("broken.onnx"), "not a protobuf at all".getBytes(UTF_8));
+    String uri = dir.resolve("reader.cmod").toUri().toString();
+    String text =
+        "import onnx \"broken.onnx\" as Enc\n"
+            + "model Reader {\n"
+            + "  input x: f32[4]\n"
+            + "  output y: f32[3] = Enc(x)\n"
+            + "}\n";
+    server
+        .getTextDocumentService()
+        .didOpen(new DidOpenTextDocumentParams(new TextDocumentItem(uri, "cmod", 1, text)));
+    PublishDiagnosticsParams p = client.next();
+    assertEquals(1, p.getDiagnostics().size(), p.getDiagnostics().toString());
+    Diagnostic d = p.getDiagnostics().get(0);
+    assertEquals(DiagnosticCode.ONNX_FILE.id(), d.getCode().getLeft());
+    assertEquals(DiagnosticSeverity.Error, d.getSeverity());
+    assertTrue(
+        d.getMessage().startsWith("broken.onnx is not a valid ONNX model: "), d.getMessage());
+    int col = text.indexOf("\"broken.onnx\"");
+    assertEquals(
+        new Range(new Position(0, col), new Position(0, col + "\"broken.onnx\"".length())),
+        d.getRange());
   }
 
   @Test

@@ -300,7 +300,7 @@ class HardeningTest {
                 new dev.cmod.compiler.diag.SourceFile(
                     "many.cmod", manyErrors(1_000, "  let a = zz")),
                 null,
-                new dev.cmod.compiler.Compilation.Options(null, null, 0, 0))
+                dev.cmod.compiler.sema.CompileOptions.defaults().withOptLevel(0))
             .get(0)
             .diagnostics()
             .errorCount();

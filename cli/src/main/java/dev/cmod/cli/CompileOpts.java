@@ -1,0 +1,71 @@
+package dev.cmod.cli;
+
+import dev.cmod.compiler.sema.CompileOptions;
+import dev.cmod.onnx.OnnxImports;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/**
+ * The options of every command that compiles (a picocli mixin): which model, weights, seed, -O
+ * level and error format, turned into one {@link CompileOptions}.
+ */
+class CompileOpts {
+  @Option(names = "--model", description = "Which model of the file (default: the last one).")
+  String model;
+
+  @Option(names = "--weights", description = "Safetensors file with parameter values by path.")
+  Path weights;
+
+  @Option(
+      names = "--seed",
+      description = "Seed of random initializers (default: ${DEFAULT-VALUE}).",
+      defaultValue = "0")
+  long seed;
+
+  @Option(names = "-O0", description = "No optimization.")
+  boolean o0;
+
+  @Option(names = "-O1", description = "Dead code elimination, constant folding, CSE.")
+  boolean o1;
+
+  @Option(names = "-O2", description = "-O1 plus algebraic simplification to a fixpoint (default).")
+  boolean o2;
+
+  @Option(
+      names = "--error-format",
+      description = "human or json (default: ${DEFAULT-VALUE}).",
+      defaultValue = "human")
+  String errorFormat;
+
+  int level() {
+    int n = (o0 ? 1 : 0) + (o1 ? 1 : 0) + (o2 ? 1 : 0);
+    if (n > 1) {
+      throw Main.usageError("give only one of -O0, -O1, -O2");
+    }
+    return o0 ? 0 : o1 ? 1 : 2;
+  }
+
+  /** The options these flags choose, with the ONNX backend for {@code import onnx}. */
+  CompileOptions options() {
+    return new CompileOptions.Builder()
+        .model(model)
+        .weightsFile(weights)
+        .seed(seed)
+        .optLevel(level())
+        .onnxImports(OnnxImports.SERVICE)
+        .build();
+  }
+
+  /**
+   * Compiles {@code file} with these options to ONNX and prints its diagnostics in the chosen
+   * format.
+   */
+  Toolchain.Compiled compileOrReport(Path file) {
+    if (!"human".equals(errorFormat) && !"json".equals(errorFormat)) {
+      throw Main.usageError("--error-format must be human or json");
+    }
+    Toolchain.Compiled c = Toolchain.compile(file, options());
+    DiagnosticPrinter.print(c.result().diagnostics(), errorFormat);
+    return c;
+  }
+}

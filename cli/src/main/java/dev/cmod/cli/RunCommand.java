@@ -1,0 +1,298 @@
+package dev.cmod.cli;
+
+import dev.cmod.compiler.diag.DiagnosticCode;
+import dev.cmod.compiler.diag.Excerpt;
+import dev.cmod.compiler.sema.ModelFacts;
+import dev.cmod.ir.graph.Graph;
+import dev.cmod.ir.io.AtomicFiles;
+import dev.cmod.ir.io.Npy;
+import dev.cmod.ir.io.SafeFiles;
+import dev.cmod.ir.io.TensorFileException;
+import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.onnx.ExternalData;
+import dev.cmod.onnx.OnnxChecks;
+import dev.cmod.onnx.OnnxRunner;
+import dev.cmod.onnx.RunnerException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code cmod run}: a .cmod (compiled in memory) or .onnx model run on ONNX Runtime with given or
+ * seeded random inputs; outputs printed and optionally written as .npy files.
+ */
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    description =
+        "Run a .cmod (compiled in memory) or .onnx model on ONNX Runtime and print its outputs.")
+final class RunCommand implements Callable<Integer> {
+  @Parameters(index = "0", paramLabel = "FILE.(cmod|onnx)")
+  Path file;
+
+  @Option(
+      names = "--input",
+      paramLabel = "NAME=FILE.npy",
+      description = "An input tensor (repeatable). Without any, seeded random inputs are used.")
+  List<String> inputs = new ArrayList<>();
+
+  @Option(
+      names = "--output-dir",
+      paramLabel = "DIR",
+      description = "Write NAME.npy for every output into DIR.")
+  Path outputDir;
+
+  @Option(
+      names = "--device",
+      description = "cpu or cuda (default: ${DEFAULT-VALUE}).",
+      defaultValue = "cpu")
+  String device;
+
+  @Option(
+      names = "--input-seed",
+      description = "Seed of the random inputs (default: ${DEFAULT-VALUE}).",
+      defaultValue = "0")
+  long inputSeed;
+
+  @CommandLine.Mixin CompileOpts o;
+
+  @Override
+  public Integer call() throws IOException {
+    OnnxRunner.Device dev =
+        switch (device.toLowerCase(Locale.ROOT)) {
+          case "cpu" -> OnnxRunner.Device.CPU;
+          case "cuda", "gpu" -> OnnxRunner.Device.CUDA;
+          default -> throw Main.usageError("--device must be cpu or cuda");
+        };
+    if (outputDir != null) {
+      checkOutputDir(outputDir);
+    }
+    byte[] model;
+    Graph graph = null;
+    ModelFacts facts = null;
+    if (file.toString().endsWith(".onnx")) {
+      model = readOnnx(file);
+    } else {
+      Toolchain.Compiled c = o.compileOrReport(file);
+      if (!c.ok()) {
+        return ExitCodes.ERRORS;
+      }
+      model = c.onnx();
+      graph = c.result().graph();
+      facts = c.result().facts();
+    }
+    List<String> huge = OnnxChecks.hugeConstantShapes(model, OnnxRunner.maxOutputElements());
+    if (!huge.isEmpty()) {
+      throw new UserError(
+          DiagnosticCode.LIMIT,
+          file
+              + ": "
+              + Excerpt.of(huge.get(0), 500)
+              + "; cmod run refuses it before ONNX Runtime allocates the memory");
+    }
+    Map<String, Tensor> given = readInputs();
+    try (OnnxRunner runner = OnnxRunner.open(model, dev)) {
+      Map<String, Tensor> feed;
+      if (given.isEmpty()) {
+        feed =
+            graph != null
+                ? Toolchain.randomInputs(
+                    graph, facts, Toolchain.defaultSizes(graph, facts), inputSeed)
+                : OnnxInputs.random(model, inputSeed);
+        Main.out.println("inputs (random, seed " + inputSeed + "):");
+        feed.forEach(
+            (k, v) ->
+                Main.out.println(
+                    "  " + k + ": " + v.dtype() + java.util.Arrays.toString(v.shape())));
+      } else {
+        feed = given;
+        if (graph != null) {
+          InputCheck.check(graph, feed);
+        } else {
+          InputCheck.check(runner.inputInfo(), feed);
+        }
+      }
+      Map<String, Tensor> results = runner.run(feed);
+      Main.out.println("outputs (ONNX Runtime, " + dev.name().toLowerCase(Locale.ROOT) + "):");
+      for (Map.Entry<String, Tensor> e : results.entrySet()) {
+        Main.out.println("  " + Excerpt.of(e.getKey(), 200) + ": " + e.getValue());
+      }
+      if (outputDir != null) {
+        writeOutputs(results);
+      }
+    } catch (RunnerException e) {
+      throw new UserError(
+          e.getMessage().startsWith("cannot start ONNX Runtime")
+              ? DiagnosticCode.ENVIRONMENT
+              : DiagnosticCode.RUNTIME,
+          e.getMessage());
+    }
+    return ExitCodes.OK;
+  }
+
+  /** The tensors of the --input NAME=FILE.npy options, by name, in the order given. */
+  private Map<String, Tensor> readInputs() {
+    Map<String, Tensor> given = new LinkedHashMap<>();
+    for (String spec : inputs) {
+      int eq = spec.indexOf('=');
+      if (eq <= 0) {
+        throw Main.usageError("--input needs NAME=FILE.npy, got '" + Excerpt.of(spec, 200) + "'");
+      }
+      String name = spec.substring(0, eq);
+      Path p;
+      try {
+        p = Path.of(spec.substring(eq + 1));
+      } catch (java.nio.file.InvalidPathException e) {
+        throw new UserError(
+            DiagnosticCode.INPUT_FILE, "input '" + Excerpt.of(name, 100) + "': not a valid path");
+      }
+      if (given.containsKey(name)) {
+        throw new UserError(
+            DiagnosticCode.INPUT_MISMATCH, "input '" + Excerpt.of(name, 100) + "' is given twice");
+      }
+      try {
+        given.put(name, Npy.read(p));
+      } catch (TensorFileException e) {
+        throw new UserError(
+            DiagnosticCode.INPUT_FILE, "input '" + Excerpt.of(name, 100) + "': " + e.getMessage());
+      }
+    }
+    return given;
+  }
+
+  /** Writes every output as a .npy file into --output-dir (all or none). */
+  private void writeOutputs(Map<String, Tensor> results) {
+    // all outputs or none: each is written to a temporary file first
+    Map<String, String> names = OutputNames.fileNames(results.keySet());
+    Map<Path, byte[]> files = new LinkedHashMap<>();
+    for (Map.Entry<String, Tensor> e : results.entrySet()) {
+      files.put(outputDir.resolve(names.get(e.getKey())), Npy.toBytes(e.getValue()));
+    }
+    List<Path> created = createOutputDir(outputDir);
+    try {
+      AtomicFiles.writeAll(files);
+    } catch (RuntimeException ex) {
+      removeCreated(created);
+      throw ex;
+    }
+    for (Map.Entry<String, String> e : names.entrySet()) {
+      if (!e.getValue().equals(e.getKey() + ".npy")) {
+        Main.out.println(
+            "  output '" + Excerpt.of(e.getKey(), 200) + "' written as " + e.getValue());
+      }
+    }
+    Main.out.println("wrote " + results.size() + " file(s) to " + outputDir);
+  }
+
+  /**
+   * Refuses an output folder that is something else than a folder; a missing one is created when
+   * outputs are written.
+   */
+  private static void checkOutputDir(Path dir) {
+    String kind = SafeFiles.kindOf(dir);
+    if (kind != null && !Files.isDirectory(dir)) {
+      throw new UserError(
+          DiagnosticCode.OUTPUT_FILE, "--output-dir " + dir + " is " + kind + ", not a folder");
+    }
+    for (Path p = dir.toAbsolutePath().getParent(); p != null; p = p.getParent()) {
+      String k = SafeFiles.kindOf(p);
+      if (k != null) {
+        if (!Files.isDirectory(p)) {
+          throw new UserError(
+              DiagnosticCode.OUTPUT_FILE,
+              "cannot create the output folder " + dir + ": " + p + " is " + k);
+        }
+        break;
+      }
+    }
+    if (kind != null && !Files.isWritable(dir)) {
+      throw new UserError(
+          DiagnosticCode.OUTPUT_FILE, "the output folder " + dir + " is not writable");
+    }
+  }
+
+  /**
+   * Creates the output folder and any missing parents (as users expect); returns what was created,
+   * deepest first.
+   */
+  private static List<Path> createOutputDir(Path dir) {
+    List<Path> missing = new ArrayList<>();
+    for (Path p = dir.toAbsolutePath();
+        p != null && SafeFiles.kindOf(p) == null;
+        p = p.getParent()) {
+      missing.add(p);
+    }
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      removeCreated(missing);
+      throw new UserError(
+          DiagnosticCode.OUTPUT_FILE,
+          "cannot create the output folder " + dir + ": " + SafeFiles.describe(e));
+    }
+    return missing;
+  }
+
+  private static void removeCreated(List<Path> created) {
+    for (Path p : created) {
+      try {
+        Files.deleteIfExists(p);
+      } catch (IOException ignored) {
+        // not empty or gone: leave it
+      }
+    }
+  }
+
+  /**
+   * Reads and checks an ONNX file; external data is read here, once, through the same checks, and
+   * put into the model, so ONNX Runtime never opens a file the model names.
+   */
+  private static byte[] readOnnx(Path file) {
+    byte[] bytes;
+    try {
+      bytes =
+          SafeFiles.readAll(
+              file,
+              SafeFiles.Policy.USER,
+              2L << 30 > Integer.MAX_VALUE - 8 ? Integer.MAX_VALUE - 8 : 2L << 30);
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new UserError(DiagnosticCode.ONNX_FILE, "cannot read " + file + ": no such file");
+    } catch (IOException e) {
+      throw new UserError(
+          DiagnosticCode.ONNX_FILE,
+          "cannot read "
+              + file
+              + ": "
+              + (e instanceof SafeFiles.RefusedException ? "it " : "")
+              + SafeFiles.describe(e));
+    }
+    Path dir = file.toAbsolutePath().getParent();
+    List<String> problems = OnnxChecks.validate(bytes, dir);
+    if (!problems.isEmpty()) {
+      throw new UserError(
+          DiagnosticCode.ONNX_FILE,
+          file
+              + " is not a valid ONNX model: "
+              + Excerpt.of(problems.get(0), 500)
+              + (problems.size() > 1
+                  ? " (and " + (problems.size() - 1) + " more problem(s))"
+                  : ""));
+    }
+    try {
+      return ExternalData.inline(bytes, dir);
+    } catch (ExternalData.ExternalDataException e) {
+      throw new UserError(
+          e.limit ? DiagnosticCode.LIMIT : DiagnosticCode.ONNX_FILE, file + ": " + e.getMessage());
+    }
+  }
+}
