@@ -7,6 +7,7 @@ import dev.cmod.compiler.Compilation;
 import dev.cmod.compiler.diag.DiagnosticCode;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.testkit.Need;
+import dev.cmod.testkit.ParityCase;
 import dev.cmod.testkit.PyParity;
 import dev.cmod.testkit.Requires;
 import java.io.IOException;
@@ -14,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,39 +27,11 @@ import org.junit.jupiter.api.io.TempDir;
  * two stacked prefixes, causal blocks, and a prompt over a prefix.
  */
 @Requires(Need.TORCH)
-class PrefixPromptParityTest {
-  @TempDir static Path out;
-
-  @BeforeAll
-  static void generate() {
-    PyParity.COMPOSE.generate(out, "prefix_prompt", "prompt_prefix", "prefix_causal");
-  }
-
-  @Test
-  void prefixesAndAPromptOnAttentionAndBlocks() {
-    PyParity.COMPOSE.checkCase("prefix_prompt", out);
-  }
-
-  @Test
-  void promptOverAPrefix() {
-    PyParity.COMPOSE.checkCase("prompt_prefix", out);
-  }
-
-  /**
-   * Prefixes on causal attention (TransformerBlock(causal = true)): every query sees every prefix
-   * position, then keys up to itself (HF prefix tuning on a decoder); one, two stacked, a repeat
-   * stack.
-   */
-  @Test
-  void prefixesOnCausalAttention() {
-    PyParity.COMPOSE.checkCase("prefix_causal", out);
-  }
-
+class PrefixPromptTest {
   @Test
   void prefixAndPromptShapes() {
     Compilation.Result r =
-        PyParity.compile(
-            PyParity.COMPOSE.resource("prefix_prompt.cmod"), null, 0, 0, "prefix_prompt");
+        PyParity.compile(ParityCase.named("prefix_prompt").program(), null, 0, 0, "prefix_prompt");
     Map<String, Tensor> p = PyParity.paramValues(r.graph());
     assertEquals(List.of(4L, 3L, 4L), PyParity.shape(p.get("sa.attn.prefix_k")));
     assertEquals(List.of(4L, 3L, 4L), PyParity.shape(p.get("sa.attn.prefix_v")));

@@ -5,15 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.cmod.compiler.Compilation;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.testkit.Need;
+import dev.cmod.testkit.ParityCase;
 import dev.cmod.testkit.PyParity;
 import dev.cmod.testkit.Requires;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The AdapterHub blocks {@code base with fuse(a, b)} and {@code base with split(a, b, at = n)}
@@ -34,29 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * </ul>
  */
 @Requires(Need.TORCH)
-class HubFuseSplitControlParityTest {
-  @TempDir static Path out;
-
-  @BeforeAll
-  static void generate() {
-    PyParity.COMPOSE.generate(out, "with_fuse_split", "via_control_image", "via_control_seq");
-  }
-
-  @Test
-  void fuseAndSplitOnABlock() {
-    PyParity.COMPOSE.checkCase("with_fuse_split", out);
-  }
-
-  @Test
-  void controlOnAConv2dOverImages() {
-    PyParity.COMPOSE.checkCase("via_control_image", out);
-  }
-
-  @Test
-  void controlOnAnMlpOverASequence() {
-    PyParity.COMPOSE.checkCase("via_control_seq", out);
-  }
-
+class HubFuseSplitControlTest {
   /**
    * The blocks reuse the members' parameters; each fusion block has its own query, key and value
    * [d, d].
@@ -65,7 +41,7 @@ class HubFuseSplitControlParityTest {
   void fuseAndSplitParameters() {
     Compilation.Result r =
         PyParity.compile(
-            PyParity.COMPOSE.resource("with_fuse_split.cmod"), null, 0, 0, "with_fuse_split");
+            ParityCase.named("with_fuse_split").program(), null, 0, 0, "with_fuse_split");
     Map<String, Tensor> p = PyParity.paramValues(r.graph());
     TreeSet<String> extra = new TreeSet<>();
     for (String k : p.keySet()) {
@@ -108,7 +84,7 @@ class HubFuseSplitControlParityTest {
     Map<String, Tensor> img =
         PyParity.paramValues(
             PyParity.compile(
-                    PyParity.COMPOSE.resource("via_control_image.cmod"),
+                    ParityCase.named("via_control_image").program(),
                     null,
                     0,
                     0,
@@ -130,11 +106,7 @@ class HubFuseSplitControlParityTest {
     Map<String, Tensor> seq =
         PyParity.paramValues(
             PyParity.compile(
-                    PyParity.COMPOSE.resource("via_control_seq.cmod"),
-                    null,
-                    0,
-                    0,
-                    "via_control_seq")
+                    ParityCase.named("via_control_seq").program(), null, 0, 0, "via_control_seq")
                 .graph());
     assertEquals(List.of(4L, 8L), PyParity.shape(seq.get("mlp.control.weight")));
     assertEquals(List.of(8L), PyParity.shape(seq.get("mlp.control.bias")));
