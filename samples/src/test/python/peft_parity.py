@@ -344,20 +344,5 @@ def case_moe_example():
     return w, P.evaluate(m, fwd, xs)
 
 
-# ----------------------------------------------------------------------------------------------
-
-CASES = {
-    "lora_mlp": case_lora_mlp,
-    "lora_stacked": case_lora_stacked,
-    "lora_blocks": case_lora_blocks,
-    "lora_doublestar": case_lora_doublestar,
-    "ia3_mlp": case_ia3_mlp,
-    "moe_lora_topk": case_moe_lora_topk,
-    "moe_soft": case_moe_soft,
-    "moe_index": case_moe_index,
-    "moe_example": case_moe_example,
-}
-
-
 if __name__ == "__main__":
-    P.main(sys.argv, CASES, 2000)
+    P.main(sys.argv, P.cases(globals()), 2000)

@@ -2,7 +2,6 @@ package dev.cmod.compose;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.cmod.compiler.Compilation;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.testkit.Need;
 import dev.cmod.testkit.ParityCase;
@@ -22,8 +21,7 @@ import org.junit.jupiter.api.Test;
 class FuseTest {
   @Test
   void gateParameters() {
-    Compilation.Result r = PyParity.compile(ParityCase.named("fuse").program(), null, 0, 0, "fuse");
-    Map<String, Tensor> p = PyParity.paramValues(r.graph());
+    Map<String, Tensor> p = ParityCase.named("fuse").declared();
     for (int i = 0; i < 3; i++) {
       for (String n : new String[] {"query", "key", "value"}) {
         assertEquals(

@@ -2,7 +2,6 @@ package dev.cmod.compose;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.cmod.compiler.Compilation;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.testkit.Need;
 import dev.cmod.testkit.ParityCase;
@@ -39,10 +38,7 @@ class HubFuseSplitControlTest {
    */
   @Test
   void fuseAndSplitParameters() {
-    Compilation.Result r =
-        PyParity.compile(
-            ParityCase.named("with_fuse_split").program(), null, 0, 0, "with_fuse_split");
-    Map<String, Tensor> p = PyParity.paramValues(r.graph());
+    Map<String, Tensor> p = ParityCase.named("with_fuse_split").declared();
     TreeSet<String> extra = new TreeSet<>();
     for (String k : p.keySet()) {
       if (!k.matches("blk\\.(ln[12]|attn\\.[qkvo]|ffn\\.(up|down))\\.[a-z]+")) {
@@ -81,15 +77,7 @@ class HubFuseSplitControlTest {
    */
   @Test
   void controlParameters() {
-    Map<String, Tensor> img =
-        PyParity.paramValues(
-            PyParity.compile(
-                    ParityCase.named("via_control_image").program(),
-                    null,
-                    0,
-                    0,
-                    "via_control_image")
-                .graph());
+    Map<String, Tensor> img = ParityCase.named("via_control_image").declared();
     assertEquals(
         new TreeSet<>(
             List.of(
@@ -103,11 +91,7 @@ class HubFuseSplitControlTest {
     assertEquals(List.of(4L, 2L, 1L, 1L), PyParity.shape(img.get("gen.control.weight")));
     assertEquals(List.of(4L, 1L, 1L, 1L), PyParity.shape(img.get("gen.control1.weight")));
     assertEquals(List.of(4L), PyParity.shape(img.get("gen.control.bias")));
-    Map<String, Tensor> seq =
-        PyParity.paramValues(
-            PyParity.compile(
-                    ParityCase.named("via_control_seq").program(), null, 0, 0, "via_control_seq")
-                .graph());
+    Map<String, Tensor> seq = ParityCase.named("via_control_seq").declared();
     assertEquals(List.of(4L, 8L), PyParity.shape(seq.get("mlp.control.weight")));
     assertEquals(List.of(8L), PyParity.shape(seq.get("mlp.control.bias")));
   }

@@ -11,7 +11,6 @@ import dev.cmod.testkit.ParityCase;
 import dev.cmod.testkit.PyParity;
 import dev.cmod.testkit.Requires;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -33,9 +32,7 @@ class HyperLoraTest {
    */
   @Test
   void generatorShapesAndInit() {
-    Compilation.Result r =
-        PyParity.compile(ParityCase.named("hyper_lora").program(), null, 0, 0, "hyper_lora");
-    Map<String, Tensor> p = PyParity.paramValues(r.graph());
+    Map<String, Tensor> p = ParityCase.named("hyper_lora").declared();
     assertEquals(List.of(8L, 32L), PyParity.shape(p.get("base.up.weight.hyper_a")));
     assertEquals(List.of(8L, 64L), PyParity.shape(p.get("base.up.weight.hyper_b")));
     assertEquals(List.of(8L, 64L), PyParity.shape(p.get("base.down.weight.hyper_a")));
@@ -54,7 +51,7 @@ class HyperLoraTest {
     Set<String> dropped =
         PyParity.writeWithout(c.dir(), k -> k.startsWith("base.") && k.contains(".hyper_"), w);
     assertEquals(4, dropped.size(), dropped.toString());
-    PyParity.assertFreshKeepsBase(c, "fresh hyper", c.program(), w, "base_y", Set.of("y"), 0);
+    PyParity.assertFreshKeepsBase(c, "fresh hyper", w, dropped, "base_y", Set.of("y"), 0);
   }
 
   /**
@@ -109,9 +106,7 @@ class HyperLoraTest {
         "import std.nn.{Mlp}\n\nmodel H {\n  input x: f32[seq, 16]\n  input task: Vector[8]\n  let base = Mlp(16, 32)\n"
             + "  let tuned = base with lora(rank = 2, alpha = 4) on \"up\" from hyper(task)\n"
             + "  let both = tuned with lora(rank = 2) on \"up\"\n  output y: f32[seq, 16] = both(x)\n}\n";
-    Path f = tmp.resolve("lora_over_hyper.cmod");
-    Files.writeString(f, src);
-    Compilation.Result r = Compilation.compile(f, new Compilation.Options(null, null, 0, 0));
+    Compilation.Result r = PyParity.compileSource(tmp, "lora_over_hyper.cmod", src);
     assertTrue(r.ok(), PyParity.render(r));
   }
 
@@ -136,9 +131,7 @@ class HyperLoraTest {
     String src =
         "import std.nn.{Mlp}\n\nmodel B {\n  input x: f32[16]\n  input task: Vector[8]\n  let m = Mlp(16)\n"
             + "  let t = m with lora(rank = 2) on \"up\", \"down\" from hyper(task)\n  output y: f32[_, 16] = t(x)\n}\n";
-    Path f = tmp.resolve("hyper_no_seq.cmod");
-    Files.writeString(f, src);
-    Compilation.Result r = Compilation.compile(f, new Compilation.Options(null, null, 0, 0));
+    Compilation.Result r = PyParity.compileSource(tmp, "hyper_no_seq.cmod", src);
     if (r.ok()) {
       Tensor y =
           E2E.runOrt(

@@ -11,7 +11,6 @@ import dev.cmod.testkit.ParityCase;
 import dev.cmod.testkit.PyParity;
 import dev.cmod.testkit.Requires;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -30,9 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 class PrefixPromptTest {
   @Test
   void prefixAndPromptShapes() {
-    Compilation.Result r =
-        PyParity.compile(ParityCase.named("prefix_prompt").program(), null, 0, 0, "prefix_prompt");
-    Map<String, Tensor> p = PyParity.paramValues(r.graph());
+    Map<String, Tensor> p = ParityCase.named("prefix_prompt").declared();
     assertEquals(List.of(4L, 3L, 4L), PyParity.shape(p.get("sa.attn.prefix_k")));
     assertEquals(List.of(4L, 3L, 4L), PyParity.shape(p.get("sa.attn.prefix_v")));
     assertEquals(List.of(2L, 2L, 8L), PyParity.shape(p.get("blk.attn.prefix_k")));
@@ -57,9 +54,7 @@ class PrefixPromptTest {
     String src =
         "import std.nn.{MultiHeadAttention}\n\nmodel P {\n  input x: f32[seq, 16]\n  let mha = MultiHeadAttention(16, 4)\n"
             + "  let t = mha with prefix(length = 3) on \"\"\n  output y: f32[seq, 16] = t(x)\n}\n";
-    Path f = tmp.resolve("bare_mha_prefix.cmod");
-    Files.writeString(f, src);
-    Compilation.Result r = Compilation.compile(f, new Compilation.Options(null, null, 0, 0));
+    Compilation.Result r = PyParity.compileSource(tmp, "bare_mha_prefix.cmod", src);
     assertTrue(r.ok(), PyParity.render(r));
     assertEquals(
         List.of(4L, 3L, 4L), PyParity.shape(PyParity.paramValues(r.graph()).get("mha.prefix_k")));
@@ -77,9 +72,7 @@ class PrefixPromptTest {
         "import std.nn.{TransformerBlock}\n\nmodel P {\n  input x: f32[seq, 16]\n  let blk = TransformerBlock(16, 2)\n"
             + "  let p1 = blk with prompt(length = 3)\n  let p2 = blk with prompt(length = 2)\n"
             + "  output y1: f32[seq + 3, 16] = p1(x)\n  output y2: f32[seq + 2, 16] = p2(x)\n}\n";
-    Path f = tmp.resolve("two_prompts.cmod");
-    Files.writeString(f, src);
-    Compilation.Result r = Compilation.compile(f, new Compilation.Options(null, null, 0, 0));
+    Compilation.Result r = PyParity.compileSource(tmp, "two_prompts.cmod", src);
     assertTrue(r.ok(), PyParity.render(r));
     Map<String, Tensor> p = PyParity.paramValues(r.graph());
     assertEquals(List.of(3L, 16L), PyParity.shape(p.get("blk.prompt")));
@@ -97,9 +90,7 @@ class PrefixPromptTest {
     String src =
         "import std.nn.{Mlp}\n\nmodel B {\n  input x: f32[16]\n  let m = Mlp(16)\n  let p = m with prompt(length = 2)\n"
             + "  output y: f32[16] = p(x)\n}\n";
-    Path f = tmp.resolve("prompt_no_seq.cmod");
-    Files.writeString(f, src);
-    Compilation.Result r = Compilation.compile(f, new Compilation.Options(null, null, 0, 0));
+    Compilation.Result r = PyParity.compileSource(tmp, "prompt_no_seq.cmod", src);
     assertTrue(!r.ok(), "must be an error");
     assertTrue(
         r.diagnostics().all().stream().noneMatch(d -> d.code() == DiagnosticCode.INTERNAL),

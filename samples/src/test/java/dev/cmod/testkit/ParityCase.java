@@ -104,6 +104,11 @@ public record ParityCase(
     }
   }
 
+  /** The parameters the program declares, by path: compiled at -O0 without weights, seed 0. */
+  public Map<String, Tensor> declared() {
+    return PyParity.paramValues(PyParity.compile(program(), null, 0, 0, name).graph());
+  }
+
   /**
    * The corpus check: the reference's runs are the ones this case declares, and the program
    * compiled with the reference's weights (mutated if the case says so) matches PyTorch, or for a

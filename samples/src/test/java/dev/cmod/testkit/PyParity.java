@@ -2,6 +2,7 @@ package dev.cmod.testkit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -254,21 +255,23 @@ public final class PyParity {
   }
 
   /**
-   * A fresh composition leaves the base unchanged: {@code cmod} compiled with {@code weights} (the
-   * weights of case {@code c} without the composition's trained keys) at the case's levels gives,
-   * for every run, PyTorch's output {@code base} (within the case's tolerances) and, bit for bit,
-   * that same value for each output in {@code same} (every output when null). Where {@code
-   * minEffect > 0}, PyTorch's trained value of each of them also differs from its base by more than
-   * that, so that the check is not vacuous.
+   * A fresh composition leaves the base unchanged: the program of case {@code c} compiled with
+   * {@code weights} (the case's weights without the composition's trained keys, {@code dropped}) at
+   * the case's levels gives, for every run, PyTorch's output {@code base} (within the case's
+   * tolerances) and, bit for bit, that same value for each output in {@code same} (every output
+   * when null). Where {@code minEffect > 0}, PyTorch's trained value of each of them also differs
+   * from its base by more than that; and the parity check with the dropped keys declared defaulted
+   * must fail against the trained outputs, so that the check is not vacuous.
    */
   public static void assertFreshKeepsBase(
       ParityCase c,
       String label,
-      Path cmod,
       Path weights,
+      Set<String> dropped,
       String base,
       Set<String> same,
       double minEffect) {
+    Path cmod = c.program();
     for (Run run : runs(c.dir())) {
       for (int level : c.levels()) {
         Map<String, Tensor> got = outputs(cmod, weights, 0, level, run.inputs());
@@ -300,6 +303,10 @@ public final class PyParity {
         }
       }
     }
+    assertThrows(
+        AssertionError.class,
+        () -> check(c, label + " (defaulted)", cmod, weights, c.dir(), dropped),
+        label + ": the fresh model matches the trained outputs");
   }
 
   /** Prints and returns {max abs error, max relative error} (relative to max(|expected|, 1e-3)). */
@@ -337,6 +344,20 @@ public final class PyParity {
         Compilation.compile(cmod, new Compilation.Options(null, weights, seed, level));
     assertTrue(r.ok(), at + ": compilation failed:\n" + render(r));
     return r;
+  }
+
+  /**
+   * Writes {@code source} to {@code dir/name} and compiles it at -O0 without weights; the result,
+   * errors and all.
+   */
+  public static Compilation.Result compileSource(Path dir, String name, String source) {
+    try {
+      Path f = dir.resolve(name);
+      Files.writeString(f, source);
+      return Compilation.compile(f, new Compilation.Options(null, null, 0, 0));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** The diagnostics, rendered for people. */
