@@ -8,9 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.cmod.ir.io.Safetensors;
 import dev.cmod.ir.tensor.Tensor;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -232,39 +230,7 @@ public record ParityCase(
   // the corpus file
 
   private static Map<String, ParityCase> load() {
-    String text;
-    try (InputStream in = ParityCase.class.getResourceAsStream(CORPUS)) {
-      if (in == null) {
-        throw new IllegalStateException("missing test resource " + CORPUS);
-      }
-      text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    Map<String, Map<String, List<String>>> blocks = new LinkedHashMap<>();
-    Map<String, List<String>> block = null;
-    int lineNo = 0;
-    for (String raw : text.split("\n", -1)) {
-      lineNo++;
-      String line = raw.strip();
-      if (line.isEmpty() || line.startsWith("#")) {
-        continue;
-      }
-      if (line.startsWith("[") && line.endsWith("]")) {
-        block = new LinkedHashMap<>();
-        if (blocks.put(line.substring(1, line.length() - 1), block) != null) {
-          throw new IllegalStateException(CORPUS + ":" + lineNo + ": a second " + line);
-        }
-        continue;
-      }
-      int eq = line.indexOf(" = ");
-      if (block == null || eq < 0) {
-        throw new IllegalStateException(CORPUS + ":" + lineNo + ": expected [NAME] or KEY = VALUE");
-      }
-      block
-          .computeIfAbsent(line.substring(0, eq).strip(), k -> new ArrayList<>())
-          .add(line.substring(eq + 3).strip());
-    }
+    Map<String, Map<String, List<String>>> blocks = CaseFile.read(CORPUS);
     Map<String, List<String>> defaults = blocks.remove("defaults");
     Map<String, ParityCase> cases = new LinkedHashMap<>();
     blocks.forEach((name, b) -> cases.put(name, parse(name, b, defaults)));
