@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""PyTorch reference data for the cmod composition tests (dev.cmod.compose.*Test).
+"""PyTorch reference data for the cmod composition cases of the parity corpus (pytorch-parity.cases,
+checked by dev.cmod.parity.PyTorchParityTest) and the tests around them (dev.cmod.compose.*Test).
 
 Usage: /usr/bin/python3 compose_parity.py OUTDIR CASE [CASE ...]   (or the single case name "all")
 

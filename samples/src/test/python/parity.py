@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""PyTorch reference data for the cmod parity tests (dev.cmod.parity.*Test): std.nn, language features
-and the shipped samples.
+"""PyTorch reference data for the cmod parity corpus (pytorch-parity.cases, checked by
+dev.cmod.parity.PyTorchParityTest): std.nn, language features and the shipped samples.
 
 Usage: /usr/bin/python3 parity.py OUTDIR CASE [CASE ...]   (or the single case name "all")
 

@@ -1,5 +1,7 @@
 #!/usr/bin/python3
-"""PyTorch reference data for the cmod PEFT tests (dev.cmod.peft.*Test): LoRA, IA3 and routing.
+"""PyTorch reference data for the cmod PEFT cases of the parity corpus (pytorch-parity.cases,
+checked by dev.cmod.parity.PyTorchParityTest) and the tests around them (dev.cmod.peft.*Test): LoRA, IA3
+and routing.
 
 Usage: /usr/bin/python3 peft_parity.py OUTDIR CASE [CASE ...]   (or the single case name "all")
 

@@ -128,10 +128,14 @@ public record ParityCase(
     Path cmod = program();
     Path at = data;
     if (mismatch) {
-      assertThrows(
-          AssertionError.class,
-          () -> PyParity.check(this, name, cmod, weights, at, Set.of()),
-          name + ": a negative control passed");
+      AssertionError e =
+          assertThrows(
+              AssertionError.class,
+              () -> PyParity.check(this, name, cmod, weights, at, Set.of()),
+              name + ": a negative control passed");
+      assertTrue(
+          e.getMessage().contains(": element "),
+          name + ": must fail in the comparison with PyTorch, failed with: " + e.getMessage());
     } else {
       PyParity.check(this, name, cmod, weights, at, Set.of());
     }
@@ -144,6 +148,11 @@ public record ParityCase(
       PyParity.copyRuns(from, to);
       Map<String, Tensor> w = new TreeMap<>(Safetensors.read(from.resolve("weights.safetensors")));
       List<String> m = mutate;
+      if (!m.get(0).equals("swap-infix")) {
+        for (String key : m.subList(1, m.size())) {
+          assertTrue(w.containsKey(key), name + ": no weight " + key + " to " + m.get(0));
+        }
+      }
       switch (m.get(0)) {
         case "transpose" -> w.put(m.get(1), transpose(w.get(m.get(1))));
         case "swap" -> {
@@ -160,6 +169,10 @@ public record ParityCase(
                           ? k.replace(m.get(1), m.get(2))
                           : k.contains(m.get(2)) ? k.replace(m.get(2), m.get(1)) : k,
                       v));
+          assertTrue(
+              w.keySet().stream().anyMatch(k -> k.contains(m.get(1)))
+                  && w.keySet().stream().anyMatch(k -> k.contains(m.get(2))),
+              name + ": the weights must hold both " + m.get(1) + " and " + m.get(2));
           w = swapped;
         }
         default -> throw new AssertionError(name + ": unknown mutation " + m);
