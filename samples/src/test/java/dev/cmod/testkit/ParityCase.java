@@ -38,7 +38,7 @@ public record ParityCase(
     String script,
     String reference,
     String source,
-    String[] edit,
+    List<String> edit,
     String model,
     List<String> runs,
     List<String> outputs,
@@ -87,15 +87,16 @@ public record ParityCase(
     Path file =
         source.startsWith("samples/") ? PyParity.root().resolve(source) : PyParity.resource(source);
     assertTrue(Files.isRegularFile(file), "missing program " + file);
-    if (edit == null) {
+    if (edit.isEmpty()) {
       return file;
     }
     try {
       String text = Files.readString(file);
-      assertTrue(text.contains(edit[0]), name + ": " + source + " no longer holds " + edit[0]);
+      assertTrue(
+          text.contains(edit.get(0)), name + ": " + source + " no longer holds " + edit.get(0));
       Path f = scratch().resolve("programs/" + name + ".cmod");
       Files.createDirectories(f.getParent());
-      Files.writeString(f, text.replace(edit[0], edit[1]));
+      Files.writeString(f, text.replace(edit.get(0), edit.get(1)));
       return f;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -276,8 +277,8 @@ public record ParityCase(
     }
     List<String> ref = words(one(name, f, "reference"));
     String edit = f.containsKey("edit") ? one(name, f, "edit") : null;
-    String[] edits = edit == null ? null : edit.split(" => ", 2);
-    if (edits != null && edits.length != 2) {
+    List<String> edits = edit == null ? List.of() : List.of(edit.split(" => ", 2));
+    if (edit != null && edits.size() != 2) {
       throw new IllegalStateException(CORPUS + " [" + name + "]: edit is OLD => NEW");
     }
     String expect = one(name, f, "expect");
