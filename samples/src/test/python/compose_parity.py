@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""PyTorch reference data for the cmod composition tests (dev.cmod.compose.*Test).
+"""PyTorch reference data for the cmod composition cases of the parity corpus (pytorch-parity.cases,
+checked by dev.cmod.parity.PyTorchParityTest) and the tests around them (dev.cmod.compose.*Test).
 
 Usage: /usr/bin/python3 compose_parity.py OUTDIR CASE [CASE ...]   (or the single case name "all")
 
@@ -813,29 +814,5 @@ def case_via_control_seq():
     return w, P.evaluate(m, fwd, xs)
 
 
-# ----------------------------------------------------------------------------------------------
-
-CASES = {
-    "adapter_block": case_adapter_block,
-    "adapter_stack": case_adapter_stack,
-    "adapterhub": case_adapterhub,
-    "adapterhub_repeat": case_adapterhub_repeat,
-    "prefix_prompt": case_prefix_prompt,
-    "prompt_prefix": case_prompt_prefix,
-    "prefix_causal": case_prefix_causal,
-    "hyper_lora": case_hyper_lora,
-    "fuse": case_fuse,
-    "std_modules": case_std_modules,
-    "madx_de": case_madx_de,
-    "madx_fr": case_madx_fr,
-    "image_prompts": case_image_prompts,
-    "moe_lora": case_moe_lora,
-    "detox": case_detox,
-    "with_fuse_split": case_with_fuse_split,
-    "via_control_image": case_via_control_image,
-    "via_control_seq": case_via_control_seq,
-}
-
-
 if __name__ == "__main__":
-    P.main(sys.argv, CASES, 4000)
+    P.main(sys.argv, P.cases(globals()), 4000)

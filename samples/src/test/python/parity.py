@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""PyTorch reference data for the cmod parity tests (dev.cmod.parity.*Test): std.nn, language features
-and the shipped samples.
+"""PyTorch reference data for the cmod parity corpus (pytorch-parity.cases, checked by
+dev.cmod.parity.PyTorchParityTest): std.nn, language features and the shipped samples.
 
 Usage: /usr/bin/python3 parity.py OUTDIR CASE [CASE ...]   (or the single case name "all")
 
@@ -17,7 +17,8 @@ import torch.nn.functional as F
 
 sys.dont_write_bytecode = True  # importing the shared module must not leave __pycache__ in the source tree
 from parity_common import (RMSNorm, Mlp, block, causal_mask, check_close, conv_block, conv_layernorm,  # noqa: E402
-                           conv_linear, conv_mha, conv_rmsnorm, evaluate, main, manual_mha, randomize, run_block)
+                           cases, conv_linear, conv_mha, conv_rmsnorm, evaluate, main, manual_mha, randomize,
+                           run_block)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -257,25 +258,5 @@ def case_audio_keyword():
     return sample_case(KeywordSpotter(), [{"audio": torch.randn(2, 16000)}])
 
 
-# ----------------------------------------------------------------------------------------------
-
-CASES = {
-    "linear": case_linear,
-    "embedding": case_embedding,
-    "layernorm": case_layernorm,
-    "rmsnorm": case_rmsnorm,
-    "mlp": case_mlp,
-    "mha": case_mha,
-    "transformer_block": case_transformer_block,
-    "conv2d": case_conv2d,
-    "patch_embed": case_patch_embed,
-    "mlp_inline": case_mlp_inline,
-    "own_encoder": case_own_encoder,
-    "image_classifier": case_image_classifier,
-    "text_transformer": case_text_transformer,
-    "audio_keyword": case_audio_keyword,
-}
-
-
 if __name__ == "__main__":
-    main(sys.argv, CASES, 1000)
+    main(sys.argv, cases(globals()), 1000)

@@ -97,6 +97,12 @@ def write_case(d, weights, runs):
             save_npy(os.path.join(d, "run%d.out.%s.npy" % (r, k)), v)
 
 
+def cases(namespace):
+    """The cases of a script: its functions case_NAME() by NAME (the corpus,
+    samples/src/test/resources/pytorch-parity.cases, names them as `reference = SCRIPT NAME`)."""
+    return {k[len("case_"):]: f for k, f in namespace.items() if k.startswith("case_") and callable(f)}
+
+
 def main(argv, cases, seed):
     """The command line of every script: OUTDIR CASE [CASE ...] (or "all"). Case NAME is drawn
     under torch.manual_seed(seed + its index among the sorted case names)."""

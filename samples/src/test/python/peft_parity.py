@@ -1,5 +1,7 @@
 #!/usr/bin/python3
-"""PyTorch reference data for the cmod PEFT tests (dev.cmod.peft.*Test): LoRA, IA3 and routing.
+"""PyTorch reference data for the cmod PEFT cases of the parity corpus (pytorch-parity.cases,
+checked by dev.cmod.parity.PyTorchParityTest) and the tests around them (dev.cmod.peft.*Test): LoRA, IA3
+and routing.
 
 Usage: /usr/bin/python3 peft_parity.py OUTDIR CASE [CASE ...]   (or the single case name "all")
 
@@ -344,20 +346,5 @@ def case_moe_example():
     return w, P.evaluate(m, fwd, xs)
 
 
-# ----------------------------------------------------------------------------------------------
-
-CASES = {
-    "lora_mlp": case_lora_mlp,
-    "lora_stacked": case_lora_stacked,
-    "lora_blocks": case_lora_blocks,
-    "lora_doublestar": case_lora_doublestar,
-    "ia3_mlp": case_ia3_mlp,
-    "moe_lora_topk": case_moe_lora_topk,
-    "moe_soft": case_moe_soft,
-    "moe_index": case_moe_index,
-    "moe_example": case_moe_example,
-}
-
-
 if __name__ == "__main__":
-    P.main(sys.argv, CASES, 2000)
+    P.main(sys.argv, P.cases(globals()), 2000)

@@ -10,6 +10,7 @@ import dev.cmod.testkit.E2E;
 import dev.cmod.testkit.E2E.Built;
 import java.util.List;
 import java.util.Map;
+import java.util.function.DoubleUnaryOperator;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
@@ -198,15 +199,7 @@ class BuiltinReferenceTest {
         "gelu",
         "model T {\n  input a: f32[seq, 8]\n  output y: f32[seq, 8] = gelu(a * 2.0)\n}\n",
         "y",
-        r -> {
-          float[] x = r.in("a").floats();
-          double[] y = new double[x.length];
-          for (int i = 0; i < x.length; i++) {
-            double v = x[i] * 2.0f;
-            y[i] = 0.5 * v * (1 + erf(v / Math.sqrt(2)));
-          }
-          return floats(r.in("a").shape(), y);
-        });
+        r -> ofTwiceA(r, v -> 0.5 * v * (1 + erf(v / Math.sqrt(2)))));
   }
 
   @Test
@@ -215,15 +208,23 @@ class BuiltinReferenceTest {
         "gelu tanh",
         "model T {\n  input a: f32[seq, 8]\n  output y: f32[seq, 8] = gelu(a * 2.0, approx = \"tanh\")\n}\n",
         "y",
-        r -> {
-          float[] x = r.in("a").floats();
-          double[] y = new double[x.length];
-          for (int i = 0; i < x.length; i++) {
-            double v = x[i] * 2.0f;
-            y[i] = 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v)));
-          }
-          return floats(r.in("a").shape(), y);
-        });
+        r ->
+            ofTwiceA(
+                r,
+                v ->
+                    0.5
+                        * v
+                        * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v)))));
+  }
+
+  /** f(2a) elementwise for the input a (2a rounded to f32 first, as the model computes it). */
+  static Tensor ofTwiceA(Run r, DoubleUnaryOperator f) {
+    float[] x = r.in("a").floats();
+    double[] y = new double[x.length];
+    for (int i = 0; i < x.length; i++) {
+      y[i] = f.applyAsDouble(x[i] * 2.0f);
+    }
+    return floats(r.in("a").shape(), y);
   }
 
   /**

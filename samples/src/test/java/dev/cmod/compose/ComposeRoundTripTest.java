@@ -10,7 +10,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * compile → {@code cmod export-weights} → compile with {@code --weights} of that file under another
  * {@code --seed}: the exported keys are the graph's parameter paths and the outputs are identical
  * bit for bit at -O0 and -O2, for every composition program here and the modular samples (detox is
- * a known failure, see ComposeSamplesParityTest). Needs no PyTorch.
+ * a known failure, see ComposeSamplesTest). Needs no PyTorch.
  */
 class ComposeRoundTripTest {
   @ParameterizedTest(name = "{0}")
@@ -34,7 +34,7 @@ class ComposeRoundTripTest {
     Path cmod =
         name.startsWith("samples/")
             ? PyParity.sample(name.substring(8, name.length() - 5))
-            : PyParity.COMPOSE.resource(name.substring(8));
+            : PyParity.resource(name);
     PyParity.assertRoundTrip(name, cmod, tmp.resolve("w.safetensors"), 1e-5);
   }
 }

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * it and the trainable head in {@code cmod.trainable}; {@code cmod explain} shows the counts.
  */
 class FrozenTest {
-  static final Path CMOD = PyParity.PEFT.resource("frozen_lora.cmod");
+  static final Path CMOD = PyParity.resource("peft/frozen_lora.cmod");
 
   /** The expected split, from the -O0 graph's declared parameters. */
   static TreeSet<String> expectedFrozen() {

@@ -30,7 +30,7 @@ class RoundTripTest {
   @Test
   void exportedWeightsReproduceTheModelUnderAnotherSeed(@TempDir Path tmp) {
     for (String name : PROGRAMS) {
-      Path cmod = PyParity.PEFT.resource(name);
+      Path cmod = PyParity.resource("peft/" + name);
       Path w = tmp.resolve(name + ".safetensors");
       Compilation.Result r0 = PyParity.assertRoundTrip(name, cmod, w, 1e-4);
       assertEquals(
@@ -46,7 +46,7 @@ class RoundTripTest {
    */
   @Test
   void trainedFactorsSurviveExport(@TempDir Path tmp) {
-    Path cmod = PyParity.PEFT.resource("moe_lora_topk.cmod");
+    Path cmod = PyParity.resource("peft/moe_lora_topk.cmod");
     Path init = tmp.resolve("init.safetensors");
     assertEquals(0, Main.execute("export-weights", cmod.toString(), "-o", init.toString()));
     Map<String, Tensor> trained = new TreeMap<>(Safetensors.read(init));

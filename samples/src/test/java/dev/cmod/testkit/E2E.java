@@ -48,20 +48,16 @@ public final class E2E {
   }
 
   public static Built compileFile(Path file, CompileOptions o) {
-    Compilation.Result r = Compilation.compile(file, o);
-    if (!r.ok()) {
-      fail(
-          "compilation failed:\n"
-              + r.diagnostics().all().stream()
-                  .map(DiagnosticRenderer::human)
-                  .collect(Collectors.joining()));
-    }
-    return new Built(r, r.graph(), Toolchain.emit(r.graph()));
+    return built(Compilation.compile(file, o));
   }
 
   /** Compiles in memory (no file); imports resolve against the current folder. */
   public static Built compileText(String source, CompileOptions o) {
-    Compilation.Result r = Compilation.compile(new SourceFile("test.cmod", source), null, o);
+    return built(Compilation.compile(new SourceFile("test.cmod", source), null, o));
+  }
+
+  /** The graph and ONNX bytes of a compilation, or the test fails with its diagnostics. */
+  private static Built built(Compilation.Result r) {
     if (!r.ok()) {
       fail(
           "compilation failed:\n"

@@ -2,6 +2,7 @@ package dev.cmod.testkit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -28,6 +29,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -43,67 +45,27 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * The PyTorch parity harness shared by the parity, PEFT and composition tests. A Python script
- * under {@code samples/src/test/python/} (run with Debian's {@code /usr/bin/python3}, which has
- * torch; see {@link Need#torchPython()}) writes, per case, a folder with a {@code
+ * The PyTorch parity harness shared by the corpus suite ({@code dev.cmod.parity.PyTorchParityTest},
+ * whose cases {@link ParityCase} reads) and by the composition tests that reuse its data. A Python
+ * script under {@code samples/src/test/python/} (run with Debian's {@code /usr/bin/python3}, which
+ * has torch; see {@link Need#torchPython()}) writes, per case, a folder with a {@code
  * weights.safetensors} keyed by cmod parameter paths, the inputs {@code run<i>.in.<name>.npy} and
- * PyTorch's outputs {@code run<i>.out.<name>.npy}; {@link #check} (or {@link #checkCase} for {@code
- * RESOURCES/NAME.cmod}) compiles the case's {@code .cmod} with those weights at -O0 and -O2, runs
- * it on ONNX Runtime (and the compiler's IR interpreter) and compares with PyTorch elementwise,
- * {@code |actual - expected| <= atol + rtol * |expected|}.
- *
- * <p>One instance per script: {@link #PARITY} ({@code parity.py}, test resources under {@code
- * parity/}), {@link #PEFT} ({@code peft_parity.py}, {@code peft/}) and {@link #COMPOSE} ({@code
- * compose_parity.py}, {@code compose/}); {@link #withTolerance} and {@link #withInterpreter} derive
- * variants. The static helpers (compiling, parameter paths and values, tensor comparisons) do not
- * depend on the script.
- *
- * @param script the script's file name in {@code samples/src/test/python/}
- * @param resources the test-resource folder of the cases' {@code .cmod} files
- * @param tag the prefix of the deviation lines printed to the test log
- * @param rtol the relative tolerance of {@link #check}
- * @param atol the absolute tolerance of {@link #check}
- * @param interpreter whether {@link #check} also compares the IR interpreter with PyTorch
+ * PyTorch's outputs {@code run<i>.out.<name>.npy}; {@link #check} compiles a {@code .cmod} with
+ * those weights at the case's levels, runs it on ONNX Runtime (and the compiler's IR interpreter)
+ * and compares with PyTorch elementwise, {@code |actual - expected| <= atol + rtol * |expected|}.
+ * The other helpers (compiling, parameter paths and values, tensor comparisons) serve the tests
+ * around the corpus.
  */
-public record PyParity(
-    String script, String resources, String tag, double rtol, double atol, boolean interpreter) {
+public final class PyParity {
+  private PyParity() {}
+
   /** The Python that has torch (the pyenv python3 on PATH does not): {@link Need#torchPython()}. */
   public static final String PYTHON = Need.torchPython();
 
-  /** The default tolerances: |actual - expected| <= ATOL + RTOL * |expected| elementwise. */
-  public static final double RTOL = 1e-4;
-
-  public static final double ATOL = 1e-5;
-
-  /** The optimization levels every case is checked at. */
+  /** The optimization levels the checks outside the corpus compile at. */
   public static final List<Integer> LEVELS = List.of(0, 2);
 
-  /** {@code parity.py}: std.nn, language features and the shipped samples (dev.cmod.parity). */
-  public static final PyParity PARITY = of("parity.py", "parity", "parity");
-
-  /** {@code peft_parity.py}: LoRA, IA3 and routing (dev.cmod.peft). */
-  public static final PyParity PEFT = of("peft_parity.py", "peft", "peft");
-
-  /**
-   * {@code compose_parity.py}: adapters, prefixes, prompts, hypernetworks, fusion, samples
-   * (dev.cmod.compose).
-   */
-  public static final PyParity COMPOSE = of("compose_parity.py", "compose", "compose");
-
   private static final Pattern RUN_FILE = Pattern.compile("run(\\d+)\\.(in|out)\\.(.+)\\.npy");
-
-  /** A harness for {@code script} with the default tolerances that also checks the interpreter. */
-  public static PyParity of(String script, String resources, String tag) {
-    return new PyParity(script, resources, tag, RTOL, ATOL, true);
-  }
-
-  public PyParity withTolerance(double rtol, double atol) {
-    return new PyParity(script, resources, tag, rtol, atol, interpreter);
-  }
-
-  public PyParity withInterpreter(boolean interpreter) {
-    return new PyParity(script, resources, tag, rtol, atol, interpreter);
-  }
 
   // ---------------------------------------------------------------------------------------------
   // the Python side
@@ -134,13 +96,13 @@ public record PyParity(
     Need.TORCH.require();
   }
 
-  /** Runs the script for {@code cases} into {@code out} (one folder per case). */
-  public void generate(Path out, String... cases) {
+  /** Runs {@code script} for {@code cases} into {@code out} (one folder per case). */
+  public static void generate(String script, Path out, Collection<String> cases) {
     requireTorch();
     Path file = root().resolve("samples/src/test/python/" + script);
     assertTrue(Files.isRegularFile(file), "missing " + file);
     List<String> cmd = new ArrayList<>(List.of(PYTHON, file.toString(), out.toString()));
-    cmd.addAll(Arrays.asList(cases));
+    cmd.addAll(cases);
     try {
       ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
       pb.environment().put("OMP_NUM_THREADS", "1");
@@ -161,9 +123,8 @@ public record PyParity(
     }
   }
 
-  /** A test resource under {@code RESOURCES/}. */
-  public Path resource(String name) {
-    String at = resources + "/" + name;
+  /** A test resource, such as {@code peft/lora_mlp.cmod}. */
+  public static Path resource(String at) {
     URL u = PyParity.class.getResource("/" + at);
     assertTrue(u != null, "missing test resource " + at);
     try {
@@ -175,6 +136,13 @@ public record PyParity(
 
   /** One run of a case: its inputs and PyTorch's outputs, by port name. */
   public record Run(int index, Map<String, Tensor> inputs, Map<String, Tensor> expected) {
+    /** The inputs as the corpus writes them: {@code name dtype[shape]; ...}, by name. */
+    public String signature() {
+      return inputs.entrySet().stream()
+          .map(e -> e.getKey() + " " + e.getValue().dtype() + Arrays.toString(e.getValue().shape()))
+          .collect(Collectors.joining("; "));
+    }
+
     public String describe() {
       return "run "
           + index
@@ -199,7 +167,7 @@ public record PyParity(
   }
 
   /** The runs the script wrote into {@code caseDir}, by index. */
-  public List<Run> runs(Path caseDir) {
+  public static List<Run> runs(Path caseDir) {
     TreeMap<Integer, Run> runs = new TreeMap<>();
     try (Stream<Path> files = Files.list(caseDir)) {
       for (Path f : files.sorted().toList()) {
@@ -215,7 +183,7 @@ public record PyParity(
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    assertFalse(runs.isEmpty(), script + " wrote no runs into " + caseDir);
+    assertFalse(runs.isEmpty(), "no runs in " + caseDir);
     return new ArrayList<>(runs.values());
   }
 
@@ -223,49 +191,21 @@ public record PyParity(
   // the check
 
   /**
-   * The case {@code name}: {@code RESOURCES/NAME.cmod} checked against the script's {@code
-   * out/NAME}.
+   * Compiles {@code cmod} with {@code weights} at the levels of {@code c} and checks every run of
+   * {@code caseDir} against PyTorch: ONNX Runtime, and when the case says so the IR interpreter,
+   * within the case's tolerances. The compile must give the case's model and report no error and no
+   * unknown key or wrong shape; the parameters without a key must be exactly {@code defaulted}
+   * (when empty, no parameter may be defaulted); at -O0 the graph's parameter paths must be exactly
+   * the case's {@code params}, or when it has none the weights keys plus {@code defaulted}.
    */
-  public void checkCase(String name, Path out) {
-    check(name, resource(name + ".cmod"), out.resolve(name));
-  }
-
-  /**
-   * {@link #check(String, Path, Path, Path, Set, Set)} with the case's weights, every parameter
-   * given.
-   */
-  public void check(String caseName, Path cmod, Path caseDir) {
-    check(caseName, cmod, caseDir.resolve("weights.safetensors"), caseDir, Set.of(), null);
-  }
-
-  /**
-   * {@link #check(String, Path, Path, Path, Set, Set)} with the graph's parameters the keys plus
-   * {@code defaulted}.
-   */
-  public void check(String caseName, Path cmod, Path weights, Path caseDir, Set<String> defaulted) {
-    check(caseName, cmod, weights, caseDir, defaulted, null);
-  }
-
-  /**
-   * Compiles {@code cmod} with {@code weights} at -O0 and -O2 and checks every run of {@code
-   * caseDir} against PyTorch: ONNX Runtime, and when {@link #interpreter} the IR interpreter. The
-   * compile must report no error and no unknown key or wrong shape; the parameters without a key
-   * must be exactly {@code defaulted} (when empty, no parameter may be defaulted); at -O0 the
-   * graph's parameter paths must be exactly {@code graphParams}, or when that is null the weights
-   * keys plus {@code defaulted}.
-   */
-  public void check(
-      String caseName,
-      Path cmod,
-      Path weights,
-      Path caseDir,
-      Set<String> defaulted,
-      Set<String> graphParams) {
+  public static void check(
+      ParityCase c, String label, Path cmod, Path weights, Path caseDir, Set<String> defaulted) {
     TreeSet<String> keys = new TreeSet<>(Safetensors.read(weights).keySet());
     List<Run> runs = runs(caseDir);
-    for (int level : LEVELS) {
-      String at = caseName + " -O" + level;
+    for (int level : c.levels()) {
+      String at = label + " -O" + level;
       Compilation.Result r = compile(cmod, weights, 0, level, at);
+      assertEquals(c.model(), r.model(), at + ": model");
       for (Diagnostic d : r.diagnostics().all()) {
         assertFalse(
             d.code() == DiagnosticCode.WEIGHTS_UNKNOWN_KEY
@@ -281,7 +221,7 @@ public record PyParity(
         TreeSet<String> all = new TreeSet<>(keys);
         all.addAll(defaulted);
         assertEquals(
-            graphParams != null ? new TreeSet<>(graphParams) : all,
+            c.params() != null ? new TreeSet<>(c.params()) : all,
             paramPaths(r.graph()),
             at + ": parameter paths of the graph vs the weights keys");
       }
@@ -291,27 +231,87 @@ public record PyParity(
       for (Run run : runs) {
         Map<String, Tensor> got = E2E.runOrt(onnx, run.inputs());
         assertEquals(run.expected().keySet(), new TreeSet<>(got.keySet()), at + ": output names");
-        Map<String, Tensor> ref = interpreter ? E2E.runInterp(r.graph(), run.inputs()) : null;
+        Map<String, Tensor> ref = c.interpreter() ? E2E.runInterp(r.graph(), run.inputs()) : null;
         for (Map.Entry<String, Tensor> e : run.expected().entrySet()) {
           String what = at + " " + run.describe() + " output " + e.getKey();
-          double[] err = report(what, e.getValue(), got.get(e.getKey()));
+          double[] err = report(c.tag(), what, e.getValue(), got.get(e.getKey()));
           worstAbs = Math.max(worstAbs, err[0]);
           worstRel = Math.max(worstRel, err[1]);
-          E2E.assertClose(e.getValue(), got.get(e.getKey()), rtol, atol, what);
+          E2E.assertClose(e.getValue(), got.get(e.getKey()), c.rtol(), c.atol(), what);
           if (ref != null) {
-            report(what + " (IR interpreter)", e.getValue(), ref.get(e.getKey()));
+            report(c.tag(), what + " (IR interpreter)", e.getValue(), ref.get(e.getKey()));
             E2E.assertClose(
-                e.getValue(), ref.get(e.getKey()), rtol, atol, what + " (IR interpreter)");
+                e.getValue(), ref.get(e.getKey()), c.rtol(), c.atol(), what + " (IR interpreter)");
           }
         }
       }
       System.out.printf(
-          Locale.ROOT, "%s WORST %-40s max|err| %.2e  max rel %.2e%n", tag, at, worstAbs, worstRel);
+          Locale.ROOT,
+          "%s WORST %-40s max|err| %.2e  max rel %.2e%n",
+          c.tag(),
+          at,
+          worstAbs,
+          worstRel);
     }
   }
 
+  /**
+   * A fresh composition leaves the base unchanged: the program of case {@code c} compiled with
+   * {@code weights} (the case's weights without the composition's trained keys, {@code dropped}) at
+   * the case's levels gives, for every run, PyTorch's output {@code base} (within the case's
+   * tolerances) and, bit for bit, that same value for each output in {@code same} (every output
+   * when null). Where {@code minEffect > 0}, PyTorch's trained value of each of them also differs
+   * from its base by more than that; and the parity check with the dropped keys declared defaulted
+   * must fail against the trained outputs, so that the check is not vacuous.
+   */
+  public static void assertFreshKeepsBase(
+      ParityCase c,
+      String label,
+      Path weights,
+      Set<String> dropped,
+      String base,
+      Set<String> same,
+      double minEffect) {
+    Path cmod = c.program();
+    for (Run run : runs(c.dir())) {
+      for (int level : c.levels()) {
+        Map<String, Tensor> got = outputs(cmod, weights, 0, level, run.inputs());
+        String at = label + " -O" + level + " " + run.describe();
+        E2E.assertClose(
+            run.expected().get(base),
+            got.get(base),
+            c.rtol(),
+            c.atol(),
+            at + " " + base + " vs PyTorch");
+        for (String k : same != null ? same : got.keySet()) {
+          if (k.equals(base)) {
+            continue;
+          }
+          assertTrue(
+              bitwiseEqual(got.get(base), got.get(k)),
+              at
+                  + ": "
+                  + k
+                  + " differs from "
+                  + base
+                  + " by "
+                  + maxAbsDiff(got.get(base), got.get(k)));
+          if (minEffect > 0) {
+            assertTrue(
+                maxAbsDiff(run.expected().get(k), run.expected().get(base)) > minEffect,
+                at + ": " + k + " is vacuous");
+          }
+        }
+      }
+    }
+    assertThrows(
+        AssertionError.class,
+        () -> check(c, label + " (defaulted)", cmod, weights, c.dir(), dropped),
+        label + ": the fresh model matches the trained outputs");
+  }
+
   /** Prints and returns {max abs error, max relative error} (relative to max(|expected|, 1e-3)). */
-  private double[] report(String what, Tensor expected, Tensor actual) {
+  private static double[] report(String tag, String what, Tensor expected, Tensor actual) {
     if (actual == null || !Arrays.equals(expected.shape(), actual.shape())) {
       return new double[] {0, 0};
     }
@@ -347,6 +347,20 @@ public record PyParity(
             CompileOptions.defaults().withWeightsFile(weights).withSeed(seed).withOptLevel(level));
     assertTrue(r.ok(), at + ": compilation failed:\n" + render(r));
     return r;
+  }
+
+  /**
+   * Writes {@code source} to {@code dir/name} and compiles it at -O0 without weights; the result,
+   * errors and all.
+   */
+  public static Compilation.Result compileSource(Path dir, String name, String source) {
+    try {
+      Path f = dir.resolve(name);
+      Files.writeString(f, source);
+      return Compilation.compile(f, CompileOptions.defaults().withOptLevel(0));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** The diagnostics, rendered for people. */

@@ -5,17 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cmod.compiler.Compilation;
 import dev.cmod.compiler.diag.DiagnosticCode;
-import dev.cmod.compiler.sema.CompileOptions;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.testkit.Need;
+import dev.cmod.testkit.ParityCase;
 import dev.cmod.testkit.PyParity;
 import dev.cmod.testkit.Requires;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,40 +26,10 @@ import org.junit.jupiter.api.io.TempDir;
  * two stacked prefixes, causal blocks, and a prompt over a prefix.
  */
 @Requires(Need.TORCH)
-class PrefixPromptParityTest {
-  @TempDir static Path out;
-
-  @BeforeAll
-  static void generate() {
-    PyParity.COMPOSE.generate(out, "prefix_prompt", "prompt_prefix", "prefix_causal");
-  }
-
-  @Test
-  void prefixesAndAPromptOnAttentionAndBlocks() {
-    PyParity.COMPOSE.checkCase("prefix_prompt", out);
-  }
-
-  @Test
-  void promptOverAPrefix() {
-    PyParity.COMPOSE.checkCase("prompt_prefix", out);
-  }
-
-  /**
-   * Prefixes on causal attention (TransformerBlock(causal = true)): every query sees every prefix
-   * position, then keys up to itself (HF prefix tuning on a decoder); one, two stacked, a repeat
-   * stack.
-   */
-  @Test
-  void prefixesOnCausalAttention() {
-    PyParity.COMPOSE.checkCase("prefix_causal", out);
-  }
-
+class PrefixPromptTest {
   @Test
   void prefixAndPromptShapes() {
-    Compilation.Result r =
-        PyParity.compile(
-            PyParity.COMPOSE.resource("prefix_prompt.cmod"), null, 0, 0, "prefix_prompt");
-    Map<String, Tensor> p = PyParity.paramValues(r.graph());
+    Map<String, Tensor> p = ParityCase.named("prefix_prompt").declared();
     assertEquals(List.of(4L, 3L, 4L), PyParity.shape(p.get("sa.attn.prefix_k")));
     assertEquals(List.of(4L, 3L, 4L), PyParity.shape(p.get("sa.attn.prefix_v")));
     assertEquals(List.of(2L, 2L, 8L), PyParity.shape(p.get("blk.attn.prefix_k")));
@@ -86,9 +54,7 @@ class PrefixPromptParityTest {
     String src =
         "import std.nn.{MultiHeadAttention}\n\nmodel P {\n  input x: f32[seq, 16]\n  let mha = MultiHeadAttention(16, 4)\n"
             + "  let t = mha with prefix(length = 3) on \"\"\n  output y: f32[seq, 16] = t(x)\n}\n";
-    Path f = tmp.resolve("bare_mha_prefix.cmod");
-    Files.writeString(f, src);
-    Compilation.Result r = Compilation.compile(f, CompileOptions.defaults().withOptLevel(0));
+    Compilation.Result r = PyParity.compileSource(tmp, "bare_mha_prefix.cmod", src);
     assertTrue(r.ok(), PyParity.render(r));
     assertEquals(
         List.of(4L, 3L, 4L), PyParity.shape(PyParity.paramValues(r.graph()).get("mha.prefix_k")));
@@ -106,9 +72,7 @@ class PrefixPromptParityTest {
         "import std.nn.{TransformerBlock}\n\nmodel P {\n  input x: f32[seq, 16]\n  let blk = TransformerBlock(16, 2)\n"
             + "  let p1 = blk with prompt(length = 3)\n  let p2 = blk with prompt(length = 2)\n"
             + "  output y1: f32[seq + 3, 16] = p1(x)\n  output y2: f32[seq + 2, 16] = p2(x)\n}\n";
-    Path f = tmp.resolve("two_prompts.cmod");
-    Files.writeString(f, src);
-    Compilation.Result r = Compilation.compile(f, CompileOptions.defaults().withOptLevel(0));
+    Compilation.Result r = PyParity.compileSource(tmp, "two_prompts.cmod", src);
     assertTrue(r.ok(), PyParity.render(r));
     Map<String, Tensor> p = PyParity.paramValues(r.graph());
     assertEquals(List.of(3L, 16L), PyParity.shape(p.get("blk.prompt")));
@@ -126,9 +90,7 @@ class PrefixPromptParityTest {
     String src =
         "import std.nn.{Mlp}\n\nmodel B {\n  input x: f32[16]\n  let m = Mlp(16)\n  let p = m with prompt(length = 2)\n"
             + "  output y: f32[16] = p(x)\n}\n";
-    Path f = tmp.resolve("prompt_no_seq.cmod");
-    Files.writeString(f, src);
-    Compilation.Result r = Compilation.compile(f, CompileOptions.defaults().withOptLevel(0));
+    Compilation.Result r = PyParity.compileSource(tmp, "prompt_no_seq.cmod", src);
     assertTrue(!r.ok(), "must be an error");
     assertTrue(
         r.diagnostics().all().stream().noneMatch(d -> d.code() == DiagnosticCode.INTERNAL),

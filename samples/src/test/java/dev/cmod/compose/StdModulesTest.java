@@ -3,15 +3,11 @@ package dev.cmod.compose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
-import dev.cmod.compiler.Compilation;
 import dev.cmod.testkit.Need;
-import dev.cmod.testkit.PyParity;
+import dev.cmod.testkit.ParityCase;
 import dev.cmod.testkit.Requires;
-import java.nio.file.Path;
 import java.util.TreeSet;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * std.route (MoE top-2, SoftMoE), std.compose (Residual, Parallel, Average, Chain over module
@@ -19,28 +15,14 @@ import org.junit.jupiter.api.io.TempDir;
  * SoftPrompt) against PyTorch, with trained values for every factor, scale, adapter and prompt.
  */
 @Requires(Need.TORCH)
-class StdModulesParityTest {
-  @TempDir static Path out;
-
-  @BeforeAll
-  static void generate() {
-    PyParity.COMPOSE.generate(out, "std_modules");
-  }
-
-  @Test
-  void routeComposeAndPeftModules() {
-    PyParity.COMPOSE.checkCase("std_modules", out);
-  }
-
+class StdModulesTest {
   /**
    * Instances passed to std.compose keep the names they were given (a.up.weight), nothing is
    * created under res / par / avg / ch.
    */
   @Test
   void composedInstancesKeepTheirNames() {
-    Compilation.Result r =
-        PyParity.compile(PyParity.COMPOSE.resource("std_modules.cmod"), null, 0, 0, "std_modules");
-    TreeSet<String> paths = PyParity.paramPaths(r.graph());
+    TreeSet<String> paths = new TreeSet<>(ParityCase.named("std_modules").declared().keySet());
     for (String p : paths) {
       assertFalse(
           p.startsWith("res.")

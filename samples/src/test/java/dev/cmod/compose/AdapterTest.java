@@ -1,55 +1,33 @@
 package dev.cmod.compose;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cmod.compiler.Compilation;
 import dev.cmod.compiler.diag.DiagnosticCode;
-import dev.cmod.compiler.sema.CompileOptions;
-import dev.cmod.ir.io.Safetensors;
 import dev.cmod.ir.tensor.Tensor;
-import dev.cmod.testkit.E2E;
 import dev.cmod.testkit.Need;
+import dev.cmod.testkit.ParityCase;
 import dev.cmod.testkit.PyParity;
 import dev.cmod.testkit.Requires;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Bottleneck adapters ({@code base with adapter(bottleneck, at = after | parallel, name = "...") on
- * P}, language.md section 5) against PyTorch: trained (non-zero) down/up weights and biases; at =
- * after adds up(relu(down(y))) to the targeted instance's result y, at = parallel adds
- * up(relu(down(x))) of its input x; on a TransformerBlock's ffn and attn, named and unnamed, two
- * instances at once, two stacked adapters, and on a repeat stack with {@code "*.ffn"}.
+ * P}, language.md section 5) beyond their parity cases (adapter_block, adapter_stack in the
+ * corpus): the parameter groups and their shapes and init, fresh adapters leave the block
+ * unchanged, and two programs the compiler still gets wrong.
  */
 @Requires(Need.TORCH)
-class AdapterParityTest {
-  @TempDir static Path out;
-
-  @BeforeAll
-  static void generate() {
-    PyParity.COMPOSE.generate(out, "adapter_block", "adapter_stack");
-  }
-
-  @Test
-  void adaptersOnTheFfnAndAttnOfABlock() {
-    PyParity.COMPOSE.checkCase("adapter_block", out);
-  }
-
-  @Test
-  void adaptersOnARepeatStack() {
-    PyParity.COMPOSE.checkCase("adapter_stack", out);
-  }
+class AdapterTest {
+  static final ParityCase BLOCK = ParityCase.named("adapter_block");
 
   /**
    * Parameter groups {@code <instance>.<name>.{down,up}.{weight,bias}}: the name, else "adapter",
@@ -58,10 +36,7 @@ class AdapterParityTest {
    */
   @Test
   void parameterGroupsAndShapes() {
-    Compilation.Result r =
-        PyParity.compile(
-            PyParity.COMPOSE.resource("adapter_block.cmod"), null, 0, 0, "adapter_block");
-    Map<String, Tensor> p = PyParity.paramValues(r.graph());
+    Map<String, Tensor> p = BLOCK.declared();
     TreeSet<String> groups = new TreeSet<>();
     for (String k : p.keySet()) {
       if (k.endsWith(".down.weight") && !k.equals("blk.ffn.down.weight")) {
@@ -122,72 +97,14 @@ class AdapterParityTest {
    */
   @Test
   void freshAdaptersLeaveTheBlockUnchanged(@TempDir Path tmp) {
-    Path caseDir = out.resolve("adapter_block");
     Path weights = tmp.resolve("base_only.safetensors");
     Set<String> dropped =
         PyParity.writeWithout(
-            caseDir,
+            BLOCK.dir(),
             k -> !k.matches("blk\\.(ln[12]|attn\\.[qkvo]|ffn\\.(up|down))\\.[a-z]+"),
             weights);
     assertEquals(28, dropped.size(), "7 adapter groups of 4 parameters: " + dropped);
-    Path cmod = PyParity.COMPOSE.resource("adapter_block.cmod");
-    for (PyParity.Run run : PyParity.COMPOSE.runs(caseDir)) {
-      for (int level : PyParity.LEVELS) {
-        Map<String, Tensor> got = PyParity.outputs(cmod, weights, 0, level, run.inputs());
-        String at = "fresh adapters -O" + level + " " + run.describe();
-        E2E.assertClose(
-            run.expected().get("base_y"),
-            got.get("base_y"),
-            PyParity.COMPOSE.rtol(),
-            PyParity.COMPOSE.atol(),
-            at + " base_y vs PyTorch");
-        for (String k : got.keySet()) {
-          assertTrue(
-              PyParity.bitwiseEqual(got.get("base_y"), got.get(k)),
-              at
-                  + ": "
-                  + k
-                  + " differs from base_y by "
-                  + PyParity.maxAbsDiff(got.get("base_y"), got.get(k)));
-          if (!k.equals("base_y")) {
-            assertTrue(
-                PyParity.maxAbsDiff(run.expected().get(k), run.expected().get("base_y")) > 0.05,
-                at + ": " + k + " is vacuous");
-          }
-        }
-      }
-    }
-    assertThrows(
-        AssertionError.class,
-        () ->
-            PyParity.COMPOSE.check("adapter_block (fresh)", cmod, weights, caseDir, dropped, null));
-  }
-
-  /**
-   * Harness sanity: the "after" and "parallel" adapters of the ffn swapped (same shapes) must fail
-   * the comparison.
-   */
-  @Test
-  void swappedPlacementIsCaught(@TempDir Path tmp) throws IOException {
-    Path src = out.resolve("adapter_stack");
-    Path dir = tmp.resolve("swapped");
-    PyParity.copyRuns(src, dir);
-    Map<String, Tensor> w = new TreeMap<>(Safetensors.read(src.resolve("weights.safetensors")));
-    Map<String, Tensor> swapped = new TreeMap<>();
-    for (Map.Entry<String, Tensor> e : w.entrySet()) {
-      String k = e.getKey();
-      swapped.put(
-          k.contains(".ffn.adapter.")
-              ? k.replace(".ffn.adapter.", ".ffn.p.")
-              : k.contains(".ffn.p.") ? k.replace(".ffn.p.", ".ffn.adapter.") : k,
-          e.getValue());
-    }
-    Safetensors.write(dir.resolve("weights.safetensors"), swapped, null);
-    assertThrows(
-        AssertionError.class,
-        () ->
-            PyParity.COMPOSE.check(
-                "adapter_stack (swapped)", PyParity.COMPOSE.resource("adapter_stack.cmod"), dir));
+    PyParity.assertFreshKeepsBase(BLOCK, "fresh adapters", weights, dropped, "base_y", null, 0.05);
   }
 
   /**
@@ -203,7 +120,7 @@ class AdapterParityTest {
     String src =
         "import std.nn.{TransformerBlock}\n\nmodel B {\n  input x: f32[seq, 16]\n  let blocks = repeat(2) TransformerBlock(16, 2)\n"
             + "  let t = blocks with adapter(bottleneck = 4, name = \"ffn\") on \"0\"\n  output y: f32[seq, 16] = t(x)\n}\n";
-    Compilation.Result r = compileSource(tmp, "adapter_name_clash.cmod", src);
+    Compilation.Result r = PyParity.compileSource(tmp, "adapter_name_clash.cmod", src);
     assertTrue(
         r.diagnostics().all().stream().noneMatch(d -> d.code() == DiagnosticCode.INTERNAL),
         PyParity.render(r));
@@ -221,13 +138,7 @@ class AdapterParityTest {
         "import std.nn.{Mlp}\n\nmodule Blk(d: int)(x: f32[b, s, d]) -> f32[b, s, d] {\n  let ffn = Mlp(d)\n  x + ffn(x = x)\n}\n\n"
             + "model B {\n  input x: f32[seq, 16]\n  let blk = Blk(16)\n  let t = blk with adapter(bottleneck = 4) on \"ffn\"\n"
             + "  output y: f32[seq, 16] = t(x)\n}\n";
-    Compilation.Result r = compileSource(tmp, "adapter_named_arg.cmod", src);
+    Compilation.Result r = PyParity.compileSource(tmp, "adapter_named_arg.cmod", src);
     assertTrue(r.ok(), PyParity.render(r));
-  }
-
-  static Compilation.Result compileSource(Path dir, String name, String src) throws IOException {
-    Path f = dir.resolve(name);
-    Files.writeString(f, src);
-    return Compilation.compile(f, CompileOptions.defaults().withOptLevel(0));
   }
 }

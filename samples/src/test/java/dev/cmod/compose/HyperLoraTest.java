@@ -4,20 +4,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cmod.compiler.Compilation;
-import dev.cmod.compiler.sema.CompileOptions;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.testkit.E2E;
 import dev.cmod.testkit.Need;
+import dev.cmod.testkit.ParityCase;
 import dev.cmod.testkit.PyParity;
 import dev.cmod.testkit.Requires;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,28 +25,14 @@ import org.junit.jupiter.api.io.TempDir;
  * (task_b H_a).reshape(in, r), B_b = (task_b H_b).reshape(r, out); also over a static LoRA.
  */
 @Requires(Need.TORCH)
-class HyperLoraParityTest {
-  @TempDir static Path out;
-
-  @BeforeAll
-  static void generate() {
-    PyParity.COMPOSE.generate(out, "hyper_lora");
-  }
-
-  @Test
-  void perExampleLoraFromATaskEmbedding() {
-    PyParity.COMPOSE.checkCase("hyper_lora", out);
-  }
-
+class HyperLoraTest {
   /**
    * hyper_a: [E, in * r] (xavier), hyper_b: [E, r * out] (zeros); after a static LoRA on the same
    * weight: hyper1_*.
    */
   @Test
   void generatorShapesAndInit() {
-    Compilation.Result r =
-        PyParity.compile(PyParity.COMPOSE.resource("hyper_lora.cmod"), null, 0, 0, "hyper_lora");
-    Map<String, Tensor> p = PyParity.paramValues(r.graph());
+    Map<String, Tensor> p = ParityCase.named("hyper_lora").declared();
     assertEquals(List.of(8L, 32L), PyParity.shape(p.get("base.up.weight.hyper_a")));
     assertEquals(List.of(8L, 64L), PyParity.shape(p.get("base.up.weight.hyper_b")));
     assertEquals(List.of(8L, 64L), PyParity.shape(p.get("base.down.weight.hyper_a")));
@@ -62,30 +46,12 @@ class HyperLoraParityTest {
   /** A fresh hypernetwork (hyper_b = 0) leaves the base's outputs exactly unchanged. */
   @Test
   void freshHypernetworkChangesNothing(@TempDir Path tmp) {
-    Path caseDir = out.resolve("hyper_lora");
+    ParityCase c = ParityCase.named("hyper_lora");
     Path w = tmp.resolve("fresh.safetensors");
     Set<String> dropped =
-        PyParity.writeWithout(caseDir, k -> k.startsWith("base.") && k.contains(".hyper_"), w);
+        PyParity.writeWithout(c.dir(), k -> k.startsWith("base.") && k.contains(".hyper_"), w);
     assertEquals(4, dropped.size(), dropped.toString());
-    for (PyParity.Run run : PyParity.COMPOSE.runs(caseDir)) {
-      for (int level : PyParity.LEVELS) {
-        Map<String, Tensor> got =
-            PyParity.outputs(
-                PyParity.COMPOSE.resource("hyper_lora.cmod"), w, 0, level, run.inputs());
-        String at = "fresh hyper -O" + level + " " + run.describe();
-        assertTrue(
-            PyParity.bitwiseEqual(got.get("base_y"), got.get("y")),
-            at
-                + ": y differs from base_y by "
-                + PyParity.maxAbsDiff(got.get("base_y"), got.get("y")));
-        E2E.assertClose(
-            run.expected().get("base_y"),
-            got.get("y"),
-            PyParity.COMPOSE.rtol(),
-            PyParity.COMPOSE.atol(),
-            at);
-      }
-    }
+    PyParity.assertFreshKeepsBase(c, "fresh hyper", w, dropped, "base_y", Set.of("y"), 0);
   }
 
   /**
@@ -94,8 +60,8 @@ class HyperLoraParityTest {
    */
   @Test
   void weightsFollowTheTaskOfEachExample() {
-    Path caseDir = out.resolve("hyper_lora");
-    PyParity.Run run = PyParity.COMPOSE.runs(caseDir).get(0);
+    Path caseDir = ParityCase.named("hyper_lora").dir();
+    PyParity.Run run = PyParity.runs(caseDir).get(0);
     Tensor x = run.inputs().get("x");
     Tensor task = run.inputs().get("task");
     assertTrue(x.dim(0) >= 2);
@@ -103,14 +69,14 @@ class HyperLoraParityTest {
     in.put("task", swapRows(task));
     Map<String, Tensor> a =
         PyParity.outputs(
-            PyParity.COMPOSE.resource("hyper_lora.cmod"),
+            ParityCase.named("hyper_lora").program(),
             caseDir.resolve("weights.safetensors"),
             0,
             2,
             run.inputs());
     Map<String, Tensor> b =
         PyParity.outputs(
-            PyParity.COMPOSE.resource("hyper_lora.cmod"),
+            ParityCase.named("hyper_lora").program(),
             caseDir.resolve("weights.safetensors"),
             0,
             2,
@@ -119,7 +85,7 @@ class HyperLoraParityTest {
     in.put("x", swapRows(x));
     Map<String, Tensor> c =
         PyParity.outputs(
-            PyParity.COMPOSE.resource("hyper_lora.cmod"),
+            ParityCase.named("hyper_lora").program(),
             caseDir.resolve("weights.safetensors"),
             0,
             2,
@@ -140,9 +106,7 @@ class HyperLoraParityTest {
         "import std.nn.{Mlp}\n\nmodel H {\n  input x: f32[seq, 16]\n  input task: Vector[8]\n  let base = Mlp(16, 32)\n"
             + "  let tuned = base with lora(rank = 2, alpha = 4) on \"up\" from hyper(task)\n"
             + "  let both = tuned with lora(rank = 2) on \"up\"\n  output y: f32[seq, 16] = both(x)\n}\n";
-    Path f = tmp.resolve("lora_over_hyper.cmod");
-    Files.writeString(f, src);
-    Compilation.Result r = Compilation.compile(f, CompileOptions.defaults().withOptLevel(0));
+    Compilation.Result r = PyParity.compileSource(tmp, "lora_over_hyper.cmod", src);
     assertTrue(r.ok(), PyParity.render(r));
   }
 
@@ -167,9 +131,7 @@ class HyperLoraParityTest {
     String src =
         "import std.nn.{Mlp}\n\nmodel B {\n  input x: f32[16]\n  input task: Vector[8]\n  let m = Mlp(16)\n"
             + "  let t = m with lora(rank = 2) on \"up\", \"down\" from hyper(task)\n  output y: f32[_, 16] = t(x)\n}\n";
-    Path f = tmp.resolve("hyper_no_seq.cmod");
-    Files.writeString(f, src);
-    Compilation.Result r = Compilation.compile(f, CompileOptions.defaults().withOptLevel(0));
+    Compilation.Result r = PyParity.compileSource(tmp, "hyper_no_seq.cmod", src);
     if (r.ok()) {
       Tensor y =
           E2E.runOrt(

@@ -2,18 +2,15 @@ package dev.cmod.compose;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.cmod.compiler.Compilation;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.testkit.Need;
+import dev.cmod.testkit.ParityCase;
 import dev.cmod.testkit.PyParity;
 import dev.cmod.testkit.Requires;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The AdapterHub blocks {@code base with fuse(a, b)} and {@code base with split(a, b, at = n)}
@@ -34,39 +31,14 @@ import org.junit.jupiter.api.io.TempDir;
  * </ul>
  */
 @Requires(Need.TORCH)
-class HubFuseSplitControlParityTest {
-  @TempDir static Path out;
-
-  @BeforeAll
-  static void generate() {
-    PyParity.COMPOSE.generate(out, "with_fuse_split", "via_control_image", "via_control_seq");
-  }
-
-  @Test
-  void fuseAndSplitOnABlock() {
-    PyParity.COMPOSE.checkCase("with_fuse_split", out);
-  }
-
-  @Test
-  void controlOnAConv2dOverImages() {
-    PyParity.COMPOSE.checkCase("via_control_image", out);
-  }
-
-  @Test
-  void controlOnAnMlpOverASequence() {
-    PyParity.COMPOSE.checkCase("via_control_seq", out);
-  }
-
+class HubFuseSplitControlTest {
   /**
    * The blocks reuse the members' parameters; each fusion block has its own query, key and value
    * [d, d].
    */
   @Test
   void fuseAndSplitParameters() {
-    Compilation.Result r =
-        PyParity.compile(
-            PyParity.COMPOSE.resource("with_fuse_split.cmod"), null, 0, 0, "with_fuse_split");
-    Map<String, Tensor> p = PyParity.paramValues(r.graph());
+    Map<String, Tensor> p = ParityCase.named("with_fuse_split").declared();
     TreeSet<String> extra = new TreeSet<>();
     for (String k : p.keySet()) {
       if (!k.matches("blk\\.(ln[12]|attn\\.[qkvo]|ffn\\.(up|down))\\.[a-z]+")) {
@@ -105,15 +77,7 @@ class HubFuseSplitControlParityTest {
    */
   @Test
   void controlParameters() {
-    Map<String, Tensor> img =
-        PyParity.paramValues(
-            PyParity.compile(
-                    PyParity.COMPOSE.resource("via_control_image.cmod"),
-                    null,
-                    0,
-                    0,
-                    "via_control_image")
-                .graph());
+    Map<String, Tensor> img = ParityCase.named("via_control_image").declared();
     assertEquals(
         new TreeSet<>(
             List.of(
@@ -127,15 +91,7 @@ class HubFuseSplitControlParityTest {
     assertEquals(List.of(4L, 2L, 1L, 1L), PyParity.shape(img.get("gen.control.weight")));
     assertEquals(List.of(4L, 1L, 1L, 1L), PyParity.shape(img.get("gen.control1.weight")));
     assertEquals(List.of(4L), PyParity.shape(img.get("gen.control.bias")));
-    Map<String, Tensor> seq =
-        PyParity.paramValues(
-            PyParity.compile(
-                    PyParity.COMPOSE.resource("via_control_seq.cmod"),
-                    null,
-                    0,
-                    0,
-                    "via_control_seq")
-                .graph());
+    Map<String, Tensor> seq = ParityCase.named("via_control_seq").declared();
     assertEquals(List.of(4L, 8L), PyParity.shape(seq.get("mlp.control.weight")));
     assertEquals(List.of(8L), PyParity.shape(seq.get("mlp.control.bias")));
   }

@@ -3,55 +3,33 @@ package dev.cmod.compose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.cmod.compiler.Compilation;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.testkit.E2E;
 import dev.cmod.testkit.Need;
+import dev.cmod.testkit.ParityCase;
 import dev.cmod.testkit.PyParity;
 import dev.cmod.testkit.Requires;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The AdapterHub composition blocks {@code base with stack(a, b)}, {@code parallel(a, b)}, {@code
- * average(a, b)} of named adapter compositions of one base, against PyTorch (AdapterHub's Stack /
- * Parallel / Average written out with nn.Linear adapters), on one TransformerBlock (an "after" and
- * a "parallel" adapter on ffn; a LoRA stacked with an adapter) and on a repeat stack (two "after"
- * adapters on every ffn; a parallel block whose members sit on ffn and attn).
+ * average(a, b)} beyond their parity cases (adapterhub, adapterhub_repeat in the corpus): the
+ * blocks' parameters and their algebra on the compiled model.
  */
 @Requires(Need.TORCH)
-class AdapterHubParityTest {
-  @TempDir static Path out;
-
-  @BeforeAll
-  static void generate() {
-    PyParity.COMPOSE.generate(out, "adapterhub", "adapterhub_repeat");
-  }
-
-  @Test
-  void stackParallelAverageOnABlock() {
-    PyParity.COMPOSE.checkCase("adapterhub", out);
-  }
-
-  @Test
-  void stackParallelAverageOnARepeatStack() {
-    PyParity.COMPOSE.checkCase("adapterhub_repeat", out);
-  }
+class AdapterHubTest {
+  static final ParityCase HUB = ParityCase.named("adapterhub");
 
   /**
    * The blocks reuse the members' parameter groups: one blk.ffn.a and one blk.ffn.b, no a1 / b1.
    */
   @Test
   void blocksShareTheMembersParameters() {
-    Compilation.Result r =
-        PyParity.compile(PyParity.COMPOSE.resource("adapterhub.cmod"), null, 0, 0, "adapterhub");
     TreeSet<String> extra = new TreeSet<>();
-    for (String k : PyParity.paramPaths(r.graph())) {
+    for (String k : HUB.declared().keySet()) {
       if (!k.matches("blk\\.(ln[12]|attn\\.[qkvo]|ffn\\.(up|down))\\.[a-z]+")) {
         extra.add(k);
       }
@@ -80,16 +58,11 @@ class AdapterHubParityTest {
    */
   @Test
   void blockAlgebraOnTheCompiledModel() {
-    Path caseDir = out.resolve("adapterhub");
-    for (PyParity.Run run : PyParity.COMPOSE.runs(caseDir)) {
-      for (int level : PyParity.LEVELS) {
+    for (PyParity.Run run : PyParity.runs(HUB.dir())) {
+      for (int level : HUB.levels()) {
         Map<String, Tensor> y =
             PyParity.outputs(
-                PyParity.COMPOSE.resource("adapterhub.cmod"),
-                caseDir.resolve("weights.safetensors"),
-                0,
-                level,
-                run.inputs());
+                HUB.program(), HUB.dir().resolve("weights.safetensors"), 0, level, run.inputs());
         String at = "adapterhub -O" + level + " " + run.describe();
         Tensor ya = y.get("y_a");
         Tensor yb = y.get("y_b");

@@ -2,17 +2,14 @@ package dev.cmod.compose;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.cmod.compiler.Compilation;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.testkit.Need;
+import dev.cmod.testkit.ParityCase;
 import dev.cmod.testkit.PyParity;
 import dev.cmod.testkit.Requires;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * AdapterFusion ({@code fuse(x, [a, b])}, language.md section 6) against PyTorch: gate {@code
@@ -21,24 +18,10 @@ import org.junit.jupiter.api.io.TempDir;
  * compositions of one base Mlp.
  */
 @Requires(Need.TORCH)
-class FuseParityTest {
-  @TempDir static Path out;
-
-  @BeforeAll
-  static void generate() {
-    PyParity.COMPOSE.generate(out, "fuse");
-  }
-
-  @Test
-  void fusionOfTwoMlpsAndOfTwoAdapters() {
-    PyParity.COMPOSE.checkCase("fuse", out);
-  }
-
+class FuseTest {
   @Test
   void gateParameters() {
-    Compilation.Result r =
-        PyParity.compile(PyParity.COMPOSE.resource("fuse.cmod"), null, 0, 0, "fuse");
-    Map<String, Tensor> p = PyParity.paramValues(r.graph());
+    Map<String, Tensor> p = ParityCase.named("fuse").declared();
     for (int i = 0; i < 3; i++) {
       for (String n : new String[] {"query", "key", "value"}) {
         assertEquals(
