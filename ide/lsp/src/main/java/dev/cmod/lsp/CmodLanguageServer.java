@@ -1,15 +1,7 @@
 package dev.cmod.lsp;
 
 import dev.cmod.compiler.Compilation;
-import dev.cmod.compiler.diag.DiagnosticCode;
-import dev.cmod.compiler.diag.SourceFile;
-import dev.cmod.compiler.diag.Span;
-import dev.cmod.compiler.sema.CompileOptions;
-import dev.cmod.onnx.OnnxImports;
-import java.net.URI;
-import java.nio.file.Path;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -23,7 +15,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
 import org.eclipse.lsp4j.CompletionItem;
-import org.eclipse.lsp4j.CompletionItemKind;
 import org.eclipse.lsp4j.CompletionList;
 import org.eclipse.lsp4j.CompletionOptions;
 import org.eclipse.lsp4j.CompletionParams;
@@ -41,7 +32,6 @@ import org.eclipse.lsp4j.InitializeParams;
 import org.eclipse.lsp4j.InitializeResult;
 import org.eclipse.lsp4j.MarkupContent;
 import org.eclipse.lsp4j.MarkupKind;
-import org.eclipse.lsp4j.Position;
 import org.eclipse.lsp4j.PublishDiagnosticsParams;
 import org.eclipse.lsp4j.Range;
 import org.eclipse.lsp4j.SaveOptions;
@@ -180,7 +170,7 @@ public final class CmodLanguageServer
    * @param onExit called with the exit code on the client's {@code exit} notification
    */
   public CmodLanguageServer(IntConsumer onExit) {
-    this(onExit, Settings.fromSystemProperties(), CmodLanguageServer::check);
+    this(onExit, Settings.fromSystemProperties(), DocumentCheck::check);
   }
 
   CmodLanguageServer(IntConsumer onExit, Settings settings, Checker checker) {
@@ -431,7 +421,9 @@ public final class CmodLanguageServer
       }
       log("compile " + job.doc.uri, e);
       ds =
-          List.of(note(DiagnosticSeverity.Error, "cmod-lsp could not compile this document: " + e));
+          List.of(
+              DocumentCheck.note(
+                  DiagnosticSeverity.Error, "cmod-lsp could not compile this document: " + e));
     }
     synchronized (lock) {
       if (job.over) {
@@ -461,7 +453,7 @@ public final class CmodLanguageServer
         job.doc,
         job.rev,
         List.of(
-            note(
+            DocumentCheck.note(
                 DiagnosticSeverity.Error,
                 "cmod-lsp: compiling this document took longer than "
                     + (s == Math.rint(s) ? String.valueOf((long) s) : String.valueOf(s))
@@ -508,7 +500,9 @@ public final class CmodLanguageServer
                     }
                     send(
                         new PublishDiagnosticsParams(
-                            d.uri, cap(ds, settings.maxDiagnostics()), rev.version()));
+                            d.uri,
+                            DocumentCheck.cap(ds, settings.maxDiagnostics()),
+                            rev.version()));
                   }));
     } catch (java.util.concurrent.RejectedExecutionException e) {
       // shut down
@@ -520,155 +514,6 @@ public final class CmodLanguageServer
     if (c != null) {
       c.publishDiagnostics(p);
     }
-  }
-
-  /** The first {@code max} diagnostics, and one more that counts the rest. */
-  static List<Diagnostic> cap(List<Diagnostic> ds, int max) {
-    // the compiler's own "and N more errors" note (last, with the count as data) is kept or merged
-    Diagnostic compilerMore =
-        !ds.isEmpty() && ds.get(ds.size() - 1).getData() instanceof Integer
-            ? ds.get(ds.size() - 1)
-            : null;
-    int real = compilerMore != null ? ds.size() - 1 : ds.size();
-    if (real <= max) {
-      return ds;
-    }
-    List<Diagnostic> out = new ArrayList<>(ds.subList(0, max));
-    int errors = 0;
-    for (Diagnostic d : ds.subList(max, real)) {
-      if (d.getSeverity() == DiagnosticSeverity.Error) {
-        errors++;
-      }
-    }
-    int more = real - max;
-    if (compilerMore != null) {
-      more += (Integer) compilerMore.getData();
-      errors += (Integer) compilerMore.getData();
-    }
-    out.add(
-        note(
-            DiagnosticSeverity.Information,
-            "and "
-                + more
-                + " more diagnostic"
-                + (more == 1 ? "" : "s")
-                + " ("
-                + errors
-                + " of them error"
-                + (errors == 1 ? "" : "s")
-                + ") not shown: cmod-lsp publishes at most "
-                + max
-                + " per document; `cmod check` lists them all"));
-    return out;
-  }
-
-  /** A diagnostic of the server itself, on the document's first character. */
-  private static Diagnostic note(DiagnosticSeverity severity, String message) {
-    Diagnostic d = new Diagnostic(new Range(new Position(0, 0), new Position(0, 0)), message);
-    d.setSeverity(severity);
-    d.setSource("cmod-lsp");
-    return d;
-  }
-
-  /**
-   * Compiles a document (every model of it, like {@code cmod check}) and converts the diagnostics.
-   */
-  static List<Diagnostic> check(String uri, String text) {
-    Path path = pathOf(uri);
-    SourceFile source = new SourceFile(fileName(uri, path), text);
-    // -O0: the same diagnostics as -O2, without spending time on optimization at every keystroke
-    CompileOptions base =
-        CompileOptions.defaults().withOptLevel(0).withOnnxImports(OnnxImports.SERVICE);
-    List<Compilation.Result> results = Compilation.compileAll(source, path, base);
-    Compilation.Result first = results.get(0);
-    List<dev.cmod.compiler.diag.Diagnostic> all = new ArrayList<>(first.diagnostics().all());
-    if (results.size() > 1) {
-      // later models repeat the file-level diagnostics: keep each once (a set, not a scan: a
-      // document may have a great many)
-      java.util.Set<DiagKey> seen = new java.util.HashSet<>();
-      for (dev.cmod.compiler.diag.Diagnostic d : all) {
-        seen.add(DiagKey.of(d));
-      }
-      for (Compilation.Result r : results.subList(1, results.size())) {
-        for (dev.cmod.compiler.diag.Diagnostic d : r.diagnostics().all()) {
-          if (seen.add(DiagKey.of(d))) {
-            all.add(d);
-          }
-        }
-      }
-    }
-    List<Diagnostic> out =
-        new ArrayList<>(DiagnosticMapper.convert(all, source, first.models().isEmpty()));
-    int suppressed = 0;
-    for (Compilation.Result r : results) {
-      suppressed = Math.max(suppressed, r.diagnostics().suppressed());
-    }
-    if (suppressed > 0) {
-      // the compiler keeps the first errors and counts the rest; say how many
-      Diagnostic more =
-          note(
-              DiagnosticSeverity.Information,
-              "and "
-                  + suppressed
-                  + " more error"
-                  + (suppressed == 1 ? "" : "s")
-                  + " not shown: the compiler reports the first "
-                  + dev.cmod.compiler.diag.Diagnostics.MAX_ERRORS
-                  + " per compilation");
-      more.setData(suppressed);
-      out.add(more);
-    }
-    return out;
-  }
-
-  /** What makes two diagnostics the same: code, message and span (its file by identity). */
-  private record DiagKey(DiagnosticCode code, String message, Object file, int start, int end) {
-    static DiagKey of(dev.cmod.compiler.diag.Diagnostic d) {
-      Span s = d.span();
-      return s == null
-          ? new DiagKey(d.code(), d.message(), null, -1, -1)
-          : new DiagKey(d.code(), d.message(), new Identity(s.file()), s.start(), s.end());
-    }
-  }
-
-  /** Equal only to a wrapper of the same object. */
-  private record Identity(Object o) {
-    @Override
-    public boolean equals(Object other) {
-      return other instanceof Identity i && i.o == o;
-    }
-
-    @Override
-    public int hashCode() {
-      return System.identityHashCode(o);
-    }
-  }
-
-  /** The file a {@code file:} URI names, or null (unsaved buffers, other schemes). */
-  static Path pathOf(String uri) {
-    try {
-      URI u = URI.create(uri);
-      if ("file".equalsIgnoreCase(u.getScheme())) {
-        return Path.of(u);
-      }
-    } catch (RuntimeException e) {
-      // not a usable file URI: compile without a path (relative imports cannot resolve)
-    }
-    return null;
-  }
-
-  private static String fileName(String uri, Path path) {
-    if (path != null && path.getFileName() != null) {
-      return path.getFileName().toString();
-    }
-    String s = uri;
-    int q = s.indexOf('?');
-    if (q >= 0) {
-      s = s.substring(0, q);
-    }
-    int slash = Math.max(s.lastIndexOf('/'), s.lastIndexOf(':'));
-    String name = s.substring(slash + 1);
-    return name.isEmpty() ? "untitled.cmod" : name;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -690,7 +535,7 @@ public final class CmodLanguageServer
                     return null;
                   }
                   String w = d.text().substring(word[0], word[1]);
-                  String md = hoverText(w);
+                  String md = EditorHelp.hoverText(w);
                   if (md == null) {
                     return null;
                   }
@@ -701,49 +546,12 @@ public final class CmodLanguageServer
                 }));
   }
 
-  /**
-   * Markdown for a word: a builtin's signature, a std module's header, a diagnostic's explanation.
-   */
-  static String hoverText(String w) {
-    String sig = Catalog.BUILTINS.get(w);
-    if (sig != null) {
-      return "```cmod\n" + sig + "\n```\nbuiltin function";
-    }
-    Catalog.StdModule m = Catalog.stdModules().get(w);
-    if (m != null) {
-      return "```cmod\n"
-          + m.signature()
-          + "\n```\nfrom `"
-          + m.library()
-          + "`: `import "
-          + m.library()
-          + ".{"
-          + m.name()
-          + "}`";
-    }
-    if (w.matches("(?i)CM[0-9]{4}")) {
-      DiagnosticCode c = DiagnosticCode.byId(w);
-      if (c != null) {
-        return "**"
-            + c.id()
-            + "** "
-            + c.severity.text()
-            + ": "
-            + c.title
-            + "\n\n```\n"
-            + c.explanation
-            + "\n```";
-      }
-    }
-    return null;
-  }
-
   @Override
   public CompletableFuture<Either<List<CompletionItem>, CompletionList>> completion(
       CompletionParams params) {
     return async(
         () -> {
-          List<CompletionItem> items = guarded("completion", CmodLanguageServer::completionItems);
+          List<CompletionItem> items = guarded("completion", EditorHelp::completionItems);
           return Either.forLeft(items == null ? List.of() : items);
         });
   }
@@ -758,33 +566,6 @@ public final class CmodLanguageServer
     } catch (java.util.concurrent.RejectedExecutionException e) { // after shutdown
       return CompletableFuture.completedFuture(null);
     }
-  }
-
-  static List<CompletionItem> completionItems() {
-    List<CompletionItem> out = new ArrayList<>();
-    for (String k : Catalog.KEYWORDS) {
-      out.add(item(k, CompletionItemKind.Keyword, "keyword"));
-    }
-    for (String t : Catalog.TYPES) {
-      out.add(item(t, CompletionItemKind.TypeParameter, "type"));
-    }
-    for (Map.Entry<String, String> b : Catalog.BUILTINS.entrySet()) {
-      out.add(item(b.getKey(), CompletionItemKind.Function, b.getValue()));
-    }
-    for (Catalog.StdModule m : Catalog.stdModules().values()) {
-      out.add(item(m.name(), CompletionItemKind.Class, m.library() + ": " + m.signature()));
-    }
-    for (String lib : Catalog.STD_LIBRARIES) {
-      out.add(item("std." + lib, CompletionItemKind.Module, "standard library"));
-    }
-    return out;
-  }
-
-  private static CompletionItem item(String label, CompletionItemKind kind, String detail) {
-    CompletionItem it = new CompletionItem(label);
-    it.setKind(kind);
-    it.setDetail(detail);
-    return it;
   }
 
   // ---------------------------------------------------------------------------------------------

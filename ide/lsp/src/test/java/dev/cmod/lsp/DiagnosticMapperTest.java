@@ -22,7 +22,7 @@ class DiagnosticMapperTest {
             + "  input x: Seq[8, 10]\n"
             + "  output y: Seq[8, 10] = x |> TransformerBlock(10, 3)\n"
             + "}\n";
-    List<Diagnostic> ds = CmodLanguageServer.check(URI, text);
+    List<Diagnostic> ds = DocumentCheck.check(URI, text);
     assertTrue(!ds.isEmpty());
     String line = text.split("\n")[3];
     Range site = new Range(new Position(3, line.indexOf("x |>")), new Position(3, line.length()));
@@ -38,14 +38,14 @@ class DiagnosticMapperTest {
     String text =
         "model M {\n  input x: f32[5]\n  output y: f32[5] = x |> Linaer(5, 5)\n}\n"
             + "model N {\n  input x: f32[5]\n  output y: f32[5] = x\n}\n";
-    List<Diagnostic> ds = CmodLanguageServer.check(URI, text);
+    List<Diagnostic> ds = DocumentCheck.check(URI, text);
     assertEquals(1, ds.size(), ds.toString());
     assertEquals(2, ds.get(0).getRange().getStart().getLine());
   }
 
   @Test
   void aLibraryFileWithoutModelIsOnlyInformation() {
-    List<Diagnostic> ds = CmodLanguageServer.check(URI, "module A()(x: f32[4]) -> f32[4] { x }\n");
+    List<Diagnostic> ds = DocumentCheck.check(URI, "module A()(x: f32[4]) -> f32[4] { x }\n");
     assertEquals(1, ds.size(), ds.toString());
     assertEquals("CM0400", ds.get(0).getCode().getLeft());
     assertEquals(DiagnosticSeverity.Information, ds.get(0).getSeverity());
@@ -54,7 +54,7 @@ class DiagnosticMapperTest {
   @Test
   void syntaxErrorsAndUntitledDocuments() {
     List<Diagnostic> ds =
-        CmodLanguageServer.check(
+        DocumentCheck.check(
             "untitled:Untitled-1",
             "model M {\r\n  input x: f32[4]\r\n  output y: f32[4] = x |>\r\n}\r\n");
     assertTrue(!ds.isEmpty());

@@ -77,7 +77,7 @@ class HardeningTest {
 
   @Test
   void deepMessagesAreRefusedAndTheServerKeepsReading() throws Exception {
-    start(10_000, CmodLanguageServer::check);
+    start(10_000, DocumentCheck::check);
     // a notification 6000 deep: dropped (nothing to answer), and the reader survives it
     peer.send(nested(6000, null));
     // a request 6000 deep, its id first or after the deep part: answered -32600
@@ -128,7 +128,7 @@ class HardeningTest {
 
   @Test
   void malformedHeadersAndHugeLengthsAreSkipped() throws Exception {
-    start(10_000, CmodLanguageServer::check);
+    start(10_000, DocumentCheck::check);
     peer.sendRaw("Content-Length: abc\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
     peer.sendRaw(
         "Content-Length: 99999999999999999999999999\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
@@ -154,7 +154,7 @@ class HardeningTest {
       return;
     }
     Assumptions.assumeTrue(p.waitFor(5, TimeUnit.SECONDS) && p.exitValue() == 0, "mkfifo failed");
-    start(2_000, CmodLanguageServer::check);
+    start(2_000, DocumentCheck::check);
     Path doc = dir.resolve("main.cmod");
     String uri = doc.toUri().toString();
     long t0 = System.nanoTime();
@@ -209,7 +209,7 @@ class HardeningTest {
           if (text.contains("STUCK")) {
             never.await(); // a read that never returns
           }
-          return CmodLanguageServer.check(uri, text);
+          return DocumentCheck.check(uri, text);
         });
     long t0 = System.nanoTime();
     peer.open(stuck, 1, "// STUCK\n" + CmodLanguageServerTest.GOOD);
@@ -252,7 +252,7 @@ class HardeningTest {
   void documentWithVeryManyErrorsDoesNotHoldOthers() throws Exception {
     // 60 000 errors: the compiler needs well over ten seconds on it (its time grows faster than the
     // count)
-    start(4_000, CmodLanguageServer::check);
+    start(4_000, DocumentCheck::check);
     String big = "file:///tmp/cmod-lsp-hardening/big.cmod";
     long t0 = System.nanoTime();
     peer.open(big, 1, manyErrors(60_000, "  $"));
@@ -280,7 +280,7 @@ class HardeningTest {
 
   @Test
   void diagnosticsAreCappedPerDocument() throws Exception {
-    start(15_000, CmodLanguageServer::check);
+    start(15_000, DocumentCheck::check);
     String many = "file:///tmp/cmod-lsp-hardening/many.cmod";
     peer.open(many, 1, manyErrors(1_000, "  let a = zz"));
     JsonArray ds = peer.diagnostics(many, 15_000).getAsJsonArray("diagnostics");
@@ -326,7 +326,7 @@ class HardeningTest {
           } else if (text.startsWith("// two")) {
             release2.await();
           }
-          return CmodLanguageServer.check(uri, text);
+          return DocumentCheck.check(uri, text);
         });
     String doc = "file:///tmp/cmod-lsp-hardening/rev.cmod";
     peer.open(doc, 1, "// one\n" + CmodLanguageServerTest.BAD);
