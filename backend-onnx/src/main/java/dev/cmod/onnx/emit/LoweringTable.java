@@ -1,6 +1,8 @@
 package dev.cmod.onnx.emit;
 
 import dev.cmod.ir.graph.Op;
+import dev.cmod.ir.op.OpDef.Family;
+import dev.cmod.ir.op.OpDefs;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.Map;
@@ -26,20 +28,36 @@ public final class LoweringTable {
 
   private static Map<Op, OpLowering> build() {
     EnumMap<Op, OpLowering> t = new EnumMap<>(Op.class);
-    Registrar r =
-        (op, lowering) -> {
-          if (NOT_LOWERED.containsKey(op) || t.putIfAbsent(op, lowering) != null) {
-            throw new IllegalStateException("a second ONNX lowering for operator " + op);
-          }
-        };
-    ElementwiseLowerings.register(r);
-    ShapeLowerings.register(r);
-    ReductionLowerings.register(r);
-    NormalizationLowerings.register(r);
-    AttentionLowerings.register(r);
-    WindowLowerings.register(r);
-    IndexingLowerings.register(r);
+    ElementwiseLowerings.register(registrar(t, Family.ELEMENTWISE));
+    ShapeLowerings.register(registrar(t, Family.SHAPE));
+    ReductionLowerings.register(registrar(t, Family.REDUCTION));
+    NormalizationLowerings.register(registrar(t, Family.NORMALIZATION));
+    AttentionLowerings.register(registrar(t, Family.ATTENTION));
+    WindowLowerings.register(registrar(t, Family.WINDOW));
+    IndexingLowerings.register(registrar(t, Family.INDEXING));
     return Collections.unmodifiableMap(t);
+  }
+
+  /**
+   * A registrar for the lowerings of one family: it refuses a second lowering for an operator and
+   * an operator that the op definitions ({@link OpDefs}) put in another family, so an operator is
+   * found in the same family in {@code ir.op}, the interpreter's kernels and here.
+   */
+  private static Registrar registrar(EnumMap<Op, OpLowering> t, Family family) {
+    return (op, lowering) -> {
+      if (OpDefs.of(op).family() != family) {
+        throw new IllegalStateException(
+            "operator "
+                + op
+                + " is defined in family "
+                + OpDefs.of(op).family()
+                + ", lowered in "
+                + family);
+      }
+      if (NOT_LOWERED.containsKey(op) || t.putIfAbsent(op, lowering) != null) {
+        throw new IllegalStateException("a second ONNX lowering for operator " + op);
+      }
+    };
   }
 
   private static Map<Op, String> notLoweredReasons() {
