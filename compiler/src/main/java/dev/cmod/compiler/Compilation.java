@@ -7,6 +7,8 @@ import dev.cmod.compiler.diag.DiagnosticCode;
 import dev.cmod.compiler.diag.Diagnostics;
 import dev.cmod.compiler.diag.SourceFile;
 import dev.cmod.compiler.diag.Span;
+import dev.cmod.compiler.pass.PassManager;
+import dev.cmod.compiler.pass.PassOptions;
 import dev.cmod.compiler.pass.Pipeline;
 import dev.cmod.compiler.sema.CompileOptions;
 import dev.cmod.compiler.sema.Elaborator;
@@ -40,18 +42,27 @@ public final class Compilation {
    * @param weights a safetensors file of parameter values by path, or null
    * @param seed seed of random initializers
    * @param optLevel 0, 1 or 2
+   * @param passes disabled passes, verification and instruments of the pass pipeline
    */
-  public record Options(String model, Path weights, long seed, int optLevel) {
+  public record Options(String model, Path weights, long seed, int optLevel, PassOptions passes) {
+    public Options(String model, Path weights, long seed, int optLevel) {
+      this(model, weights, seed, optLevel, PassOptions.NONE);
+    }
+
     public static Options defaults() {
       return new Options(null, null, 0, 2);
     }
 
     public Options withModel(String m) {
-      return new Options(m, weights, seed, optLevel);
+      return new Options(m, weights, seed, optLevel, passes);
     }
 
     public Options withOptLevel(int level) {
-      return new Options(model, weights, seed, level);
+      return new Options(model, weights, seed, level, passes);
+    }
+
+    public Options withPasses(PassOptions p) {
+      return new Options(model, weights, seed, optLevel, p);
     }
   }
 
@@ -289,7 +300,7 @@ public final class Compilation {
     // trainability describes the parameters as declared, before -O2 folds some of them together
     String trainableList = String.join(",", trainable(g, true));
     String frozenList = String.join(",", trainable(g, false));
-    Pipeline.run(g, o.optLevel());
+    new PassManager(Pipeline.forLevel(o.optLevel()), o.passes()).run(g);
     g.metadata().put("cmod.version", VERSION);
     g.metadata().put("cmod.source", source.name());
     g.metadata().put("cmod.model", model.name().text());
