@@ -233,6 +233,8 @@ public final class Main implements Callable<Integer> {
         defaultValue = "human")
     String errorFormat;
 
+    @CommandLine.Mixin PassFlags passFlags;
+
     int level() {
       int n = (o0 ? 1 : 0) + (o1 ? 1 : 0) + (o2 ? 1 : 0);
       if (n > 1) {
@@ -243,7 +245,7 @@ public final class Main implements Callable<Integer> {
     }
 
     Compilation.Options options() {
-      return new Compilation.Options(model, weights, seed, level());
+      return new Compilation.Options(model, weights, seed, level(), passFlags.options());
     }
   }
 
@@ -406,6 +408,9 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--auto-source", description = "Also print the source auto(...) synthesized.")
     boolean autoSource;
 
+    @Option(names = "--passes", description = "What each optimization pass changed, per model.")
+    boolean passes;
+
     @CommandLine.Mixin CompileOpts o;
 
     @Override
@@ -426,6 +431,9 @@ public final class Main implements Callable<Integer> {
         return ExitCodes.OK;
       }
       Path file = Path.of(what);
+      if (passes) {
+        return PassFlags.explain(file, o);
+      }
       Compilation.Options given = o.options();
       // the model as declared (parameters before -O2 folds LoRA factors into weights) unless
       // -O1/-O2 is asked for

@@ -60,7 +60,7 @@ public final class RewriteDriver {
       Deque<Node> work = new ArrayDeque<>(g.nodes());
       while (!work.isEmpty()) {
         Node n = work.poll();
-        if (!g.contains(n)) {
+        if (!g.contains(n) || rw.isDead(n)) {
           continue;
         }
         for (Rule r : rules.rulesFor(n.op())) {

@@ -61,9 +61,12 @@ public final class Rewriter {
     return n;
   }
 
-  /** Points every use of {@code from} (operands and model outputs) at {@code to}. */
+  /**
+   * Points every use of {@code from} (operands and model outputs) at {@code to}; false, and nothing
+   * recorded, when {@code from} is {@code to} or has no use.
+   */
   public boolean replaceAllUses(Value from, Value to) {
-    if (from.equals(to)) {
+    if (from.equals(to) || !used(from)) {
       return false;
     }
     graph.replaceAllUses(from, to);
@@ -82,6 +85,30 @@ public final class Rewriter {
       changed |= replaceAllUses(n.out(i), values[i]);
     }
     return changed;
+  }
+
+  private boolean used(Value v) {
+    if (graph.outputs().containsValue(v)) {
+      return true;
+    }
+    for (Node u : graph.users(v.node())) {
+      for (Value operand : graph.operands(u)) {
+        if (operand.equals(v)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** Whether no operand and no model output uses any output of {@code n}. */
+  boolean isDead(Node n) {
+    for (int i = 0; i < n.outputTypes().size(); i++) {
+      if (graph.outputs().containsValue(n.out(i))) {
+        return false;
+      }
+    }
+    return graph.users(n).isEmpty();
   }
 
   /** Removes a node nothing uses. */
