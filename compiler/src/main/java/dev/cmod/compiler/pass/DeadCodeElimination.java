@@ -48,7 +48,7 @@ public final class DeadCodeElimination implements Pass {
       }
     }
     if (removed > 0) {
-      cx.count("remove", removed);
+      cx.count("dce.removed", removed);
       cx.note("removed " + removed + " node" + (removed == 1 ? "" : "s") + " no output uses");
     }
     return removed > 0;
