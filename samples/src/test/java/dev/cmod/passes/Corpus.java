@@ -13,8 +13,8 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * The programs the pass tests run on: every model of every sample, and one small model per stdlib
- * module (the module applied to an input of a fitting shape).
+ * The programs the pass tests run on: every model of every sample, one small model per stdlib
+ * module (the module applied to an input of a fitting shape), and one of algebraic identities.
  */
 final class Corpus {
   /** One model to compile: a file (sample) or a source text (stdlib module), and its name. */
@@ -97,6 +97,20 @@ final class Corpus {
     },
   };
 
+  /**
+   * A model with one instance of every algebraic identity: the samples are written without them, so
+   * without this program simplification would have nothing to do alone on an -O0 graph.
+   */
+  private static final String IDENTITIES =
+      """
+      model Identities {
+        input x: f32[seq, 8]
+        output y: f32[seq, 8] = (1.0 * x * 1.0 + 0.0) / 1.0 - 0.0
+          |> transpose([0, 2, 1]) |> transpose([0, 2, 1])
+          |> reshape([batch, 4, 2 * seq]) |> reshape([batch, seq, 8])
+      }
+      """;
+
   static List<Case> cases() {
     List<Case> all = new ArrayList<>();
     for (Path p : samples()) {
@@ -111,6 +125,7 @@ final class Corpus {
       String source = "import " + s[0] + ".{" + s[1] + "}\nmodel M {\n" + s[2] + "\n}\n";
       all.add(new Case(s[0] + "." + s[1], null, source, null));
     }
+    all.add(new Case("identities", null, IDENTITIES, null));
     return all;
   }
 }

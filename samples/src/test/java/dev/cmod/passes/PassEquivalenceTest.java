@@ -74,18 +74,21 @@ class PassEquivalenceTest {
   }
 
   /**
-   * The harness is only as good as its corpus: every pass must have had something to change. Not
-   * dce: the elaborator leaves no dead nodes, so dce alone has nothing to do on an -O0 graph; it is
-   * exercised as the cleanup after each of the others.
+   * The harness is only as good as its corpus: every pass must have had something to change, with
+   * two known exceptions. dce: the elaborator leaves no dead nodes, so it has nothing to do alone
+   * on an -O0 graph (it runs as the cleanup after each of the others). constant-folding: the
+   * elaborator already folds arithmetic on literals, so no corpus program has a constant subtree;
+   * the rule's own before/after test covers it.
    */
   @AfterAll
   static void everyPassChangedSomeModel() {
+    Set<String> idle = new java.util.TreeSet<>();
     for (Pass p : Pipeline.forLevel(2).passes()) {
-      if (p == Pipeline.DCE) {
-        continue;
+      if (!CHANGED.contains(p.name())) {
+        idle.add(p.name());
       }
-      assertTrue(CHANGED.contains(p.name()), p.name() + " changed no corpus model");
     }
+    assertEquals(Set.of("constant-folding", "dce"), idle, "passes that changed no corpus model");
   }
 
   private static Compilation.Result compiled(Corpus.Case c) {
