@@ -29,7 +29,8 @@ final class PassFlags {
   @Option(
       names = "--disable-pass",
       paramLabel = "NAME",
-      description = "Skip the named pass (repeatable); dce also stops the cleanup after passes.")
+      description =
+          "Skip the named pass (repeatable); dce skips its own steps, not the cleanup after a changed pass.")
   List<String> disabled = new ArrayList<>();
 
   @Option(

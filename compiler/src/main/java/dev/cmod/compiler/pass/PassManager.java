@@ -9,9 +9,10 @@ import java.util.Map;
 
 /**
  * Runs a {@link Pipeline} over a graph. After a pass that changed something it removes dead code
- * (unless {@code dce} is disabled), so no pass needs to; it verifies the IR after every pass when
- * asked and whenever Java assertions are on (as under the test runner), naming the pass that broke
- * it; and it reports each pass run to the instruments. Disabled passes are skipped as if absent.
+ * (also when the {@code dce} steps are disabled), so no pass needs to; it verifies the IR after
+ * every pass when asked and whenever Java assertions are on (as under the test runner), naming the
+ * pass that broke it; and it reports each pass run to the instruments. Disabled passes are skipped
+ * as if absent.
  */
 public final class PassManager {
   private static final boolean ASSERTIONS = PassManager.class.desiredAssertionStatus();
@@ -72,8 +73,10 @@ public final class PassManager {
     int before = g.nodeCount();
     long start = System.nanoTime();
     boolean changed = p.run(g, rec);
-    if (changed && p != Pipeline.DCE && !options.disabled().contains(Pipeline.DCE.name())) {
-      // the cleanup belongs to the pass that left the dead nodes
+    if (changed && p != Pipeline.DCE) {
+      // the cleanup belongs to the pass that left the dead nodes; it runs even with dce disabled,
+      // since a rewrite may leave a dead node ill-typed (parameter folding re-types the parameter
+      // it reuses, under the node it folded) and only removing it makes the graph valid again
       Pipeline.DCE.run(g, rec);
     }
     long nanos = System.nanoTime() - start;
