@@ -35,10 +35,6 @@ public final class RulePass implements Pass {
     return needs;
   }
 
-  public RuleSet rules() {
-    return rules;
-  }
-
   @Override
   public boolean run(Graph g, PassContext cx) {
     RewriteDriver.Result r =

@@ -127,21 +127,6 @@ public interface Pattern {
     };
   }
 
-  /** Both patterns at the same value, left first. */
-  static Pattern allOf(Pattern a, Pattern b) {
-    return new Pattern() {
-      @Override
-      public boolean match(Value v, Match m) {
-        return a.match(v, m) && b.match(v, m);
-      }
-
-      @Override
-      public Set<Op> rootOps() {
-        return a.rootOps() != null ? a.rootOps() : b.rootOps();
-      }
-    };
-  }
-
   /**
    * Output 0 of an operator node (not a leaf) with at least one operand, every operand matching
    * {@code each}.

@@ -37,10 +37,6 @@ public final class RuleSet {
     return new RuleSet(name, List.of(rules));
   }
 
-  public static RuleSet of(String name, List<Rule> rules) {
-    return new RuleSet(name, rules);
-  }
-
   public String name() {
     return name;
   }
@@ -52,10 +48,5 @@ public final class RuleSet {
   /** The rules that may match a node of {@code op}, in set order. */
   List<Rule> rulesFor(Op op) {
     return byOp.get(op);
-  }
-
-  /** This set without the named rules (for disabling one rule while testing another). */
-  public RuleSet without(Set<String> names) {
-    return new RuleSet(name, rules.stream().filter(r -> !names.contains(r.name())).toList());
   }
 }
