@@ -3,6 +3,7 @@ package dev.cmod.cli;
 import dev.cmod.compiler.sema.CompileOptions;
 import dev.cmod.onnx.OnnxImports;
 import java.nio.file.Path;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 /**
@@ -37,6 +38,8 @@ class CompileOpts {
       defaultValue = "human")
   String errorFormat;
 
+  @CommandLine.Mixin PassFlags passFlags;
+
   int level() {
     int n = (o0 ? 1 : 0) + (o1 ? 1 : 0) + (o2 ? 1 : 0);
     if (n > 1) {
@@ -52,6 +55,7 @@ class CompileOpts {
         .weightsFile(weights)
         .seed(seed)
         .optLevel(level())
+        .passes(passFlags.options())
         .onnxImports(OnnxImports.SERVICE)
         .build();
   }

@@ -28,6 +28,9 @@ final class ExplainCommand implements Callable<Integer> {
   @Option(names = "--auto-source", description = "Also print the source auto(...) synthesized.")
   boolean autoSource;
 
+  @Option(names = "--passes", description = "What each optimization pass changed, per model.")
+  boolean passes;
+
   @CommandLine.Mixin CompileOpts o;
 
   @Override
@@ -51,6 +54,9 @@ final class ExplainCommand implements Callable<Integer> {
       return ExitCodes.OK;
     }
     Path file = Path.of(what);
+    if (passes) {
+      return PassFlags.explain(file, o);
+    }
     CompileOptions given = o.options();
     // the model as declared (parameters before -O2 folds LoRA factors into weights) unless
     // -O1/-O2 is asked for

@@ -7,6 +7,7 @@ import dev.cmod.compiler.diag.DiagnosticCode;
 import dev.cmod.compiler.diag.Diagnostics;
 import dev.cmod.compiler.diag.SourceFile;
 import dev.cmod.compiler.diag.Span;
+import dev.cmod.compiler.pass.PassManager;
 import dev.cmod.compiler.pass.Pipeline;
 import dev.cmod.compiler.sema.CompileOptions;
 import dev.cmod.compiler.sema.Elaborator;
@@ -250,7 +251,7 @@ public final class Compilation {
     // trainability describes the parameters as declared, before -O2 folds some of them together
     String trainableList = String.join(",", trainable(g, true));
     String frozenList = String.join(",", trainable(g, false));
-    Pipeline.run(g, o.optLevel());
+    new PassManager(Pipeline.forLevel(o.optLevel()), o.passes()).run(g);
     g.metadata().put("cmod.version", VERSION);
     g.metadata().put("cmod.source", source.name());
     g.metadata().put("cmod.model", model.name().text());

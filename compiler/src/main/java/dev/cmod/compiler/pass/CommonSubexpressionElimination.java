@@ -18,7 +18,7 @@ public final class CommonSubexpressionElimination implements Pass {
   }
 
   @Override
-  public boolean run(Graph g) {
+  public boolean run(Graph g, PassContext cx) {
     Map<String, Node> seen = new HashMap<>();
     boolean changed = false;
     for (Node n : g.nodes()) {
@@ -32,10 +32,9 @@ public final class CommonSubexpressionElimination implements Pass {
           g.replaceAllUses(n.out(i), prev.out(i));
         }
         changed = true;
+        cx.count("merge", 1);
+        cx.note("merged " + n + " into " + prev);
       }
-    }
-    if (changed) {
-      new DeadCodeElimination().run(g);
     }
     return changed;
   }

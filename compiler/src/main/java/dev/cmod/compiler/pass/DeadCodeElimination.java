@@ -13,7 +13,8 @@ import java.util.Set;
 
 /**
  * Removes nodes no output depends on. Model inputs stay even when unused: they are the model's
- * interface.
+ * interface. Besides its place in the pipelines, the {@link PassManager} runs it after every pass
+ * that changed something.
  */
 public final class DeadCodeElimination implements Pass {
   @Override
@@ -22,7 +23,7 @@ public final class DeadCodeElimination implements Pass {
   }
 
   @Override
-  public boolean run(Graph g) {
+  public boolean run(Graph g, PassContext cx) {
     Set<Node> live = Collections.newSetFromMap(new IdentityHashMap<>());
     Deque<Node> work = new ArrayDeque<>();
     for (Value v : g.outputs().values()) {
@@ -38,14 +39,18 @@ public final class DeadCodeElimination implements Pass {
       }
     }
     List<Node> order = g.nodes();
-    boolean changed = false;
+    int removed = 0;
     for (int i = order.size() - 1; i >= 0; i--) {
       Node n = order.get(i);
       if (!live.contains(n) && n.op() != Op.INPUT) {
         g.remove(n);
-        changed = true;
+        removed++;
       }
     }
-    return changed;
+    if (removed > 0) {
+      cx.count("dce.removed", removed);
+      cx.note("removed " + removed + " node" + (removed == 1 ? "" : "s") + " no output uses");
+    }
+    return removed > 0;
   }
 }

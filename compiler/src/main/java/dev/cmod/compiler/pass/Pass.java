@@ -1,13 +1,25 @@
 package dev.cmod.compiler.pass;
 
 import dev.cmod.ir.graph.Graph;
+import java.util.List;
 
 /**
- * A graph rewrite. Stateless; {@code run} returns whether it changed anything. Outputs stay
- * numerically equal.
+ * One optimization over a graph; outputs stay numerically equal. A pass is stateless, names itself
+ * (the name is what {@code --disable-pass}, {@code --print-ir-after} and statistics use) and says
+ * which passes it needs to have run before it. It does not clean up: the {@link PassManager}
+ * removes dead code after a pass that changed something, so passes never call each other.
  */
 public interface Pass {
   String name();
 
-  boolean run(Graph g);
+  /**
+   * Passes that must come earlier in a pipeline that also has them, because this one relies on
+   * their result; {@link Pipeline} refuses an order that breaks this.
+   */
+  default List<String> needs() {
+    return List.of();
+  }
+
+  /** Runs once over {@code g}, reporting rewrites and notes to {@code cx}; whether it changed g. */
+  boolean run(Graph g, PassContext cx);
 }

@@ -1,5 +1,6 @@
 package dev.cmod.compiler.sema;
 
+import dev.cmod.compiler.pass.PassOptions;
 import dev.cmod.ir.graph.OnnxImportService;
 import dev.cmod.ir.tensor.Tensor;
 import java.nio.file.Path;
@@ -19,6 +20,8 @@ import java.util.Map;
  * @param weightsFile a safetensors file of parameter values by path (the CLI's --weights), or null
  * @param seed seed of the random initializers
  * @param optLevel 0, 1 or 2
+ * @param passes the pass manager's options: disabled passes, verification after each pass,
+ *     instruments (print IR after a pass, statistics, change log)
  * @param onnxImports what {@code import onnx} uses to check and import a model; null: the
  *     compilation refuses {@code import onnx}
  * @param weights parameter values by path, in the order they were read (kept in that order: it is
@@ -30,13 +33,12 @@ public record CompileOptions(
     Path weightsFile,
     long seed,
     int optLevel,
+    PassOptions passes,
     OnnxImportService onnxImports,
     Map<String, Tensor> weights,
     String weightsName) {
-  // The pass manager's options (print after, disabled passes, verify each, statistics) belong
-  // here too, beside optLevel: a component, a builder field and its setter.
-
   public CompileOptions {
+    passes = passes == null ? PassOptions.NONE : passes;
     weights = Collections.unmodifiableMap(new LinkedHashMap<>(weights));
   }
 
@@ -57,6 +59,10 @@ public record CompileOptions(
     return toBuilder().optLevel(level).build();
   }
 
+  public CompileOptions withPasses(PassOptions p) {
+    return toBuilder().passes(p).build();
+  }
+
   public CompileOptions withSeed(long s) {
     return toBuilder().seed(s).build();
   }
@@ -75,6 +81,7 @@ public record CompileOptions(
     private Path weightsFile;
     private long seed;
     private int optLevel = 2;
+    private PassOptions passes = PassOptions.NONE;
     private OnnxImportService onnxImports;
     private Map<String, Tensor> weights = Map.of();
     private String weightsName;
@@ -86,6 +93,7 @@ public record CompileOptions(
       weightsFile = o.weightsFile;
       seed = o.seed;
       optLevel = o.optLevel;
+      passes = o.passes;
       onnxImports = o.onnxImports;
       weights = o.weights;
       weightsName = o.weightsName;
@@ -111,6 +119,11 @@ public record CompileOptions(
       return this;
     }
 
+    public Builder passes(PassOptions p) {
+      passes = p;
+      return this;
+    }
+
     public Builder onnxImports(OnnxImportService service) {
       onnxImports = service;
       return this;
@@ -125,7 +138,7 @@ public record CompileOptions(
 
     public CompileOptions build() {
       return new CompileOptions(
-          model, weightsFile, seed, optLevel, onnxImports, weights, weightsName);
+          model, weightsFile, seed, optLevel, passes, onnxImports, weights, weightsName);
     }
   }
 }
