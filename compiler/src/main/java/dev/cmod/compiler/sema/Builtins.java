@@ -2,8 +2,6 @@ package dev.cmod.compiler.sema;
 
 import dev.cmod.compiler.diag.DiagnosticCode;
 import dev.cmod.compiler.diag.Span;
-import dev.cmod.compiler.sema.Elaborator.Args;
-import dev.cmod.compiler.sema.Elaborator.Body;
 import dev.cmod.compiler.sema.Val.*;
 import dev.cmod.ir.graph.Attrs;
 import dev.cmod.ir.graph.Node;
@@ -76,9 +74,9 @@ final class Builtins {
     SIGS.put("auto", new String[] {"inputs..."});
   }
 
-  private final Elaborator el;
+  private final ElabContext el;
 
-  Builtins(Elaborator el) {
+  Builtins(ElabContext el) {
     this.el = el;
   }
 
@@ -581,7 +579,7 @@ final class Builtins {
                 Dim.of(
                     n.eval(
                         s -> {
-                          long[] r = el.facts.bounds().get(s);
+                          long[] r = el.facts().bounds().get(s);
                           if (r == null || r[1] == Long.MAX_VALUE) {
                             throw new IllegalStateException(s);
                           }
