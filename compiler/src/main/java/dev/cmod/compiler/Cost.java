@@ -80,6 +80,8 @@ public final class Cost {
             case REDUCE_SUM, REDUCE_MEAN, REDUCE_MAX, REDUCE_MIN, ARGMAX, TOPK ->
                 elems(in.get(0).type(), facts);
             case GELU, SILU, ERF, TANH, SIGMOID, EXP, LOG -> 4 * out;
+            // the dense form: a multiply per expert and an add between them
+            case ROUTE -> (2.0 * (in.size() - 1) - 1) * out;
             default -> out;
           };
     }

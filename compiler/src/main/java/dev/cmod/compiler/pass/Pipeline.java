@@ -35,8 +35,12 @@ public final class Pipeline {
     };
   }
 
-  /** Runs the passes of {@code level} on {@code g}. */
+  /**
+   * Runs the passes of {@code level} on {@code g}, after lowering the structured routing that
+   * elaboration builds (at every level: nothing downstream knows the route op).
+   */
   public static void run(Graph g, int level) {
+    new LowerRouting().run(g);
     List<Pass> ps = passes(level);
     int rounds = level >= 2 ? MAX_ROUNDS : 1;
     for (int r = 0; r < rounds; r++) {

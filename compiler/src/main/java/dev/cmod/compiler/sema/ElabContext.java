@@ -19,6 +19,7 @@ import dev.cmod.ir.graph.Op;
 import dev.cmod.ir.graph.Value;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.ir.type.Dim;
+import dev.cmod.ir.type.TensorType;
 import java.util.List;
 import java.util.Map;
 
@@ -58,6 +59,12 @@ interface ElabContext {
   Node nodeMulti(Op op, Attrs attrs, Span span, Value... operands);
 
   Value constant(Tensor t, Span span);
+
+  /**
+   * The result types a node would have, without adding it; a violated shape rule is reported as
+   * {@link #nodeMulti} reports it.
+   */
+  List<TensorType> infer(Op op, Attrs attrs, Span span, TensorType... operands);
 
   // ---------------------------------------------------------------------------------------------
   // compile-time views of values

@@ -14,8 +14,10 @@ import dev.cmod.ir.graph.Graph;
 import dev.cmod.ir.graph.Node;
 import dev.cmod.ir.graph.Op;
 import dev.cmod.ir.graph.ShapeException;
+import dev.cmod.ir.graph.ShapeInference;
 import dev.cmod.ir.graph.Value;
 import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.ir.type.TensorType;
 import java.util.ArrayDeque;
 import java.util.List;
 
@@ -119,17 +121,31 @@ final class ElabSession implements ElabContext {
     try {
       return graph.add(op, attrs, List.of(operands), span.toLoc());
     } catch (ShapeException e) {
-      String m = e.getMessage();
-      DiagnosticCode code =
-          m.contains("element types")
-                  || m.contains("floating-point")
-                  || m.contains("must be bool")
-                  || m.contains("must be integers")
-              ? DiagnosticCode.TYPE_MISMATCH
-              : DiagnosticCode.SHAPE_MISMATCH;
-      fail(code, span, m, null);
-      return null;
+      return shapeError(e, span);
     }
+  }
+
+  @Override
+  public List<TensorType> infer(Op op, Attrs attrs, Span span, TensorType... operands) {
+    try {
+      return ShapeInference.infer(op, attrs, List.of(operands));
+    } catch (ShapeException e) {
+      return shapeError(e, span);
+    }
+  }
+
+  /** A violated shape rule as a located diagnostic (always throws {@link ElabError}). */
+  private <T> T shapeError(ShapeException e, Span span) {
+    String m = e.getMessage();
+    DiagnosticCode code =
+        m.contains("element types")
+                || m.contains("floating-point")
+                || m.contains("must be bool")
+                || m.contains("must be integers")
+            ? DiagnosticCode.TYPE_MISMATCH
+            : DiagnosticCode.SHAPE_MISMATCH;
+    fail(code, span, m, null);
+    return null;
   }
 
   @Override

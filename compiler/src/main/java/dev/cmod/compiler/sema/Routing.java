@@ -254,7 +254,12 @@ final class Routing {
           "unknown routing '" + mode + "'",
           "use topk(k), soft or index(i)");
     }
-    Value acc = null;
+    List<Value> operands = new ArrayList<>();
+    operands.add(gates);
+    // the ids of the dense form's nodes (slice, mul, add per expert), taken where each would be
+    // made: the lowering builds them with these ids, the last one with the route's own
+    long[] ids = new long[3 * n - 2];
+    int taken = 0;
     TensorType first = null;
     int gl = gates.type().rank() - 1;
     for (int e = 0; e < n; e++) {
@@ -265,6 +270,15 @@ final class Routing {
               "expert " + e);
       if (first == null) {
         first = y.type();
+        // the dense form's shape rules, checked where the first expert's term would be made
+        TensorType g =
+            el.infer(
+                    Op.SLICE,
+                    Attrs.of("axis", gl, "start", Dim.of(e), "end", Dim.of(e + 1)),
+                    sp,
+                    gates.type())
+                .get(0);
+        el.infer(Op.MUL, Attrs.NONE, sp, y.type(), g);
       } else if (!first.equals(y.type())) {
         return el.fail(
             DiagnosticCode.TYPE_MISMATCH,
@@ -277,12 +291,13 @@ final class Routing {
                 + y.type(),
             "route between instances of modules with the same output");
       }
-      Value g =
-          el.node(
-              Op.SLICE, Attrs.of("axis", gl, "start", Dim.of(e), "end", Dim.of(e + 1)), sp, gates);
-      Value term = el.node(Op.MUL, Attrs.NONE, sp, y, g);
-      acc = acc == null ? term : el.node(Op.ADD, Attrs.NONE, sp, acc, term);
+      operands.add(y);
+      int nodes = (e == 0 ? 2 : 3) - (e == n - 1 ? 1 : 0);
+      for (int k = 0; k < nodes; k++) {
+        ids[taken++] = el.graph().reserveId();
+      }
     }
-    return new TensorV(acc);
+    return new TensorV(
+        el.node(Op.ROUTE, Attrs.of("mode", mode, "ids", ids), sp, operands.toArray(new Value[0])));
   }
 }

@@ -387,6 +387,18 @@ public final class ShapeInference {
         yield List.of(x.withDims(dims), new TensorType(DType.I64, dims));
       }
       case CAST -> one(in.get(0).withDtype(a.getDType("to")));
+      case ROUTE -> {
+        // the type of the dense form: Σ_e y_e · slice(gates, e)
+        int gl = in.get(0).rank() - 1;
+        TensorType acc = null;
+        for (int e = 1; e < in.size(); e++) {
+          Attrs slice = Attrs.of("axis", gl, "start", Dim.of(e - 1), "end", Dim.of(e));
+          TensorType g = infer(Op.SLICE, slice, List.of(in.get(0))).get(0);
+          TensorType term = infer(Op.MUL, Attrs.NONE, List.of(in.get(e), g)).get(0);
+          acc = acc == null ? term : infer(Op.ADD, Attrs.NONE, List.of(acc, term)).get(0);
+        }
+        yield one(acc);
+      }
       default -> throw new ShapeException("no shape rule for " + op.text());
     };
   }

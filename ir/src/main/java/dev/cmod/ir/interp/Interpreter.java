@@ -397,8 +397,20 @@ public final class Interpreter {
       case COSINE -> one(Kernels.cosine(x[0], x[1], a.getInt("axis")));
       case TOPK -> Kernels.topk(x[0], a.getInt("axis"), a.getLong("k"));
       case CAST -> one(Kernels.cast(x[0], a.getDType("to")));
+      case ROUTE -> one(route(x));
       default -> throw new IllegalStateException("the interpreter has no rule for " + op.text());
     };
+  }
+
+  /** The route op's dense meaning, {@code Σ_e y_e · gates[..., e:e+1]}, in the lowering's order. */
+  private static Tensor route(Tensor[] x) {
+    int gl = x[0].rank() - 1;
+    Tensor acc = null;
+    for (int e = 1; e < x.length; e++) {
+      Tensor term = Kernels.binary(Op.MUL, x[e], Kernels.narrow(x[0], gl, e - 1, 1));
+      acc = acc == null ? term : Kernels.binary(Op.ADD, acc, term);
+    }
+    return acc;
   }
 
   private static Tensor[] one(Tensor t) {
