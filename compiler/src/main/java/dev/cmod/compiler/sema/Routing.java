@@ -16,7 +16,8 @@ import java.util.List;
 /**
  * Routing and fusion: {@code route x to experts by topk(k) | soft | index(i)} and {@code fuse(x,
  * [a, b])} (AdapterFusion). One job: gates over module outputs, with their router and fusion
- * parameters; the experts are applied through {@link ElabContext#applyTo}.
+ * parameters; the experts are applied through {@link ElabContext#applyTo}. A route becomes one
+ * structured node (see {@code Op.ROUTE}) so that passes see it; fusion is built dense.
  */
 final class Routing {
   private final ElabContext el;
@@ -132,6 +133,12 @@ final class Routing {
     return new TensorV(acc);
   }
 
+  /**
+   * {@code route x to experts by mode}: builds the gates (a learned router for topk and soft, a
+   * one-hot of the index for index), applies every expert to x and returns one {@code route} node
+   * over the gates and the experts' outputs, which {@code LowerRouting} expands into their
+   * gate-weighted sum.
+   */
   Val route(Route r, Body body) {
     Value x = el.tensorOf(el.eval(r.input(), body, null), r.input().span(), "the routed value");
     Val ev = el.eval(r.experts(), body, null);
