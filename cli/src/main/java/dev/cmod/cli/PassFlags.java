@@ -50,6 +50,13 @@ final class PassFlags {
       if (!Pipeline.knownPasses().contains(d)) {
         throw usage(d);
       }
+      if (Pipeline.requiredPasses().contains(d)) {
+        throw new CommandLine.ParameterException(
+            new CommandLine(new Main()),
+            "pass '"
+                + d
+                + "' cannot be disabled: the passes after it and the ONNX backend rely on it");
+      }
     }
     PassOptions o = new PassOptions(Set.copyOf(disabled), verifyEach, List.of());
     if (printIrAfter != null) {

@@ -112,14 +112,21 @@ class PassFlagsTest {
     assertEquals(0, run("graph", "--format", "text", "-O0", sample.toString()), err());
     String o0 = out();
     List<String> args = new ArrayList<>(List.of("graph", "--format", "text", sample.toString()));
-    for (String pass : Pipeline.knownPasses()) {
+    List<String> optional = new ArrayList<>(Pipeline.knownPasses());
+    optional.removeAll(Pipeline.requiredPasses());
+    for (String pass : optional) {
       args.add("--disable-pass=" + pass);
     }
     assertEquals(0, run(args.toArray(String[]::new)), err());
     assertEquals(o0, out());
-    for (String pass : Pipeline.knownPasses()) {
+    for (String pass : optional) {
       assertEquals(
           0, run("graph", "--format", "text", "--disable-pass", pass, sample.toString()), err());
+    }
+    for (String pass : Pipeline.requiredPasses()) {
+      assertEquals(
+          2, run("graph", "--format", "text", "--disable-pass", pass, sample.toString()), err());
+      assertTrue(err().contains("pass '" + pass + "' cannot be disabled"), err());
     }
   }
 
@@ -135,14 +142,16 @@ class PassFlagsTest {
     assertTrue(out().contains("what changed:\n"));
     assertTrue(out().contains("pass runs changed nothing"), out());
     assertEquals(0, run("explain", "--passes", "-O1", sample.toString()), err());
-    assertTrue(out().contains(": -O1:\n  dce: "), out());
+    assertTrue(out().contains(": -O1:\n  lower-routing: "), out());
+    assertTrue(out().contains("\n  dce: "), out());
   }
 
   @Test
   void unknownPassNamesAreUsageErrorsListingTheKnownOnes() {
     Path sample = Path.of("../samples/image_classifier.cmod");
     assertEquals(2, run("compile", sample.toString(), "--disable-pass=fold"));
-    assertTrue(err().contains("unknown pass 'fold'; the passes are dce, simplify"), err());
+    assertTrue(
+        err().contains("unknown pass 'fold'; the passes are lower-routing, dce, simplify"), err());
     assertEquals(2, run("graph", sample.toString(), "--print-ir-after=nope"));
     assertTrue(err().contains("unknown pass 'nope'"), err());
     assertEquals(2, run("explain", "--passes", sample.toString(), "--disable-pass=x"));

@@ -65,6 +65,10 @@ public final class LoweringTable {
     m.put(Op.INPUT, "a leaf: the emitter declares it as a graph input");
     m.put(Op.PARAM, "a leaf: the emitter writes it as an initializer named by its path");
     m.put(Op.CONST, "a leaf: the emitter writes it as an initializer named const_<id>");
+    m.put(
+        Op.ROUTE,
+        "structured routing: the compiler's lower-routing pass, first in every pipeline, expands it"
+            + " into dense ops before the backend sees the graph");
     return Collections.unmodifiableMap(m);
   }
 

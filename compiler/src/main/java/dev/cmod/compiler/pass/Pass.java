@@ -20,6 +20,23 @@ public interface Pass {
     return List.of();
   }
 
+  /**
+   * Whether the graph is wrong without this pass (a lowering the backend relies on): such a pass
+   * cannot be disabled.
+   */
+  default boolean required() {
+    return false;
+  }
+
+  /**
+   * Whether a change by this pass may leave dead nodes for the manager to remove. A pass that
+   * removes what it replaces says false, so that at -O0 it does not take the program's own unused
+   * nodes with it.
+   */
+  default boolean leavesDeadNodes() {
+    return true;
+  }
+
   /** Runs once over {@code g}, reporting rewrites and notes to {@code cx}; whether it changed g. */
   boolean run(Graph g, PassContext cx);
 }

@@ -66,14 +66,14 @@ public final class PassManager {
   }
 
   private boolean runPass(Pass p, Graph g, int round) {
-    if (options.disabled().contains(p.name())) {
+    if (options.disabled().contains(p.name()) && !p.required()) {
       return false;
     }
     Recorder rec = new Recorder();
     int before = g.nodeCount();
     long start = System.nanoTime();
     boolean changed = p.run(g, rec);
-    if (changed && p != Pipeline.DCE) {
+    if (changed && p != Pipeline.DCE && p.leavesDeadNodes()) {
       // the cleanup belongs to the pass that left the dead nodes; it runs even with dce disabled,
       // since a rewrite may leave a dead node ill-typed (parameter folding re-types the parameter
       // it reuses, under the node it folded) and only removing it makes the graph valid again

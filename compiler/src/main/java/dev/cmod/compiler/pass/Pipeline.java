@@ -33,6 +33,7 @@ public final class Pipeline {
   /** Rounds of the -O2 fixpoint; each round is cheap and real models settle in two or three. */
   public static final int MAX_ROUNDS = 8;
 
+  public static final Pass LOWER_ROUTING = new LowerRouting();
   public static final Pass DCE = new DeadCodeElimination();
   public static final Pass SIMPLIFY = new RulePass("simplify", AlgebraicRules.ALL, 1, List.of());
   // one sweep each: the -O2 repeat is the fixpoint (see RulePass)
@@ -42,6 +43,10 @@ public final class Pipeline {
       new RulePass("parameter-folding", FoldingRules.PARAMETERS, 1, List.of("constant-folding"));
   public static final Pass CSE = new CommonSubexpressionElimination();
 
+  private static final String LOWERING =
+      "first at every level, -O0 too: routing is built as one structured node so that passes could"
+          + " see it, but the interpreter, the ONNX lowering and the other passes know only its"
+          + " dense form";
   private static final String FIRST_DCE = "first, so no later pass looks at nodes nothing uses";
 
   private final int level;
@@ -75,12 +80,13 @@ public final class Pipeline {
   public static Pipeline forLevel(int level) {
     return switch (level) {
       // the graph is what the source says: for debugging the compiler and reading the IR
-      case 0 -> new Pipeline(0, List.of());
+      case 0 -> new Pipeline(0, List.of(new Step(LOWER_ROUTING, LOWERING)));
       // cheap cleanups that keep every parameter as declared (training artifacts)
       case 1 ->
           new Pipeline(
               1,
               List.of(
+                  new Step(LOWER_ROUTING, LOWERING),
                   new Step(DCE, FIRST_DCE),
                   new Step(CONSTANT_FOLDING, "creates equal constants for CSE to merge"),
                   new Step(
@@ -90,6 +96,7 @@ public final class Pipeline {
           new Pipeline(
               2,
               List.of(
+                  new Step(LOWER_ROUTING, LOWERING),
                   new Repeat(
                       List.of(
                           new Step(DCE, FIRST_DCE),
@@ -137,6 +144,17 @@ public final class Pipeline {
     Set<String> names = new LinkedHashSet<>();
     for (int level = 2; level >= 0; level--) {
       for (Pass p : forLevel(level).passes()) {
+        names.add(p.name());
+      }
+    }
+    return names;
+  }
+
+  /** The names of the passes that cannot be disabled (see {@link Pass#required()}). */
+  public static Set<String> requiredPasses() {
+    Set<String> names = new LinkedHashSet<>();
+    for (Pass p : forLevel(2).passes()) {
+      if (p.required()) {
         names.add(p.name());
       }
     }

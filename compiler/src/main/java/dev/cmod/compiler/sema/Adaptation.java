@@ -113,7 +113,7 @@ final class Adaptation {
   /**
    * Applies every active composition that targets {@code path} to the parameter value {@code w}.
    */
-  static Value adapt(Value w, String path, List<Adaptation> hooks, Elaborator el, Span span) {
+  static Value adapt(Value w, String path, List<Adaptation> hooks, ElabContext el, Span span) {
     Value v = w;
     for (Adaptation a : hooks) {
       v = a.apply(v, path, el, span);
@@ -121,7 +121,7 @@ final class Adaptation {
     return v;
   }
 
-  private Value apply(Value w, String path, Elaborator el, Span span) {
+  private Value apply(Value w, String path, ElabContext el, Span span) {
     if ((kind != Kind.LORA && kind != Kind.IA3) || !path.startsWith(basePath + ".")) {
       return w;
     }
@@ -145,15 +145,16 @@ final class Adaptation {
         continue; // a wildcard reaches every parameter; it adapts the 2-D weights among them
       }
       if (direct && !matrix) {
-        el.diags.error(
-            DiagnosticCode.TYPE_MISMATCH,
-            spans.get(i),
-            kind.name().toLowerCase(java.util.Locale.ROOT)
-                + " targets 2-D float weights; '"
-                + path
-                + "' is "
-                + t,
-            "target the layer (e.g. \"q\") or its weight (\"q.weight\")");
+        el.diags()
+            .error(
+                DiagnosticCode.TYPE_MISMATCH,
+                spans.get(i),
+                kind.name().toLowerCase(java.util.Locale.ROOT)
+                    + " targets 2-D float weights; '"
+                    + path
+                    + "' is "
+                    + t,
+                "target the layer (e.g. \"q\") or its weight (\"q.weight\")");
         matched[i] = true;
         return w;
       }
@@ -191,9 +192,9 @@ final class Adaptation {
     return keepPerExample(w, el.node(Op.MUL, Attrs.NONE, span, w, l), el);
   }
 
-  private static Value keepPerExample(Value before, Value after, Elaborator el) {
-    if (el.isPerExampleWeight(before)) {
-      el.markPerExampleWeight(after);
+  private static Value keepPerExample(Value before, Value after, ElabContext el) {
+    if (el.params().isPerExampleWeight(before)) {
+      el.params().markPerExampleWeight(after);
     }
     return after;
   }
@@ -203,7 +204,7 @@ final class Adaptation {
    * reshape(e @ hyper_b, [r, out]); the weight becomes [batch, in, out]. hyper_b starts at zero, so
    * a fresh hypernetwork leaves outputs unchanged.
    */
-  private Value hyperLora(Value w, String[] fp, long in, long out, Elaborator el, Span span) {
+  private Value hyperLora(Value w, String[] fp, long in, long out, ElabContext el, Span span) {
     TensorType et = hyperEmb.type();
     long e = et.dim(et.rank() - 1).value();
     DType dt = w.type().dtype();
@@ -233,16 +234,16 @@ final class Adaptation {
         el.constant(Tensor.ofFloats(dt, new long[0], new float[] {(float) (alpha / rank)}), span);
     Value merged =
         el.node(Op.ADD, Attrs.NONE, span, w, el.node(Op.MUL, Attrs.NONE, span, ab, scale));
-    el.markPerExampleWeight(merged);
+    el.params().markPerExampleWeight(merged);
     return merged;
   }
 
   private final Map<String, Value> made = new HashMap<>();
 
-  private Value factor(Elaborator el, String path, TensorType t, InitV init, Span span) {
+  private Value factor(ElabContext el, String path, TensorType t, InitV init, Span span) {
     Value v = made.get(path);
     if (v == null) {
-      v = el.createParam(path, t, () -> init, trainable, span, span);
+      v = el.params().createParam(path, t, () -> init, trainable, span, span);
       made.put(path, v);
     }
     return v;
@@ -252,13 +253,13 @@ final class Adaptation {
    * Factor names beside the weight: .lora_a/.lora_b (a second LoRA on the same weight gets .lora1_a
    * ...), or .ia3.
    */
-  private String[] names(String path, Elaborator el) {
+  private String[] names(String path, ElabContext el) {
     String tag = kind == Kind.LORA ? "lora" : "ia3";
     for (int k = 0; ; k++) {
       String t = k == 0 ? tag : tag + k;
       String first = kind == Kind.LORA ? path + "." + t + "_a" : path + "." + t;
-      if (!el.hasParam(first) && !el.reservedFactor(first)) {
-        el.reserveFactor(first);
+      if (!el.params().hasParam(first) && !el.params().reservedFactor(first)) {
+        el.params().reserveFactor(first);
         return kind == Kind.LORA
             ? new String[] {first, path + "." + t + "_b"}
             : new String[] {first};
@@ -294,7 +295,7 @@ final class Adaptation {
    * up(relu(down(y))); parallel: y + up(relu(down(x))). up starts at zero (identity).
    */
   static Value wrapResult(
-      String instPath, Value x, Value y, List<Adaptation> hooks, Elaborator el, Span span) {
+      String instPath, Value x, Value y, List<Adaptation> hooks, ElabContext el, Span span) {
     Value out = y;
     for (Adaptation a : hooks) {
       if (a.kind == Kind.ADAPTER && a.targetsInstance(instPath)) {
@@ -338,7 +339,7 @@ final class Adaptation {
    * AdapterHub Split: positions before {@code splitAt} along the sequence axis go through the first
    * member adapter, the rest through the second.
    */
-  private Value splitBlock(String instPath, Value x, Value y, Elaborator el, Span span) {
+  private Value splitBlock(String instPath, Value x, Value y, ElabContext el, Span span) {
     Adaptation first = members.get(0);
     Adaptation second = members.get(1);
     if (!first.targetsInstance(instPath) || !second.targetsInstance(instPath)) {
@@ -388,7 +389,7 @@ final class Adaptation {
    * (y·query)·((y + delta_i)·key)/√d; the result is Σ softmax_i · ((y + delta_i)·value). value
    * starts as the identity, so fusing fresh adapters changes nothing.
    */
-  private Value fusion(String instPath, Value y, List<Value> deltas, Elaborator el, Span span) {
+  private Value fusion(String instPath, Value y, List<Value> deltas, ElabContext el, Span span) {
     TensorType t = y.type();
     int r = t.rank();
     long d = t.dim(r - 1).value();
@@ -452,7 +453,7 @@ final class Adaptation {
    * The adapter's contribution up(relu(down(src))) for one targeted instance (src = y after, x
    * parallel).
    */
-  private Value adapterDelta(String instPath, Value x, Value y, Elaborator el, Span span) {
+  private Value adapterDelta(String instPath, Value x, Value y, ElabContext el, Span span) {
     Value src = at.equals("parallel") ? x : y;
     TensorType ts = src.type();
     TensorType ty = y.type();
@@ -501,11 +502,11 @@ final class Adaptation {
     return el.node(Op.ADD, Attrs.NONE, span, el.node(Op.MATMUL, Attrs.NONE, span, h, uw), ub);
   }
 
-  private String uniqueName(String stem, Elaborator el) {
+  private String uniqueName(String stem, ElabContext el) {
     for (int k = 0; ; k++) {
       String n = k == 0 ? stem : stem + k;
-      if (!el.reservedFactor(n) && !el.hasParamUnder(n)) {
-        el.reserveFactor(n);
+      if (!el.params().reservedFactor(n) && !el.params().hasParamUnder(n)) {
+        el.params().reserveFactor(n);
         return n;
       }
     }
@@ -527,7 +528,7 @@ final class Adaptation {
       Value v,
       boolean masked,
       List<Adaptation> hooks,
-      Elaborator el,
+      ElabContext el,
       Span span) {
     Value kk = k;
     Value vv = v;
@@ -555,7 +556,7 @@ final class Adaptation {
   /**
    * Soft prompt tokens for an application of the adapted instance (one parameter per prompt rule).
    */
-  Value prompt(Value x, Elaborator el, Span span) {
+  Value prompt(Value x, ElabContext el, Span span) {
     String path =
         factorPaths
             .computeIfAbsent("<prompt>", p -> new String[] {uniqueName(basePath + ".prompt", el)})[
@@ -567,7 +568,7 @@ final class Adaptation {
    * Prepends a learned [..., length, d] block (leading axes after the first broadcast) along axis
    * -2.
    */
-  Value prepend(String path, Value x, Elaborator el, Span span) {
+  Value prepend(String path, Value x, ElabContext el, Span span) {
     TensorType t = x.type();
     if (t.rank() < 3) {
       el.fail(
@@ -602,13 +603,13 @@ final class Adaptation {
    * After the first application: a pattern that matched nothing is an error naming the closest
    * paths.
    */
-  void checkMatched(Elaborator el) {
+  void checkMatched(ElabContext el) {
     if (kind == Kind.GROUP) {
       members.forEach(m -> m.checkMatched(el));
       return;
     }
     List<String> rels = new ArrayList<>();
-    for (Node n : el.graph.nodes()) {
+    for (Node n : el.graph().nodes()) {
       if (n.op() == Op.PARAM) {
         String p = n.attrs().getString("path");
         if (p.startsWith(basePath + ".")
@@ -642,16 +643,17 @@ final class Adaptation {
                     + baseName
                     + ": "
                     + String.join(", ", near.subList(0, Math.min(3, near.size())));
-        el.diags.error(
-            DiagnosticCode.UNKNOWN_NAME,
-            spans.get(i),
-            "\""
-                + pat
-                + "\" matches no "
-                + (kind == Kind.LORA || kind == Kind.IA3 ? "weight" : "layer")
-                + " of "
-                + baseName,
-            help);
+        el.diags()
+            .error(
+                DiagnosticCode.UNKNOWN_NAME,
+                spans.get(i),
+                "\""
+                    + pat
+                    + "\" matches no "
+                    + (kind == Kind.LORA || kind == Kind.IA3 ? "weight" : "layer")
+                    + " of "
+                    + baseName,
+                help);
       }
     }
   }

@@ -17,7 +17,7 @@ import dev.cmod.ir.type.Dim;
 final class Arith {
   private Arith() {}
 
-  static Val neg(Val v, Span span, Elaborator el) {
+  static Val neg(Val v, Span span, ElabContext el) {
     if (v instanceof IntV i) {
       return new IntV(Dim.of(0).minus(i.dim()));
     } else if (v instanceof FloatV f) {
@@ -31,12 +31,12 @@ final class Arith {
     }
   }
 
-  static Val binary(String op, Val a, Val b, Span opSpan, Span span, Elaborator el) {
+  static Val binary(String op, Val a, Val b, Span opSpan, Span span, ElabContext el) {
     return binary(op, a, b, opSpan, span, el, null);
   }
 
   static Val binary(
-      String op, Val a, Val b, Span opSpan, Span span, Elaborator el, String bindName) {
+      String op, Val a, Val b, Span opSpan, Span span, ElabContext el, String bindName) {
     if (a instanceof ErrorV || b instanceof ErrorV) {
       throw ElabError.INSTANCE;
     }
@@ -109,7 +109,7 @@ final class Arith {
 
   /** Parameter arithmetic (section 9): {@code base + c1 * b1 - c2 * b2}. */
   private static Val paramArith(
-      String op, Val a, Val b, Span opSpan, Span span, Elaborator el, String bindName) {
+      String op, Val a, Val b, Span opSpan, Span span, ElabContext el, String bindName) {
     if (op.equals("*") && (isNumber(a) || isNumber(b))) {
       double c = el.number(isNumber(a) ? a : b, span, "coefficient");
       Val d = isNumber(a) ? b : a;
@@ -153,7 +153,7 @@ final class Arith {
     return v instanceof FloatV || (v instanceof IntV i && i.dim().isKnown());
   }
 
-  private static Val intBinary(String op, Dim x, Dim y, Span opSpan, Elaborator el) {
+  private static Val intBinary(String op, Dim x, Dim y, Span opSpan, ElabContext el) {
     switch (op) {
       case "+":
         return new IntV(x.plus(y));
@@ -213,7 +213,7 @@ final class Arith {
     };
   }
 
-  private static Val tensorBinary(String op, Val a, Val b, Span opSpan, Span span, Elaborator el) {
+  private static Val tensorBinary(String op, Val a, Val b, Span opSpan, Span span, ElabContext el) {
     Op o = opFor(op);
     if (o == null) {
       return el.fail(
@@ -222,7 +222,7 @@ final class Arith {
     DType like = a instanceof TensorV t ? t.type().dtype() : ((TensorV) b).type().dtype();
     Value x = asTensor(a, like, span, el);
     Value y = asTensor(b, like, span, el);
-    if (o == Op.MATMUL && el.isPerExampleWeight(y) && x.type().rank() < 3) {
+    if (o == Op.MATMUL && el.params().isPerExampleWeight(y) && x.type().rank() < 3) {
       return el.fail(
           DiagnosticCode.SHAPE_MISMATCH,
           opSpan,
@@ -235,7 +235,7 @@ final class Arith {
   }
 
   /** A value as a tensor; numbers become scalar constants of dtype {@code like}. */
-  static Value asTensor(Val v, DType like, Span span, Elaborator el) {
+  static Value asTensor(Val v, DType like, Span span, ElabContext el) {
     if (v instanceof TensorV t) {
       return t.value();
     }

@@ -2,6 +2,7 @@ package dev.cmod.compiler.sema;
 
 import dev.cmod.compiler.diag.DiagnosticCode;
 import dev.cmod.compiler.diag.Span;
+import dev.cmod.compiler.sema.Val.ArithV;
 import dev.cmod.compiler.sema.Val.Term;
 import dev.cmod.ir.graph.Node;
 import dev.cmod.ir.graph.Op;
@@ -40,10 +41,10 @@ final class ArithSpec {
 
   /** The value of parameter {@code path} of the new instance. */
   Tensor materialize(
-      String path, TensorType t, Supplier<Val> init, Elaborator el, Span span, Span initSpan) {
+      String path, TensorType t, Supplier<Val> init, ElabContext el, Span span, Span initSpan) {
     String rel = path.substring(newPath.length() + 1);
     relPaths.add(rel);
-    if (el.opts.weights().containsKey(path)) {
+    if (el.opts().weights().containsKey(path)) {
       // a weights file sets the result directly (e.g. from export-weights): the bundles were
       // applied already
       for (Term term : terms) {
@@ -51,17 +52,17 @@ final class ArithSpec {
         used.add(rel + ".lora_a");
         used.add(rel + ".lora_b");
       }
-      return el.paramValue(path, t, init, span, initSpan);
+      return el.params().paramValue(path, t, init, span, initSpan);
     }
     String basePathOfParam = basePath + "." + rel;
     Tensor base = null;
-    for (Node n : el.graph.nodes()) {
+    for (Node n : el.graph().nodes()) {
       if (n.op() == Op.PARAM && n.attrs().getString("path").equals(basePathOfParam)) {
         base = n.attrs().getTensor("value");
       }
     }
     if (base == null) {
-      base = el.paramValue(basePathOfParam, t, init, span, initSpan);
+      base = el.params().paramValue(basePathOfParam, t, init, span, initSpan);
     }
     if (!base.isFloat()) {
       return base;
@@ -140,28 +141,54 @@ final class ArithSpec {
   }
 
   /** After the first application: every bundle key must have named a parameter. */
-  void checkUsed(Elaborator el) {
+  void checkUsed(ElabContext el) {
     for (Term term : terms) {
       for (String k : term.bundle().tensors().keySet()) {
         if (!used.contains(k)) {
           List<String> near = new ArrayList<>(relPaths);
           near.sort(
               Comparator.comparingInt((String r) -> Suggest.distance(k, r)).thenComparing(r -> r));
-          el.diags.error(
-              DiagnosticCode.WEIGHTS_UNKNOWN_KEY,
-              term.span(),
-              "key '"
-                  + k
-                  + "' of bundle "
-                  + term.bundle().name()
-                  + " names no parameter of "
-                  + basePath,
-              near.isEmpty()
-                  ? null
-                  : "closest parameters: "
-                      + String.join(", ", near.subList(0, Math.min(3, near.size()))));
+          el.diags()
+              .error(
+                  DiagnosticCode.WEIGHTS_UNKNOWN_KEY,
+                  term.span(),
+                  "key '"
+                      + k
+                      + "' of bundle "
+                      + term.bundle().name()
+                      + " names no parameter of "
+                      + basePath,
+                  near.isEmpty()
+                      ? null
+                      : "closest parameters: "
+                          + String.join(", ", near.subList(0, Math.min(3, near.size()))));
         }
       }
     }
+  }
+
+  /**
+   * Applies an arithmetic instance ({@code let c = a + 0.5 * delta}): its instance is made on the
+   * first application, with this spec creating its parameters, and every bundle key is checked to
+   * have named a parameter.
+   */
+  static Val apply(ArithV av, Args args, Body caller, ElabContext el) {
+    boolean first = av.made()[0] == null;
+    if (first) {
+      String name = av.name() != null ? av.name() : av.base().def.name() + "_arith";
+      String path = caller.child(name);
+      Instance inst = new Instance(av.base().def, path, av.base().hyperEnv);
+      inst.arith = new ArithSpec(av.base().path, path, av.terms());
+      av.made()[0] = inst;
+    }
+    Val r = el.apply(av.made()[0], args, caller, caller.hooks);
+    if (first) {
+      int before = el.diags().errorCount();
+      av.made()[0].arith.checkUsed(el);
+      if (el.diags().errorCount() > before) {
+        throw ElabError.INSTANCE;
+      }
+    }
+    return r;
   }
 }

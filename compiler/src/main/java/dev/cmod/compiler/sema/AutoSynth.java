@@ -1,12 +1,16 @@
 package dev.cmod.compiler.sema;
 
+import dev.cmod.compiler.ast.Ast.*;
 import dev.cmod.compiler.diag.DiagnosticCode;
 import dev.cmod.compiler.diag.Span;
+import dev.cmod.compiler.sema.Val.*;
+import dev.cmod.ir.type.DType;
 import dev.cmod.ir.type.Dim;
 import dev.cmod.ir.type.TensorType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * {@code auto(inputs...)}: synthesizes an architecture from the inputs, the output type and the
@@ -24,7 +28,7 @@ final class AutoSynth {
   /** Largest number of tokens one input's encoder produces. */
   static final long MAX_TOKENS = 256;
 
-  private final Elaborator el;
+  private final ElabContext el;
   private final Span span;
   private final StringBuilder body = new StringBuilder();
   private final List<String> tokens = new ArrayList<>();
@@ -38,9 +42,87 @@ final class AutoSynth {
   private long tokenCount;
   private long encoderParams;
 
-  AutoSynth(Elaborator el, Span span) {
+  AutoSynth(ElabContext el, Span span) {
     this.el = el;
     this.span = span;
+  }
+
+  /**
+   * {@code output y: T = auto(a, b, ...)}: synthesizes the architecture (see {@link #source}) as
+   * cmod source, elaborates it as the instance {@code auto_<output>} and applies it to the inputs.
+   */
+  static Val architecture(OutputItem out, Call c, Body body, ElabContext el) {
+    String name = out.name().text();
+    if (!(out.type() instanceof TensorTypeExpr te)) {
+      return el.fail(
+          DiagnosticCode.BAD_TYPE,
+          out.span(),
+          "auto needs the output's type, e.g. output " + name + ": Class[10] = auto(x)",
+          null);
+    }
+    List<ModelFacts.Port> ports = new ArrayList<>();
+    List<Val> args = new ArrayList<>();
+    List<Span> spans = new ArrayList<>();
+    for (Arg a : c.args()) {
+      ModelFacts.Port p =
+          a.value() instanceof NameRef n && a.name() == null ? el.facts().input(n.name()) : null;
+      if (p == null) {
+        return el.fail(
+            DiagnosticCode.TYPE_MISMATCH,
+            a.value().span(),
+            "auto takes model inputs by name, e.g. auto(image, caption)",
+            null);
+      }
+      ports.add(p);
+      args.add(body.env.lookup(p.name()));
+      spans.add(a.value().span());
+    }
+    if (ports.isEmpty()) {
+      return el.fail(DiagnosticCode.ARITY, c.span(), "auto needs at least one input", null);
+    }
+    String head = te.head().text();
+    TensorType outType;
+    if (head.equals("Class")) {
+      Val n =
+          te.dims().size() == 1 && te.dims().get(0) instanceof ExprDim ed
+              ? el.eval(ed.expr(), body, null)
+              : null;
+      outType =
+          TensorType.of(DType.F32, 1, el.intValue(n, te.span(), "the number of classes"))
+              .withDims(
+                  List.of(
+                      Dim.sym("batch"),
+                      Dim.of(el.intValue(n, te.span(), "the number of classes"))));
+    } else {
+      outType = Modality.resolve(te, el, new Env(body.env), true).type();
+    }
+    AutoSynth synth = new AutoSynth(el, c.span());
+    String src =
+        synth.source(
+            ports,
+            name,
+            outType,
+            Modality.shapeOf(head, te.dims().size()) != null ? head : "tensor",
+            el.facts());
+    dev.cmod.compiler.diag.SourceFile file =
+        new dev.cmod.compiler.diag.SourceFile("auto:" + name, src);
+    Loader loader = new Loader(el.diags(), Env.builtins(), el::evalConst);
+    FileScope scope = loader.loadRoot(file, null);
+    if (scope == null || !(scope.env.lookup("Auto") instanceof ModuleV m)) {
+      return el.fail(
+          DiagnosticCode.INTERNAL,
+          c.span(),
+          "auto produced an architecture that does not compile (a bug in cmod)",
+          null);
+    }
+    el.facts().auto.put(name, new ModelFacts.Auto(synth.notes(), src));
+    Instance inst =
+        el.instantiate(
+            m.def(),
+            new Args(List.of(), List.of(), Map.of(), Map.of(), c.span()),
+            "auto_" + name,
+            body);
+    return el.apply(inst, new Args(args, spans, Map.of(), Map.of(), c.span()), body, body.hooks);
   }
 
   /** Candidate sizes, largest first, starting at the compute preset. */

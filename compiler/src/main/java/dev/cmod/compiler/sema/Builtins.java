@@ -2,8 +2,6 @@ package dev.cmod.compiler.sema;
 
 import dev.cmod.compiler.diag.DiagnosticCode;
 import dev.cmod.compiler.diag.Span;
-import dev.cmod.compiler.sema.Elaborator.Args;
-import dev.cmod.compiler.sema.Elaborator.Body;
 import dev.cmod.compiler.sema.Val.*;
 import dev.cmod.ir.graph.Attrs;
 import dev.cmod.ir.graph.Node;
@@ -28,9 +26,9 @@ final class Builtins {
   /** Most parts {@code split(x, n)} makes (each is a value of its own). */
   static final long MAX_SPLIT_PARTS = 4096;
 
-  private final Elaborator el;
+  private final ElabContext el;
 
-  Builtins(Elaborator el) {
+  Builtins(ElabContext el) {
     this.el = el;
   }
 
@@ -533,7 +531,7 @@ final class Builtins {
                 Dim.of(
                     n.eval(
                         s -> {
-                          long[] r = el.facts.bounds().get(s);
+                          long[] r = el.facts().bounds().get(s);
                           if (r == null || r[1] == Long.MAX_VALUE) {
                             throw new IllegalStateException(s);
                           }

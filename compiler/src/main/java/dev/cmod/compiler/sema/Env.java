@@ -1,5 +1,6 @@
 package dev.cmod.compiler.sema;
 
+import dev.cmod.ir.type.DType;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
@@ -12,6 +13,19 @@ public final class Env {
 
   public Env(Env parent) {
     this.parent = parent;
+  }
+
+  /**
+   * The environment of builtin names: dtypes and the init namespace (functions are resolved by
+   * name).
+   */
+  static Env builtins() {
+    Env e = new Env(null);
+    for (DType d : DType.values()) {
+      e.define(d.text, new Val.DTypeV(d));
+    }
+    e.define("init", new Val.InitNamespaceV());
+    return e;
   }
 
   public Val lookup(String name) {

@@ -20,7 +20,7 @@ final class Inits {
   private Inits() {}
 
   static Tensor make(
-      Val init, DType dtype, long[] shape, long seed, String path, Elaborator el, Span span) {
+      Val init, DType dtype, long[] shape, long seed, String path, ElabContext el, Span span) {
     int n = Math.toIntExact(Tensor.numel(shape));
     if (!dtype.isFloat()) {
       long[] data = new long[n];
@@ -93,7 +93,7 @@ final class Inits {
     return Tensor.ofFloats(dtype, shape, data);
   }
 
-  private static double arg(InitV i, int k, double dflt, Elaborator el, Span span) {
+  private static double arg(InitV i, int k, double dflt, ElabContext el, Span span) {
     if (i.args().size() > k + 1) {
       el.fail(
           DiagnosticCode.ARITY,

@@ -59,7 +59,7 @@ public final class Modality {
   /**
    * Resolves a model input's type; unbound dim names become model symbols (defined in {@code env}).
    */
-  static Resolved resolve(TypeExpr te, Elaborator el, Env env, boolean implicitBatch) {
+  static Resolved resolve(TypeExpr te, ElabContext el, Env env, boolean implicitBatch) {
     if (!(te instanceof TensorTypeExpr t)) {
       el.fail(
           DiagnosticCode.BAD_TYPE,
@@ -99,9 +99,7 @@ public final class Modality {
         el.fail(
             DiagnosticCode.BAD_TYPE, t.vocab().span(), "vocab applies to Text inputs only", null);
       }
-      vocab =
-          el.intValue(
-              el.eval(t.vocab(), Elaborator.Body.bare(env), null), t.vocab().span(), "vocab size");
+      vocab = el.intValue(el.eval(t.vocab(), Body.bare(env), null), t.vocab().span(), "vocab size");
     }
     if (head.equals("Class")) {
       // Class[N] is one index per example; N, the number of classes, is kept as its range
@@ -120,7 +118,7 @@ public final class Modality {
         vocab);
   }
 
-  private static void checkArity(TensorTypeExpr t, Shape s, Elaborator el) {
+  private static void checkArity(TensorTypeExpr t, Shape s, ElabContext el) {
     for (int a : s.arity()) {
       if (a == t.dims().size()) {
         return;
@@ -143,7 +141,7 @@ public final class Modality {
         });
   }
 
-  private static void unknownType(TensorTypeExpr t, Elaborator el) {
+  private static void unknownType(TensorTypeExpr t, ElabContext el) {
     List<String> all =
         new ArrayList<>(List.of("Image", "Audio", "Video", "Text", "Class", "Vector", "Seq"));
     for (DType d : DType.values()) {
@@ -160,7 +158,7 @@ public final class Modality {
                 + String.join(", ", all.subList(0, 7)));
   }
 
-  private static Dim symbolicDim(DimExpr d, Elaborator el, Env env) {
+  private static Dim symbolicDim(DimExpr d, ElabContext el, Env env) {
     if (d instanceof AnyRankDim a) {
       el.fail(
           DiagnosticCode.BAD_TYPE,
@@ -179,7 +177,7 @@ public final class Modality {
         env.define(n.name(), new Val.IntV(s));
         return s;
       }
-      Dim v = el.dimValue(el.eval(e.expr(), Elaborator.Body.bare(env), null), e.span(), "a dim");
+      Dim v = el.dimValue(el.eval(e.expr(), Body.bare(env), null), e.span(), "a dim");
       if (v.isKnown() && v.value() <= 0) {
         el.fail(DiagnosticCode.BAD_DIM, e.span(), "dims must be positive, got " + v, null);
       }
@@ -189,7 +187,7 @@ public final class Modality {
   }
 
   /** A parameter's type: every dim evaluated in {@code env} (no implicit batch). */
-  static TensorType concrete(TypeExpr te, Elaborator el, Env env) {
+  static TensorType concrete(TypeExpr te, ElabContext el, Env env) {
     if (!(te instanceof TensorTypeExpr t)) {
       el.fail(
           DiagnosticCode.BAD_TYPE,
@@ -198,7 +196,7 @@ public final class Modality {
           null);
       return null;
     }
-    Elaborator.Body b = Elaborator.Body.bare(env);
+    Body b = Body.bare(env);
     List<Dim> dims = new ArrayList<>();
     for (DimExpr d : t.dims()) {
       if (!(d instanceof ExprDim e)) {
@@ -221,7 +219,7 @@ public final class Modality {
 
   /** Checks a model output's value against its declared type; returns the resolved declaration. */
   static Resolved checkOutput(
-      TypeExpr te, Value value, Elaborator el, Env env, Span at, String name) {
+      TypeExpr te, Value value, ElabContext el, Env env, Span at, String name) {
     if (!(te instanceof TensorTypeExpr t)) {
       el.fail(
           DiagnosticCode.BAD_TYPE, te.span(), "an output needs a tensor or modality type", null);
@@ -268,7 +266,7 @@ public final class Modality {
       List<TypeMatch.Pat> pats,
       TensorType actual,
       Env env,
-      Elaborator el,
+      ElabContext el,
       Span at,
       String name,
       TypeExpr declared) {

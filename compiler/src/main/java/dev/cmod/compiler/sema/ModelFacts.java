@@ -95,7 +95,7 @@ public final class ModelFacts {
    * Records {@code sym <= n}, {@code sym < n}, {@code sym >= n}, {@code n >= sym}... from a where
    * clause.
    */
-  void recordBound(Expr w, Elaborator el, Elaborator.Body body) {
+  void recordBound(Expr w, ElabContext el, Body body) {
     if (!(w instanceof Binary b)) {
       el.fail(
           DiagnosticCode.BAD_DIM,

@@ -42,7 +42,7 @@ final class TypeMatch {
    * Matches a module argument, result or let annotation. Modality types match per sample ({@code
    * ...} in front).
    */
-  static void match(TypeExpr te, TensorType actual, Env env, Elaborator el, Span at, String what) {
+  static void match(TypeExpr te, TensorType actual, Env env, ElabContext el, Span at, String what) {
     if (!(te instanceof TensorTypeExpr t)) {
       el.fail(
           DiagnosticCode.TYPE_MISMATCH,
@@ -79,7 +79,7 @@ final class TypeMatch {
       List<Pat> pats,
       TensorType actual,
       Env env,
-      Elaborator el,
+      ElabContext el,
       Span at,
       String what,
       TypeExpr declared) {
@@ -95,7 +95,7 @@ final class TypeMatch {
       List<Pat> pats,
       TensorType actual,
       Env env,
-      Elaborator el,
+      ElabContext el,
       Span at,
       String what,
       TypeExpr declared,
@@ -150,7 +150,7 @@ final class TypeMatch {
       ds.add(actual.dim(axis));
       axes.add(axis);
     }
-    Elaborator.Body b = Elaborator.Body.bare(env);
+    Body b = Body.bare(env);
     boolean[] done = new boolean[ps.size()];
     // first bind the plain names that are not yet known
     for (int i = 0; i < ps.size(); i++) {

@@ -40,16 +40,18 @@ class PassManagerTest {
   @Test
   void thePipelinesAreWrittenOutWithReasons() {
     assertEquals(
-        List.of("dce", "simplify", "constant-folding", "parameter-folding", "cse"),
+        List.of("lower-routing", "dce", "simplify", "constant-folding", "parameter-folding", "cse"),
         List.copyOf(Pipeline.knownPasses()));
-    assertEquals("-O0: no passes\n", Pipeline.forLevel(0).describe());
     assertEquals(
-        List.of("dce", "constant-folding", "cse"),
+        List.of("lower-routing"), Pipeline.forLevel(0).passes().stream().map(Pass::name).toList());
+    assertEquals(
+        List.of("lower-routing", "dce", "constant-folding", "cse"),
         Pipeline.forLevel(1).passes().stream().map(Pass::name).toList());
     String o2 = Pipeline.forLevel(2).describe();
-    assertTrue(o2.startsWith("-O2:\n  repeat up to 8 rounds"), o2);
+    assertTrue(o2.startsWith("-O2:\n  lower-routing: first at every level"), o2);
+    assertTrue(o2.contains("\n  repeat up to 8 rounds"), o2);
     for (Pass p : Pipeline.forLevel(2).passes()) {
-      assertTrue(o2.contains("    " + p.name() + ": "), p.name() + " without a reason");
+      assertTrue(o2.contains("  " + p.name() + ": "), p.name() + " without a reason");
     }
   }
 
@@ -84,17 +86,18 @@ class PassManagerTest {
         output "y" = %8
         """,
         TextPrinter.print(g));
-    // round 1 changes (simplify, fold, cse), round 2 changes nothing and ends the repeat
-    assertEquals(10, log.runs().size());
+    // lower-routing (nothing to lower), then round 1 changes (simplify, fold, cse), round 2
+    // changes nothing and ends the repeat
+    assertEquals(11, log.runs().size());
     assertEquals(
         List.of("simplify", "constant-folding", "cse"),
         log.runs().stream().filter(PassRun::changed).map(PassRun::pass).toList());
-    PassRun simplify = log.runs().get(1);
+    PassRun simplify = log.runs().get(2);
     assertEquals(java.util.Map.of("MUL_BY_ONE", 1, "dce.removed", 2), simplify.counts());
     assertEquals(9, simplify.nodesBefore());
     assertEquals(7, simplify.nodesAfter(), "the manager removed the dead mul and its constant");
     assertTrue(log.render().contains("  cse (round 1): 5 -> 4 nodes [merge 1, dce.removed 1]\n"));
-    assertTrue(log.render().endsWith("  7 of 10 pass runs changed nothing\n"), log.render());
+    assertTrue(log.render().endsWith("  8 of 11 pass runs changed nothing\n"), log.render());
   }
 
   @Test
@@ -115,7 +118,7 @@ class PassManagerTest {
                 new PassManager(
                     Pipeline.forLevel(2), new PassOptions(Set.of("fold"), false, List.of())));
     assertEquals(
-        "unknown pass 'fold'; the passes are dce, simplify, constant-folding, parameter-folding, cse",
+        "unknown pass 'fold'; the passes are lower-routing, dce, simplify, constant-folding, parameter-folding, cse",
         e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> new PrintIrAfter("nope", System.err));
   }

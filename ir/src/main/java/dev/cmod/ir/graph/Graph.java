@@ -69,17 +69,44 @@ public final class Graph {
 
   /** Adds an operator node; its output types come from {@link ShapeInference}. */
   public Node add(Op op, Attrs attrs, List<Value> operands, SourceLoc loc) {
+    Node n = newNode(op, attrs, infer(op, attrs, operands), loc);
+    link(n, operands);
+    return n;
+  }
+
+  /**
+   * Adds an operator node with an id taken earlier by {@link #reserveId}: a structured node's
+   * lowering gives its dense form the ids (and so the order and names) it would have had if it had
+   * been built dense.
+   */
+  public Node addWithId(int id, Op op, Attrs attrs, List<Value> operands, SourceLoc loc) {
+    if (id < 0 || id >= nextId) {
+      throw new IllegalArgumentException("node id " + id + " was not reserved");
+    }
+    Node n = new Node(id, op, attrs, infer(op, attrs, operands), loc);
+    g.addVertex(n);
+    link(n, operands);
+    return n;
+  }
+
+  /** Takes the next node id without adding a node (for {@link #addWithId}). */
+  public int reserveId() {
+    return nextId++;
+  }
+
+  private static List<TensorType> infer(Op op, Attrs attrs, List<Value> operands) {
     List<TensorType> in = new ArrayList<>(operands.size());
     for (Value v : operands) {
       in.add(v.type());
     }
-    List<TensorType> out = ShapeInference.infer(op, attrs, in);
-    Node n = newNode(op, attrs, out, loc);
+    return ShapeInference.infer(op, attrs, in);
+  }
+
+  private void link(Node n, List<Value> operands) {
     for (int i = 0; i < operands.size(); i++) {
       Value v = operands.get(i);
       g.addEdge(v.node(), n, new OperandEdge(i, v.index()));
     }
-    return n;
   }
 
   private Node newNode(Op op, Attrs attrs, List<TensorType> types, SourceLoc loc) {

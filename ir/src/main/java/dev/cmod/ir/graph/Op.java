@@ -69,7 +69,15 @@ public enum Op {
   ONE_HOT(1, 1),
   COSINE(2, 2),
   TOPK(1, 1),
-  CAST(1, 1);
+  CAST(1, 1),
+  /**
+   * Structured routing (a mixture of experts): operand 0 is the gates {@code [..., n]}, operands 1
+   * to n the experts' outputs; the result is {@code Σ_e y_e · gates[..., e:e+1]}. Attributes:
+   * {@code mode} (topk, soft or index, how the gates were made) and {@code ids} (the node ids its
+   * dense form takes). Made by elaboration so that passes see the routing; lowered to the dense
+   * form by the first pass of every pipeline.
+   */
+  ROUTE(2, Integer.MAX_VALUE);
 
   public final int minArity;
   public final int maxArity;

@@ -36,7 +36,7 @@ final class Kernels {
     add(t, Family.ATTENTION, AttentionKernels::register);
     add(t, Family.WINDOW, WindowKernels::register);
     add(t, Family.INDEXING, IndexingKernels::register);
-    // a routing family (dev.cmod.ir.op.RoutingOps) registers its kernels here once it has an op
+    add(t, Family.ROUTING, RoutingKernels::register);
     return t;
   }
 
