@@ -1,6 +1,7 @@
 package dev.cmod.lsp;
 
 import dev.cmod.compiler.sema.BuiltinTable;
+import dev.cmod.grammar.CmodLexer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -10,50 +11,31 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.antlr.v4.runtime.Vocabulary;
 
 /**
  * What the editor offers besides diagnostics: keywords, builtin signatures (the compiler's {@link
  * BuiltinTable}), std library modules.
  */
 final class Catalog {
-  /** The keywords of CmodLexer.g4, in its order (a test checks they agree). */
-  static final List<String> KEYWORDS =
-      List.of(
-          "import",
-          "const",
-          "module",
-          "model",
-          "param",
-          "let",
-          "return",
-          "if",
-          "then",
-          "else",
-          "repeat",
-          "input",
-          "output",
-          "where",
-          "with",
-          "on",
-          "from",
-          "to",
-          "by",
-          "route",
-          "as",
-          "weights",
-          "onnx",
-          "compute",
-          "budget",
-          "constraint",
-          "align",
-          "condition",
-          "via",
-          "frozen",
-          "trainable",
-          "vocab",
-          "true",
-          "false",
-          "none");
+  /**
+   * The keywords, read from the lexer's vocabulary (every token whose literal is a lower-case
+   * word), in the lexer's order, so that a keyword added to the grammar is offered without another
+   * edit.
+   */
+  static final List<String> KEYWORDS = keywords();
+
+  private static List<String> keywords() {
+    List<String> out = new java.util.ArrayList<>();
+    Vocabulary v = CmodLexer.VOCABULARY;
+    for (int t = 1; t <= v.getMaxTokenType(); t++) {
+      String lit = v.getLiteralName(t);
+      if (lit != null && lit.matches("'[a-z]+'")) {
+        out.add(lit.substring(1, lit.length() - 1));
+      }
+    }
+    return List.copyOf(out);
+  }
 
   /** Modality types, element types and hyperparameter types. */
   static final List<String> TYPES =
