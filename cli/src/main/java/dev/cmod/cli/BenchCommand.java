@@ -32,11 +32,7 @@ final class BenchCommand implements Callable<Integer> {
       defaultValue = "5")
   int warmup;
 
-  @Option(
-      names = "--device",
-      description = "cpu or cuda (default: ${DEFAULT-VALUE}).",
-      defaultValue = "cpu")
-  String device;
+  @CommandLine.Mixin DeviceOption device;
 
   @CommandLine.Mixin CompileOpts o;
 
@@ -45,8 +41,7 @@ final class BenchCommand implements Callable<Integer> {
     if (runs < 1 || warmup < 0) {
       throw Main.usageError("--runs must be >= 1 and --warmup >= 0");
     }
-    OnnxRunner.Device dev =
-        device.equalsIgnoreCase("cuda") ? OnnxRunner.Device.CUDA : OnnxRunner.Device.CPU;
+    OnnxRunner.Device dev = device.device();
     try {
       Bench.run(file, o.options(), dev, warmup, runs, 0, Main.out);
     } catch (RunnerException e) {

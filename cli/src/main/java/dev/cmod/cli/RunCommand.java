@@ -52,11 +52,7 @@ final class RunCommand implements Callable<Integer> {
       description = "Write NAME.npy for every output into DIR.")
   Path outputDir;
 
-  @Option(
-      names = "--device",
-      description = "cpu or cuda (default: ${DEFAULT-VALUE}).",
-      defaultValue = "cpu")
-  String device;
+  @CommandLine.Mixin DeviceOption device;
 
   @Option(
       names = "--input-seed",
@@ -68,12 +64,7 @@ final class RunCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    OnnxRunner.Device dev =
-        switch (device.toLowerCase(Locale.ROOT)) {
-          case "cpu" -> OnnxRunner.Device.CPU;
-          case "cuda", "gpu" -> OnnxRunner.Device.CUDA;
-          default -> throw Main.usageError("--device must be cpu or cuda");
-        };
+    OnnxRunner.Device dev = device.device();
     if (outputDir != null) {
       checkOutputDir(outputDir);
     }

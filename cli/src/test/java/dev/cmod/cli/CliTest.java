@@ -213,6 +213,26 @@ class CliTest {
     assertNoStackTrace();
   }
 
+  /** run and bench read --device the same way (bench used to run "gpu" and "tpu" on the CPU). */
+  @Test
+  void runAndBenchRefuseTheSameUnknownDevice() throws Exception {
+    Path src = write("mlp.cmod", MLP);
+    for (String command : new String[] {"run", "bench"}) {
+      assertEquals(2, run(command, src.toString(), "--device", "tpu"), command);
+      assertTrue(err().contains("--device must be cpu or cuda"), command + ": " + err());
+      int gpu =
+          command.equals("bench")
+              ? run(command, src.toString(), "--device", "gpu", "--runs", "1", "--warmup", "0")
+              : run(command, src.toString(), "--device", "gpu");
+      // gpu means cuda for both: it runs where CUDA is, and says why not where it is not
+      if (gpu != 0) {
+        assertEquals(1, gpu, command + ": " + err());
+        assertTrue(err().toLowerCase().contains("cuda"), command + ": " + err());
+      }
+    }
+    assertNoStackTrace();
+  }
+
   @Test
   void explainCodeAndModel() throws Exception {
     assertEquals(0, run("explain", "CM0201"));
