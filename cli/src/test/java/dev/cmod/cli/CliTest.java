@@ -7,15 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cmod.ir.io.Npy;
 import dev.cmod.ir.tensor.Tensor;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,11 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The command line end to end: exit codes, outputs, files written, and no stack traces for bad
  * input.
  */
-class CliTest {
+class CliTest extends CommandLineHarness {
   @TempDir Path dir;
-
-  private final ByteArrayOutputStream outBuf = new ByteArrayOutputStream();
-  private final ByteArrayOutputStream errBuf = new ByteArrayOutputStream();
 
   private static final String MLP =
       """
@@ -38,32 +30,6 @@ class CliTest {
         output y: f32[3] = x |> l1 |> relu |> Linear(8, 3)
       }
       """;
-
-  @BeforeEach
-  void capture() {
-    Main.out = new PrintStream(outBuf, true, StandardCharsets.UTF_8);
-    Main.err = new PrintStream(errBuf, true, StandardCharsets.UTF_8);
-  }
-
-  @AfterEach
-  void restore() {
-    Main.out = System.out;
-    Main.err = System.err;
-  }
-
-  private int run(String... args) {
-    outBuf.reset();
-    errBuf.reset();
-    return Main.execute(args);
-  }
-
-  private String out() {
-    return outBuf.toString(StandardCharsets.UTF_8);
-  }
-
-  private String err() {
-    return errBuf.toString(StandardCharsets.UTF_8);
-  }
 
   private Path write(String name, String text) throws Exception {
     Path p = dir.resolve(name);

@@ -6,16 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cmod.compiler.pass.Pipeline;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -26,11 +21,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * as without them), disabling every pass gives the -O0 graph, and explain --passes accounts for
  * each model.
  */
-class PassFlagsTest {
+class PassFlagsTest extends CommandLineHarness {
   @TempDir Path dir;
-
-  private final ByteArrayOutputStream outBuf = new ByteArrayOutputStream();
-  private final ByteArrayOutputStream errBuf = new ByteArrayOutputStream();
 
   static Stream<Path> samples() throws Exception {
     try (Stream<Path> s = Files.list(Path.of("../samples"))) {
@@ -38,32 +30,6 @@ class PassFlagsTest {
       assertTrue(l.size() >= 3, "expected the samples in ../samples, found " + l);
       return l.stream();
     }
-  }
-
-  @BeforeEach
-  void capture() {
-    Main.out = new PrintStream(outBuf, true, StandardCharsets.UTF_8);
-    Main.err = new PrintStream(errBuf, true, StandardCharsets.UTF_8);
-  }
-
-  @AfterEach
-  void restore() {
-    Main.out = System.out;
-    Main.err = System.err;
-  }
-
-  private int run(String... args) {
-    outBuf.reset();
-    errBuf.reset();
-    return Main.execute(args);
-  }
-
-  private String out() {
-    return outBuf.toString(StandardCharsets.UTF_8);
-  }
-
-  private String err() {
-    return errBuf.toString(StandardCharsets.UTF_8);
   }
 
   /** Compiles with extra flags; returns the artifact, checking stdout equals the plain run's. */
