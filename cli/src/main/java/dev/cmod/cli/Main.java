@@ -97,7 +97,7 @@ public final class Main implements Callable<Integer> {
     cl.setParameterExceptionHandler(
         (ex, a) -> {
           err.println("error: " + ex.getMessage());
-          err.println("usage: see `cmod " + commandName(ex.getCommandLine()) + " --help`");
+          err.println("usage: see `" + usageCommand(cl, ex.getCommandLine()) + " --help`");
           return ExitCodes.USAGE;
         });
     cl.setExecutionExceptionHandler((ex, c, p) -> handle(ex));
@@ -128,8 +128,19 @@ public final class Main implements Callable<Integer> {
     return new CommandLine.ParameterException(new CommandLine(new Main()), message);
   }
 
-  private static String commandName(CommandLine c) {
-    return c.getCommandName().equals("cmod") ? "" : c.getCommandName();
+  /**
+   * The command whose help to point at: the one the exception names, or, for an error a command
+   * raised itself after parsing (through {@link #usageError}), the subcommand that was run.
+   */
+  private static String usageCommand(CommandLine root, CommandLine at) {
+    String name = at.getCommandName();
+    if (name.equals("cmod")) {
+      CommandLine.ParseResult parsed = root.getParseResult();
+      if (parsed != null && parsed.subcommand() != null) {
+        name = parsed.subcommand().commandSpec().name();
+      }
+    }
+    return name.equals("cmod") ? "cmod" : "cmod " + name;
   }
 
   static int handle(Throwable ex) {

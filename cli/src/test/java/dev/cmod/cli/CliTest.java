@@ -186,6 +186,7 @@ class CliTest extends CommandLineHarness {
     for (String command : new String[] {"run", "bench"}) {
       assertEquals(2, run(command, src.toString(), "--device", "tpu"), command);
       assertTrue(err().contains("--device must be cpu or cuda"), command + ": " + err());
+      assertTrue(err().contains("usage: see `cmod " + command + " --help`"), err());
       int gpu =
           command.equals("bench")
               ? run(command, src.toString(), "--device", "gpu", "--runs", "1", "--warmup", "0")
