@@ -101,6 +101,11 @@ public final class Pipeline {
                       List.of(
                           new Step(DCE, FIRST_DCE),
                           new Step(
+                              CSE,
+                              "before the folds: one computation applied twice to the same"
+                                  + " arguments (an imported backbone, a shared block) becomes one,"
+                                  + " before parameter folding gives each copy weights of its own"),
+                          new Step(
                               SIMPLIFY,
                               "before folding, so that trivial nodes are not folded into new"
                                   + " tensors"),
