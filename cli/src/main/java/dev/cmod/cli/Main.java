@@ -31,7 +31,8 @@ import picocli.CommandLine.Command;
       GraphCommand.class,
       ExplainCommand.class,
       BenchCommand.class,
-      ExportWeightsCommand.class
+      ExportWeightsCommand.class,
+      WrapCommand.class
     })
 public final class Main implements Callable<Integer> {
   static PrintStream out = System.out;

@@ -248,7 +248,7 @@ final class RunCommand implements Callable<Integer> {
    * Reads and checks an ONNX file; external data is read here, once, through the same checks, and
    * put into the model, so ONNX Runtime never opens a file the model names.
    */
-  private static byte[] readOnnx(Path file) {
+  static byte[] readOnnx(Path file) {
     byte[] bytes;
     try {
       bytes =
