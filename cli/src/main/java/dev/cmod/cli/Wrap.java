@@ -146,7 +146,7 @@ final class Wrap {
     TensorType t = p.type();
     List<String> dims = new ArrayList<>();
     for (int a = p.batched() ? 1 : 0; a < t.rank(); a++) {
-      dims.add(t.dim(a).toString());
+      dims.add(t.dim(a).toSource());
     }
     return (p.batched() ? "" : "exact ") + t.dtype().text + "[" + String.join(", ", dims) + "]";
   }

@@ -43,6 +43,15 @@ public abstract sealed class Dim permits Dim.Poly, Dim.Unknown {
 
   public abstract boolean isUnknown();
 
+  /**
+   * The dim as a .cmod size expression that parses back to an equal dim ({@code toString} is the
+   * compact form of messages, where a floor division's numerator is not parenthesized); {@code _}
+   * when unknown.
+   */
+  public String toSource() {
+    return this instanceof Poly p ? p.source() : "_";
+  }
+
   /** The names of the symbols this dim depends on, sorted. */
   public abstract Set<String> symbols();
 
@@ -88,6 +97,15 @@ public abstract sealed class Dim permits Dim.Poly, Dim.Unknown {
     @Override
     public int compareTo(Atom o) {
       return toString().compareTo(o.toString());
+    }
+
+    /** As a .cmod expression: a floor division with both sides parenthesized where needed. */
+    String source() {
+      return name != null ? name : "(" + group(num.source()) + " / " + group(den.source()) + ")";
+    }
+
+    private static String group(String e) {
+      return e.matches("-?[A-Za-z0-9_]+") ? e : "(" + e + ")";
     }
 
     long eval(ToLongFunction<String> sv) {
@@ -248,6 +266,44 @@ public abstract sealed class Dim permits Dim.Poly, Dim.Unknown {
       Term t = new Term(1, List.of(new Atom(null, this, o)));
       out.put(t.key(), t);
       return new Poly(out);
+    }
+
+    /** As a .cmod expression (cmod's {@code /} on sizes is floor division, as here). */
+    String source() {
+      if (terms.isEmpty()) {
+        return "0";
+      }
+      StringBuilder sb = new StringBuilder();
+      List<Map.Entry<String, Term>> es = new ArrayList<>(terms.entrySet());
+      es.sort(
+          (x, y) ->
+              x.getKey().isEmpty() == y.getKey().isEmpty()
+                  ? x.getKey().compareTo(y.getKey())
+                  : (x.getKey().isEmpty() ? 1 : -1));
+      for (Map.Entry<String, Term> e : es) {
+        Term t = e.getValue();
+        long c = t.coeff();
+        if (sb.length() > 0) {
+          sb.append(c < 0 ? " - " : " + ");
+          c = Math.abs(c);
+        } else if (c < 0) {
+          sb.append('-');
+          c = -c;
+        }
+        if (t.factors().isEmpty()) {
+          sb.append(c);
+        } else {
+          List<String> fs = new ArrayList<>();
+          if (c != 1) {
+            fs.add(Long.toString(c));
+          }
+          for (Atom a : t.factors()) {
+            fs.add(a.source());
+          }
+          sb.append(String.join(" * ", fs));
+        }
+      }
+      return sb.toString();
     }
 
     private String render() {
