@@ -72,7 +72,9 @@ final class Wrap {
     List<Value> outs;
     try {
       outs = m.apply(g, args, alias, WRAPPER);
-    } catch (ShapeException | ImportedModule.ImportException e) {
+    } catch (ImportedModule.ImportException e) {
+      throw new UserError(DiagnosticCode.ONNX_FILE, e.getMessage());
+    } catch (ShapeException e) {
       throw new UserError(
           DiagnosticCode.ONNX_FILE, "cannot infer the model's output types: " + e.getMessage());
     }
