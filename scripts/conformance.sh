@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 report="$(mktemp)"
 trap 'rm -f "$report"' EXIT
-mvn -q -B -o install -Dmaven.test.skip=true
+mvn -q -B -o install -Dmaven.test.skip=true -Dspotless.check.skip=true
 mvn -q -B -o -pl cli test -Dtest=NodeConformanceTest -Dsurefire.failIfNoSpecifiedTests=false \
   -Dcmod.conformance.report="$report" >/dev/null
 intro="$(sed '/^<!-- measured below -->$/q' docs/conformance.md)"

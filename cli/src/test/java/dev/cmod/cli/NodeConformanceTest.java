@@ -227,6 +227,7 @@ class NodeConformanceTest extends CommandLineHarness {
 
   /** Reasons grouped: operator names and codes kept, standalone numbers and value names dropped. */
   private static String group(String why) {
-    return why.replaceAll("'[^']*' of ", "").replaceAll("(?<![A-Za-z_\\d.])\\d+(?![A-Za-z_\\d])", "N");
+    return why.replaceAll("'[^']*' of ", "")
+        .replaceAll("(?<![A-Za-z_\\d.])\\d+(?![A-Za-z_\\d])", "N");
   }
 }
