@@ -637,6 +637,72 @@ class OpLoweringTest {
               .expect("y", Hand.reduce(x, 2, true, Hand.Reduce.ARGMAX));
         });
 
+    add(
+        "reduce_prod_by_hand",
+        Op.REDUCE_PROD,
+        b ->
+            b.out(
+                    "y",
+                    b.op(
+                        Op.REDUCE_PROD,
+                        attrs("axis", 0),
+                        b.in(
+                            "x", Tensor.ofFloats(shape(2, 3), new float[] {1, 2, 3, 4, -5, 0.5f}))))
+                .expect("y", Tensor.ofFloats(shape(3), new float[] {4, -10, 1.5f})));
+    add(
+        "reduce_prod_keep_i64",
+        Op.REDUCE_PROD,
+        b ->
+            b.out(
+                    "y",
+                    b.op(
+                        Op.REDUCE_PROD,
+                        attrs("axis", 1, "keep", true),
+                        b.in("x", Tensor.ofLongs(shape(2, 3), new long[] {1, 2, 3, -4, 5, 6}))))
+                .expect("y", Tensor.ofLongs(shape(2, 1), new long[] {6, -120})));
+    add(
+        "argmax_last_of_ties",
+        Op.ARGMAX,
+        b ->
+            b.out(
+                    "y",
+                    b.op(
+                        Op.ARGMAX,
+                        attrs("axis", 1, "last", true),
+                        b.in(
+                            "x",
+                            Tensor.ofFloats(shape(2, 4), new float[] {3, 1, 3, 2, 0, 5, 5, 5}))))
+                .expect("y", Tensor.ofLongs(shape(2), new long[] {2, 3})));
+    Tensor runs = Tensor.ofFloats(shape(2, 3), new float[] {1, 2, 3, 4, 5, 6});
+    add(
+        "cumsum",
+        Op.CUMSUM,
+        b ->
+            b.out("y", b.op(Op.CUMSUM, attrs("axis", 1), b.in("x", runs)))
+                .expect("y", Tensor.ofFloats(shape(2, 3), new float[] {1, 3, 6, 4, 9, 15})));
+    add(
+        "cumsum_exclusive_reverse",
+        Op.CUMSUM,
+        b ->
+            b.out(
+                    "y",
+                    b.op(
+                        Op.CUMSUM,
+                        attrs("axis", 1, "exclusive", true, "reverse", true),
+                        b.in("x", runs)))
+                .expect("y", Tensor.ofFloats(shape(2, 3), new float[] {5, 3, 0, 11, 6, 0})));
+    add(
+        "cumsum_axis0_i64",
+        Op.CUMSUM,
+        b ->
+            b.out(
+                    "y",
+                    b.op(
+                        Op.CUMSUM,
+                        attrs("axis", 0, "exclusive", true),
+                        b.in("x", Tensor.ofLongs(shape(2, 2), new long[] {1, 2, 3, 4}))))
+                .expect("y", Tensor.ofLongs(shape(2, 2), new long[] {0, 0, 1, 2})));
+
     // ------------------------------------------------------------ neural
     add(
         "softmax",

@@ -82,7 +82,10 @@ public enum Op {
   REDUCE_MEAN(1, 1),
   REDUCE_MAX(1, 1),
   REDUCE_MIN(1, 1),
+  REDUCE_PROD(1, 1),
   ARGMAX(1, 1),
+  /** The running sum along an axis (attributes: exclusive, reverse). */
+  CUMSUM(1, 1),
   // neural
   SOFTMAX(1, 1),
   LOG_SOFTMAX(1, 1),

@@ -116,6 +116,11 @@ class OpDefsTest {
     assertEquals(f32(2, 4), infer1(Op.REDUCE_MAX, Attrs.of("axis", 1), f32(2, 3, 4)));
     assertEquals(i64(2, 3), infer1(Op.ARGMAX, Attrs.NONE, f32(2, 3, 4)));
     assertThrows(ShapeException.class, () -> infer1(Op.REDUCE_MEAN, Attrs.of("axis", 0), i64(3)));
+    assertEquals(i64(2, 4), infer1(Op.REDUCE_PROD, Attrs.of("axis", 1), i64(2, 3, 4)));
+    assertEquals(f32(2, 3), infer1(Op.CUMSUM, Attrs.of("axis", 0, "reverse", true), f32(2, 3)));
+    assertThrows(ShapeException.class, () -> infer1(Op.CUMSUM, Attrs.of("axis", 2), f32(2, 3)));
+    // argmax's last-of-ties is the importer's (select_last_index), not a builtin parameter
+    assertTrue(ReductionOps.LAST.isInternal());
   }
 
   @Test
