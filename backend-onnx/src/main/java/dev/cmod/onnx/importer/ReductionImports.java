@@ -142,17 +142,12 @@ final class ReductionImports {
     if (min) {
       x = cx.add(Op.NEG, x);
     }
-    cx.out(
-        cx.add(
-            Op.ARGMAX,
-            Attrs.of(
-                "axis",
-                ax,
-                "keep",
-                cx.attrInt("keepdims", 1) != 0,
-                "last",
-                cx.attrInt("select_last_index", 0) != 0),
-            x));
+    boolean keep = cx.attrInt("keepdims", 1) != 0;
+    Attrs a =
+        cx.attrInt("select_last_index", 0) != 0
+            ? Attrs.of("axis", ax, "keep", keep, "last", true)
+            : Attrs.of("axis", ax, "keep", keep);
+    cx.out(cx.add(Op.ARGMAX, a, x));
   }
 
   private static void cumsum(ImportContext cx) {

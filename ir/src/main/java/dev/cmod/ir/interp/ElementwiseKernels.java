@@ -185,9 +185,9 @@ final class ElementwiseKernels {
     int n = x.size();
     if (op == Op.IS_NAN) {
       long[] r = new long[n];
-      float[] v = x.floats();
+      double[] v = x.doubles();
       for (int i = 0; i < n; i++) {
-        r[i] = Float.isNaN(v[i]) ? 1 : 0;
+        r[i] = Double.isNaN(v[i]) ? 1 : 0;
       }
       return Tensor.ofLongs(DType.BOOL, x.shape(), r);
     }
@@ -261,13 +261,14 @@ final class ElementwiseKernels {
     };
   }
 
+  /** On an f64 tensor's exact values where it has them (a finite double may overflow float). */
   private static Tensor isInf(Tensor x, boolean negative, boolean positive) {
-    float[] v = x.floats();
+    double[] v = x.doubles();
     long[] r = new long[v.length];
     for (int i = 0; i < v.length; i++) {
       r[i] =
-          (negative && v[i] == Float.NEGATIVE_INFINITY)
-                  || (positive && v[i] == Float.POSITIVE_INFINITY)
+          (negative && v[i] == Double.NEGATIVE_INFINITY)
+                  || (positive && v[i] == Double.POSITIVE_INFINITY)
               ? 1
               : 0;
     }

@@ -106,6 +106,9 @@ class ElementwiseTest {
     exact(s(4), new long[] {0, 1, 1, 0}, run(Op.IS_INF, Attrs.NONE, v));
     exact(s(4), new long[] {0, 1, 0, 0}, run(Op.IS_INF, Attrs.of("detect_positive", false), v));
     assertEquals(DType.BOOL, run(Op.IS_NAN, Attrs.NONE, v).dtype());
+    // 1e300 is finite in f64 though it overflows float
+    Tensor d = Tensor.ofDoubles(s(2), new double[] {1e300, Double.NEGATIVE_INFINITY});
+    exact(s(2), new long[] {0, 1}, run(Op.IS_INF, Attrs.NONE, d));
   }
 
   @Test
