@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.LongBinaryOperator;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
@@ -74,6 +75,22 @@ class OpLoweringTest {
       case SILU -> v -> v * Hand.sigmoid(v);
       case LOG -> Math::log;
       case SQRT -> Math::sqrt;
+      case FLOOR -> Math::floor;
+      case CEIL -> Math::ceil;
+      case SIGN -> Math::signum;
+      case RECIPROCAL -> v -> 1 / v;
+      case SIN -> Math::sin;
+      case COS -> Math::cos;
+      case TAN -> Math::tan;
+      case ASIN -> Math::asin;
+      case ACOS -> Math::acos;
+      case ATAN -> Math::atan;
+      case SINH -> Math::sinh;
+      case COSH -> Math::cosh;
+      // the inverse hyperbolics by their textbook logarithms
+      case ASINH -> v -> Math.log(v + Math.sqrt(v * v + 1));
+      case ACOSH -> v -> Math.log(v + Math.sqrt(v * v - 1));
+      case ATANH -> v -> 0.5 * Math.log((1 + v) / (1 - v));
       default -> throw new IllegalArgumentException(op.toString());
     };
   }
@@ -277,6 +294,132 @@ class OpLoweringTest {
           return b.out("y", b.op(Op.WHERE, b.in("c", c), b.in("a", x), b.in("b", y)))
               .expect("y", Hand.where(c, x, y));
         });
+
+    // ------------------------------------------------------------ rounding, trigonometry, logic
+    List<Object[]> ranges =
+        List.of(
+            new Object[] {Op.FLOOR, -3f, 3f},
+            new Object[] {Op.CEIL, -3f, 3f},
+            new Object[] {Op.SIGN, -3f, 3f},
+            new Object[] {Op.RECIPROCAL, 0.5f, 3f},
+            new Object[] {Op.SIN, -4f, 4f},
+            new Object[] {Op.COS, -4f, 4f},
+            new Object[] {Op.TAN, -1.2f, 1.2f},
+            new Object[] {Op.ASIN, -0.95f, 0.95f},
+            new Object[] {Op.ACOS, -0.95f, 0.95f},
+            new Object[] {Op.ATAN, -4f, 4f},
+            new Object[] {Op.SINH, -3f, 3f},
+            new Object[] {Op.COSH, -3f, 3f},
+            new Object[] {Op.ASINH, -4f, 4f},
+            new Object[] {Op.ACOSH, 1f, 5f},
+            new Object[] {Op.ATANH, -0.9f, 0.9f});
+    for (Object[] r : ranges) {
+      Op u = (Op) r[0];
+      add(
+          u.text(),
+          u,
+          b -> {
+            Tensor x = uniform(b.rnd, (float) r[1], (float) r[2], 2, 3, 4);
+            return b.out("y", b.op(u, b.in("x", x))).expect("y", Hand.unary(x, unaryFn(u)));
+          });
+    }
+    add(
+        "round_halves_to_even",
+        Op.ROUND,
+        b ->
+            b.out(
+                    "y",
+                    b.op(
+                        Op.ROUND,
+                        b.in(
+                            "x",
+                            Tensor.ofFloats(
+                                shape(9),
+                                new float[] {
+                                  -2.5f, -1.5f, -0.5f, 0.5f, 1.5f, 2.5f, 0.4f, 0.6f, -0.6f
+                                }))))
+                .expect(
+                    "y", Tensor.ofFloats(shape(9), new float[] {-2, -2, -0f, 0, 2, 2, 0, 1, -1})));
+    add(
+        "sign_i64",
+        Op.SIGN,
+        b ->
+            b.out(
+                    "y",
+                    b.op(Op.SIGN, b.in("x", Tensor.ofLongs(shape(4), new long[] {-7, 0, 3, -1}))))
+                .expect("y", Tensor.ofLongs(shape(4), new long[] {-1, 0, 1, -1})));
+    add(
+        "not",
+        Op.NOT,
+        b -> {
+          Tensor x = bools(b.rnd, 3, 4);
+          return b.out("y", b.op(Op.NOT, b.in("x", x))).expect("y", Hand.unaryLong(x, v -> 1 - v));
+        });
+    float[] special = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 1, 0};
+    add(
+        "is_nan",
+        Op.IS_NAN,
+        b ->
+            b.out("y", b.op(Op.IS_NAN, b.in("x", Tensor.ofFloats(shape(5), special))))
+                .expect("y", Tensor.ofLongs(DType.BOOL, shape(5), new long[] {1, 0, 0, 0, 0})));
+    add(
+        "is_inf",
+        Op.IS_INF,
+        b ->
+            b.out("y", b.op(Op.IS_INF, b.in("x", Tensor.ofFloats(shape(5), special))))
+                .expect("y", Tensor.ofLongs(DType.BOOL, shape(5), new long[] {0, 1, 1, 0, 0})));
+    add(
+        "is_inf_positive_only",
+        Op.IS_INF,
+        b ->
+            b.out(
+                    "y",
+                    b.op(
+                        Op.IS_INF,
+                        attrs("detect_negative", false),
+                        b.in("x", Tensor.ofFloats(shape(5), special))))
+                .expect("y", Tensor.ofLongs(DType.BOOL, shape(5), new long[] {0, 1, 0, 0, 0})));
+    for (Op logic : List.of(Op.AND, Op.OR, Op.XOR)) {
+      add(
+          logic.text(),
+          logic,
+          b -> {
+            Tensor x = bools(b.rnd, 3, 4);
+            Tensor y = bools(b.rnd, 4);
+            LongBinaryOperator f =
+                logic == Op.AND
+                    ? (p, q) -> p & q
+                    : logic == Op.OR ? (p, q) -> p | q : (p, q) -> p ^ q;
+            return b.out("y", b.op(logic, b.in("a", x), b.in("b", y)))
+                .expect("y", Hand.binaryLong(x, y, f));
+          });
+    }
+    Tensor dividends = Tensor.ofLongs(shape(5), new long[] {-7, 7, -7, 7, 5});
+    Tensor divisors = Tensor.ofLongs(shape(5), new long[] {3, 3, -3, -3, 5});
+    add(
+        "mod_i64_sign_of_divisor",
+        Op.MOD,
+        b ->
+            b.out("y", b.op(Op.MOD, b.in("a", dividends), b.in("b", divisors)))
+                .expect("y", Tensor.ofLongs(shape(5), new long[] {2, 1, -1, -2, 0})));
+    add(
+        "mod_i64_fmod_sign_of_dividend",
+        Op.MOD,
+        b ->
+            b.out("y", b.op(Op.MOD, attrs("fmod", true), b.in("a", dividends), b.in("b", divisors)))
+                .expect("y", Tensor.ofLongs(shape(5), new long[] {-1, 1, -1, 1, 0})));
+    add(
+        "mod_f32_fmod",
+        Op.MOD,
+        b ->
+            b.out(
+                    "y",
+                    b.op(
+                        Op.MOD,
+                        attrs("fmod", true),
+                        b.in("a", Tensor.ofFloats(shape(3), new float[] {-7.5f, 7.5f, 5.25f})),
+                        b.in("b", Tensor.ofFloats(shape(3), new float[] {2, -2, 1.5f}))))
+                .expect("y", Tensor.ofFloats(shape(3), new float[] {-1.5f, 1.5f, 0.75f})));
 
     // ------------------------------------------------------------ matmul
     add(
@@ -493,6 +636,72 @@ class OpLoweringTest {
           return b.out("y", b.op(Op.ARGMAX, attrs("axis", 2, "keep", true), b.in("x", x)))
               .expect("y", Hand.reduce(x, 2, true, Hand.Reduce.ARGMAX));
         });
+
+    add(
+        "reduce_prod_by_hand",
+        Op.REDUCE_PROD,
+        b ->
+            b.out(
+                    "y",
+                    b.op(
+                        Op.REDUCE_PROD,
+                        attrs("axis", 0),
+                        b.in(
+                            "x", Tensor.ofFloats(shape(2, 3), new float[] {1, 2, 3, 4, -5, 0.5f}))))
+                .expect("y", Tensor.ofFloats(shape(3), new float[] {4, -10, 1.5f})));
+    add(
+        "reduce_prod_keep_i64",
+        Op.REDUCE_PROD,
+        b ->
+            b.out(
+                    "y",
+                    b.op(
+                        Op.REDUCE_PROD,
+                        attrs("axis", 1, "keep", true),
+                        b.in("x", Tensor.ofLongs(shape(2, 3), new long[] {1, 2, 3, -4, 5, 6}))))
+                .expect("y", Tensor.ofLongs(shape(2, 1), new long[] {6, -120})));
+    add(
+        "argmax_last_of_ties",
+        Op.ARGMAX,
+        b ->
+            b.out(
+                    "y",
+                    b.op(
+                        Op.ARGMAX,
+                        attrs("axis", 1, "last", true),
+                        b.in(
+                            "x",
+                            Tensor.ofFloats(shape(2, 4), new float[] {3, 1, 3, 2, 0, 5, 5, 5}))))
+                .expect("y", Tensor.ofLongs(shape(2), new long[] {2, 3})));
+    Tensor runs = Tensor.ofFloats(shape(2, 3), new float[] {1, 2, 3, 4, 5, 6});
+    add(
+        "cumsum",
+        Op.CUMSUM,
+        b ->
+            b.out("y", b.op(Op.CUMSUM, attrs("axis", 1), b.in("x", runs)))
+                .expect("y", Tensor.ofFloats(shape(2, 3), new float[] {1, 3, 6, 4, 9, 15})));
+    add(
+        "cumsum_exclusive_reverse",
+        Op.CUMSUM,
+        b ->
+            b.out(
+                    "y",
+                    b.op(
+                        Op.CUMSUM,
+                        attrs("axis", 1, "exclusive", true, "reverse", true),
+                        b.in("x", runs)))
+                .expect("y", Tensor.ofFloats(shape(2, 3), new float[] {5, 3, 0, 11, 6, 0})));
+    add(
+        "cumsum_axis0_i64",
+        Op.CUMSUM,
+        b ->
+            b.out(
+                    "y",
+                    b.op(
+                        Op.CUMSUM,
+                        attrs("axis", 0, "exclusive", true),
+                        b.in("x", Tensor.ofLongs(shape(2, 2), new long[] {1, 2, 3, 4}))))
+                .expect("y", Tensor.ofLongs(shape(2, 2), new long[] {0, 0, 1, 2})));
 
     // ------------------------------------------------------------ neural
     add(

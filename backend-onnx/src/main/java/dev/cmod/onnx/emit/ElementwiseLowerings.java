@@ -2,13 +2,15 @@ package dev.cmod.onnx.emit;
 
 import dev.cmod.ir.graph.Node;
 import dev.cmod.ir.graph.Op;
+import dev.cmod.ir.op.ElementwiseOps;
 import dev.cmod.ir.type.DType;
 import java.util.List;
 
 /**
- * Lowerings of the elementwise operators: arithmetic and comparisons (NumPy broadcasting, as in
- * ONNX), unary functions and activations, and select. Most are one ONNX operator of the same name;
- * the activations ONNX lacks at opset {@value dev.cmod.onnx.OnnxVersions#OPSET} are composed.
+ * Lowerings of the elementwise operators: arithmetic, logic and comparisons (NumPy broadcasting, as
+ * in ONNX), unary functions, predicates and activations, and select. Most are one ONNX operator of
+ * the same name; the activations ONNX lacks at opset {@value dev.cmod.onnx.OnnxVersions#OPSET} are
+ * composed.
  */
 final class ElementwiseLowerings {
   private ElementwiseLowerings() {}
@@ -21,6 +23,13 @@ final class ElementwiseLowerings {
     r.put(Op.POW, same("Pow"));
     r.put(Op.MAXIMUM, same("Max"));
     r.put(Op.MINIMUM, same("Min"));
+    r.put(
+        Op.MOD,
+        (cx, n, in, out) ->
+            cx.node("Mod", in, out, Attr.i("fmod", ElementwiseOps.FMOD.get(n.attrs()) ? 1 : 0)));
+    r.put(Op.AND, same("And"));
+    r.put(Op.OR, same("Or"));
+    r.put(Op.XOR, same("Xor"));
     r.put(Op.LESS, same("Less"));
     r.put(Op.LESS_EQUAL, same("LessOrEqual"));
     r.put(Op.GREATER, same("Greater"));
@@ -36,6 +45,33 @@ final class ElementwiseLowerings {
     r.put(Op.SIGMOID, same("Sigmoid"));
     r.put(Op.RELU, ElementwiseLowerings::relu);
     r.put(Op.ERF, same("Erf"));
+    r.put(Op.FLOOR, same("Floor"));
+    r.put(Op.CEIL, same("Ceil"));
+    r.put(Op.ROUND, same("Round"));
+    r.put(Op.SIGN, same("Sign"));
+    r.put(Op.RECIPROCAL, same("Reciprocal"));
+    r.put(Op.SIN, same("Sin"));
+    r.put(Op.COS, same("Cos"));
+    r.put(Op.TAN, same("Tan"));
+    r.put(Op.ASIN, same("Asin"));
+    r.put(Op.ACOS, same("Acos"));
+    r.put(Op.ATAN, same("Atan"));
+    r.put(Op.SINH, same("Sinh"));
+    r.put(Op.COSH, same("Cosh"));
+    r.put(Op.ASINH, same("Asinh"));
+    r.put(Op.ACOSH, same("Acosh"));
+    r.put(Op.ATANH, same("Atanh"));
+    r.put(Op.NOT, same("Not"));
+    r.put(Op.IS_NAN, same("IsNaN"));
+    r.put(
+        Op.IS_INF,
+        (cx, n, in, out) ->
+            cx.node(
+                "IsInf",
+                in,
+                out,
+                Attr.i("detect_negative", ElementwiseOps.DETECT_NEGATIVE.get(n.attrs()) ? 1 : 0),
+                Attr.i("detect_positive", ElementwiseOps.DETECT_POSITIVE.get(n.attrs()) ? 1 : 0)));
     r.put(Op.GELU, ElementwiseLowerings::gelu);
     r.put(
         Op.SILU,

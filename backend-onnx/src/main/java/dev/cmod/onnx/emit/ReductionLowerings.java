@@ -8,7 +8,7 @@ import java.util.List;
 
 /**
  * Lowerings of the reductions over one axis (the IR reduces one axis per node; {@code keep} keeps
- * it with size 1) and ArgMax.
+ * it with size 1), ArgMax and CumSum.
  */
 final class ReductionLowerings {
   private ReductionLowerings() {}
@@ -25,6 +25,16 @@ final class ReductionLowerings {
     r.put(Op.REDUCE_MEAN, reduce("ReduceMean"));
     r.put(Op.REDUCE_MAX, reduce("ReduceMax"));
     r.put(Op.REDUCE_MIN, reduce("ReduceMin"));
+    r.put(Op.REDUCE_PROD, reduce("ReduceProd"));
+    r.put(
+        Op.CUMSUM,
+        (cx, n, in, out) ->
+            cx.node(
+                "CumSum",
+                List.of(in.get(0), cx.i64(ReductionOps.AXIS.get(n.attrs()))),
+                out,
+                Attr.i("exclusive", ReductionOps.EXCLUSIVE.get(n.attrs()) ? 1 : 0),
+                Attr.i("reverse", ReductionOps.REVERSE.get(n.attrs()) ? 1 : 0)));
     r.put(
         Op.ARGMAX,
         (cx, n, in, out) ->
@@ -34,7 +44,7 @@ final class ReductionLowerings {
                 out,
                 Attr.i("axis", ReductionOps.AXIS.get(n.attrs())),
                 keepdims(n.attrs()),
-                Attr.i("select_last_index", 0)));
+                Attr.i("select_last_index", ReductionOps.LAST.get(n.attrs()) ? 1 : 0)));
   }
 
   /** A reduction whose axes are an attribute at opset 17 (ReduceSum's are an input). */

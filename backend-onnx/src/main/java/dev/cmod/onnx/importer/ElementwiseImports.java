@@ -55,6 +55,39 @@ final class ElementwiseImports {
     r.add("Sigmoid", Set.of(Op.SIGMOID), unary(Op.SIGMOID));
     r.add("Relu", Set.of(Op.RELU), unary(Op.RELU));
     r.add("Erf", Set.of(Op.ERF), unary(Op.ERF));
+    r.add("Floor", Set.of(Op.FLOOR), unary(Op.FLOOR));
+    r.add("Ceil", Set.of(Op.CEIL), unary(Op.CEIL));
+    r.add("Round", Set.of(Op.ROUND), unary(Op.ROUND));
+    r.add("Sign", Set.of(Op.SIGN), unary(Op.SIGN));
+    r.add("Sin", Set.of(Op.SIN), unary(Op.SIN));
+    r.add("Cos", Set.of(Op.COS), unary(Op.COS));
+    r.add("Tan", Set.of(Op.TAN), unary(Op.TAN));
+    r.add("Asin", Set.of(Op.ASIN), unary(Op.ASIN));
+    r.add("Acos", Set.of(Op.ACOS), unary(Op.ACOS));
+    r.add("Atan", Set.of(Op.ATAN), unary(Op.ATAN));
+    r.add("Sinh", Set.of(Op.SINH), unary(Op.SINH));
+    r.add("Cosh", Set.of(Op.COSH), unary(Op.COSH));
+    r.add("Asinh", Set.of(Op.ASINH), unary(Op.ASINH));
+    r.add("Acosh", Set.of(Op.ACOSH), unary(Op.ACOSH));
+    r.add("Atanh", Set.of(Op.ATANH), unary(Op.ATANH));
+    r.add("IsNaN", Set.of(Op.IS_NAN), unary(Op.IS_NAN));
+    r.add(
+        "IsInf",
+        Set.of(Op.IS_INF),
+        cx ->
+            cx.out(
+                cx.add(
+                    Op.IS_INF,
+                    Attrs.of(
+                        "detect_negative",
+                        cx.attrInt("detect_negative", 1) != 0,
+                        "detect_positive",
+                        cx.attrInt("detect_positive", 1) != 0),
+                    cx.val(cx.need(0)))));
+    r.add("And", Set.of(Op.AND), cx -> binary(cx, Op.AND));
+    r.add("Or", Set.of(Op.OR), cx -> binary(cx, Op.OR));
+    r.add("Xor", Set.of(Op.XOR), cx -> binary(cx, Op.XOR));
+    r.add("Mod", Set.of(Op.MOD), ElementwiseImports::mod);
     r.add("Add", Set.of(Op.ADD), cx -> binary(cx, Op.ADD));
     r.add("Sub", Set.of(Op.SUB), cx -> binary(cx, Op.SUB));
     r.add("Mul", Set.of(Op.MUL), cx -> binary(cx, Op.MUL));
@@ -78,15 +111,12 @@ final class ElementwiseImports {
     r.add("Min", Set.of(Op.MINIMUM), cx -> variadic(cx, "Min"));
     r.add("Sum", Set.of(Op.ADD), cx -> variadic(cx, "Sum"));
     r.add("Mean", Set.of(Op.ADD, Op.DIV), cx -> variadic(cx, "Mean"));
-    r.add(
-        "Not",
-        Set.of(Op.EQUAL),
-        cx -> cx.out(cx.add(Op.EQUAL, cx.val(cx.need(0)), cx.scalar(0, DType.BOOL))));
+    r.add("Not", Set.of(Op.NOT), unary(Op.NOT));
     r.add(
         "Where",
         Set.of(Op.WHERE),
         cx -> cx.out(cx.add(Op.WHERE, cx.val(cx.need(0)), cx.val(cx.need(1)), cx.val(cx.need(2)))));
-    r.add("Reciprocal", Set.of(Op.DIV), ElementwiseImports::reciprocal);
+    r.add("Reciprocal", Set.of(Op.RECIPROCAL), unary(Op.RECIPROCAL));
     r.add(
         "LeakyRelu", Set.of(Op.MUL, Op.MINIMUM, Op.ADD, Op.MAXIMUM), ElementwiseImports::leakyRelu);
     r.add(
@@ -173,9 +203,14 @@ final class ElementwiseImports {
     cx.out(cx.add(Op.POW, x, y));
   }
 
-  private static void reciprocal(ImportContext cx) {
-    Value x = cx.val(cx.need(0));
-    cx.out(cx.add(Op.DIV, cx.scalar(1, x.type().dtype()), x));
+  private static void mod(ImportContext cx) {
+    Value a = cx.val(cx.need(0));
+    Value b = cx.val(cx.need(1));
+    boolean fmod = cx.attrInt("fmod", 0) != 0;
+    if (!fmod && a.type().dtype().isFloat()) {
+      throw cx.unsupportedHere("fmod = 0 on floating point (ONNX requires fmod = 1 there)");
+    }
+    cx.out(cx.add(Op.MOD, Attrs.of("fmod", fmod), a, b));
   }
 
   private static void leakyRelu(ImportContext cx) {

@@ -50,6 +50,118 @@ final class ShapeImports {
     r.add("Unsqueeze", Set.of(Op.UNSQUEEZE), ShapeImports::unsqueeze);
     r.add("Expand", Set.of(Op.BROADCAST), ShapeImports::expand);
     r.add("ConstantOfShape", Set.of(Op.BROADCAST), ShapeImports::constantOfShape);
+    r.add("Tile", Set.of(Op.RESHAPE, Op.BROADCAST), ShapeImports::tile);
+    r.add("Range", Set.of(), ShapeImports::range);
+  }
+
+  /**
+   * Tile as a broadcast: x of dims [d0, d1, ...] reshaped to [1, d0, 1, d1, ...], broadcast to [r0,
+   * d0, r1, d1, ...] and reshaped to [r0 d0, r1 d1, ...], the copies in ONNX's order.
+   */
+  private static void tile(ImportContext cx) {
+    Value x = cx.val(cx.need(0));
+    long[] reps = cx.constInts(cx.need(1), "repeats");
+    List<Dim> dims = x.type().dims();
+    if (reps.length != dims.size()) {
+      throw new ImportException(
+          "ONNX operator "
+              + cx.describe()
+              + ": "
+              + reps.length
+              + " repeats for a tensor of rank "
+              + dims.size());
+    }
+    List<Dim> spread = new ArrayList<>();
+    List<Dim> wide = new ArrayList<>();
+    List<Dim> out = new ArrayList<>();
+    boolean same = true;
+    for (int i = 0; i < reps.length; i++) {
+      if (reps[i] < 0) {
+        throw new ImportException(
+            "ONNX operator " + cx.describe() + ": a negative repeat " + reps[i]);
+      }
+      same &= reps[i] == 1;
+      spread.add(Dim.of(1));
+      spread.add(dims.get(i));
+      wide.add(Dim.of(reps[i]));
+      wide.add(dims.get(i));
+      out.add(Dim.of(reps[i]).times(dims.get(i)));
+    }
+    if (same) {
+      cx.out(x);
+      return;
+    }
+    Value b = cx.add(Op.BROADCAST, Attrs.of("dims", List.copyOf(wide)), cx.reshape(x, spread));
+    cx.out(cx.reshape(b, out));
+  }
+
+  /**
+   * Range of constant operands, folded into a tensor: max(ceil((limit - start) / delta), 0)
+   * elements, each the previous plus delta (ONNX Runtime's accumulation, in the element type).
+   */
+  private static void range(ImportContext cx) {
+    Tensor start = constScalar(cx, 0, "start");
+    Tensor limit = constScalar(cx, 1, "limit");
+    Tensor delta = constScalar(cx, 2, "delta");
+    DType dt = start.dtype();
+    if (limit.dtype() != dt || delta.dtype() != dt || dt == DType.BOOL) {
+      throw new ImportException(
+          "ONNX operator "
+              + cx.describe()
+              + ": operands of types "
+              + dt
+              + ", "
+              + limit.dtype()
+              + ", "
+              + delta.dtype());
+    }
+    double s0 = start.get(0);
+    double d = delta.get(0);
+    if (d == 0) {
+      throw new ImportException("ONNX operator " + cx.describe() + ": delta is 0");
+    }
+    long n = Math.max((long) Math.ceil((limit.get(0) - s0) / d), 0);
+    if (n > Integer.MAX_VALUE) {
+      throw cx.unsupportedHere("a range of " + n + " elements");
+    }
+    long[] shape = {n};
+    Tensor t;
+    if (dt == DType.F64) {
+      double[] v = new double[(int) n];
+      double acc = s0;
+      for (int i = 0; i < n; i++, acc += d) {
+        v[i] = acc;
+      }
+      t = Tensor.ofDoubles(shape, v);
+    } else if (dt.isFloat()) {
+      float[] v = new float[(int) n];
+      float acc = (float) s0;
+      for (int i = 0; i < n; i++, acc += (float) d) {
+        v[i] = acc;
+      }
+      t = Tensor.ofFloats(dt, shape, v);
+    } else {
+      long[] v = new long[(int) n];
+      long acc = start.longs()[0];
+      long step = delta.longs()[0];
+      for (int i = 0; i < n; i++, acc += step) {
+        v[i] = acc;
+      }
+      t = Tensor.ofLongs(dt, shape, v);
+    }
+    cx.out(0, ImportValue.tensor(t, null));
+  }
+
+  /** Operand {@code i}, a one-element tensor known at import time. */
+  private static Tensor constScalar(ImportContext cx, int i, String what) {
+    ImportValue v = cx.need(i);
+    if (v.tensor != null && v.tensor.size() == 1) {
+      return v.tensor;
+    }
+    if (v.dims != null && v.dims.size() == 1 && v.dims.get(0).isKnown()) {
+      return Tensor.ofLongs(v.dimsType, new long[0], new long[] {v.dims.get(0).value()});
+    }
+    throw cx.unsupportedHere("a " + what + " computed at run time");
   }
 
   private static void flatten(ImportContext cx) {

@@ -26,7 +26,9 @@ public final class BuiltinTable {
 
   static {
     for (String u :
-        List.of("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "silu", "erf")) {
+        List.of(
+            "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "silu", "erf", "floor", "ceil",
+            "round", "sign", "sin", "cos")) {
       fromOp(u, Op.valueOf(u.toUpperCase(Locale.ROOT)));
     }
     fromOp("gelu", Op.GELU);

@@ -50,7 +50,21 @@ final class Builtins {
     BuiltinArgs b = BuiltinArgs.bind(el, name, args);
     Span sp = args.span();
     switch (name) {
-      case "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "silu", "erf" -> {
+      case "exp",
+          "log",
+          "sqrt",
+          "abs",
+          "tanh",
+          "sigmoid",
+          "relu",
+          "silu",
+          "erf",
+          "floor",
+          "ceil",
+          "round",
+          "sign",
+          "sin",
+          "cos" -> {
         Val x = b.vals.get("x");
         if (!(x instanceof TensorV)) {
           double v = el.number(x, b.at("x"), "argument of " + name);
@@ -63,6 +77,12 @@ final class Builtins {
                 case "tanh" -> Math.tanh(v);
                 case "sigmoid" -> 1 / (1 + Math.exp(-v));
                 case "relu" -> Math.max(0, v);
+                case "floor" -> Math.floor(v);
+                case "ceil" -> Math.ceil(v);
+                case "round" -> Math.rint(v); // halves to even, as on tensors
+                case "sign" -> Math.signum(v);
+                case "sin" -> Math.sin(v);
+                case "cos" -> Math.cos(v);
                 default ->
                     el.fail(DiagnosticCode.TYPE_MISMATCH, sp, name + " needs a tensor", null)
                             == null

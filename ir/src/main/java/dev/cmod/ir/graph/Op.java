@@ -18,6 +18,13 @@ public enum Op {
   POW(2, 2),
   MAXIMUM(2, 2),
   MINIMUM(2, 2),
+  /** The remainder; attribute {@code fmod}: the sign of the dividend (C) or of the divisor. */
+  MOD(2, 2),
+  // logical (bool operands)
+  AND(2, 2),
+  OR(2, 2),
+  XOR(2, 2),
+  // comparisons (bool results)
   LESS(2, 2),
   LESS_EQUAL(2, 2),
   GREATER(2, 2),
@@ -35,6 +42,29 @@ public enum Op {
   RELU(1, 1),
   GELU(1, 1),
   SILU(1, 1),
+  FLOOR(1, 1),
+  CEIL(1, 1),
+  /** To the nearest integer, halves to even. */
+  ROUND(1, 1),
+  SIGN(1, 1),
+  RECIPROCAL(1, 1),
+  SIN(1, 1),
+  COS(1, 1),
+  TAN(1, 1),
+  ASIN(1, 1),
+  ACOS(1, 1),
+  ATAN(1, 1),
+  SINH(1, 1),
+  COSH(1, 1),
+  ASINH(1, 1),
+  ACOSH(1, 1),
+  ATANH(1, 1),
+  /** Logical negation of a bool tensor. */
+  NOT(1, 1),
+  /** A bool tensor: where the operand is NaN. */
+  IS_NAN(1, 1),
+  /** A bool tensor: where the operand is infinite (attributes: which signs count). */
+  IS_INF(1, 1),
   ERF(1, 1),
   WHERE(3, 3),
   MATMUL(2, 2),
@@ -52,7 +82,10 @@ public enum Op {
   REDUCE_MEAN(1, 1),
   REDUCE_MAX(1, 1),
   REDUCE_MIN(1, 1),
+  REDUCE_PROD(1, 1),
   ARGMAX(1, 1),
+  /** The running sum along an axis (attributes: exclusive, reverse). */
+  CUMSUM(1, 1),
   // neural
   SOFTMAX(1, 1),
   LOG_SOFTMAX(1, 1),

@@ -14,8 +14,9 @@ import dev.cmod.ir.type.DType;
 import java.util.Map;
 
 /**
- * Kernels of the elementwise family: binary arithmetic and comparisons with broadcasting, the unary
- * functions, and where.
+ * Kernels of the elementwise family: binary arithmetic, logic and comparisons with broadcasting,
+ * the unary functions and predicates, and where, with ONNX's semantics (round halves to even, mod's
+ * sign rules).
  */
 final class ElementwiseKernels {
   private ElementwiseKernels() {}
@@ -29,10 +30,24 @@ final class ElementwiseKernels {
       }
     }
     t.put(Op.GELU, (n, x, s) -> one(unary(Op.GELU, ElementwiseOps.APPROX.get(n.attrs()), x[0])));
+    t.put(Op.MOD, (n, x, s) -> one(binary(Op.MOD, ElementwiseOps.FMOD.get(n.attrs()), x[0], x[1])));
+    t.put(
+        Op.IS_INF,
+        (n, x, s) ->
+            one(
+                isInf(
+                    x[0],
+                    ElementwiseOps.DETECT_NEGATIVE.get(n.attrs()),
+                    ElementwiseOps.DETECT_POSITIVE.get(n.attrs()))));
     t.put(Op.WHERE, (n, x, s) -> one(where(x[0], x[1], x[2])));
   }
 
   static Tensor binary(Op op, Tensor a, Tensor b) {
+    return binary(op, false, a, b);
+  }
+
+  /** A binary op; {@code fmod} is mod's attribute (ignored by the others). */
+  static Tensor binary(Op op, boolean fmod, Tensor a, Tensor b) {
     if (a.isFloat() != b.isFloat()) {
       throw new IllegalStateException(op.text() + ": operands " + a.dtype() + " and " + b.dtype());
     }
@@ -62,7 +77,7 @@ final class ElementwiseKernels {
       float[] y = b.floats();
       float[] r = new float[n];
       for (int i = 0; i < n; i++) {
-        r[i] = (float) apply(op, x[ia[i]], y[ib[i]]);
+        r[i] = (float) apply(op, (double) x[ia[i]], (double) y[ib[i]]);
       }
       return floats(a.dtype(), s, r);
     }
@@ -70,7 +85,7 @@ final class ElementwiseKernels {
     long[] y = b.longs();
     long[] r = new long[n];
     for (int i = 0; i < n; i++) {
-      r[i] = apply(op, x[ia[i]], y[ib[i]]);
+      r[i] = apply(op, fmod, x[ia[i]], y[ib[i]]);
     }
     return longs(a.dtype(), s, r);
   }
@@ -108,11 +123,12 @@ final class ElementwiseKernels {
       case POW -> Math.pow(x, y);
       case MAXIMUM -> Math.max(x, y);
       case MINIMUM -> Math.min(x, y);
+      case MOD -> x % y; // C's fmod (floating point requires fmod = 1)
       default -> throw new IllegalStateException(op.text());
     };
   }
 
-  private static long apply(Op op, long x, long y) {
+  private static long apply(Op op, boolean fmod, long x, long y) {
     return switch (op) {
       case ADD -> x + y;
       case SUB -> x - y;
@@ -126,6 +142,15 @@ final class ElementwiseKernels {
       case POW -> ipow(x, y);
       case MAXIMUM -> Math.max(x, y);
       case MINIMUM -> Math.min(x, y);
+      case MOD -> {
+        if (y == 0) {
+          throw err("mod: integer division by zero");
+        }
+        yield fmod ? x % y : Math.floorMod(x, y); // the dividend's sign, or the divisor's
+      }
+      case AND -> x & y;
+      case OR -> x | y;
+      case XOR -> x ^ y;
       default -> throw new IllegalStateException(op.text());
     };
   }
@@ -158,6 +183,17 @@ final class ElementwiseKernels {
 
   static Tensor unary(Op op, String approx, Tensor x) {
     int n = x.size();
+    if (op == Op.IS_NAN) {
+      long[] r = new long[n];
+      double[] v = x.doubles();
+      for (int i = 0; i < n; i++) {
+        r[i] = Double.isNaN(v[i]) ? 1 : 0;
+      }
+      return Tensor.ofLongs(DType.BOOL, x.shape(), r);
+    }
+    if (op == Op.IS_INF) {
+      return isInf(x, true, true);
+    }
     if (!x.isFloat()) {
       long[] v = x.longs();
       long[] r = new long[n];
@@ -167,6 +203,8 @@ final class ElementwiseKernels {
               case NEG -> -v[i];
               case ABS -> Math.abs(v[i]);
               case RELU -> Math.max(v[i], 0);
+              case SIGN -> Long.signum(v[i]);
+              case NOT -> 1 - v[i];
               default -> throw new IllegalStateException(op.text() + " on " + x.dtype());
             };
       }
@@ -195,6 +233,22 @@ final class ElementwiseKernels {
       case SIGMOID -> sigmoid(x);
       case RELU -> x > 0 ? x : (x == x ? 0.0 : x);
       case ERF -> SpecialFunctions.erf(x);
+      case FLOOR -> Math.floor(x);
+      case CEIL -> Math.ceil(x);
+      case ROUND -> Math.rint(x); // halves to even
+      case SIGN -> Math.signum(x);
+      case RECIPROCAL -> 1 / x;
+      case SIN -> Math.sin(x);
+      case COS -> Math.cos(x);
+      case TAN -> Math.tan(x);
+      case ASIN -> Math.asin(x);
+      case ACOS -> Math.acos(x);
+      case ATAN -> Math.atan(x);
+      case SINH -> Math.sinh(x);
+      case COSH -> Math.cosh(x);
+      case ASINH -> SpecialFunctions.asinh(x);
+      case ACOSH -> SpecialFunctions.acosh(x);
+      case ATANH -> SpecialFunctions.atanh(x);
       case SILU -> x * sigmoid(x);
       case GELU ->
           tanhGelu
@@ -205,6 +259,20 @@ final class ElementwiseKernels {
                       -x * SQRT_HALF); // = 0.5x(1 + erf(x/sqrt 2)), exact in the tail
       default -> throw new IllegalStateException(op.text());
     };
+  }
+
+  /** On an f64 tensor's exact values where it has them (a finite double may overflow float). */
+  private static Tensor isInf(Tensor x, boolean negative, boolean positive) {
+    double[] v = x.doubles();
+    long[] r = new long[v.length];
+    for (int i = 0; i < v.length; i++) {
+      r[i] =
+          (negative && v[i] == Double.NEGATIVE_INFINITY)
+                  || (positive && v[i] == Double.POSITIVE_INFINITY)
+              ? 1
+              : 0;
+    }
+    return Tensor.ofLongs(DType.BOOL, x.shape(), r);
   }
 
   private static double sigmoid(double x) {

@@ -62,4 +62,42 @@ public final class SpecialFunctions {
     }
     return Math.exp(-x * x) / (SQRT_PI * t);
   }
+
+  /** The inverse hyperbolic sine, through log1p so that small |x| keeps its digits. */
+  public static double asinh(double x) {
+    double ax = Math.abs(x);
+    if (Double.isInfinite(ax)) {
+      return x;
+    }
+    // asinh(a) = log(a + sqrt(a^2 + 1)) = log1p(a + a^2 / (1 + sqrt(a^2 + 1)))
+    double r =
+        ax > 1e150
+            ? Math.log(ax) + Math.log(2)
+            : Math.log1p(ax + ax * ax / (1 + Math.sqrt(ax * ax + 1)));
+    return x < 0 ? -r : (x == 0 ? x : r);
+  }
+
+  /** The inverse hyperbolic cosine: NaN below 1. */
+  public static double acosh(double x) {
+    if (!(x >= 1)) {
+      return Double.NaN;
+    }
+    if (x > 1e150) {
+      return Math.log(x) + Math.log(2);
+    }
+    // acosh(x) = log1p(t + sqrt(t^2 + 2t)) with t = x - 1, exact near 1
+    double t = x - 1;
+    return Math.log1p(t + Math.sqrt(t * t + 2 * t));
+  }
+
+  /** The inverse hyperbolic tangent: +-infinity at +-1, NaN beyond. */
+  public static double atanh(double x) {
+    double ax = Math.abs(x);
+    if (!(ax <= 1)) {
+      return Double.NaN;
+    }
+    // atanh(a) = 0.5 log((1 + a) / (1 - a)) = 0.5 log1p(2a / (1 - a))
+    double r = 0.5 * Math.log1p(2 * ax / (1 - ax));
+    return x < 0 ? -r : (x == 0 ? x : r);
+  }
 }

@@ -5,6 +5,7 @@ import static dev.cmod.ir.op.Shapes.one;
 import static dev.cmod.ir.op.Shapes.requireFloat;
 
 import dev.cmod.ir.graph.Op;
+import dev.cmod.ir.graph.ShapeException;
 import dev.cmod.ir.op.OpDef.Family;
 import dev.cmod.ir.type.DType;
 import dev.cmod.ir.type.Dim;
@@ -13,8 +14,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Reductions over one axis: sum, mean, max, min and argmax (whose result is i64 indices). The
- * reduced axis is dropped unless {@code keep} holds it as size 1.
+ * Reductions over one axis: sum, mean, max, min, product and argmax (whose result is i64 indices).
+ * The reduced axis is dropped unless {@code keep} holds it as size 1. Also the running sum along
+ * one axis, {@code cumsum}, which keeps the shape.
  */
 public final class ReductionOps {
   /** The reduced axis; absent: the last. */
@@ -23,15 +25,36 @@ public final class ReductionOps {
   /** Keep the reduced axis as size 1. */
   public static final AttrSpec<Boolean> KEEP = AttrSpec.bool("keep", false);
 
+  /**
+   * Argmax: on ties, the last index of the maximum (ONNX's select_last_index) instead of the first.
+   */
+  public static final AttrSpec<Boolean> LAST = AttrSpec.bool("last", false).internal();
+
+  /** Cumsum: each sum leaves out its own element (starts from 0). */
+  public static final AttrSpec<Boolean> EXCLUSIVE = AttrSpec.bool("exclusive", false);
+
+  /** Cumsum: sums from the end of the axis. */
+  public static final AttrSpec<Boolean> REVERSE = AttrSpec.bool("reverse", false);
+
   private ReductionOps() {}
 
   static List<OpDef> defs() {
     List<OpDef> defs = new ArrayList<>();
-    for (Op op : List.of(Op.REDUCE_SUM, Op.REDUCE_MEAN, Op.REDUCE_MAX, Op.REDUCE_MIN, Op.ARGMAX)) {
+    for (Op op :
+        List.of(
+            Op.REDUCE_SUM,
+            Op.REDUCE_MEAN,
+            Op.REDUCE_MAX,
+            Op.REDUCE_MIN,
+            Op.REDUCE_PROD,
+            Op.ARGMAX)) {
       defs.add(
           OpDef.of(op, Family.REDUCTION)
               .operands("x")
-              .attrs(AXIS, KEEP)
+              .attrs(
+                  op == Op.ARGMAX
+                      ? new AttrSpec<?>[] {AXIS, KEEP, LAST}
+                      : new AttrSpec<?>[] {AXIS, KEEP})
               .flops(Flops.PER_INPUT)
               .infer(
                   (a, in) -> {
@@ -50,6 +73,20 @@ public final class ReductionOps {
                     return one(new TensorType(op == Op.ARGMAX ? DType.I64 : x.dtype(), dims));
                   }));
     }
+    defs.add(
+        OpDef.of(Op.CUMSUM, Family.REDUCTION)
+            .operands("x")
+            .attrs(AXIS, EXCLUSIVE, REVERSE)
+            .flops(Flops.PER_INPUT)
+            .infer(
+                (a, in) -> {
+                  TensorType x = in.get(0);
+                  checkAxis(Op.CUMSUM, AXIS.axis(a, x.rank()), x.rank());
+                  if (x.dtype() == DType.BOOL) {
+                    throw new ShapeException("cumsum: needs numbers, got " + x);
+                  }
+                  return one(x);
+                }));
     return defs;
   }
 }

@@ -53,6 +53,65 @@ class ElementwiseTest {
   }
 
   @Test
+  void roundTakesHalvesToEvenAndFloorCeilSignAreExact() {
+    Tensor x = f(s(7), -2.5f, -1.5f, -0.5f, 0.5f, 1.5f, 2.5f, 2.6f);
+    close(s(7), new float[] {-2, -2, -0f, 0, 2, 2, 3}, run(Op.ROUND, Attrs.NONE, x), 0);
+    close(s(7), new float[] {-3, -2, -1, 0, 1, 2, 2}, run(Op.FLOOR, Attrs.NONE, x), 0);
+    close(s(7), new float[] {-2, -1, -0f, 1, 2, 3, 3}, run(Op.CEIL, Attrs.NONE, x), 0);
+    close(s(7), new float[] {-1, -1, -1, 1, 1, 1, 1}, run(Op.SIGN, Attrs.NONE, x), 0);
+    exact(s(3), new long[] {-1, 0, 1}, run(Op.SIGN, Attrs.NONE, i64(s(3), -4, 0, 9)));
+  }
+
+  @Test
+  void modFollowsTheDivisorUnlessFmod() {
+    Tensor x = i64(s(4), 7, -7, 7, -7);
+    Tensor y = i64(s(4), 3, 3, -3, -3);
+    // Python's %: the divisor's sign
+    exact(s(4), new long[] {1, 2, -2, -1}, run(Op.MOD, Attrs.NONE, x, y));
+    // C's fmod: the dividend's sign
+    exact(s(4), new long[] {1, -1, 1, -1}, run(Op.MOD, Attrs.of("fmod", true), x, y));
+    close(
+        s(2),
+        new float[] {-1.5f, 1.5f},
+        run(Op.MOD, Attrs.of("fmod", true), f(s(2), -7.5f, 7.5f), f(s(2), 2, -2)),
+        0);
+    assertThrows(
+        InterpreterException.class, () -> run(Op.MOD, Attrs.NONE, i64(s(1), 1), i64(s(1), 0)));
+  }
+
+  @Test
+  void inverseHyperbolicsKeepTheirDigitsAtTheEdges() {
+    // asinh(1e-10) = 1e-10 - 1e-30/6 ...; acosh(1 + 1e-7) = sqrt(2e-7) (1 - 1e-7/12 ...)
+    assertEquals(1e-10, SpecialFunctions.asinh(1e-10), 1e-25);
+    assertEquals(-Math.log(2 + Math.sqrt(5)), SpecialFunctions.asinh(-2), 1e-15);
+    double t = (1 + 1e-7) - 1;
+    assertEquals(Math.sqrt(2 * t) * (1 - t / 12), SpecialFunctions.acosh(1 + t), 1e-18);
+    assertEquals(Math.log(1e200) + Math.log(2), SpecialFunctions.acosh(1e200), 1e-12);
+    assertTrue(Double.isNaN(SpecialFunctions.acosh(0.5)));
+    assertEquals(0.5 * Math.log(3), SpecialFunctions.atanh(0.5), 1e-15);
+    assertEquals(Double.POSITIVE_INFINITY, SpecialFunctions.atanh(1));
+    assertTrue(Double.isNaN(SpecialFunctions.atanh(1.5)));
+  }
+
+  @Test
+  void logicAndPredicatesGiveBool() {
+    Tensor p = bool(s(4), 1, 1, 0, 0);
+    Tensor q = bool(s(4), 1, 0, 1, 0);
+    exact(s(4), new long[] {1, 0, 0, 0}, run(Op.AND, Attrs.NONE, p, q));
+    exact(s(4), new long[] {1, 1, 1, 0}, run(Op.OR, Attrs.NONE, p, q));
+    exact(s(4), new long[] {0, 1, 1, 0}, run(Op.XOR, Attrs.NONE, p, q));
+    exact(s(4), new long[] {0, 0, 1, 1}, run(Op.NOT, Attrs.NONE, p));
+    Tensor v = f(s(4), Float.NaN, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, 3);
+    exact(s(4), new long[] {1, 0, 0, 0}, run(Op.IS_NAN, Attrs.NONE, v));
+    exact(s(4), new long[] {0, 1, 1, 0}, run(Op.IS_INF, Attrs.NONE, v));
+    exact(s(4), new long[] {0, 1, 0, 0}, run(Op.IS_INF, Attrs.of("detect_positive", false), v));
+    assertEquals(DType.BOOL, run(Op.IS_NAN, Attrs.NONE, v).dtype());
+    // 1e300 is finite in f64 though it overflows float
+    Tensor d = Tensor.ofDoubles(s(2), new double[] {1e300, Double.NEGATIVE_INFINITY});
+    exact(s(2), new long[] {0, 1}, run(Op.IS_INF, Attrs.NONE, d));
+  }
+
+  @Test
   void integerArithmeticTruncatesDivisionTowardZero() {
     Tensor x = i64(s(4), 7, -7, 7, -7);
     Tensor y = i64(s(4), 2, 2, -2, -2);

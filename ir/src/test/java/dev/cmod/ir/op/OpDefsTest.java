@@ -68,6 +68,30 @@ class OpDefsTest {
   }
 
   @Test
+  void roundingTrigonometryLogicAndPredicates() {
+    TensorType bool = TensorType.of(DType.BOOL, 2, 3);
+    assertEquals(f32(2, 3), infer1(Op.ROUND, Attrs.NONE, f32(2, 3)));
+    assertEquals(f32(4), infer1(Op.ATANH, Attrs.NONE, f32(4)));
+    assertEquals(i64(5), infer1(Op.SIGN, Attrs.NONE, i64(5)));
+    assertThrows(ShapeException.class, () -> infer1(Op.FLOOR, Attrs.NONE, i64(5)));
+    assertThrows(
+        ShapeException.class, () -> infer1(Op.SIGN, Attrs.NONE, TensorType.of(DType.BOOL, 5)));
+    assertEquals(bool, infer1(Op.IS_NAN, Attrs.NONE, f32(2, 3)));
+    assertEquals(bool, infer1(Op.IS_INF, Attrs.of("detect_negative", false), f32(2, 3)));
+    assertEquals(bool, infer1(Op.NOT, Attrs.NONE, bool));
+    assertThrows(ShapeException.class, () -> infer1(Op.NOT, Attrs.NONE, f32(2, 3)));
+    assertEquals(bool, infer1(Op.XOR, Attrs.NONE, bool, TensorType.of(DType.BOOL, 3)));
+    assertThrows(ShapeException.class, () -> infer1(Op.AND, Attrs.NONE, i64(3), i64(3)));
+    assertEquals(i64(2, 3), infer1(Op.MOD, Attrs.NONE, i64(2, 3), i64(3)));
+    assertEquals(f32(3), infer1(Op.MOD, Attrs.of("fmod", true), f32(3), f32(3)));
+    // ONNX defines a floating-point mod only with the dividend's sign
+    assertThrows(ShapeException.class, () -> infer1(Op.MOD, Attrs.NONE, f32(3), f32(3)));
+    assertEquals(List.of("fmod"), OpDefs.of(Op.MOD).attrs().stream().map(AttrSpec::name).toList());
+    assertEquals(4.0 * 6, OpDefs.of(Op.SIN).flops(List.of(f32(6)), f32(6), Dim::value));
+    assertEquals(6.0, OpDefs.of(Op.FLOOR).flops(List.of(f32(6)), f32(6), Dim::value));
+  }
+
+  @Test
   void shapeOpsAndTheirDefaultAxis() {
     // concat without an axis joins along the last one
     assertEquals(f32(2, 8), infer1(Op.CONCAT, Attrs.NONE, f32(2, 3), f32(2, 5)));
@@ -92,6 +116,11 @@ class OpDefsTest {
     assertEquals(f32(2, 4), infer1(Op.REDUCE_MAX, Attrs.of("axis", 1), f32(2, 3, 4)));
     assertEquals(i64(2, 3), infer1(Op.ARGMAX, Attrs.NONE, f32(2, 3, 4)));
     assertThrows(ShapeException.class, () -> infer1(Op.REDUCE_MEAN, Attrs.of("axis", 0), i64(3)));
+    assertEquals(i64(2, 4), infer1(Op.REDUCE_PROD, Attrs.of("axis", 1), i64(2, 3, 4)));
+    assertEquals(f32(2, 3), infer1(Op.CUMSUM, Attrs.of("axis", 0, "reverse", true), f32(2, 3)));
+    assertThrows(ShapeException.class, () -> infer1(Op.CUMSUM, Attrs.of("axis", 2), f32(2, 3)));
+    // argmax's last-of-ties is the importer's (select_last_index), not a builtin parameter
+    assertTrue(ReductionOps.LAST.isInternal());
   }
 
   @Test
