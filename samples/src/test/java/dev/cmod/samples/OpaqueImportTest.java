@@ -65,6 +65,7 @@ class OpaqueImportTest {
     for (int level : new int[] {0, 2}) {
       E2E.Built b = E2E.compileSource(dir, "w" + level + ".cmod", src, E2E.opts(level));
       built.add(b);
+      checkerAccepts(b.onnx());
       for (long batch : new long[] {1, 3}) {
         Map<String, Tensor> feeds = E2E.inputs(b, Map.of("batch", batch), 11 + batch);
         Map<String, Tensor> ort = E2E.assertOrtMatchesInterpreter(b, feeds, 1e-5, 1e-5);
@@ -76,6 +77,25 @@ class OpaqueImportTest {
       }
     }
     return built;
+  }
+
+  /**
+   * ONNX's checker accepts the emitted model (names unique across scopes, subgraphs well formed).
+   */
+  private void checkerAccepts(byte[] onnx) throws Exception {
+    Path f = Files.createTempFile(dir, "emitted", ".onnx");
+    Files.write(f, onnx);
+    Process p =
+        new ProcessBuilder(
+                Need.python(),
+                "-c",
+                "import sys, onnx; onnx.checker.check_model(onnx.load(sys.argv[1]))",
+                f.toString())
+            .redirectErrorStream(true)
+            .start();
+    String log = new String(p.getInputStream().readAllBytes());
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "python did not finish");
+    assertEquals(0, p.exitValue(), log);
   }
 
   private static long regions(E2E.Built b) {
