@@ -87,7 +87,7 @@ public final class ImportContext {
       }
     }
     for (NodeProto n : source.graph().getNodeList()) {
-      used.addAll(n.getInputList());
+      used.addAll(OpaqueRegions.reads(n)); // subgraph bodies' references to outer values too
     }
     for (ValueInfoProto o : source.graph().getOutputList()) {
       used.add(o.getName());

@@ -205,7 +205,7 @@ final class OpaqueRegions {
   }
 
   /** The values node {@code n} reads: its inputs and its subgraphs' references to outer values. */
-  private static Set<String> reads(NodeProto n) {
+  static Set<String> reads(NodeProto n) {
     Set<String> out = new LinkedHashSet<>();
     for (String in : n.getInputList()) {
       if (!in.isEmpty()) {

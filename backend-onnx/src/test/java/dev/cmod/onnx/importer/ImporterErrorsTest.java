@@ -103,6 +103,43 @@ class ImporterErrorsTest {
     }
   }
 
+  /** A known operator in a variant its handler refuses (select_last_index) is carried opaque. */
+  @Test
+  void aRefusedVariantOfAKnownOperatorIsCarriedOpaque() {
+    AttributeProto last =
+        AttributeProto.newBuilder()
+            .setName("select_last_index")
+            .setType(AttributeProto.AttributeType.INT)
+            .setI(1)
+            .build();
+    AttributeProto axis =
+        AttributeProto.newBuilder()
+            .setName("axis")
+            .setType(AttributeProto.AttributeType.INT)
+            .setI(1)
+            .build();
+    byte[] bytes =
+        model(
+            17,
+            GraphProto.newBuilder()
+                .addInput(info("x", 1, 2, 3))
+                .addOutput(info("y", 7, 2, 1))
+                .addNode(node("ArgMax", "am", List.of("x"), List.of("y"), axis, last)));
+    ImportedModule m = OnnxImporter.load(bytes, null);
+    Graph g = new Graph("t");
+    Value x = g.addInput("x", TensorType.of(DType.F32, 2, 3), LOC);
+    g.setOutput("y", m.apply(g, List.of(x), "am", LOC).get(0));
+    assertEquals(1, g.nodes().stream().filter(n -> n.op() == Op.ONNX_REGION).count());
+    Tensor in = Tensor.ofFloats(new long[] {2, 3}, new float[] {1, 3, 3, 2, 2, 1});
+    for (Map<String, Tensor> got :
+        List.of(
+            ImportSupport.runEmitted(g, Map.of("x", in)),
+            Interpreter.run(g, Map.of("x", in), OnnxRegionRunner.CPU))) {
+      // ties resolved to the last index: [2] and [1]
+      assertEquals(List.of(2L, 1L), java.util.Arrays.stream(got.get("y").longs()).boxed().toList());
+    }
+  }
+
   /**
    * The refusals of the opaque tier, word for word: a boundary value the file gives no type, a
    * model newer than the emitted opset, and a region that reads nothing.
