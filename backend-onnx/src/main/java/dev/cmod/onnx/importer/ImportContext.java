@@ -98,7 +98,8 @@ public final class ImportContext {
       NodeProto n = nodes.get(i);
       cur = n;
       ImportTable.Entry entry = isDefaultDomain(n) ? ImportTable.forType(n.getOpType()) : null;
-      if (entry == null) {
+      if (entry == null || regions.readsUntyped(n)) {
+        // a raised node cannot read a value the file gives no type: it joins the region instead
         regions.carry(i);
         continue;
       }

@@ -75,6 +75,33 @@ final class OpaqueRegions {
     run.add(i);
   }
 
+  /**
+   * Whether {@code n} reads a value that the current run makes and the file gives no type (so the
+   * run could not hand it to a raised node).
+   */
+  boolean readsUntyped(NodeProto n) {
+    if (run.isEmpty()) {
+      return false;
+    }
+    Set<String> reads = reads(n);
+    for (int i : run) {
+      for (String o : nodes.get(i).getOutputList()) {
+        if (reads.contains(o) && !typed(o)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private boolean typed(String name) {
+    ValueInfoProto v = declared.get(name);
+    return v != null
+        && v.getType().hasTensorType()
+        && v.getType().getTensorType().hasShape()
+        && v.getType().getTensorType().getElemType() != 0;
+  }
+
   /** Ends the current run: adds its region to the graph and binds the values it makes. */
   void close() {
     if (run.isEmpty()) {
@@ -175,23 +202,19 @@ final class OpaqueRegions {
 
   /** The type the file gives value {@code name} at a region's boundary. */
   private TensorType boundaryType(String name) {
-    ValueInfoProto v = declared.get(name);
     String what =
         "ONNX value '"
             + name
             + "', made by "
             + cx.describe()
             + " which the importer carries opaque (runs on ONNX Runtime),";
-    if (v == null
-        || !v.getType().hasTensorType()
-        || !v.getType().getTensorType().hasShape()
-        || v.getType().getTensorType().getElemType() == 0) {
+    if (!typed(name)) {
       throw new ImportException(
           what
               + " has no tensor type with a shape in the file (graph outputs or value_info):"
               + " add it (e.g. onnx.shape_inference.infer_shapes) before importing");
     }
-    TypeProto.Tensor t = v.getType().getTensorType();
+    TypeProto.Tensor t = declared.get(name).getType().getTensorType();
     DType dt = OnnxTypes.dtype(t.getElemType(), what);
     List<Dim> dims = new ArrayList<>();
     for (TensorShapeProto.Dimension d : t.getShape().getDimList()) {
