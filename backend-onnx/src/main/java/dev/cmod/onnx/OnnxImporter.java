@@ -91,12 +91,13 @@ public final class OnnxImporter {
       throw new ImportException(e.getMessage());
     }
     BUDGET.set(new ExternalData.Budget(ExternalData.budgetBytes()));
-    return new Module(m.getGraph(), (int) opset, dir);
+    return new Module(m, (int) opset, dir);
   }
 
   /** The imported model. Immutable after construction apart from a cache of converted weights. */
   static final class Module implements ImportedModule, ImportSource {
     final GraphProto graph;
+    final ModelProto header;
     final int opset;
     final Path dir;
     final Map<String, TensorProto> initializers = new HashMap<>();
@@ -105,8 +106,9 @@ public final class OnnxImporter {
     private final List<String> outputNames = new ArrayList<>();
     private final Map<String, Tensor> converted = new HashMap<>();
 
-    Module(GraphProto graph, int opset, Path dir) {
-      this.graph = graph;
+    Module(ModelProto model, int opset, Path dir) {
+      this.graph = model.getGraph();
+      this.header = model.toBuilder().clearGraph().build();
       this.opset = opset;
       this.dir = dir;
       for (TensorProto t : graph.getInitializerList()) {
@@ -232,6 +234,25 @@ public final class OnnxImporter {
     @Override
     public Tensor tensor(TensorProto t, String what) {
       return OnnxImporter.tensor(t, what, dir);
+    }
+
+    @Override
+    public ModelProto header() {
+      return header;
+    }
+
+    @Override
+    public TensorProto initializerProto(String name) {
+      TensorProto t = initializers.get(name);
+      if (t.getDataLocation() != TensorProto.DataLocation.EXTERNAL) {
+        return t;
+      }
+      // kept as raw bytes: the length is the one the file declares
+      return t.toBuilder()
+          .clearExternalData()
+          .clearDataLocation()
+          .setRawData(external(t, "initializer '" + name + "'", dir, -1))
+          .build();
     }
 
     /** An initializer as an IR tensor, converted once. */

@@ -4,6 +4,7 @@ import dev.cmod.compiler.diag.DiagnosticCode;
 import dev.cmod.compiler.sema.CompileOptions;
 import dev.cmod.ir.interp.Interpreter;
 import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.onnx.OnnxRegionRunner;
 import dev.cmod.onnx.OnnxRunner;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -81,7 +82,7 @@ final class Bench {
         median(
             Math.min(warmup, 2),
             Math.max(3, reps / 4),
-            () -> Interpreter.run(c2.result().graph(), in));
+            () -> Interpreter.run(c2.result().graph(), in, OnnxRegionRunner.CPU));
     double ort0 = time(c0.onnx(), device, in, warmup, reps);
     double ort2 = time(c2.onnx(), device, in, warmup, reps);
     row(out, "reference interpreter", interp, "baseline");

@@ -14,6 +14,7 @@ import dev.cmod.ir.graph.Graph;
 import dev.cmod.ir.interp.Interpreter;
 import dev.cmod.ir.print.TextPrinter;
 import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.onnx.OnnxRegionRunner;
 import dev.cmod.testkit.E2E;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -56,7 +57,7 @@ class PassEquivalenceTest {
         sizes.put(s, s.equals("batch") ? 2L : 5L);
       }
       Map<String, Tensor> in = Toolchain.randomInputs(g, r.facts(), sizes, 7);
-      Map<String, Tensor> before = Interpreter.run(g, in);
+      Map<String, Tensor> before = Interpreter.run(g, in, OnnxRegionRunner.CPU);
       int nodes = g.nodeCount();
       String text = TextPrinter.print(g);
       Pipeline alone = Pipeline.of(2, List.of(new Pipeline.Step(p, "alone, under test")));
@@ -64,7 +65,7 @@ class PassEquivalenceTest {
       if (g.nodeCount() != nodes || !TextPrinter.print(g).equals(text)) {
         CHANGED.add(p.name());
       }
-      Map<String, Tensor> after = Interpreter.run(g, in);
+      Map<String, Tensor> after = Interpreter.run(g, in, OnnxRegionRunner.CPU);
       assertEquals(before.keySet(), after.keySet(), c + " after " + p.name());
       for (String k : before.keySet()) {
         E2E.assertClose(

@@ -13,6 +13,7 @@ import dev.cmod.compiler.sema.CompileOptions;
 import dev.cmod.ir.graph.Graph;
 import dev.cmod.ir.interp.Interpreter;
 import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.onnx.OnnxRegionRunner;
 import dev.cmod.onnx.OnnxRunner;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -82,7 +83,7 @@ public final class E2E {
   }
 
   public static Map<String, Tensor> runInterp(Graph g, Map<String, Tensor> inputs) {
-    return Interpreter.run(g, inputs);
+    return Interpreter.run(g, inputs, OnnxRegionRunner.CPU);
   }
 
   /** Random inputs for {@code b} with symbol sizes (e.g. batch=2, seq=5). */

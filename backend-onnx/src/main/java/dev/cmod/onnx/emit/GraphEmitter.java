@@ -80,6 +80,7 @@ public final class GraphEmitter {
         case INPUT -> {}
         case PARAM -> cx.initializer(cx.name(n.out()), n.attrs().getTensor("value"));
         case CONST -> cx.initializer(cx.name(n.out()), n.attrs().getTensor("value"));
+        case ONNX_REGION -> RegionInliner.inline(cx, n);
         default -> {
           OpLowering lowering = LoweringTable.forOp(n.op());
           List<String> outs = new java.util.ArrayList<>();
@@ -116,6 +117,11 @@ public final class GraphEmitter {
                     .setVersion(OnnxVersions.OPSET))
             .setProducerName("cmod")
             .setProducerVersion(opts.producerVersion());
+    for (Map.Entry<String, Long> d : cx.domains().entrySet()) {
+      mb.addOpsetImport(
+          OperatorSetIdProto.newBuilder().setDomain(d.getKey()).setVersion(d.getValue()));
+    }
+    mb.addAllFunctions(cx.functions());
     String doc = docString(g.metadata());
     if (doc != null) {
       mb.setDocString(doc);

@@ -1,8 +1,10 @@
 package dev.cmod.onnx.emit;
 
 import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.FunctionProto;
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
 import dev.cmod.ir.graph.Graph;
 import dev.cmod.ir.graph.Node;
 import dev.cmod.ir.graph.Value;
@@ -17,6 +19,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Supplier;
 
 /**
@@ -33,6 +36,8 @@ final class LoweringContext {
   private final Set<String> nodeNames = new HashSet<>();
   private final Map<Value, String> irNames = new HashMap<>();
   private final Map<Object, String> cache = new HashMap<>();
+  private final Map<String, Long> domains = new TreeMap<>();
+  private final Map<String, FunctionProto> functions = new TreeMap<>();
   private Node current;
   private int sharedCount;
 
@@ -183,6 +188,39 @@ final class LoweringContext {
   /** {@link #op(String, List, AttributeProto...)} without attributes. */
   String op(String opType, String... inputs) {
     return op(opType, List.of(inputs));
+  }
+
+  /**
+   * Adds a node of an opaque region as it is (its names already mapped into this graph); its name
+   * is made unique among this graph's nodes.
+   */
+  void verbatim(NodeProto.Builder node) {
+    graph.addNode(node.setName(freshNode(node.getName())));
+  }
+
+  /** Adds an initializer of an opaque region (already renamed). */
+  void initializer(TensorProto t) {
+    graph.addInitializer(t);
+  }
+
+  /** Records that the model needs operator set {@code domain} at {@code version} (or newer). */
+  void requireDomain(String domain, long version) {
+    domains.merge(domain, version, Math::max);
+  }
+
+  /** Adds a model-local function an opaque region calls (once per domain and name). */
+  void function(FunctionProto f) {
+    functions.putIfAbsent(f.getDomain() + "\u0000" + f.getName(), f);
+  }
+
+  /** The operator sets besides the default one that opaque regions need, by domain. */
+  Map<String, Long> domains() {
+    return domains;
+  }
+
+  /** The model-local functions opaque regions call, in domain and name order. */
+  java.util.Collection<FunctionProto> functions() {
+    return functions.values();
   }
 
   // ---------------------------------------------------------------- initializers and constants

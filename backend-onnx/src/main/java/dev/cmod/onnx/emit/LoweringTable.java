@@ -69,6 +69,10 @@ public final class LoweringTable {
         Op.ROUTE,
         "structured routing: the compiler's lower-routing pass, first in every pipeline, expands it"
             + " into dense ops before the backend sees the graph");
+    m.put(
+        Op.ONNX_REGION,
+        "an opaque region of an imported ONNX model: the emitter copies its nodes inline"
+            + " (RegionInliner)");
     return Collections.unmodifiableMap(m);
   }
 

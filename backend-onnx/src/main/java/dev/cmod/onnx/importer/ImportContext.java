@@ -42,8 +42,17 @@ public final class ImportContext {
   private final Map<List<Object>, Value> scalars = new HashMap<>();
   private NodeProto cur;
 
+  /**
+   * The refusal of the current node's handler for a variant the importer does not raise (made by
+   * {@link #unsupportedHere}): such a node is carried opaque; every other refusal stands.
+   */
+  private ImportException variant;
+
+  private final Set<String> outputNames;
+
   private ImportContext(ImportSource source, Graph g, String prefix, SourceLoc loc) {
     this.source = source;
+    this.outputNames = Set.copyOf(source.outputNames());
     this.g = g;
     this.prefix = prefix;
     this.loc = loc;
@@ -78,42 +87,44 @@ public final class ImportContext {
       }
     }
     for (NodeProto n : source.graph().getNodeList()) {
-      used.addAll(n.getInputList());
+      used.addAll(OpaqueRegions.reads(n)); // subgraph bodies' references to outer values too
     }
     for (ValueInfoProto o : source.graph().getOutputList()) {
       used.add(o.getName());
     }
-    for (NodeProto n : source.graph().getNodeList()) {
+    OpaqueRegions regions = new OpaqueRegions(this, source, symbolsOf(args));
+    List<NodeProto> nodes = source.graph().getNodeList();
+    for (int i = 0; i < nodes.size(); i++) {
+      NodeProto n = nodes.get(i);
       cur = n;
-      if (!n.getDomain().isEmpty() && !n.getDomain().equals("ai.onnx")) {
-        throw unsupported(
-            "operator '"
-                + n.getDomain()
-                + "."
-                + n.getOpType()
-                + "'"
-                + nodeName()
-                + " is from a domain the importer does not support");
+      ImportTable.Entry entry = isDefaultDomain(n) ? ImportTable.forType(n.getOpType()) : null;
+      if (entry == null || regions.readsUntyped(n)) {
+        // a raised node cannot read a value the file gives no type: it joins the region instead
+        regions.carry(i);
+        continue;
       }
+      regions.close();
+      cur = n;
+      variant = null;
       try {
-        ImportTable.Entry entry = ImportTable.forType(n.getOpType());
-        if (entry == null) {
-          throw new ImportException(
-              "ONNX operator "
-                  + describe()
-                  + (ImportTable.CONTROL_FLOW.contains(n.getOpType())
-                      ? " is control flow (a subgraph), which the importer does not support"
-                      : " is not supported by the importer"));
-        }
         entry.handler().apply(this);
+        requireStaticOutputs();
       } catch (ShapeException e) {
         throw new ShapeException("in ONNX node " + describe() + ": " + e.getMessage());
       } catch (ImportException e) {
-        throw e;
+        if (e != variant) {
+          throw e;
+        }
+        // a known operator in a variant the importer does not raise: carried opaque instead
+        for (String o : n.getOutputList()) {
+          env.remove(o);
+        }
+        regions.carry(i);
       } catch (RuntimeException e) {
         throw new ImportException("cannot import ONNX node " + describe() + ": " + e.getMessage());
       }
     }
+    regions.close();
     cur = null;
     List<Value> outs = new ArrayList<>();
     for (String o : source.outputNames()) {
@@ -152,7 +163,25 @@ public final class ImportContext {
   // ---------------------------------------------------------------- values
 
   String describe() {
-    return "'" + cur.getOpType() + "'" + nodeName();
+    return cur == null ? "(none)" : "'" + cur.getOpType() + "'" + nodeName();
+  }
+
+  /** Sets the node whose ONNX values are being read or written (a region's nodes, one by one). */
+  void at(NodeProto n) {
+    cur = n;
+  }
+
+  /** Binds ONNX value {@code name} to an IR value (an opaque region's output). */
+  void define(String name, Value v) {
+    env.put(name, ImportValue.of(v));
+  }
+
+  /**
+   * Whether ONNX value {@code name} is an initializer not yet read by a raised node (so an opaque
+   * region that alone reads it can hold it).
+   */
+  boolean untouchedInitializer(String name) {
+    return env.containsKey(name) && env.get(name) == null;
   }
 
   private String nodeName() {
@@ -164,8 +193,58 @@ public final class ImportContext {
   }
 
   ImportException unsupportedHere(String what) {
-    return new ImportException(
-        "ONNX operator " + describe() + ": " + what + " is not supported by the importer");
+    variant =
+        new ImportException(
+            "ONNX operator " + describe() + ": " + what + " is not supported by the importer");
+    return variant;
+  }
+
+  private static boolean isDefaultDomain(NodeProto n) {
+    return n.getDomain().isEmpty() || n.getDomain().equals("ai.onnx");
+  }
+
+  /**
+   * A model output computed at import time (the result of Shape or Size) must be a constant: one
+   * that depends on a symbolic size needs the operator at run time, so its node is carried opaque.
+   */
+  private void requireStaticOutputs() {
+    for (String o : cur.getOutputList()) {
+      ImportValue v = env.get(o);
+      if (v != null && v.dims != null && outputNames.contains(o)) {
+        for (Dim d : v.dims) {
+          if (!d.isKnown()) {
+            throw unsupportedHere("a model output computed from the size " + d);
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * The IR dim of each symbolic size of the file's graph inputs, from the arguments the import is
+   * applied to (the boundary types of opaque regions use them).
+   */
+  private Map<String, Dim> symbolsOf(List<Value> args) {
+    Map<String, Dim> m = new HashMap<>();
+    Map<String, ValueInfoProto> decl = new HashMap<>();
+    for (ValueInfoProto in : source.graph().getInputList()) {
+      decl.putIfAbsent(in.getName(), in);
+    }
+    for (int i = 0; i < args.size(); i++) {
+      ValueInfoProto in = decl.get(source.inputNames().get(i));
+      if (in == null || !in.getType().getTensorType().hasShape()) {
+        continue;
+      }
+      List<ai.onnx.proto.OnnxMl.TensorShapeProto.Dimension> ds =
+          in.getType().getTensorType().getShape().getDimList();
+      TensorType t = args.get(i).type();
+      for (int a = 0; a < ds.size() && a < t.rank(); a++) {
+        if (!ds.get(a).getDimParam().isEmpty() && !t.dim(a).isUnknown()) {
+          m.putIfAbsent(ds.get(a).getDimParam(), t.dim(a));
+        }
+      }
+    }
+    return m;
   }
 
   ImportValue get(String name) {
@@ -237,12 +316,15 @@ public final class ImportContext {
     for (int i = 0; i < l.length; i++) {
       Dim d = v.dims.get(i);
       if (!d.isKnown()) {
-        throw new ImportException(
-            "ONNX operator "
-                + describe()
-                + " uses a shape computed from the size "
-                + d
-                + " as a tensor; the importer only folds such shapes into Reshape, Expand and the like");
+        variant =
+            new ImportException(
+                "ONNX operator "
+                    + describe()
+                    + " uses a shape computed from the size "
+                    + d
+                    + " as a tensor; the importer only folds such shapes into Reshape, Expand and"
+                    + " the like");
+        throw variant;
       }
       l[i] = d.value();
     }

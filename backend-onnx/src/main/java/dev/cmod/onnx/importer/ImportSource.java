@@ -1,6 +1,7 @@
 package dev.cmod.onnx.importer;
 
 import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import dev.cmod.ir.tensor.Tensor;
 import java.util.List;
@@ -32,4 +33,13 @@ public interface ImportSource {
 
   /** A tensor held in a node attribute as an IR tensor; {@code what} names it in error messages. */
   Tensor tensor(TensorProto t, String what);
+
+  /**
+   * The initializer named {@code name} as the file holds it, its external data (if any) read in,
+   * for an opaque region to keep verbatim.
+   */
+  TensorProto initializerProto(String name);
+
+  /** The model's ir_version, opset imports and local functions, which an opaque region keeps. */
+  ModelProto header();
 }

@@ -35,12 +35,6 @@ final class ImportTable {
     void add(String opType, Set<Op> raises, OpImport handler);
   }
 
-  /**
-   * ONNX operators refused with their own reason: control flow carries subgraphs, which the IR does
-   * not represent.
-   */
-  static final Set<String> CONTROL_FLOW = Set.of("If", "Loop", "Scan");
-
   private static final Map<String, Entry> TABLE = build();
 
   private static Map<String, Entry> build() {
@@ -61,7 +55,10 @@ final class ImportTable {
     return Collections.unmodifiableMap(t);
   }
 
-  /** The entry for ONNX op type {@code opType}, or null when the importer does not support it. */
+  /**
+   * The entry for ONNX op type {@code opType}, or null when the importer does not raise it (then
+   * the node is carried opaque, as control flow always is: the IR does not represent subgraphs).
+   */
   static Entry forType(String opType) {
     return TABLE.get(opType);
   }

@@ -10,7 +10,8 @@ import java.util.TreeMap;
 
 /**
  * Immutable, key-ordered node attributes. Values are Long, Double, Boolean, String, long[], Dim,
- * List&lt;Dim&gt;, DType or Tensor. Axes are stored normalized (non-negative).
+ * List&lt;Dim&gt;, DType, Tensor or OnnxRegion (rendered by its content digest). Axes are stored
+ * normalized (non-negative).
  */
 public final class Attrs {
   public static final Attrs NONE = new Attrs(new TreeMap<>());

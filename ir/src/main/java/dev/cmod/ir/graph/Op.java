@@ -110,7 +110,15 @@ public enum Op {
    * dense form takes). Made by elaboration so that passes see the routing; lowered to the dense
    * form by the first pass of every pipeline.
    */
-  ROUTE(2, Integer.MAX_VALUE);
+  ROUTE(2, Integer.MAX_VALUE),
+  /**
+   * An opaque piece of an imported ONNX model that the importer does not raise into the IR (an
+   * operator it does not know, control flow, a foreign domain): operands are the region's inputs,
+   * outputs its outputs; attribute {@code region} holds the region as a self-contained ONNX model
+   * ({@link OnnxRegion}). The backend emits it inline, the interpreter runs it on ONNX Runtime
+   * through an {@link dev.cmod.ir.interp.OpaqueRegionRunner}.
+   */
+  ONNX_REGION(1, Integer.MAX_VALUE);
 
   public final int minArity;
   public final int maxArity;

@@ -3,8 +3,10 @@ package dev.cmod.ir.interp;
 import dev.cmod.ir.graph.Attrs;
 import dev.cmod.ir.graph.Graph;
 import dev.cmod.ir.graph.Node;
+import dev.cmod.ir.graph.OnnxRegion;
 import dev.cmod.ir.graph.Value;
 import dev.cmod.ir.op.LeafOps;
+import dev.cmod.ir.op.OpaqueOps;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.ir.type.Dim;
 import dev.cmod.ir.type.TensorType;
@@ -27,6 +29,7 @@ import java.util.TreeSet;
  */
 public final class Interpreter {
   private final Graph graph;
+  private final OpaqueRegionRunner regions;
   private final Map<String, Long> symbols = new LinkedHashMap<>();
   private final Map<String, String> symbolOrigin = new HashMap<>();
 
@@ -49,8 +52,9 @@ public final class Interpreter {
         }
       };
 
-  private Interpreter(Graph graph) {
+  private Interpreter(Graph graph, OpaqueRegionRunner regions) {
     this.graph = graph;
+    this.regions = regions;
   }
 
   /**
@@ -62,7 +66,17 @@ public final class Interpreter {
    *     when evaluation fails on the given values (an id out of range, say)
    */
   public static Map<String, Tensor> run(Graph g, Map<String, Tensor> inputs) {
-    Interpreter in = new Interpreter(g);
+    return run(g, inputs, null);
+  }
+
+  /**
+   * As {@link #run(Graph, Map)}, evaluating opaque ONNX regions (imported models' operators that
+   * the IR does not raise) with {@code regions}; without a runner (null) such a region is an {@link
+   * InterpreterException}.
+   */
+  public static Map<String, Tensor> run(
+      Graph g, Map<String, Tensor> inputs, OpaqueRegionRunner regions) {
+    Interpreter in = new Interpreter(g, regions);
     Map<String, Tensor> given = inputs == null ? Map.of() : inputs;
     in.bind(given);
     return in.execute(given);
@@ -75,7 +89,7 @@ public final class Interpreter {
    * @throws InterpreterException as {@link #run}
    */
   public static Map<String, Long> bindSymbols(Graph g, Map<String, Tensor> inputs) {
-    Interpreter in = new Interpreter(g);
+    Interpreter in = new Interpreter(g, null);
     in.bind(inputs == null ? Map.of() : inputs);
     return new LinkedHashMap<>(in.symbols);
   }
@@ -356,8 +370,27 @@ public final class Interpreter {
     return switch (n.op()) {
       case INPUT -> new Tensor[] {given.get(LeafOps.NAME.get(a))};
       case PARAM, CONST -> new Tensor[] {LeafOps.VALUE.get(a)};
+      case ONNX_REGION -> region(n, x);
       default -> Kernels.of(n.op()).run(n, x, sizes);
     };
+  }
+
+  /** An opaque region, run by the runner this interpreter was given. */
+  private Tensor[] region(Node n, Tensor[] x) {
+    OnnxRegion r = OpaqueOps.REGION.get(n.attrs());
+    if (regions == null) {
+      throw new InterpreterException(
+          "onnx_region "
+              + r.outputNames()
+              + ": an opaque region of an imported ONNX model runs only on ONNX Runtime, and this"
+              + " interpreter was given no region runner");
+    }
+    List<Tensor> out = regions.run(r, List.of(x));
+    if (out.size() != n.outputTypes().size()) {
+      throw new InterpreterException(
+          "onnx_region " + r.outputNames() + ": the runner returned " + out.size() + " outputs");
+    }
+    return out.toArray(new Tensor[0]);
   }
 
   /** The runtime value of a dim attribute. */

@@ -1,6 +1,7 @@
 package dev.cmod.ir.op;
 
 import dev.cmod.ir.graph.Attrs;
+import dev.cmod.ir.graph.OnnxRegion;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.ir.type.DType;
 import dev.cmod.ir.type.Dim;
@@ -28,7 +29,8 @@ public final class AttrSpec<T> {
     DIM,
     DIMS,
     DTYPE,
-    TENSOR
+    TENSOR,
+    REGION
   }
 
   private final String name;
@@ -87,6 +89,11 @@ public final class AttrSpec<T> {
 
   public static AttrSpec<Tensor> tensor(String name) {
     return new AttrSpec<>(name, Kind.TENSOR, null, false, false);
+  }
+
+  /** An opaque ONNX region ({@link OnnxRegion}), always set by the importer. */
+  public static AttrSpec<OnnxRegion> region(String name) {
+    return new AttrSpec<>(name, Kind.REGION, null, false, true);
   }
 
   /** The same attribute, set only by the compiler or the importer (not a builtin parameter). */

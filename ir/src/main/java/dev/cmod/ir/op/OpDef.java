@@ -26,7 +26,9 @@ public final class OpDef {
     ATTENTION,
     WINDOW,
     INDEXING,
-    ROUTING
+    ROUTING,
+    /** Pieces of imported ONNX models kept verbatim ({@link Op#ONNX_REGION}). */
+    OPAQUE
   }
 
   /** An operand slot: its name, and whether it may be left out or repeated (the last one only). */

@@ -38,7 +38,8 @@ public final class OpDefs {
             AttentionOps.defs(),
             WindowOps.defs(),
             IndexingOps.defs(),
-            RoutingOps.defs());
+            RoutingOps.defs(),
+            OpaqueOps.defs());
     for (List<OpDef> family : families) {
       for (OpDef d : family) {
         if (t.put(d.op(), d) != null) {

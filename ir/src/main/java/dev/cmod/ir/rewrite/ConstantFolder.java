@@ -2,6 +2,7 @@ package dev.cmod.ir.rewrite;
 
 import dev.cmod.ir.graph.Graph;
 import dev.cmod.ir.graph.Node;
+import dev.cmod.ir.graph.Op;
 import dev.cmod.ir.graph.Value;
 import dev.cmod.ir.interp.Interpreter;
 import dev.cmod.ir.tensor.Tensor;
@@ -22,8 +23,15 @@ public final class ConstantFolder {
 
   private ConstantFolder() {}
 
-  /** Whether every output of {@code n} has a known shape of at most {@link #MAX_ELEMENTS}. */
+  /**
+   * Whether every output of {@code n} has a known shape of at most {@link #MAX_ELEMENTS} and the
+   * interpreter can evaluate {@code n} by itself (an opaque ONNX region runs only on ONNX Runtime,
+   * so it is never folded).
+   */
   public static boolean small(Node n) {
+    if (n.op() == Op.ONNX_REGION) {
+      return false;
+    }
     for (TensorType t : n.outputTypes()) {
       long e = 1;
       for (Dim d : t.dims()) {
