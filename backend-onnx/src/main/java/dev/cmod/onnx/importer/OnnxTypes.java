@@ -22,7 +22,7 @@ public final class OnnxTypes {
         what
             + " has ONNX element type "
             + typeName(onnxType)
-            + ", which cmod does not support (f32, f16, bf16, f64, i64, i32 and bool are)");
+            + ", which cmod does not support (f32, f16, bf16, f64, u8, i8, u16, i16, u32, i32, u64, i64 and bool are)");
   }
 
   static String typeName(int t) {
