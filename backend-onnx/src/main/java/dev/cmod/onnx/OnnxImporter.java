@@ -334,10 +334,9 @@ public final class OnnxImporter {
       for (int i = 0; i < n; i++) {
         l[i] =
             switch (dt) {
-              case I64, U64 -> b.getLong();
-              case I32, U32 -> dt.wrap(b.getInt());
-              case I16, U16 -> dt.wrap(b.getShort());
-              default -> dt.wrap(b.get());
+              case I64 -> b.getLong();
+              case I32 -> b.getInt();
+              default -> b.get() != 0 ? 1 : 0;
             };
       }
       return Tensor.ofLongs(dt, shape, l);
@@ -347,7 +346,6 @@ public final class OnnxImporter {
           case F32 -> t.getFloatDataCount();
           case F64 -> t.getDoubleDataCount();
           case I64 -> t.getInt64DataCount();
-          case U32, U64 -> t.getUint64DataCount();
           default -> t.getInt32DataCount();
         };
     if (have != n) {
@@ -371,8 +369,8 @@ public final class OnnxImporter {
       l[i] =
           switch (dt) {
             case I64 -> t.getInt64Data(i);
-            case U32, U64 -> dt.wrap(t.getUint64Data(i));
-            default -> dt.wrap(t.getInt32Data(i));
+            case I32 -> t.getInt32Data(i);
+            default -> t.getInt32Data(i) != 0 ? 1 : 0;
           };
     }
     return Tensor.ofLongs(dt, shape, l);
