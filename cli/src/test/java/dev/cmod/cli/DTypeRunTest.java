@@ -63,6 +63,8 @@ class DTypeRunTest extends CommandLineHarness {
             "--output-dir",
             out.toString());
     assertEquals(0, rc, err());
+    assertTrue(
+        out().contains("big: u64[3] [18446744073709551488, 18446744073709551615, 127]"), out());
     Map<String, Tensor> ort =
         Map.of(
             "scaled", Npy.read(out.resolve("scaled.npy")),

@@ -33,4 +33,12 @@ class DTypeTest {
     assertEquals(-1, DType.U64.wrap(-1));
     assertEquals(1, DType.BOOL.wrap(7));
   }
+
+  @Test
+  void u64TensorsShowAndReadTheirUnsignedValues() {
+    dev.cmod.ir.tensor.Tensor t =
+        dev.cmod.ir.tensor.Tensor.ofLongs(DType.U64, new long[] {2}, new long[] {-1, 3});
+    assertEquals("u64[2] [18446744073709551615, 3]", t.toString());
+    assertEquals(0x1p64 - 1, t.get(0));
+  }
 }
