@@ -400,16 +400,64 @@ public final class OnnxRunner implements AutoCloseable {
         }
         return OnnxTensor.createTensor(e, IntBuffer.wrap(a), shape);
       }
-      case BOOL -> {
+      case BOOL, U8, I8 -> {
         ByteBuffer b = ByteBuffer.allocateDirect(n).order(ByteOrder.nativeOrder());
         for (int i = 0; i < n; i++) {
-          b.put(i, (byte) (t.longs()[i] != 0 ? 1 : 0));
+          b.put(i, (byte) t.dtype().wrap(t.longs()[i]));
         }
-        return OnnxTensor.createTensor(e, b, shape, OnnxJavaType.BOOL);
+        OnnxJavaType jt =
+            switch (t.dtype()) {
+              case BOOL -> OnnxJavaType.BOOL;
+              case U8 -> OnnxJavaType.UINT8;
+              default -> OnnxJavaType.INT8;
+            };
+        return OnnxTensor.createTensor(e, b, shape, jt);
+      }
+      case I16 -> {
+        short[] a = new short[n];
+        for (int i = 0; i < n; i++) {
+          a[i] = (short) t.longs()[i];
+        }
+        return OnnxTensor.createTensor(e, ShortBuffer.wrap(a), shape, OnnxJavaType.INT16);
       }
       default ->
-          throw new RunnerException("cannot pass a " + t.dtype() + " tensor to ONNX Runtime");
+          // the Java API of ONNX Runtime has no way to make u16, u32 or u64 tensors
+          throw new RunnerException(
+              "cannot pass a "
+                  + t.dtype()
+                  + " tensor to ONNX Runtime: its Java API makes no u16, u32 or u64 tensors");
     }
+  }
+
+  /**
+   * The Java API reads u16, u32 and u64 outputs as INT16, INT32 and INT64; the ONNX element type
+   * tells them apart.
+   */
+  private static DType unsigned(TensorInfo info, DType signed, DType unsigned) {
+    return dtype(info) == unsigned ? unsigned : signed;
+  }
+
+  /**
+   * The IR dtype of an ONNX Runtime tensor's ONNX element type (not its Java type, which reads
+   * unsigned types as signed ones), or null for one cmod does not have.
+   */
+  public static DType dtype(TensorInfo info) {
+    return switch (info.onnxType) {
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT -> DType.F32;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE -> DType.F64;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16 -> DType.F16;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_BFLOAT16 -> DType.BF16;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64 -> DType.I64;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32 -> DType.I32;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT16 -> DType.I16;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8 -> DType.I8;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT64 -> DType.U64;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT32 -> DType.U32;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT16 -> DType.U16;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8 -> DType.U8;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL -> DType.BOOL;
+      default -> null;
+    };
   }
 
   private static Tensor fromOrt(OnnxTensor ot) {
@@ -439,15 +487,34 @@ public final class OnnxRunner implements AutoCloseable {
       case INT64 -> {
         long[] l = new long[n];
         ot.getLongBuffer().get(l);
-        return Tensor.ofLongs(DType.I64, shape, l);
+        return Tensor.ofLongs(unsigned(info, DType.I64, DType.U64), shape, l);
       }
       case INT32 -> {
         IntBuffer ib = ot.getIntBuffer();
+        DType dt = unsigned(info, DType.I32, DType.U32);
         long[] l = new long[n];
         for (int i = 0; i < n; i++) {
-          l[i] = ib.get(i);
+          l[i] = dt.wrap(ib.get(i));
         }
-        return Tensor.ofLongs(DType.I32, shape, l);
+        return Tensor.ofLongs(dt, shape, l);
+      }
+      case INT16 -> {
+        ShortBuffer sb = ot.getShortBuffer();
+        DType dt = unsigned(info, DType.I16, DType.U16);
+        long[] l = new long[n];
+        for (int i = 0; i < n; i++) {
+          l[i] = dt.wrap(sb.get(i));
+        }
+        return Tensor.ofLongs(dt, shape, l);
+      }
+      case INT8, UINT8 -> {
+        ByteBuffer bb = ot.getByteBuffer();
+        DType dt = info.type == OnnxJavaType.UINT8 ? DType.U8 : DType.I8;
+        long[] l = new long[n];
+        for (int i = 0; i < n; i++) {
+          l[i] = dt.wrap(bb.get(i));
+        }
+        return Tensor.ofLongs(dt, shape, l);
       }
       case BOOL -> {
         ByteBuffer bb = ot.getByteBuffer();

@@ -35,7 +35,7 @@ public final class TensorProtos {
         }
       }
       case F64 -> {
-        for (float v : t.floats()) {
+        for (double v : t.doubles()) {
           buf.putDouble(v);
         }
       }
@@ -57,6 +57,26 @@ public final class TensorProtos {
       case I32 -> {
         for (long v : t.longs()) {
           buf.putInt(Math.toIntExact(v));
+        }
+      }
+      case U32 -> {
+        for (long v : t.longs()) {
+          buf.putInt((int) v);
+        }
+      }
+      case U64 -> {
+        for (long v : t.longs()) {
+          buf.putLong(v);
+        }
+      }
+      case I16, U16 -> {
+        for (long v : t.longs()) {
+          buf.putShort((short) v);
+        }
+      }
+      case I8, U8 -> {
+        for (long v : t.longs()) {
+          buf.put((byte) v);
         }
       }
       case BOOL -> {

@@ -8,6 +8,7 @@ import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.ir.type.DType;
 import dev.cmod.ir.type.Dim;
 import dev.cmod.ir.type.TensorType;
+import dev.cmod.onnx.OnnxRunner;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -63,17 +64,8 @@ final class InputCheck {
         text.append(i > 0 ? ", " : "")
             .append(shape[i] >= 0 ? Long.toString(shape[i]) : sym[i] != null ? sym[i] : "?");
       }
-      DType dt =
-          switch (ti.type) {
-            case FLOAT -> DType.F32;
-            case DOUBLE -> DType.F64;
-            case FLOAT16 -> DType.F16;
-            case BFLOAT16 -> DType.BF16;
-            case INT64 -> DType.I64;
-            case INT32 -> DType.I32;
-            case BOOL -> DType.BOOL;
-            default -> null;
-          };
+      // the ONNX element type, not the Java type (which reads u16/u32/u64 as int16/32/64)
+      DType dt = OnnxRunner.dtype(ti);
       String dtName = dt != null ? dt.toString() : ti.type.toString().toLowerCase(Locale.ROOT);
       decl.add(new Declared(e.getKey(), dt, dtName + "[" + text + "]", shape, sym));
     }
@@ -206,6 +198,12 @@ final class InputCheck {
       case F16 -> "float16";
       case I64 -> "int64";
       case I32 -> "int32";
+      case I16 -> "int16";
+      case I8 -> "int8";
+      case U64 -> "uint64";
+      case U32 -> "uint32";
+      case U16 -> "uint16";
+      case U8 -> "uint8";
       case BOOL -> "bool";
     };
   }

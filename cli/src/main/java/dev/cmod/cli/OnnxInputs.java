@@ -73,18 +73,12 @@ final class OnnxInputs {
           d[i] = rng.nextGaussian();
         }
         out.put(vi.getName(), Tensor.ofDoubles(shape, d));
-      } else if (elem == DType.I64.onnxCode
-          || elem == DType.I32.onnxCode
-          || elem == DType.BOOL.onnxCode) {
+      } else if (DType.fromOnnx(elem) != null && !DType.fromOnnx(elem).isFloat()) {
         long[] l = new long[n];
         for (int i = 0; i < n; i++) {
           l[i] = rng.nextInt(2);
         }
-        DType dt =
-            elem == DType.I64.onnxCode
-                ? DType.I64
-                : elem == DType.I32.onnxCode ? DType.I32 : DType.BOOL;
-        out.put(vi.getName(), Tensor.ofLongs(dt, shape, l));
+        out.put(vi.getName(), Tensor.ofLongs(DType.fromOnnx(elem), shape, l));
       } else {
         throw new UserError(
             DiagnosticCode.INPUT_MISMATCH,

@@ -29,15 +29,16 @@ import org.junit.jupiter.api.io.TempDir;
  * Runtime passes and cmod does not, with the reason; {@code -Dcmod.conformance.report=FILE} writes
  * that report as Markdown (scripts/conformance.sh writes docs/conformance.md).
  *
- * <p>It fails when cmod gives a wrong number anywhere (a refusal is an honest gap, a wrong result
- * is a bug), or when fewer tests pass through cmod than {@link #FLOOR}.
+ * <p>It fails when cmod gives a wrong number where ONNX Runtime alone gives the right one (a
+ * refusal is an honest gap, a wrong result is a bug), or when fewer tests pass through cmod than
+ * {@link #FLOOR}.
  */
 class NodeConformanceTest extends CommandLineHarness {
   private static final double RTOL = 1e-3;
   private static final double ATOL = 1e-4;
 
   /** The pass count through cmod this suite must not fall below (measured: see the report). */
-  static final int FLOOR = 0;
+  static final int FLOOR = 770;
 
   @TempDir Path work;
 
@@ -76,7 +77,9 @@ class NodeConformanceTest extends CommandLineHarness {
       }
       String ortWhy = ort(dir, inputs, expected);
       String why = throughCmod(dir, name, inputs, expected);
-      if (why != null && why.startsWith("wrong:")) {
+      // a wrong number is cmod's bug only where ONNX Runtime gets the file itself right (random
+      // ops, DFT, training dropout... differ on ORT alone too)
+      if (why != null && why.startsWith("wrong:") && ortWhy == null) {
         wrong.add(name + ": " + why);
       }
       outcomes.add(new Outcome(name, ortWhy == null, ortWhy, why == null, why));
@@ -176,7 +179,11 @@ class NodeConformanceTest extends CommandLineHarness {
 
   /** The message of the first diagnostic, without file positions, to group reasons. */
   private static String reason(String text) {
-    String s = firstLine(text).replaceAll("^\\[?[^ ]*:\\d+:\\d+: ", "").replaceAll("^\\[", "");
+    String s =
+        firstLine(text)
+            .replaceAll("^\\[?[^ ]*:\\d+:\\d+: ", "")
+            .replaceAll("^\\[", "")
+            .replaceAll("ONNX value '[^']*'", "an ONNX value");
     return s.length() > 160 ? s.substring(0, 160) + "..." : s;
   }
 

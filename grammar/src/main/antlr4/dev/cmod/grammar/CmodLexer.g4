@@ -35,6 +35,7 @@ VIA        : 'via';
 FROZEN     : 'frozen';
 TRAINABLE  : 'trainable';
 VOCAB      : 'vocab';
+EXACT      : 'exact';
 TRUE       : 'true';
 FALSE      : 'false';
 NONE       : 'none';

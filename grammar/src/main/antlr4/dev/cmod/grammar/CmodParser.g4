@@ -86,13 +86,14 @@ modelDecl
 modelItem
   : COMPUTE ident                                                     # computeItem
   | BUDGET LBRACE budgetEntry (COMMA budgetEntry)* COMMA? RBRACE      # budgetItem
-  | INPUT ident COLON type (WHERE expr (COMMA expr)*)?                # inputItem
-  | OUTPUT ident (COLON type)? ASSIGN expr                            # outputItem
+  | INPUT ident COLON EXACT? type (WHERE expr (COMMA expr)*)?          # inputItem
+  | OUTPUT ident (COLON EXACT? type (ASSIGN expr)? | ASSIGN expr)     # outputItem
   | CONSTRAINT expr                                                   # constraintItem
   | CONSTRAINT ident ASSIGN expr                                      # namedConstraintItem
   | ALIGN ident (COMMA ident)+ ON ident                               # alignItem
   | WEIGHTS STRING                                                    # weightsItem
   | CONDITION ident ON ident VIA composition                          # conditionItem
+  | ident ASSIGN expr                                                 # assignItem
   | stmt                                                              # stmtItem
   ;
 
@@ -141,7 +142,7 @@ primary
 // Most keywords are soft: they stay usable as names where no keyword is expected.
 ident
   : IDENT | ON | FROM | TO | BY | AS | WEIGHTS | ONNX | COMPUTE | BUDGET | ALIGN | CONDITION
-  | VIA | VOCAB | INPUT | OUTPUT | CONSTRAINT | WHERE
+  | VIA | VOCAB | INPUT | OUTPUT | CONSTRAINT | WHERE | EXACT
   ;
 
 sep

@@ -2,10 +2,20 @@ package dev.cmod.onnx.importer;
 
 import dev.cmod.ir.graph.ImportedModule.ImportException;
 import dev.cmod.ir.type.DType;
+import java.util.EnumSet;
+import java.util.Set;
 
 /** ONNX element types as IR dtypes, shared by the reading of tensors and the import of Cast. */
 public final class OnnxTypes {
   private OnnxTypes() {}
+
+  /**
+   * The element types the importer reads. The IR has the small and unsigned integer types too (for
+   * model signatures and {@code .npy} files), but the importer's operators and tensor reading do
+   * not handle them yet, so a model using them is refused here rather than misread.
+   */
+  private static final Set<DType> IMPORTED =
+      EnumSet.of(DType.F32, DType.F16, DType.BF16, DType.F64, DType.I64, DType.I32, DType.BOOL);
 
   /**
    * The IR dtype of ONNX element type {@code onnxType}.
@@ -13,10 +23,9 @@ public final class OnnxTypes {
    * @throws ImportException naming {@code what} when cmod does not support the type
    */
   public static DType dtype(int onnxType, String what) {
-    for (DType d : DType.values()) {
-      if (d.onnxCode == onnxType) {
-        return d;
-      }
+    DType d = DType.fromOnnx(onnxType);
+    if (d != null && IMPORTED.contains(d)) {
+      return d;
     }
     throw new ImportException(
         what

@@ -111,6 +111,7 @@ public final class Ast {
           BudgetItem,
           InputItem,
           OutputItem,
+          AssignItem,
           ConstraintItem,
           AlignItem,
           WeightsItem,
@@ -125,10 +126,19 @@ public final class Ast {
 
   public record BudgetItem(List<BudgetEntry> entries, Span span) implements ModelItem {}
 
-  public record InputItem(Name name, TypeExpr type, List<Expr> where, Span span)
+  /** {@code input x: T where ...}; {@code exact} is the span of the keyword, null without it. */
+  public record InputItem(Name name, Span exact, TypeExpr type, List<Expr> where, Span span)
       implements ModelItem {}
 
-  public record OutputItem(Name name, TypeExpr type, Expr value, Span span) implements ModelItem {}
+  /**
+   * {@code output y: T = expr}; {@code value} is null for a declared output assigned later by an
+   * {@link AssignItem}, {@code exact} as for {@link InputItem}.
+   */
+  public record OutputItem(Name name, Span exact, TypeExpr type, Expr value, Span span)
+      implements ModelItem {}
+
+  /** {@code y = expr}: the one assignment of an output declared without a value. */
+  public record AssignItem(Name name, Expr value, Span span) implements ModelItem {}
 
   public record ConstraintItem(Name name, Expr expr, Span span) implements ModelItem {}
 

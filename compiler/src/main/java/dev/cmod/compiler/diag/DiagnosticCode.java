@@ -99,7 +99,7 @@ public enum DiagnosticCode {
       207,
       Severity.ERROR,
       "output type mismatch",
-      "A model output's expression does not have the declared type (after the implicit leading batch dim).\n\n  output y: Vector[10] = logits   // logits: f32[batch, 12]\n\nFix: project to the declared size or change the declaration."),
+      "A model output's expression does not have the declared type (after the implicit leading batch dim, which an exact type or one that places batch does not get).\n\n  output y: Vector[10] = logits   // logits: f32[batch, 12]\n\nFix: project to the declared size or change the declaration."),
   BOUND_VIOLATED(
       208,
       Severity.ERROR,
@@ -114,7 +114,7 @@ public enum DiagnosticCode {
       210,
       Severity.ERROR,
       "missing result",
-      "A module body ends without an expression to return.\nFix: end the body with an expression or return."),
+      "A module body ends without an expression to return, or a model output declared without a value (output y: f32[4]) is never assigned.\nFix: end the body with an expression or return; assign the output once: y = ..."),
   RECURSION(
       211,
       Severity.ERROR,

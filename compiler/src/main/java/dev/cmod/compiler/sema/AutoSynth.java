@@ -73,6 +73,13 @@ final class AutoSynth {
             "auto takes model inputs by name, e.g. auto(image, caption)",
             null);
       }
+      if (p.resolved().batchAxis() != 0) {
+        return el.fail(
+            DiagnosticCode.UNSUPPORTED,
+            a.value().span(),
+            "auto needs inputs with the implicit leading batch; '" + p.name() + "' has none",
+            "declare the input without 'exact' and without placing 'batch'");
+      }
       ports.add(p);
       args.add(body.env.lookup(p.name()));
       spans.add(a.value().span());
@@ -94,7 +101,15 @@ final class AutoSynth {
                       Dim.sym("batch"),
                       Dim.of(el.intValue(n, te.span(), "the number of classes"))));
     } else {
-      outType = Modality.resolve(te, el, new Env(body.env), true).type();
+      Modality.Resolved r = Modality.resolve(te, out.exact(), el, new Env(body.env), true);
+      if (r.batchAxis() != 0) {
+        return el.fail(
+            DiagnosticCode.UNSUPPORTED,
+            out.type().span(),
+            "auto synthesizes outputs with the implicit leading batch only",
+            "declare the output without 'exact' and without placing 'batch'");
+      }
+      outType = r.type();
     }
     AutoSynth synth = new AutoSynth(el, c.span());
     String src =

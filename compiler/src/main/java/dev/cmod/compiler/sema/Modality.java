@@ -13,20 +13,41 @@ import java.util.List;
 /**
  * Modality types (section 2): sugar over tensors with the metadata the compiler uses: which axes
  * are structural (for the structure class), which axis is time (for align), the vocabulary size.
- * Model inputs and outputs get an implicit leading {@code batch} dim.
+ * Model inputs and outputs get an implicit leading {@code batch} dim unless a plain tensor type
+ * places it ({@code f32[2, batch, 128]}) or is marked {@code exact} ({@code exact i64[]}).
  */
 public final class Modality {
   private Modality() {}
 
-  /** A resolved model-level type. {@code structural} are axis indices into {@code type}. */
+  /**
+   * A resolved model-level type. {@code structural} are axis indices into {@code type}; {@code
+   * batchAxis} is where the batch axis is (0 for the implicit one), -1 for a type without one.
+   */
   public record Resolved(
-      TensorType type, String modality, List<Integer> structural, int timeAxis, Long vocab) {
+      TensorType type,
+      String modality,
+      List<Integer> structural,
+      int timeAxis,
+      Long vocab,
+      int batchAxis) {
     static Resolved plain(TensorType t) {
-      List<Integer> s = new ArrayList<>();
-      for (int i = 1; i < t.rank() - 1; i++) {
-        s.add(i);
+      return plain(t, 0);
+    }
+
+    /**
+     * A plain tensor: every axis but the batch axis and the last (the feature axis) is structural;
+     * the first of them is the time axis.
+     */
+    static Resolved plain(TensorType t, int batchAxis) {
+      List<Integer> rest = new ArrayList<>();
+      for (int i = 0; i < t.rank(); i++) {
+        if (i != batchAxis) {
+          rest.add(i);
+        }
       }
-      return new Resolved(t, "tensor", s, t.rank() >= 3 ? 1 : -1, null);
+      List<Integer> s = rest.isEmpty() ? List.of() : rest.subList(0, rest.size() - 1);
+      return new Resolved(
+          t, "tensor", List.copyOf(s), rest.size() >= 2 ? rest.get(0) : -1, null, batchAxis);
     }
 
     public String describe() {
@@ -58,8 +79,9 @@ public final class Modality {
 
   /**
    * Resolves a model input's type; unbound dim names become model symbols (defined in {@code env}).
+   * {@code exact} is the span of the {@code exact} keyword or null.
    */
-  static Resolved resolve(TypeExpr te, ElabContext el, Env env, boolean implicitBatch) {
+  static Resolved resolve(TypeExpr te, Span exact, ElabContext el, Env env, boolean implicitBatch) {
     if (!(te instanceof TensorTypeExpr t)) {
       el.fail(
           DiagnosticCode.BAD_TYPE,
@@ -71,8 +93,11 @@ public final class Modality {
       return null;
     }
     String head = t.head().text();
+    Shape s = shapeOf(head, t.dims().size());
+    int written = writtenBatch(t, exact, s != null, el, env);
     List<Dim> dims = new ArrayList<>();
-    if (implicitBatch) {
+    boolean leading = implicitBatch && exact == null && written < 0;
+    if (leading) {
       dims.add(Dim.sym("batch"));
       env.define("batch", new Val.IntV(Dim.sym("batch")));
     }
@@ -80,7 +105,6 @@ public final class Modality {
     for (DimExpr d : t.dims()) {
       dims.add(symbolicDim(d, el, env));
     }
-    Shape s = shapeOf(head, t.dims().size());
     if (s == null) {
       DType dt = DType.fromText(head);
       if (dt == null) {
@@ -90,7 +114,7 @@ public final class Modality {
         el.fail(
             DiagnosticCode.BAD_TYPE, t.vocab().span(), "vocab applies to Text inputs only", null);
       }
-      return Resolved.plain(new TensorType(dt, dims));
+      return Resolved.plain(new TensorType(dt, dims), leading ? 0 : written);
     }
     checkArity(t, s, el);
     Long vocab = null;
@@ -115,7 +139,51 @@ public final class Modality {
         head,
         structural,
         s.time() < 0 ? -1 : s.time() + off,
-        vocab);
+        vocab,
+        leading ? 0 : -1);
+  }
+
+  /**
+   * The index of the dim written as the bare name {@code batch} (the model's batch symbol, not a
+   * const of that name), or -1. Checks the rules of placing it: once per type, and only in plain
+   * tensor types, as {@code exact} is.
+   */
+  private static int writtenBatch(
+      TensorTypeExpr t, Span exact, boolean modality, ElabContext el, Env env) {
+    if (exact != null && modality) {
+      el.fail(
+          DiagnosticCode.BAD_TYPE,
+          exact,
+          "'exact' applies to element-type tensors, not to " + t.head().text(),
+          "write every dim of the tensor, e.g. exact f32[1, 3, 224, 224]");
+    }
+    Val bound = env.lookup("batch");
+    if (bound != null && !(bound instanceof Val.IntV iv && iv.dim().equals(Dim.sym("batch")))) {
+      return -1;
+    }
+    int found = -1;
+    for (int i = 0; i < t.dims().size(); i++) {
+      if (t.dims().get(i) instanceof ExprDim e
+          && e.expr() instanceof NameRef n
+          && n.name().equals("batch")) {
+        if (found >= 0) {
+          el.fail(
+              DiagnosticCode.BAD_TYPE,
+              e.span(),
+              "'batch' names the batch axis, which a type has at most once",
+              "name the other axis differently");
+        }
+        if (modality) {
+          el.fail(
+              DiagnosticCode.BAD_TYPE,
+              e.span(),
+              t.head().text() + " has its batch axis first; 'batch' cannot be placed in it",
+              "write a tensor type to place the batch axis, e.g. f32[3, batch, 224, 224]");
+        }
+        found = i;
+      }
+    }
+    return found;
   }
 
   private static void checkArity(TensorTypeExpr t, Shape s, ElabContext el) {
@@ -154,7 +222,9 @@ public final class Modality {
         "unknown type '" + t.head().text() + "'",
         near != null
             ? "did you mean '" + near + "'?"
-            : "element types: f32, f16, bf16, i64, i32, bool; modalities: "
+            : "element types: "
+                + String.join(", ", all.subList(7, all.size()))
+                + "; modalities: "
                 + String.join(", ", all.subList(0, 7)));
   }
 
@@ -217,9 +287,12 @@ public final class Modality {
     return new TensorType(dt, dims);
   }
 
-  /** Checks a model output's value against its declared type; returns the resolved declaration. */
+  /**
+   * Checks a model output's value against its declared type; returns the resolved declaration.
+   * {@code exact} is the span of the {@code exact} keyword or null.
+   */
   static Resolved checkOutput(
-      TypeExpr te, Value value, ElabContext el, Env env, Span at, String name) {
+      TypeExpr te, Span exact, Value value, ElabContext el, Env env, Span at, String name) {
     if (!(te instanceof TensorTypeExpr t)) {
       el.fail(
           DiagnosticCode.BAD_TYPE, te.span(), "an output needs a tensor or modality type", null);
@@ -228,16 +301,17 @@ public final class Modality {
     String head = t.head().text();
     TensorType actual = value.type();
     Shape s = shapeOf(head, t.dims().size());
+    int written = writtenBatch(t, exact, s != null, el, env);
     if (head.equals("Class")) {
       checkArity(t, s, el);
       // logits [batch, N] or indices [batch]
       if (actual.dtype().isFloat()) {
-        matchOutput(DType.F32, withBatch(t.dims(), t.span()), actual, env, el, at, name, te);
-        return new Resolved(actual, "Class", List.of(), -1, null);
+        matchOutput(DType.F32, withBatch(t.dims(), true), actual, env, el, at, name, te);
+        return new Resolved(actual, "Class", List.of(), -1, null, 0);
       }
       matchOutput(
           DType.I64, List.of(new TypeMatch.Fixed(Dim.sym("batch"))), actual, env, el, at, name, te);
-      return new Resolved(actual, "Class", List.of(), -1, null);
+      return new Resolved(actual, "Class", List.of(), -1, null, 0);
     }
     DType dt;
     if (s != null) {
@@ -249,15 +323,16 @@ public final class Modality {
         unknownType(t, el);
       }
     }
-    matchOutput(dt, withBatch(t.dims(), t.span()), actual, env, el, at, name, te);
+    boolean leading = exact == null && written < 0;
+    matchOutput(dt, withBatch(t.dims(), leading), actual, env, el, at, name, te);
     if (s == null) {
-      return Resolved.plain(actual);
+      return Resolved.plain(actual, leading ? 0 : written);
     }
     List<Integer> structural = new ArrayList<>();
     for (int a : s.structural()) {
       structural.add(a + 1);
     }
-    return new Resolved(actual, head, structural, s.time() < 0 ? -1 : s.time() + 1, null);
+    return new Resolved(actual, head, structural, s.time() < 0 ? -1 : s.time() + 1, null, 0);
   }
 
   /** Checks an output's value against its declared pattern; mismatches are CM0207. */
@@ -282,9 +357,11 @@ public final class Modality {
         DiagnosticCode.OUTPUT_MISMATCH);
   }
 
-  private static List<TypeMatch.Pat> withBatch(List<DimExpr> dims, Span span) {
+  private static List<TypeMatch.Pat> withBatch(List<DimExpr> dims, boolean leading) {
     List<TypeMatch.Pat> out = new ArrayList<>();
-    out.add(new TypeMatch.Fixed(Dim.sym("batch")));
+    if (leading) {
+      out.add(new TypeMatch.Fixed(Dim.sym("batch")));
+    }
     for (DimExpr d : dims) {
       out.add(TypeMatch.pat(d));
     }

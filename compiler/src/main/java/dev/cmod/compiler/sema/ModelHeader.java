@@ -8,9 +8,13 @@ import dev.cmod.ir.graph.Value;
 import dev.cmod.ir.type.Dim;
 import dev.cmod.ir.type.TensorType;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -31,23 +35,35 @@ final class ModelHeader {
     Env env = new Env(scope.env);
     List<Stmt> stmts = new ArrayList<>();
     List<Expr> extra = new ArrayList<>();
+    Map<String, OutputItem> declared = new HashMap<>();
+    Set<String> assigned = new HashSet<>();
     for (ModelItem it : model.items()) {
       if (it instanceof StmtItem s) {
         stmts.add(s.stmt());
-      } else if (it instanceof OutputItem o) {
+      } else if (it instanceof OutputItem o && o.value() != null) {
         extra.add(o.value());
+      } else if (it instanceof OutputItem o) {
+        declared.putIfAbsent(o.name().text(), o);
+      } else if (it instanceof AssignItem a) {
+        extra.add(a.value());
+        assigned.add(a.name().text());
       } else if (it instanceof ConstraintItem c) {
         extra.add(c.expr());
       }
     }
+    Set<String> done = new HashSet<>();
     IdentityHashMap<Expr, String> names = InlineNames.compute(stmts, extra, env);
     Body body = new Body("", env, names, new LinkedHashMap<>(), true);
     for (ModelItem it : model.items()) {
       try {
         if (it instanceof InputItem in) {
           defineOnFailure(in, body);
+        } else if (it instanceof OutputItem out && out.value() != null) {
+          output(out, out.value(), body);
         } else if (it instanceof OutputItem out) {
-          output(out, body);
+          declaration(out, declared, assigned);
+        } else if (it instanceof AssignItem a) {
+          assignment(a, declared, done, body);
         } else if (it instanceof StmtItem s) {
           el.exec(s.stmt(), body);
         } else if (it instanceof ComputeItem c) {
@@ -73,6 +89,9 @@ final class ModelHeader {
       } catch (ElabError e) {
         // reported; go on with the next item
       }
+    }
+    if (!declared.isEmpty()) {
+      inDeclarationOrder(model);
     }
     if (el.graph().outputs().isEmpty() && !el.diags().hasErrors()) {
       el.diags()
@@ -109,7 +128,7 @@ final class ModelHeader {
           "'" + name + "' is already declared in this model",
           null);
     }
-    Modality.Resolved r = Modality.resolve(in.type(), el, body.env, true);
+    Modality.Resolved r = Modality.resolve(in.type(), in.exact(), el, body.env, true);
     TensorType t = r.type();
     for (Expr w : in.where()) {
       el.facts().recordBound(w, el, body);
@@ -119,15 +138,93 @@ final class ModelHeader {
     el.facts().inputs.add(new ModelFacts.Port(name, r, in.span()));
   }
 
-  private void output(OutputItem out, Body body) {
+  /**
+   * {@code output y: T} without a value: it must be declared once and assigned exactly once (the
+   * assignment gives it its value wherever it stands, see {@link #assignment}).
+   */
+  private void declaration(OutputItem out, Map<String, OutputItem> declared, Set<String> assigned) {
+    String name = out.name().text();
+    if (out.type() == null) {
+      el.fail(
+          DiagnosticCode.BAD_TYPE,
+          out.span(),
+          "output '" + name + "' needs a type or a value",
+          "write output " + name + ": f32[4] and assign it later, or output " + name + " = ...");
+    }
+    if (declared.get(name) != out) {
+      el.fail(
+          DiagnosticCode.DUPLICATE,
+          out.name().span(),
+          "output '" + name + "' is declared twice",
+          null);
+    }
+    if (!assigned.contains(name)) {
+      el.fail(
+          DiagnosticCode.NO_RESULT,
+          out.name().span(),
+          "output '" + name + "' is declared but never assigned",
+          "assign it once in the model: " + name + " = ...");
+    }
+  }
+
+  /** {@code y = expr}: the one value of the output {@code y} declared without one. */
+  private void assignment(
+      AssignItem a, Map<String, OutputItem> declared, Set<String> done, Body body) {
+    String name = a.name().text();
+    OutputItem decl = declared.get(name);
+    if (decl == null) {
+      boolean inline = el.graph().outputs().containsKey(name);
+      el.fail(
+          inline ? DiagnosticCode.DUPLICATE : DiagnosticCode.UNKNOWN_NAME,
+          a.name().span(),
+          inline
+              ? "output '" + name + "' already has its value at its declaration"
+              : "'" + name + "' is not an output declared without a value",
+          inline
+              ? "declare it as output " + name + ": T and assign it once"
+              : "declare it first (output " + name + ": f32[4]), or name a value with let");
+    }
+    if (!done.add(name)) {
+      el.fail(
+          DiagnosticCode.DUPLICATE,
+          a.name().span(),
+          "output '" + name + "' is assigned twice",
+          "an output gets one value; name intermediate values with let");
+    }
+    output(decl, a.value(), body);
+  }
+
+  /**
+   * Orders the graph's outputs (and their ports) as the model declares them, so an output declared
+   * first and assigned later keeps its place.
+   */
+  private void inDeclarationOrder(ModelDecl model) {
+    List<String> order = new ArrayList<>();
+    for (ModelItem it : model.items()) {
+      if (it instanceof OutputItem o) {
+        order.add(o.name().text());
+      } else if (it instanceof ConstraintItem c && c.name() != null) {
+        order.add(c.name().text());
+      }
+    }
+    el.graph().orderOutputs(order);
+    el.facts().outputs.sort(Comparator.comparingInt(p -> rank(order, p.name())));
+  }
+
+  private static int rank(List<String> order, String name) {
+    int i = order.indexOf(name);
+    return i < 0 ? order.size() : i;
+  }
+
+  private void output(OutputItem out, Expr expr, Body body) {
     String name = out.name().text();
     Val v =
-        out.value() instanceof Call ac
+        expr instanceof Call ac
                 && ac.callee() instanceof NameRef an
                 && an.name().equals("auto")
                 && body.env.lookup("auto") == null
             ? AutoSynth.architecture(out, ac, body, el)
-            : el.eval(out.value(), body, null);
+            : el.eval(expr, body, null);
     if (v instanceof ErrorV) {
       return;
     }
@@ -138,10 +235,11 @@ final class ModelHeader {
           "output '" + name + "' is declared twice",
           null);
     }
-    Value value = el.tensorOf(v, out.value().span(), "output '" + name + "'");
+    Value value = el.tensorOf(v, expr.span(), "output '" + name + "'");
     Modality.Resolved declared = null;
     if (out.type() != null) {
-      declared = Modality.checkOutput(out.type(), value, el, body.env, out.value().span(), name);
+      declared =
+          Modality.checkOutput(out.type(), out.exact(), value, el, body.env, expr.span(), name);
     }
     el.graph().setOutput(name, value);
     el.facts()

@@ -189,10 +189,21 @@ final class AstBuilder {
       for (ExprContext e : i.expr()) {
         where.add(expr(e));
       }
-      return new InputItem(name(i.ident()), type(i.type()), where, span(c));
+      return new InputItem(
+          name(i.ident()),
+          i.EXACT() == null ? null : span(i.EXACT().getSymbol()),
+          type(i.type()),
+          where,
+          span(c));
     } else if (c instanceof OutputItemContext o) {
       return new OutputItem(
-          name(o.ident()), o.type() == null ? null : type(o.type()), expr(o.expr()), span(c));
+          name(o.ident()),
+          o.EXACT() == null ? null : span(o.EXACT().getSymbol()),
+          o.type() == null ? null : type(o.type()),
+          o.expr() == null ? null : expr(o.expr()),
+          span(c));
+    } else if (c instanceof AssignItemContext a) {
+      return new AssignItem(name(a.ident()), expr(a.expr()), span(c));
     } else if (c instanceof ConstraintItemContext k) {
       return new ConstraintItem(null, expr(k.expr()), span(c));
     } else if (c instanceof NamedConstraintItemContext k) {

@@ -130,6 +130,21 @@ public final class Graph {
     outputs.put(outputName, v);
   }
 
+  /**
+   * Puts the outputs named in {@code order} first, in that order; the others follow as they were.
+   */
+  public void orderOutputs(List<String> order) {
+    LinkedHashMap<String, Value> was = new LinkedHashMap<>(outputs);
+    outputs.clear();
+    for (String name : order) {
+      Value v = was.remove(name);
+      if (v != null) {
+        outputs.put(name, v);
+      }
+    }
+    outputs.putAll(was);
+  }
+
   public Map<String, Value> outputs() {
     return Collections.unmodifiableMap(outputs);
   }

@@ -152,15 +152,14 @@ final class Buffers {
     return Tensor.ofFloats(dt, shape, v);
   }
 
-  /** An integer or bool tensor of {@code dt}: i32 values wrap to 32 bits, bools become 0/1. */
+  /**
+   * An integer or bool tensor of {@code dt}: values wrap to its width ({@link DType#wrap}), bools
+   * become 0/1.
+   */
   static Tensor longs(DType dt, long[] shape, long[] v) {
-    if (dt == DType.I32) {
+    if (dt.byteSize < 8) {
       for (int i = 0; i < v.length; i++) {
-        v[i] = (int) v[i];
-      }
-    } else if (dt == DType.BOOL) {
-      for (int i = 0; i < v.length; i++) {
-        v[i] = v[i] != 0 ? 1 : 0;
+        v[i] = dt.wrap(v[i]);
       }
     }
     return Tensor.ofLongs(dt, shape, v);

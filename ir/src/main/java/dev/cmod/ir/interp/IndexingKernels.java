@@ -184,9 +184,11 @@ final class IndexingKernels {
         r = x.floats().clone();
       } else {
         long[] v = x.longs();
+        boolean u64 = x.dtype() == DType.U64;
         r = new float[n];
         for (int i = 0; i < n; i++) {
-          r[i] = (float) v[i]; // long to float directly, no double rounding
+          // long to float directly, no double rounding; u64 values of 2^63 and more are unsigned
+          r[i] = u64 && v[i] < 0 ? 2 * (float) (v[i] >>> 1 | (v[i] & 1)) : (float) v[i];
         }
       }
       return floats(to, x.shape(), r);

@@ -13,14 +13,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * NumPy {@code .npy} files. Reads format versions 1.0, 2.0 and 3.0 with little-endian {@code f4 f8
- * f2 i8 i4} and {@code b1 u1} data in C order; writes version 1.0.
+ * NumPy {@code .npy} files. Reads format versions 1.0, 2.0 and 3.0 with little-endian data of every
+ * ONNX numeric type NumPy has, in C order; writes version 1.0.
  *
- * <p>On read every dtype keeps its type: {@code <f4} F32, {@code <f8} F64 (exact values kept),
- * {@code <f2} F16, {@code <i8} I64, {@code <i4} I32, {@code |b1} BOOL; {@code |u1} (which the IR
- * lacks) becomes I64. Files are opened through {@link SafeFiles} (regular files only, size checked
- * first). On write, F32/F16/F64/I64/I32/BOOL use their own NumPy dtype and BF16 (which NumPy lacks)
- * is widened to {@code <f4}.
+ * <p>Every dtype keeps its type both ways: {@code <f4} F32, {@code <f8} F64 (exact values kept),
+ * {@code <f2} F16, {@code <i8 <i4 <i2 |i1} I64 I32 I16 I8, {@code <u8 <u4 <u2 |u1} U64 U32 U16 U8,
+ * {@code |b1} BOOL. Files are opened through {@link SafeFiles} (regular files only, size checked
+ * first). On write BF16, which NumPy lacks, is widened to {@code <f4}.
  */
 public final class Npy {
   private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
@@ -111,7 +110,7 @@ public final class Npy {
               + ": Fortran-order arrays are not supported;"
               + " save a C-order copy (numpy.ascontiguousarray) instead");
     }
-    Kind kind = kindOf(descr, name);
+    DType kind = dtypeOf(descr, name);
     long[] shape = new long[shapeList.size()];
     boolean empty = false;
     for (int i = 0; i < shape.length; i++) {
@@ -133,7 +132,7 @@ public final class Npy {
         numel *= d;
       }
     }
-    long need = numel * kind.size;
+    long need = numel * kind.byteSize;
     long have = data.length - dataStart;
     if (need > have) {
       throw new TensorFileException(
@@ -156,54 +155,55 @@ public final class Npy {
         kind, shape, (int) numel, bb.position(dataStart).slice().order(ByteOrder.LITTLE_ENDIAN));
   }
 
-  private enum Kind {
-    F4(4),
-    F8(8),
-    F2(2),
-    I8(8),
-    I4(4),
-    B1(1),
-    U1(1);
-    final int size;
-
-    Kind(int size) {
-      this.size = size;
+  /**
+   * The element type a NumPy dtype string stands for (single bytes may be {@code |} or {@code <}).
+   */
+  private static DType dtypeOf(String descr, String name) {
+    String d =
+        descr.length() == 3 && descr.endsWith("1") && descr.startsWith("<")
+            ? "|" + descr.substring(1)
+            : descr;
+    for (DType t : DType.values()) {
+      if (t != DType.BF16 && descrOf(t).equals(d)) {
+        return t;
+      }
     }
+    if (descr.startsWith(">")) {
+      throw new TensorFileException(
+          name
+              + ": big-endian data ("
+              + descr
+              + ") is not supported;"
+              + " convert with arr.astype(arr.dtype.newbyteorder('<'))");
+    }
+    throw new TensorFileException(
+        name
+            + ": unsupported dtype '"
+            + descr
+            + "' (supported: <f4 <f8 <f2 <i8 <i4 <i2 |i1 <u8 <u4 <u2 |u1 |b1)");
   }
 
-  private static Kind kindOf(String descr, String name) {
-    switch (descr) {
-      case "<f4":
-        return Kind.F4;
-      case "<f8":
-        return Kind.F8;
-      case "<f2":
-        return Kind.F2;
-      case "<i8":
-        return Kind.I8;
-      case "<i4":
-        return Kind.I4;
-      case "|b1":
-        return Kind.B1;
-      case "|u1":
-        return Kind.U1;
-      default:
-        if (descr.startsWith(">")) {
-          throw new TensorFileException(
-              name
-                  + ": big-endian data ("
-                  + descr
-                  + ") is not supported;"
-                  + " convert with arr.astype(arr.dtype.newbyteorder('<'))");
-        }
-        throw new TensorFileException(
-            name + ": unsupported dtype '" + descr + "' (supported: <f4 <f8 <f2 <i8 <i4 |b1 |u1)");
-    }
+  /** The NumPy dtype string of {@code t}; BF16, which NumPy lacks, is written as {@code <f4}. */
+  private static String descrOf(DType t) {
+    return switch (t) {
+      case F32, BF16 -> "<f4";
+      case F16 -> "<f2";
+      case F64 -> "<f8";
+      case I64 -> "<i8";
+      case I32 -> "<i4";
+      case I16 -> "<i2";
+      case I8 -> "|i1";
+      case U64 -> "<u8";
+      case U32 -> "<u4";
+      case U16 -> "<u2";
+      case U8 -> "|u1";
+      case BOOL -> "|b1";
+    };
   }
 
-  private static Tensor decode(Kind kind, long[] shape, int n, ByteBuffer b) {
-    switch (kind) {
-      case F8:
+  private static Tensor decode(DType dt, long[] shape, int n, ByteBuffer b) {
+    switch (dt) {
+      case F64:
         {
           double[] d = new double[n];
           for (int i = 0; i < n; i++) {
@@ -211,28 +211,31 @@ public final class Npy {
           }
           return Tensor.ofDoubles(shape, d);
         }
-      case F4, F2:
+      case F32, F16:
         {
           float[] f = new float[n];
           for (int i = 0; i < n; i++) {
-            f[i] = kind == Kind.F4 ? b.getFloat(4 * i) : HalfFloats.halfToFloat(b.getShort(2 * i));
+            f[i] = dt == DType.F32 ? b.getFloat(4 * i) : HalfFloats.halfToFloat(b.getShort(2 * i));
           }
-          return Tensor.ofFloats(kind == Kind.F4 ? DType.F32 : DType.F16, shape, f);
+          return Tensor.ofFloats(dt, shape, f);
         }
       default:
         {
           long[] l = new long[n];
           for (int i = 0; i < n; i++) {
             l[i] =
-                switch (kind) {
-                  case I8 -> b.getLong(8 * i);
-                  case I4 -> b.getInt(4 * i);
-                  case B1 -> b.get(i) != 0 ? 1 : 0;
+                switch (dt) {
+                  case I64, U64 -> b.getLong(8 * i);
+                  case I32 -> b.getInt(4 * i);
+                  case U32 -> b.getInt(4 * i) & 0xffffffffL;
+                  case I16 -> b.getShort(2 * i);
+                  case U16 -> b.getShort(2 * i) & 0xffff;
+                  case I8 -> b.get(i);
+                  case BOOL -> b.get(i) != 0 ? 1 : 0;
                   default -> b.get(i) & 0xff;
                 };
           }
-          return Tensor.ofLongs(
-              kind == Kind.B1 ? DType.BOOL : kind == Kind.I4 ? DType.I32 : DType.I64, shape, l);
+          return Tensor.ofLongs(dt, shape, l);
         }
     }
   }
@@ -252,16 +255,8 @@ public final class Npy {
 
   /** The bytes of a version 1.0 .npy file holding {@code t}. */
   public static byte[] toBytes(Tensor t) {
-    String descr =
-        switch (t.dtype()) {
-          case F32, BF16 -> "<f4";
-          case F16 -> "<f2";
-          case F64 -> "<f8";
-          case I64 -> "<i8";
-          case I32 -> "<i4";
-          case BOOL -> "|b1";
-        };
-    Kind kind = kindOf(descr, "");
+    String descr = descrOf(t.dtype());
+    DType kind = t.dtype() == DType.BF16 ? DType.F32 : t.dtype();
     List<Long> dims = new ArrayList<>();
     for (long d : t.shape()) {
       dims.add(d);
@@ -276,18 +271,21 @@ public final class Npy {
     }
     int n = t.size();
     ByteBuffer b =
-        ByteBuffer.allocate(10 + header.length() + n * kind.size).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer.allocate(10 + header.length() + n * kind.byteSize)
+            .order(ByteOrder.LITTLE_ENDIAN);
     b.put(MAGIC).put((byte) 1).put((byte) 0).putShort((short) header.length());
     b.put(header.getBytes(StandardCharsets.ISO_8859_1));
-    double[] exact = kind == Kind.F8 ? t.doubles() : null;
+    double[] exact = kind == DType.F64 ? t.doubles() : null;
     for (int i = 0; i < n; i++) {
       switch (kind) {
-        case F4 -> b.putFloat(t.floats()[i]);
-        case F2 -> b.putShort(HalfFloats.floatToHalf(t.floats()[i]));
-        case F8 -> b.putDouble(exact[i]);
-        case I8 -> b.putLong(t.longs()[i]);
-        case I4 -> b.putInt((int) t.longs()[i]);
-        default -> b.put((byte) (t.longs()[i] != 0 ? 1 : 0));
+        case F32 -> b.putFloat(t.floats()[i]);
+        case F16 -> b.putShort(HalfFloats.floatToHalf(t.floats()[i]));
+        case F64 -> b.putDouble(exact[i]);
+        case I64, U64 -> b.putLong(t.longs()[i]);
+        case I32, U32 -> b.putInt((int) t.longs()[i]);
+        case I16, U16 -> b.putShort((short) t.longs()[i]);
+        case BOOL -> b.put((byte) (t.longs()[i] != 0 ? 1 : 0));
+        default -> b.put((byte) t.longs()[i]);
       }
     }
     return b.array();

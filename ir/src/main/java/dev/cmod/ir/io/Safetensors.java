@@ -400,6 +400,12 @@ public final class Safetensors {
       case "F64" -> DType.F64;
       case "I64" -> DType.I64;
       case "I32" -> DType.I32;
+      case "I16" -> DType.I16;
+      case "I8" -> DType.I8;
+      case "U64" -> DType.U64;
+      case "U32" -> DType.U32;
+      case "U16" -> DType.U16;
+      case "U8" -> DType.U8;
       case "BOOL" -> DType.BOOL;
       default -> null;
     };
@@ -429,9 +435,10 @@ public final class Safetensors {
     for (int i = 0; i < n; i++) {
       l[i] =
           switch (dt) {
-            case I64 -> b.getLong(8 * i);
-            case I32 -> b.getInt(4 * i);
-            default -> b.get(i) != 0 ? 1 : 0;
+            case I64, U64 -> b.getLong(8 * i);
+            case I32, U32 -> dt.wrap(b.getInt(4 * i));
+            case I16, U16 -> dt.wrap(b.getShort(2 * i));
+            default -> dt.wrap(b.get(i));
           };
     }
     return Tensor.ofLongs(dt, e.shape(), l);
@@ -534,9 +541,24 @@ public final class Safetensors {
             b.putLong(t.longs()[i]);
           }
         }
-        case I32 -> {
+        case I32, U32 -> {
           for (int i = 0; i < n; i++) {
             b.putInt((int) t.longs()[i]);
+          }
+        }
+        case U64 -> {
+          for (int i = 0; i < n; i++) {
+            b.putLong(t.longs()[i]);
+          }
+        }
+        case I16, U16 -> {
+          for (int i = 0; i < n; i++) {
+            b.putShort((short) t.longs()[i]);
+          }
+        }
+        case I8, U8 -> {
+          for (int i = 0; i < n; i++) {
+            b.put((byte) t.longs()[i]);
           }
         }
         case BOOL -> {

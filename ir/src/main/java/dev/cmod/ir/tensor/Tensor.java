@@ -150,7 +150,14 @@ public final class Tensor {
 
   /** Element {@code i} (flat index) as a double, whatever the dtype. */
   public double get(int i) {
-    return d != null ? d[i] : f != null ? f[i] : l[i];
+    if (d != null) {
+      return d[i];
+    }
+    if (f != null) {
+      return f[i];
+    }
+    // a u64 value of 2^63 or more is held as a negative long
+    return dtype == DType.U64 && l[i] < 0 ? 0x1p64 + l[i] : l[i];
   }
 
   public Tensor reshape(long[] newShape) {
@@ -167,7 +174,9 @@ public final class Tensor {
         sb.append(", ");
       }
       sb.append(
-          f != null ? String.format(java.util.Locale.ROOT, "%.6g", f[i]) : Long.toString(l[i]));
+          f != null
+              ? String.format(java.util.Locale.ROOT, "%.6g", f[i])
+              : dtype == DType.U64 ? Long.toUnsignedString(l[i]) : Long.toString(l[i]));
     }
     if (size() > n) {
       sb.append(", ...");

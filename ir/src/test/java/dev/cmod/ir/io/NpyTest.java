@@ -126,8 +126,69 @@ class NpyTest {
                 "{'descr': '|u1', 'fortran_order': False, 'shape': (2,), }",
                 new byte[] {(byte) 200, 3}),
             "u1");
-    assertEquals(DType.I64, u1.dtype());
+    assertEquals(DType.U8, u1.dtype());
     assertArrayEquals(new long[] {200, 3}, u1.longs());
+  }
+
+  /**
+   * Every integer dtype, by hand-made bytes: read with its type and values, written bit for bit.
+   */
+  @Test
+  void integerDtypesReadAndWriteExactly() {
+    Object[][] cases = {
+      {"|u1", DType.U8, new byte[] {(byte) 0xff, 1}, new long[] {255, 1}},
+      {"|i1", DType.I8, new byte[] {(byte) 0xff, 1}, new long[] {-1, 1}},
+      {"<u2", DType.U16, new byte[] {(byte) 0xfe, (byte) 0xff, 2, 1}, new long[] {65534, 258}},
+      {"<i2", DType.I16, new byte[] {(byte) 0xfe, (byte) 0xff, 2, 1}, new long[] {-2, 258}},
+      {
+        "<u4",
+        DType.U32,
+        new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 1, 0, 0, 0},
+        new long[] {4294967295L, 1}
+      },
+      {
+        "<u8",
+        DType.U64,
+        new byte[] {
+          (byte) 0xff,
+          (byte) 0xff,
+          (byte) 0xff,
+          (byte) 0xff,
+          (byte) 0xff,
+          (byte) 0xff,
+          (byte) 0xff,
+          (byte) 0xff,
+          5,
+          0,
+          0,
+          0,
+          0,
+          0,
+          0,
+          0
+        },
+        new long[] {-1, 5}
+      },
+    };
+    for (Object[] c : cases) {
+      String descr = (String) c[0];
+      byte[] data = (byte[]) c[2];
+      String header = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (2,), }";
+      Tensor t = Npy.read(npy(1, header, data), descr);
+      assertEquals(c[1], t.dtype(), descr);
+      assertArrayEquals((long[]) c[3], t.longs(), descr);
+      byte[] back = Npy.toBytes(t);
+      assertArrayEquals(
+          data, Arrays.copyOfRange(back, back.length - data.length, back.length), descr);
+      String written = new String(back, 10, back.length - 10 - data.length, StandardCharsets.UTF_8);
+      assertTrue(written.contains("'descr': '" + descr + "'"), written);
+    }
+    // NumPy may write single bytes with '<' too
+    Tensor lt =
+        Npy.read(
+            npy(1, "{'descr': '<u1', 'fortran_order': False, 'shape': (1,), }", new byte[] {7}),
+            "<u1");
+    assertEquals(DType.U8, lt.dtype());
   }
 
   private static void rejects(byte[] data, String expectInMessage) {

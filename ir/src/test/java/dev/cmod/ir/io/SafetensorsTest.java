@@ -82,6 +82,32 @@ class SafetensorsTest {
   }
 
   @Test
+  void smallAndUnsignedIntegersRoundTripWithTheirSafetensorsNames() {
+    Map<String, Tensor> in = new LinkedHashMap<>();
+    in.put("a", Tensor.ofLongs(DType.U8, new long[] {2}, new long[] {255, 0}));
+    in.put("b", Tensor.ofLongs(DType.I8, new long[] {2}, new long[] {-128, 127}));
+    in.put("c", Tensor.ofLongs(DType.U16, new long[] {1}, new long[] {65535}));
+    in.put("d", Tensor.ofLongs(DType.I16, new long[] {1}, new long[] {-32768}));
+    in.put("e", Tensor.ofLongs(DType.U32, new long[] {1}, new long[] {4294967295L}));
+    in.put("f", Tensor.ofLongs(DType.U64, new long[] {1}, new long[] {-1}));
+    byte[] bytes = Safetensors.toBytes(in, Map.of());
+    long hlen = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
+    String header = new String(bytes, 8, (int) hlen, java.nio.charset.StandardCharsets.UTF_8);
+    for (String name : List.of("U8", "I8", "U16", "I16", "U32", "U64")) {
+      assertTrue(header.contains("\"" + name + "\""), header);
+    }
+    // data in key order: u8 ff 00, i8 80 7f, u16 ff ff, i16 00 80, u32 ff*4, u64 ff*8
+    assertEquals(2 + 2 + 2 + 2 + 4 + 8, bytes.length - 8 - hlen);
+    assertEquals((byte) 0xff, bytes[(int) (8 + hlen)]);
+    assertEquals((byte) 0x80, bytes[(int) (8 + hlen + 2)]);
+    LinkedHashMap<String, Tensor> out = Safetensors.read(bytes, "x.safetensors");
+    for (Map.Entry<String, Tensor> e : in.entrySet()) {
+      assertEquals(e.getValue().dtype(), out.get(e.getKey()).dtype(), e.getKey());
+      assertArrayEquals(e.getValue().longs(), out.get(e.getKey()).longs(), e.getKey());
+    }
+  }
+
+  @Test
   void bytesAreDeterministic() {
     Map<String, Tensor> forward = sample();
     Map<String, Tensor> backward = new LinkedHashMap<>();
