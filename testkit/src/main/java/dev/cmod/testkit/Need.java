@@ -40,6 +40,16 @@ public enum Need {
           "install python3-torch python3-numpy, or point -Dcmod.parity.python at a Python that has them");
     }
   },
+  TORCHVISION("python3-torchvision") {
+    @Override
+    String problem() {
+      return pythonProblem(
+          torchPython(),
+          "torch, torchvision, onnx",
+          "install python3-torchvision python3-onnx, or point -Dcmod.parity.python at a Python that"
+              + " has them");
+    }
+  },
   PYTHON_ONNX("python3-onnx") {
     @Override
     String problem() {

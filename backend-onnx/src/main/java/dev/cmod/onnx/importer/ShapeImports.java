@@ -52,6 +52,71 @@ final class ShapeImports {
     r.add("ConstantOfShape", Set.of(Op.BROADCAST), ShapeImports::constantOfShape);
     r.add("Tile", Set.of(Op.RESHAPE, Op.BROADCAST), ShapeImports::tile);
     r.add("Range", Set.of(), ShapeImports::range);
+    r.add("Pad", Set.of(Op.BROADCAST, Op.CONCAT), ShapeImports::pad);
+  }
+
+  /**
+   * Pad in constant mode with constant, non-negative pads: along each padded axis, x between two
+   * broadcast constants of the pad's width (so symbolic dims of the other axes stay symbolic).
+   * Other modes, negative pads (crops) and the {@code axes} input are carried opaque.
+   */
+  private static void pad(ImportContext cx) {
+    String mode = cx.attrString("mode", "constant");
+    if (!mode.equals("constant")) {
+      throw cx.unsupportedHere("mode '" + mode + "'");
+    }
+    Value x = cx.val(cx.need(0));
+    long[] pads;
+    double value;
+    if (cx.opset() < 11) {
+      pads = cx.attrInts("pads");
+      value = cx.attrFloat("value", 0);
+    } else {
+      pads = cx.constInts(cx.need(1), "pads");
+      value = cx.in(2) == null ? 0 : constScalar(cx, 2, "constant_value").get(0);
+      if (cx.in(3) != null) {
+        throw cx.unsupportedHere("the axes input");
+      }
+    }
+    int rank = x.type().rank();
+    if (pads == null || pads.length != 2 * rank) {
+      throw new ImportException(
+          "ONNX operator "
+              + cx.describe()
+              + ": "
+              + (pads == null ? 0 : pads.length)
+              + " pads for a tensor of rank "
+              + rank);
+    }
+    Value cur = x;
+    for (int axis = 0; axis < rank; axis++) {
+      long before = pads[axis];
+      long after = pads[axis + rank];
+      if (before < 0 || after < 0) {
+        throw cx.unsupportedHere("negative pads (cropping)");
+      }
+      if (before == 0 && after == 0) {
+        continue;
+      }
+      List<Value> parts = new ArrayList<>();
+      Value fill = cx.scalar(value, x.type().dtype());
+      if (before > 0) {
+        parts.add(cx.add(Op.BROADCAST, Attrs.of("dims", widthAt(cur, axis, before)), fill));
+      }
+      parts.add(cur);
+      if (after > 0) {
+        parts.add(cx.add(Op.BROADCAST, Attrs.of("dims", widthAt(cur, axis, after)), fill));
+      }
+      cur = cx.graph().add(Op.CONCAT, Attrs.of("axis", axis), parts, cx.loc()).out();
+    }
+    cx.out(cur);
+  }
+
+  /** The dims of {@code v} with axis {@code axis} of size {@code width}. */
+  private static List<Dim> widthAt(Value v, int axis, long width) {
+    List<Dim> d = new ArrayList<>(v.type().dims());
+    d.set(axis, Dim.of(width));
+    return List.copyOf(d);
   }
 
   /**
