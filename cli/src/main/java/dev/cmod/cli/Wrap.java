@@ -81,8 +81,9 @@ final class Wrap {
     List<Port> outputs = new ArrayList<>();
     for (int i = 0; i < outs.size(); i++) {
       TensorType t = outs.get(i).type();
-      boolean batched = t.rank() > 0 && t.dim(0).equals(Dim.sym("batch"));
-      for (Dim d : t.dims()) {
+      // an unknown leading dim (a file that records no size there) is taken as the batch
+      boolean batched = t.rank() > 0 && (t.dim(0).equals(Dim.sym("batch")) || t.dim(0).isUnknown());
+      for (Dim d : batched ? t.dims().subList(1, t.rank()) : t.dims()) {
         if (d.isUnknown()) {
           throw new UserError(
               DiagnosticCode.ONNX_FILE,
