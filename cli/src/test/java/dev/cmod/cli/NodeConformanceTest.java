@@ -17,7 +17,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,16 +47,7 @@ class NodeConformanceTest extends CommandLineHarness {
   @Test
   void everyNodeTestThroughWrapCompileAndRun() throws Exception {
     Need.ONNX_TESTDATA.require();
-    List<Path> dirs;
-    try (Stream<Path> s = Files.list(Need.onnxTestData())) {
-      dirs =
-          s.filter(
-                  p ->
-                      Files.isRegularFile(p.resolve("model.onnx"))
-                          && Files.isDirectory(p.resolve("test_data_set_0")))
-              .sorted()
-              .toList();
-    }
+    List<Path> dirs = Need.onnxNodeTests();
     List<Outcome> outcomes = new ArrayList<>();
     List<String> wrong = new ArrayList<>();
     for (Path dir : dirs) {

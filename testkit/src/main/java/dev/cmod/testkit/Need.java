@@ -205,6 +205,21 @@ public enum Need {
   /**
    * The node-test folder of the ONNX backend tests (one folder per test, each with a model.onnx).
    */
+  /**
+   * The node tests of {@link #onnxTestData()}: each folder with a {@code model.onnx} and a {@code
+   * test_data_set_0}, sorted by name.
+   */
+  public static java.util.List<Path> onnxNodeTests() throws java.io.IOException {
+    try (java.util.stream.Stream<Path> s = Files.list(onnxTestData())) {
+      return s.filter(
+              p ->
+                  Files.isRegularFile(p.resolve("model.onnx"))
+                      && Files.isDirectory(p.resolve("test_data_set_0")))
+          .sorted()
+          .toList();
+    }
+  }
+
   public static Path onnxTestData() {
     String p = setting("cmod.onnx.testdata", "CMOD_ONNX_TESTDATA");
     return Path.of(p != null ? p : "/usr/share/libonnx-testdata/data/node")

@@ -23,7 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -61,16 +60,7 @@ class OnnxBackendNodeTestsImportTest {
   @Test
   void importedNodeTestsMatchTheirExpectedOutputs() throws Exception {
     Need.ONNX_TESTDATA.require();
-    List<Path> dirs;
-    try (Stream<Path> s = Files.list(Need.onnxTestData())) {
-      dirs =
-          s.filter(
-                  p ->
-                      Files.isRegularFile(p.resolve("model.onnx"))
-                          && Files.isDirectory(p.resolve("test_data_set_0")))
-              .sorted()
-              .toList();
-    }
+    List<Path> dirs = Need.onnxNodeTests();
     int tried = 0;
     int passedOrt = 0;
     int passedInterp = 0;

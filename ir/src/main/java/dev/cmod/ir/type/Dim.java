@@ -270,59 +270,34 @@ public abstract sealed class Dim permits Dim.Poly, Dim.Unknown {
 
     /** As a .cmod expression (cmod's {@code /} on sizes is floor division, as here). */
     String source() {
-      if (terms.isEmpty()) {
-        return "0";
-      }
-      StringBuilder sb = new StringBuilder();
-      List<Map.Entry<String, Term>> es = new ArrayList<>(terms.entrySet());
-      es.sort(
-          (x, y) ->
-              x.getKey().isEmpty() == y.getKey().isEmpty()
-                  ? x.getKey().compareTo(y.getKey())
-                  : (x.getKey().isEmpty() ? 1 : -1));
-      for (Map.Entry<String, Term> e : es) {
-        Term t = e.getValue();
-        long c = t.coeff();
-        if (sb.length() > 0) {
-          sb.append(c < 0 ? " - " : " + ");
-          c = Math.abs(c);
-        } else if (c < 0) {
-          sb.append('-');
-          c = -c;
-        }
-        if (t.factors().isEmpty()) {
-          sb.append(c);
-        } else {
-          List<String> fs = new ArrayList<>();
-          if (c != 1) {
-            fs.add(Long.toString(c));
-          }
-          for (Atom a : t.factors()) {
-            fs.add(a.source());
-          }
-          sb.append(String.join(" * ", fs));
-        }
-      }
-      return sb.toString();
+      return write(true);
     }
 
     private String render() {
+      return write(false);
+    }
+
+    /**
+     * Symbolic terms first (in key order), the constant last: compact for messages ("seq+16",
+     * "2*h*w") or spaced with parenthesized floor divisions for source.
+     */
+    private String write(boolean source) {
       if (terms.isEmpty()) {
         return "0";
       }
       StringBuilder sb = new StringBuilder();
-      // symbolic terms first (in key order), constant last: "seq+16", "2*h*w"
       List<Map.Entry<String, Term>> es = new ArrayList<>(terms.entrySet());
       es.sort(
           (x, y) ->
               x.getKey().isEmpty() == y.getKey().isEmpty()
                   ? x.getKey().compareTo(y.getKey())
                   : (x.getKey().isEmpty() ? 1 : -1));
+      String times = source ? " * " : "*";
       for (Map.Entry<String, Term> e : es) {
         Term t = e.getValue();
         long c = t.coeff();
         if (sb.length() > 0) {
-          sb.append(c < 0 ? "-" : "+");
+          sb.append(c < 0 ? (source ? " - " : "-") : (source ? " + " : "+"));
           c = Math.abs(c);
         } else if (c < 0) {
           sb.append('-');
@@ -330,12 +305,16 @@ public abstract sealed class Dim permits Dim.Poly, Dim.Unknown {
         }
         if (t.factors().isEmpty()) {
           sb.append(c);
-        } else {
-          if (c != 1) {
-            sb.append(c).append('*');
-          }
-          sb.append(e.getKey());
+          continue;
         }
+        List<String> fs = new ArrayList<>();
+        if (c != 1) {
+          fs.add(Long.toString(c));
+        }
+        for (Atom f : t.factors()) {
+          fs.add(source ? f.source() : f.toString());
+        }
+        sb.append(String.join(times, fs));
       }
       return sb.toString();
     }
