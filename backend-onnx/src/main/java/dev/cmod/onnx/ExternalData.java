@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.function.BiConsumer;
 
 /**
@@ -221,6 +222,39 @@ public final class ExternalData {
           }
         });
     return changed[0] ? mb.build().toByteArray() : model;
+  }
+
+  /**
+   * Reads into the model the external data of every tensor that is not a top-level initializer
+   * (tensors of {@code Constant} nodes, initializers of subgraphs, functions), so that nodes the
+   * importer copies verbatim into an artifact (opaque regions) never name a file; top-level
+   * initializers stay external, to be read one at a time when used. The caller has checked the
+   * claims ({@link #checkClaims}).
+   */
+  static ModelProto inlineNested(ModelProto m, Path dir) {
+    ModelProto.Builder mb = m.toBuilder();
+    GraphProto.Builder top = mb.getGraphBuilder();
+    List<TensorProto> initializers = List.copyOf(top.getInitializerList());
+    List<SparseTensorProto> sparse = List.copyOf(top.getSparseInitializerList());
+    top.clearInitializer().clearSparseInitializer();
+    Budget budget = new Budget(budgetBytes());
+    boolean[] changed = {false};
+    forEachTensor(
+        mb,
+        (t, what) -> {
+          if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
+            ByteString data = read(t.build(), what, dir, bytesOf(t.build()), budget);
+            t.clearExternalData()
+                .setDataLocation(TensorProto.DataLocation.DEFAULT)
+                .setRawData(data);
+            changed[0] = true;
+          }
+        });
+    if (!changed[0]) {
+      return m;
+    }
+    top.addAllInitializer(initializers).addAllSparseInitializer(sparse);
+    return mb.build();
   }
 
   /**

@@ -87,6 +87,7 @@ public final class OnnxImporter {
     }
     try {
       ExternalData.checkClaims(m, dir);
+      m = ExternalData.inlineNested(m, dir);
     } catch (ExternalData.ExternalDataException e) {
       throw new ImportException(e.getMessage());
     }

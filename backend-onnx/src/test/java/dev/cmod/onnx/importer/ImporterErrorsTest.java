@@ -9,6 +9,7 @@ import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
+import ai.onnx.proto.OnnxMl.StringStringEntryProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.TensorShapeProto;
 import ai.onnx.proto.OnnxMl.TypeProto;
@@ -77,6 +78,91 @@ class ImporterErrorsTest {
       b.addAttribute(a);
     }
     return b.build();
+  }
+
+  /**
+   * External data of a tensor inside a subgraph (an If branch's initializer) is read at import,
+   * through the same checks: the opaque region copied into the artifact names no file, so neither
+   * ONNX Runtime nor a serving engine ever opens one (found while adding opaque regions).
+   */
+  @Test
+  void externalDataInsideASubgraphIsReadAtImport(@org.junit.jupiter.api.io.TempDir Path dir)
+      throws Exception {
+    java.nio.ByteBuffer buf =
+        java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    buf.putFloat(10).putFloat(20);
+    java.nio.file.Files.write(dir.resolve("w.bin"), buf.array());
+    TensorProto w =
+        TensorProto.newBuilder()
+            .setName("w")
+            .setDataType(1)
+            .addDims(2)
+            .setDataLocation(TensorProto.DataLocation.EXTERNAL)
+            .addExternalData(kv("location", "w.bin"))
+            .addExternalData(kv("offset", "0"))
+            .addExternalData(kv("length", "8"))
+            .build();
+    GraphProto then =
+        GraphProto.newBuilder()
+            .setName("then")
+            .addInitializer(w)
+            .addNode(node("Add", "", List.of("x", "w"), List.of("t")))
+            .addOutput(info("t", 1, 2))
+            .build();
+    GraphProto other =
+        GraphProto.newBuilder()
+            .setName("else")
+            .addNode(node("Identity", "", List.of("x"), List.of("e")))
+            .addOutput(info("e", 1, 2))
+            .build();
+    AttributeProto yes =
+        AttributeProto.newBuilder()
+            .setName("value")
+            .setType(AttributeProto.AttributeType.TENSOR)
+            .setT(TensorProto.newBuilder().setDataType(9).addInt32Data(1))
+            .build();
+    byte[] bytes =
+        model(
+            17,
+            GraphProto.newBuilder()
+                .addInput(info("x", 1, 2))
+                .addOutput(info("y", 1, 2))
+                .addNode(node("Constant", "", List.of(), List.of("c"), yes))
+                .addNode(
+                    node(
+                        "If",
+                        "branch",
+                        List.of("c"),
+                        List.of("y"),
+                        AttributeProto.newBuilder()
+                            .setName("then_branch")
+                            .setType(AttributeProto.AttributeType.GRAPH)
+                            .setG(then)
+                            .build(),
+                        AttributeProto.newBuilder()
+                            .setName("else_branch")
+                            .setType(AttributeProto.AttributeType.GRAPH)
+                            .setG(other)
+                            .build())));
+    ImportedModule m = OnnxImporter.load(bytes, dir);
+    Graph g = new Graph("t");
+    Value x = g.addInput("x", TensorType.of(DType.F32, 2), LOC);
+    g.setOutput("y", m.apply(g, List.of(x), "br", LOC).get(0));
+    byte[] emitted = dev.cmod.onnx.OnnxEmitter.emit(g, dev.cmod.onnx.EmitOptions.defaults());
+    String text = ModelProto.parseFrom(emitted).toString();
+    assertTrue(!text.contains("w.bin") && !text.contains("EXTERNAL"), "names a file:\n" + text);
+    Tensor in = Tensor.ofFloats(new long[] {2}, new float[] {1, 2});
+    org.junit.jupiter.api.Assertions.assertArrayEquals(
+        new float[] {11, 22}, ImportSupport.runEmitted(g, Map.of("x", in)).get("y").floats());
+    // a link in its place is refused, as for any external data
+    java.nio.file.Files.move(dir.resolve("w.bin"), dir.resolve("real.bin"));
+    java.nio.file.Files.createSymbolicLink(dir.resolve("w.bin"), dir.resolve("real.bin"));
+    ImportException e = assertThrows(ImportException.class, () -> OnnxImporter.load(bytes, dir));
+    assertTrue(e.getMessage().contains("w.bin"), e.getMessage());
+  }
+
+  private static StringStringEntryProto kv(String k, String v) {
+    return StringStringEntryProto.newBuilder().setKey(k).setValue(v).build();
   }
 
   /** An operator without an import entry is carried opaque and computes what ONNX says. */
