@@ -81,19 +81,18 @@ final class Wrap {
     List<Port> outputs = new ArrayList<>();
     for (int i = 0; i < outs.size(); i++) {
       TensorType t = outs.get(i).type();
-      // an unknown leading dim (a file that records no size there) is taken as the batch
+      // an unknown leading dim (a file that records no size there) is taken as the batch; other
+      // unknown dims get names of their own, which the user may tie to an input's
       boolean batched = t.rank() > 0 && (t.dim(0).equals(Dim.sym("batch")) || t.dim(0).isUnknown());
-      for (Dim d : batched ? t.dims().subList(1, t.rank()) : t.dims()) {
-        if (d.isUnknown()) {
-          throw new UserError(
-              DiagnosticCode.ONNX_FILE,
-              "output '"
-                  + m.outputNames().get(i)
-                  + "' has a dim the file does not record and the importer cannot infer ("
-                  + t
-                  + ")");
-        }
+      List<Dim> dims = new ArrayList<>();
+      for (int a = 0; a < t.rank(); a++) {
+        Dim d = t.dim(a);
+        dims.add(
+            a == 0 && batched
+                ? Dim.sym("batch")
+                : d.isUnknown() ? Dim.sym(symbol(d, symbols, used)) : d);
       }
+      t = t.withDims(dims);
       outputs.add(
           new Port(
               m.outputNames().get(i),
@@ -159,14 +158,13 @@ final class Wrap {
   }
 
   private static String symbol(Dim d, Map<String, String> symbols, Set<String> used) {
-    String key = d.isUnknown() ? null : d.toString();
-    if (key != null && symbols.containsKey(key)) {
+    // each unknown dim is a size of its own; a symbolic one keeps its name wherever it appears
+    String key = d.isUnknown() ? "?" + symbols.size() : d.toString();
+    if (symbols.containsKey(key)) {
       return symbols.get(key);
     }
-    String s = identifier(key == null ? "" : key, used, "d" + (symbols.size() + 1));
-    if (key != null) {
-      symbols.put(key, s);
-    }
+    String s = identifier(d.isUnknown() ? "" : key, used, "d" + (symbols.size() + 1));
+    symbols.put(key, s);
     return s;
   }
 
