@@ -207,21 +207,8 @@ public final class ExternalData {
     // first add up what every external tensor claims, so an over-budget model is refused before
     // a byte is read; then read
     checkClaims(m, dir);
-    Budget budget = new Budget(budgetBytes());
     ModelProto.Builder mb = m.toBuilder();
-    boolean[] changed = {false};
-    forEachTensor(
-        mb,
-        (t, what) -> {
-          if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
-            ByteString data = read(t.build(), what, dir, bytesOf(t.build()), budget);
-            t.clearExternalData()
-                .setDataLocation(TensorProto.DataLocation.DEFAULT)
-                .setRawData(data);
-            changed[0] = true;
-          }
-        });
-    return changed[0] ? mb.build().toByteArray() : model;
+    return readInto(mb, dir) ? mb.build().toByteArray() : model;
   }
 
   /**
@@ -237,6 +224,18 @@ public final class ExternalData {
     List<TensorProto> initializers = List.copyOf(top.getInitializerList());
     List<SparseTensorProto> sparse = List.copyOf(top.getSparseInitializerList());
     top.clearInitializer().clearSparseInitializer();
+    if (!readInto(mb, dir)) {
+      return m;
+    }
+    top.addAllInitializer(initializers).addAllSparseInitializer(sparse);
+    return mb.build();
+  }
+
+  /**
+   * Reads the external data of every tensor {@code mb} holds into the tensor, within one budget;
+   * whether any was read.
+   */
+  private static boolean readInto(ModelProto.Builder mb, Path dir) {
     Budget budget = new Budget(budgetBytes());
     boolean[] changed = {false};
     forEachTensor(
@@ -250,11 +249,7 @@ public final class ExternalData {
             changed[0] = true;
           }
         });
-    if (!changed[0]) {
-      return m;
-    }
-    top.addAllInitializer(initializers).addAllSparseInitializer(sparse);
-    return mb.build();
+    return changed[0];
   }
 
   /**

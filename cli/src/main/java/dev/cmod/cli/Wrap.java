@@ -1,7 +1,7 @@
 package dev.cmod.cli;
 
 import dev.cmod.compiler.diag.DiagnosticCode;
-import dev.cmod.grammar.CmodLexer;
+import dev.cmod.compiler.syntax.Words;
 import dev.cmod.ir.graph.Graph;
 import dev.cmod.ir.graph.ImportedModule;
 import dev.cmod.ir.graph.ShapeException;
@@ -15,7 +15,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.antlr.v4.runtime.Vocabulary;
 
 /**
  * The source {@code cmod wrap} writes for an ONNX model: an {@code import onnx} of the file and a
@@ -195,23 +194,14 @@ final class Wrap {
     return s;
   }
 
-  private static final Set<String> KEYWORDS = keywords();
+  private static final Set<String> KEYWORDS = Set.copyOf(Words.KEYWORDS);
 
-  /** Type names and names a reader would take for the language's own. */
-  private static final Set<String> RESERVED =
-      Set.of(
-          "Image", "Audio", "Video", "Text", "Class", "Vector", "Seq", "f32", "f16", "bf16", "f64",
-          "i64", "i32", "bool", "int", "float", "string", "dtype", "exact", "results");
+  /** Type names, and the name the wrapper gives the import's results. */
+  private static final Set<String> RESERVED = reserved();
 
-  private static Set<String> keywords() {
-    Set<String> out = new HashSet<>();
-    Vocabulary v = CmodLexer.VOCABULARY;
-    for (int t = 1; t <= v.getMaxTokenType(); t++) {
-      String lit = v.getLiteralName(t);
-      if (lit != null && lit.matches("'[a-z]+'")) {
-        out.add(lit.substring(1, lit.length() - 1));
-      }
-    }
-    return out;
+  private static Set<String> reserved() {
+    Set<String> out = new HashSet<>(Words.TYPE_NAMES);
+    out.add("results");
+    return Set.copyOf(out);
   }
 }

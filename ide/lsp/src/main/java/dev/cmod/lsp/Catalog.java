@@ -1,7 +1,7 @@
 package dev.cmod.lsp;
 
 import dev.cmod.compiler.sema.BuiltinTable;
-import dev.cmod.grammar.CmodLexer;
+import dev.cmod.compiler.syntax.Words;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -11,37 +11,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.antlr.v4.runtime.Vocabulary;
 
 /**
  * What the editor offers besides diagnostics: keywords, builtin signatures (the compiler's {@link
  * BuiltinTable}), std library modules.
  */
 final class Catalog {
-  /**
-   * The keywords, read from the lexer's vocabulary (every token whose literal is a lower-case
-   * word), in the lexer's order, so that a keyword added to the grammar is offered without another
-   * edit.
-   */
-  static final List<String> KEYWORDS = keywords();
-
-  private static List<String> keywords() {
-    List<String> out = new java.util.ArrayList<>();
-    Vocabulary v = CmodLexer.VOCABULARY;
-    for (int t = 1; t <= v.getMaxTokenType(); t++) {
-      String lit = v.getLiteralName(t);
-      if (lit != null && lit.matches("'[a-z]+'")) {
-        out.add(lit.substring(1, lit.length() - 1));
-      }
-    }
-    return List.copyOf(out);
-  }
+  /** The keywords, read from the lexer's vocabulary (in its order). */
+  static final List<String> KEYWORDS = Words.KEYWORDS;
 
   /** Modality types, element types and hyperparameter types. */
-  static final List<String> TYPES =
-      List.of(
-          "Image", "Audio", "Video", "Text", "Class", "Vector", "Seq", "f32", "f16", "bf16", "f64",
-          "i64", "i32", "bool", "int", "float", "string", "dtype");
+  static final List<String> TYPES = Words.TYPE_NAMES;
 
   /** The stdlib libraries (resources std/NAME.cmod, from cmod-stdlib). */
   static final List<String> STD_LIBRARIES = List.of("nn", "peft", "route", "compose");
