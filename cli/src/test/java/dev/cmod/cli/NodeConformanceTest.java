@@ -208,6 +208,21 @@ class NodeConformanceTest extends CommandLineHarness {
     sb.append("### ONNX Runtime passes, cmod does not (")
         .append(ort - both)
         .append("), by reason\n\n");
+    list(sb, byReason);
+    Map<String, List<String>> ortFails = new TreeMap<>();
+    for (Outcome o : os) {
+      if (!o.ortPass()) {
+        ortFails.computeIfAbsent(group(o.ortWhy()), k -> new ArrayList<>()).add(o.test());
+      }
+    }
+    sb.append("\n### ONNX Runtime alone does not pass (")
+        .append(os.size() - ort)
+        .append("), by reason\n\n");
+    list(sb, ortFails);
+    return sb.toString();
+  }
+
+  private static void list(StringBuilder sb, Map<String, List<String>> byReason) {
     byReason.entrySet().stream()
         .sorted((a, b) -> b.getValue().size() - a.getValue().size())
         .forEach(
@@ -219,7 +234,6 @@ class NodeConformanceTest extends CommandLineHarness {
                     .append(": ")
                     .append(String.join(", ", e.getValue()))
                     .append('\n'));
-    return sb.toString();
   }
 
   /** Reasons grouped: operator names and codes kept, standalone numbers and value names dropped. */

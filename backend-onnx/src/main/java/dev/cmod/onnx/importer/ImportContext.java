@@ -98,8 +98,8 @@ public final class ImportContext {
       NodeProto n = nodes.get(i);
       cur = n;
       ImportTable.Entry entry = isDefaultDomain(n) ? ImportTable.forType(n.getOpType()) : null;
-      if (entry == null || regions.readsUntyped(n)) {
-        // a raised node cannot read a value the file gives no type: it joins the region instead
+      if (entry == null || regions.mustExtend(i)) {
+        // the run still makes an untyped value that this or a later node reads: it stays open
         regions.carry(i);
         continue;
       }
@@ -259,6 +259,15 @@ public final class ImportContext {
     return v;
   }
 
+  /**
+   * Whether ONNX value {@code name} is a shape folded at import with a size known only at run time
+   * (so an opaque region that reads it recomputes it from the nodes that made it).
+   */
+  boolean isSymbolicShape(String name) {
+    ImportValue v = env.get(name);
+    return v != null && v.dims != null && v.dims.stream().anyMatch(d -> !d.isKnown());
+  }
+
   ImportValue in(int i) {
     if (i >= cur.getInputCount() || cur.getInput(i).isEmpty()) {
       return null;
@@ -411,6 +420,18 @@ public final class ImportContext {
       return d;
     }
     return null;
+  }
+
+  /**
+   * The elements of an integer vector known at import time, symbolic sizes included (a bound read
+   * through {@code Shape}); the variant exception naming {@code what} otherwise.
+   */
+  List<Dim> constDims(ImportValue v, String what) {
+    List<Dim> d = v == null ? null : dimsOf(v);
+    if (d == null) {
+      throw unsupportedHere("a " + what + " computed at run time");
+    }
+    return d;
   }
 
   /** Known integer values of an import-time input, or an ImportException naming {@code what}. */

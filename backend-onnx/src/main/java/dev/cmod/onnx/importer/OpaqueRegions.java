@@ -44,6 +44,9 @@ final class OpaqueRegions {
   /** For every ONNX value, the indices of the top-level nodes that read it (in subgraphs too). */
   private final Map<String, Set<Integer>> readers = new HashMap<>();
 
+  /** For every ONNX value a top-level node makes, that node's index. */
+  private final Map<String, Integer> producer = new HashMap<>();
+
   private final Map<String, ValueInfoProto> declared = new HashMap<>();
   private final Set<String> modelOutputs = new HashSet<>();
   private final List<Integer> run = new ArrayList<>();
@@ -59,6 +62,9 @@ final class OpaqueRegions {
     for (int i = 0; i < nodes.size(); i++) {
       for (String name : reads(nodes.get(i))) {
         readers.computeIfAbsent(name, k -> new HashSet<>()).add(i);
+      }
+      for (String o : nodes.get(i).getOutputList()) {
+        producer.put(o, i);
       }
     }
     for (ValueInfoProto v : source.graph().getValueInfoList()) {
@@ -76,18 +82,21 @@ final class OpaqueRegions {
   }
 
   /**
-   * Whether {@code n} reads a value that the current run makes and the file gives no type (so the
-   * run could not hand it to a raised node).
+   * Whether the current run makes a value that the file gives no type and that node {@code i} or a
+   * later node reads: the run cannot end before node {@code i} (a region's outputs need types), so
+   * node {@code i} joins it even where the importer could raise it. In the worst case the run grows
+   * to the end of the graph, whose outputs the file types.
    */
-  boolean readsUntyped(NodeProto n) {
-    if (run.isEmpty()) {
-      return false;
-    }
-    Set<String> reads = reads(n);
-    for (int i : run) {
-      for (String o : nodes.get(i).getOutputList()) {
-        if (reads.contains(o) && !typed(o)) {
-          return true;
+  boolean mustExtend(int i) {
+    for (int m : run) {
+      for (String o : nodes.get(m).getOutputList()) {
+        if (o.isEmpty() || typed(o)) {
+          continue;
+        }
+        for (int r : readers.getOrDefault(o, Set.of())) {
+          if (r >= i) {
+            return true;
+          }
         }
       }
     }
@@ -121,9 +130,27 @@ final class OpaqueRegions {
     cx.at(nodes.get(members.get(0)));
     List<String> inputs = new ArrayList<>();
     List<String> inside = new ArrayList<>();
-    for (int i : members) {
+    // shapes folded at import whose sizes are known only at run time: recomputed in the region
+    java.util.TreeSet<Integer> copied = new java.util.TreeSet<>();
+    java.util.ArrayDeque<Integer> pending = new java.util.ArrayDeque<>(members);
+    Set<String> defined = new HashSet<>(made.keySet());
+    List<Integer> readersOrder = new ArrayList<>();
+    while (!pending.isEmpty()) {
+      int i = pending.poll();
+      readersOrder.add(i);
       for (String name : reads(nodes.get(i))) {
-        if (made.containsKey(name) || inputs.contains(name) || inside.contains(name)) {
+        if (cx.isSymbolicShape(name) && producer.containsKey(name) && !defined.contains(name)) {
+          int p = producer.get(name);
+          if (copied.add(p)) {
+            defined.addAll(nodes.get(p).getOutputList());
+            pending.add(p);
+          }
+        }
+      }
+    }
+    for (int i : readersOrder) {
+      for (String name : reads(nodes.get(i))) {
+        if (defined.contains(name) || inputs.contains(name) || inside.contains(name)) {
           continue;
         }
         boolean onlyHere = inRun.containsAll(readers.get(name)) && !modelOutputs.contains(name);
@@ -178,7 +205,9 @@ final class OpaqueRegions {
       return; // nothing reads what the run makes
     }
     GraphProto.Builder gb = GraphProto.newBuilder().setName("region");
-    for (int i : members) {
+    java.util.TreeSet<Integer> all = new java.util.TreeSet<>(members);
+    all.addAll(copied);
+    for (int i : all) {
       gb.addNode(nodes.get(i));
     }
     for (String name : inside) {

@@ -440,24 +440,24 @@ final class ShapeImports {
 
   private static void slice(ImportContext cx) {
     ImportValue xv = cx.need(0);
-    long[] starts;
-    long[] ends;
+    List<Dim> starts;
+    List<Dim> ends;
     long[] axes;
     long[] steps = null;
     if (cx.opset() < 10) {
-      starts = cx.attrInts("starts");
-      ends = cx.attrInts("ends");
+      starts = known(cx.attrInts("starts"));
+      ends = known(cx.attrInts("ends"));
       axes = cx.attrInts("axes");
     } else {
-      starts = cx.constInts(cx.need(1), "slice start");
-      ends = cx.constInts(cx.need(2), "slice end");
+      starts = cx.constDims(cx.need(1), "slice start");
+      ends = cx.constDims(cx.need(2), "slice end");
       axes = cx.in(3) == null ? null : cx.constInts(cx.in(3), "slice axes");
       steps = cx.in(4) == null ? null : cx.constInts(cx.in(4), "slice steps");
     }
     TensorType t = cx.type(xv);
     int r = t.rank();
     if (axes == null) {
-      axes = new long[starts.length];
+      axes = new long[starts.size()];
       for (int i = 0; i < axes.length; i++) {
         axes[i] = i;
       }
@@ -471,8 +471,8 @@ final class ShapeImports {
     }
     if (xv.dims != null && !xv.scalar && axes.length == 1 && cx.axis(axes[0], 1) == 0) {
       int size = xv.dims.size();
-      int s = (int) clampKnown(starts[0], size);
-      int e = (int) Math.max(s, clampKnown(ends[0], size));
+      int s = (int) clampKnown(knownBound(cx, starts.get(0)), size);
+      int e = (int) Math.max(s, clampKnown(knownBound(cx, ends.get(0)), size));
       cx.out(0, ImportValue.dims(xv.dims.subList(s, e), false, xv.dimsType));
       return;
     }
@@ -480,8 +480,8 @@ final class ShapeImports {
     for (int i = 0; i < axes.length; i++) {
       int ax = cx.axis(axes[i], r);
       Dim size = x.type().dim(ax);
-      Dim s = bound(cx, starts[i], size);
-      Dim e = bound(cx, ends[i], size);
+      Dim s = bound(cx, starts.get(i), size);
+      Dim e = bound(cx, ends.get(i), size);
       if (s.equals(Dim.of(0)) && e.equals(size)) {
         continue;
       }
@@ -490,13 +490,40 @@ final class ShapeImports {
     cx.out(x);
   }
 
+  private static List<Dim> known(long[] v) {
+    List<Dim> d = new ArrayList<>();
+    for (long x : v) {
+      d.add(Dim.of(x));
+    }
+    return d;
+  }
+
+  private static long knownBound(ImportContext cx, Dim d) {
+    if (!d.isKnown()) {
+      throw cx.unsupportedHere("a symbolic bound (" + d + ") slicing a shape");
+    }
+    return d.value();
+  }
+
   private static long clampKnown(long v, long size) {
     long x = v < 0 ? v + size : v;
     return Math.max(0, Math.min(size, x));
   }
 
-  /** A slice bound as a dim: clamped when the size is known, else relative to the symbolic size. */
-  private static Dim bound(ImportContext cx, long v, Dim size) {
+  /**
+   * A slice bound as a dim: clamped when the size is known, else relative to the symbolic size. A
+   * symbolic bound (a size read through {@code Shape}, such as a sequence length cutting a table of
+   * positions) is taken as it is: it counts elements, so it is not negative, and it is taken to lie
+   * within the axis, as it does wherever the original model runs.
+   */
+  private static Dim bound(ImportContext cx, Dim bound, Dim size) {
+    if (!bound.isKnown()) {
+      if (bound.isUnknown()) {
+        throw cx.unsupportedHere("a slice bound of unknown value");
+      }
+      return bound.equals(size) ? size : bound;
+    }
+    long v = bound.value();
     if (size.isKnown()) {
       return Dim.of(clampKnown(v, size.value()));
     }

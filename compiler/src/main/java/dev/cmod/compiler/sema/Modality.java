@@ -248,8 +248,8 @@ public final class Modality {
         return s;
       }
       Dim v = el.dimValue(el.eval(e.expr(), Body.bare(env), null), e.span(), "a dim");
-      if (v.isKnown() && v.value() <= 0) {
-        el.fail(DiagnosticCode.BAD_DIM, e.span(), "dims must be positive, got " + v, null);
+      if (v.isKnown() && v.value() < 0) {
+        el.fail(DiagnosticCode.BAD_DIM, e.span(), "dims must not be negative, got " + v, null);
       }
       return v;
     }
