@@ -1,5 +1,6 @@
 package dev.cmod.cli;
 
+import ai.onnx.proto.OnnxMl.ModelProto;
 import dev.cmod.compiler.Compilation;
 import dev.cmod.compiler.diag.DiagnosticCode;
 import dev.cmod.compiler.sema.CompileOptions;
@@ -11,6 +12,7 @@ import dev.cmod.ir.type.DType;
 import dev.cmod.ir.type.Dim;
 import dev.cmod.ir.type.TensorType;
 import dev.cmod.onnx.EmitOptions;
+import dev.cmod.onnx.ExternalDataWriter;
 import dev.cmod.onnx.OnnxEmitter;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -25,16 +27,54 @@ public final class Toolchain {
 
   private Toolchain() {}
 
-  /** A compilation and, when it succeeded, its ONNX bytes. */
-  public record Compiled(Compilation.Result result, byte[] onnx) {
+  /**
+   * A compilation and, when it succeeded, its ONNX bytes — or, for a model whose weights exceed
+   * what one protobuf message holds ({@link ExternalDataWriter#AUTO_BYTES}), the model message
+   * ({@code large}), which only {@code cmod compile} writes (with external data).
+   */
+  public record Compiled(Compilation.Result result, byte[] onnx, ModelProto large) {
+    public Compiled(Compilation.Result result, byte[] onnx) {
+      this(result, onnx, null);
+    }
+
     public boolean ok() {
-      return onnx != null;
+      return onnx != null || large != null;
+    }
+
+    /** The artifact's bytes; a model over 2 GiB has none (it is written with external data). */
+    @Override
+    public byte[] onnx() {
+      if (onnx == null && large != null) {
+        throw new UserError(
+            DiagnosticCode.ENVIRONMENT,
+            "the compiled model holds "
+                + ExternalDataWriter.weightBytes(large)
+                + " bytes of weights, more than one ONNX file can hold; write it with `cmod"
+                + " compile` (its weights go to a data file beside it) and use that file");
+      }
+      return onnx;
+    }
+
+    /** The artifact as a message, for writing it with external data. */
+    public ModelProto model() {
+      try {
+        return large != null ? large : ModelProto.parseFrom(onnx);
+      } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+        throw new IllegalStateException("the emitter wrote an unreadable model", e);
+      }
     }
   }
 
   public static Compiled compile(Path file, CompileOptions o) {
     Compilation.Result r = Compilation.compile(file, o);
-    return new Compiled(r, r.ok() ? emit(r.graph()) : null);
+    if (!r.ok()) {
+      return new Compiled(r, null);
+    }
+    ModelProto m = OnnxEmitter.build(r.graph(), new EmitOptions(Compilation.VERSION));
+    if (ExternalDataWriter.weightBytes(m) > ExternalDataWriter.AUTO_BYTES) {
+      return new Compiled(r, null, m);
+    }
+    return new Compiled(r, m.toByteArray());
   }
 
   public static byte[] emit(Graph g) {

@@ -98,7 +98,7 @@ public final class ImportContext {
       NodeProto n = nodes.get(i);
       cur = n;
       ImportTable.Entry entry = isDefaultDomain(n) ? ImportTable.forType(n.getOpType()) : null;
-      if (entry == null || regions.mustExtend(i)) {
+      if (entry == null || regions.mustExtend(i) || !raisedTypes(n)) {
         // the run still makes an untyped value that this or a later node reads: it stays open
         regions.carry(i);
         continue;
@@ -109,6 +109,7 @@ public final class ImportContext {
       try {
         entry.handler().apply(this);
         requireStaticOutputs();
+        requireRaisedOutputs();
       } catch (ShapeException e) {
         throw new ShapeException("in ONNX node " + describe() + ": " + e.getMessage());
       } catch (ImportException e) {
@@ -207,6 +208,58 @@ public final class ImportContext {
    * A model output computed at import time (the result of Shape or Size) must be a constant: one
    * that depends on a symbolic size needs the operator at run time, so its node is carried opaque.
    */
+  /**
+   * Whether every tensor node {@code n} reads, and the element type its attributes name (Cast's
+   * {@code to}, a Constant's value), is one the raised tier computes with ({@link
+   * OnnxTypes#raised}); a node of u8, i8 and the like is carried opaque.
+   */
+  private boolean raisedTypes(NodeProto n) {
+    for (String in : n.getInputList()) {
+      DType d = in.isEmpty() ? null : dtypeOf(in);
+      if (d != null && !OnnxTypes.raised(d)) {
+        return false;
+      }
+    }
+    for (AttributeProto a : n.getAttributeList()) {
+      int code =
+          switch (a.getName()) {
+            case "to" -> n.getOpType().equals("Cast") ? (int) a.getI() : 0;
+            case "value" -> a.hasT() ? a.getT().getDataType() : 0;
+            default -> 0;
+          };
+      DType d = code == 0 ? null : DType.fromOnnx(code);
+      if (d != null && !OnnxTypes.raised(d)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The element type of ONNX value {@code name} where known without reading its data. */
+  private DType dtypeOf(String name) {
+    if (!env.containsKey(name)) {
+      return null;
+    }
+    ImportValue v = env.get(name);
+    if (v == null) {
+      return DType.fromOnnx(source.initializerType(name));
+    }
+    if (v.value != null) {
+      return v.value.type().dtype();
+    }
+    return v.tensor != null ? v.tensor.dtype() : v.dimsType;
+  }
+
+  /** The safety net behind {@link #raisedTypes}: a raised node makes no tensor of other types. */
+  private void requireRaisedOutputs() {
+    for (String o : cur.getOutputList()) {
+      DType d = o.isEmpty() ? null : dtypeOf(o);
+      if (d != null && !OnnxTypes.raised(d)) {
+        throw unsupportedHere("a " + d + " result (quantized types run on ONNX Runtime)");
+      }
+    }
+  }
+
   private void requireStaticOutputs() {
     for (String o : cur.getOutputList()) {
       ImportValue v = env.get(o);

@@ -241,7 +241,9 @@ final class OpaqueRegions {
       throw new ImportException(
           what
               + " has no tensor type with a shape in the file (graph outputs or value_info):"
-              + " add it (e.g. onnx.shape_inference.infer_shapes) before importing");
+              + " give it in the import's signature (import onnx \"m.onnx\" as M -> (\""
+              + name
+              + "\": f32[...])) or add it to the file (onnx.shape_inference.infer_shapes)");
     }
     TypeProto.Tensor t = declared.get(name).getType().getTensorType();
     DType dt = OnnxTypes.dtype(t.getElemType(), what);

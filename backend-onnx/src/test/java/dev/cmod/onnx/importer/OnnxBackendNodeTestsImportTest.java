@@ -81,7 +81,8 @@ class OnnxBackendNodeTestsImportTest {
         for (int i = 0; i < m.inputNames().size(); i++) {
           Tensor t =
               OnnxImporter.readTensor(
-                  Files.readAllBytes(dir.resolve("test_data_set_0/input_" + i + ".pb")));
+                  Files.readAllBytes(dir.resolve("test_data_set_0/input_" + i + ".pb")),
+                  m.inputTypes().get(i).dtype());
           String in = "in" + i;
           feeds.put(in, t);
           originalFeeds.put(m.inputNames().get(i), t);
@@ -92,13 +93,21 @@ class OnnxBackendNodeTestsImportTest {
           g.setOutput("out" + i, outs.get(i));
           expected.add(
               OnnxImporter.readTensor(
-                  Files.readAllBytes(dir.resolve("test_data_set_0/output_" + i + ".pb"))));
+                  Files.readAllBytes(dir.resolve("test_data_set_0/output_" + i + ".pb")),
+                  outs.get(i).type().dtype()));
         }
       } catch (ImportedModule.ImportException e) {
         skipped.merge(reason(e.getMessage()), 1, Integer::sum);
         continue;
       } catch (java.nio.file.NoSuchFileException e) {
         skipped.merge("missing test data", 1, Integer::sum);
+        continue;
+      } catch (dev.cmod.ir.graph.ShapeException e) {
+        if (!e.getMessage().startsWith("ONNX input")) {
+          throw e;
+        }
+        // a few CastLike tests of ONNX 1.12 give data of another shape than their model declares
+        skipped.merge("test data does not fit the model's declared inputs", 1, Integer::sum);
         continue;
       } catch (RuntimeException e) {
         tried++;
