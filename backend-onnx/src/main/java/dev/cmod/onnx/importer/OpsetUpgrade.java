@@ -177,6 +177,12 @@ final class OpsetUpgrade {
       case "Resize" -> {
         if (opset < 11) {
           resize10(n, b, get(n, 1));
+        } else if (opset < 13 && n.getInputCount() > 3 && !n.getInput(3).isEmpty()) {
+          // Resize-11 took an empty scales tensor beside sizes; 13 wants the input left out
+          Tensor scales = get(n, 2);
+          if (scales != null && scales.size() == 0) {
+            b.setInput(2, "");
+          }
         }
       }
       case "Scatter" -> b.setOpType("ScatterElements");
