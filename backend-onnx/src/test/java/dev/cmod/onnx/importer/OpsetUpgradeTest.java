@@ -417,6 +417,32 @@ class OpsetUpgradeTest {
   }
 
   @Test
+  void resizeElevenWithSizesLeavesOutItsEmptyScales() {
+    AttributeProto empty =
+        AttributeProto.newBuilder()
+            .setName("value")
+            .setType(AttributeType.TENSOR)
+            .setT(TensorProto.newBuilder().setDataType(F).addDims(0))
+            .build();
+    byte[] m =
+        new M(11)
+            .in("x", F, 1, 1, 4, 4)
+            .in("sizes", I64, 4)
+            .out("y", F, 1, 1, 3, 2)
+            .node("Constant", List.of(), List.of("roi"), empty)
+            .node("Constant", List.of(), List.of("scales"), empty)
+            .node(
+                "Resize",
+                List.of("x", "roi", "scales", "sizes"),
+                List.of("y"),
+                s("mode", "nearest"),
+                s("coordinate_transformation_mode", "tf_half_pixel_for_nn"))
+            .bytes();
+    Tensor sizes = Tensor.ofLongs(new long[] {4}, new long[] {1, 1, 3, 2});
+    sameAsOriginal(m, feeds("x", random(6, 1, 1, 4, 4), "sizes", sizes));
+  }
+
+  @Test
   void scatterBecomesScatterElements() {
     byte[] m =
         new M(9)
