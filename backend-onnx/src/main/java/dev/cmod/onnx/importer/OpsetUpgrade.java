@@ -1,5 +1,14 @@
 package dev.cmod.onnx.importer;
 
+import static dev.cmod.onnx.importer.NodeProtos.attr;
+import static dev.cmod.onnx.importer.NodeProtos.drop;
+import static dev.cmod.onnx.importer.NodeProtos.intAttr;
+import static dev.cmod.onnx.importer.NodeProtos.isDefaultDomain;
+import static dev.cmod.onnx.importer.NodeProtos.longs;
+import static dev.cmod.onnx.importer.NodeProtos.scalarInfo;
+import static dev.cmod.onnx.importer.NodeProtos.scalarType;
+import static dev.cmod.onnx.importer.NodeProtos.stringAttr;
+
 import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.AttributeProto.AttributeType;
 import ai.onnx.proto.OnnxMl.GraphProto;
@@ -336,14 +345,8 @@ final class OpsetUpgrade {
     before.add(op(n, "Shape", List.of(n.getInput(0)), shape));
     String mask = opset < 10 ? fresh(n, "mask_bool") : n.getOutput(1);
     NodeProto.Builder zeros = op(n, "ConstantOfShape", List.of(shape), mask).toBuilder();
-    TensorProto no =
-        TensorProto.newBuilder()
-            .setDataType(TensorProto.DataType.BOOL_VALUE)
-            .addDims(1)
-            .addInt32Data(0)
-            .build();
-    zeros.addAttribute(
-        AttributeProto.newBuilder().setName("value").setType(AttributeType.TENSOR).setT(no));
+    TensorProto.Builder no = TensorProto.newBuilder().setDataType(TensorProto.DataType.BOOL_VALUE);
+    zeros.addAttribute(NodeProtos.value(no.addDims(1).addInt32Data(0).build()));
     before.add(zeros.build());
     if (opset < 10) {
       before.add(op(n, "CastLike", List.of(mask, n.getInput(0)), n.getOutput(1)));
@@ -628,23 +631,11 @@ final class OpsetUpgrade {
 
   /** A {@code Constant} node of int64 {@code values} placed before {@code n}; its output name. */
   private String constInts(NodeProto n, String what, long[] values, boolean scalar) {
-    TensorProto.Builder t = TensorProto.newBuilder().setDataType(TensorProto.DataType.INT64_VALUE);
-    if (!scalar) {
-      t.addDims(values.length);
-    }
-    for (long v : values) {
-      t.addInt64Data(v);
-    }
-    return constant(n, what, t.build());
+    return constant(n, what, NodeProtos.int64s(values, scalar));
   }
 
   private String constFloats(NodeProto n, String what, float[] values) {
-    TensorProto.Builder t = TensorProto.newBuilder().setDataType(TensorProto.DataType.FLOAT_VALUE);
-    t.addDims(values.length);
-    for (float v : values) {
-      t.addFloatData(v);
-    }
-    return constant(n, what, t.build());
+    return constant(n, what, NodeProtos.floats(values, false));
   }
 
   private String constant(NodeProto n, String what, TensorProto t) {
@@ -654,20 +645,14 @@ final class OpsetUpgrade {
             .setOpType("Constant")
             .setName(out)
             .addOutput(out)
-            .addAttribute(
-                AttributeProto.newBuilder().setName("value").setType(AttributeType.TENSOR).setT(t))
+            .addAttribute(NodeProtos.value(t))
             .build());
     return out;
   }
 
   /** A float scalar attribute as a scalar of the element type of {@code n}'s first input. */
   private String likeInput(NodeProto n, String what, float value) {
-    TensorProto t =
-        TensorProto.newBuilder()
-            .setDataType(TensorProto.DataType.FLOAT_VALUE)
-            .addFloatData(value)
-            .build();
-    String c = constant(n, what, t);
+    String c = constant(n, what, NodeProtos.floats(new float[] {value}, true));
     String out = fresh(n, what + "_like");
     before.add(op(n, "CastLike", List.of(c, n.getInput(0)), out));
     return out;
@@ -687,62 +672,12 @@ final class OpsetUpgrade {
     return mode == null || mode.getS().toStringUtf8().equals("nearest");
   }
 
-  private static boolean isDefaultDomain(NodeProto n) {
-    return n.getDomain().isEmpty() || n.getDomain().equals("ai.onnx");
-  }
-
-  private static AttributeProto attr(NodeProto n, String name) {
-    for (AttributeProto a : n.getAttributeList()) {
-      if (a.getName().equals(name)) {
-        return a;
-      }
-    }
-    return null;
-  }
-
   private AttributeProto need(NodeProto n, String name) {
     AttributeProto a = attr(n, name);
     if (a == null) {
       throw refuse(n, "lacks its attribute '" + name + "'");
     }
     return a;
-  }
-
-  private static void drop(NodeProto.Builder b, String name) {
-    for (int i = b.getAttributeCount() - 1; i >= 0; i--) {
-      if (b.getAttribute(i).getName().equals(name)) {
-        b.removeAttribute(i);
-      }
-    }
-  }
-
-  private static long[] longs(AttributeProto a) {
-    return a.getIntsList().stream().mapToLong(Long::longValue).toArray();
-  }
-
-  private static AttributeProto intAttr(String name, long v) {
-    return AttributeProto.newBuilder().setName(name).setType(AttributeType.INT).setI(v).build();
-  }
-
-  private static AttributeProto stringAttr(String name, String v) {
-    return AttributeProto.newBuilder()
-        .setName(name)
-        .setType(AttributeType.STRING)
-        .setS(com.google.protobuf.ByteString.copyFromUtf8(v))
-        .build();
-  }
-
-  private static TypeProto scalarType(int elemType) {
-    return TypeProto.newBuilder()
-        .setTensorType(
-            TypeProto.Tensor.newBuilder()
-                .setElemType(elemType)
-                .setShape(ai.onnx.proto.OnnxMl.TensorShapeProto.getDefaultInstance()))
-        .build();
-  }
-
-  private static ValueInfoProto scalarInfo(String name, int elemType) {
-    return ValueInfoProto.newBuilder().setName(name).setType(scalarType(elemType)).build();
   }
 
   private ImportException refuse(NodeProto n, String why) {
