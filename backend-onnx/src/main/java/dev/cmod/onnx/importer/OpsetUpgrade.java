@@ -118,9 +118,7 @@ final class OpsetUpgrade {
     try {
       NodeProto last = isDefaultDomain(n) ? convert(withBodies) : withBodies;
       List<NodeProto> out = new ArrayList<>(before);
-      if (last != null) {
-        out.add(last);
-      }
+      out.add(last);
       return out;
     } finally {
       before = saved;
