@@ -71,7 +71,7 @@ public final class OnnxImporter {
     }
     ModelProto m;
     try {
-      m = ModelProto.parseFrom(bytes);
+      m = TensorProtos.parseModel(bytes);
     } catch (InvalidProtocolBufferException e) {
       throw new ImportException("not a valid ONNX model: " + e.getMessage());
     }

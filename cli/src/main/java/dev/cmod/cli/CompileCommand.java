@@ -43,14 +43,34 @@ final class CompileCommand implements Callable<Integer> {
       return ExitCodes.ERRORS;
     }
     Path target = output != null ? output : Path.of(stem(file) + ".onnx");
-    if (externalData || c.large() != null) {
-      writeWithExternalData(target, c);
-      return ExitCodes.OK;
+    if (o.progress != null) {
+      o.progress.step("writing " + target);
     }
-    AtomicFiles.write(target, c.onnx()); // only a regular file is replaced; a refusal is CM0600
-    Main.out.println(
-        "wrote " + target + " (" + c.onnx().length + " bytes, model " + c.result().model() + ")");
+    try {
+      write(target, c);
+    } finally {
+      if (o.progress != null) {
+        o.progress.done();
+      }
+    }
     return ExitCodes.OK;
+  }
+
+  private void write(Path target, Toolchain.Compiled c) {
+    if (externalData || c.needsExternalData()) {
+      writeWithExternalData(target, c);
+      return;
+    }
+    // streamed from the message; only a regular file is replaced; a refusal is CM0600
+    AtomicFiles.writeAllContents(Map.of(target, os -> c.model().writeTo(os)));
+    Main.out.println(
+        "wrote "
+            + target
+            + " ("
+            + c.model().getSerializedSize()
+            + " bytes, model "
+            + c.result().model()
+            + ")");
   }
 
   /**

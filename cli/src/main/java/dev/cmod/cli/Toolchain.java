@@ -28,53 +28,61 @@ public final class Toolchain {
   private Toolchain() {}
 
   /**
-   * A compilation and, when it succeeded, its ONNX bytes — or, for a model whose weights exceed
-   * what one protobuf message holds ({@link ExternalDataWriter#AUTO_BYTES}), the model message
-   * ({@code large}), which only {@code cmod compile} writes (with external data).
+   * A compilation and, when it succeeded, its ONNX model: a message, serialized on first use of
+   * {@link #onnx()} (so {@code cmod compile} streams it to the file without holding its bytes
+   * twice). A model whose weights exceed what one protobuf message holds ({@link
+   * ExternalDataWriter#AUTO_BYTES}) has no bytes: only {@code cmod compile} writes it, with
+   * external data.
    */
-  public record Compiled(Compilation.Result result, byte[] onnx, ModelProto large) {
-    public Compiled(Compilation.Result result, byte[] onnx) {
-      this(result, onnx, null);
+  public static final class Compiled {
+    private final Compilation.Result result;
+    private final ModelProto model;
+    private byte[] bytes;
+
+    Compiled(Compilation.Result result, ModelProto model) {
+      this.result = result;
+      this.model = model;
+    }
+
+    public Compilation.Result result() {
+      return result;
     }
 
     public boolean ok() {
-      return onnx != null || large != null;
+      return model != null;
     }
 
-    /** The artifact's bytes; a model over 2 GiB has none (it is written with external data). */
-    @Override
-    public byte[] onnx() {
-      if (onnx == null && large != null) {
-        throw new UserError(
-            DiagnosticCode.ENVIRONMENT,
-            "the compiled model holds "
-                + ExternalDataWriter.weightBytes(large)
-                + " bytes of weights, more than one ONNX file can hold; write it with `cmod"
-                + " compile` (its weights go to a data file beside it) and use that file");
-      }
-      return onnx;
-    }
-
-    /** The artifact as a message, for writing it with external data. */
+    /** The model as a message (null when the compilation failed). */
     public ModelProto model() {
-      try {
-        return large != null ? large : ModelProto.parseFrom(onnx);
-      } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-        throw new IllegalStateException("the emitter wrote an unreadable model", e);
+      return model;
+    }
+
+    /** Whether the weights are too large for one file, so they must go to external data. */
+    public boolean needsExternalData() {
+      return model != null && ExternalDataWriter.weightBytes(model) > ExternalDataWriter.AUTO_BYTES;
+    }
+
+    /** The artifact's bytes (null when the compilation failed). */
+    public synchronized byte[] onnx() {
+      if (bytes == null && model != null) {
+        if (needsExternalData()) {
+          throw new UserError(
+              DiagnosticCode.ENVIRONMENT,
+              "the compiled model holds "
+                  + ExternalDataWriter.weightBytes(model)
+                  + " bytes of weights, more than one ONNX file can hold; write it with `cmod"
+                  + " compile` (its weights go to a data file beside it) and use that file");
+        }
+        bytes = model.toByteArray();
       }
+      return bytes;
     }
   }
 
   public static Compiled compile(Path file, CompileOptions o) {
     Compilation.Result r = Compilation.compile(file, o);
-    if (!r.ok()) {
-      return new Compiled(r, null);
-    }
-    ModelProto m = OnnxEmitter.build(r.graph(), new EmitOptions(Compilation.VERSION));
-    if (ExternalDataWriter.weightBytes(m) > ExternalDataWriter.AUTO_BYTES) {
-      return new Compiled(r, null, m);
-    }
-    return new Compiled(r, m.toByteArray());
+    return new Compiled(
+        r, r.ok() ? OnnxEmitter.build(r.graph(), new EmitOptions(Compilation.VERSION)) : null);
   }
 
   public static byte[] emit(Graph g) {
