@@ -153,22 +153,6 @@ final class ImportSignatures {
   }
 
   private static ValueInfoProto info(String name, TensorType t) {
-    TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
-    for (Dim d : t.dims()) {
-      TensorShapeProto.Dimension.Builder db = TensorShapeProto.Dimension.newBuilder();
-      if (d.isKnown()) {
-        db.setDimValue(d.value());
-      } else if (!d.isUnknown()) {
-        db.setDimParam(d.toString());
-      }
-      shape.addDim(db);
-    }
-    return ValueInfoProto.newBuilder()
-        .setName(name)
-        .setType(
-            TypeProto.newBuilder()
-                .setTensorType(
-                    TypeProto.Tensor.newBuilder().setElemType(t.dtype().onnxCode).setShape(shape)))
-        .build();
+    return TensorProtos.valueInfo(name, t);
   }
 }

@@ -175,4 +175,29 @@ public final class TensorProtos {
       throw new com.google.protobuf.InvalidProtocolBufferException(e);
     }
   }
+
+  /** A ValueInfo with the tensor type; symbolic dims become dim_param, unknown dims stay empty. */
+  public static ai.onnx.proto.OnnxMl.ValueInfoProto valueInfo(
+      String name, dev.cmod.ir.type.TensorType t) {
+    ai.onnx.proto.OnnxMl.TensorShapeProto.Builder shape =
+        ai.onnx.proto.OnnxMl.TensorShapeProto.newBuilder();
+    for (dev.cmod.ir.type.Dim d : t.dims()) {
+      ai.onnx.proto.OnnxMl.TensorShapeProto.Dimension.Builder db =
+          ai.onnx.proto.OnnxMl.TensorShapeProto.Dimension.newBuilder();
+      if (d.isKnown()) {
+        db.setDimValue(d.value());
+      } else if (!d.isUnknown()) {
+        db.setDimParam(d.toString());
+      }
+      shape.addDim(db);
+    }
+    ai.onnx.proto.OnnxMl.TypeProto.Tensor.Builder tt =
+        ai.onnx.proto.OnnxMl.TypeProto.Tensor.newBuilder()
+            .setElemType(t.dtype().onnxCode)
+            .setShape(shape);
+    return ai.onnx.proto.OnnxMl.ValueInfoProto.newBuilder()
+        .setName(name)
+        .setType(ai.onnx.proto.OnnxMl.TypeProto.newBuilder().setTensorType(tt))
+        .build();
+  }
 }
