@@ -396,8 +396,51 @@ public final class ImportContext {
     return v.value;
   }
 
+  /** Readable names for weights the exporter left unnamed, by initializer name (built once). */
+  private Map<String, String> readable;
+
+  /**
+   * The name a weight's parameter path is made from: its initializer name, except for a weight
+   * PyTorch's exporter names only by number ({@code onnx::MatMul_787}) that is the {@code B} of
+   * exactly one MatMul or Gemm with a scoped node name ({@code
+   * /encoder/layer.0/attention/self/query/MatMul}): that one is named after its layer, {@code
+   * encoder.layer.0.attention.self.query.weight}, beside the layer's named bias. A name that
+   * another initializer has, or that two weights would share, is not used.
+   */
+  private String readableName(String name) {
+    if (readable == null) {
+      Map<String, Integer> reads = new HashMap<>();
+      for (NodeProto n : source.graph().getNodeList()) {
+        for (String r : OpaqueRegions.reads(n)) {
+          reads.merge(r, 1, Integer::sum);
+        }
+      }
+      Map<String, String> names = new HashMap<>();
+      Map<String, Integer> taken = new HashMap<>();
+      for (NodeProto n : source.graph().getNodeList()) {
+        boolean matmul = n.getOpType().equals("MatMul") || n.getOpType().equals("Gemm");
+        if (!matmul || n.getInputCount() < 2 || !n.getName().startsWith("/")) {
+          continue;
+        }
+        String w = n.getInput(1);
+        int cut = n.getName().lastIndexOf('/');
+        if (!w.startsWith("onnx::") || reads.getOrDefault(w, 0) != 1 || cut <= 1) {
+          continue;
+        }
+        String r = n.getName().substring(1, cut).replace('/', '.') + ".weight";
+        if (!source.initializerNames().contains(r)) {
+          names.put(w, r);
+          taken.merge(r, 1, Integer::sum);
+        }
+      }
+      names.values().removeIf(r -> taken.get(r) > 1);
+      readable = names;
+    }
+    return readable.getOrDefault(name, name);
+  }
+
   private Value param(String name, Tensor t) {
-    String path = prefix + "." + sanitize(name);
+    String path = prefix + "." + sanitize(readableName(name));
     String owner = pathOwner.get(path);
     if (owner != null && !owner.equals(name)) {
       for (int k = 2; ; k++) {
