@@ -7,7 +7,6 @@ import dev.cmod.ir.graph.Graph;
 import dev.cmod.ir.io.AtomicFiles;
 import dev.cmod.ir.io.Npy;
 import dev.cmod.ir.io.SafeFiles;
-import dev.cmod.ir.io.TensorFileException;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.onnx.ExternalData;
 import dev.cmod.onnx.OnnxChecks;
@@ -91,8 +90,8 @@ final class RunCommand implements Callable<Integer> {
               + Excerpt.of(huge.get(0), 500)
               + "; cmod run refuses it before ONNX Runtime allocates the memory");
     }
-    Map<String, Tensor> given = readInputs();
     try (OnnxRunner runner = OnnxRunner.open(model, dev)) {
+      Map<String, Tensor> given = readInputs(runner.inputInfo());
       Map<String, Tensor> feed;
       if (given.isEmpty()) {
         feed =
@@ -131,8 +130,11 @@ final class RunCommand implements Callable<Integer> {
     return ExitCodes.OK;
   }
 
-  /** The tensors of the --input NAME=FILE.npy options, by name, in the order given. */
-  private Map<String, Tensor> readInputs() {
+  /**
+   * The tensors of the --input NAME=FILE options (a .npy tensor, or image and WAV files decoded for
+   * the input's declared type, see {@link MediaInputs}), by name, in the order given.
+   */
+  private Map<String, Tensor> readInputs(Map<String, ai.onnxruntime.TensorInfo> declared) {
     Map<String, Tensor> given = new LinkedHashMap<>();
     for (String spec : inputs) {
       int eq = spec.indexOf('=');
@@ -140,23 +142,14 @@ final class RunCommand implements Callable<Integer> {
         throw Main.usageError("--input needs NAME=FILE.npy, got '" + Excerpt.of(spec, 200) + "'");
       }
       String name = spec.substring(0, eq);
-      Path p;
-      try {
-        p = Path.of(spec.substring(eq + 1));
-      } catch (java.nio.file.InvalidPathException e) {
-        throw new UserError(
-            DiagnosticCode.INPUT_FILE, "input '" + Excerpt.of(name, 100) + "': not a valid path");
-      }
       if (given.containsKey(name)) {
         throw new UserError(
             DiagnosticCode.INPUT_MISMATCH, "input '" + Excerpt.of(name, 100) + "' is given twice");
       }
-      try {
-        given.put(name, Npy.read(p));
-      } catch (TensorFileException e) {
-        throw new UserError(
-            DiagnosticCode.INPUT_FILE, "input '" + Excerpt.of(name, 100) + "': " + e.getMessage());
-      }
+      ai.onnxruntime.TensorInfo ti = declared.get(name);
+      MediaInputs.Declared d =
+          ti == null ? null : new MediaInputs.Declared(ti.getShape(), OnnxRunner.dtype(ti));
+      given.put(name, MediaInputs.read(name, spec.substring(eq + 1), d));
     }
     return given;
   }

@@ -50,6 +50,15 @@ public enum Need {
               + " has them");
     }
   },
+  PIL("python3-pil") {
+    @Override
+    String problem() {
+      return pythonProblem(
+          python(),
+          "PIL, numpy",
+          "install python3-pil python3-numpy, or point -Dcmod.python at a Python that has them");
+    }
+  },
   PYTHON_ONNX("python3-onnx") {
     @Override
     String problem() {
