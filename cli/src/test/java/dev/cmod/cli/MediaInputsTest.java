@@ -31,13 +31,7 @@ class MediaInputsTest extends CommandLineHarness {
       """;
 
   private void python(String script) throws Exception {
-    Process p =
-        new ProcessBuilder(Need.python(), "-c", script)
-            .directory(dir.toFile())
-            .redirectErrorStream(true)
-            .start();
-    String out = new String(p.getInputStream().readAllBytes());
-    assertEquals(0, p.waitFor(), out);
+    Need.runPython(dir, script);
   }
 
   @Test

@@ -206,6 +206,24 @@ public enum Need {
   }
 
   /** The Python the PyTorch parity scripts run with. */
+  /**
+   * Runs {@code script} with {@link #python()} in {@code dir} and returns its output; a failure of
+   * the script is an AssertionError with that output.
+   */
+  public static String runPython(Path dir, String script)
+      throws java.io.IOException, InterruptedException {
+    Process p =
+        new ProcessBuilder(python(), "-c", script)
+            .directory(dir.toFile())
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes());
+    if (p.waitFor() != 0) {
+      throw new AssertionError("the Python script failed:\n" + out);
+    }
+    return out;
+  }
+
   public static String torchPython() {
     String p = setting("cmod.parity.python", null);
     return p != null ? p : python();
