@@ -17,3 +17,19 @@ sox -D "$tmp/b.wav" -r 16000 -c 1 -b 16 "$tmp/b16.wav"
 sox -D -n -r 16000 -c 1 -b 16 "$tmp/silence.wav" trim 0 1.0
 sox -D "$tmp/a16.wav" "$tmp/silence.wav" "$tmp/b16.wav" "$out"
 echo "wrote $out"
+
+# The inputs for running the sample once from the command line (samples/real/silero_vad.cmod):
+# the clip's sixth 512-sample chunk (speech), a zero state and the sample rate. Needs NumPy.
+inputs="$(dirname "$out")/inputs"
+mkdir -p "$inputs"
+/usr/bin/python3 - "$out" "$inputs" <<'PY'
+import sys, wave
+import numpy as np
+with wave.open(sys.argv[1]) as w:
+    pcm = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+chunk = (pcm[5 * 512 : 6 * 512].astype(np.float32) / 32768.0).reshape(1, 512)
+np.save(f"{sys.argv[2]}/vad_chunk.npy", chunk)
+np.save(f"{sys.argv[2]}/vad_state.npy", np.zeros((2, 1, 128), np.float32))
+np.save(f"{sys.argv[2]}/sr.npy", np.array(16000, dtype=np.int64))
+PY
+echo "wrote $inputs/vad_chunk.npy, vad_state.npy, sr.npy"

@@ -3,6 +3,7 @@ package dev.cmod.samples;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cmod.ir.io.Npy;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.ir.type.DType;
 import dev.cmod.onnx.OnnxRunner;
@@ -81,6 +82,37 @@ class SileroVadSampleTest {
       }
     }
     assertTellsSpeechFromSilence(audio, chunks, want);
+  }
+
+  /**
+   * The command in the sample's comment: {@code cmod run} with the committed inputs (a chunk of the
+   * clip, a zero state, the sample rate) gives the original file's outputs for them.
+   */
+  @Test
+  void runsFromTheCommandLineOnTheCommittedInputs() throws Exception {
+    Path w = RealSamples.stage(dir, "silero_vad.cmod");
+    Path model = RealSamples.fetchedInto(dir, "silero_vad_v5.onnx");
+    Path inputs = RealSamples.sample("inputs");
+    Path out = dir.resolve("out");
+    assertEquals(
+        0,
+        dev.cmod.cli.Main.execute(
+            "run",
+            w.toString(),
+            "--input=chunk=" + inputs.resolve("vad_chunk.npy"),
+            "--input=state=" + inputs.resolve("vad_state.npy"),
+            "--input=sr=" + inputs.resolve("sr.npy"),
+            "--output-dir=" + out));
+    Map<String, Tensor> want =
+        E2E.runOrt(
+            Files.readAllBytes(model),
+            Map.of(
+                "input", Npy.read(inputs.resolve("vad_chunk.npy")),
+                "state", Npy.read(inputs.resolve("vad_state.npy")),
+                "sr", Npy.read(inputs.resolve("sr.npy"))));
+    E2E.assertClose(want.get("output"), Npy.read(out.resolve("speech.npy")), 0, 1e-5, "speech");
+    E2E.assertClose(
+        want.get("stateN"), Npy.read(out.resolve("next_state.npy")), 0, 1e-5, "next_state");
   }
 
   /**
