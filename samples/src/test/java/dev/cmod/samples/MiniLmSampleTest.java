@@ -105,6 +105,17 @@ class MiniLmSampleTest {
       }
     }
     assertEquals(12, factors, "a LoRA on the query and value weights of six layers");
+    assertPoolingAndHeadOverTheOriginal(sample, model, weights);
+  }
+
+  /**
+   * The sample's {@code hidden} equals the original's {@code last_hidden_state} for every batch at
+   * -O0 and -O2, and its {@code pooled} and {@code embedding} equal mean pooling and the head
+   * ({@code weights}' {@code head.weight}, {@code head.bias}) computed here on the original's
+   * output.
+   */
+  private void assertPoolingAndHeadOverTheOriginal(
+      Path sample, Path model, Map<String, Tensor> weights) {
     Tensor headW = weights.get("head.weight");
     Tensor headB = weights.get("head.bias");
     try (OnnxRunner original = OnnxRunner.open(model, OnnxRunner.Device.CPU)) {
@@ -114,14 +125,15 @@ class MiniLmSampleTest {
           for (Map<String, Tensor> in : batches) {
             Tensor want = original.run(in).get("last_hidden_state");
             Map<String, Tensor> got = artifact.run(in);
-            String at = "-O" + level + " seq " + in.get("input_ids").shape()[1];
+            String at =
+                sample.getFileName() + " -O" + level + " seq " + in.get("input_ids").shape()[1];
             Tensor pooled = meanPool(want, in.get("attention_mask"));
             Tensor embedding = linear(pooled, headW, headB);
             E2E.assertClose(want, got.get("hidden"), 1e-5, 1e-5, at + " hidden");
             E2E.assertClose(pooled, got.get("pooled"), 1e-5, 1e-5, at + " pooled");
             E2E.assertClose(embedding, got.get("embedding"), 1e-5, 1e-5, at + " embedding");
             System.out.printf(
-                "minilm_lora.cmod %s: max |d| hidden %.3g, pooled %.3g, embedding %.3g%n",
+                "%s: max |d| hidden %.3g, pooled %.3g, embedding %.3g%n",
                 at,
                 RealSamples.maxDiff(want, got.get("hidden")),
                 RealSamples.maxDiff(pooled, got.get("pooled")),
