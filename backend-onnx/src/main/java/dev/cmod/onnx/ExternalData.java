@@ -200,7 +200,7 @@ public final class ExternalData {
   public static byte[] inline(byte[] model, Path dir) {
     ModelProto m;
     try {
-      m = ModelProto.parseFrom(model);
+      m = TensorProtos.parseModel(model);
     } catch (InvalidProtocolBufferException e) {
       throw new ExternalDataException("not a valid ONNX model: " + e.getMessage());
     }

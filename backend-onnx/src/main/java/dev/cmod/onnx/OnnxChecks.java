@@ -38,7 +38,7 @@ public final class OnnxChecks {
     }
     ModelProto m;
     try {
-      m = ModelProto.parseFrom(modelBytes);
+      m = TensorProtos.parseModel(modelBytes);
     } catch (InvalidProtocolBufferException e) {
       problems.add("not a valid ONNX model (protobuf parse error: " + e.getMessage() + ")");
       return problems;
@@ -319,7 +319,7 @@ public final class OnnxChecks {
     List<String> problems = new ArrayList<>();
     ModelProto m;
     try {
-      m = ModelProto.parseFrom(modelBytes);
+      m = TensorProtos.parseModel(modelBytes);
     } catch (InvalidProtocolBufferException e) {
       return problems;
     }

@@ -43,17 +43,25 @@ public final class OnnxImporter {
   private OnnxImporter() {}
 
   /**
+   * The newest opset of the default ONNX domain whose operator definitions the importer follows.
+   */
+  public static final int MAX_OPSET = 22;
+
+  /**
    * Parses and checks a serialized model.
    *
    * @param dir the directory that external-data paths are relative to (null: the model has none)
    * @throws ImportException when the bytes are not an acceptable ONNX model
    */
-  /**
-   * The newest opset of the default ONNX domain whose operator definitions the importer follows.
-   */
-  public static final int MAX_OPSET = 22;
-
   public static ImportedModule load(byte[] bytes, Path dir) {
+    return load(bytes, dir, null);
+  }
+
+  /**
+   * {@link #load(byte[], Path)} with a signature written with the import (null: none); see {@link
+   * ImportSignatures}.
+   */
+  public static ImportedModule load(byte[] bytes, Path dir, ImportedModule.Signature signature) {
     List<String> problems = OnnxChecks.validate(bytes, dir);
     if (!problems.isEmpty()) {
       throw new ImportException(
@@ -63,7 +71,7 @@ public final class OnnxImporter {
     }
     ModelProto m;
     try {
-      m = ModelProto.parseFrom(bytes);
+      m = TensorProtos.parseModel(bytes);
     } catch (InvalidProtocolBufferException e) {
       throw new ImportException("not a valid ONNX model: " + e.getMessage());
     }
@@ -90,6 +98,9 @@ public final class OnnxImporter {
       m = ExternalData.inlineNested(m, dir);
     } catch (ExternalData.ExternalDataException e) {
       throw new ImportException(e.getMessage());
+    }
+    if (signature != null) {
+      m = ImportSignatures.apply(m, signature);
     }
     BUDGET.set(new ExternalData.Budget(ExternalData.budgetBytes()));
     return new Module(m, (int) opset, dir);
@@ -256,6 +267,11 @@ public final class OnnxImporter {
           .build();
     }
 
+    @Override
+    public int initializerType(String name) {
+      return initializers.get(name).getDataType();
+    }
+
     /** An initializer as an IR tensor, converted once. */
     @Override
     public synchronized Tensor initializer(String name) {
@@ -286,16 +302,45 @@ public final class OnnxImporter {
     return tensor(t, "tensor '" + t.getName() + "'", null);
   }
 
+  /**
+   * {@link #readTensor(byte[])} for a value declared {@code declared}: ONNX's backend test data
+   * (1.12) stores bfloat16 tensors as uint16 holding their bits, which this reads as the bf16
+   * values they are; any other tensor is returned as read.
+   */
+  public static Tensor readTensor(byte[] serialized, DType declared) {
+    Tensor t = readTensor(serialized);
+    if (declared != DType.BF16 || t.dtype() != DType.U16) {
+      return t;
+    }
+    float[] f = new float[t.size()];
+    for (int i = 0; i < f.length; i++) {
+      f[i] = HalfFloats.bf16ToFloat((int) t.longs()[i]);
+    }
+    return Tensor.ofFloats(DType.BF16, t.shape(), f);
+  }
+
   static TensorType typeOf(ValueInfoProto v, String what) {
     TypeProto t = v.getType();
     if (!t.hasTensorType()) {
-      throw new ImportException("ONNX " + what + " '" + v.getName() + "' is not a tensor");
+      throw new ImportException(
+          "ONNX "
+              + what
+              + " '"
+              + v.getName()
+              + "' is not a tensor with a type in the file; give its type in the import's"
+              + " signature (import onnx \"m.onnx\" as M : ("
+              + v.getName()
+              + ": f32[...]))");
     }
     TypeProto.Tensor tt = t.getTensorType();
     DType dt = OnnxTypes.dtype(tt.getElemType(), "ONNX " + what + " '" + v.getName() + "'");
     if (!tt.hasShape()) {
       throw new ImportException(
-          "ONNX " + what + " '" + v.getName() + "' has no shape (its rank is unknown)");
+          "ONNX "
+              + what
+              + " '"
+              + v.getName()
+              + "' has no shape (its rank is unknown); give its type in the import's signature");
     }
     List<Dim> dims = new ArrayList<>();
     for (TensorShapeProto.Dimension d : tt.getShape().getDimList()) {
@@ -339,13 +384,17 @@ public final class OnnxImporter {
             what + ": has " + raw.size() + " bytes of data, expected " + (long) n * dt.byteSize);
       }
       ByteBuffer b = raw.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+      if (dt == DType.F64) {
+        double[] d = new double[n];
+        b.asDoubleBuffer().get(d);
+        return Tensor.ofDoubles(shape, d);
+      }
       if (dt.isFloat()) {
         float[] f = new float[n];
         for (int i = 0; i < n; i++) {
           f[i] =
               switch (dt) {
                 case F32 -> b.getFloat();
-                case F64 -> (float) b.getDouble();
                 case F16 -> HalfFloats.halfToFloat(b.getShort() & 0xffff);
                 default -> HalfFloats.bf16ToFloat(b.getShort() & 0xffff);
               };
@@ -356,8 +405,13 @@ public final class OnnxImporter {
       for (int i = 0; i < n; i++) {
         l[i] =
             switch (dt) {
-              case I64 -> b.getLong();
+              case I64, U64 -> b.getLong();
               case I32 -> b.getInt();
+              case U32 -> b.getInt() & 0xffffffffL;
+              case I16 -> b.getShort();
+              case U16 -> b.getShort() & 0xffff;
+              case I8 -> b.get();
+              case U8 -> b.get() & 0xff;
               default -> b.get() != 0 ? 1 : 0;
             };
       }
@@ -368,10 +422,18 @@ public final class OnnxImporter {
           case F32 -> t.getFloatDataCount();
           case F64 -> t.getDoubleDataCount();
           case I64 -> t.getInt64DataCount();
+          case U32, U64 -> t.getUint64DataCount();
           default -> t.getInt32DataCount();
         };
     if (have != n) {
       throw new ImportException(what + ": has " + have + " elements, expected " + n);
+    }
+    if (dt == DType.F64) {
+      double[] d = new double[n];
+      for (int i = 0; i < n; i++) {
+        d[i] = t.getDoubleData(i);
+      }
+      return Tensor.ofDoubles(shape, d);
     }
     if (dt.isFloat()) {
       float[] f = new float[n];
@@ -379,7 +441,6 @@ public final class OnnxImporter {
         f[i] =
             switch (dt) {
               case F32 -> t.getFloatData(i);
-              case F64 -> (float) t.getDoubleData(i);
               case F16 -> HalfFloats.halfToFloat(t.getInt32Data(i) & 0xffff);
               default -> HalfFloats.bf16ToFloat(t.getInt32Data(i) & 0xffff);
             };
@@ -391,17 +452,15 @@ public final class OnnxImporter {
       l[i] =
           switch (dt) {
             case I64 -> t.getInt64Data(i);
-            case I32 -> t.getInt32Data(i);
-            default -> t.getInt32Data(i) != 0 ? 1 : 0;
+            case U32, U64 -> t.getUint64Data(i);
+            case BOOL -> t.getInt32Data(i) != 0 ? 1 : 0;
+            // i32, i16, i8, u16, u8: in int32_data, as ONNX stores them
+            default -> dt.wrap(t.getInt32Data(i));
           };
     }
     return Tensor.ofLongs(dt, shape, l);
   }
 
-  /**
-   * Reads external data from a file inside {@code dir} (paths were validated by {@link
-   * OnnxChecks}).
-   */
   /** External data read during one {@link #load}, against {@link ExternalData#budgetBytes()}. */
   private static final ThreadLocal<ExternalData.Budget> BUDGET = new ThreadLocal<>();
 

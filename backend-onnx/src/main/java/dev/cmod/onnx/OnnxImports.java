@@ -22,7 +22,7 @@ public final class OnnxImports implements OnnxImportService {
   }
 
   @Override
-  public ImportedModule load(byte[] bytes, Path dir) {
-    return OnnxImporter.load(bytes, dir);
+  public ImportedModule load(byte[] bytes, Path dir, ImportedModule.Signature signature) {
+    return OnnxImporter.load(bytes, dir, signature);
   }
 }

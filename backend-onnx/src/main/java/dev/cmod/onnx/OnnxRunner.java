@@ -99,8 +99,15 @@ public final class OnnxRunner implements AutoCloseable {
    */
   private final String tooLarge;
 
-  private OnnxRunner(OrtSession session) throws OrtException {
+  /**
+   * The inputs of type u16, u32 or u64 that the session takes as wider types ({@link
+   * UnsignedInputs}).
+   */
+  private final Map<String, DType> widened;
+
+  private OnnxRunner(OrtSession session, Map<String, DType> widened) throws OrtException {
     this.session = session;
+    this.widened = Map.copyOf(widened);
     this.inputNames = List.copyOf(session.getInputNames());
     this.outputNames = List.copyOf(session.getOutputNames());
     this.tooLarge = declaredOutputTooLarge();
@@ -174,16 +181,52 @@ public final class OnnxRunner implements AutoCloseable {
       }
       LOADING.incrementAndGet();
       try {
-        return new OnnxRunner(
+        OrtSession session =
             model != null
                 ? e.createSession(model, so)
-                : e.createSession(file.toAbsolutePath().toString(), so));
+                : e.createSession(file.toAbsolutePath().toString(), so);
+        Map<String, DType> widened = new LinkedHashMap<>();
+        if (takesUnsigned(session)) {
+          byte[] bytes = model;
+          if (bytes == null) {
+            // external data stays where the file's folder has it
+            bytes = readModel(file);
+            java.nio.file.Path dir = file.toAbsolutePath().getParent();
+            so.addConfigEntry(
+                "session.model_external_initializers_file_folder_path", dir.toString());
+          }
+          byte[] wide = UnsignedInputs.widen(bytes, widened);
+          session.close();
+          session = e.createSession(wide, so);
+        }
+        return new OnnxRunner(session, widened);
       } finally {
         LOADING.decrementAndGet();
       }
     } catch (OrtException ex) {
       throw new RunnerException("ONNX Runtime could not load the model: " + ex.getMessage(), ex);
     }
+  }
+
+  private static byte[] readModel(java.nio.file.Path file) {
+    try {
+      return java.nio.file.Files.readAllBytes(file);
+    } catch (java.io.IOException ex) {
+      throw new RunnerException("cannot read " + file + ": " + ex.getMessage(), ex);
+    }
+  }
+
+  /** Whether the session has an input of a type ONNX Runtime's Java API cannot make. */
+  private static boolean takesUnsigned(OrtSession session) throws OrtException {
+    for (NodeInfo info : session.getInputInfo().values()) {
+      if (info.getInfo() instanceof TensorInfo ti) {
+        DType d = dtype(ti);
+        if (d != null && UnsignedInputs.wide(d) != null) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   /** The model's input names, in model order. */
@@ -216,6 +259,10 @@ public final class OnnxRunner implements AutoCloseable {
         Tensor t = inputs.get(name);
         if (t == null) {
           throw new RunnerException("missing model input '" + name + "'");
+        }
+        DType unsigned = widened.get(name);
+        if (unsigned != null && t.dtype() == unsigned) {
+          t = Tensor.ofLongs(UnsignedInputs.wide(unsigned), t.shape(), t.longs());
         }
         feeds.put(name, toOrt(t));
       }
@@ -252,7 +299,11 @@ public final class OnnxRunner implements AutoCloseable {
                         + maxOutputElements()
                         + " with this heap)");
               }
-              out.put(name, fromOrt(ot));
+              Tensor got = fromOrt(ot);
+              DType unsigned = widened.get(name); // an input handed straight out
+              out.put(
+                  name,
+                  unsigned == null ? got : Tensor.ofLongs(unsigned, got.shape(), got.longs()));
             }
             return out;
           } catch (OrtException ex) {

@@ -1,7 +1,6 @@
 package dev.cmod.onnx;
 
 import ai.onnx.proto.OnnxMl.TensorProto;
-import com.google.protobuf.ByteString;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.ir.type.DType;
 import java.nio.ByteBuffer;
@@ -19,7 +18,8 @@ public final class TensorProtos {
     for (long d : t.shape()) {
       b.addDims(d);
     }
-    return b.setRawData(ByteString.copyFrom(rawBytes(t))).build();
+    // the array is new and not kept, so the message may own it without a copy
+    return b.setRawData(com.google.protobuf.UnsafeByteOperations.unsafeWrap(rawBytes(t))).build();
   }
 
   /** The tensor's elements in row-major order as little-endian bytes of its dtype. */
@@ -153,5 +153,51 @@ public final class TensorProtos {
   /** The float value of bfloat16 bits. */
   static float fromBfloat16(short s) {
     return Float.intBitsToFloat((s & 0xffff) << 16);
+  }
+
+  /**
+   * Parses a serialized model without copying its tensor data: each {@code raw_data} is a view of
+   * {@code bytes} (which must not change afterwards), so a model costs its file's size once, not
+   * twice.
+   */
+  public static ai.onnx.proto.OnnxMl.ModelProto parseModel(byte[] bytes)
+      throws com.google.protobuf.InvalidProtocolBufferException {
+    com.google.protobuf.CodedInputStream in =
+        com.google.protobuf.CodedInputStream.newInstance(bytes);
+    in.enableAliasing(true);
+    in.setSizeLimit(Integer.MAX_VALUE);
+    try {
+      return ai.onnx.proto.OnnxMl.ModelProto.parseFrom(in);
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw e;
+    } catch (java.io.IOException e) {
+      // a CodedInputStream over an array does no I/O
+      throw new com.google.protobuf.InvalidProtocolBufferException(e);
+    }
+  }
+
+  /** A ValueInfo with the tensor type; symbolic dims become dim_param, unknown dims stay empty. */
+  public static ai.onnx.proto.OnnxMl.ValueInfoProto valueInfo(
+      String name, dev.cmod.ir.type.TensorType t) {
+    ai.onnx.proto.OnnxMl.TensorShapeProto.Builder shape =
+        ai.onnx.proto.OnnxMl.TensorShapeProto.newBuilder();
+    for (dev.cmod.ir.type.Dim d : t.dims()) {
+      ai.onnx.proto.OnnxMl.TensorShapeProto.Dimension.Builder db =
+          ai.onnx.proto.OnnxMl.TensorShapeProto.Dimension.newBuilder();
+      if (d.isKnown()) {
+        db.setDimValue(d.value());
+      } else if (!d.isUnknown()) {
+        db.setDimParam(d.toString());
+      }
+      shape.addDim(db);
+    }
+    ai.onnx.proto.OnnxMl.TypeProto.Tensor.Builder tt =
+        ai.onnx.proto.OnnxMl.TypeProto.Tensor.newBuilder()
+            .setElemType(t.dtype().onnxCode)
+            .setShape(shape);
+    return ai.onnx.proto.OnnxMl.ValueInfoProto.newBuilder()
+        .setName(name)
+        .setType(ai.onnx.proto.OnnxMl.TypeProto.newBuilder().setTensorType(tt))
+        .build();
   }
 }

@@ -1,8 +1,11 @@
 package dev.cmod.cli;
 
 import dev.cmod.ir.io.AtomicFiles;
+import dev.cmod.onnx.ExternalDataWriter;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -24,6 +27,13 @@ final class CompileCommand implements Callable<Integer> {
       description = "Output file (default: FILE.onnx in the current folder).")
   Path output;
 
+  @Option(
+      names = "--external-data",
+      description =
+          "Write the weights to OUT.onnx.data beside the model (ONNX external data); done"
+              + " without asking when they exceed 2 GiB.")
+  boolean externalData;
+
   @CommandLine.Mixin CompileOpts o;
 
   @Override
@@ -33,10 +43,68 @@ final class CompileCommand implements Callable<Integer> {
       return ExitCodes.ERRORS;
     }
     Path target = output != null ? output : Path.of(stem(file) + ".onnx");
-    AtomicFiles.write(target, c.onnx()); // only a regular file is replaced; a refusal is CM0600
-    Main.out.println(
-        "wrote " + target + " (" + c.onnx().length + " bytes, model " + c.result().model() + ")");
+    if (o.progress != null) {
+      o.progress.step("writing " + target);
+    }
+    try {
+      write(target, c);
+    } finally {
+      if (o.progress != null) {
+        o.progress.done();
+      }
+    }
     return ExitCodes.OK;
+  }
+
+  private void write(Path target, Toolchain.Compiled c) {
+    if (externalData || c.needsExternalData()) {
+      writeWithExternalData(target, c);
+      return;
+    }
+    // streamed from the message; only a regular file is replaced; a refusal is CM0600
+    AtomicFiles.writeAllContents(Map.of(target, os -> c.model().writeTo(os)));
+    Main.out.println(
+        "wrote "
+            + target
+            + " ("
+            + c.model().getSerializedSize()
+            + " bytes, model "
+            + c.result().model()
+            + ")");
+  }
+
+  /**
+   * The model and its weights as two files, written together or not at all: the data file beside
+   * the model, named by the model's file name plus {@code .data}, which the model names without a
+   * folder.
+   */
+  private static void writeWithExternalData(Path target, Toolchain.Compiled c) {
+    String dataName = target.getFileName().toString() + ".data";
+    Path data = target.resolveSibling(dataName);
+    ExternalDataWriter.Split split = ExternalDataWriter.split(c.model(), dataName);
+    Map<Path, AtomicFiles.Content> files = new LinkedHashMap<>();
+    files.put(
+        data,
+        os -> {
+          for (com.google.protobuf.ByteString b : split.chunks()) {
+            b.writeTo(os);
+          }
+        });
+    byte[] model = split.model().toByteArray();
+    files.put(target, os -> os.write(model));
+    AtomicFiles.writeAllContents(files);
+    Main.out.println(
+        "wrote "
+            + target
+            + " ("
+            + model.length
+            + " bytes, model "
+            + c.result().model()
+            + ") and its weights "
+            + data
+            + " ("
+            + split.dataBytes()
+            + " bytes)");
   }
 
   private static String stem(Path p) {

@@ -48,14 +48,18 @@ class CompileOpts {
     return o0 ? 0 : o1 ? 1 : 2;
   }
 
+  /** The progress line of this command on a terminal (null elsewhere). */
+  final Progress progress = Progress.forTerminal();
+
   /** The options these flags choose, with the ONNX backend for {@code import onnx}. */
   CompileOptions options() {
+    var passes = passFlags.options();
     return new CompileOptions.Builder()
         .model(model)
         .weightsFile(weights)
         .seed(seed)
         .optLevel(level())
-        .passes(passFlags.options())
+        .passes(progress == null ? passes : passes.with(progress))
         .onnxImports(OnnxImports.SERVICE)
         .build();
   }
@@ -68,7 +72,13 @@ class CompileOpts {
     if (!"human".equals(errorFormat) && !"json".equals(errorFormat)) {
       throw Main.usageError("--error-format must be human or json");
     }
+    if (progress != null) {
+      progress.step("compiling " + file + " (reading and importing)");
+    }
     Toolchain.Compiled c = Toolchain.compile(file, options());
+    if (progress != null) {
+      progress.done();
+    }
     DiagnosticPrinter.print(c.result().diagnostics(), errorFormat);
     return c;
   }

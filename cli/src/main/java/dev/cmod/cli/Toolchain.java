@@ -1,5 +1,6 @@
 package dev.cmod.cli;
 
+import ai.onnx.proto.OnnxMl.ModelProto;
 import dev.cmod.compiler.Compilation;
 import dev.cmod.compiler.diag.DiagnosticCode;
 import dev.cmod.compiler.sema.CompileOptions;
@@ -11,6 +12,7 @@ import dev.cmod.ir.type.DType;
 import dev.cmod.ir.type.Dim;
 import dev.cmod.ir.type.TensorType;
 import dev.cmod.onnx.EmitOptions;
+import dev.cmod.onnx.ExternalDataWriter;
 import dev.cmod.onnx.OnnxEmitter;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -25,16 +27,62 @@ public final class Toolchain {
 
   private Toolchain() {}
 
-  /** A compilation and, when it succeeded, its ONNX bytes. */
-  public record Compiled(Compilation.Result result, byte[] onnx) {
+  /**
+   * A compilation and, when it succeeded, its ONNX model: a message, serialized on first use of
+   * {@link #onnx()} (so {@code cmod compile} streams it to the file without holding its bytes
+   * twice). A model whose weights exceed what one protobuf message holds ({@link
+   * ExternalDataWriter#AUTO_BYTES}) has no bytes: only {@code cmod compile} writes it, with
+   * external data.
+   */
+  public static final class Compiled {
+    private final Compilation.Result result;
+    private final ModelProto model;
+    private byte[] bytes;
+
+    Compiled(Compilation.Result result, ModelProto model) {
+      this.result = result;
+      this.model = model;
+    }
+
+    public Compilation.Result result() {
+      return result;
+    }
+
     public boolean ok() {
-      return onnx != null;
+      return model != null;
+    }
+
+    /** The model as a message (null when the compilation failed). */
+    public ModelProto model() {
+      return model;
+    }
+
+    /** Whether the weights are too large for one file, so they must go to external data. */
+    public boolean needsExternalData() {
+      return model != null && ExternalDataWriter.weightBytes(model) > ExternalDataWriter.AUTO_BYTES;
+    }
+
+    /** The artifact's bytes (null when the compilation failed). */
+    public synchronized byte[] onnx() {
+      if (bytes == null && model != null) {
+        if (needsExternalData()) {
+          throw new UserError(
+              DiagnosticCode.ENVIRONMENT,
+              "the compiled model holds "
+                  + ExternalDataWriter.weightBytes(model)
+                  + " bytes of weights, more than one ONNX file can hold; write it with `cmod"
+                  + " compile` (its weights go to a data file beside it) and use that file");
+        }
+        bytes = model.toByteArray();
+      }
+      return bytes;
     }
   }
 
   public static Compiled compile(Path file, CompileOptions o) {
     Compilation.Result r = Compilation.compile(file, o);
-    return new Compiled(r, r.ok() ? emit(r.graph()) : null);
+    return new Compiled(
+        r, r.ok() ? OnnxEmitter.build(r.graph(), new EmitOptions(Compilation.VERSION)) : null);
   }
 
   public static byte[] emit(Graph g) {

@@ -18,8 +18,22 @@ decl
 importDecl
   : IMPORT qualifiedName (DOT LBRACE ident (COMMA ident)* COMMA? RBRACE)?   # importStd
   | IMPORT STRING                                                           # importFile
-  | IMPORT ONNX STRING AS ident                                             # importOnnx
+  | IMPORT ONNX STRING AS ident onnxSignature?                              # importOnnx
   | IMPORT WEIGHTS STRING AS ident                                          # importWeights
+  ;
+
+// the inputs (every one, in order) and the values read (graph outputs or intermediate values)
+onnxSignature
+  : COLON ins=sigList (ARROW outs=sigList)?
+  | ARROW outs=sigList
+  ;
+
+sigList
+  : LPAREN (sigItem (COMMA sigItem)* COMMA?)? RPAREN
+  ;
+
+sigItem
+  : (ident | STRING) (COLON type)?
   ;
 
 qualifiedName

@@ -4,14 +4,11 @@ import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import ai.onnx.proto.OnnxMl.StringStringEntryProto;
-import ai.onnx.proto.OnnxMl.TensorShapeProto;
-import ai.onnx.proto.OnnxMl.TypeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import dev.cmod.ir.graph.Graph;
 import dev.cmod.ir.graph.Node;
 import dev.cmod.ir.graph.Op;
 import dev.cmod.ir.graph.Value;
-import dev.cmod.ir.type.Dim;
 import dev.cmod.ir.type.TensorType;
 import dev.cmod.onnx.EmitOptions;
 import dev.cmod.onnx.OnnxVersions;
@@ -145,21 +142,6 @@ public final class GraphEmitter {
 
   /** A ValueInfo with the tensor type; symbolic dims become dim_param, unknown dims stay empty. */
   static ValueInfoProto valueInfo(String name, TensorType t) {
-    TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
-    for (Dim d : t.dims()) {
-      TensorShapeProto.Dimension.Builder db = TensorShapeProto.Dimension.newBuilder();
-      if (d.isKnown()) {
-        db.setDimValue(d.value());
-      } else if (!d.isUnknown()) {
-        db.setDimParam(d.toString());
-      }
-      shape.addDim(db);
-    }
-    TypeProto.Tensor.Builder tt =
-        TypeProto.Tensor.newBuilder().setElemType(t.dtype().onnxCode).setShape(shape);
-    return ValueInfoProto.newBuilder()
-        .setName(name)
-        .setType(TypeProto.newBuilder().setTensorType(tt))
-        .build();
+    return dev.cmod.onnx.TensorProtos.valueInfo(name, t);
   }
 }

@@ -98,7 +98,7 @@ public final class ImportContext {
       NodeProto n = nodes.get(i);
       cur = n;
       ImportTable.Entry entry = isDefaultDomain(n) ? ImportTable.forType(n.getOpType()) : null;
-      if (entry == null || regions.mustExtend(i)) {
+      if (entry == null || regions.mustExtend(i) || !raisedTypes(n)) {
         // the run still makes an untyped value that this or a later node reads: it stays open
         regions.carry(i);
         continue;
@@ -109,6 +109,7 @@ public final class ImportContext {
       try {
         entry.handler().apply(this);
         requireStaticOutputs();
+        requireRaisedOutputs();
       } catch (ShapeException e) {
         throw new ShapeException("in ONNX node " + describe() + ": " + e.getMessage());
       } catch (ImportException e) {
@@ -207,6 +208,58 @@ public final class ImportContext {
    * A model output computed at import time (the result of Shape or Size) must be a constant: one
    * that depends on a symbolic size needs the operator at run time, so its node is carried opaque.
    */
+  /**
+   * Whether every tensor node {@code n} reads, and the element type its attributes name (Cast's
+   * {@code to}, a Constant's value), is one the raised tier computes with ({@link
+   * OnnxTypes#raised}); a node of u8, i8 and the like is carried opaque.
+   */
+  private boolean raisedTypes(NodeProto n) {
+    for (String in : n.getInputList()) {
+      DType d = in.isEmpty() ? null : dtypeOf(in);
+      if (d != null && !OnnxTypes.raised(d)) {
+        return false;
+      }
+    }
+    for (AttributeProto a : n.getAttributeList()) {
+      int code =
+          switch (a.getName()) {
+            case "to" -> n.getOpType().equals("Cast") ? (int) a.getI() : 0;
+            case "value" -> a.hasT() ? a.getT().getDataType() : 0;
+            default -> 0;
+          };
+      DType d = code == 0 ? null : DType.fromOnnx(code);
+      if (d != null && !OnnxTypes.raised(d)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The element type of ONNX value {@code name} where known without reading its data. */
+  private DType dtypeOf(String name) {
+    if (!env.containsKey(name)) {
+      return null;
+    }
+    ImportValue v = env.get(name);
+    if (v == null) {
+      return DType.fromOnnx(source.initializerType(name));
+    }
+    if (v.value != null) {
+      return v.value.type().dtype();
+    }
+    return v.tensor != null ? v.tensor.dtype() : v.dimsType;
+  }
+
+  /** The safety net behind {@link #raisedTypes}: a raised node makes no tensor of other types. */
+  private void requireRaisedOutputs() {
+    for (String o : cur.getOutputList()) {
+      DType d = o.isEmpty() ? null : dtypeOf(o);
+      if (d != null && !OnnxTypes.raised(d)) {
+        throw unsupportedHere("a " + d + " result (quantized types run on ONNX Runtime)");
+      }
+    }
+  }
+
   private void requireStaticOutputs() {
     for (String o : cur.getOutputList()) {
       ImportValue v = env.get(o);
@@ -343,8 +396,51 @@ public final class ImportContext {
     return v.value;
   }
 
+  /** Readable names for weights the exporter left unnamed, by initializer name (built once). */
+  private Map<String, String> readable;
+
+  /**
+   * The name a weight's parameter path is made from: its initializer name, except for a weight
+   * PyTorch's exporter names only by number ({@code onnx::MatMul_787}) that is the {@code B} of
+   * exactly one MatMul or Gemm with a scoped node name ({@code
+   * /encoder/layer.0/attention/self/query/MatMul}): that one is named after its layer, {@code
+   * encoder.layer.0.attention.self.query.weight}, beside the layer's named bias. A name that
+   * another initializer has, or that two weights would share, is not used.
+   */
+  private String readableName(String name) {
+    if (readable == null) {
+      Map<String, Integer> reads = new HashMap<>();
+      for (NodeProto n : source.graph().getNodeList()) {
+        for (String r : OpaqueRegions.reads(n)) {
+          reads.merge(r, 1, Integer::sum);
+        }
+      }
+      Map<String, String> names = new HashMap<>();
+      Map<String, Integer> taken = new HashMap<>();
+      for (NodeProto n : source.graph().getNodeList()) {
+        boolean matmul = n.getOpType().equals("MatMul") || n.getOpType().equals("Gemm");
+        if (!matmul || n.getInputCount() < 2 || !n.getName().startsWith("/")) {
+          continue;
+        }
+        String w = n.getInput(1);
+        int cut = n.getName().lastIndexOf('/');
+        if (!w.startsWith("onnx::") || reads.getOrDefault(w, 0) != 1 || cut <= 1) {
+          continue;
+        }
+        String r = n.getName().substring(1, cut).replace('/', '.') + ".weight";
+        if (!source.initializerNames().contains(r)) {
+          names.put(w, r);
+          taken.merge(r, 1, Integer::sum);
+        }
+      }
+      names.values().removeIf(r -> taken.get(r) > 1);
+      readable = names;
+    }
+    return readable.getOrDefault(name, name);
+  }
+
   private Value param(String name, Tensor t) {
-    String path = prefix + "." + sanitize(name);
+    String path = prefix + "." + sanitize(readableName(name));
     String owner = pathOwner.get(path);
     if (owner != null && !owner.equals(name)) {
       for (int k = 2; ; k++) {

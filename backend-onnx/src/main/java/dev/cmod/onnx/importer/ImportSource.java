@@ -40,6 +40,9 @@ public interface ImportSource {
    */
   TensorProto initializerProto(String name);
 
+  /** The ONNX element type of the initializer named {@code name}, without reading its data. */
+  int initializerType(String name);
+
   /** The model's ir_version, opset imports and local functions, which an opaque region keeps. */
   ModelProto header();
 }

@@ -10,28 +10,36 @@ public final class OnnxTypes {
   private OnnxTypes() {}
 
   /**
-   * The element types the importer reads. The IR has the small and unsigned integer types too (for
-   * model signatures and {@code .npy} files), but the importer's operators and tensor reading do
-   * not handle them yet, so a model using them is refused here rather than misread.
+   * The element types the raised tier computes with. Tensors of the others (u8 i8 u16 i16 u32 u64)
+   * are read exactly, and cross model signatures and opaque regions as they are, but a node that
+   * reads or makes one is carried opaque (quantized models run on ONNX Runtime), so no IR kernel
+   * ever computes with a type it was not written for.
    */
-  private static final Set<DType> IMPORTED =
+  private static final Set<DType> RAISED =
       EnumSet.of(DType.F32, DType.F16, DType.BF16, DType.F64, DType.I64, DType.I32, DType.BOOL);
 
   /**
    * The IR dtype of ONNX element type {@code onnxType}.
    *
-   * @throws ImportException naming {@code what} when cmod does not support the type
+   * @throws ImportException naming {@code what} when the IR has no such type (string, complex,
+   *     8-bit floats...)
    */
   public static DType dtype(int onnxType, String what) {
     DType d = DType.fromOnnx(onnxType);
-    if (d != null && IMPORTED.contains(d)) {
+    if (d != null) {
       return d;
     }
     throw new ImportException(
         what
             + " has ONNX element type "
             + typeName(onnxType)
-            + ", which cmod does not support (f32, f16, bf16, f64, i64, i32 and bool are)");
+            + ", which cmod does not support (its numeric types are f32, f16, bf16, f64, i64, i32,"
+            + " i16, i8, u64, u32, u16, u8 and bool)");
+  }
+
+  /** Whether the raised tier computes with {@code d} (see {@link #RAISED}). */
+  static boolean raised(DType d) {
+    return RAISED.contains(d);
   }
 
   static String typeName(int t) {

@@ -2,6 +2,7 @@ package dev.cmod.onnx.importer;
 
 import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorShapeProto;
 import ai.onnx.proto.OnnxMl.TypeProto;
@@ -33,7 +34,8 @@ import java.util.Set;
  * order, so no path leaves a region and comes back through a raised node. Its inputs are the values
  * it reads (subgraphs' references to outer values included) that are made outside it; the
  * initializers only it reads go inside its model; its outputs are the values it makes that anything
- * else reads, typed from the file (graph outputs and {@code value_info}).
+ * else reads, typed from the file (graph outputs and {@code value_info}). The nodes of a model
+ * older than the emitted opset are rewritten to it ({@link OpsetUpgrade}).
  */
 final class OpaqueRegions {
   private final ImportContext cx;
@@ -50,6 +52,9 @@ final class OpaqueRegions {
   private final Map<String, ValueInfoProto> declared = new HashMap<>();
   private final Set<String> modelOutputs = new HashSet<>();
   private final List<Integer> run = new ArrayList<>();
+
+  /** The rewriting of a region's nodes to the emitted opset, made on first use. */
+  private OpsetUpgrade upgrade;
 
   /**
    * @param symbols the IR dim of each symbolic size of the file's inputs (for boundary types)
@@ -207,8 +212,16 @@ final class OpaqueRegions {
     GraphProto.Builder gb = GraphProto.newBuilder().setName("region");
     java.util.TreeSet<Integer> all = new java.util.TreeSet<>(members);
     all.addAll(copied);
+    boolean old = OpsetUpgrade.needed(source.opset());
+    if (old && upgrade == null) {
+      upgrade = new OpsetUpgrade(source);
+    }
     for (int i : all) {
-      gb.addNode(nodes.get(i));
+      if (old) {
+        gb.addAllNode(upgrade.node(nodes.get(i)));
+      } else {
+        gb.addNode(nodes.get(i));
+      }
     }
     for (String name : inside) {
       gb.addInitializer(source.initializerProto(name));
@@ -219,7 +232,8 @@ final class OpaqueRegions {
     for (int k = 0; k < outputs.size(); k++) {
       gb.addOutput(valueInfo(outputs.get(k), outTypes.get(k)));
     }
-    byte[] model = source.header().toBuilder().setGraph(gb).build().toByteArray();
+    ModelProto header = old ? OpsetUpgrade.header(source.header()) : source.header();
+    byte[] model = header.toBuilder().setGraph(gb).build().toByteArray();
     OnnxRegion region = new OnnxRegion(model, inputs, inTypes, outputs, outTypes);
     Node n =
         cx.graph()
@@ -241,7 +255,9 @@ final class OpaqueRegions {
       throw new ImportException(
           what
               + " has no tensor type with a shape in the file (graph outputs or value_info):"
-              + " add it (e.g. onnx.shape_inference.infer_shapes) before importing");
+              + " give it in the import's signature (import onnx \"m.onnx\" as M -> (\""
+              + name
+              + "\": f32[...])) or add it to the file (onnx.shape_inference.infer_shapes)");
     }
     TypeProto.Tensor t = declared.get(name).getType().getTensorType();
     DType dt = OnnxTypes.dtype(t.getElemType(), what);

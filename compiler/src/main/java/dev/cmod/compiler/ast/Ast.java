@@ -39,8 +39,18 @@ public final class Ast {
       String file,
       Span fileSpan,
       Name alias,
+      OnnxSignature signature,
       Span span)
       implements Decl {}
+
+  /**
+   * The signature written after {@code import onnx "m.onnx" as M}: {@code : (inputs) -> (values)};
+   * either list may be absent (null). Each item names an ONNX value, with a type or without.
+   */
+  public record OnnxSignature(List<SigItem> inputs, List<SigItem> outputs, Span span) {}
+
+  /** One ONNX value of a signature: its name in the file and, where written, its type. */
+  public record SigItem(String name, TypeExpr type, Span span) {}
 
   public record ConstDecl(Name name, TypeExpr type, Expr value, Span span) implements Decl {}
 

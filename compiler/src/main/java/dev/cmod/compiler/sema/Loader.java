@@ -260,15 +260,25 @@ public final class Loader {
           problems.size() > 1 ? "and " + (problems.size() - 1) + " more problem(s)" : null);
       return;
     }
+    dev.cmod.ir.graph.ImportedModule.Signature sig = null;
+    if (imp.signature() != null) {
+      sig = ImportSignatureTypes.of(imp.signature(), diags);
+      if (sig == null) {
+        return;
+      }
+    }
     try {
-      dev.cmod.ir.graph.ImportedModule m = onnxImports.load(bytes, p.getParent());
+      dev.cmod.ir.graph.ImportedModule m = onnxImports.load(bytes, p.getParent(), sig);
       declare(scope, imp.alias(), new Val.ImportedV(m, imp.alias().text()));
     } catch (dev.cmod.ir.graph.ImportedModule.ImportException e) {
+      boolean aboutSignature = sig != null && e.getMessage().contains("signature");
       diags.error(
           DiagnosticCode.ONNX_FILE,
-          imp.fileSpan(),
+          aboutSignature ? imp.signature().span() : imp.fileSpan(),
           "cannot import " + imp.file() + ": " + e.getMessage(),
-          "see docs/language.md for the ONNX operators cmod imports");
+          aboutSignature
+              ? "the signature lists the model's inputs in order, then the values to read"
+              : "see docs/language.md for the ONNX operators cmod imports");
     }
   }
 

@@ -77,7 +77,7 @@ final class AstBuilder {
       if (names.isEmpty() && path.size() > 1) {
         names.add(path.remove(path.size() - 1));
       }
-      return new ImportDecl(ImportKind.STD, path, names, null, null, null, span(c));
+      return new ImportDecl(ImportKind.STD, path, names, null, null, null, null, span(c));
     } else if (c instanceof ImportFileContext f) {
       return new ImportDecl(
           ImportKind.FILE,
@@ -85,6 +85,7 @@ final class AstBuilder {
           List.of(),
           string(f.STRING().getSymbol()),
           span(f.STRING().getSymbol()),
+          null,
           null,
           span(c));
     } else if (c instanceof ImportOnnxContext o) {
@@ -95,6 +96,7 @@ final class AstBuilder {
           string(o.STRING().getSymbol()),
           span(o.STRING().getSymbol()),
           name(o.ident()),
+          o.onnxSignature() == null ? null : signature(o.onnxSignature()),
           span(c));
     } else if (c instanceof ImportWeightsContext w) {
       return new ImportDecl(
@@ -104,9 +106,24 @@ final class AstBuilder {
           string(w.STRING().getSymbol()),
           span(w.STRING().getSymbol()),
           name(w.ident()),
+          null,
           span(c));
     }
     throw new IllegalStateException("unhandled import " + c.getClass().getSimpleName());
+  }
+
+  private OnnxSignature signature(CmodParser.OnnxSignatureContext c) {
+    return new OnnxSignature(
+        c.ins == null ? null : sigItems(c.ins), c.outs == null ? null : sigItems(c.outs), span(c));
+  }
+
+  private List<SigItem> sigItems(CmodParser.SigListContext c) {
+    List<SigItem> out = new ArrayList<>();
+    for (CmodParser.SigItemContext i : c.sigItem()) {
+      String name = i.STRING() != null ? string(i.STRING().getSymbol()) : name(i.ident()).text();
+      out.add(new SigItem(name, i.type() == null ? null : type(i.type()), span(i)));
+    }
+    return out;
   }
 
   private Decl moduleDecl(ModuleDeclContext c) {

@@ -110,7 +110,7 @@ class CompileOptionsTest {
           }
 
           @Override
-          public ImportedModule load(byte[] bytes, Path d) {
+          public ImportedModule load(byte[] bytes, Path d, ImportedModule.Signature sig) {
             throw new AssertionError("a model that failed its check is not loaded");
           }
         };

@@ -27,6 +27,17 @@ public interface ImportedModule {
    */
   List<Value> apply(Graph g, List<Value> args, String prefix, SourceLoc loc);
 
+  /**
+   * A signature written with the import: the model's inputs (every one, in order; null when not
+   * written) and the values the import gives (graph outputs or intermediate values of the file, in
+   * the order written; null for the file's outputs). A type, where given, is the value's type when
+   * the file has none and must agree with the file where it has one.
+   */
+  record Signature(List<Item> inputs, List<Item> outputs) {}
+
+  /** One value of a {@link Signature}: its ONNX name and its type (null: the file's). */
+  record Item(String name, TensorType type) {}
+
   /** A problem with the imported model itself; the message is written for the user. */
   final class ImportException extends RuntimeException {
     public ImportException(String message) {

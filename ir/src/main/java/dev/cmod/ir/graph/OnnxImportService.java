@@ -20,9 +20,17 @@ public interface OnnxImportService {
   List<String> check(byte[] bytes, Path dir);
 
   /**
-   * Turns a model that passed {@link #check} into a module cmod programs can apply.
+   * Turns a model that passed {@link #check} into a module cmod programs can apply, with the
+   * signature written with the import (its input types and the values it reads; null when none was
+   * written).
    *
-   * @throws ImportedModule.ImportException when the model cannot be imported (message for the user)
+   * @throws ImportedModule.ImportException when the model cannot be imported, or the signature does
+   *     not fit it (message for the user)
    */
-  ImportedModule load(byte[] bytes, Path dir);
+  ImportedModule load(byte[] bytes, Path dir, ImportedModule.Signature signature);
+
+  /** {@link #load(byte[], Path, ImportedModule.Signature)} without a signature. */
+  default ImportedModule load(byte[] bytes, Path dir) {
+    return load(bytes, dir, null);
+  }
 }

@@ -86,6 +86,19 @@ public final class AtomicFiles {
    * removed again (files that existed before are not restored: they were replaced).
    */
   public static void writeAll(Map<Path, byte[]> files) {
+    Map<Path, Content> contents = new LinkedHashMap<>();
+    files.forEach((p, b) -> contents.put(p, os -> os.write(b)));
+    writeAllContents(contents);
+  }
+
+  /** What {@link #writeAllContents} writes into one file, streamed (any size). */
+  @FunctionalInterface
+  public interface Content {
+    void writeTo(OutputStream os) throws IOException;
+  }
+
+  /** {@link #writeAll} for contents written to a stream: all files or none. */
+  public static void writeAllContents(Map<Path, Content> files) {
     for (Path t : files.keySet()) {
       String why = refusal(t);
       if (why != null) {
@@ -96,14 +109,14 @@ public final class AtomicFiles {
     List<Path> moved = new ArrayList<>();
     boolean done = false;
     try {
-      for (Map.Entry<Path, byte[]> e : files.entrySet()) {
+      for (Map.Entry<Path, Content> e : files.entrySet()) {
         Path abs = e.getKey().toAbsolutePath();
         Path tmp = createTemp(abs);
         staged.add(new Path[] {tmp, abs});
         try (OutputStream os =
             Files.newOutputStream(
                 tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-          os.write(e.getValue());
+          e.getValue().writeTo(os);
         } catch (IOException ex) {
           throw new TensorFileException("cannot write " + e.getKey() + ": " + describe(ex), ex);
         }
