@@ -209,17 +209,37 @@ class MiniLmSampleTest {
   }
 
   /**
-   * The original file with each adapted weight {@code W} (initializer {@code onnx::MatMul_N},
-   * cmod's {@code MiniLM.onnx__MatMul_N}) replaced by {@code W + (alpha / r) · lora_a · lora_b}
-   * (alpha = r = 4).
+   * The original file with each adapted weight {@code W} replaced by {@code W + (alpha / r) ·
+   * lora_a · lora_b} (alpha = r = 4). The exporter numbered the weights ({@code onnx::MatMul_787});
+   * which layer one belongs to is read here from the file itself, independently of the importer:
+   * the weight of a MatMul whose result is added to {@code
+   * encoder.layer.0.attention.self.query.bias} is {@code
+   * encoder.layer.0.attention.self.query.weight}.
    */
   private static byte[] mergedOriginal(byte[] original, Map<String, Tensor> weights)
       throws Exception {
     ModelProto.Builder m = ModelProto.parseFrom(original).toBuilder();
+    Map<String, String> pathOf = new java.util.HashMap<>();
+    Map<String, String> biasAfter = new java.util.HashMap<>();
+    for (var n : m.getGraph().getNodeList()) {
+      if (n.getOpType().equals("Add")) {
+        for (String in : n.getInputList()) {
+          if (in.endsWith(".bias")) {
+            n.getInputList().stream().filter(x -> !x.equals(in)).forEach(x -> biasAfter.put(x, in));
+          }
+        }
+      }
+    }
+    for (var n : m.getGraph().getNodeList()) {
+      String bias = n.getOpType().equals("MatMul") ? biasAfter.get(n.getOutput(0)) : null;
+      if (bias != null) {
+        pathOf.put(n.getInput(1), bias.substring(0, bias.length() - ".bias".length()) + ".weight");
+      }
+    }
     int merged = 0;
     for (int i = 0; i < m.getGraph().getInitializerCount(); i++) {
       TensorProto t = m.getGraph().getInitializer(i);
-      String path = "MiniLM." + t.getName().replaceAll("[^A-Za-z0-9_.]", "_");
+      String path = "MiniLM." + pathOf.getOrDefault(t.getName(), t.getName());
       Tensor a = weights.get(path + ".lora_a");
       if (a == null) {
         continue;
