@@ -26,7 +26,9 @@ import org.opentest4j.TestAbortedException;
  * -Dcmod.parity.python} (the Python with torch, default the former), {@code -Dcmod.onnx.testdata} /
  * {@code CMOD_ONNX_TESTDATA} (default the Debian package's {@code
  * /usr/share/libonnx-testdata/data/node}), {@code -Dcmod.corpora} / {@code CMOD_CORPORA} (default
- * {@code ../shared/corpora} from the project root).
+ * {@code ../shared/corpora} from the project root), {@code -Dcmod.models} / {@code CMOD_MODELS}
+ * (default {@code samples/real/models}, where {@code scripts/fetch-models.sh} puts what it
+ * fetches).
  *
  * <p>It lives in the {@code testkit} module, which every module's tests depend on (test scope).
  */
@@ -86,6 +88,17 @@ public enum Need {
           : "no folder "
               + d
               + " (the shared corpora belong beside the checkout, at ../shared/corpora; or set -Dcmod.corpora / CMOD_CORPORA)";
+    }
+  },
+  FETCHED_MODELS("the models of scripts/fetch-models.sh") {
+    @Override
+    String problem() {
+      Path d = fetchedModels();
+      return Files.isDirectory(d)
+          ? null
+          : "no folder "
+              + d
+              + " (run bash scripts/fetch-models.sh, or set -Dcmod.models / CMOD_MODELS)";
     }
   };
 
@@ -268,6 +281,32 @@ public enum Need {
     Path f = corpora().resolve(relative);
     if (!Files.isRegularFile(f)) {
       missing(CORPORA, "the corpora at " + corpora() + " have no " + relative);
+    }
+    return f;
+  }
+
+  /**
+   * Where {@code scripts/fetch-models.sh} puts the pretrained models the samples in {@code
+   * samples/real/} import: {@code samples/real/models} of the project root unless overridden.
+   */
+  public static Path fetchedModels() {
+    String p = setting("cmod.models", "CMOD_MODELS");
+    return (p != null ? Path.of(p) : root().resolve("samples/real/models"))
+        .toAbsolutePath()
+        .normalize();
+  }
+
+  /**
+   * A model fetched by {@code scripts/fetch-models.sh}; skips the test (fails it in CI) when it is
+   * not there.
+   */
+  public static Path fetched(String name) {
+    FETCHED_MODELS.require();
+    Path f = fetchedModels().resolve(name);
+    if (!Files.isRegularFile(f)) {
+      missing(
+          FETCHED_MODELS,
+          fetchedModels() + " has no " + name + " (run bash scripts/fetch-models.sh)");
     }
     return f;
   }
