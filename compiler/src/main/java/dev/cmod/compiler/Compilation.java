@@ -46,6 +46,45 @@ public final class Compilation {
 
   private Compilation() {}
 
+  /**
+   * Gives the frozen weights of imported models (made by the importer, not by the elaborator's
+   * parameter declarations) their values from the weights file, so that what {@code cmod
+   * export-weights} writes reads back in full; a key of another dtype or shape is {@code CM0301}.
+   */
+  private static void bindImportedWeights(
+      Graph g,
+      java.util.Map<String, dev.cmod.ir.tensor.Tensor> weights,
+      Set<String> unused,
+      String weightsName,
+      Diagnostics diags) {
+    for (dev.cmod.ir.graph.Node n : List.copyOf(g.nodes())) {
+      if (n.op() != dev.cmod.ir.graph.Op.PARAM || !unused.contains(n.attrs().getString("path"))) {
+        continue;
+      }
+      String path = n.attrs().getString("path");
+      unused.remove(path);
+      dev.cmod.ir.tensor.Tensor have = n.attrs().getTensor("value");
+      dev.cmod.ir.tensor.Tensor w = weights.get(path);
+      if (w.dtype() != have.dtype() || !java.util.Arrays.equals(w.shape(), have.shape())) {
+        diags.error(
+            DiagnosticCode.WEIGHTS_SHAPE,
+            null,
+            "weights for '"
+                + path
+                + "' in "
+                + weightsName
+                + " are "
+                + w.dtype()
+                + java.util.Arrays.toString(w.shape())
+                + ", the imported weight is "
+                + have.dtype()
+                + java.util.Arrays.toString(have.shape()));
+        continue;
+      }
+      g.replaceLeaf(n, n.attrs().with("value", w), n.type());
+    }
+  }
+
   public static Result compile(Path file, CompileOptions o) {
     Diagnostics diags = new Diagnostics();
     String text = Loader.readSource(file, diags, null, DiagnosticCode.IMPORT_NOT_FOUND);
@@ -191,7 +230,10 @@ public final class Compilation {
     Graph g = el.elaborateModel(model, root);
     ModelFacts facts = el.facts();
     if (!weights.isEmpty()) {
-      Set<String> unused = el.unusedWeightKeys();
+      Set<String> unused = new java.util.LinkedHashSet<>(el.unusedWeightKeys());
+      if (g != null) {
+        bindImportedWeights(g, weights, unused, weightsName, diags);
+      }
       List<String> paths = paramPaths(g);
       for (String k : unused) {
         String near = diags.saturated() ? null : Suggest.closest(k, paths);

