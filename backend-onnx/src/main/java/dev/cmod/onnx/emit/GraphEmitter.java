@@ -36,6 +36,14 @@ public final class GraphEmitter {
 
   /** Lowers {@code g} to a ModelProto message. */
   public static ModelProto build(Graph g, EmitOptions opts) {
+    return build(g, opts, true);
+  }
+
+  /**
+   * Lowers {@code g}; without {@code fuse} every node gets its own lowering (the tests' "before" of
+   * each fusion rule).
+   */
+  static ModelProto build(Graph g, EmitOptions opts, boolean fuse) {
     GraphProto.Builder gb = GraphProto.newBuilder().setName(g.name() == null ? "" : g.name());
     Target target = opts.target();
     LoweringContext cx = new LoweringContext(g, gb, opts.sourceDocStrings(), target.opset());
@@ -79,7 +87,7 @@ public final class GraphEmitter {
     }
 
     // 3. the fusion step's choices, then graph inputs, then nodes in topological order
-    Legalizer.Plan plan = Legalizer.plan(g, target);
+    Legalizer.Plan plan = fuse ? Legalizer.plan(g, target) : Legalizer.none();
     if (target.microsoft()) {
       cx.requireDomain(Target.MICROSOFT, Target.MICROSOFT_VERSION);
     }

@@ -40,6 +40,11 @@ final class Legalizer {
    */
   record Plan(Map<Node, Claim> roots, Set<Node> covered, Map<String, Integer> counts) {}
 
+  /** The plan that fuses nothing. */
+  static Plan none() {
+    return new Plan(Map.of(), Set.of(), Map.of());
+  }
+
   /** The plan of {@code g} for target {@code t}. */
   static Plan plan(Graph g, Target t) {
     List<Fusion> rules = new ArrayList<>();
