@@ -57,6 +57,50 @@ final class FusionRules {
           List.of(),
           FusionRules::multiHeadAttention);
 
+  /**
+   * layer_norm(a + (m + bias), gamma, beta) with a bias over the last axis (a projection's bias
+   * before the residual sum): SkipLayerNormalization with its bias input.
+   */
+  static final Fusion SKIP_LAYER_NORM_BIAS =
+      new Fusion(
+          "SKIP_LAYER_NORM_BIAS",
+          ORT,
+          op(Op.LAYER_NORM)
+              .operands(biasedResidual(), vector("gamma"), vector("beta"))
+              .where((v, m) -> f32(v)),
+          List.of("sum", "biased"),
+          List.of("sum"),
+          (cx, m, root, out) ->
+              skipNorm(
+                  cx,
+                  m,
+                  "SkipLayerNormalization",
+                  "m",
+                  List.of(
+                      cx.name(m.value("gamma")),
+                      cx.name(m.value("beta")),
+                      cx.name(m.value("bias"))),
+                  NormalizationOps.LAYER_NORM_EPS.get(root.attrs()),
+                  out));
+
+  /** rms_norm(a + (m + bias), gamma): SkipSimplifiedLayerNormalization with its bias input. */
+  static final Fusion SKIP_RMS_NORM_BIAS =
+      new Fusion(
+          "SKIP_RMS_NORM_BIAS",
+          ORT,
+          op(Op.RMS_NORM).operands(biasedResidual(), vector("gamma")).where((v, m) -> f32(v)),
+          List.of("sum", "biased"),
+          List.of("sum"),
+          (cx, m, root, out) ->
+              skipNorm(
+                  cx,
+                  m,
+                  "SkipSimplifiedLayerNormalization",
+                  "m",
+                  List.of(cx.name(m.value("gamma")), cx.name(m.value("bias"))),
+                  NormalizationOps.RMS_NORM_EPS.get(root.attrs()),
+                  out));
+
   /** layer_norm(a + b, gamma, beta): {@code com.microsoft} SkipLayerNormalization. */
   static final Fusion SKIP_LAYER_NORM =
       new Fusion(
@@ -72,6 +116,7 @@ final class FusionRules {
                   cx,
                   m,
                   "SkipLayerNormalization",
+                  "b",
                   List.of(cx.name(m.value("gamma")), cx.name(m.value("beta"))),
                   NormalizationOps.LAYER_NORM_EPS.get(root.attrs()),
                   out));
@@ -89,6 +134,7 @@ final class FusionRules {
                   cx,
                   m,
                   "SkipSimplifiedLayerNormalization",
+                  "b",
                   List.of(cx.name(m.value("gamma"))),
                   NormalizationOps.RMS_NORM_EPS.get(root.attrs()),
                   out));
@@ -217,7 +263,9 @@ final class FusionRules {
   static final List<Fusion> ALL =
       List.of(
           MULTI_HEAD_ATTENTION,
+          SKIP_LAYER_NORM_BIAS,
           SKIP_LAYER_NORM,
+          SKIP_RMS_NORM_BIAS,
           SKIP_RMS_NORM,
           BIAS_GELU,
           GELU_MICROSOFT,
@@ -252,6 +300,34 @@ final class FusionRules {
               return (t.rank() == 2 || t.rank() == 3)
                   && m.value("a").type().equals(t)
                   && m.value("b").type().equals(t);
+            })
+        .as("sum");
+  }
+
+  /**
+   * a + (m + bias), either order at both levels, a and m of the sum's type (rank 2 or 3), bias 1-D
+   * over the last axis; captured as a, m, bias, biased (m + bias) and sum.
+   */
+  private static Pattern biasedResidual() {
+    Pattern biased =
+        anyOf(
+                op(Op.ADD).operands(any().as("m"), any().as("bias")),
+                op(Op.ADD).operands(any().as("bias"), any().as("m")))
+            .where(
+                (v, m) -> {
+                  TensorType t = v.type();
+                  TensorType bias = m.value("bias").type();
+                  return m.value("m").type().equals(t)
+                      && bias.rank() == 1
+                      && bias.dim(0).equals(t.dim(t.rank() - 1));
+                })
+            .as("biased");
+    return anyOf(
+            op(Op.ADD).operands(any().as("a"), biased), op(Op.ADD).operands(biased, any().as("a")))
+        .where(
+            (v, m) -> {
+              TensorType t = v.type();
+              return (t.rank() == 2 || t.rank() == 3) && m.value("a").type().equals(t);
             })
         .as("sum");
   }
@@ -349,17 +425,21 @@ final class FusionRules {
     }
   }
 
-  /** SkipLayerNormalization or its RMS variant; the sum is written when others read it. */
+  /**
+   * SkipLayerNormalization or its RMS variant of input a and the skip captured as {@code skip}; the
+   * sum is written when others read it.
+   */
   private static void skipNorm(
       LoweringContext cx,
       Match m,
       String opType,
+      String skip,
       List<String> params,
       double eps,
       List<String> out) {
     List<String> in = new ArrayList<>();
     in.add(cx.name(m.value("a")));
-    in.add(cx.name(m.value("b")));
+    in.add(cx.name(m.value(skip)));
     in.addAll(params);
     Node sum = m.node("sum");
     boolean read = cx.ir().outputs().containsValue(sum.out()) || m.users(sum).size() > 1;
