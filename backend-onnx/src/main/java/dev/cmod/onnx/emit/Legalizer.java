@@ -2,6 +2,7 @@ package dev.cmod.onnx.emit;
 
 import dev.cmod.ir.graph.Graph;
 import dev.cmod.ir.graph.Node;
+import dev.cmod.ir.graph.Op;
 import dev.cmod.ir.rewrite.Match;
 import dev.cmod.onnx.Target;
 import java.util.ArrayList;
@@ -67,7 +68,7 @@ final class Legalizer {
         continue;
       }
       for (Fusion rule : rules) {
-        Set<dev.cmod.ir.graph.Op> ops = rule.pattern().rootOps();
+        Set<Op> ops = rule.pattern().rootOps();
         if (ops != null && !ops.contains(n.op())) {
           continue;
         }
