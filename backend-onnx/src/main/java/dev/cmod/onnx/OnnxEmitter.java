@@ -22,6 +22,14 @@ public final class OnnxEmitter {
     return build(g, opts).toByteArray();
   }
 
+  /**
+   * The fusion rules the emitter applies to {@code g} for target {@code t}, with how often each
+   * matches (for {@code cmod explain}).
+   */
+  public static java.util.Map<String, Integer> fusions(Graph g, Target t) {
+    return GraphEmitter.fusions(g, t);
+  }
+
   /** Emits {@code g} as a ModelProto message. */
   public static ModelProto build(Graph g, EmitOptions opts) {
     return GraphEmitter.build(g, opts);

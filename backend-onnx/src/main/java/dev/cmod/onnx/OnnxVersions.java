@@ -1,6 +1,9 @@
 package dev.cmod.onnx;
 
-/** The ONNX versions the emitter targets; the only place they are set. */
+/**
+ * The ONNX versions of the default target ({@link Target#ONNX17}) and of the importer, which raises
+ * or upgrades every model to this opset; the other targets' versions are in {@link Target}.
+ */
 public final class OnnxVersions {
   /** Opset version of the default ("") operator domain. */
   public static final int OPSET = 17;

@@ -113,11 +113,15 @@ class EmitterStructureTest {
     ModelProto m = parse(OnnxEmitter.emit(g, EmitOptions.defaults()));
     Map<String, NodeProto> nodes =
         m.getGraph().getNodeList().stream().collect(Collectors.toMap(NodeProto::getName, n -> n));
-    // ids: x=0, w=1, b=2, c=3, matmul=4, add=5, gelu=6, mul=7
-    assertEquals("mlp.cmod:12:5", nodes.get("n4_matmul").getDocString());
-    assertEquals(List.of("x", "blocks.0.mlp.fc.weight"), nodes.get("n4_matmul").getInputList());
-    assertEquals(List.of("v4"), nodes.get("n4_matmul").getOutputList());
+    // ids: x=0, w=1, b=2, c=3, matmul=4, add=5, gelu=6, mul=7; the 2-D matmul + add is one Gemm,
+    // named and located by its root (the add), writing the add's value
+    assertFalse(nodes.containsKey("n4_matmul"), "the product is fused into the Gemm");
+    assertEquals("Gemm", nodes.get("n5_add").getOpType());
     assertEquals("mlp.cmod:12:20", nodes.get("n5_add").getDocString());
+    assertEquals(
+        List.of("x", "blocks.0.mlp.fc.weight", "blocks.0.mlp.fc.bias"),
+        nodes.get("n5_add").getInputList());
+    assertEquals(List.of("v5"), nodes.get("n5_add").getOutputList());
     assertEquals("mlp.cmod:13:3", nodes.get("n6_gelu").getDocString());
     assertEquals(List.of("v6"), nodes.get("n6_gelu").getOutputList());
     assertEquals(List.of("v6", "const_3"), nodes.get("n7_mul").getInputList());

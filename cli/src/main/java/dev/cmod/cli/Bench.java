@@ -6,6 +6,7 @@ import dev.cmod.ir.interp.Interpreter;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.onnx.OnnxRegionRunner;
 import dev.cmod.onnx.OnnxRunner;
+import dev.cmod.onnx.Target;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -39,6 +40,7 @@ final class Bench {
   static void run(
       Path file,
       CompileOptions base,
+      Target target,
       OnnxRunner.Device device,
       int warmup,
       int reps,
@@ -46,8 +48,8 @@ final class Bench {
       PrintStream out) {
     CompileOptions o0 = base.withOptLevel(0);
     CompileOptions o2 = base.withOptLevel(2);
-    Toolchain.Compiled c0 = Toolchain.compile(file, o0);
-    Toolchain.Compiled c2 = Toolchain.compile(file, o2);
+    Toolchain.Compiled c0 = Toolchain.compile(file, o0, target);
+    Toolchain.Compiled c2 = Toolchain.compile(file, o2, target);
     if (!c0.ok() || !c2.ok()) {
       throw new UserError(
           DiagnosticCode.SYNTAX, "the model does not compile; run cmod check " + file);
@@ -60,6 +62,8 @@ final class Bench {
             + file
             + " (model "
             + c2.result().model()
+            + ", target "
+            + target.text()
             + ", sizes "
             + sizes
             + ", "
@@ -68,10 +72,10 @@ final class Bench {
             + warmup
             + " warm-up, median)");
     // warm both paths up before timing either, so the first measured does not pay for JIT warm-up
-    median(warmup, 1, () -> Toolchain.compile(file, o0));
-    median(warmup, 1, () -> Toolchain.compile(file, o2));
-    double compile0 = median(0, reps, () -> Toolchain.compile(file, o0));
-    double compile2 = median(0, reps, () -> Toolchain.compile(file, o2));
+    median(warmup, 1, () -> Toolchain.compile(file, o0, target));
+    median(warmup, 1, () -> Toolchain.compile(file, o2, target));
+    double compile0 = median(0, reps, () -> Toolchain.compile(file, o0, target));
+    double compile2 = median(0, reps, () -> Toolchain.compile(file, o2, target));
     row(out, "compile -O0 (parse..emit)", compile0, null);
     row(
         out,

@@ -43,7 +43,7 @@ final class BenchCommand implements Callable<Integer> {
     }
     OnnxRunner.Device dev = device.device();
     try {
-      Bench.run(file, o.options(), dev, warmup, runs, 0, Main.out);
+      Bench.run(file, o.options(), o.target(), dev, warmup, runs, 0, Main.out);
     } catch (RunnerException e) {
       throw new UserError(DiagnosticCode.RUNTIME, e.getMessage());
     }

@@ -2,13 +2,15 @@ package dev.cmod.cli;
 
 import dev.cmod.compiler.sema.CompileOptions;
 import dev.cmod.onnx.OnnxImports;
+import dev.cmod.onnx.Target;
 import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 /**
  * The options of every command that compiles (a picocli mixin): which model, weights, seed, -O
- * level and error format, turned into one {@link CompileOptions}.
+ * level and error format, turned into one {@link CompileOptions}, and the backend's target, which
+ * goes to the emitter (the compiler's passes are the same for every target).
  */
 class CompileOpts {
   @Option(names = "--model", description = "Which model of the file (default: the last one).")
@@ -38,7 +40,27 @@ class CompileOpts {
       defaultValue = "human")
   String errorFormat;
 
+  @Option(
+      names = "--target",
+      paramLabel = "TARGET",
+      description =
+          "What the backend may emit: onnx17 (primitives, the default), onnx20 (+Gelu), onnx23"
+              + " (+Attention, RMSNormalization) or ort (ONNX Runtime's com.microsoft fused ops).")
+  String target;
+
   @CommandLine.Mixin PassFlags passFlags;
+
+  /** The chosen target (onnx17 when none is given). */
+  Target target() {
+    if (target == null) {
+      return Target.ONNX17;
+    }
+    try {
+      return Target.parse(target);
+    } catch (IllegalArgumentException e) {
+      throw Main.usageError("--target: " + e.getMessage());
+    }
+  }
 
   int level() {
     int n = (o0 ? 1 : 0) + (o1 ? 1 : 0) + (o2 ? 1 : 0);
@@ -75,7 +97,7 @@ class CompileOpts {
     if (progress != null) {
       progress.step("compiling " + file + " (reading and importing)");
     }
-    Toolchain.Compiled c = Toolchain.compile(file, options());
+    Toolchain.Compiled c = Toolchain.compile(file, options(), target());
     if (progress != null) {
       progress.done();
     }

@@ -128,4 +128,23 @@ final class Explain {
     }
     return "straight";
   }
+
+  /**
+   * What the backend's fusion step emits for {@code t}: each fusion rule that matches, with how
+   * many times, so a user sees what {@code --target} changed.
+   */
+  static String target(Compilation.Result r, dev.cmod.onnx.Target t) {
+    Map<String, Integer> fused = dev.cmod.onnx.OnnxEmitter.fusions(r.graph(), t);
+    StringBuilder sb = new StringBuilder("target ").append(t.text()).append(": ");
+    if (fused.isEmpty()) {
+      sb.append("no fused operators");
+    } else {
+      List<String> parts = new ArrayList<>();
+      for (Map.Entry<String, Integer> e : fused.entrySet()) {
+        parts.add(e.getKey() + " x" + e.getValue());
+      }
+      sb.append("fused ").append(String.join(", ", parts));
+    }
+    return sb.append(System.lineSeparator()).toString();
+  }
 }

@@ -78,6 +78,9 @@ final class ExplainCommand implements Callable<Integer> {
         continue;
       }
       Main.out.print(Explain.model(r, autoSource));
+      if (o.target != null) {
+        Main.out.print(Explain.target(r, o.target()));
+      }
     }
     return ok ? ExitCodes.OK : ExitCodes.ERRORS;
   }

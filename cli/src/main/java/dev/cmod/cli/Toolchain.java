@@ -14,6 +14,7 @@ import dev.cmod.ir.type.TensorType;
 import dev.cmod.onnx.EmitOptions;
 import dev.cmod.onnx.ExternalDataWriter;
 import dev.cmod.onnx.OnnxEmitter;
+import dev.cmod.onnx.Target;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -79,10 +80,29 @@ public final class Toolchain {
     }
   }
 
+  /** {@link #compile(Path, CompileOptions, Target)} for the default target. */
   public static Compiled compile(Path file, CompileOptions o) {
+    return compile(file, o, Target.ONNX17);
+  }
+
+  /**
+   * Compiles {@code file} and emits it for {@code target}; a graph the target cannot emit (an
+   * imported model's opaque region at another opset) is a user error.
+   */
+  public static Compiled compile(Path file, CompileOptions o, Target target) {
     Compilation.Result r = Compilation.compile(file, o);
-    return new Compiled(
-        r, r.ok() ? OnnxEmitter.build(r.graph(), new EmitOptions(Compilation.VERSION)) : null);
+    if (!r.ok()) {
+      return new Compiled(r, null);
+    }
+    try {
+      return new Compiled(
+          r, OnnxEmitter.build(r.graph(), new EmitOptions(Compilation.VERSION).withTarget(target)));
+    } catch (IllegalArgumentException e) {
+      if (target == Target.ONNX17) {
+        throw e;
+      }
+      throw new UserError(DiagnosticCode.UNSUPPORTED, e.getMessage());
+    }
   }
 
   public static byte[] emit(Graph g) {

@@ -58,6 +58,38 @@ class CliTest extends CommandLineHarness {
   }
 
   @Test
+  void targetChoosesTheOpsetAndTheFusedOperators() throws Exception {
+    Path src =
+        write(
+            "block.cmod",
+            """
+            import std.nn.{TransformerBlock}
+            model B {
+              input x: f32[batch, seq, 16]
+              output y: f32[batch, seq, 16] = x |> TransformerBlock(16, 2)
+            }
+            """);
+    java.util.Map<String, Long> want =
+        java.util.Map.of("onnx17", 17L, "onnx20", 20L, "onnx23", 23L, "ort", 17L);
+    for (var t : want.entrySet()) {
+      Path out = dir.resolve(t.getKey() + ".onnx");
+      assertEquals(0, run("compile", src.toString(), "--target", t.getKey(), "-o", out.toString()));
+      var m = ai.onnx.proto.OnnxMl.ModelProto.parseFrom(Files.readAllBytes(out));
+      assertEquals(t.getValue(), m.getOpsetImport(0).getVersion(), t.getKey());
+      assertEquals(t.getKey().equals("ort"), m.getOpsetImportCount() == 2, t.getKey() + " domains");
+      assertEquals(0, run("run", out.toString()), err());
+    }
+    assertEquals(0, run("explain", src.toString(), "--target", "ort"));
+    assertTrue(
+        out().contains("target ort: fused MULTI_HEAD_ATTENTION x1, SKIP_LAYER_NORM_BIAS x1"),
+        out());
+    assertEquals(0, run("explain", src.toString()));
+    assertFalse(out().contains("target onnx17:"), "no target line unless asked: " + out());
+    assertEquals(2, run("compile", src.toString(), "--target", "onnx21"));
+    assertTrue(err().contains("unknown target 'onnx21'"), err());
+  }
+
+  @Test
   void compileErrorExitsOneWithLocatedDiagnosticAndWritesNothing() throws Exception {
     Path src =
         write(

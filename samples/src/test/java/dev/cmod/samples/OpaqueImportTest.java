@@ -6,11 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
+import dev.cmod.cli.Toolchain;
 import dev.cmod.ir.graph.Node;
 import dev.cmod.ir.graph.Op;
 import dev.cmod.ir.interp.Interpreter;
 import dev.cmod.ir.interp.InterpreterException;
 import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.onnx.Target;
 import dev.cmod.testkit.E2E;
 import dev.cmod.testkit.Need;
 import dev.cmod.testkit.Requires;
@@ -100,6 +102,31 @@ class OpaqueImportTest {
 
   private static long regions(E2E.Built b) {
     return b.graph().nodes().stream().filter(n -> n.op() == Op.ONNX_REGION).count();
+  }
+
+  @Test
+  void aRegionStaysAtOpset17SoOnnx20And23RefuseItAndOrtKeepsIt() throws Exception {
+    Path f = dir.resolve("target.cmod");
+    Files.writeString(
+        f,
+        "import onnx \"contrib.onnx\" as M\nmodel W {\n  input x: f32[3, 4]\n"
+            + "  output y: f32[3, 5] = M(x)\n}\n");
+    for (Target t : List.of(Target.ONNX20, Target.ONNX23)) {
+      RuntimeException e =
+          assertThrows(RuntimeException.class, () -> Toolchain.compile(f, E2E.opts(2), t));
+      assertTrue(e.getMessage().contains("opaque region"), e.getMessage());
+    }
+    byte[] plain = Toolchain.compile(f, E2E.opts(2)).onnx();
+    byte[] ort = Toolchain.compile(f, E2E.opts(2), Target.ORT).onnx();
+    Map<String, Tensor> feeds =
+        Map.of("x", E2E.inputs(E2E.compileFile(f, E2E.opts(2)), Map.of(), 5).get("x"));
+    E2E.assertClose(
+        E2E.runOrt(plain, feeds).get("y"), E2E.runOrt(ort, feeds).get("y"), 1e-6, 1e-6, "ort");
+    long microsoft =
+        ModelProto.parseFrom(ort).getOpsetImportList().stream()
+            .filter(o -> o.getDomain().equals(Target.MICROSOFT))
+            .count();
+    assertEquals(1, microsoft, "the region's com.microsoft and the target's are one import");
   }
 
   @Test

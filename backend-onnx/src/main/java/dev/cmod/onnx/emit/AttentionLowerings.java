@@ -7,6 +7,7 @@ import dev.cmod.ir.op.AttentionOps;
 import dev.cmod.ir.type.DType;
 import dev.cmod.ir.type.Dim;
 import dev.cmod.ir.type.TensorType;
+import dev.cmod.onnx.Target;
 import java.util.List;
 
 /**
@@ -19,15 +20,17 @@ final class AttentionLowerings {
 
   static void register(LoweringTable.Registrar r) {
     r.put(Op.MATMUL, ElementwiseLowerings.same("MatMul"));
-    r.put(Op.ATTENTION, AttentionLowerings::attention);
+    r.put(Op.ATTENTION, (cx, n, in, out) -> attention(cx, n, in, out, false));
   }
 
   /**
    * softmax(q @ k^T / sqrt(E) [+ mask]) @ v. A bool mask (false = masked) and the causal mask (key
    * j masked for query i when j &gt; i, built at runtime from Range over the sequence lengths)
-   * become Where(keep, scores, -inf); a float mask is added.
+   * become Where(keep, scores, -inf); a float mask is added. With {@code fusedScores} (the {@code
+   * ort} target, E known) the scaled scores are one {@code com.microsoft} FusedMatMul.
    */
-  private static void attention(LoweringContext cx, Node n, List<String> in, List<String> out) {
+  static void attention(
+      LoweringContext cx, Node n, List<String> in, List<String> out, boolean fusedScores) {
     List<Value> ops = cx.ir().operands(n);
     TensorType qt = ops.get(0).type();
     TensorType kt = ops.get(1).type();
@@ -41,16 +44,28 @@ final class AttentionLowerings {
     }
     perm[r - 2] = r - 1;
     perm[r - 1] = r - 2;
-    String scores = cx.op("MatMul", q, cx.op("Transpose", List.of(k), Attr.ints("perm", perm)));
     Dim e = qt.dim(r - 1);
-    String scale;
-    if (e.isKnown()) {
-      scale = cx.scalar(1 / Math.sqrt(e.value()), dt);
+    String scores;
+    if (fusedScores && e.isKnown()) {
+      scores = cx.tmp();
+      cx.node(
+          Target.MICROSOFT,
+          "FusedMatMul",
+          List.of(q, k),
+          List.of(scores),
+          Attr.i("transB", 1),
+          Attr.f("alpha", (float) (1 / Math.sqrt(e.value()))));
     } else {
-      String ef = cx.op("Cast", List.of(cx.axisScalar(q, r - 1)), Attr.i("to", dt.onnxCode));
-      scale = cx.op("Reciprocal", cx.op("Sqrt", ef));
+      scores = cx.op("MatMul", q, cx.op("Transpose", List.of(k), Attr.ints("perm", perm)));
+      String scale;
+      if (e.isKnown()) {
+        scale = cx.scalar(1 / Math.sqrt(e.value()), dt);
+      } else {
+        String ef = cx.op("Cast", List.of(cx.axisScalar(q, r - 1)), Attr.i("to", dt.onnxCode));
+        scale = cx.op("Reciprocal", cx.op("Sqrt", ef));
+      }
+      scores = cx.op("Mul", scores, scale);
     }
-    scores = cx.op("Mul", scores, scale);
     String negInf = cx.scalar(Double.NEGATIVE_INFINITY, dt);
     if (in.size() == 4) {
       String mask = in.get(3);

@@ -94,14 +94,18 @@ final class ElementwiseLowerings {
     }
   }
 
+  /** Whether a gelu node is the tanh approximation (attribute approx "tanh" or true). */
+  static boolean tanhGelu(Node n) {
+    Object approx = n.attrs().asMap().get("approx");
+    return "tanh".equals(approx) || Boolean.TRUE.equals(approx);
+  }
+
   /** Exact: 0.5*x*(1+erf(x/sqrt 2)); approx="tanh": 0.5*x*(1+tanh(sqrt(2/pi)*(x+0.044715*x^3))). */
   private static void gelu(LoweringContext cx, Node n, List<String> in, List<String> out) {
     DType dt = n.type().dtype();
     String x = in.get(0);
-    Object approx = n.attrs().asMap().get("approx");
-    boolean tanh = "tanh".equals(approx) || Boolean.TRUE.equals(approx);
     String inner;
-    if (tanh) {
+    if (tanhGelu(n)) {
       String x3 = cx.op("Mul", cx.op("Mul", x, x), x);
       String arg = cx.op("Add", x, cx.op("Mul", cx.scalar(0.044715, dt), x3));
       inner = cx.op("Tanh", cx.op("Mul", cx.scalar(Math.sqrt(2 / Math.PI), dt), arg));

@@ -12,6 +12,7 @@ import dev.cmod.ir.graph.Value;
 import dev.cmod.ir.type.TensorType;
 import dev.cmod.onnx.EmitOptions;
 import dev.cmod.onnx.OnnxVersions;
+import dev.cmod.onnx.Target;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -25,10 +26,24 @@ import java.util.Set;
 public final class GraphEmitter {
   private GraphEmitter() {}
 
+  /** The fusion rules that match in {@code g} for target {@code t}, with their counts. */
+  public static Map<String, Integer> fusions(Graph g, Target t) {
+    return Legalizer.plan(g, t).counts();
+  }
+
   /** Lowers {@code g} to a ModelProto message. */
   public static ModelProto build(Graph g, EmitOptions opts) {
+    return build(g, opts, true);
+  }
+
+  /**
+   * Lowers {@code g}; without {@code fuse} every node gets its own lowering (the tests' "before" of
+   * each fusion rule).
+   */
+  static ModelProto build(Graph g, EmitOptions opts, boolean fuse) {
     GraphProto.Builder gb = GraphProto.newBuilder().setName(g.name() == null ? "" : g.name());
-    LoweringContext cx = new LoweringContext(g, gb, opts.sourceDocStrings());
+    Target target = opts.target();
+    LoweringContext cx = new LoweringContext(g, gb, opts.sourceDocStrings(), target.opset());
     List<Node> nodes = g.nodes();
 
     // 1. names fixed by the interface: inputs, parameter paths, outputs
@@ -68,7 +83,11 @@ public final class GraphEmitter {
       }
     }
 
-    // 3. graph inputs, then nodes in topological order
+    // 3. the fusion step's choices, then graph inputs, then nodes in topological order
+    Legalizer.Plan plan = fuse ? Legalizer.plan(g, target) : Legalizer.none();
+    if (target.microsoft()) {
+      cx.requireDomain(Target.MICROSOFT, Target.MICROSOFT_VERSION);
+    }
     for (Node in : g.inputs()) {
       gb.addInput(valueInfo(in.attrs().getString("name"), in.type()));
     }
@@ -77,16 +96,32 @@ public final class GraphEmitter {
         case INPUT -> {}
         case PARAM -> cx.initializer(cx.name(n.out()), n.attrs().getTensor("value"));
         case CONST -> cx.initializer(cx.name(n.out()), n.attrs().getTensor("value"));
-        case ONNX_REGION -> RegionInliner.inline(cx, n);
+        case ONNX_REGION -> {
+          if (target.opset() != OnnxVersions.OPSET) {
+            throw new IllegalArgumentException(
+                "an imported model's opaque region is kept at opset "
+                    + OnnxVersions.OPSET
+                    + "; compile it with --target onnx17 or ort, not "
+                    + target.text());
+          }
+          RegionInliner.inline(cx, n);
+        }
         default -> {
-          OpLowering lowering = LoweringTable.forOp(n.op());
+          if (plan.covered().contains(n)) {
+            continue;
+          }
           List<String> outs = new java.util.ArrayList<>();
           for (int i = 0; i < n.outputTypes().size(); i++) {
             outs.add(cx.name(n.out(i)));
           }
+          Legalizer.Claim claim = plan.roots().get(n);
           cx.begin(n);
           try {
-            lowering.lower(cx, n, cx.operandNames(n), outs);
+            if (claim != null) {
+              claim.rule().lowering().lower(cx, claim.match(), n, outs);
+            } else {
+              LoweringTable.forOp(n.op()).lower(cx, n, cx.operandNames(n), outs);
+            }
           } finally {
             cx.end();
           }
@@ -107,11 +142,11 @@ public final class GraphEmitter {
 
     ModelProto.Builder mb =
         ModelProto.newBuilder()
-            .setIrVersion(OnnxVersions.IR_VERSION)
+            .setIrVersion(target.irVersion())
             .addOpsetImport(
                 OperatorSetIdProto.newBuilder()
                     .setDomain(OnnxVersions.DOMAIN)
-                    .setVersion(OnnxVersions.OPSET))
+                    .setVersion(target.opset()))
             .setProducerName("cmod")
             .setProducerVersion(opts.producerVersion());
     for (Map.Entry<String, Long> d : cx.domains().entrySet()) {

@@ -32,6 +32,7 @@ final class LoweringContext {
   private final Graph ir;
   private final GraphProto.Builder graph;
   private final boolean docStrings;
+  private final int opset;
   private final Set<String> valueNames = new HashSet<>();
   private final Set<String> nodeNames = new HashSet<>();
   private final Map<Value, String> irNames = new HashMap<>();
@@ -41,10 +42,16 @@ final class LoweringContext {
   private Node current;
   private int sharedCount;
 
-  LoweringContext(Graph ir, GraphProto.Builder graph, boolean docStrings) {
+  LoweringContext(Graph ir, GraphProto.Builder graph, boolean docStrings, int opset) {
     this.ir = ir;
     this.graph = graph;
     this.docStrings = docStrings;
+    this.opset = opset;
+  }
+
+  /** The version of the default operator domain the model imports. */
+  int opset() {
+    return opset;
   }
 
   // ---------------------------------------------------------------- names
@@ -154,8 +161,18 @@ final class LoweringContext {
 
   // ---------------------------------------------------------------- nodes
 
-  /** Adds one ONNX node; the only place NodeProtos are made. */
+  /** Adds one ONNX node of the default domain. */
   void node(String opType, List<String> inputs, List<String> outputs, AttributeProto... attrs) {
+    node("", opType, inputs, outputs, attrs);
+  }
+
+  /** Adds one ONNX node of operator domain {@code domain}; the only place NodeProtos are made. */
+  void node(
+      String domain,
+      String opType,
+      List<String> inputs,
+      List<String> outputs,
+      AttributeProto... attrs) {
     String nodeName;
     if (current == null) {
       nodeName = freshNode((outputs.isEmpty() ? "s" : outputs.get(0)) + "_" + opType);
@@ -168,6 +185,9 @@ final class LoweringContext {
       nodeName = freshNode(main ? b : b + "_" + opType);
     }
     NodeProto.Builder nb = NodeProto.newBuilder().setName(nodeName).setOpType(opType);
+    if (!domain.isEmpty()) {
+      nb.setDomain(domain);
+    }
     nb.addAllInput(inputs).addAllOutput(outputs);
     for (AttributeProto a : attrs) {
       nb.addAttribute(a);
@@ -182,6 +202,25 @@ final class LoweringContext {
   String op(String opType, List<String> inputs, AttributeProto... attrs) {
     String out = tmp();
     node(opType, inputs, List.of(out), attrs);
+    return out;
+  }
+
+  /**
+   * A reduction over {@code axes}: the axes are an attribute up to opset 17 and an input from 18 on
+   * (ReduceSum's have been an input since 13; use it directly).
+   */
+  void reduce(String opType, String x, long[] axes, long keepdims, List<String> outputs) {
+    if (opset < 18) {
+      node(opType, List.of(x), outputs, Attr.ints("axes", axes), Attr.i("keepdims", keepdims));
+    } else {
+      node(opType, List.of(x, i64s(axes)), outputs, Attr.i("keepdims", keepdims));
+    }
+  }
+
+  /** {@link #reduce} into a fresh intermediate value; returns its name. */
+  String reduceOp(String opType, String x, long[] axes, long keepdims) {
+    String out = tmp();
+    reduce(opType, x, axes, keepdims, List.of(out));
     return out;
   }
 

@@ -8,10 +8,13 @@ import java.util.EnumMap;
 import java.util.Map;
 
 /**
- * The ONNX lowering of every IR operator (opset {@value dev.cmod.onnx.OnnxVersions#OPSET}), looked
- * up by operator. Each family of operators registers its lowerings from its own class, so adding an
- * operator is adding one entry to its family; the operators without a lowering are listed in {@link
- * #notLowered()} with the reason, and a test proves that every operator is in one of the two.
+ * The ONNX lowering of every IR operator (opset {@value dev.cmod.onnx.OnnxVersions#OPSET}; a
+ * lowering whose form depends on the opset asks {@code LoweringContext.opset()}), looked up by
+ * operator; where the target allows a fused operator, {@link Legalizer} chooses a rule of {@link
+ * FusionRules} instead. Each family of operators registers its lowerings from its own class, so
+ * adding an operator is adding one entry to its family; the operators without a lowering are listed
+ * in {@link #notLowered()} with the reason, and a test proves that every operator is in one of the
+ * two.
  */
 public final class LoweringTable {
   private LoweringTable() {}

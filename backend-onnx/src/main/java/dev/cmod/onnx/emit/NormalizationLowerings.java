@@ -8,8 +8,8 @@ import java.util.List;
 
 /**
  * Lowerings of the normalizations over the last axis: softmax and log-softmax (over their axis),
- * layer norm (ONNX's LayerNormalization) and RMS norm (composed: ONNX has no RMSNormalization at
- * opset {@value dev.cmod.onnx.OnnxVersions#OPSET}).
+ * layer norm (ONNX's LayerNormalization) and RMS norm (composed: ONNX has no RMSNormalization
+ * before opset 23, where the fusion step emits it, see {@code FusionRules.RMS_NORM_23}).
  */
 final class NormalizationLowerings {
   private NormalizationLowerings() {}
@@ -41,12 +41,7 @@ final class NormalizationLowerings {
     DType dt = n.type().dtype();
     String x = in.get(0);
     int last = n.type().rank() - 1;
-    String ms =
-        cx.op(
-            "ReduceMean",
-            List.of(cx.op("Mul", x, x)),
-            Attr.ints("axes", last),
-            Attr.i("keepdims", 1));
+    String ms = cx.reduceOp("ReduceMean", cx.op("Mul", x, x), new long[] {last}, 1);
     String rms =
         cx.op(
             "Sqrt", cx.op("Add", ms, cx.scalar(NormalizationOps.RMS_NORM_EPS.get(n.attrs()), dt)));

@@ -47,15 +47,15 @@ final class ReductionLowerings {
                 Attr.i("select_last_index", ReductionOps.LAST.get(n.attrs()) ? 1 : 0)));
   }
 
-  /** A reduction whose axes are an attribute at opset 17 (ReduceSum's are an input). */
+  /** A reduction whose axes are an attribute up to opset 17 (ReduceSum's are an input). */
   private static OpLowering reduce(String opType) {
     return (cx, n, in, out) ->
-        cx.node(
+        cx.reduce(
             opType,
-            in,
-            out,
-            Attr.ints("axes", ReductionOps.AXIS.get(n.attrs())),
-            keepdims(n.attrs()));
+            in.get(0),
+            new long[] {ReductionOps.AXIS.get(n.attrs())},
+            ReductionOps.KEEP.get(n.attrs()) ? 1 : 0,
+            out);
   }
 
   /** ONNX's keepdims from the IR's {@code keep} (absent: false). */

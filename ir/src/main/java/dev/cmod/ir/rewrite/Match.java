@@ -22,6 +22,16 @@ public final class Match {
     this.root = root;
   }
 
+  /**
+   * Matches {@code pattern} at {@code root}'s first output without a rule or a driver, for readers
+   * that only look (the ONNX backend's fusion step chooses how to emit a subgraph, it does not
+   * rewrite it): the match, or null when the pattern does not match.
+   */
+  public static Match of(Pattern pattern, Graph graph, Node root) {
+    Match m = new Match(graph, root);
+    return pattern.match(root.out(), m) ? m : null;
+  }
+
   /** The node the pattern was matched at. */
   public Node root() {
     return root;
