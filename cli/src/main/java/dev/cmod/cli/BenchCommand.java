@@ -21,10 +21,25 @@ final class BenchCommand implements Callable<Integer> {
   Path file;
 
   @Option(
-      names = "--runs",
+      names = {"--iterations", "--runs"},
       description = "Timed runs per measurement (default: ${DEFAULT-VALUE}).",
       defaultValue = "20")
   int runs;
+
+  @Option(
+      names = "--threads",
+      description = "ONNX Runtime intra-op threads (default: its own, one per core).",
+      defaultValue = "0")
+  int threads;
+
+  @Option(
+      names = "--input",
+      paramLabel = "NAME=FILE",
+      description = "An input, as for cmod run (repeatable); default: seeded random inputs.")
+  java.util.List<String> inputs = new java.util.ArrayList<>();
+
+  @Option(names = "--json", description = "Print the figures as JSON.")
+  boolean json;
 
   @Option(
       names = "--warmup",
@@ -38,12 +53,23 @@ final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (runs < 1 || warmup < 0) {
-      throw Main.usageError("--runs must be >= 1 and --warmup >= 0");
+    if (runs < 1 || warmup < 0 || threads < 0) {
+      throw Main.usageError("--iterations must be >= 1, --warmup and --threads >= 0");
     }
     OnnxRunner.Device dev = device.device();
     try {
-      Bench.run(file, o.options(), o.target(), dev, warmup, runs, 0, Main.out);
+      java.util.Map<String, dev.cmod.ir.tensor.Tensor> given = null;
+      if (!inputs.isEmpty()) {
+        Toolchain.Compiled c = o.compileOrReport(file);
+        if (!c.ok()) {
+          return ExitCodes.ERRORS;
+        }
+        try (OnnxRunner r = OnnxRunner.open(c.onnx(), dev)) {
+          given = RunCommand.readInputs(inputs, r.inputInfo());
+        }
+      }
+      Bench.Setup setup = new Bench.Setup(dev, warmup, runs, threads, given, json);
+      Bench.run(file, o.options(), o.target(), setup, 0, Main.out);
     } catch (RunnerException e) {
       throw new UserError(DiagnosticCode.RUNTIME, e.getMessage());
     }

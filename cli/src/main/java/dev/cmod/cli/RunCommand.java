@@ -135,6 +135,12 @@ final class RunCommand implements Callable<Integer> {
    * the input's declared type, see {@link MediaInputs}), by name, in the order given.
    */
   private Map<String, Tensor> readInputs(Map<String, ai.onnxruntime.TensorInfo> declared) {
+    return readInputs(inputs, declared);
+  }
+
+  /** The tensors of {@code --input NAME=FILE} options, for a model with these inputs. */
+  static Map<String, Tensor> readInputs(
+      List<String> inputs, Map<String, ai.onnxruntime.TensorInfo> declared) {
     Map<String, Tensor> given = new LinkedHashMap<>();
     for (String spec : inputs) {
       int eq = spec.indexOf('=');
