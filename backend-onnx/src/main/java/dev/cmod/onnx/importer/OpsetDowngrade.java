@@ -141,8 +141,16 @@ final class OpsetDowngrade extends RegionRewriter {
       }
       case "QuantizeLinear" -> quantize(n, b);
       case "DequantizeLinear" -> blocks(n, b);
-      case "DFT" -> dft(n, b);
-      case "GridSample" -> gridSample(n, b);
+      case "DFT" -> {
+        if (opset >= 20) {
+          dft(n, b);
+        }
+      }
+      case "GridSample" -> {
+        if (opset >= 20) {
+          gridSample(n, b);
+        }
+      }
       case "OptionalHasElement", "OptionalGetElement" -> {
         return optional(n, b);
       }
