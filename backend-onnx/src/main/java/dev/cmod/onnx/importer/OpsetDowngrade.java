@@ -173,7 +173,8 @@ final class OpsetDowngrade extends RegionRewriter {
   /**
    * The reductions take their axes as an input from opset 18 (an attribute at 13), and {@code
    * noop_with_empty_axes}: constant axes become the attribute again; no axes with the no-op flag is
-   * the identity for the plain reductions.
+   * the identity, after the elementwise steps of the composite reductions (ReduceSumSquare squares,
+   * ReduceL1 takes the absolute value...), as ONNX defines it.
    */
   private NodeProto reduce(NodeProto n, NodeProto.Builder b) {
     boolean noop = intOf(n, "noop_with_empty_axes", 0) != 0;
@@ -193,10 +194,16 @@ final class OpsetDowngrade extends RegionRewriter {
     if (!noop) {
       return b.build(); // every axis
     }
-    if (COMPOSITE_REDUCTIONS.contains(n.getOpType())) {
-      throw refuse(n, "reduces over no axis (noop_with_empty_axes = 1 without axes)");
-    }
-    return last(n, "Identity", List.of(n.getInput(0)));
+    // over no axis the reduction is the identity, the composite ones' other steps still apply
+    String x = n.getInput(0);
+    return switch (n.getOpType()) {
+      case "ReduceL1" -> last(n, "Abs", List.of(x));
+      case "ReduceL2" -> last(n, "Sqrt", List.of(add(n, "Mul", "square", List.of(x, x))));
+      case "ReduceSumSquare" -> last(n, "Mul", List.of(x, x));
+      case "ReduceLogSum" -> last(n, "Log", List.of(x));
+      case "ReduceLogSumExp" -> last(n, "Log", List.of(add(n, "Exp", "exp", List.of(x))));
+      default -> last(n, "Identity", List.of(x));
+    };
   }
 
   /**

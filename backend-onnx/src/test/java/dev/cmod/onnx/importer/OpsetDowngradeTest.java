@@ -71,6 +71,11 @@ class OpsetDowngradeTest {
               .out("min", F, 2, 3, 4)
               .out("ss", F, 3)
               .out("lse", F) // no listed axes and no noop flag: every axis
+              .out("n_l1", F, 2, 3, 4)
+              .out("n_l2", F, 2, 3, 4)
+              .out("n_ss", F, 2, 3, 4)
+              .out("n_ls", F, 2, 3, 4)
+              .out("n_lse", F, 2, 3, 4)
               .initLongs("a02", new long[] {0, 2}, 2)
               .constLongs("a1", 1)
               .constLongs("none")
@@ -88,6 +93,14 @@ class OpsetDowngradeTest {
                   List.of("lse"),
                   i("keepdims", 0),
                   i("noop_with_empty_axes", 0))
+              .node("ReduceL1", List.of("xn"), List.of("n_l1"), i("noop_with_empty_axes", 1))
+              .node(
+                  "ReduceL2", List.of("xn", "none"), List.of("n_l2"), i("noop_with_empty_axes", 1))
+              .node("ReduceSumSquare", List.of("xn"), List.of("n_ss"), i("noop_with_empty_axes", 1))
+              .node("Abs", List.of("xn"), List.of("xa"))
+              .node("ReduceLogSum", List.of("xa"), List.of("n_ls"), i("noop_with_empty_axes", 1))
+              .node(
+                  "ReduceLogSumExp", List.of("xn"), List.of("n_lse"), i("noop_with_empty_axes", 1))
               .bytes();
       sameAsOriginal(m, x(2, 3, 4), 1e-6, 1e-6);
     }
