@@ -254,6 +254,12 @@ final class OpaqueRegions {
       ImportValue v = cx.peek(name);
       return v == null ? -1 : cx.type(v).rank();
     }
+
+    @Override
+    public int elemType(String name) {
+      ImportValue v = cx.peek(name);
+      return v == null ? 0 : cx.type(v).dtype().onnxCode;
+    }
   }
 
   /** The type the file gives value {@code name} at a region's boundary. */

@@ -10,16 +10,11 @@ import static dev.cmod.onnx.importer.NodeProtos.stringAttr;
 import static dev.cmod.onnx.importer.NodeProtos.stringOf;
 
 import ai.onnx.proto.OnnxMl.AttributeProto;
-import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
-import ai.onnx.proto.OnnxMl.TypeProto;
-import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.onnx.OnnxVersions;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -48,6 +43,9 @@ final class OpsetDowngrade extends RegionRewriter {
 
     /** The rank of {@code name} when the importer knows it; -1 otherwise. */
     int rank(String name);
+
+    /** The ONNX element type of {@code name} when the importer knows it; 0 otherwise. */
+    int elemType(String name);
   }
 
   /**
@@ -76,16 +74,13 @@ final class OpsetDowngrade extends RegionRewriter {
 
   private final Facts facts;
 
-  /** The types the file declares (inputs, outputs, value_info of every graph), by value name. */
-  private final Map<String, TypeProto> declared = new HashMap<>();
-
-  /** The values made by {@code Optional} nodes (optional-typed without a declaration). */
-  private final Set<String> optionals = new HashSet<>();
+  /** The ranks and element types known of the model's values. */
+  private final RegionValueTypes types;
 
   OpsetDowngrade(ImportSource source, Facts facts) {
     super(source);
     this.facts = facts;
-    collectTypes(source.graph());
+    this.types = new RegionValueTypes(source.graph(), facts);
   }
 
   /** Whether a model at {@code opset} needs its opaque regions rewritten down. */
@@ -189,10 +184,10 @@ final class OpsetDowngrade extends RegionRewriter {
     }
     b.clearInput().addInput(n.getInput(0));
     if (axes != null && axes.length > 0) {
-      return b.addAttribute(intsAttr("axes", axes)).build();
+      return overBool(n, b.addAttribute(intsAttr("axes", axes)));
     }
     if (!noop) {
-      return b.build(); // every axis
+      return overBool(n, b); // every axis
     }
     // over no axis the reduction is the identity, the composite ones' other steps still apply
     String x = n.getInput(0);
@@ -204,6 +199,23 @@ final class OpsetDowngrade extends RegionRewriter {
       case "ReduceLogSumExp" -> last(n, "Log", List.of(add(n, "Exp", "exp", List.of(x))));
       default -> last(n, "Identity", List.of(x));
     };
+  }
+
+  /**
+   * ReduceMax and ReduceMin of booleans (opset 20: any, all) as the reduction of their int32 cast,
+   * cast back; other reductions as they are.
+   */
+  private NodeProto overBool(NodeProto n, NodeProto.Builder b) {
+    boolean maxMin = n.getOpType().equals("ReduceMax") || n.getOpType().equals("ReduceMin");
+    if (!maxMin || elemType(n.getInput(0)) != TensorProto.DataType.BOOL_VALUE) {
+      return b.build();
+    }
+    int i32 = TensorProto.DataType.INT32_VALUE;
+    b.setInput(0, add(n, "Cast", "as_int", List.of(n.getInput(0)), intAttr("to", i32)));
+    String reduced = fresh(n, "reduced");
+    before.add(b.clearOutput().addOutput(reduced).setName(fresh(n, n.getOpType())).build());
+    NodeProto.Builder back = last(n, "Cast", List.of(reduced)).toBuilder();
+    return back.addAttribute(intAttr("to", TensorProto.DataType.BOOL_VALUE)).build();
   }
 
   /**
@@ -447,20 +459,15 @@ final class OpsetDowngrade extends RegionRewriter {
     if (has && in.isEmpty()) {
       return boolConstant(n, false);
     }
-    TypeProto t = inFunction() ? null : declared.get(in);
-    boolean optional = optionals.contains(in) || t != null && t.hasOptionalType();
-    boolean plain =
-        !optional
-            && !inFunction()
-            && (t != null && (t.hasTensorType() || t.hasSequenceType())
-                || facts.rank(in) >= 0
-                || source.initializerNames().contains(in)
-                || get(n, 0) != null);
+    Boolean optional = inFunction() ? null : types.optional(in);
+    if (optional == null && (source.initializerNames().contains(in) || get(n, 0) != null)) {
+      optional = false;
+    }
+    if (optional == null) {
+      throw refuse(n, "reads '" + in + "', which the file does not type as an optional or not");
+    }
     if (optional) {
       return b.build();
-    }
-    if (!plain) {
-      throw refuse(n, "reads '" + in + "', which the file does not type as an optional or not");
     }
     return has ? boolConstant(n, true) : last(n, "Identity", List.of(in));
   }
@@ -628,11 +635,7 @@ final class OpsetDowngrade extends RegionRewriter {
       Tensor c = get(n, i);
       return c == null ? -1 : c.rank();
     }
-    TypeProto t = declared.get(name);
-    if (t != null && t.hasTensorType() && t.getTensorType().hasShape()) {
-      return t.getTensorType().getShape().getDimCount();
-    }
-    int r = facts.rank(name);
+    int r = types.rank(name);
     if (r >= 0 || source.initializerNames().contains(name)) {
       return r; // a weight's rank is not worth reading its data for
     }
@@ -640,21 +643,8 @@ final class OpsetDowngrade extends RegionRewriter {
     return c == null ? -1 : c.rank();
   }
 
-  private void collectTypes(GraphProto g) {
-    for (List<ValueInfoProto> infos :
-        List.of(g.getInputList(), g.getOutputList(), g.getValueInfoList())) {
-      infos.forEach(v -> declared.putIfAbsent(v.getName(), v.getType()));
-    }
-    for (NodeProto n : g.getNodeList()) {
-      if (n.getOpType().equals("Optional") && NodeProtos.isDefaultDomain(n)) {
-        optionals.addAll(n.getOutputList());
-      }
-      for (AttributeProto a : n.getAttributeList()) {
-        if (a.hasG()) {
-          collectTypes(a.getG());
-        }
-        a.getGraphsList().forEach(this::collectTypes);
-      }
-    }
+  /** The ONNX element type of {@code name} where it is known; else 0. */
+  private int elemType(String name) {
+    return inFunction() ? 0 : types.elemType(name);
   }
 }

@@ -106,6 +106,24 @@ class OpsetDowngradeTest {
     }
   }
 
+  /** ReduceMax and ReduceMin of booleans (opset 20) reduce their int32 cast. */
+  @Test
+  void booleanMaxAndMinReduceTheirIntegerCast() {
+    byte[] m =
+        new M(20)
+            .in("x", F, 2, 3)
+            .out("any", BOOL, 2, 1)
+            .out("all", BOOL)
+            .constLongs("ax", 1)
+            .opaqueX()
+            .node("Greater", List.of("xn", "zero"), List.of("pos"))
+            .node("ReduceMax", List.of("pos", "ax"), List.of("any"))
+            .node("ReduceMin", List.of("pos"), List.of("all"), i("keepdims", 0))
+            .init("zero", new float[] {0})
+            .bytes();
+    sameAsOriginal(m, x(2, 3));
+  }
+
   @Test
   void splitIntoNumOutputsCutsTheSamePartsAtRunTime() {
     byte[] m =
