@@ -468,6 +468,32 @@ class OpsetDowngradeTest {
     sameAsOriginal(model, x(2, 4));
   }
 
+  /** Boolean ReduceMax and ReduceMin (opset 20) of raised values are raised on their int32 cast. */
+  @Test
+  void booleanReductionsOfRaisedValues() {
+    byte[] m =
+        new M(20)
+            .in("x", F, 2, 3)
+            .out("any", BOOL, 2, 1)
+            .out("all", BOOL)
+            .init("zero", new float[] {0})
+            .constLongs("ax", 1)
+            .node("Greater", List.of("x", "zero"), List.of("pos"))
+            .node("ReduceMax", List.of("pos", "ax"), List.of("any"))
+            .node("ReduceMin", List.of("pos"), List.of("all"), i("keepdims", 0))
+            .bytes();
+    Map<String, Tensor> feeds = x(2, 3);
+    Map<String, Tensor> want = ImportSupport.runModel(m, feeds);
+    Graph g = imported(m, feeds);
+    assertTrue(g.nodes().stream().noneMatch(n -> n.op() == Op.ONNX_REGION));
+    Map<String, Tensor> got = ImportSupport.runEmitted(g, feeds);
+    Map<String, Tensor> interp = Interpreter.run(g, feeds, OnnxRegionRunner.CPU);
+    for (String o : List.of("any", "all")) {
+      assertTrue(ImportSupport.close(got.get(o), want.get(o), 0, 0, false), o);
+      assertTrue(ImportSupport.close(interp.get(o), want.get(o), 0, 0, false), o);
+    }
+  }
+
   /** The raised tier reads the opset-18 forms itself: axes inputs, num_outputs. */
   @Test
   void raisedNewFormsStayRaised() {
