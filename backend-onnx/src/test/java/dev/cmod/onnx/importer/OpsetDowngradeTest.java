@@ -494,6 +494,38 @@ class OpsetDowngradeTest {
     }
   }
 
+  /** IsInf and IsNaN of float16 (IsInf-20) and bfloat16 (both 20) values. */
+  @Test
+  void isInfAndIsNaNOfHalfFloats() {
+    for (int et : new int[] {F16, TensorProto.DataType.BFLOAT16_VALUE}) {
+      byte[] m =
+          new M(20)
+              .in("x", F, 2, 3)
+              .out("inf", BOOL, 2, 3)
+              .out("nan", BOOL, 2, 3)
+              .node("Cast", List.of("x"), List.of("q"), i("to", et))
+              .node("IsInf", List.of("q"), List.of("inf"))
+              .node("IsNaN", List.of("q"), List.of("nan"))
+              .bytes();
+      Map<String, Tensor> feeds =
+          feeds(
+              "x",
+              Tensor.ofFloats(
+                  new long[] {2, 3},
+                  new float[] {
+                    1, Float.POSITIVE_INFINITY, Float.NaN, -1, Float.NEGATIVE_INFINITY, 3
+                  }));
+      Map<String, Tensor> want = ImportSupport.runModel(m, feeds);
+      Graph g = imported(m, feeds);
+      Map<String, Tensor> got = ImportSupport.runEmitted(g, feeds);
+      Map<String, Tensor> interp = Interpreter.run(g, feeds, OnnxRegionRunner.CPU);
+      for (String o : List.of("inf", "nan")) {
+        assertTrue(ImportSupport.close(got.get(o), want.get(o), 0, 0, false), o + " " + et);
+        assertTrue(ImportSupport.close(interp.get(o), want.get(o), 0, 0, false), o + " " + et);
+      }
+    }
+  }
+
   /** The raised tier reads the opset-18 forms itself: axes inputs, num_outputs. */
   @Test
   void raisedNewFormsStayRaised() {
