@@ -223,7 +223,7 @@ final class OpaqueRegions {
     for (int k = 0; k < outputs.size(); k++) {
       gb.addOutput(valueInfo(outputs.get(k), outTypes.get(k)));
     }
-    ModelProto header = other ? rewriter.header(source.header()) : source.header();
+    ModelProto header = other ? rewriter.header() : source.header();
     byte[] model = header.toBuilder().setGraph(gb).build().toByteArray();
     OnnxRegion region = new OnnxRegion(model, inputs, inTypes, outputs, outTypes);
     Node n =

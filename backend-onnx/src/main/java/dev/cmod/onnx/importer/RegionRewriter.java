@@ -64,8 +64,9 @@ abstract class RegionRewriter {
    * OnnxVersions#OPSET}, an ir_version that allows it, and the local functions rewritten like the
    * nodes (their bodies run at the same opset).
    */
-  final ModelProto header(ModelProto header) {
+  final ModelProto header() {
     if (rewrittenHeader == null) {
+      ModelProto header = source.header();
       ModelProto.Builder b = header.toBuilder().clearOpsetImport().clearFunctions();
       b.addAllOpsetImport(atEmittedOpset(header.getOpsetImportList()));
       if (b.getIrVersion() < OnnxVersions.IR_VERSION) {
