@@ -30,10 +30,10 @@ import java.util.Set;
  * attributes with their default meaning ({@code saturate}, {@code dilations} of 1, {@code antialias
  * = 0}) are dropped; a partial {@code axes} of Pad and Resize, and Split's {@code num_outputs}, are
  * spelled out at run time with {@code Shape} and {@code ScatterElements}, so they need no rank;
- * Gelu, Mish and GroupNormalization become their defining formulas (in the order of ONNX's own
- * function bodies, which ONNX Runtime runs). What has no exact opset-{@value OnnxVersions#OPSET}
- * form is refused with an {@link dev.cmod.ir.graph.ImportedModule.ImportException} naming the
- * operator, its node and the opset.
+ * Gelu, Mish, CenterCropPad and GroupNormalization become their defining formulas (in the order of
+ * ONNX's own function bodies, which ONNX Runtime runs). What has no exact opset-{@value
+ * OnnxVersions#OPSET} form is refused with an {@link
+ * dev.cmod.ir.graph.ImportedModule.ImportException} naming the operator, its node and the opset.
  */
 final class OpsetDowngrade extends RegionRewriter {
   /** What the importer knows about values made outside the region (raised values, weights). */
@@ -57,7 +57,6 @@ final class OpsetDowngrade extends RegionRewriter {
           Map.entry("BitwiseNot", 18),
           Map.entry("BitwiseOr", 18),
           Map.entry("BitwiseXor", 18),
-          Map.entry("CenterCropPad", 18),
           Map.entry("Col2Im", 18),
           Map.entry("DeformConv", 19),
           Map.entry("AffineGrid", 20),
@@ -159,6 +158,9 @@ final class OpsetDowngrade extends RegionRewriter {
       }
       case "GroupNormalization" -> {
         return groupNorm(n);
+      }
+      case "CenterCropPad" -> {
+        return centerCropPad(n);
       }
       default -> {}
     }
@@ -281,25 +283,65 @@ final class OpsetDowngrade extends RegionRewriter {
     Tensor axes = get(n, 3);
     b.clearInput().addInput(x);
     if (axes == null || !isEveryAxis(axes.longs(), rank(n, 0))) {
-      String r = rankOf(n, x);
-      String an = normalizedAxes(n, n.getInput(3), r);
-      String idx =
-          add(
-              n,
-              "Concat",
-              "pads_index",
-              List.of(an, add(n, "Add", "end_axes", List.of(an, r))),
-              intAttr("axis", 0));
-      String twice =
-          add(n, "Mul", "pads_count", List.of(r, constInts(n, "two", new long[] {2}, false)));
-      String zeros = filled(n, "no_pads", twice, NodeProtos.int64s(new long[] {0}, false));
-      b.addInput(scatter(n, "pads", zeros, idx, n.getInput(1)));
+      b.addInput(fullPads(n, x, n.getInput(3), n.getInput(1)));
     } else {
       b.addInput(n.getInput(1));
     }
     if (n.getInputCount() > 2 && !n.getInput(2).isEmpty()) {
       b.addInput(n.getInput(2));
     }
+  }
+
+  /** The pads of every axis of {@code x}: {@code pads} of {@code axes}, zeros elsewhere. */
+  private String fullPads(NodeProto n, String x, String axes, String pads) {
+    String r = rankOf(n, x);
+    String an = normalizedAxes(n, axes, r);
+    String idx =
+        add(
+            n,
+            "Concat",
+            "pads_index",
+            List.of(an, add(n, "Add", "end_axes", List.of(an, r))),
+            intAttr("axis", 0));
+    String twice =
+        add(n, "Mul", "pads_count", List.of(r, constInts(n, "two", new long[] {2}, false)));
+    String zeros = filled(n, "no_pads", twice, NodeProtos.int64s(new long[] {0}, false));
+    return scatter(n, "pads", zeros, idx, pads);
+  }
+
+  /**
+   * CenterCropPad (opset 18) as ONNX's function body defines it: pad each listed axis to at least
+   * its target (the odd pixel on the right), then slice the centered window (the odd pixel cut on
+   * the right).
+   */
+  private NodeProto centerCropPad(NodeProto n) {
+    String x = n.getInput(0);
+    int i64 = TensorProto.DataType.INT64_VALUE;
+    String target = add(n, "Cast", "target", List.of(n.getInput(1)), intAttr("to", i64));
+    AttributeProto axesAttr = attr(n, "axes");
+    String axes = axesAttr == null ? null : constInts(n, "axes", longs(axesAttr), false);
+    String two = constInts(n, "two", new long[] {2}, false);
+    String size = sizesAt(n, x, axes, "input_sizes");
+    String pad =
+        add(n, "Sub", "pad", List.of(add(n, "Max", "padded", List.of(size, target)), size));
+    String left = add(n, "Div", "pad_left", List.of(pad, two));
+    String right = add(n, "Sub", "pad_right", List.of(pad, left));
+    String pads = add(n, "Concat", "pads_of_axes", List.of(left, right), intAttr("axis", 0));
+    String padded =
+        add(n, "Pad", "padded_input", List.of(x, axes == null ? pads : fullPads(n, x, axes, pads)));
+    String diff =
+        add(n, "Sub", "excess", List.of(sizesAt(n, padded, axes, "padded_sizes"), target));
+    String start = add(n, "Div", "starts", List.of(diff, two));
+    String end = add(n, "Add", "ends", List.of(start, target));
+    List<String> slice =
+        axes == null ? List.of(padded, start, end) : List.of(padded, start, end, axes);
+    return last(n, "Slice", slice);
+  }
+
+  /** The sizes of {@code x} at {@code axes} (every axis when null), at run time. */
+  private String sizesAt(NodeProto n, String x, String axes, String what) {
+    String shape = add(n, "Shape", what + "_all", List.of(x));
+    return axes == null ? shape : add(n, "Gather", what, List.of(shape, axes));
   }
 
   /**

@@ -125,6 +125,24 @@ class OpsetDowngradeTest {
   }
 
   @Test
+  void centerCropPadIsItsFunctionBody() {
+    byte[] m =
+        new M(18)
+            .in("x", F, 3, 5, 4)
+            .out("both", F, 2, 8, 4)
+            .out("all", F, 4, 2, 5)
+            .out("neg", F, 3, 3, 7)
+            .constLongs("s1", 2, 8)
+            .constLongs("s2", 4, 2, 5)
+            .constLongs("s3", 3, 7)
+            .node("CenterCropPad", List.of("x", "s1"), List.of("both"), ints("axes", 0, 1))
+            .node("CenterCropPad", List.of("x", "s2"), List.of("all"))
+            .node("CenterCropPad", List.of("x", "s3"), List.of("neg"), ints("axes", -2, -1))
+            .bytes();
+    sameAsOriginal(m, x(3, 5, 4));
+  }
+
+  @Test
   void splitIntoNumOutputsCutsTheSamePartsAtRunTime() {
     byte[] m =
         new M(18)
