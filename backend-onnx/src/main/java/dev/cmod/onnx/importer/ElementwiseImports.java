@@ -70,10 +70,13 @@ final class ElementwiseImports {
     r.add("Asinh", Set.of(Op.ASINH), unary(Op.ASINH));
     r.add("Acosh", Set.of(Op.ACOSH), unary(Op.ACOSH));
     r.add("Atanh", Set.of(Op.ATANH), unary(Op.ATANH));
-    r.add("IsNaN", Set.of(Op.IS_NAN), unary(Op.IS_NAN));
+    r.add(
+        "IsNaN",
+        Set.of(Op.IS_NAN, Op.CAST),
+        cx -> cx.out(cx.add(Op.IS_NAN, widened(cx, DType.BF16))));
     r.add(
         "IsInf",
-        Set.of(Op.IS_INF),
+        Set.of(Op.IS_INF, Op.CAST),
         cx ->
             cx.out(
                 cx.add(
@@ -83,7 +86,7 @@ final class ElementwiseImports {
                         cx.attrInt("detect_negative", 1) != 0,
                         "detect_positive",
                         cx.attrInt("detect_positive", 1) != 0),
-                    cx.val(cx.need(0)))));
+                    widened(cx, DType.F16, DType.BF16))));
     r.add("And", Set.of(Op.AND), cx -> binary(cx, Op.AND));
     r.add("Or", Set.of(Op.OR), cx -> binary(cx, Op.OR));
     r.add("Xor", Set.of(Op.XOR), cx -> binary(cx, Op.XOR));
@@ -332,6 +335,20 @@ final class ElementwiseImports {
       x = cx.add(Op.MINIMUM, x, hi);
     }
     cx.out(x);
+  }
+
+  /**
+   * The first input, cast to f32 where it has one of {@code halfs}: IsInf (f16 and bf16) and IsNaN
+   * (bf16) take them from opset 20 only, and the cast keeps infinities and NaN.
+   */
+  private static Value widened(ImportContext cx, DType... halfs) {
+    Value x = cx.val(cx.need(0));
+    for (DType h : halfs) {
+      if (x.type().dtype() == h) {
+        return cx.add(Op.CAST, Attrs.of("to", DType.F32), x);
+      }
+    }
+    return x;
   }
 
   private static void cast(ImportContext cx) {

@@ -313,6 +313,14 @@ public final class ImportContext {
   }
 
   /**
+   * The ONNX value {@code name} when a node outside any opaque region has defined it; null
+   * otherwise, and for an initializer no node has read yet (its data is not read here).
+   */
+  ImportValue peek(String name) {
+    return env.get(name);
+  }
+
+  /**
    * Whether ONNX value {@code name} is a shape folded at import with a size known only at run time
    * (so an opaque region that reads it recomputes it from the nodes that made it).
    */

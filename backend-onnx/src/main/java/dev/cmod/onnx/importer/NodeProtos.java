@@ -11,7 +11,7 @@ import com.google.protobuf.ByteString;
 
 /**
  * Readers and builders of ONNX node protos for the rewriting of opaque regions ({@link
- * OpsetUpgrade}), which works on the file's nodes themselves rather than on raised IR values.
+ * RegionRewriter}), which works on the file's nodes themselves rather than on raised IR values.
  */
 final class NodeProtos {
   private NodeProtos() {}
@@ -45,6 +45,27 @@ final class NodeProtos {
 
   static AttributeProto intAttr(String name, long v) {
     return AttributeProto.newBuilder().setName(name).setType(AttributeType.INT).setI(v).build();
+  }
+
+  static AttributeProto intsAttr(String name, long[] v) {
+    AttributeProto.Builder b =
+        AttributeProto.newBuilder().setName(name).setType(AttributeType.INTS);
+    for (long x : v) {
+      b.addInts(x);
+    }
+    return b.build();
+  }
+
+  /** The integer attribute {@code name} of {@code n}, or {@code dflt} when it is absent. */
+  static long intOf(NodeProto n, String name, long dflt) {
+    AttributeProto a = attr(n, name);
+    return a == null ? dflt : a.getI();
+  }
+
+  /** The string attribute {@code name} of {@code n}, or {@code dflt} when it is absent. */
+  static String stringOf(NodeProto n, String name, String dflt) {
+    AttributeProto a = attr(n, name);
+    return a == null ? dflt : a.getS().toStringUtf8();
   }
 
   static AttributeProto stringAttr(String name, String v) {

@@ -14,6 +14,7 @@ import dev.cmod.ir.graph.OnnxRegion;
 import dev.cmod.ir.graph.Op;
 import dev.cmod.ir.graph.Value;
 import dev.cmod.ir.op.OpaqueOps;
+import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.ir.type.DType;
 import dev.cmod.ir.type.Dim;
 import dev.cmod.ir.type.TensorType;
@@ -35,7 +36,8 @@ import java.util.Set;
  * it reads (subgraphs' references to outer values included) that are made outside it; the
  * initializers only it reads go inside its model; its outputs are the values it makes that anything
  * else reads, typed from the file (graph outputs and {@code value_info}). The nodes of a model
- * older than the emitted opset are rewritten to it ({@link OpsetUpgrade}).
+ * older or newer than the emitted opset are rewritten to it ({@link OpsetUpgrade}, {@link
+ * OpsetDowngrade}).
  */
 final class OpaqueRegions {
   private final ImportContext cx;
@@ -54,7 +56,7 @@ final class OpaqueRegions {
   private final List<Integer> run = new ArrayList<>();
 
   /** The rewriting of a region's nodes to the emitted opset, made on first use. */
-  private OpsetUpgrade upgrade;
+  private RegionRewriter rewriter;
 
   /**
    * @param symbols the IR dim of each symbolic size of the file's inputs (for boundary types)
@@ -175,20 +177,6 @@ final class OpaqueRegions {
               + cx.describe()
               + " reads no input of the model, which the importer does not support");
     }
-    if (source.opset() > OnnxVersions.OPSET) {
-      throw new ImportException(
-          "ONNX operator "
-              + cx.describe()
-              + " is carried opaque (the importer does not raise it), but the model's opset "
-              + source.opset()
-              + " is newer than the opset cmod emits ("
-              + OnnxVersions.OPSET
-              + "), and copying it at opset "
-              + OnnxVersions.OPSET
-              + " could change its meaning; convert the model to opset "
-              + OnnxVersions.OPSET
-              + " (onnx.version_converter)");
-    }
     List<Value> operands = new ArrayList<>();
     List<TensorType> inTypes = new ArrayList<>();
     for (String name : inputs) {
@@ -212,13 +200,16 @@ final class OpaqueRegions {
     GraphProto.Builder gb = GraphProto.newBuilder().setName("region");
     java.util.TreeSet<Integer> all = new java.util.TreeSet<>(members);
     all.addAll(copied);
-    boolean old = OpsetUpgrade.needed(source.opset());
-    if (old && upgrade == null) {
-      upgrade = new OpsetUpgrade(source);
+    boolean other = source.opset() != OnnxVersions.OPSET;
+    if (other && rewriter == null) {
+      rewriter =
+          OpsetUpgrade.needed(source.opset())
+              ? new OpsetUpgrade(source)
+              : new OpsetDowngrade(source, new Known());
     }
     for (int i : all) {
-      if (old) {
-        gb.addAllNode(upgrade.node(nodes.get(i)));
+      if (other) {
+        gb.addAllNode(rewriter.node(nodes.get(i)));
       } else {
         gb.addNode(nodes.get(i));
       }
@@ -232,7 +223,7 @@ final class OpaqueRegions {
     for (int k = 0; k < outputs.size(); k++) {
       gb.addOutput(valueInfo(outputs.get(k), outTypes.get(k)));
     }
-    ModelProto header = old ? OpsetUpgrade.header(source.header()) : source.header();
+    ModelProto header = other ? rewriter.header() : source.header();
     byte[] model = header.toBuilder().setGraph(gb).build().toByteArray();
     OnnxRegion region = new OnnxRegion(model, inputs, inTypes, outputs, outTypes);
     Node n =
@@ -240,6 +231,34 @@ final class OpaqueRegions {
             .add(Op.ONNX_REGION, Attrs.of(OpaqueOps.REGION.name(), region), operands, cx.loc());
     for (int k = 0; k < outputs.size(); k++) {
       cx.define(outputs.get(k), n.out(k));
+    }
+  }
+
+  /** What the importer knows of the values a region reads from outside, for its rewriting. */
+  private final class Known implements OpsetDowngrade.Facts {
+    @Override
+    public Tensor constant(String name) {
+      ImportValue v = cx.peek(name);
+      if (v == null || v.tensor != null) {
+        return v == null ? null : v.tensor;
+      }
+      if (v.dims == null || v.dims.stream().anyMatch(d -> !d.isKnown())) {
+        return null;
+      }
+      long[] d = v.dims.stream().mapToLong(Dim::value).toArray();
+      return Tensor.ofLongs(v.dimsType, v.scalar ? new long[0] : new long[] {d.length}, d);
+    }
+
+    @Override
+    public int rank(String name) {
+      ImportValue v = cx.peek(name);
+      return v == null ? -1 : cx.type(v).rank();
+    }
+
+    @Override
+    public int elemType(String name) {
+      ImportValue v = cx.peek(name);
+      return v == null ? 0 : cx.type(v).dtype().onnxCode;
     }
   }
 

@@ -3,7 +3,6 @@ package dev.cmod.onnx.importer;
 import static dev.cmod.onnx.importer.NodeProtos.attr;
 import static dev.cmod.onnx.importer.NodeProtos.drop;
 import static dev.cmod.onnx.importer.NodeProtos.intAttr;
-import static dev.cmod.onnx.importer.NodeProtos.isDefaultDomain;
 import static dev.cmod.onnx.importer.NodeProtos.longs;
 import static dev.cmod.onnx.importer.NodeProtos.scalarInfo;
 import static dev.cmod.onnx.importer.NodeProtos.scalarType;
@@ -12,20 +11,13 @@ import static dev.cmod.onnx.importer.NodeProtos.stringAttr;
 import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.AttributeProto.AttributeType;
 import ai.onnx.proto.OnnxMl.GraphProto;
-import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
-import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.TypeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import dev.cmod.ir.graph.ImportedModule.ImportException;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.onnx.OnnxVersions;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Deque;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -48,7 +40,7 @@ import java.util.Set;
  * What cannot be converted exactly is refused with an {@link ImportException} that names the
  * operator and its opset, never copied with a different meaning.
  */
-final class OpsetUpgrade {
+final class OpsetUpgrade extends RegionRewriter {
   private static final Set<String> OLD_BROADCAST_OPS =
       Set.of("Add", "Sub", "Mul", "Div", "Pow", "And", "Or", "Xor", "Equal", "Greater", "Less");
 
@@ -68,25 +60,8 @@ final class OpsetUpgrade {
           Map.entry("UINT32", 12),
           Map.entry("UINT64", 13));
 
-  private final ImportSource source;
-  private final int opset;
-  private final Set<String> taken = new HashSet<>();
-
-  /** Constant tensors by value name, one map per graph scope being rewritten (innermost last). */
-  private final Deque<Map<String, TensorProto>> constants = new ArrayDeque<>();
-
-  /** The nodes the current conversion places before the node it returns. */
-  private List<NodeProto> before;
-
   OpsetUpgrade(ImportSource source) {
-    this.source = source;
-    this.opset = source.opset();
-    collectNames(source.graph());
-    Map<String, TensorProto> top = new HashMap<>();
-    for (NodeProto n : source.graph().getNodeList()) {
-      addConstant(top, n);
-    }
-    constants.push(top);
+    super(source);
   }
 
   /** Whether a model at {@code opset} needs its opaque regions rewritten. */
@@ -94,40 +69,10 @@ final class OpsetUpgrade {
     return opset < OnnxVersions.OPSET;
   }
 
-  /**
-   * The region model's header: the default domain imported at {@value OnnxVersions#OPSET} and an
-   * ir_version that allows it.
-   */
-  static ModelProto header(ModelProto header) {
-    ModelProto.Builder b = header.toBuilder().clearOpsetImport();
-    for (OperatorSetIdProto o : header.getOpsetImportList()) {
-      boolean dflt = o.getDomain().isEmpty() || o.getDomain().equals("ai.onnx");
-      b.addOpsetImport(dflt ? o.toBuilder().setVersion(OnnxVersions.OPSET).build() : o);
-    }
-    if (b.getIrVersion() < OnnxVersions.IR_VERSION) {
-      b.setIrVersion(OnnxVersions.IR_VERSION);
-    }
-    return b.build();
-  }
-
-  /** The nodes that compute at {@value OnnxVersions#OPSET} what {@code n} computes. */
-  List<NodeProto> node(NodeProto n) {
-    NodeProto withBodies = subgraphs(n);
-    List<NodeProto> saved = before;
-    before = new ArrayList<>();
-    try {
-      NodeProto last = isDefaultDomain(n) ? convert(withBodies) : withBodies;
-      List<NodeProto> out = new ArrayList<>(before);
-      out.add(last);
-      return out;
-    } finally {
-      before = saved;
-    }
-  }
-
   // ---------------------------------------------------------------- conversions
 
-  private NodeProto convert(NodeProto n) {
+  @Override
+  NodeProto convert(NodeProto n) {
     NodeProto.Builder b = n.toBuilder();
     if (opset < 7) {
       legacyAttributes(n, b);
@@ -531,167 +476,15 @@ final class OpsetUpgrade {
         .build();
   }
 
-  // ---------------------------------------------------------------- subgraphs
-
-  private NodeProto subgraphs(NodeProto n) {
-    if (n.getAttributeList().stream().noneMatch(a -> a.hasG() || a.getGraphsCount() > 0)) {
-      return n;
-    }
-    NodeProto.Builder b = n.toBuilder();
-    for (int i = 0; i < n.getAttributeCount(); i++) {
-      AttributeProto a = n.getAttribute(i);
-      if (a.hasG() || a.getGraphsCount() > 0) {
-        AttributeProto.Builder ab = a.toBuilder();
-        if (a.hasG()) {
-          ab.setG(graph(a.getG()));
-        }
-        ab.clearGraphs();
-        a.getGraphsList().forEach(g -> ab.addGraphs(graph(g)));
-        b.setAttribute(i, ab);
-      }
-    }
-    return b.build();
-  }
-
-  private GraphProto graph(GraphProto g) {
-    Map<String, TensorProto> local = new HashMap<>();
-    g.getInitializerList().forEach(t -> local.put(t.getName(), t));
-    g.getNodeList().forEach(n -> addConstant(local, n));
-    constants.push(local);
-    try {
-      GraphProto.Builder b = g.toBuilder().clearNode();
-      for (NodeProto n : g.getNodeList()) {
-        b.addAllNode(node(n));
-      }
-      return b.build();
-    } finally {
-      constants.pop();
-    }
-  }
-
-  // ---------------------------------------------------------------- helpers
-
-  /** The constant value of input {@code i} of {@code n}, or null when it is not a constant here. */
-  private Tensor get(NodeProto n, int i) {
-    if (i >= n.getInputCount() || n.getInput(i).isEmpty()) {
-      return null;
-    }
-    String name = n.getInput(i);
-    for (Map<String, TensorProto> scope : constants) {
-      TensorProto t = scope.get(name);
-      if (t != null) {
-        return source.tensor(t, "constant '" + name + "'");
-      }
-    }
-    return source.initializerNames().contains(name) ? source.initializer(name) : null;
-  }
-
-  private static void addConstant(Map<String, TensorProto> into, NodeProto n) {
-    if (n.getOpType().equals("Constant") && isDefaultDomain(n) && n.getOutputCount() == 1) {
-      AttributeProto v = attr(n, "value");
-      if (v != null && v.hasT()) {
-        into.put(n.getOutput(0), v.getT());
-      }
-    }
-  }
-
-  private void collectNames(GraphProto g) {
-    g.getInputList().forEach(v -> taken.add(v.getName()));
-    g.getOutputList().forEach(v -> taken.add(v.getName()));
-    g.getInitializerList().forEach(t -> taken.add(t.getName()));
-    for (NodeProto n : g.getNodeList()) {
-      taken.add(n.getName());
-      taken.addAll(n.getInputList());
-      taken.addAll(n.getOutputList());
-      for (AttributeProto a : n.getAttributeList()) {
-        if (a.hasG()) {
-          collectNames(a.getG());
-        }
-        a.getGraphsList().forEach(this::collectNames);
-      }
-    }
-  }
-
-  /** A name no value or node of the model has, derived from {@code n}'s first output. */
-  private String fresh(NodeProto n, String what) {
-    String base =
-        (n.getOutputCount() > 0 && !n.getOutput(0).isEmpty() ? n.getOutput(0) : n.getOpType())
-            + "/opset"
-            + OnnxVersions.OPSET
-            + "/"
-            + what;
-    String name = base;
-    for (int k = 1; !taken.add(name); k++) {
-      name = base + "_" + k;
-    }
-    return name;
-  }
-
-  /** A {@code Constant} node of int64 {@code values} placed before {@code n}; its output name. */
-  private String constInts(NodeProto n, String what, long[] values, boolean scalar) {
-    return constant(n, what, NodeProtos.int64s(values, scalar));
-  }
-
-  private String constFloats(NodeProto n, String what, float[] values) {
-    return constant(n, what, NodeProtos.floats(values, false));
-  }
-
-  private String constant(NodeProto n, String what, TensorProto t) {
-    String out = fresh(n, what);
-    before.add(
-        NodeProto.newBuilder()
-            .setOpType("Constant")
-            .setName(out)
-            .addOutput(out)
-            .addAttribute(NodeProtos.value(t))
-            .build());
-    return out;
-  }
-
-  /** A float scalar attribute as a scalar of the element type of {@code n}'s first input. */
-  private String likeInput(NodeProto n, String what, float value) {
-    String c = constant(n, what, NodeProtos.floats(new float[] {value}, true));
-    String out = fresh(n, what + "_like");
-    before.add(op(n, "CastLike", List.of(c, n.getInput(0)), out));
-    return out;
-  }
-
-  private NodeProto op(NodeProto n, String type, List<String> ins, String out) {
-    return NodeProto.newBuilder()
-        .setOpType(type)
-        .setName(fresh(n, type))
-        .addAllInput(ins)
-        .addOutput(out)
-        .build();
-  }
-
   private static boolean isNearest(NodeProto n) {
     AttributeProto mode = attr(n, "mode");
     return mode == null || mode.getS().toStringUtf8().equals("nearest");
   }
 
-  private AttributeProto need(NodeProto n, String name) {
-    AttributeProto a = attr(n, name);
-    if (a == null) {
-      throw refuse(n, "lacks its attribute '" + name + "'");
-    }
-    return a;
-  }
-
-  private ImportException refuse(NodeProto n, String why) {
-    return new ImportException(
-        "ONNX operator '"
-            + n.getOpType()
-            + "'"
-            + (n.getName().isEmpty() ? "" : " (node '" + n.getName() + "')")
-            + " at the model's opset "
-            + opset
-            + " is carried opaque (runs on ONNX Runtime) and must be rewritten for opset "
-            + OnnxVersions.OPSET
-            + ", which cmod emits, but it "
-            + why
-            + ", which has no exact equivalent there; convert the model to opset "
-            + OnnxVersions.OPSET
-            + " (onnx.version_converter) before importing");
+  @Override
+  String advice() {
+    return "convert the model to opset "
+        + OnnxVersions.OPSET
+        + " (onnx.version_converter) before importing";
   }
 }

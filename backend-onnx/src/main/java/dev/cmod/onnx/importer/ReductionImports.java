@@ -3,6 +3,7 @@ package dev.cmod.onnx.importer;
 import dev.cmod.ir.graph.Attrs;
 import dev.cmod.ir.graph.Op;
 import dev.cmod.ir.graph.Value;
+import dev.cmod.ir.type.DType;
 import dev.cmod.ir.type.Dim;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,8 +20,8 @@ final class ReductionImports {
   static void register(ImportTable.Registrar r) {
     r.add("ReduceSum", Set.of(Op.REDUCE_SUM), cx -> reduce(cx, Op.REDUCE_SUM));
     r.add("ReduceMean", Set.of(Op.REDUCE_MEAN), cx -> reduce(cx, Op.REDUCE_MEAN));
-    r.add("ReduceMax", Set.of(Op.REDUCE_MAX), cx -> reduce(cx, Op.REDUCE_MAX));
-    r.add("ReduceMin", Set.of(Op.REDUCE_MIN), cx -> reduce(cx, Op.REDUCE_MIN));
+    r.add("ReduceMax", Set.of(Op.REDUCE_MAX, Op.CAST), cx -> reduce(cx, Op.REDUCE_MAX));
+    r.add("ReduceMin", Set.of(Op.REDUCE_MIN, Op.CAST), cx -> reduce(cx, Op.REDUCE_MIN));
     r.add("ReduceProd", Set.of(Op.REDUCE_PROD), cx -> reduce(cx, Op.REDUCE_PROD));
     r.add(
         "ReduceL1",
@@ -100,7 +101,18 @@ final class ReductionImports {
   private static void reduce(ImportContext cx, Op ir) {
     Value x = cx.val(cx.need(0));
     List<Integer> axes = axes(cx, x, ir == Op.REDUCE_SUM ? cx.opset() >= 13 : cx.opset() >= 18);
-    cx.out(axes == null ? x : each(cx, ir, x, axes, cx.attrInt("keepdims", 1) != 0));
+    if (axes == null) {
+      cx.out(x);
+      return;
+    }
+    boolean keep = cx.attrInt("keepdims", 1) != 0;
+    if (x.type().dtype() == DType.BOOL && (ir == Op.REDUCE_MAX || ir == Op.REDUCE_MIN)) {
+      // any / all (opset 20): ONNX's reductions at the emitted opset take no booleans
+      Value asInt = cx.add(Op.CAST, Attrs.of("to", DType.I32), x);
+      cx.out(cx.add(Op.CAST, Attrs.of("to", DType.BOOL), each(cx, ir, asInt, axes, keep)));
+      return;
+    }
+    cx.out(each(cx, ir, x, axes, keep));
   }
 
   /**

@@ -415,15 +415,31 @@ final class ShapeImports {
       }
     } else {
       int k = cx.node().getOutputCount();
-      if (cx.attr("num_outputs") != null) {
+      boolean numOutputs = cx.attr("num_outputs") != null;
+      if (numOutputs) {
         k = (int) cx.attrInt("num_outputs", k);
       }
       Dim d = x.type().dim(ax);
       if (d.isKnown()) {
         long part = (d.value() + k - 1) / k;
+        if (numOutputs && d.value() - part * (k - 1) <= 0) {
+          throw new ImportException(
+              "ONNX operator "
+                  + cx.describe()
+                  + " splits an axis of "
+                  + d.value()
+                  + " into "
+                  + k
+                  + " parts of "
+                  + part
+                  + ", which leaves none for the last");
+        }
         for (int i = 0; i < k; i++) {
           dims.add(Dim.of(Math.max(0, Math.min(part, d.value() - part * i))));
         }
+      } else if (numOutputs) {
+        // num_outputs (opset 18) makes the last part smaller where k does not divide the size
+        throw cx.unsupportedHere("num_outputs over an axis of symbolic size " + d);
       } else {
         for (int i = 0; i < k; i++) {
           dims.add(d.div(Dim.of(k)));

@@ -367,8 +367,8 @@ class ImporterErrorsTest {
   }
 
   /**
-   * The refusals of the opaque tier, word for word: a model newer than the emitted opset, and a
-   * region that reads nothing.
+   * The refusals of the opaque tier, word for word: a node of a model newer than the emitted opset
+   * that has no form at that opset, and a region that reads nothing.
    */
   @Test
   void opaqueRegionsGiveTheirReasons() {
@@ -376,15 +376,26 @@ class ImporterErrorsTest {
         List.of(
             Map.entry(
                 model(
-                    18,
+                    20,
                     GraphProto.newBuilder()
                         .addInput(info("x", 1, 2, 3))
                         .addOutput(info("y", 1, 2, 3))
-                        .addNode(node("Hardmax", "s", List.of("x"), List.of("y")))),
-                "ONNX operator 'Hardmax' (node 's') is carried opaque (the importer does not raise it),"
-                    + " but the model's opset 18 is newer than the opset cmod emits (17), and"
-                    + " copying it at opset 17 could change its meaning; convert the model to opset"
-                    + " 17 (onnx.version_converter)"),
+                        .addNode(
+                            node(
+                                "Gelu",
+                                "s",
+                                List.of("x"),
+                                List.of("y"),
+                                AttributeProto.newBuilder()
+                                    .setName("approximate")
+                                    .setType(AttributeProto.AttributeType.STRING)
+                                    .setS(com.google.protobuf.ByteString.copyFromUtf8("erf"))
+                                    .build()))),
+                "ONNX operator 'Gelu' (node 's') at the model's opset 20 is carried opaque (runs on"
+                    + " ONNX Runtime) and must be rewritten for opset 17, which cmod emits, but it"
+                    + " has approximate = 'erf', which has no exact equivalent there; export the"
+                    + " model at opset 17 (torch.onnx.export(..., opset_version=17)) or convert it"
+                    + " (onnx.version_converter) before importing"),
             Map.entry(
                 model(
                     17,

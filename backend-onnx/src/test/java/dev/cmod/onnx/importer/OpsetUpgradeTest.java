@@ -1,6 +1,21 @@
 package dev.cmod.onnx.importer;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static dev.cmod.onnx.importer.RegionModels.BOOL;
+import static dev.cmod.onnx.importer.RegionModels.F;
+import static dev.cmod.onnx.importer.RegionModels.I64;
+import static dev.cmod.onnx.importer.RegionModels.f;
+import static dev.cmod.onnx.importer.RegionModels.feeds;
+import static dev.cmod.onnx.importer.RegionModels.floats;
+import static dev.cmod.onnx.importer.RegionModels.graph;
+import static dev.cmod.onnx.importer.RegionModels.i;
+import static dev.cmod.onnx.importer.RegionModels.imported;
+import static dev.cmod.onnx.importer.RegionModels.info;
+import static dev.cmod.onnx.importer.RegionModels.ints;
+import static dev.cmod.onnx.importer.RegionModels.node;
+import static dev.cmod.onnx.importer.RegionModels.parse;
+import static dev.cmod.onnx.importer.RegionModels.random;
+import static dev.cmod.onnx.importer.RegionModels.s;
+import static dev.cmod.onnx.importer.RegionModels.sameAsOriginal;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,34 +23,21 @@ import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.AttributeProto.AttributeType;
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
-import ai.onnx.proto.OnnxMl.NodeProto;
-import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
-import ai.onnx.proto.OnnxMl.TensorShapeProto;
-import ai.onnx.proto.OnnxMl.TypeProto;
-import ai.onnx.proto.OnnxMl.ValueInfoProto;
-import com.google.protobuf.ByteString;
 import dev.cmod.ir.graph.Graph;
-import dev.cmod.ir.graph.ImportedModule;
 import dev.cmod.ir.graph.ImportedModule.ImportException;
 import dev.cmod.ir.graph.Op;
-import dev.cmod.ir.graph.SourceLoc;
-import dev.cmod.ir.graph.Value;
 import dev.cmod.ir.interp.Interpreter;
 import dev.cmod.ir.tensor.Tensor;
-import dev.cmod.ir.type.TensorType;
-import dev.cmod.onnx.EmitOptions;
-import dev.cmod.onnx.OnnxEmitter;
 import dev.cmod.onnx.OnnxImporter;
 import dev.cmod.onnx.OnnxRegionRunner;
+import dev.cmod.onnx.importer.RegionModels.M;
 import dev.cmod.testkit.Need;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -46,192 +48,6 @@ import org.junit.jupiter.api.Test;
  * Runtime; the reference interpreter (which runs the region's own model on ONNX Runtime) too.
  */
 class OpsetUpgradeTest {
-  private static final SourceLoc LOC = new SourceLoc("t.cmod", 1, 1);
-  private static final int F = TensorProto.DataType.FLOAT_VALUE;
-  private static final int I64 = TensorProto.DataType.INT64_VALUE;
-  private static final int BOOL = TensorProto.DataType.BOOL_VALUE;
-
-  /** A hand-built model at one opset. */
-  private static final class M {
-    final int opset;
-    final GraphProto.Builder g = GraphProto.newBuilder().setName("g");
-
-    M(int opset) {
-      this.opset = opset;
-    }
-
-    M in(String name, int et, long... dims) {
-      g.addInput(info(name, et, dims));
-      return this;
-    }
-
-    M out(String name, int et, long... dims) {
-      g.addOutput(info(name, et, dims));
-      return this;
-    }
-
-    M node(String op, List<String> in, List<String> out, AttributeProto... attrs) {
-      g.addNode(OpsetUpgradeTest.node(op, in, out, attrs));
-      return this;
-    }
-
-    /** x normalized by an operator the importer does not raise: an untyped value named xn. */
-    M opaqueX() {
-      return node("LpNormalization", List.of("x"), List.of("xn"), i("axis", -1));
-    }
-
-    M init(String name, float[] v, long... dims) {
-      TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(F);
-      for (long d : dims) {
-        t.addDims(d);
-      }
-      for (float f : v) {
-        t.addFloatData(f);
-      }
-      g.addInitializer(t);
-      return this;
-    }
-
-    byte[] bytes() {
-      return ModelProto.newBuilder()
-          .setIrVersion(opset < 9 ? 3 : 6)
-          .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(opset))
-          .setGraph(g)
-          .build()
-          .toByteArray();
-    }
-  }
-
-  private static NodeProto node(
-      String op, List<String> in, List<String> out, AttributeProto... attrs) {
-    NodeProto.Builder b =
-        NodeProto.newBuilder()
-            .setOpType(op)
-            .setName(op + "_" + out.get(0))
-            .addAllInput(in)
-            .addAllOutput(out);
-    for (AttributeProto a : attrs) {
-      b.addAttribute(a);
-    }
-    return b.build();
-  }
-
-  private static ValueInfoProto info(String name, int et, long... dims) {
-    TensorShapeProto.Builder s = TensorShapeProto.newBuilder();
-    for (long d : dims) {
-      s.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(d));
-    }
-    return ValueInfoProto.newBuilder()
-        .setName(name)
-        .setType(
-            TypeProto.newBuilder()
-                .setTensorType(TypeProto.Tensor.newBuilder().setElemType(et).setShape(s)))
-        .build();
-  }
-
-  private static AttributeProto i(String name, long v) {
-    return AttributeProto.newBuilder().setName(name).setType(AttributeType.INT).setI(v).build();
-  }
-
-  private static AttributeProto ints(String name, long... v) {
-    AttributeProto.Builder b =
-        AttributeProto.newBuilder().setName(name).setType(AttributeType.INTS);
-    for (long x : v) {
-      b.addInts(x);
-    }
-    return b.build();
-  }
-
-  private static AttributeProto f(String name, float v) {
-    return AttributeProto.newBuilder().setName(name).setType(AttributeType.FLOAT).setF(v).build();
-  }
-
-  private static AttributeProto floats(String name, float... v) {
-    AttributeProto.Builder b =
-        AttributeProto.newBuilder().setName(name).setType(AttributeType.FLOATS);
-    for (float x : v) {
-      b.addFloats(x);
-    }
-    return b.build();
-  }
-
-  private static AttributeProto s(String name, String v) {
-    return AttributeProto.newBuilder()
-        .setName(name)
-        .setType(AttributeType.STRING)
-        .setS(ByteString.copyFromUtf8(v))
-        .build();
-  }
-
-  private static AttributeProto graph(String name, GraphProto g) {
-    return AttributeProto.newBuilder().setName(name).setType(AttributeType.GRAPH).setG(g).build();
-  }
-
-  private static Tensor random(long seed, long... shape) {
-    Random r = new Random(seed);
-    float[] v = new float[Math.toIntExact(Tensor.numel(shape))];
-    for (int k = 0; k < v.length; k++) {
-      v[k] = (float) r.nextGaussian();
-    }
-    return Tensor.ofFloats(shape, v);
-  }
-
-  private static Map<String, Tensor> feeds(Object... nameAndTensor) {
-    Map<String, Tensor> m = new LinkedHashMap<>();
-    for (int k = 0; k < nameAndTensor.length; k += 2) {
-      m.put((String) nameAndTensor[k], (Tensor) nameAndTensor[k + 1]);
-    }
-    return m;
-  }
-
-  /** The model imported into a graph with the same input and output names. */
-  private static Graph imported(byte[] model, Map<String, Tensor> feeds) {
-    ImportedModule m = OnnxImporter.load(model, Path.of("."));
-    Graph g = new Graph("t");
-    List<Value> args = new ArrayList<>();
-    for (String name : m.inputNames()) {
-      Tensor t = feeds.get(name);
-      args.add(g.addInput(name, TensorType.of(t.dtype(), t.shape()), LOC));
-    }
-    List<Value> outs = m.apply(g, args, "m", LOC);
-    ModelProto proto = parse(model);
-    for (int k = 0; k < outs.size(); k++) {
-      g.setOutput(proto.getGraph().getOutput(k).getName(), outs.get(k));
-    }
-    return g;
-  }
-
-  private static ModelProto parse(byte[] model) {
-    try {
-      return ModelProto.parseFrom(model);
-    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-      throw new AssertionError(e);
-    }
-  }
-
-  /**
-   * Imports {@code model} (which must hold an opaque region), emits it at opset 17, and checks that
-   * ONNX Runtime and the interpreter compute what ONNX Runtime computes on the original file.
-   */
-  private static void sameAsOriginal(byte[] model, Map<String, Tensor> feeds) {
-    Map<String, Tensor> want = ImportSupport.runModel(model, feeds);
-    Graph g = imported(model, feeds);
-    assertTrue(
-        g.nodes().stream().anyMatch(n -> n.op() == Op.ONNX_REGION), "the model has no region");
-    byte[] emitted = OnnxEmitter.emit(g, EmitOptions.defaults());
-    assertEquals(17, parse(emitted).getOpsetImport(0).getVersion());
-    Map<String, Tensor> got = ImportSupport.runModel(emitted, feeds);
-    Map<String, Tensor> interp = Interpreter.run(g, feeds, OnnxRegionRunner.CPU);
-    for (Map.Entry<String, Tensor> e : want.entrySet()) {
-      for (Map<String, Tensor> side : List.of(got, interp)) {
-        Tensor h = side.get(e.getKey());
-        assertTrue(
-            ImportSupport.close(h, e.getValue(), 1e-6, 1e-7, true),
-            e.getKey() + ": got " + h + ", want " + e.getValue());
-      }
-    }
-  }
-
   private static Map<String, Tensor> x(long... shape) {
     return feeds("x", random(7, shape));
   }
