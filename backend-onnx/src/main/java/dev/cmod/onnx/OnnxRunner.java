@@ -148,7 +148,15 @@ public final class OnnxRunner implements AutoCloseable {
    * @throws RunnerException when ORT rejects the model, or CUDA is asked for but not available
    */
   public static OnnxRunner open(byte[] model, Device device) {
-    return open(model, null, device);
+    return open(model, null, device, 0);
+  }
+
+  /**
+   * Loads a model whose runs use {@code threads} threads within an operator (0: ONNX Runtime's
+   * default, one per core), for measurements that must not depend on the machine's core count.
+   */
+  public static OnnxRunner open(byte[] model, Device device, int threads) {
+    return open(model, null, device, threads);
   }
 
   /**
@@ -156,13 +164,17 @@ public final class OnnxRunner implements AutoCloseable {
    * folder). Validate the file with {@link OnnxChecks} first.
    */
   public static OnnxRunner open(java.nio.file.Path file, Device device) {
-    return open(null, file, device);
+    return open(null, file, device, 0);
   }
 
-  private static OnnxRunner open(byte[] model, java.nio.file.Path file, Device device) {
+  private static OnnxRunner open(
+      byte[] model, java.nio.file.Path file, Device device, int threads) {
     OrtEnvironment e = env();
     try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
       so.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL);
+      if (threads > 0) {
+        so.setIntraOpNumThreads(threads);
+      }
       if (device == Device.CUDA) {
         try {
           so.addCUDA();

@@ -40,6 +40,7 @@ final class Bench {
       Path file,
       CompileOptions base,
       OnnxRunner.Device device,
+      int threads,
       int warmup,
       int reps,
       long seed,
@@ -83,8 +84,8 @@ final class Bench {
             Math.min(warmup, 2),
             Math.max(3, reps / 4),
             () -> Interpreter.run(c2.result().graph(), in, OnnxRegionRunner.CPU));
-    double ort0 = time(c0.onnx(), device, in, warmup, reps);
-    double ort2 = time(c2.onnx(), device, in, warmup, reps);
+    double ort0 = time(c0.onnx(), device, threads, in, warmup, reps);
+    double ort2 = time(c2.onnx(), device, threads, in, warmup, reps);
     row(out, "reference interpreter", interp, "baseline");
     row(
         out,
@@ -99,8 +100,13 @@ final class Bench {
   }
 
   private static double time(
-      byte[] model, OnnxRunner.Device device, Map<String, Tensor> in, int warmup, int reps) {
-    try (OnnxRunner r = OnnxRunner.open(model, device)) {
+      byte[] model,
+      OnnxRunner.Device device,
+      int threads,
+      Map<String, Tensor> in,
+      int warmup,
+      int reps) {
+    try (OnnxRunner r = OnnxRunner.open(model, device, threads)) {
       Supplier<Map<String, Tensor>> call = () -> r.run(in);
       return median(warmup, reps, call::get);
     }

@@ -32,18 +32,38 @@ final class BenchCommand implements Callable<Integer> {
       defaultValue = "5")
   int warmup;
 
+  @Option(
+      names = "--threads",
+      description =
+          "Threads ONNX Runtime uses within an operator (default: ${DEFAULT-VALUE}, its own"
+              + " default: one per core).",
+      defaultValue = "0")
+  int threads;
+
+  @Option(
+      names = "--against",
+      paramLabel = "MODEL",
+      description =
+          "Another model of the file, run interleaved with the compiled one on the same inputs;"
+              + " prints both latencies and their ratio.")
+  String against;
+
   @CommandLine.Mixin DeviceOption device;
 
   @CommandLine.Mixin CompileOpts o;
 
   @Override
   public Integer call() {
-    if (runs < 1 || warmup < 0) {
-      throw Main.usageError("--runs must be >= 1 and --warmup >= 0");
+    if (runs < 1 || warmup < 0 || threads < 0) {
+      throw Main.usageError("--runs must be >= 1, --warmup and --threads >= 0");
     }
     OnnxRunner.Device dev = device.device();
     try {
-      Bench.run(file, o.options(), dev, warmup, runs, 0, Main.out);
+      if (against != null) {
+        BenchAgainst.run(file, o.options(), against, dev, threads, warmup, runs, 0, Main.out);
+      } else {
+        Bench.run(file, o.options(), dev, threads, warmup, runs, 0, Main.out);
+      }
     } catch (RunnerException e) {
       throw new UserError(DiagnosticCode.RUNTIME, e.getMessage());
     }

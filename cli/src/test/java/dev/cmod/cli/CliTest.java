@@ -200,6 +200,60 @@ class CliTest extends CommandLineHarness {
     assertNoStackTrace();
   }
 
+  /**
+   * bench --against: two models of one file on the same inputs, interleaved, with their ratio; the
+   * one doing 64 times the work is the slower; models with other inputs are refused.
+   */
+  @Test
+  void benchAgainstComparesTwoModelsInterleaved() throws Exception {
+    Path src =
+        write(
+            "pair.cmod",
+            """
+            import std.nn.{Linear}
+            model Small {
+              input x: f32[64, 256]
+              output y: f32[64, 4] = x |> Linear(256, 4)
+            }
+            model Big {
+              input x: f32[64, 256]
+              output y: f32[64, 256] = x |> Linear(256, 256) |> Linear(256, 256) |> Linear(256, 256)
+            }
+            model Other {
+              input z: f32[3]
+              output y: f32[3] = z
+            }
+            """);
+    assertEquals(
+        0,
+        run(
+            "bench",
+            src.toString(),
+            "--model",
+            "Big",
+            "--against",
+            "Small",
+            "--threads",
+            "1",
+            "--runs",
+            "9",
+            "--warmup",
+            "2"),
+        err());
+    String o = out();
+    assertTrue(o.contains("model Big against Small (-O2"), o);
+    assertTrue(o.contains("1 thread(s), 9 interleaved runs after 2 warm-up"), o);
+    assertTrue(o.contains("onnxruntime cpu Big p50") && o.contains("onnxruntime cpu Small p50"), o);
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("Big / Small \\(p50\\) +([0-9.]+)").matcher(o);
+    assertTrue(m.find(), o);
+    assertTrue(Double.parseDouble(m.group(1)) > 1, "Big does 64 times Small's work: " + o);
+    assertEquals(1, run("bench", src.toString(), "--model", "Big", "--against", "Other"));
+    assertTrue(err().contains("--against needs a model with the same inputs"), err());
+    assertEquals(2, run("bench", src.toString(), "--threads", "-1"));
+    assertNoStackTrace();
+  }
+
   @Test
   void explainCodeAndModel() throws Exception {
     assertEquals(0, run("explain", "CM0201"));
