@@ -108,7 +108,11 @@ final class BenchAgainst {
           "onnxruntime " + dev + " " + (k == 0 ? nameA : nameB) + " p50",
           p50[k],
           String.format(
-              Locale.ROOT, "   p90 %.3f ms, %.1f runs/s", p90, 1000.0 / Math.max(p50[k], 1e-9)));
+              Locale.ROOT,
+              "   min %.3f ms, p90 %.3f ms, %.1f runs/s",
+              s[0],
+              p90,
+              1000.0 / Math.max(p50[k], 1e-9)));
     }
     out.println(
         String.format(

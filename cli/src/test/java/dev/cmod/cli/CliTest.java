@@ -254,6 +254,36 @@ class CliTest extends CommandLineHarness {
     assertNoStackTrace();
   }
 
+  /** A model reduced to meet its token budget: a warning on compile, a section in explain. */
+  @Test
+  void explainListsStructureReduction() throws Exception {
+    Path src =
+        write(
+            "long.cmod",
+            """
+            model Long {
+              budget { tokens <= 64 }
+              input x: f32[seq, 8] where seq <= 1000
+              output y: f32[seq, 8] = attention(x, x, x)
+            }
+            """);
+    assertEquals(0, run("compile", src.toString(), "-o", dir.resolve("long.onnx").toString()));
+    assertTrue(err().contains("warning[CM0213]"), err());
+    assertEquals(0, run("explain", src.toString()));
+    String o = out();
+    assertTrue(
+        o.contains("  structure reduction (to meet the token budget):\n    attention at "), o);
+    assertTrue(
+        o.contains(
+            "long.cmod:4:27 over up to 1000 tokens: keys and values average-pooled in windows of"
+                + " 16 to 63 tokens (budget tokens <= 64)\n"),
+        o);
+    Files.writeString(src, Files.readString(src).replace("budget {", "budget strict {"));
+    assertEquals(1, run("compile", src.toString(), "-o", dir.resolve("long.onnx").toString()));
+    assertTrue(err().contains("error[CM0212]"), err());
+    assertNoStackTrace();
+  }
+
   @Test
   void explainCodeAndModel() throws Exception {
     assertEquals(0, run("explain", "CM0201"));
