@@ -42,6 +42,14 @@ final class BenchCommand implements Callable<Integer> {
   boolean json;
 
   @Option(
+      names = "--against",
+      paramLabel = "MODEL",
+      description =
+          "Another model of the file, run interleaved with the compiled one on the same inputs;"
+              + " prints both latencies and their ratio.")
+  String against;
+
+  @Option(
       names = "--warmup",
       description = "Untimed warm-up runs (default: ${DEFAULT-VALUE}).",
       defaultValue = "5")
@@ -67,6 +75,10 @@ final class BenchCommand implements Callable<Integer> {
         try (OnnxRunner r = OnnxRunner.open(c.onnx(), dev)) {
           given = RunCommand.readInputs(inputs, r.inputInfo());
         }
+      }
+      if (against != null) {
+        BenchAgainst.run(file, o.options(), against, dev, threads, warmup, runs, 0, Main.out);
+        return ExitCodes.OK;
       }
       Bench.Setup setup = new Bench.Setup(dev, warmup, runs, threads, given, json);
       Bench.run(file, o.options(), o.target(), setup, 0, Main.out);

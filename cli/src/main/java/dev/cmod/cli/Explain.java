@@ -50,6 +50,12 @@ final class Explain {
         }
       }
     }
+    if (!f.reductions().isEmpty()) {
+      sb.append("  structure reduction (to meet the token budget):\n");
+      for (String line : f.reductions()) {
+        sb.append("    ").append(line).append('\n');
+      }
+    }
     sb.append("  shape: ")
         .append(shape(inClass, outClass))
         .append(" (")
@@ -103,6 +109,7 @@ final class Explain {
                       .append(k)
                       .append(v.strict() ? " < " : " <= ")
                       .append(String.format(Locale.ROOT, "%.4g", v.value()))
+                      .append(f.strictBudget() ? " (strict)" : "")
                       .append('\n'));
     }
     return sb.toString();

@@ -232,6 +232,90 @@ class CliTest extends CommandLineHarness {
     assertNoStackTrace();
   }
 
+  /**
+   * bench --against: two models of one file on the same inputs, interleaved, with their ratio; the
+   * one doing 64 times the work is the slower; models with other inputs are refused.
+   */
+  @Test
+  void benchAgainstComparesTwoModelsInterleaved() throws Exception {
+    Path src =
+        write(
+            "pair.cmod",
+            """
+            import std.nn.{Linear}
+            model Small {
+              input x: f32[64, 256]
+              output y: f32[64, 4] = x |> Linear(256, 4)
+            }
+            model Big {
+              input x: f32[64, 256]
+              output y: f32[64, 256] = x |> Linear(256, 256) |> Linear(256, 256) |> Linear(256, 256)
+            }
+            model Other {
+              input z: f32[3]
+              output y: f32[3] = z
+            }
+            """);
+    assertEquals(
+        0,
+        run(
+            "bench",
+            src.toString(),
+            "--model",
+            "Big",
+            "--against",
+            "Small",
+            "--threads",
+            "1",
+            "--runs",
+            "9",
+            "--warmup",
+            "2"),
+        err());
+    String o = out();
+    assertTrue(o.contains("model Big against Small (-O2"), o);
+    assertTrue(o.contains("1 thread(s), 9 interleaved runs after 2 warm-up"), o);
+    assertTrue(o.contains("onnxruntime cpu Big p50") && o.contains("onnxruntime cpu Small p50"), o);
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("Big / Small \\(p50\\) +([0-9.]+)").matcher(o);
+    assertTrue(m.find(), o);
+    assertTrue(Double.parseDouble(m.group(1)) > 1, "Big does 64 times Small's work: " + o);
+    assertEquals(1, run("bench", src.toString(), "--model", "Big", "--against", "Other"));
+    assertTrue(err().contains("--against needs a model with the same inputs"), err());
+    assertEquals(2, run("bench", src.toString(), "--threads", "-1"));
+    assertNoStackTrace();
+  }
+
+  /** A model reduced to meet its token budget: a warning on compile, a section in explain. */
+  @Test
+  void explainListsStructureReduction() throws Exception {
+    Path src =
+        write(
+            "long.cmod",
+            """
+            model Long {
+              budget { tokens <= 64 }
+              input x: f32[seq, 8] where seq <= 1000
+              output y: f32[seq, 8] = attention(x, x, x)
+            }
+            """);
+    assertEquals(0, run("compile", src.toString(), "-o", dir.resolve("long.onnx").toString()));
+    assertTrue(err().contains("warning[CM0213]"), err());
+    assertEquals(0, run("explain", src.toString()));
+    String o = out();
+    assertTrue(
+        o.contains("  structure reduction (to meet the token budget):\n    attention at "), o);
+    assertTrue(
+        o.contains(
+            "long.cmod:4:27 over up to 1000 tokens: keys and values average-pooled in windows of"
+                + " 16 to 63 tokens (budget tokens <= 64)\n"),
+        o);
+    Files.writeString(src, Files.readString(src).replace("budget {", "budget strict {"));
+    assertEquals(1, run("compile", src.toString(), "-o", dir.resolve("long.onnx").toString()));
+    assertTrue(err().contains("error[CM0212]"), err());
+    assertNoStackTrace();
+  }
+
   @Test
   void explainCodeAndModel() throws Exception {
     assertEquals(0, run("explain", "CM0201"));

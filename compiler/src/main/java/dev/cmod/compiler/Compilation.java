@@ -9,6 +9,7 @@ import dev.cmod.compiler.diag.SourceFile;
 import dev.cmod.compiler.diag.Span;
 import dev.cmod.compiler.pass.PassManager;
 import dev.cmod.compiler.pass.Pipeline;
+import dev.cmod.compiler.pass.StructureReduction;
 import dev.cmod.compiler.sema.CompileOptions;
 import dev.cmod.compiler.sema.Elaborator;
 import dev.cmod.compiler.sema.FileScope;
@@ -264,6 +265,7 @@ public final class Compilation {
       }
     }
     if (!diags.hasErrors()) {
+      reduceStructure(g, facts, diags);
       checkBudget(g, facts, model, diags);
       List<String> paths = paramPaths(g);
       for (ModelFacts.Port out : facts.outputs()) {
@@ -302,6 +304,39 @@ public final class Compilation {
     g.metadata().put("cmod.trainable", trainableList);
     g.metadata().put("cmod.frozen", frozenList);
     return new Result(diags, g, facts, names, model.name().text());
+  }
+
+  /**
+   * Structure reduction for the {@code tokens} budget (unless the budget is strict): each reduced
+   * attention is a warning at the budget and a line of {@code cmod explain}.
+   */
+  private static void reduceStructure(Graph g, ModelFacts facts, Diagnostics diags) {
+    ModelFacts.Limit tl = facts.budget().get("tokens");
+    if (tl == null || facts.strictBudget()) {
+      return;
+    }
+    long budget = (long) Math.floor(tl.value());
+    if (tl.strict() && budget == tl.value()) {
+      budget--; // tokens < 64 allows 63
+    }
+    for (StructureReduction.Reduction r : StructureReduction.apply(g, facts, budget)) {
+      String where = r.attention().loc() != null ? " at " + r.attention().loc() : "";
+      String line =
+          "attention"
+              + where
+              + " over up to "
+              + r.tokens()
+              + " tokens: keys and values average-pooled in windows of "
+              + r.window()
+              + " to "
+              + r.reduced()
+              + " tokens (budget tokens "
+              + (tl.strict() ? "< " : "<= ")
+              + (long) tl.value()
+              + ")";
+      facts.reductions().add(line);
+      diags.warning(DiagnosticCode.STRUCTURE_REDUCED, tl.span(), line);
+    }
   }
 
   private static void checkBudget(Graph g, ModelFacts facts, ModelDecl model, Diagnostics diags) {
@@ -359,7 +394,11 @@ public final class Compilation {
                 + tokens
                 + " tokens, over its budget of "
                 + (long) tl.value(),
-            "reduce the sequence (patchify, pooling) before attention");
+            facts.strictBudget()
+                ? "reduce the sequence (patchify, pooling) before attention; a strict budget is"
+                    + " never met by pooling keys and values for you"
+                : "reduce the sequence (patchify, pooling) before attention (a causal or masked"
+                    + " attention is not pooled for you)");
       }
     }
     ModelFacts.Limit fl = facts.budget().get("flops");

@@ -63,26 +63,36 @@ public final class Cost {
       if (n.op() != Op.ATTENTION) {
         continue;
       }
-      TensorType k = g.operands(n).get(1).type();
-      Dim d = k.dim(k.rank() - 2);
-      try {
-        long v =
-            d.isKnown()
-                ? d.value()
-                : d.eval(
-                    s -> {
-                      long[] r = facts.bounds().get(s);
-                      if (r == null || r[1] == Long.MAX_VALUE) {
-                        throw new IllegalStateException(s);
-                      }
-                      return r[1];
-                    });
-        max = Math.max(max, v);
-      } catch (IllegalStateException | ArithmeticException e) {
+      long v = keyTokens(g, n, facts);
+      if (v < 0) {
         return -1;
       }
+      max = Math.max(max, v);
     }
     return max;
+  }
+
+  /**
+   * The number of keys an attention node's queries see, at the {@code where} upper bounds; -1 when
+   * a symbol of it has no upper bound.
+   */
+  public static long keyTokens(Graph g, Node attention, ModelFacts facts) {
+    TensorType k = g.operands(attention).get(1).type();
+    Dim d = k.dim(k.rank() - 2);
+    try {
+      return d.isKnown()
+          ? d.value()
+          : d.eval(
+              s -> {
+                long[] r = facts.bounds().get(s);
+                if (r == null || r[1] == Long.MAX_VALUE) {
+                  throw new IllegalStateException(s);
+                }
+                return r[1];
+              });
+    } catch (IllegalStateException | ArithmeticException e) {
+      return -1;
+    }
   }
 
   private static double value(Dim d, ModelFacts facts) {

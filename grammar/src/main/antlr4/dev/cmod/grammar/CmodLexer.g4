@@ -36,6 +36,7 @@ FROZEN     : 'frozen';
 TRAINABLE  : 'trainable';
 VOCAB      : 'vocab';
 EXACT      : 'exact';
+STRICT     : 'strict';
 TRUE       : 'true';
 FALSE      : 'false';
 NONE       : 'none';

@@ -99,7 +99,7 @@ modelDecl
 
 modelItem
   : COMPUTE ident                                                     # computeItem
-  | BUDGET LBRACE budgetEntry (COMMA budgetEntry)* COMMA? RBRACE      # budgetItem
+  | BUDGET STRICT? LBRACE budgetEntry (COMMA budgetEntry)* COMMA? RBRACE  # budgetItem
   | INPUT ident COLON EXACT? type (WHERE expr (COMMA expr)*)?          # inputItem
   | OUTPUT ident (COLON EXACT? type (ASSIGN expr)? | ASSIGN expr)     # outputItem
   | CONSTRAINT expr                                                   # constraintItem
@@ -156,7 +156,7 @@ primary
 // Most keywords are soft: they stay usable as names where no keyword is expected.
 ident
   : IDENT | ON | FROM | TO | BY | AS | WEIGHTS | ONNX | COMPUTE | BUDGET | ALIGN | CONDITION
-  | VIA | VOCAB | INPUT | OUTPUT | CONSTRAINT | WHERE | EXACT
+  | VIA | VOCAB | INPUT | OUTPUT | CONSTRAINT | WHERE | EXACT | STRICT
   ;
 
 sep

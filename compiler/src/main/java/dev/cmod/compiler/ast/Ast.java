@@ -134,7 +134,12 @@ public final class Ast {
 
   public record BudgetEntry(Name key, boolean strict, Expr limit, Span span) {}
 
-  public record BudgetItem(List<BudgetEntry> entries, Span span) implements ModelItem {}
+  /**
+   * {@code budget { ... }}, or {@code budget strict { ... }}: a strict budget is only checked, the
+   * compiler never changes the model to meet it (no structure reduction).
+   */
+  public record BudgetItem(List<BudgetEntry> entries, boolean strict, Span span)
+      implements ModelItem {}
 
   /** {@code input x: T where ...}; {@code exact} is the span of the keyword, null without it. */
   public record InputItem(Name name, Span exact, TypeExpr type, List<Expr> where, Span span)

@@ -125,6 +125,11 @@ public enum DiagnosticCode {
       Severity.ERROR,
       "over budget",
       "The model needs more parameters or FLOPs than its budget or compute preset allows (presets: tiny 1M params, small 10M, medium 100M, large 1G; FLOPs are estimated per sample).\n\n  budget { params <= 1M }   // but the model has 3.2M parameters\n\nFix: shrink the model or raise the budget."),
+  STRUCTURE_REDUCED(
+      213,
+      Severity.WARNING,
+      "structure reduced to meet the token budget",
+      "An attention's queries would see more keys than the model's `tokens` budget allows, so its keys and values are average-pooled along the sequence in windows of p = ceil(tokens / budget) positions: it attends over at most the budget's number of summaries, and its cost grows linearly with the input's length. The model computes something else than written; `cmod explain` lists each reduction.\n\n  budget { tokens <= 64 }\n  input x: Seq[seq, 32] where seq <= 512   // attention over 512 keys: pooled by 8\n\nFix: reduce the sequence yourself (patchify, pooling) before attention, raise the budget, or write `budget strict { ... }` to make this an error."),
   WEIGHTS_UNKNOWN_KEY(
       300,
       Severity.ERROR,

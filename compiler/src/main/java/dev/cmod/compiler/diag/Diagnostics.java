@@ -75,6 +75,10 @@ public final class Diagnostics {
     report(Diagnostic.error(code, span, message, help));
   }
 
+  public void warning(DiagnosticCode code, Span span, String message) {
+    report(new Diagnostic(code, Severity.WARNING, span, message, null));
+  }
+
   public void note(DiagnosticCode code, Span span, String message) {
     report(new Diagnostic(code, Severity.NOTE, span, message, null));
   }

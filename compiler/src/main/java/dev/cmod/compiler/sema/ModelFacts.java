@@ -48,6 +48,21 @@ public final class ModelFacts {
   final Map<String, Limit> budget = new LinkedHashMap<>();
   final Set<String> defaulted = new LinkedHashSet<>();
   final Map<String, Auto> auto = new LinkedHashMap<>();
+  boolean strictBudget;
+  final List<String> reductions = new ArrayList<>();
+
+  /**
+   * Whether the budget is {@code strict}: checked only, never met by changing the model (an
+   * attention over more tokens than the budget is an error, not a structure reduction).
+   */
+  public boolean strictBudget() {
+    return strictBudget;
+  }
+
+  /** What structure reduction did to meet the token budget, one line per attention. */
+  public List<String> reductions() {
+    return reductions;
+  }
 
   /** The architectures auto(...) synthesized, by output name. */
   public Map<String, Auto> auto() {

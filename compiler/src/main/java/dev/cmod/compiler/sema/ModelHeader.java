@@ -252,6 +252,7 @@ final class ModelHeader {
   }
 
   private void budget(BudgetItem b, Body body) {
+    el.facts().strictBudget |= b.strict();
     for (BudgetEntry e : b.entries()) {
       Val v = el.eval(e.limit(), body, null);
       double limit = el.number(v, e.limit().span(), "budget limit");

@@ -200,7 +200,7 @@ final class AstBuilder {
       for (BudgetEntryContext e : b.budgetEntry()) {
         es.add(new BudgetEntry(name(e.ident()), e.LT() != null, expr(e.expr()), span(e)));
       }
-      return new BudgetItem(es, span(c));
+      return new BudgetItem(es, b.STRICT() != null, span(c));
     } else if (c instanceof InputItemContext i) {
       List<Expr> where = new ArrayList<>();
       for (ExprContext e : i.expr()) {

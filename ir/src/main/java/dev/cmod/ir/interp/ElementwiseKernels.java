@@ -11,6 +11,7 @@ import dev.cmod.ir.graph.Op;
 import dev.cmod.ir.op.ElementwiseOps;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.ir.type.DType;
+import java.util.Arrays;
 import java.util.Map;
 
 /**
@@ -52,6 +53,12 @@ final class ElementwiseKernels {
       throw new IllegalStateException(op.text() + ": operands " + a.dtype() + " and " + b.dtype());
     }
     long[] s = broadcastShapes(op.text(), a.shape(), b.shape());
+    if (a.isFloat() && (op == Op.ADD || op == Op.SUB || op == Op.MUL)) {
+      float[] r = dense(op, a, b, s);
+      if (r != null) {
+        return floats(a.dtype(), s, r);
+      }
+    }
     int[] ia = broadcastMap(a.shape(), s);
     int[] ib = broadcastMap(b.shape(), s);
     int n = ia.length;
@@ -88,6 +95,50 @@ final class ElementwiseKernels {
       r[i] = apply(op, fmod, x[ia[i]], y[ib[i]]);
     }
     return longs(a.dtype(), s, r);
+  }
+
+  /**
+   * add, sub or mul of two float operands of the result's shape, or of one such and a single
+   * element, without index maps (a merged d = 4096 weight has 16M elements, and its maps would cost
+   * more than the arithmetic); null for any other broadcast. Each element is computed in double and
+   * rounded once, exactly as the general loop does.
+   */
+  private static float[] dense(Op op, Tensor a, Tensor b, long[] s) {
+    boolean fa = Arrays.equals(a.shape(), s);
+    boolean fb = Arrays.equals(b.shape(), s);
+    if (!(fa && (fb || b.size() == 1)) && !(fb && a.size() == 1)) {
+      return null;
+    }
+    float[] x = a.floats();
+    float[] y = b.floats();
+    int n = fa ? x.length : y.length;
+    float[] r = new float[n];
+    if (fa && fb) {
+      switch (op) {
+        case ADD -> {
+          for (int i = 0; i < n; i++) {
+            r[i] = (float) ((double) x[i] + (double) y[i]);
+          }
+        }
+        case SUB -> {
+          for (int i = 0; i < n; i++) {
+            r[i] = (float) ((double) x[i] - (double) y[i]);
+          }
+        }
+        default -> {
+          for (int i = 0; i < n; i++) {
+            r[i] = (float) ((double) x[i] * (double) y[i]);
+          }
+        }
+      }
+      return r;
+    }
+    for (int i = 0; i < n; i++) {
+      double u = fa ? x[i] : x[0];
+      double v = fb ? y[i] : y[0];
+      r[i] = (float) (op == Op.ADD ? u + v : op == Op.SUB ? u - v : u * v);
+    }
+    return r;
   }
 
   private static boolean compare(Op op, double x, double y) {

@@ -18,33 +18,56 @@ import java.util.Map;
  * folded value is exactly what the interpreter would compute at run time.
  */
 public final class ConstantFolder {
-  /** Results with more elements are never folded, so folding cannot blow up an artifact. */
-  public static final long MAX_ELEMENTS = 1 << 20;
+  /**
+   * The cap of speculative folding: a fold that may make the artifact larger than the computation
+   * it replaces (a constant broadcast, a product of low-rank factors) produces at most this many
+   * elements per output. Merges that cannot grow the artifact are bounded by {@link
+   * #MAX_TENSOR_ELEMENTS} only.
+   */
+  public static final long SPECULATIVE_MAX_ELEMENTS = 1 << 20;
+
+  /** The most elements one tensor holds (its values are one Java array). */
+  public static final long MAX_TENSOR_ELEMENTS = Integer.MAX_VALUE - 8;
 
   private ConstantFolder() {}
 
   /**
-   * Whether every output of {@code n} has a known shape of at most {@link #MAX_ELEMENTS} and the
-   * interpreter can evaluate {@code n} by itself (an opaque ONNX region runs only on ONNX Runtime,
-   * so it is never folded).
+   * Whether every output of {@code n} has a known shape of at most {@link
+   * #SPECULATIVE_MAX_ELEMENTS} and the interpreter can evaluate {@code n} by itself (an opaque ONNX
+   * region runs only on ONNX Runtime, so it is never folded).
    */
   public static boolean small(Node n) {
-    if (n.op() == Op.ONNX_REGION) {
-      return false;
-    }
+    return n.op() != Op.ONNX_REGION && largestOutput(n, SPECULATIVE_MAX_ELEMENTS) >= 0;
+  }
+
+  /**
+   * Whether {@code n} can be folded at all: the interpreter can evaluate it by itself and every
+   * output has a known shape that one tensor holds.
+   */
+  public static boolean foldable(Node n) {
+    return n.op() != Op.ONNX_REGION && largestOutput(n, MAX_TENSOR_ELEMENTS) >= 0;
+  }
+
+  /**
+   * The element count of {@code n}'s largest output (a zero-sized axis counts as one), or -1 when a
+   * shape is not known or an output has more than {@code cap} elements.
+   */
+  public static long largestOutput(Node n, long cap) {
+    long largest = 0;
     for (TensorType t : n.outputTypes()) {
       long e = 1;
       for (Dim d : t.dims()) {
         if (!d.isKnown()) {
-          return false;
+          return -1;
         }
         e *= Math.max(1, d.value());
-        if (e > MAX_ELEMENTS) {
-          return false;
+        if (e > cap) {
+          return -1;
         }
       }
+      largest = Math.max(largest, e);
     }
-    return true;
+    return largest;
   }
 
   /** The outputs of {@code n}'s op and attributes applied to {@code operands}, in output order. */

@@ -39,6 +39,35 @@ class ElementwiseTest {
     close(s(2, 1), new float[] {110, 120}, run(Op.ADD, Attrs.NONE, col, scalar), 0);
   }
 
+  /**
+   * add, sub and mul of same-shaped operands, or of one and a single element on either side, take a
+   * loop without index maps; each element must be what the broadcasting loop gives: the double
+   * result rounded once (0.1f + 0.2f and its f16 rounding are not what a float sum gives).
+   */
+  @Test
+  void denseAndScalarOperandsMatchTheBroadcastingLoop() {
+    Tensor x = f(s(2, 2), 0.1f, -3.7f, 1e-8f, 65504f);
+    Tensor y = f(s(2, 2), 0.2f, 1.3f, 1f, 0.5f);
+    Tensor one = f(s(1, 1), 0.3f);
+    for (Op op : new Op[] {Op.ADD, Op.SUB, Op.MUL}) {
+      for (Tensor[] pair : new Tensor[][] {{x, y}, {x, one}, {one, y}}) {
+        Tensor got = run(op, Attrs.NONE, pair[0], pair[1]);
+        float[] want = new float[4];
+        for (int i = 0; i < 4; i++) {
+          double u = pair[0].size() == 1 ? pair[0].floats()[0] : pair[0].floats()[i];
+          double v = pair[1].size() == 1 ? pair[1].floats()[0] : pair[1].floats()[i];
+          want[i] = (float) (op == Op.ADD ? u + v : op == Op.SUB ? u - v : u * v);
+        }
+        close(s(2, 2), want, got, 0);
+      }
+    }
+    Tensor h = Tensor.ofFloats(DType.F16, new long[] {2}, new float[] {1f, 2048f});
+    Tensor sum =
+        run(Op.ADD, Attrs.NONE, h, Tensor.ofFloats(DType.F16, new long[] {}, new float[] {1f}));
+    assertEquals(DType.F16, sum.dtype());
+    close(s(2), new float[] {2f, 2048f}, sum, 0); // 2049 rounds to the f16 value 2048
+  }
+
   @Test
   void powMaximumMinimum() {
     close(
