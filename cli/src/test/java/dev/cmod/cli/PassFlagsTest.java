@@ -117,7 +117,9 @@ class PassFlagsTest extends CommandLineHarness {
     Path sample = Path.of("../samples/image_classifier.cmod");
     assertEquals(2, run("compile", sample.toString(), "--disable-pass=fold"));
     assertTrue(
-        err().contains("unknown pass 'fold'; the passes are lower-routing, dce, cse, simplify"),
+        err()
+            .contains(
+                "unknown pass 'fold'; the passes are sparse-routing, lower-routing, dce, cse"),
         err());
     assertEquals(2, run("graph", sample.toString(), "--print-ir-after=nope"));
     assertTrue(err().contains("unknown pass 'nope'"), err());

@@ -45,9 +45,9 @@ public final class Pipeline {
   public static final Pass CSE = new CommonSubexpressionElimination();
 
   private static final String LOWERING =
-      "first at every level, -O0 too: routing is built as one structured node so that passes could"
-          + " see it, but the interpreter, the ONNX lowering and the other passes know only its"
-          + " dense form";
+      "first at every level, -O0 too (at -O2 right after sparse-routing): routing is built as one"
+          + " structured node so that passes can see it, but the interpreter, the ONNX lowering and"
+          + " the other passes know only its dense form";
   private static final String FIRST_DCE = "first, so no later pass looks at nodes nothing uses";
 
   private final int level;
