@@ -84,8 +84,13 @@ final class SparseRouting implements Pass {
       }
     }
     Node topk = topkOf(g, gates);
-    if (!"topk".equals(route.attrs().getString("mode")) || topk == null) {
-      cx.note(at + ": dense (" + route.attrs().getString("mode") + " gates weight every expert)");
+    String mode = route.attrs().getString("mode");
+    if (!"topk".equals(mode) || topk == null) {
+      cx.note(
+          at
+              + (mode.equals("soft")
+                  ? ": dense (soft gates weight every expert on every token)"
+                  : ": dense (" + mode + " routing; sparse dispatch is for top-k routes)"));
       return false;
     }
     Value x = routedValue(g, topk);
@@ -283,7 +288,19 @@ final class SparseRouting implements Pass {
     Value zero = g.addConst(Tensor.ofFloats(DType.F32, new long[0], new float[] {0f}), loc);
     Dim dOut = out.dim(r - 1);
     Value acc = g.add(Op.BROADCAST, Attrs.of("dims", List.of(t, dOut)), List.of(zero), loc).out();
+    // the masks of every expert at once, one row per expert: which tokens have a non-zero gate
+    Value perExpert =
+        g.add(Op.TRANSPOSE, Attrs.of("perm", new long[] {1, 0}), List.of(gateRows), loc).out();
+    Value masks = g.add(Op.NOT_EQUAL, Attrs.NONE, List.of(perExpert, zero), loc).out();
+    List<Value> positions = new ArrayList<>();
+    List<Value> weights = new ArrayList<>();
+    List<Value> outputs = new ArrayList<>();
     for (int e = 0; e < cones.size(); e++) {
+      Value which = g.addConst(Tensor.ofLongs(DType.I64, new long[0], new long[] {e}), loc);
+      Value mask = g.add(Op.TAKE, Attrs.NONE, List.of(masks, which), loc).out();
+      String count = "route" + route.id() + "_expert" + e;
+      Value at = g.add(Op.NONZERO, Attrs.of("count", count), List.of(mask), loc).out();
+      Value picked = g.add(Op.TAKE, Attrs.NONE, List.of(rows, at), loc).out();
       Value gate =
           g.add(
                   Op.SLICE,
@@ -291,16 +308,17 @@ final class SparseRouting implements Pass {
                   List.of(gateRows),
                   loc)
               .out();
-      Value column = g.add(Op.SQUEEZE, Attrs.of("axis", 1L), List.of(gate), loc).out();
-      Value mask = g.add(Op.NOT_EQUAL, Attrs.NONE, List.of(column, zero), loc).out();
-      String count = "route" + route.id() + "_expert" + e;
-      Value at = g.add(Op.NONZERO, Attrs.of("count", count), List.of(mask), loc).out();
-      Value picked = g.add(Op.TAKE, Attrs.NONE, List.of(rows, at), loc).out();
-      Value weight = g.add(Op.TAKE, Attrs.NONE, List.of(gate, at), loc).out();
-      Value y = cones.get(e).cloneOn(g, x, picked);
-      Value weighted = g.add(Op.MUL, Attrs.NONE, List.of(y, weight), loc).out();
-      acc = g.add(Op.SCATTER_ADD, Attrs.NONE, List.of(acc, at, weighted), loc).out();
+      positions.add(at);
+      weights.add(g.add(Op.TAKE, Attrs.NONE, List.of(gate, at), loc).out());
+      outputs.add(cones.get(e).cloneOn(g, x, picked));
     }
+    // every expert's rows times their gates, then one scatter back, in expert order: a token's
+    // terms add up as in the dense sum (without its zero terms)
+    Value ids = g.add(Op.CONCAT, Attrs.of("axis", 0L), positions, loc).out();
+    Value ys = g.add(Op.CONCAT, Attrs.of("axis", 0L), outputs, loc).out();
+    Value ws = g.add(Op.CONCAT, Attrs.of("axis", 0L), weights, loc).out();
+    Value weighted = g.add(Op.MUL, Attrs.NONE, List.of(ys, ws), loc).out();
+    acc = g.add(Op.SCATTER_ADD, Attrs.NONE, List.of(acc, ids, weighted), loc).out();
     if (r != 2) {
       acc = g.add(Op.RESHAPE, Attrs.of("dims", out.dims()), List.of(acc), loc).out();
     }
