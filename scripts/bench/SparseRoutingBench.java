@@ -23,19 +23,25 @@ import java.util.Random;
  * every token), same seed and so the same weights; with {@code /usr/bin/python3} and torch, also
  * the same model written in PyTorch with the usual sparse dispatch and exported with
  * torch.onnx.export (scripts/bench/moe_torch_export.py, reading the weights cmod exports); and
- * the work floor, two experts on every token (scripts/bench/moe_floor.cmod). The
+ * the work floor, two experts on every token (scripts/bench/moe_floor.cmod), and the dispatch floor,
+ * every expert on a quarter of the tokens (scripts/bench/moe_dispatch_floor.cmod: all 8 experts'
+ * weights are read, as sparse dispatch must). The
  * contenders run interleaved (one run of each per round) at each thread count; the table gives
  * medians and p90s and each median's ratio to dense; outputs are compared with dense first.
  *
  * <p>Usage: {@code java -cp "cli/target/cmod-cli-0.1.0-SNAPSHOT.jar:cli/target/lib/*"
- * scripts/bench/SparseRoutingBench.java [SEQ] [ROUNDS]} (defaults 128 and 200), from the repository
- * root after {@code mvn -o package -Dmaven.test.skip=true -pl cli -am}.
+ * scripts/bench/SparseRoutingBench.java [SEQ] [ROUNDS] [FILE D]} (defaults 128, 200 and the program
+ * above), from the repository root after {@code mvn -o package -Dmaven.test.skip=true -pl cli -am};
+ * with FILE (a routed program with input x: f32[seq, D] and output y) only sparse and dense run.
  */
 public class SparseRoutingBench {
   public static void main(String[] args) throws Exception {
     int seq = args.length > 0 ? Integer.parseInt(args[0]) : 128;
     int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 200;
-    Path src = Path.of("scripts/bench/moe_top2_of_8.cmod");
+    // another program: its input x: f32[seq, D] (no floor or PyTorch contender then)
+    Path src = Path.of(args.length > 2 ? args[2] : "scripts/bench/moe_top2_of_8.cmod");
+    int d = args.length > 3 ? Integer.parseInt(args[3]) : 256;
+    boolean own = args.length <= 2;
     Path tmp = Files.createTempDirectory("sparse-bench");
     Map<String, Path> models = new LinkedHashMap<>();
     models.put("dense (-O2, sparse-routing disabled)", tmp.resolve("dense.onnx"));
@@ -44,9 +50,19 @@ public class SparseRoutingBench {
         models.get("dense (-O2, sparse-routing disabled)").toString());
     cmod("compile", src.toString(), "-O2", "-o",
         models.get("cmod -O2 (sparse dispatch)").toString());
+    if (own) {
+      contenders(models, src, tmp);
+    }
+    run(models, seq, d, rounds);
+  }
+
+  private static void contenders(Map<String, Path> models, Path src, Path tmp) throws Exception {
     models.put("floor: 2 experts on every token (moe_floor.cmod)", tmp.resolve("floor.onnx"));
     cmod("compile", "scripts/bench/moe_floor.cmod", "-O2", "-o",
         models.get("floor: 2 experts on every token (moe_floor.cmod)").toString());
+    String spread = "dispatch floor: 8 experts on a quarter of the tokens each (moe_dispatch_floor.cmod)";
+    models.put(spread, tmp.resolve("spread.onnx"));
+    cmod("compile", "scripts/bench/moe_dispatch_floor.cmod", "-O2", "-o", models.get(spread).toString());
     Path weights = tmp.resolve("w.safetensors");
     cmod("export-weights", src.toString(), "-o", weights.toString());
     Path torch = tmp.resolve("torch.onnx");
@@ -62,15 +78,18 @@ public class SparseRoutingBench {
     } else {
       System.out.println("(no PyTorch contender: " + log.strip() + ")");
     }
+  }
+
+  private static void run(Map<String, Path> models, int seq, int d, int rounds) throws Exception {
 
     OrtEnvironment env = OrtEnvironment.getEnvironment();
-    float[] x = new float[seq * 256];
+    float[] x = new float[seq * d];
     Random r = new Random(1);
     for (int i = 0; i < x.length; i++) {
       x[i] = (float) r.nextGaussian();
     }
-    long[] shape = {1, seq, 256};
-    System.out.printf(Locale.ROOT, "top-2-of-8 MoE, d=256, hidden 1024, batch 1, seq %d, %d interleaved rounds%n", seq, rounds);
+    long[] shape = {1, seq, d};
+    System.out.printf(Locale.ROOT, "batch 1, seq %d, d %d, %d interleaved rounds%n", seq, d, rounds);
     System.out.println("| threads | contender | p50 | p90 | p50 / dense |");
     System.out.println("|---|---|---|---|---|");
     for (int threads : new int[] {1, 2}) {
@@ -136,7 +155,7 @@ public class SparseRoutingBench {
   }
 
   private static float[] run(OrtSession s, OnnxTensor in) throws Exception {
-    try (OrtSession.Result res = s.run(Map.of("x", in))) {
+    try (OrtSession.Result res = s.run(Map.of("x", in), java.util.Set.of("y"))) {
       return ((OnnxTensor) res.get(0)).getFloatBuffer().array();
     }
   }
