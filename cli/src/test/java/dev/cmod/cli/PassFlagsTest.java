@@ -112,6 +112,33 @@ class PassFlagsTest extends CommandLineHarness {
     assertTrue(out().contains("\n  dce: "), out());
   }
 
+  /**
+   * explain --passes says how each route was evaluated and why: moe_soft has a soft route (dense)
+   * and a top-1 route (sparse at -O2, by the cost model); -O1 keeps every route dense.
+   */
+  @Test
+  void explainSaysWhichRoutesAreSparseAndWhy() {
+    String soft = "../samples/src/test/resources/peft/moe_soft.cmod";
+    assertEquals(0, run("explain", "--passes", "-O2", soft), err());
+    assertTrue(out().contains("  sparse-routing (round 1): "), out());
+    assertTrue(
+        out().contains(":7:31: dense (soft gates weight every expert on every token)"), out());
+    assertTrue(
+        out()
+            .contains(
+                ":8:31: sparse dispatch, top-1 of 3 experts at 64 tokens per example (token count"
+                    + " symbolic, costed at 64): est. "),
+        out());
+    assertEquals(0, run("explain", "--passes", "-O1", soft), err());
+    assertFalse(out().contains("sparse dispatch"), out());
+    assertFalse(out().contains("sparse-routing ("), out());
+    // the dense -O2 artifact on request
+    assertEquals(0, run("graph", "--format", "text", "--disable-pass=sparse-routing", soft), err());
+    assertFalse(out().contains("nonzero"), out());
+    assertEquals(0, run("graph", "--format", "text", soft), err());
+    assertTrue(out().contains("nonzero"), out());
+  }
+
   @Test
   void unknownPassNamesAreUsageErrorsListingTheKnownOnes() {
     Path sample = Path.of("../samples/image_classifier.cmod");

@@ -119,8 +119,8 @@ public enum Op {
    * Structured routing (a mixture of experts): operand 0 is the gates {@code [..., n]}, operands 1
    * to n the experts' outputs; the result is {@code Σ_e y_e · gates[..., e:e+1]}. Attributes:
    * {@code mode} (topk, soft or index, how the gates were made) and {@code ids} (the node ids its
-   * dense form takes). Made by elaboration so that passes see the routing; lowered to the dense
-   * form by the first pass of every pipeline.
+   * dense form takes). Made by elaboration so that passes see the routing; made sparse dispatch by
+   * -O2's sparse-routing where that is cheaper, else lowered to the dense form by lower-routing.
    */
   ROUTE(2, Integer.MAX_VALUE),
   /**
