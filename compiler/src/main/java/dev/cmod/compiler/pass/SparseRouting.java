@@ -14,6 +14,7 @@ import dev.cmod.ir.type.Dim;
 import dev.cmod.ir.type.TensorType;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -116,6 +117,11 @@ final class SparseRouting implements Pass {
       cones.add(f.cone());
       work += f.cone().flopsPerToken(g, tokens);
     }
+    String shared = sharedExpert(g, in.subList(1, in.size()), cones);
+    if (shared != null) {
+      cx.note(at + ": dense (" + shared + ")");
+      return false;
+    }
     long features = x.type().dim(x.type().rank() - 1).value();
     long outFeatures = ExpertCone.atOneLong(route.type().dim(route.type().rank() - 1));
     Decision d = decide(n, k, work, features, outFeatures, tokenCount(tokens));
@@ -175,6 +181,51 @@ final class SparseRouting implements Pass {
       t *= d.value();
     }
     return new Tokens(t, true);
+  }
+
+  /**
+   * Why dispatch would add work because an expert's output is computed on every token anyway — the
+   * same computation outside the route, which {@code cse} will merge with it (the experts of a soft
+   * route over the same value and the same experts, say) — or null.
+   */
+  private static String sharedExpert(Graph g, List<Value> outputs, List<ExpertCone> cones) {
+    Set<Node> mine = new HashSet<>();
+    cones.forEach(c -> mine.addAll(c.nodes));
+    Map<Node, Integer> canon = canonical(g);
+    for (int e = 0; e < outputs.size(); e++) {
+      Node y = outputs.get(e).node();
+      if (!mine.contains(y)) {
+        continue;
+      }
+      for (Node n : g.nodes()) {
+        if (!mine.contains(n) && n.op() != Op.ROUTE && canon.get(n).equals(canon.get(y))) {
+          return "expert "
+              + e
+              + "'s output is also computed on every token outside this route, as "
+              + n
+              + ", so dispatch would only add work";
+        }
+      }
+    }
+    return null;
+  }
+
+  /** Each node's representative as common-subexpression elimination would merge them. */
+  private static Map<Node, Integer> canonical(Graph g) {
+    Map<Node, Integer> canon = new HashMap<>();
+    Map<String, Integer> first = new HashMap<>();
+    for (Node n : g.nodes()) {
+      if (n.op() == Op.INPUT || n.op() == Op.PARAM || n.op() == Op.ROUTE) {
+        canon.put(n, n.id());
+        continue;
+      }
+      StringBuilder key = new StringBuilder(n.op().name()).append(n.attrs().render(true));
+      for (Value v : g.operands(n)) {
+        key.append('%').append(canon.get(v.node())).append('#').append(v.index());
+      }
+      canon.put(n, first.computeIfAbsent(key.toString(), k -> n.id()));
+    }
+    return canon;
   }
 
   /** The topk node of the gates elaboration builds for {@code by topk(k)}, or null. */

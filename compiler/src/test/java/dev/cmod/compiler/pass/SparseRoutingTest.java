@@ -195,6 +195,25 @@ class SparseRoutingTest {
     assertEquals(0, count(g, Op.NONZERO));
   }
 
+  /**
+   * A soft route needs the experts on every token anyway: the top-k route over them stays dense.
+   */
+  @Test
+  void expertsAlsoComputedDenselyElsewhereKeepTheRouteDense() {
+    String src =
+        moe("f32[seq, 16]", 8, 2, "Ffn(16, 64)")
+            .replace("output y = route x to [", "let ex = [")
+            .replace(
+                "] by topk(2)",
+                "]\n  output y = route x to ex by topk(2)\n  output z = route x to ex by soft");
+    Graph g = elaborate(src);
+    List<String> notes = sparse(g);
+    assertTrue(
+        notes.get(0).contains("dense (expert 0's output is also computed on every token"),
+        notes::toString);
+    assertEquals(0, count(g, Op.NONZERO));
+  }
+
   /** Constant gates with an all-zero column: that expert is removed, the others stay dense. */
   @Test
   void expertsConstantGatesNeverChooseAreRemoved() {
