@@ -25,10 +25,11 @@ import java.util.Set;
  * gate_e}, runs every expert on every token although top-k gates are zero for all but k of them.
  * This pass rewrites a {@code route ... by topk(k)} node into sparse dispatch: per expert, the
  * positions of the tokens whose gate is not zero ({@code nonzero}), their rows gathered ({@code
- * take}), the expert built again on those rows only, and its output times the gate added back at
- * the positions ({@code scatter_add}) — in expert order, so each token's sum is the dense form's
- * sum without its zero terms. The gates are the dense form's own, so ties between gate scores are
- * decided as there (the lower expert index wins, as in topk).
+ * take}), the expert built again on those rows only, and the gates at those positions; then all
+ * experts' rows, times their gates, are added back at their positions by one {@code scatter_add},
+ * in expert order, so each token's sum is the dense form's sum without its zero terms. The gates
+ * are the dense form's own, so ties between gate scores are decided as there (the lower expert
+ * index wins, as in topk).
  *
  * <p>The cost model ({@link #decide}) compares the dense work with the sparse work plus a dispatch
  * overhead per token and per expert; few experts, cheap experts or tiny token counts stay dense.
@@ -42,8 +43,11 @@ final class SparseRouting implements Pass {
   static final long ASSUMED_TOKENS = 64;
 
   /**
-   * Fixed cost of dispatching to one expert, in FLOP-equivalents: about a dozen more runtime nodes
-   * per expert (slice, compare, nonzero, two gathers, multiply, scatter), each a few microseconds.
+   * Fixed cost of dispatching to one expert, in FLOP-equivalents: about six more runtime nodes per
+   * expert (its mask row, nonzero, the gathered rows, its gate column and gathered gates), each a
+   * microsecond or a few. Checked on moe_lora_topk (4 small experts, top-2): the rule keeps 8
+   * tokens dense, where dispatch measured 1.2× dense on ONNX Runtime, and makes 64 sparse, where it
+   * measured 0.95×.
    */
   static final double PER_EXPERT_CALL = 30_000;
 
