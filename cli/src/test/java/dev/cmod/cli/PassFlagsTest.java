@@ -135,6 +135,11 @@ class PassFlagsTest extends CommandLineHarness {
                 ":11:28: sparse dispatch, top-2 of 4 experts at 64 tokens per example (token"
                     + " count symbolic, costed at 64): est. "),
         out());
+    // the model report at -O2 says the routing is sparse; as declared (-O0) it says nothing
+    assertEquals(0, run("explain", "-O2", topk), err());
+    assertTrue(out().contains("\n  routing: sparse dispatch to 4 experts (each runs on"), out());
+    assertEquals(0, run("explain", topk), err());
+    assertFalse(out().contains("routing:"), out());
     assertEquals(0, run("explain", "--passes", "-O1", topk), err());
     assertFalse(out().contains("sparse dispatch"), out());
     assertFalse(out().contains("sparse-routing ("), out());
