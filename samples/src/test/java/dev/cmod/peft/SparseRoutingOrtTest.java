@@ -80,6 +80,32 @@ class SparseRoutingOrtTest {
     }
   }
 
+  /**
+   * Tokens flattened to one axis before routing ({@code [batch*seq, 16]}): the rank-2 form of
+   * dispatch (no reshape around it), on ONNX Runtime against -O0.
+   */
+  @Test
+  void flatTokensDispatchAsWell() {
+    String flat =
+        program(2)
+            .replace(
+                "output y = x + route x to experts by topk(2)",
+                "let t = reshape(x, [-1, 16])\n  output y = route t to experts by topk(2)");
+    E2E.Built dense = E2E.compileText(flat, E2E.opts(0));
+    E2E.Built sparse = E2E.compileText(flat, E2E.opts(2));
+    assertEquals(8, count(sparse.graph(), Op.NONZERO));
+    assertEquals(
+        0,
+        count(sparse.graph(), Op.RESHAPE) - 1,
+        "only the program's own reshape: the tokens are already rows");
+    for (long[] s : new long[][] {{1, 6}, {2, 9}}) {
+      Map<String, Tensor> in = withTies(E2E.inputs(sparse, Map.of("batch", s[0], "seq", s[1]), 5));
+      Tensor want = E2E.runInterp(dense.graph(), in).get("y");
+      E2E.assertClose(want, E2E.runInterp(sparse.graph(), in).get("y"), 1e-5, 1e-5, "interp");
+      E2E.assertClose(want, E2E.runOrt(sparse.onnx(), in).get("y"), 1e-5, 1e-5, "ORT");
+    }
+  }
+
   /** The samples with top-k routes: the -O2 artifact dispatches sparsely and keeps the numbers. */
   @Test
   void routedSamplesKeepTheirNumbers() {
