@@ -1005,6 +1005,33 @@ class OpLoweringTest {
               .expect("indices", Tensor.ofLongs(shape(2, 2), new long[] {1, 3, 3, 0}));
         });
     add(
+        "nonzero",
+        Op.NONZERO,
+        b -> {
+          Tensor mask = Tensor.ofLongs(DType.BOOL, shape(6), new long[] {0, 1, 1, 0, 0, 1});
+          return b.out("at", b.op(Op.NONZERO, attrs("count", "n_e"), b.in("mask", mask)))
+              .expect("at", Tensor.ofLongs(shape(3), new long[] {1, 2, 5}));
+        });
+    add(
+        "nonzero_none",
+        Op.NONZERO,
+        b -> {
+          Tensor mask = Tensor.ofLongs(DType.BOOL, shape(3), new long[] {0, 0, 0});
+          return b.out("at", b.op(Op.NONZERO, attrs("count", "n_e"), b.in("mask", mask)))
+              .expect("at", Tensor.ofLongs(shape(0), new long[0]));
+        });
+    add(
+        "scatter_add",
+        Op.SCATTER_ADD,
+        b -> {
+          Tensor data = Tensor.ofFloats(shape(3, 2), new float[] {1, 2, 3, 4, 5, 6});
+          Tensor ids = Tensor.ofLongs(shape(2), new long[] {2, 0});
+          Tensor up = Tensor.ofFloats(shape(2, 2), new float[] {10, 20, 30, 40});
+          return b.out(
+                  "y", b.op(Op.SCATTER_ADD, b.in("data", data), b.in("ids", ids), b.in("up", up)))
+              .expect("y", Tensor.ofFloats(shape(3, 2), new float[] {31, 42, 3, 4, 15, 26}));
+        });
+    add(
         "topk_random",
         Op.TOPK,
         b -> {

@@ -100,6 +100,14 @@ final class Explain {
     }
     rows.sort(null);
     rows.forEach(x -> sb.append(x).append('\n'));
+    long dispatched = g.nodes().stream().filter(n -> n.op() == Op.NONZERO).count();
+    if (dispatched > 0) {
+      // -O2's sparse-routing rewrote top-k routes; the cost model's reasons are in --passes
+      sb.append("  routing: sparse dispatch to ")
+          .append(dispatched)
+          .append(dispatched == 1 ? " expert" : " experts")
+          .append(" (each runs on its tokens only; `cmod explain --passes` says why)\n");
+    }
     sb.append(String.format(Locale.ROOT, "  estimated FLOPs per sample: %.4g%n", Cost.flops(g, f)));
     if (!f.budget().isEmpty()) {
       f.budget()

@@ -112,12 +112,52 @@ class PassFlagsTest extends CommandLineHarness {
     assertTrue(out().contains("\n  dce: "), out());
   }
 
+  /**
+   * explain --passes says how each route was evaluated and why. moe_soft: a soft route (dense) and
+   * a top-1 route over the same experts, whose dense outputs the soft route needs anyway (dense
+   * too); moe_lora_topk: a top-2 route the cost model makes sparse at -O2. -O1 keeps routes dense.
+   */
+  @Test
+  void explainSaysWhichRoutesAreSparseAndWhy() {
+    String soft = "../samples/src/test/resources/peft/moe_soft.cmod";
+    assertEquals(0, run("explain", "--passes", "-O2", soft), err());
+    assertTrue(out().contains("  sparse-routing (round 1): no change\n"), out());
+    assertTrue(
+        out().contains(":7:31: dense (soft gates weight every expert on every token)"), out());
+    assertTrue(
+        out().contains(":8:31: dense (expert 0's output is also computed on every token outside"),
+        out());
+    String topk = "../samples/src/test/resources/peft/moe_lora_topk.cmod";
+    assertEquals(0, run("explain", "--passes", "-O2", topk), err());
+    assertTrue(
+        out()
+            .contains(
+                ":11:28: sparse dispatch, top-2 of 4 experts at 64 tokens per example (token"
+                    + " count symbolic, costed at 64): est. "),
+        out());
+    // the model report at -O2 says the routing is sparse; as declared (-O0) it says nothing
+    assertEquals(0, run("explain", "-O2", topk), err());
+    assertTrue(out().contains("\n  routing: sparse dispatch to 4 experts (each runs on"), out());
+    assertEquals(0, run("explain", topk), err());
+    assertFalse(out().contains("routing:"), out());
+    assertEquals(0, run("explain", "--passes", "-O1", topk), err());
+    assertFalse(out().contains("sparse dispatch"), out());
+    assertFalse(out().contains("sparse-routing ("), out());
+    // the dense -O2 artifact on request
+    assertEquals(0, run("graph", "--format", "text", "--disable-pass=sparse-routing", topk), err());
+    assertFalse(out().contains("nonzero"), out());
+    assertEquals(0, run("graph", "--format", "text", topk), err());
+    assertTrue(out().contains("nonzero"), out());
+  }
+
   @Test
   void unknownPassNamesAreUsageErrorsListingTheKnownOnes() {
     Path sample = Path.of("../samples/image_classifier.cmod");
     assertEquals(2, run("compile", sample.toString(), "--disable-pass=fold"));
     assertTrue(
-        err().contains("unknown pass 'fold'; the passes are lower-routing, dce, cse, simplify"),
+        err()
+            .contains(
+                "unknown pass 'fold'; the passes are sparse-routing, lower-routing, dce, cse"),
         err());
     assertEquals(2, run("graph", sample.toString(), "--print-ir-after=nope"));
     assertTrue(err().contains("unknown pass 'nope'"), err());

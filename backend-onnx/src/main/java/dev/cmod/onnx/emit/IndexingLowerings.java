@@ -8,9 +8,10 @@ import java.util.List;
 
 /**
  * Lowerings of the operators that index, select or convert (the family of their definitions in
- * {@code dev.cmod.ir.op}): take (Gather on axis 0), one-hot, cosine similarity along an axis, top-k
- * and cast. The IR's out-of-range conventions differ from ONNX's in places, and the lowerings
- * bridge them.
+ * {@code dev.cmod.ir.op}): take (Gather on axis 0), one-hot, cosine similarity along an axis,
+ * top-k, cast, and sparse routing's nonzero (NonZero, squeezed to 1-D) and scatter_add (ScatterND
+ * with reduction add over row indices). The IR's out-of-range conventions differ from ONNX's in
+ * places, and the lowerings bridge them.
  */
 final class IndexingLowerings {
   private IndexingLowerings() {}
@@ -33,6 +34,20 @@ final class IndexingLowerings {
         Op.CAST,
         (cx, n, in, out) ->
             cx.node("Cast", in, out, Attr.i("to", IndexingOps.TO.get(n.attrs()).onnxCode)));
+    // NonZero gives [rank, count]; the mask is 1-D, so its one row is the positions
+    r.put(
+        Op.NONZERO,
+        (cx, n, in, out) ->
+            cx.node("Squeeze", List.of(cx.op("NonZero", in.get(0)), cx.i64s(0)), out));
+    // ScatterND adds each update row at its index tuple (here one row index), in order
+    r.put(
+        Op.SCATTER_ADD,
+        (cx, n, in, out) ->
+            cx.node(
+                "ScatterND",
+                List.of(in.get(0), cx.op("Unsqueeze", in.get(1), cx.i64s(1)), in.get(2)),
+                out,
+                Attr.s("reduction", "add")));
   }
 
   /**

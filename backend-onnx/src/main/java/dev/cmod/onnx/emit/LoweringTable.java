@@ -70,7 +70,7 @@ public final class LoweringTable {
     m.put(Op.CONST, "a leaf: the emitter writes it as an initializer named const_<id>");
     m.put(
         Op.ROUTE,
-        "structured routing: the compiler's lower-routing pass, first in every pipeline, expands it"
+        "structured routing: the compiler's sparse-routing (-O2) and lower-routing passes, first in every pipeline, expand it"
             + " into dense ops before the backend sees the graph");
     m.put(
         Op.ONNX_REGION,

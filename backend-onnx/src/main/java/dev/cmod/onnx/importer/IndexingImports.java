@@ -18,6 +18,9 @@ import java.util.Set;
 /**
  * Imports of ONNX's indexing operators: Gather (folded on shape vectors; otherwise the IR's take on
  * axis 0, with transposes around it for another axis and ONNX's negative indices mapped) and TopK.
+ * The IR's nonzero and scatter_add have no entry: they are sparse routing's 1-D mask positions and
+ * row scatter-add, narrower than ONNX's NonZero (any rank, [rank, count] result) and ScatterND (any
+ * index depth, other reductions), so an imported NonZero or ScatterND stays an opaque region.
  */
 final class IndexingImports {
   private IndexingImports() {}

@@ -7,7 +7,8 @@ import java.util.Map;
 
 /**
  * What each pass changed, in order: the record behind {@code cmod explain --passes}. Runs that
- * changed nothing are summarized by count, so the log shows where the work happened.
+ * changed nothing are summarized by count, so the log shows where the work happened; one that
+ * changed nothing but left notes (a decision, such as a route kept dense) is shown with them.
  */
 public final class ChangeLog implements PassInstrument {
   private final List<PassRun> runs = new ArrayList<>();
@@ -22,13 +23,19 @@ public final class ChangeLog implements PassInstrument {
     return List.copyOf(runs);
   }
 
-  /** The log as text: one paragraph per run that changed something. */
+  /** The log as text: one paragraph per run that changed something or left a note. */
   public String render() {
     StringBuilder sb = new StringBuilder();
     int quiet = 0;
     for (PassRun r : runs) {
       if (!r.changed()) {
         quiet++;
+        // a decision not to change (sparse-routing keeping a route dense) still says why
+        if (!r.notes().isEmpty()) {
+          sb.append("  ").append(r.pass()).append(" (round ").append(r.round());
+          sb.append("): no change\n");
+          r.notes().forEach(n -> sb.append("    ").append(n).append('\n'));
+        }
         continue;
       }
       sb.append("  ")

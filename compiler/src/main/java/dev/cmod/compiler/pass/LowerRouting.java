@@ -12,10 +12,10 @@ import java.util.List;
 /**
  * Lowers each structured {@code route} node to its dense form, {@code Σ_e y_e · gates[..., e:e+1]}
  * (a slice, a multiply and an add per expert). Elaboration builds routing as one node so that a
- * pass can see the gate, the experts and the mode (and, later, make the routing sparse); this pass
- * runs first in every pipeline, -O0 included, because the interpreter and the ONNX lowering know
- * only the dense ops. The dense nodes take the ids the route reserved where each would have been
- * built, so the lowered graph is the one a dense elaboration would have made.
+ * pass can see the gate, the experts and the mode ({@link SparseRouting} makes some sparse at -O2,
+ * just before); this pass runs first in every pipeline, -O0 included, because the interpreter and
+ * the ONNX lowering know only the dense ops. The dense nodes take the ids the route reserved where
+ * each would have been built, so the lowered graph is the one a dense elaboration would have made.
  */
 public final class LowerRouting implements Pass {
   @Override

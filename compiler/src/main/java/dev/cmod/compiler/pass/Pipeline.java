@@ -33,6 +33,7 @@ public final class Pipeline {
   /** Rounds of the -O2 fixpoint; each round is cheap and real models settle in two or three. */
   public static final int MAX_ROUNDS = 8;
 
+  public static final Pass SPARSE_ROUTING = new SparseRouting();
   public static final Pass LOWER_ROUTING = new LowerRouting();
   public static final Pass DCE = new DeadCodeElimination();
   public static final Pass SIMPLIFY = new RulePass("simplify", AlgebraicRules.ALL, 1, List.of());
@@ -44,9 +45,9 @@ public final class Pipeline {
   public static final Pass CSE = new CommonSubexpressionElimination();
 
   private static final String LOWERING =
-      "first at every level, -O0 too: routing is built as one structured node so that passes could"
-          + " see it, but the interpreter, the ONNX lowering and the other passes know only its"
-          + " dense form";
+      "first at every level, -O0 too (at -O2 right after sparse-routing): routing is built as one"
+          + " structured node so that passes can see it, but the interpreter, the ONNX lowering and"
+          + " the other passes know only its dense form";
   private static final String FIRST_DCE = "first, so no later pass looks at nodes nothing uses";
 
   private final int level;
@@ -91,11 +92,17 @@ public final class Pipeline {
                   new Step(CONSTANT_FOLDING, "creates equal constants for CSE to merge"),
                   new Step(
                       CSE, "last: merges the folded constants and the expressions over them")));
-      // inference artifacts: -O1 plus simplification and parameter folding, to a fixpoint
+      // inference artifacts: sparse routing, then -O1 plus simplification and parameter folding,
+      // to a fixpoint; -O1 keeps routing dense (training artifacts: the graph as declared)
       default ->
           new Pipeline(
               2,
               List.of(
+                  new Step(
+                      SPARSE_ROUTING,
+                      "before lower-routing, while each route is still one node: top-k routes the"
+                          + " cost model favors become sparse dispatch (each expert on its tokens"
+                          + " only), experts constant gates never choose are removed"),
                   new Step(LOWER_ROUTING, LOWERING),
                   new Repeat(
                       List.of(

@@ -40,7 +40,14 @@ class PassManagerTest {
   @Test
   void thePipelinesAreWrittenOutWithReasons() {
     assertEquals(
-        List.of("lower-routing", "dce", "cse", "simplify", "constant-folding", "parameter-folding"),
+        List.of(
+            "sparse-routing",
+            "lower-routing",
+            "dce",
+            "cse",
+            "simplify",
+            "constant-folding",
+            "parameter-folding"),
         List.copyOf(Pipeline.knownPasses()));
     assertEquals(
         List.of("lower-routing"), Pipeline.forLevel(0).passes().stream().map(Pass::name).toList());
@@ -48,7 +55,8 @@ class PassManagerTest {
         List.of("lower-routing", "dce", "constant-folding", "cse"),
         Pipeline.forLevel(1).passes().stream().map(Pass::name).toList());
     String o2 = Pipeline.forLevel(2).describe();
-    assertTrue(o2.startsWith("-O2:\n  lower-routing: first at every level"), o2);
+    assertTrue(o2.startsWith("-O2:\n  sparse-routing: before lower-routing"), o2);
+    assertTrue(o2.contains("\n  lower-routing: first at every level"), o2);
     assertTrue(o2.contains("\n  repeat up to 8 rounds"), o2);
     for (Pass p : Pipeline.forLevel(2).passes()) {
       assertTrue(o2.contains("  " + p.name() + ": "), p.name() + " without a reason");
@@ -86,18 +94,19 @@ class PassManagerTest {
         output "y" = %8
         """,
         TextPrinter.print(g));
-    // lower-routing (nothing to lower), then round 1 changes (the early cse merges the equal adds,
+    // sparse-routing and lower-routing (no routes), then round 1 changes (the early cse merges the
+    // equal adds,
     // simplify, fold), round 2 changes nothing and ends the repeat
-    assertEquals(13, log.runs().size());
+    assertEquals(14, log.runs().size());
     assertEquals(
         List.of("cse", "simplify", "constant-folding"),
         log.runs().stream().filter(PassRun::changed).map(PassRun::pass).toList());
-    PassRun simplify = log.runs().get(3);
+    PassRun simplify = log.runs().get(4);
     assertEquals(java.util.Map.of("MUL_BY_ONE", 1, "dce.removed", 2), simplify.counts());
     assertEquals(8, simplify.nodesBefore());
     assertEquals(6, simplify.nodesAfter(), "the manager removed the dead mul and its constant");
     assertTrue(log.render().contains("  cse (round 1): 9 -> 8 nodes [merge 1, dce.removed 1]\n"));
-    assertTrue(log.render().endsWith("  10 of 13 pass runs changed nothing\n"), log.render());
+    assertTrue(log.render().endsWith("  11 of 14 pass runs changed nothing\n"), log.render());
   }
 
   @Test
@@ -118,7 +127,8 @@ class PassManagerTest {
                 new PassManager(
                     Pipeline.forLevel(2), new PassOptions(Set.of("fold"), false, List.of())));
     assertEquals(
-        "unknown pass 'fold'; the passes are lower-routing, dce, cse, simplify, constant-folding, parameter-folding",
+        "unknown pass 'fold'; the passes are sparse-routing, lower-routing, dce, cse, simplify,"
+            + " constant-folding, parameter-folding",
         e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> new PrintIrAfter("nope", System.err));
   }

@@ -104,11 +104,23 @@ public enum Op {
   TOPK(1, 1),
   CAST(1, 1),
   /**
+   * The positions of the true elements of a 1-D bool tensor, ascending, as i64; how many there are
+   * is known only at run time, so the result's one axis is the symbol named by attribute {@code
+   * count}. Made by sparse routing (the tokens routed to one expert), not by the language.
+   */
+  NONZERO(1, 1),
+  /**
+   * {@code data} with {@code updates[i]} added to row {@code ids[i]} for each i, in order: the
+   * weighted scatter-add back of sparse routing. Operands: data {@code [n, ...]}, ids {@code
+   * i64[m]}, updates {@code [m, ...]}.
+   */
+  SCATTER_ADD(3, 3),
+  /**
    * Structured routing (a mixture of experts): operand 0 is the gates {@code [..., n]}, operands 1
    * to n the experts' outputs; the result is {@code Σ_e y_e · gates[..., e:e+1]}. Attributes:
    * {@code mode} (topk, soft or index, how the gates were made) and {@code ids} (the node ids its
-   * dense form takes). Made by elaboration so that passes see the routing; lowered to the dense
-   * form by the first pass of every pipeline.
+   * dense form takes). Made by elaboration so that passes see the routing; made sparse dispatch by
+   * -O2's sparse-routing where that is cheaper, else lowered to the dense form by lower-routing.
    */
   ROUTE(2, Integer.MAX_VALUE),
   /**

@@ -24,7 +24,7 @@ import dev.cmod.ir.type.DType;
 import java.util.Arrays;
 import java.util.Map;
 
-/** Kernels of the indexing family: take, one_hot, cosine, topk and cast. */
+/** Kernels of the indexing family: take, one_hot, cosine, topk, cast, nonzero and scatter_add. */
 final class IndexingKernels {
   private IndexingKernels() {}
 
@@ -37,6 +37,73 @@ final class IndexingKernels {
             one(cosine(x[0], x[1], AXIS.axis(n.attrs(), Math.max(x[0].rank(), x[1].rank())))));
     t.put(Op.TOPK, (n, x, s) -> topk(x[0], AXIS.axis(n.attrs(), x[0].rank()), K.get(n.attrs())));
     t.put(Op.CAST, (n, x, s) -> one(cast(x[0], TO.get(n.attrs()))));
+    t.put(Op.NONZERO, (n, x, s) -> one(nonzero(x[0])));
+    t.put(Op.SCATTER_ADD, (n, x, s) -> one(scatterAdd(x[0], x[1], x[2])));
+  }
+
+  /** The ascending positions of the true elements of a 1-D bool tensor. */
+  static Tensor nonzero(Tensor mask) {
+    long[] m = mask.longs();
+    int count = 0;
+    for (long v : m) {
+      count += v != 0 ? 1 : 0;
+    }
+    long[] at = new long[count];
+    for (int i = 0, j = 0; i < m.length; i++) {
+      if (m[i] != 0) {
+        at[j++] = i;
+      }
+    }
+    return Tensor.ofLongs(DType.I64, new long[] {count}, at);
+  }
+
+  /** data with updates[i] added to row ids[i], i ascending (so repeated ids add in order). */
+  static Tensor scatterAdd(Tensor data, Tensor ids, Tensor updates) {
+    long rows = data.dim(0);
+    int row = prod(data.shape(), 1, data.rank());
+    long[] iv = ids.longs();
+    if (updates.dim(0) != iv.length || updates.size() != iv.length * row) {
+      throw err(
+          "scatter_add: "
+              + iv.length
+              + " ids but updates of shape "
+              + Arrays.toString(updates.shape())
+              + " for rows of "
+              + row);
+    }
+    for (int i = 0; i < iv.length; i++) {
+      if (iv[i] < 0 || iv[i] >= rows) {
+        throw err("scatter_add: id " + iv[i] + " is out of range for " + rows + " rows");
+      }
+    }
+    if (data.dtype() == DType.F64) {
+      double[] out = data.doubles().clone();
+      double[] u = updates.doubles();
+      for (int i = 0; i < iv.length; i++) {
+        for (int j = 0, at = (int) iv[i] * row; j < row; j++) {
+          out[at + j] += u[i * row + j];
+        }
+      }
+      return Tensor.ofDoubles(data.shape(), out);
+    }
+    if (data.isFloat()) {
+      float[] out = data.floats().clone();
+      float[] u = updates.floats();
+      for (int i = 0; i < iv.length; i++) {
+        for (int j = 0, at = (int) iv[i] * row; j < row; j++) {
+          out[at + j] += u[i * row + j];
+        }
+      }
+      return floats(data.dtype(), data.shape(), out);
+    }
+    long[] out = data.longs().clone();
+    long[] u = updates.longs();
+    for (int i = 0; i < iv.length; i++) {
+      for (int j = 0, at = (int) iv[i] * row; j < row; j++) {
+        out[at + j] += u[i * row + j];
+      }
+    }
+    return longs(data.dtype(), data.shape(), out);
   }
 
   static Tensor take(Tensor table, Tensor ids) {

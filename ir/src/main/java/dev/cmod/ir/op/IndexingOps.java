@@ -18,7 +18,9 @@ import java.util.List;
 
 /**
  * Ops that index, select or convert: take (embedding lookup), one_hot, cosine similarity along an
- * axis, top-k (values and i64 indices) and cast.
+ * axis, top-k (values and i64 indices), cast, and the two ops of sparse dispatch: nonzero (the
+ * positions of the true elements of a mask, a count known only at run time) and scatter_add (rows
+ * added back at positions).
  */
 public final class IndexingOps {
   /** one_hot's number of classes. */
@@ -31,6 +33,12 @@ public final class IndexingOps {
 
   /** cast's target element type. */
   public static final AttrSpec<DType> TO = AttrSpec.dtype("to");
+
+  /**
+   * nonzero's count: the name of the symbol its result's axis has (a size only the run knows, so no
+   * input binds it; sparse routing names one per route and expert).
+   */
+  public static final AttrSpec<String> COUNT = AttrSpec.text("count");
 
   private IndexingOps() {}
 
@@ -67,7 +75,48 @@ public final class IndexingOps {
             .operands("x")
             .attrs(TO)
             .flops(Flops.NONE)
-            .infer((a, in) -> one(in.get(0).withDtype(TO.get(a)))));
+            .infer((a, in) -> one(in.get(0).withDtype(TO.get(a)))),
+        OpDef.of(Op.NONZERO, Family.INDEXING)
+            .operands("mask")
+            .attrs(COUNT)
+            .flops(Flops.PER_INPUT)
+            .infer(IndexingOps::nonzero),
+        OpDef.of(Op.SCATTER_ADD, Family.INDEXING)
+            .operands("data", "ids", "updates")
+            // one add per updated element
+            .flops((in, out, size) -> Flops.elems(in.get(2), size))
+            .infer(IndexingOps::scatterAdd));
+  }
+
+  private static List<TensorType> nonzero(Attrs a, List<TensorType> in) {
+    TensorType m = in.get(0);
+    if (m.dtype() != DType.BOOL || m.rank() != 1) {
+      throw new ShapeException("nonzero: the mask must be 1-D bool, got " + m);
+    }
+    return one(new TensorType(DType.I64, List.of(Dim.sym(COUNT.get(a)))));
+  }
+
+  private static List<TensorType> scatterAdd(Attrs a, List<TensorType> in) {
+    TensorType data = in.get(0);
+    TensorType ids = in.get(1);
+    TensorType up = in.get(2);
+    if (!ids.dtype().isInteger() || ids.rank() != 1) {
+      throw new ShapeException("scatter_add: ids must be 1-D integers, got " + ids);
+    }
+    sameDtype(Op.SCATTER_ADD, data, up);
+    if (data.rank() < 1
+        || up.rank() != data.rank()
+        || !up.dim(0).equals(ids.dim(0))
+        || !up.dims().subList(1, up.rank()).equals(data.dims().subList(1, data.rank()))) {
+      throw new ShapeException(
+          "scatter_add: updates must be one row of data per id, got data "
+              + data
+              + ", ids "
+              + ids
+              + ", updates "
+              + up);
+    }
+    return one(data);
   }
 
   private static List<TensorType> take(Attrs a, List<TensorType> in) {

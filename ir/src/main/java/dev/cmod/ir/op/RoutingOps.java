@@ -12,8 +12,9 @@ import java.util.List;
 /**
  * Routing: a mixture of experts as one structured node. {@code route} takes the gates {@code [...,
  * n]} and the n experts' outputs and means {@code Σ_e y_e · gates[..., e:e+1]}. Elaboration builds
- * it so that passes see the gate, the experts and the mode; the compiler's {@code lower-routing}
- * pass turns it into that dense sum before anything else runs.
+ * it so that passes see the gate, the experts and the mode; at -O2 the compiler's {@code
+ * sparse-routing} pass may turn it into sparse dispatch (each expert on its tokens only), and
+ * {@code lower-routing} turns every other route into that dense sum before anything else runs.
  */
 public final class RoutingOps {
   /** How the gates were made: {@code topk}, {@code soft} or {@code index}. */

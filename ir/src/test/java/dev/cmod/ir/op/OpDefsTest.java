@@ -167,6 +167,18 @@ class OpDefsTest {
     assertEquals(f32(2), infer1(Op.COSINE, Attrs.NONE, f32(2, 8), f32(8)));
     assertEquals(TensorType.of(DType.F16, 3), infer1(Op.CAST, Attrs.of("to", DType.F16), f32(3)));
     assertThrows(ShapeException.class, () -> infer1(Op.TAKE, Attrs.NONE, f32(10, 4), f32(2)));
+    // nonzero: the count is the symbol the attribute names (no input binds it)
+    TensorType mask = TensorType.of(DType.BOOL, 6);
+    assertEquals(
+        new TensorType(DType.I64, List.of(Dim.sym("n_e"))),
+        infer1(Op.NONZERO, Attrs.of("count", "n_e"), mask));
+    assertThrows(ShapeException.class, () -> infer1(Op.NONZERO, Attrs.of("count", "n"), f32(6)));
+    // scatter_add keeps data's type; updates are one row of data per id
+    TensorType ids = new TensorType(DType.I64, List.of(Dim.sym("m")));
+    TensorType rows = new TensorType(DType.F32, List.of(Dim.sym("m"), Dim.of(4)));
+    assertEquals(f32(6, 4), infer1(Op.SCATTER_ADD, Attrs.NONE, f32(6, 4), ids, rows));
+    assertThrows(
+        ShapeException.class, () -> infer1(Op.SCATTER_ADD, Attrs.NONE, f32(6, 4), ids, f32(3, 4)));
   }
 
   @Test
