@@ -321,6 +321,21 @@ public final class OnnxImporter {
 
   static TensorType typeOf(ValueInfoProto v, String what) {
     TypeProto t = v.getType();
+    if (t.hasSequenceType() || t.hasOptionalType() || t.hasMapType() || t.hasSparseTensorType()) {
+      String kind =
+          t.hasSequenceType()
+              ? "a sequence"
+              : t.hasOptionalType() ? "an optional" : t.hasMapType() ? "a map" : "a sparse tensor";
+      throw new ImportException(
+          "ONNX "
+              + what
+              + " '"
+              + v.getName()
+              + "' is "
+              + kind
+              + ", which cmod does not import (its values are tensors); run such a model with"
+              + " cmod run MODEL.onnx");
+    }
     if (!t.hasTensorType()) {
       throw new ImportException(
           "ONNX "
