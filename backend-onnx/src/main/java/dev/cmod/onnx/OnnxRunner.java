@@ -183,7 +183,8 @@ public final class OnnxRunner implements AutoCloseable {
           throw new RunnerException(
               "CUDA is not available: running on the GPU needs the "
                   + "com.microsoft.onnxruntime:onnxruntime_gpu artifact instead of onnxruntime, an NVIDIA GPU "
-                  + "and a matching CUDA/cuDNN installation ("
+                  + "and a matching CUDA/cuDNN installation (build cmod with `mvn -Pgpu install"
+                  + " -DskipTests` to get the CUDA build; "
                   + ex.getMessage()
                   + ")",
               ex);
