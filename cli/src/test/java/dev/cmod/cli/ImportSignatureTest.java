@@ -140,6 +140,65 @@ class ImportSignatureTest extends CommandLineHarness {
     }
   }
 
+  /** A number given for a scalar input of an imported model becomes a constant of its type. */
+  @Test
+  void aNumberFeedsAScalarInput() throws Exception {
+    ValueInfoProto k =
+        ValueInfoProto.newBuilder()
+            .setName("k")
+            .setType(
+                TypeProto.newBuilder()
+                    .setTensorType(
+                        TypeProto.Tensor.newBuilder()
+                            .setElemType(7)
+                            .setShape(TensorShapeProto.newBuilder())))
+            .build();
+    GraphProto.Builder g =
+        GraphProto.newBuilder()
+            .setName("g")
+            .addInput(info("x", "N", 3))
+            .addInput(k)
+            .addOutput(info("y", "N", 3))
+            .addNode(
+                NodeProto.newBuilder()
+                    .setOpType("Cast")
+                    .addInput("k")
+                    .addOutput("kf")
+                    .addAttribute(
+                        ai.onnx.proto.OnnxMl.AttributeProto.newBuilder()
+                            .setName("to")
+                            .setType(ai.onnx.proto.OnnxMl.AttributeProto.AttributeType.INT)
+                            .setI(1)))
+            .addNode(node("Mul", "y", "x", "kf"));
+    Files.write(dir.resolve("k.onnx"), model(g));
+    Map<String, Tensor> want;
+    try (OnnxRunner r = OnnxRunner.open(model(g), OnnxRunner.Device.CPU)) {
+      want =
+          r.run(
+              Map.of(
+                  "x",
+                  X,
+                  "k",
+                  Tensor.ofLongs(dev.cmod.ir.type.DType.I64, new long[0], new long[] {3})));
+    }
+    Path src =
+        write(
+            "k.cmod",
+            """
+            import onnx "k.onnx" as K
+            model Scaled {
+              input x: exact f32[n, 3]
+              output y: exact f32[n, 3] = K(x, 3)
+            }
+            """);
+    assertArrayEquals(want.get("y").floats(), runBothLevels(src).get("y").floats(), 0f);
+    Path bad = write("kb.cmod", Files.readString(src).replace("K(x, 3)", "K(x, 2.5)"));
+    assertEquals(1, run("compile", bad.toString(), "-o", dir.resolve("kb.onnx").toString()));
+    assertTrue(
+        err().contains("input 'k' of K is a scalar of type i64, and the number 2.5 is not one"),
+        err());
+  }
+
   @Test
   void aValueInsideARegionNeedsItsTypeInTheSignature() throws Exception {
     Files.write(dir.resolve("a.onnx"), model(graph(true)));

@@ -64,7 +64,6 @@ class SileroVadSampleTest {
             Map<String, Tensor> in = new LinkedHashMap<>();
             in.put("chunk", chunk(audio, c));
             in.put("state", s);
-            in.put("sr", sr);
             Map<String, Tensor> out = artifact.run(in);
             Tensor p = RealSamples.output(out, "speech");
             s = RealSamples.output(out, "next_state");
@@ -101,7 +100,6 @@ class SileroVadSampleTest {
             w.toString(),
             "--input=chunk=" + inputs.resolve("vad_chunk.npy"),
             "--input=state=" + inputs.resolve("vad_state.npy"),
-            "--input=sr=" + inputs.resolve("sr.npy"),
             "--output-dir=" + out));
     Map<String, Tensor> want =
         E2E.runOrt(

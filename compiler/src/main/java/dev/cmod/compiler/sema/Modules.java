@@ -319,6 +319,39 @@ final class Modules {
    * Applies a model from {@code import onnx}: its inputs are fed in order (or by input name), its
    * weights become frozen parameters under the import's name, shared by every application.
    */
+  /**
+   * An argument of an imported model: a tensor, or a number given for a scalar input (a sample
+   * rate, a threshold), which becomes a constant of the input's element type — the value must fit
+   * it exactly (an integer for an integer type).
+   */
+  private Value importArg(Val v, dev.cmod.ir.type.TensorType want, Span span, String what) {
+    boolean number = v instanceof Val.IntV i ? i.dim().isKnown() : v instanceof Val.FloatV;
+    if (!number || want.rank() != 0) {
+      return el.tensorOf(v, span, what);
+    }
+    dev.cmod.ir.type.DType dt = want.dtype();
+    double x = el.number(v, span, what);
+    dev.cmod.ir.tensor.Tensor t;
+    if (dt.isFloat()) {
+      t =
+          dt == dev.cmod.ir.type.DType.F64
+              ? dev.cmod.ir.tensor.Tensor.ofDoubles(new long[0], new double[] {x})
+              : dev.cmod.ir.tensor.Tensor.ofFloats(dt, new long[0], new float[] {(float) x});
+    } else if (v instanceof Val.IntV i
+        && dt != dev.cmod.ir.type.DType.BOOL
+        && dt.wrap(i.dim().value()) == i.dim().value()) {
+      t = dev.cmod.ir.tensor.Tensor.ofLongs(dt, new long[0], new long[] {i.dim().value()});
+    } else {
+      el.fail(
+          DiagnosticCode.TYPE_MISMATCH,
+          span,
+          what + " is a scalar of type " + dt + ", and " + Val.describe(v) + " is not one",
+          null);
+      return null;
+    }
+    return el.graph().addConst(t, span.toLoc());
+  }
+
   private Val applyImported(ImportedV im, Args args, Body body) {
     dev.cmod.ir.graph.ImportedModule m = im.module();
     List<String> names = m.inputNames();
@@ -338,8 +371,9 @@ final class Modules {
     }
     for (int i = 0; i < args.pos().size(); i++) {
       in[i] =
-          el.tensorOf(
+          importArg(
               args.pos().get(i),
+              m.inputTypes().get(i),
               args.posSpans().get(i),
               "input '" + names.get(i) + "' of " + im.name());
     }
@@ -354,8 +388,9 @@ final class Modules {
             near != null ? "did you mean '" + near + "'?" : "its inputs are " + names);
       }
       in[i] =
-          el.tensorOf(
+          importArg(
               e.getValue(),
+              m.inputTypes().get(i),
               args.namedSpans().get(e.getKey()),
               "input '" + e.getKey() + "' of " + im.name());
     }
