@@ -22,7 +22,10 @@ import java.util.Random;
  *
  * <p>Usage: {@code java -cp "cli/target/cmod-cli-0.1.0-SNAPSHOT.jar:cli/target/lib/*"
  * scripts/TargetBench.java FILE.cmod BATCH SEQ DIM ROUNDS RUNS_PER_ROUND [LEVEL...]}, LEVEL one of
- * BASIC_OPT, EXTENDED_OPT, ALL_OPT, NO_OPT (default BASIC_OPT).
+ * BASIC_OPT, EXTENDED_OPT, ALL_OPT, NO_OPT (default BASIC_OPT). With {@code -Dweights=W.safetensors}
+ * the model is compiled with those weights; with {@code -Dtorch=EXPORT.onnx} that file (the same
+ * model exported by PyTorch, see scripts/bench/encoder_torch_export.py) runs as one more contender
+ * at each level.
  */
 public class TargetBench {
   public static void main(String[] a) throws Exception {
@@ -33,6 +36,12 @@ public class TargetBench {
     List<String> levels = a.length > 6 ? List.of(a).subList(6, a.length) : List.of("BASIC_OPT");
     Target[] targets = {Target.ONNX17, Target.ORT};
     CompileOptions o = CompileOptions.defaults().withOptLevel(2).withOnnxImports(OnnxImports.SERVICE);
+    String weights = System.getProperty("weights");
+    if (weights != null) {
+      o = o.toBuilder().weightsFile(Path.of(weights)).build();
+    }
+    String torch = System.getProperty("torch");
+    int group = targets.length + (torch != null ? 1 : 0);
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     float[] x = new float[Math.toIntExact(shape[0] * shape[1] * shape[2])];
     Random rnd = new Random(1);
@@ -50,6 +59,14 @@ public class TargetBench {
         so.setInterOpNumThreads(1);
         sessions.add(env.createSession(model, so));
         names.add(t.text() + " " + level);
+      }
+      if (torch != null) {
+        OrtSession.SessionOptions so = new OrtSession.SessionOptions();
+        so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.valueOf(level));
+        so.setIntraOpNumThreads(1);
+        so.setInterOpNumThreads(1);
+        sessions.add(env.createSession(torch, so));
+        names.add("torch.onnx.export " + level);
       }
     }
     OnnxTensor in = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), shape);
@@ -88,7 +105,7 @@ public class TargetBench {
     for (int s = 0; s < sessions.size(); s++) {
       double[] v = t[s].clone();
       Arrays.sort(v);
-      double[] base = t[s - s % targets.length].clone();
+      double[] base = t[s - s % group].clone();
       Arrays.sort(base);
       System.out.printf(
           Locale.ROOT,
