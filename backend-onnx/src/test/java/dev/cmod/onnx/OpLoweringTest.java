@@ -1204,6 +1204,50 @@ class OpLoweringTest {
               .expect("indices", Tensor.ofLongs(shape(2, 2), new long[] {2, 0, 1, 2}));
         });
     add(
+        "gather_elements_axis1_negative",
+        Op.GATHER_ELEMENTS,
+        b -> {
+          Tensor data = Tensor.ofFloats(shape(2, 3), new float[] {1, 2, 3, 4, 5, 6});
+          Tensor ids = Tensor.ofLongs(shape(2, 2), new long[] {2, 0, -1, 1});
+          return b.out(
+                  "y", b.op(Op.GATHER_ELEMENTS, attrs("axis", 1), b.in("d", data), b.in("i", ids)))
+              .expect("y", Tensor.ofFloats(shape(2, 2), new float[] {3, 1, 6, 5}));
+        });
+    add(
+        "scatter_elements_add_duplicates",
+        Op.SCATTER_ELEMENTS,
+        b -> {
+          Tensor data = Tensor.ofFloats(shape(3, 2), new float[] {1, 2, 3, 4, 5, 6});
+          Tensor ids = Tensor.ofLongs(shape(2, 2), new long[] {0, 2, 0, -1});
+          Tensor up = Tensor.ofFloats(shape(2, 2), new float[] {10, 20, 30, 40});
+          return b.out(
+                  "y",
+                  b.op(
+                      Op.SCATTER_ELEMENTS,
+                      attrs("axis", 0, "reduction", "add"),
+                      b.in("d", data),
+                      b.in("i", ids),
+                      b.in("u", up)))
+              .expect("y", Tensor.ofFloats(shape(3, 2), new float[] {41, 2, 3, 4, 5, 66}));
+        });
+    add(
+        "scatter_elements_i64_replace",
+        Op.SCATTER_ELEMENTS,
+        b -> {
+          Tensor data = Tensor.ofLongs(shape(2, 3), new long[] {1, 2, 3, 4, 5, 6});
+          Tensor ids = Tensor.ofLongs(DType.I32, shape(2, 1), new long[] {2, 0});
+          Tensor up = Tensor.ofLongs(shape(2, 1), new long[] {-7, -8});
+          return b.out(
+                  "y",
+                  b.op(
+                      Op.SCATTER_ELEMENTS,
+                      attrs("axis", 1, "reduction", "none"),
+                      b.in("d", data),
+                      b.in("i", ids),
+                      b.in("u", up)))
+              .expect("y", Tensor.ofLongs(shape(2, 3), new long[] {1, 2, -7, -8, 5, 6}));
+        });
+    add(
         "take_i32_ids",
         Op.TAKE,
         b -> {

@@ -17,7 +17,8 @@ import java.util.Set;
 
 /**
  * Imports of ONNX's indexing operators: Gather (folded on shape vectors; otherwise the IR's take on
- * axis 0, with transposes around it for another axis and ONNX's negative indices mapped) and TopK.
+ * axis 0, with transposes around it for another axis and ONNX's negative indices mapped),
+ * GatherElements and ScatterElements (IR operators of their own), TopK and Trilu (a mask).
  */
 final class IndexingImports {
   private IndexingImports() {}
@@ -28,6 +29,79 @@ final class IndexingImports {
         Set.of(Op.TAKE, Op.TRANSPOSE, Op.WHERE, Op.LESS, Op.ADD),
         IndexingImports::gather);
     r.add("TopK", Set.of(Op.TOPK), IndexingImports::topk);
+    r.add("GatherElements", Set.of(Op.GATHER_ELEMENTS), IndexingImports::gatherElements);
+    r.add("ScatterElements", Set.of(Op.SCATTER_ELEMENTS), IndexingImports::scatterElements);
+    r.add("Scatter", Set.of(Op.SCATTER_ELEMENTS), IndexingImports::scatterElements);
+    r.add("Trilu", Set.of(Op.WHERE, Op.GREATER_EQUAL, Op.LESS_EQUAL), IndexingImports::trilu);
+  }
+
+  private static void gatherElements(ImportContext cx) {
+    Value data = cx.val(cx.need(0));
+    Value ids = cx.val(cx.need(1));
+    int ax = cx.axis(cx.attrInt("axis", 0), data.type().rank());
+    cx.out(cx.add(Op.GATHER_ELEMENTS, Attrs.of("axis", ax), data, ids));
+  }
+
+  /** ScatterElements, and Scatter (its name before opset 11). */
+  private static void scatterElements(ImportContext cx) {
+    Value data = cx.val(cx.need(0));
+    Value ids = cx.val(cx.need(1));
+    Value updates = cx.val(cx.need(2));
+    int ax = cx.axis(cx.attrInt("axis", 0), data.type().rank());
+    String how = cx.attrString("reduction", "none");
+    if (!how.equals("none") && !how.equals("add") && !how.equals("mul")) {
+      throw cx.unsupportedHere("reduction '" + how + "'");
+    }
+    cx.out(cx.add(Op.SCATTER_ELEMENTS, Attrs.of("axis", ax, "reduction", how), data, ids, updates));
+  }
+
+  /**
+   * Trilu over matrices of known size: a mask selecting the kept triangle, the rest zero (a select,
+   * so infinities and NaN elsewhere stay out). With a constant k the mask is a constant; with k
+   * computed at run time it compares a constant of column minus row with k.
+   */
+  private static void trilu(ImportContext cx) {
+    Value x = cx.val(cx.need(0));
+    TensorType t = x.type();
+    if (t.rank() < 2) {
+      throw new ImportException("ONNX operator " + cx.describe() + " needs a rank of 2 or more");
+    }
+    Dim rows = t.dim(t.rank() - 2);
+    Dim cols = t.dim(t.rank() - 1);
+    if (!rows.isKnown() || !cols.isKnown()) {
+      throw cx.unsupportedHere("a matrix of size " + rows + " x " + cols);
+    }
+    boolean upper = cx.attrInt("upper", 1) != 0;
+    int n = (int) rows.value();
+    int m = (int) cols.value();
+    long[] shape = {n, m};
+    ImportValue kv = cx.in(1);
+    List<Dim> kd = kv == null ? List.of(Dim.of(0)) : dimsOf(kv);
+    Value keep;
+    if (kd != null && kd.size() == 1 && kd.get(0).isKnown()) {
+      long k = kd.get(0).value();
+      long[] mask = new long[n * m];
+      for (int i = 0; i < n; i++) {
+        for (int j = 0; j < m; j++) {
+          mask[i * m + j] = (upper ? j - i >= k : j - i <= k) ? 1 : 0;
+        }
+      }
+      keep = cx.graph().addConst(Tensor.ofLongs(DType.BOOL, shape, mask), cx.loc());
+    } else {
+      Value k = cx.val(kv);
+      if (k.type().dtype() != DType.I64 || k.type().rank() > 1) {
+        throw new ImportException("ONNX operator " + cx.describe() + ": k must be an i64 scalar");
+      }
+      long[] diag = new long[n * m];
+      for (int i = 0; i < n; i++) {
+        for (int j = 0; j < m; j++) {
+          diag[i * m + j] = j - i;
+        }
+      }
+      Value d = cx.graph().addConst(Tensor.ofLongs(DType.I64, shape, diag), cx.loc());
+      keep = cx.add(upper ? Op.GREATER_EQUAL : Op.LESS_EQUAL, d, k);
+    }
+    cx.out(cx.add(Op.WHERE, keep, x, cx.scalar(0, t.dtype())));
   }
 
   private static void gather(ImportContext cx) {

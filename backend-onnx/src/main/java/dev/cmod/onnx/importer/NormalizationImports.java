@@ -15,8 +15,10 @@ import java.util.Set;
 
 /**
  * Imports of ONNX's normalizations: Softmax and LogSoftmax (before opset 13 over a flattened
- * suffix), LayerNormalization (over the last axis after flattening the normalized ones) and
- * BatchNormalization in inference mode (composed from its statistics).
+ * suffix), LayerNormalization (over the last axis after flattening the normalized ones; its mean
+ * and inverse deviation outputs composed of reductions where read), InstanceNormalization (a layer
+ * normalization over each channel's cells) and BatchNormalization in inference mode (composed from
+ * its statistics).
  */
 final class NormalizationImports {
   private NormalizationImports() {}
@@ -26,8 +28,21 @@ final class NormalizationImports {
     r.add("LogSoftmax", Set.of(Op.LOG_SOFTMAX, Op.RESHAPE), cx -> softmax(cx, true));
     r.add(
         "LayerNormalization",
-        Set.of(Op.LAYER_NORM, Op.RESHAPE, Op.BROADCAST),
+        Set.of(
+            Op.LAYER_NORM,
+            Op.RESHAPE,
+            Op.BROADCAST,
+            Op.REDUCE_MEAN,
+            Op.SUB,
+            Op.MUL,
+            Op.ADD,
+            Op.SQRT,
+            Op.RECIPROCAL),
         NormalizationImports::layerNorm);
+    r.add(
+        "InstanceNormalization",
+        Set.of(Op.LAYER_NORM, Op.RESHAPE, Op.BROADCAST, Op.MUL, Op.ADD),
+        NormalizationImports::instanceNorm);
     r.add(
         "BatchNormalization",
         Set.of(Op.RESHAPE, Op.DIV, Op.SQRT, Op.ADD, Op.MUL, Op.SUB),
@@ -35,11 +50,14 @@ final class NormalizationImports {
   }
 
   private static void layerNorm(ImportContext cx) {
-    cx.onlyFirstOutput();
+    boolean stats = cx.outputUsed(1) || cx.outputUsed(2);
     Value x = cx.val(cx.need(0));
     int r = x.type().rank();
     int ax = cx.axis(cx.attrInt("axis", -1), r);
     DType dt = x.type().dtype();
+    if (stats && (dt != DType.F32 || cx.attrInt("stash_type", 1) != 1)) {
+      throw cx.unsupportedHere("the mean and inverse deviation outputs of a " + dt + " input");
+    }
     List<Dim> dims = x.type().dims();
     Dim width = product(dims.subList(ax, r));
     Value gamma = cx.val(cx.need(1));
@@ -54,14 +72,46 @@ final class NormalizationImports {
         beta == null
             ? cx.add(Op.BROADCAST, Attrs.of("dims", List.of(width)), cx.scalar(0, dt))
             : cx.reshape(beta, List.of(width));
-    Value y =
-        cx.add(
-            Op.LAYER_NORM,
-            Attrs.of("eps", (double) cx.attrFloat("epsilon", 1e-5f)),
-            x,
-            gamma,
-            beta);
+    double eps = cx.attrFloat("epsilon", 1e-5f);
+    Value y = cx.add(Op.LAYER_NORM, Attrs.of("eps", eps), x, gamma, beta);
     cx.out(cx.reshape(y, dims));
+    if (stats) {
+      // the statistics the normalization used, over the flattened axis, kept as size-1 axes
+      List<Dim> kept = new ArrayList<>(dims.subList(0, ax));
+      kept.addAll(ones(r - ax));
+      int last = x.type().rank() - 1;
+      Value mean = cx.add(Op.REDUCE_MEAN, Attrs.of("axis", last, "keep", true), x);
+      Value d = cx.add(Op.SUB, x, mean);
+      Value var =
+          cx.add(Op.REDUCE_MEAN, Attrs.of("axis", last, "keep", true), cx.add(Op.MUL, d, d));
+      Value inv = cx.add(Op.RECIPROCAL, cx.add(Op.SQRT, cx.add(Op.ADD, var, cx.scalar(eps, dt))));
+      cx.out(1, ImportValue.of(cx.reshape(mean, kept)));
+      cx.out(2, ImportValue.of(cx.reshape(inv, kept)));
+    }
+  }
+
+  /**
+   * InstanceNormalization: every (sample, channel) normalized over its spatial cells, as a layer
+   * normalization of [N, C, cells], then scaled and shifted per channel.
+   */
+  private static void instanceNorm(ImportContext cx) {
+    Value x = cx.val(cx.need(0));
+    int r = x.type().rank();
+    if (r < 3) {
+      throw new ShapeException("InstanceNormalization needs [N, C, D...], got " + x.type());
+    }
+    DType dt = x.type().dtype();
+    List<Dim> dims = x.type().dims();
+    Dim cells = product(dims.subList(2, r));
+    Value flat = cx.reshape(x, List.of(dims.get(0), dims.get(1), cells));
+    Value one = cx.add(Op.BROADCAST, Attrs.of("dims", List.of(cells)), cx.scalar(1, dt));
+    Value zero = cx.add(Op.BROADCAST, Attrs.of("dims", List.of(cells)), cx.scalar(0, dt));
+    double eps = cx.attrFloat("epsilon", 1e-5f);
+    Value n = cx.add(Op.LAYER_NORM, Attrs.of("eps", eps), flat, one, zero);
+    List<Dim> perChannel = List.of(dims.get(1), Dim.of(1));
+    Value scale = cx.reshape(cx.val(cx.need(1)), perChannel);
+    Value bias = cx.reshape(cx.val(cx.need(2)), perChannel);
+    cx.out(cx.reshape(cx.add(Op.ADD, cx.add(Op.MUL, n, scale), bias), dims));
   }
 
   private static void batchNorm(ImportContext cx) {

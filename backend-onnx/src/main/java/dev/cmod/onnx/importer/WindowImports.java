@@ -7,11 +7,13 @@ import dev.cmod.ir.graph.Value;
 import dev.cmod.ir.type.Dim;
 import dev.cmod.ir.type.TensorType;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 
 /**
- * Imports of ONNX's window operators: 1-D and 2-D Conv, 2-D AveragePool and MaxPool (auto_pad
- * resolved at import time), and the global poolings as reductions over the spatial axes.
+ * Imports of ONNX's window operators: 1-D and 2-D Conv, 1-D and 2-D AveragePool and MaxPool
+ * (auto_pad and ceil_mode resolved at import time into pads), and the global poolings as reductions
+ * over the spatial axes.
  */
 final class WindowImports {
   private WindowImports() {}
@@ -27,8 +29,8 @@ final class WindowImports {
 
   static void register(ImportTable.Registrar r) {
     r.add("Conv", Set.of(Op.CONV1D, Op.CONV2D), WindowImports::conv);
-    r.add("AveragePool", Set.of(Op.AVG_POOL2D), cx -> pool(cx, false));
-    r.add("MaxPool", Set.of(Op.MAX_POOL2D), cx -> pool(cx, true));
+    r.add("AveragePool", Set.of(Op.AVG_POOL2D, Op.RESHAPE), cx -> pool(cx, false));
+    r.add("MaxPool", Set.of(Op.MAX_POOL2D, Op.RESHAPE), cx -> pool(cx, true));
     r.add("GlobalAveragePool", Set.of(Op.REDUCE_MEAN), cx -> globalPool(cx, Op.REDUCE_MEAN));
     r.add("GlobalMaxPool", Set.of(Op.REDUCE_MAX), cx -> globalPool(cx, Op.REDUCE_MAX));
   }
@@ -128,26 +130,35 @@ final class WindowImports {
       cx.onlyFirstOutput();
     }
     Value x = cx.val(cx.need(0));
-    if (x.type().rank() != 4) {
+    int rank = x.type().rank();
+    if (rank != 3 && rank != 4) {
       throw cx.unsupportedHere(
-          "pooling of a rank-"
-              + x.type().rank()
-              + " tensor (only 2-D pooling over [N, C, H, W] is)");
+          "pooling of a rank-" + rank + " tensor (only 1-D and 2-D pooling over [N, C, ...] is)");
     }
+    int sp = rank - 2;
     long[] kernel = cx.attrInts("kernel_shape");
-    if (kernel == null || kernel.length != 2) {
-      throw new ImportException("ONNX operator " + cx.describe() + " needs a 2-D kernel_shape");
-    }
-    if (cx.attrInt("ceil_mode", 0) != 0) {
-      throw cx.unsupportedHere("ceil_mode = 1");
+    if (kernel == null || kernel.length != sp) {
+      throw new ImportException(
+          "ONNX operator " + cx.describe() + " needs a " + sp + "-D kernel_shape");
     }
     long[] dil = cx.attrInts("dilations");
     if (dil != null && !allEqual(dil, 1)) {
       throw cx.unsupportedHere("dilations " + Arrays.toString(dil));
     }
-    long[] strides = cx.attrInts("strides") == null ? filled(2, 1) : cx.attrInts("strides");
-    long[] pads = pads(cx, x.type(), kernel, strides, filled(2, 1));
+    long[] strides = cx.attrInts("strides") == null ? filled(sp, 1) : cx.attrInts("strides");
+    long[] pads = pads(cx, x.type(), kernel, strides, filled(sp, 1));
     boolean includePad = cx.attrInt("count_include_pad", 0) != 0;
+    if (cx.attrInt("ceil_mode", 0) != 0) {
+      pads = ceilPads(cx, x.type(), kernel, strides, pads, max || !includePad);
+    }
+    if (sp == 1) {
+      // 1-D as 2-D over [N, C, 1, L]
+      List<Dim> dims = x.type().dims();
+      x = cx.reshape(x, List.of(dims.get(0), dims.get(1), Dim.of(1), dims.get(2)));
+      kernel = new long[] {1, kernel[0]};
+      strides = new long[] {1, strides[0]};
+      pads = new long[] {0, pads[0], 0, pads[1]};
+    }
     Attrs a;
     if (kernel[0] == kernel[1] && strides[0] == strides[1] && allEqual(pads, 0)) {
       a = Attrs.of("kernel", kernel[0], "stride", strides[0]);
@@ -168,6 +179,54 @@ final class WindowImports {
         a = a.with("count_include_pad", includePad);
       }
     }
-    cx.out(cx.add(max ? Op.MAX_POOL2D : Op.AVG_POOL2D, a, x));
+    Value y = cx.add(max ? Op.MAX_POOL2D : Op.AVG_POOL2D, a, x);
+    if (sp == 1) {
+      List<Dim> d = y.type().dims();
+      y = cx.reshape(y, List.of(d.get(0), d.get(1), d.get(3)));
+    }
+    cx.out(y);
+  }
+
+  /**
+   * The pads of a pooling in ceil_mode: the end pads grown so that flooring the output size gives
+   * the ceiling. Exact where the extra cells are skipped like padding (max pooling, or averaging
+   * that does not count pads); refused where ONNX Runtime would start a window in the end padding
+   * (its rule for that case is not the specification's) or the grown pad reaches the kernel.
+   */
+  private static long[] ceilPads(
+      ImportContext cx,
+      TensorType x,
+      long[] kernel,
+      long[] strides,
+      long[] pads,
+      boolean padsSkipped) {
+    int sp = kernel.length;
+    long[] out = pads.clone();
+    for (int i = 0; i < sp; i++) {
+      Dim d = x.dim(2 + i);
+      if (!d.isKnown()) {
+        throw cx.unsupportedHere("ceil_mode = 1 on an axis of size " + d);
+      }
+      long span = d.value() + pads[i] + pads[sp + i] - kernel[i];
+      if (span < 0) {
+        return pads; // the kernel is larger than the padded input: inference reports it
+      }
+      long floor = span / strides[i];
+      long ceil = (span + strides[i] - 1) / strides[i];
+      if (ceil == floor) {
+        continue;
+      }
+      if (!padsSkipped) {
+        throw cx.unsupportedHere("ceil_mode = 1 with count_include_pad = 1");
+      }
+      if (ceil * strides[i] >= d.value() + pads[i]) {
+        throw cx.unsupportedHere("ceil_mode = 1 where a window starts in the end padding");
+      }
+      out[sp + i] += ceil * strides[i] - span;
+      if (out[sp + i] >= kernel[i]) {
+        throw cx.unsupportedHere("ceil_mode = 1 with an end pad as large as the kernel");
+      }
+    }
+    return out;
   }
 }

@@ -167,6 +167,30 @@ class OpDefsTest {
     assertEquals(f32(2), infer1(Op.COSINE, Attrs.NONE, f32(2, 8), f32(8)));
     assertEquals(TensorType.of(DType.F16, 3), infer1(Op.CAST, Attrs.of("to", DType.F16), f32(3)));
     assertThrows(ShapeException.class, () -> infer1(Op.TAKE, Attrs.NONE, f32(10, 4), f32(2)));
+    // the result has the indices' shape (gather) or the data's (scatter)
+    assertEquals(f32(2, 7), infer1(Op.GATHER_ELEMENTS, Attrs.of("axis", 1), f32(3, 4), i64(2, 7)));
+    assertThrows(
+        ShapeException.class, () -> infer1(Op.GATHER_ELEMENTS, Attrs.NONE, f32(3, 4), i64(2)));
+    assertEquals(
+        f32(3, 4),
+        infer1(
+            Op.SCATTER_ELEMENTS,
+            Attrs.of("axis", 0, "reduction", "add"),
+            f32(3, 4),
+            i64(2, 4),
+            f32(2, 4)));
+    assertThrows(
+        ShapeException.class,
+        () -> infer1(Op.SCATTER_ELEMENTS, Attrs.NONE, f32(3, 4), i64(2, 4), f32(2, 3)));
+    assertThrows(
+        ShapeException.class,
+        () ->
+            infer1(
+                Op.SCATTER_ELEMENTS,
+                Attrs.of("reduction", "max"),
+                f32(3, 4),
+                i64(2, 4),
+                f32(2, 4)));
   }
 
   @Test

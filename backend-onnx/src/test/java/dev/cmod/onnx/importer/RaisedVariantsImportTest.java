@@ -1,0 +1,400 @@
+package dev.cmod.onnx.importer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.TensorShapeProto;
+import ai.onnx.proto.OnnxMl.TypeProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import com.google.protobuf.ByteString;
+import dev.cmod.ir.graph.Graph;
+import dev.cmod.ir.graph.ImportedModule;
+import dev.cmod.ir.graph.Node;
+import dev.cmod.ir.graph.Op;
+import dev.cmod.ir.graph.SourceLoc;
+import dev.cmod.ir.graph.Value;
+import dev.cmod.ir.interp.Interpreter;
+import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.ir.type.TensorType;
+import dev.cmod.onnx.OnnxImporter;
+import dev.cmod.onnx.OnnxRegionRunner;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The variants of ONNX operators raised into the IR beyond their plain forms (pooling in ceil_mode,
+ * InstanceNormalization, LayerNormalization's statistics, Trilu...), each on a hand-built one-node
+ * model: the import must hold no opaque region, and the interpreter and the emitted graph on ONNX
+ * Runtime must both equal ONNX Runtime on the original node. A variant that is not raised is
+ * checked to be carried opaque, with the same numbers.
+ */
+class RaisedVariantsImportTest {
+  private static final SourceLoc LOC = new SourceLoc("t.cmod", 1, 1);
+  private static final double TOL = 1e-5;
+
+  /** One ONNX node and the data it runs on. */
+  private static final class Case {
+    final String op;
+    final List<Tensor> inputs = new ArrayList<>();
+    final List<TensorProto> inits = new ArrayList<>();
+    final List<AttributeProto> attrs = new ArrayList<>();
+    int outputs = 1;
+    int opset = 17;
+    long[] declared;
+
+    Case(String op) {
+      this.op = op;
+    }
+
+    Case in(Tensor t) {
+      inputs.add(t);
+      return this;
+    }
+
+    Case init(TensorProto t) {
+      inits.add(t);
+      return this;
+    }
+
+    Case attr(String name, long v) {
+      attrs.add(
+          AttributeProto.newBuilder()
+              .setName(name)
+              .setType(AttributeProto.AttributeType.INT)
+              .setI(v)
+              .build());
+      return this;
+    }
+
+    Case attr(String name, float v) {
+      attrs.add(
+          AttributeProto.newBuilder()
+              .setName(name)
+              .setType(AttributeProto.AttributeType.FLOAT)
+              .setF(v)
+              .build());
+      return this;
+    }
+
+    Case attr(String name, String v) {
+      attrs.add(
+          AttributeProto.newBuilder()
+              .setName(name)
+              .setType(AttributeProto.AttributeType.STRING)
+              .setS(ByteString.copyFromUtf8(v))
+              .build());
+      return this;
+    }
+
+    Case ints(String name, long... v) {
+      AttributeProto.Builder a =
+          AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
+      for (long x : v) {
+        a.addInts(x);
+      }
+      attrs.add(a.build());
+      return this;
+    }
+
+    /** Declares output 0 as f32 of {@code dims} (a node carried opaque needs its type). */
+    Case declare(long... dims) {
+      declared = dims;
+      return this;
+    }
+
+    Case outputs(int n) {
+      outputs = n;
+      return this;
+    }
+
+    byte[] model() {
+      GraphProto.Builder g = GraphProto.newBuilder().setName("g");
+      NodeProto.Builder n = NodeProto.newBuilder().setOpType(op);
+      for (int i = 0; i < inputs.size(); i++) {
+        g.addInput(info("x" + i, inputs.get(i).dtype().onnxCode, inputs.get(i).shape()));
+        n.addInput("x" + i);
+      }
+      for (TensorProto t : inits) {
+        g.addInitializer(t);
+        n.addInput(t.getName());
+      }
+      for (int i = 0; i < outputs; i++) {
+        n.addOutput("y" + i);
+        g.addOutput(
+            i == 0 && declared != null
+                ? info("y0", 1, declared)
+                : ValueInfoProto.newBuilder().setName("y" + i).build());
+      }
+      n.addAllAttribute(attrs);
+      g.addNode(n);
+      return ModelProto.newBuilder()
+          .setIrVersion(8)
+          .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(opset))
+          .setGraph(g)
+          .build()
+          .toByteArray();
+    }
+  }
+
+  private static ValueInfoProto info(String name, int elemType, long... dims) {
+    TypeProto.Tensor.Builder t = TypeProto.Tensor.newBuilder().setElemType(elemType);
+    if (dims != null) {
+      TensorShapeProto.Builder s = TensorShapeProto.newBuilder();
+      for (long d : dims) {
+        s.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(d));
+      }
+      t.setShape(s);
+    }
+    return ValueInfoProto.newBuilder()
+        .setName(name)
+        .setType(TypeProto.newBuilder().setTensorType(t))
+        .build();
+  }
+
+  static TensorProto longs(String name, long[] dims, long... v) {
+    TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(7);
+    for (long d : dims) {
+      t.addDims(d);
+    }
+    for (long x : v) {
+      t.addInt64Data(x);
+    }
+    return t.build();
+  }
+
+  static TensorProto floats(String name, long[] dims, float... v) {
+    TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(1);
+    for (long d : dims) {
+      t.addDims(d);
+    }
+    for (float x : v) {
+      t.addFloatData(x);
+    }
+    return t.build();
+  }
+
+  /** Reproducible values in [-2, 2) with a few ties, to catch wrong selection of equal maxima. */
+  static Tensor random(long seed, long... shape) {
+    Random r = new Random(seed);
+    float[] v = new float[(int) Tensor.numel(shape)];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = Math.round(r.nextFloat() * 64 - 32) / 16f;
+    }
+    return Tensor.ofFloats(shape, v);
+  }
+
+  /** The imported graph of {@code c} applied to its inputs, outputs {@code out0...}. */
+  private static Graph imported(Case c) {
+    ImportedModule m = OnnxImporter.load(c.model(), null);
+    Graph g = new Graph("t");
+    List<Value> args = new ArrayList<>();
+    for (int i = 0; i < c.inputs.size(); i++) {
+      Tensor t = c.inputs.get(i);
+      args.add(g.addInput("in" + i, TensorType.of(t.dtype(), t.shape()), LOC));
+    }
+    List<Value> outs = m.apply(g, args, "m", LOC);
+    for (int i = 0; i < outs.size(); i++) {
+      g.setOutput("out" + i, outs.get(i));
+    }
+    return g;
+  }
+
+  /**
+   * Imports {@code c}, checks whether it is raised (no opaque region) as {@code raised} says, and
+   * that the interpreter and the emitted graph equal ONNX Runtime on the original node; returns the
+   * graph.
+   */
+  private static Graph check(Case c, boolean raised) {
+    Map<String, Tensor> original = new LinkedHashMap<>();
+    Map<String, Tensor> feeds = new LinkedHashMap<>();
+    for (int i = 0; i < c.inputs.size(); i++) {
+      original.put("x" + i, c.inputs.get(i));
+      feeds.put("in" + i, c.inputs.get(i));
+    }
+    Map<String, Tensor> want = ImportSupport.runModel(c.model(), original);
+    Graph g = imported(c);
+    boolean opaque = g.nodes().stream().anyMatch(n -> n.op() == Op.ONNX_REGION);
+    assertEquals(raised, !opaque, c.op + " raised: " + g.nodes());
+    Map<String, Tensor> interp = Interpreter.run(g, feeds, OnnxRegionRunner.CPU);
+    Map<String, Tensor> emitted = ImportSupport.runEmitted(g, feeds);
+    for (int i = 0; i < c.outputs; i++) {
+      Tensor w = want.get("y" + i);
+      for (Map<String, Tensor> got : List.of(interp, emitted)) {
+        Tensor h = got.get("out" + i);
+        assertTrue(
+            ImportSupport.close(h, w, TOL, TOL, true),
+            c.op + " output " + i + ": " + h + " vs ONNX Runtime " + w);
+      }
+    }
+    return g;
+  }
+
+  private static List<Op> ops(Graph g) {
+    return g.nodes().stream().map(Node::op).filter(o -> !o.isLeaf()).distinct().toList();
+  }
+
+  @Test
+  void maxPoolInCeilModeGrowsTheEndPads() {
+    // 6 - 3 = 3 is not a multiple of the stride 2: ceil mode adds a last window
+    for (long ceil : new long[] {0, 1}) {
+      Graph g =
+          check(
+              new Case("MaxPool")
+                  .in(random(1, 1, 2, 6, 7))
+                  .ints("kernel_shape", 3, 3)
+                  .ints("strides", 2, 2)
+                  .attr("ceil_mode", ceil),
+              true);
+      Node pool = g.nodes().stream().filter(n -> n.op() == Op.MAX_POOL2D).findFirst().get();
+      assertEquals(ceil == 1 ? 3 : 2, pool.type().dim(2).value());
+    }
+    // with begin pads, and the averaging that does not count pads
+    check(
+        new Case("AveragePool")
+            .in(random(2, 2, 1, 7, 5))
+            .ints("kernel_shape", 3, 2)
+            .ints("strides", 2, 2)
+            .ints("pads", 1, 0, 0, 0)
+            .attr("ceil_mode", 1L),
+        true);
+  }
+
+  @Test
+  void ceilModeVariantsThatAreNotExactStayOpaque() {
+    // averaging that counts pads would count the grown pad too
+    check(
+        new Case("AveragePool")
+            .in(random(3, 1, 1, 6, 6))
+            .ints("kernel_shape", 3, 3)
+            .ints("strides", 2, 2)
+            .attr("count_include_pad", 1L)
+            .attr("ceil_mode", 1L)
+            .declare(1, 1, 3, 3),
+        false);
+  }
+
+  @Test
+  void oneDimensionalPoolingIsTwoDimensionalOverASingleRow() {
+    Graph g =
+        check(
+            new Case("MaxPool")
+                .in(random(4, 2, 3, 9))
+                .ints("kernel_shape", 3)
+                .ints("strides", 2)
+                .ints("pads", 1, 1),
+            true);
+    assertEquals(List.of(Op.RESHAPE, Op.MAX_POOL2D), ops(g));
+    check(new Case("AveragePool").in(random(5, 1, 2, 8)).ints("kernel_shape", 2), true);
+  }
+
+  @Test
+  void instanceNormalizationIsALayerNormPerChannel() {
+    Tensor x = random(6, 2, 3, 4, 5);
+    Graph g =
+        check(
+            new Case("InstanceNormalization")
+                .in(x)
+                .init(floats("scale", new long[] {3}, 0.5f, -1f, 2f))
+                .init(floats("bias", new long[] {3}, 0f, 1f, -3f))
+                .attr("epsilon", 1e-3f),
+            true);
+    assertTrue(ops(g).contains(Op.LAYER_NORM), ops(g).toString());
+  }
+
+  @Test
+  void layerNormalizationsMeanAndInverseDeviation() {
+    for (long axis : new long[] {-1, 1}) {
+      Graph g =
+          check(
+              new Case("LayerNormalization")
+                  .in(random(7, 2, 3, 4))
+                  .in(axis == 1 ? random(8, 3, 4) : random(8, 4))
+                  .in(axis == 1 ? random(9, 3, 4) : random(9, 4))
+                  .attr("axis", axis)
+                  .outputs(3),
+              true);
+      long[] kept = axis == 1 ? new long[] {2, 1, 1} : new long[] {2, 3, 1};
+      assertEquals(TensorType.of(dev.cmod.ir.type.DType.F32, kept), g.outputs().get("out2").type());
+    }
+  }
+
+  @Test
+  void triluKeepsATriangleOfEveryMatrix() {
+    Tensor x = random(10, 2, 4, 5);
+    for (long upper : new long[] {0, 1}) {
+      for (long k : new long[] {-2, 0, 1, 7}) {
+        Graph g =
+            check(
+                new Case("Trilu").in(x).init(longs("k", new long[0], k)).attr("upper", upper),
+                true);
+        assertEquals(List.of(Op.WHERE), ops(g));
+      }
+    }
+    // k computed at run time: compared with a constant of column minus row
+    for (long upper : new long[] {0, 1}) {
+      Graph g =
+          check(
+              new Case("Trilu")
+                  .in(x)
+                  .in(Tensor.ofLongs(new long[0], new long[] {-1}))
+                  .attr("upper", upper),
+              true);
+      assertEquals(List.of(upper == 1 ? Op.GREATER_EQUAL : Op.LESS_EQUAL, Op.WHERE), ops(g));
+    }
+    // an infinity outside the triangle must not leak into it (a mask product would give NaN)
+    Tensor inf =
+        Tensor.ofFloats(new long[] {2, 2}, new float[] {1, Float.POSITIVE_INFINITY, Float.NaN, 4});
+    Map<String, Tensor> got =
+        Interpreter.run(imported(new Case("Trilu").in(inf)), Map.of("in0", inf));
+    assertFalse(Float.isNaN(got.get("out0").floats()[2]));
+    check(new Case("Trilu").in(inf), true);
+  }
+
+  @Test
+  void gatherAndScatterElementsAreIrOperators() {
+    Tensor data = random(11, 3, 4);
+    Tensor ids = Tensor.ofLongs(new long[] {2, 4}, new long[] {0, -1, 2, 1, 1, 0, -3, 2});
+    Graph g = check(new Case("GatherElements").in(data).in(ids).attr("axis", 0L), true);
+    assertEquals(List.of(Op.GATHER_ELEMENTS), ops(g));
+    Tensor i32 =
+        Tensor.ofLongs(
+            dev.cmod.ir.type.DType.I32, new long[] {3, 2}, new long[] {3, 0, -4, 2, 1, 1});
+    check(new Case("GatherElements").in(data).in(i32).attr("axis", -1L), true);
+    Tensor up = random(12, 3, 2);
+    for (String how : new String[] {"none", "add", "mul"}) {
+      Tensor where =
+          how.equals("none")
+              ? Tensor.ofLongs(new long[] {3, 2}, new long[] {3, 0, -4, 2, 1, 0})
+              : Tensor.ofLongs(new long[] {3, 2}, new long[] {1, 1, -1, 2, 0, 0});
+      Graph s =
+          check(
+              new Case("ScatterElements")
+                  .in(data)
+                  .in(where)
+                  .in(up)
+                  .attr("axis", 1L)
+                  .attr("reduction", how),
+              true);
+      assertEquals(List.of(Op.SCATTER_ELEMENTS), ops(s));
+    }
+    // Scatter, its name before opset 11
+    Case old =
+        new Case("Scatter")
+            .in(data)
+            .in(Tensor.ofLongs(new long[] {1, 4}, new long[] {2, 0, 1, 2}))
+            .in(random(13, 1, 4));
+    old.opset = 10;
+    check(old, true);
+  }
+}
