@@ -397,4 +397,41 @@ class RaisedVariantsImportTest {
     old.opset = 10;
     check(old, true);
   }
+
+  @Test
+  void einsumIsMatmulsTransposesAndSums() {
+    Object[][] cases = {
+      {"bij, bjk -> bik", new long[][] {{5, 2, 3}, {5, 3, 4}}},
+      {"i,i", new long[][] {{5}, {5}}},
+      {"ij->i", new long[][] {{3, 4}}},
+      {"ij->ji", new long[][] {{3, 4}}},
+      {"...ii ->...i", new long[][] {{3, 5, 5}}},
+      {"ii", new long[][] {{4, 4}}},
+      {"ij,jk", new long[][] {{2, 3}, {3, 4}}},
+      {"bhqd,bhkd->bhqk", new long[][] {{2, 3, 4, 5}, {2, 3, 6, 5}}},
+      {"abc,cd->dba", new long[][] {{2, 3, 4}, {4, 5}}},
+      {"ij,jk,kl->il", new long[][] {{2, 3}, {3, 4}, {4, 2}}},
+      {"ij,ij->ij", new long[][] {{2, 3}, {2, 3}}},
+      {"i,j", new long[][] {{2}, {3}}},
+      {"...j,j...->...", new long[][] {{2, 3}, {3, 2}}},
+      {"ijk,i->j", new long[][] {{2, 3, 4}, {2}}},
+    };
+    long seed = 20;
+    for (Object[] c : cases) {
+      Case e = new Case("Einsum").attr("equation", (String) c[0]);
+      for (long[] shape : (long[][]) c[1]) {
+        e.in(random(seed++, shape));
+      }
+      Graph g = check(e, true);
+      assertFalse(ops(g).contains(Op.ONNX_REGION), c[0] + ": " + ops(g));
+    }
+    // broadcasting a size-1 axis against another operand is carried opaque
+    check(
+        new Case("Einsum")
+            .attr("equation", "ij,ij->ij")
+            .in(random(40, 1, 3))
+            .in(random(41, 2, 3))
+            .declare(2, 3),
+        false);
+  }
 }
