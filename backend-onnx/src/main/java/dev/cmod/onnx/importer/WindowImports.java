@@ -12,8 +12,8 @@ import java.util.Set;
 
 /**
  * Imports of ONNX's window operators: 1-D and 2-D Conv, 1-D and 2-D AveragePool and MaxPool
- * (auto_pad and ceil_mode resolved at import time into pads), and the global poolings as reductions
- * over the spatial axes.
+ * (auto_pad and ceil_mode resolved at import time into pads), the global poolings as reductions
+ * over the spatial axes, and Resize ({@link Resampling}).
  */
 final class WindowImports {
   private WindowImports() {}
@@ -31,6 +31,10 @@ final class WindowImports {
     r.add("Conv", Set.of(Op.CONV1D, Op.CONV2D), WindowImports::conv);
     r.add("AveragePool", Set.of(Op.AVG_POOL2D, Op.RESHAPE), cx -> pool(cx, false));
     r.add("MaxPool", Set.of(Op.MAX_POOL2D, Op.RESHAPE), cx -> pool(cx, true));
+    r.add(
+        "Resize",
+        Set.of(Op.TAKE, Op.TRANSPOSE, Op.MUL, Op.ADD, Op.RESHAPE, Op.BROADCAST),
+        Resampling::resize);
     r.add("GlobalAveragePool", Set.of(Op.REDUCE_MEAN), cx -> globalPool(cx, Op.REDUCE_MEAN));
     r.add("GlobalMaxPool", Set.of(Op.REDUCE_MAX), cx -> globalPool(cx, Op.REDUCE_MAX));
   }

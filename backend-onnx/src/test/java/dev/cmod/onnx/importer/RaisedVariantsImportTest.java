@@ -118,6 +118,25 @@ class RaisedVariantsImportTest {
       return this;
     }
 
+    /** The attributes and initializers, for messages. */
+    String describe() {
+      StringBuilder sb = new StringBuilder();
+      for (AttributeProto a : attrs) {
+        sb.append(a.getName())
+            .append('=')
+            .append(a.getS().toStringUtf8())
+            .append(a.getI())
+            .append(' ');
+      }
+      for (TensorProto t : inits) {
+        sb.append(t.getName())
+            .append(t.getFloatDataList())
+            .append(t.getInt64DataList())
+            .append(' ');
+      }
+      return sb.toString().strip();
+    }
+
     byte[] model() {
       GraphProto.Builder g = GraphProto.newBuilder().setName("g");
       NodeProto.Builder n = NodeProto.newBuilder().setOpType(op);
@@ -126,8 +145,10 @@ class RaisedVariantsImportTest {
         n.addInput("x" + i);
       }
       for (TensorProto t : inits) {
-        g.addInitializer(t);
-        n.addInput(t.getName());
+        if (!t.getName().isEmpty()) {
+          g.addInitializer(t);
+        }
+        n.addInput(t.getName()); // unnamed: an optional input left out
       }
       for (int i = 0; i < outputs; i++) {
         n.addOutput("y" + i);
@@ -234,7 +255,7 @@ class RaisedVariantsImportTest {
         Tensor h = got.get("out" + i);
         assertTrue(
             ImportSupport.close(h, w, TOL, TOL, true),
-            c.op + " output " + i + ": " + h + " vs ONNX Runtime " + w);
+            c.op + " " + c.describe() + " output " + i + ": " + h + " vs ONNX Runtime " + w);
       }
     }
     return g;
@@ -433,5 +454,64 @@ class RaisedVariantsImportTest {
             .in(random(41, 2, 3))
             .declare(2, 3),
         false);
+  }
+
+  /** An optional input left out. */
+  private static final TensorProto ABSENT = TensorProto.getDefaultInstance();
+
+  @Test
+  void resizeWithConstantScalesIsTakesAndWeightedSums() {
+    Tensor x = random(50, 1, 2, 4, 5);
+    String[] coords = {
+      "half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn"
+    };
+    String[] nearest = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
+    float[][] scales = {{1, 1, 2, 3}, {1, 1, 0.5f, 0.6f}, {1, 1, 1.7f, 1}, {1, 1, 3, 2}};
+    for (float[] sc : scales) {
+      for (String coord : coords) {
+        for (String nm : nearest) {
+          check(
+              new Case("Resize")
+                  .in(x)
+                  .init(ABSENT)
+                  .init(floats("scales", new long[] {4}, sc))
+                  .attr("coordinate_transformation_mode", coord)
+                  .attr("nearest_mode", nm),
+              true);
+        }
+        for (String mode : new String[] {"linear", "cubic"}) {
+          check(
+              new Case("Resize")
+                  .in(x)
+                  .init(ABSENT)
+                  .init(floats("scales", new long[] {4}, sc))
+                  .attr("coordinate_transformation_mode", coord)
+                  .attr("mode", mode),
+              true);
+        }
+      }
+    }
+    // cubic with its other coefficient and the taps outside excluded; sizes instead of scales
+    check(
+        new Case("Resize")
+            .in(x)
+            .init(ABSENT)
+            .init(ABSENT)
+            .init(longs("sizes", new long[] {4}, 1, 2, 7, 3))
+            .attr("mode", "cubic")
+            .attr("cubic_coeff_a", -0.5f)
+            .attr("exclude_outside", 1L),
+        true);
+    // an integer nearest upsampling (PyTorch's export) is a broadcast
+    Graph g =
+        check(
+            new Case("Resize")
+                .in(x)
+                .init(ABSENT)
+                .init(floats("scales", new long[] {4}, 1, 1, 2, 2))
+                .attr("coordinate_transformation_mode", "asymmetric")
+                .attr("nearest_mode", "floor"),
+            true);
+    assertEquals(List.of(Op.RESHAPE, Op.BROADCAST), ops(g));
   }
 }

@@ -1,0 +1,310 @@
+package dev.cmod.onnx.importer;
+
+import dev.cmod.ir.graph.Attrs;
+import dev.cmod.ir.graph.ImportedModule.ImportException;
+import dev.cmod.ir.graph.Op;
+import dev.cmod.ir.graph.Value;
+import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.ir.type.DType;
+import dev.cmod.ir.type.Dim;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * ONNX's Resize with constant scales or sizes, raised as a separable resampling: along each resized
+ * axis every output cell is a weighted sum of a few input cells (one for nearest, two for linear,
+ * four for cubic) whose positions and weights depend only on the sizes, so they are computed here,
+ * in single precision with ONNX Runtime's formulas, and the axis becomes takes of constant indices
+ * scaled by constant weights. An integer nearest upsampling is a broadcast instead. Run-time
+ * scales, regions of interest (tf_crop_and_resize), antialiasing and the attributes of later opsets
+ * are carried opaque.
+ */
+final class Resampling {
+  private Resampling() {}
+
+  /** The input cells and weights of one output cell along an axis. */
+  private record Taps(long[] index, float[] weight) {
+    /** The tap of weight 1 when every other weight is 0; -1 otherwise. */
+    int one() {
+      int k = -1;
+      for (int t = 0; t < weight.length; t++) {
+        if (weight[t] == 1f && k < 0) {
+          k = t;
+        } else if (weight[t] != 0f) {
+          return -1;
+        }
+      }
+      return k;
+    }
+  }
+
+  static void resize(ImportContext cx) {
+    Value x = cx.val(cx.need(0));
+    int r = x.type().rank();
+    String mode = cx.attrString("mode", "nearest");
+    if (cx.opset() < 11) {
+      throw cx.unsupportedHere("Resize of opset " + cx.opset());
+    }
+    String coord = cx.attrString("coordinate_transformation_mode", "half_pixel");
+    String nearest = cx.attrString("nearest_mode", "round_prefer_floor");
+    if (cx.attrInt("antialias", 0) != 0
+        || cx.attr("axes") != null
+        || !cx.attrString("keep_aspect_ratio_policy", "stretch").equals("stretch")) {
+      throw cx.unsupportedHere("antialias, axes or keep_aspect_ratio_policy");
+    }
+    if (!List.of("nearest", "linear", "cubic").contains(mode)
+        || !mode.equals("nearest") && !x.type().dtype().isFloat()) {
+      throw cx.unsupportedHere("mode '" + mode + "' on " + x.type().dtype());
+    }
+    if (!List.of(
+            "half_pixel",
+            "pytorch_half_pixel",
+            "align_corners",
+            "asymmetric",
+            "tf_half_pixel_for_nn")
+        .contains(coord)) {
+      throw cx.unsupportedHere("coordinate_transformation_mode '" + coord + "'");
+    }
+    ImportValue scalesIn = cx.in(2);
+    ImportValue sizesIn = cx.in(3);
+    float[] scales = new float[r];
+    long[] out = new long[r];
+    if (sizesIn != null && !cx.type(sizesIn).dims().equals(List.of(Dim.of(0)))) {
+      long[] sizes = cx.constInts(sizesIn, "sizes");
+      if (sizes.length != r) {
+        throw new ImportException(
+            "ONNX operator " + cx.describe() + ": sizes must have " + r + " elements");
+      }
+      for (int a = 0; a < r; a++) {
+        out[a] = sizes[a];
+        Dim d = x.type().dim(a);
+        if (!d.isKnown()) {
+          throw cx.unsupportedHere("sizes for an axis of size " + d);
+        }
+        scales[a] = (float) sizes[a] / d.value();
+      }
+    } else {
+      if (scalesIn == null || scalesIn.tensor == null || !scalesIn.tensor.isFloat()) {
+        throw cx.unsupportedHere("scales computed at run time");
+      }
+      float[] s = scalesIn.tensor.floats();
+      if (s.length != r) {
+        throw new ImportException(
+            "ONNX operator " + cx.describe() + ": scales must have " + r + " elements");
+      }
+      for (int a = 0; a < r; a++) {
+        scales[a] = s[a];
+        Dim d = x.type().dim(a);
+        if (!d.isKnown()) {
+          if (s[a] != 1f) {
+            throw cx.unsupportedHere("a resized axis of size " + d);
+          }
+          out[a] = -1;
+        } else {
+          out[a] = (long) (d.value() * s[a]);
+        }
+      }
+    }
+    // ONNX Runtime interpolates the last two axes of [H, W] or [N, C, H, W] (N and C of scale 1)
+    int first = 0;
+    if (!mode.equals("nearest")) {
+      if (r != 2 && r != 4 || r == 4 && (scales[0] != 1f || scales[1] != 1f)) {
+        throw cx.unsupportedHere(mode + " resizing of a rank-" + r + " tensor");
+      }
+      first = r - 2;
+    }
+    float a3 = cx.attrFloat("cubic_coeff_a", -0.75f);
+    boolean exclude = cx.attrInt("exclude_outside", 0) != 0;
+    for (int a = first; a < r; a++) {
+      Dim d = x.type().dim(a);
+      if (!d.isKnown()) {
+        continue; // scale 1 on a symbolic axis
+      }
+      long in = d.value();
+      if (out[a] <= 0 || in <= 0) {
+        throw cx.unsupportedHere("a resize to or from an empty axis");
+      }
+      if (scales[a] == 1f && out[a] == in) {
+        continue; // ONNX Runtime copies an axis of scale 1 whatever the coordinates say
+      }
+      List<Taps> taps = new ArrayList<>();
+      boolean single = true;
+      for (long o = 0; o < out[a]; o++) {
+        float c = original(coord, o, scales[a], in, out[a]);
+        Taps t =
+            switch (mode) {
+              case "nearest" -> nearest(nearest, c, in);
+              case "linear" -> linear(c, in);
+              default -> cubic(c, in, a3, exclude);
+            };
+        taps.add(t);
+        single &= t.one() >= 0;
+      }
+      if (single) {
+        // every cell a copy of one input cell (a scale of 1, say): no weighted sum
+        taps.replaceAll(t -> new Taps(new long[] {t.index()[t.one()]}, new float[] {1f}));
+      }
+      x = along(cx, x, a, taps, in);
+    }
+    cx.out(x);
+  }
+
+  /** The input coordinate of output cell {@code o} (ONNX Runtime's single-precision formulas). */
+  private static float original(String coord, long o, float scale, long in, long out) {
+    float x = o;
+    return switch (coord) {
+      case "half_pixel" -> (x + 0.5f) / scale - 0.5f;
+      case "pytorch_half_pixel" -> out > 1 ? (x + 0.5f) / scale - 0.5f : 0f;
+      case "align_corners" -> out == 1 ? 0f : x * (in - 1) / (out - 1);
+      case "tf_half_pixel_for_nn" -> (x + 0.5f) / scale;
+      default -> x / scale;
+    };
+  }
+
+  private static Taps nearest(String how, float c, long in) {
+    long i =
+        switch (how) {
+          case "floor" -> (long) Math.floor(c);
+          case "ceil" -> (long) Math.ceil(c);
+          case "round_prefer_ceil" -> c == (long) c + 0.5f ? (long) Math.ceil(c) : roundAway(c);
+          default -> c == (long) c + 0.5f ? (long) Math.floor(c) : roundAway(c);
+        };
+    return new Taps(new long[] {Math.max(0, Math.min(i, in - 1))}, new float[] {1f});
+  }
+
+  /** Rounding half away from zero (C's round). */
+  private static long roundAway(float c) {
+    return (long) (Math.signum(c) * Math.floor(Math.abs(c) + 0.5f));
+  }
+
+  private static Taps linear(float c, long in) {
+    float x = Math.max(0f, Math.min(c, in - 1));
+    long i1 = Math.min((long) x, in - 1);
+    long i2 = Math.min(i1 + 1, in - 1);
+    float d1 = Math.abs(x - i1);
+    float d2 = Math.abs(x - i2);
+    if (i1 == i2) {
+      d1 = 0.5f;
+      d2 = 0.5f;
+    }
+    return new Taps(new long[] {i1, i2}, new float[] {d2, d1});
+  }
+
+  private static Taps cubic(float c, long in, float a, boolean exclude) {
+    long f = (long) Math.floor(c);
+    float s = c - f;
+    float[] w = {
+      ((a * (s + 1) - 5 * a) * (s + 1) + 8 * a) * (s + 1) - 4 * a,
+      ((a + 2) * s - (a + 3)) * s * s + 1,
+      ((a + 2) * (1 - s) - (a + 3)) * (1 - s) * (1 - s) + 1,
+      ((a * (2 - s) - 5 * a) * (2 - s) + 8 * a) * (2 - s) - 4 * a
+    };
+    long[] idx = new long[4];
+    float sum = 0;
+    for (int t = 0; t < 4; t++) {
+      long i = f - 1 + t;
+      if (exclude && (i < 0 || i >= in)) {
+        w[t] = 0;
+      }
+      idx[t] = Math.max(0, Math.min(i, in - 1));
+      sum += w[t];
+    }
+    if (exclude) {
+      for (int t = 0; t < 4; t++) {
+        w[t] /= sum;
+      }
+    }
+    return new Taps(idx, w);
+  }
+
+  /** Axis {@code a} of {@code x} resampled by {@code taps} (one per output cell). */
+  private static Value along(ImportContext cx, Value x, int a, List<Taps> taps, long in) {
+    int n = taps.size();
+    int width = taps.get(0).index().length;
+    if (width == 1 && n == in && identity(taps)) {
+      return x;
+    }
+    if (width == 1 && n % in == 0 && repeats(taps, n / in)) {
+      return repeat(cx, x, a, n / in);
+    }
+    DType dt = x.type().dtype();
+    int r = x.type().rank();
+    long[] wshape = new long[r];
+    java.util.Arrays.fill(wshape, 1);
+    wshape[a] = n;
+    Value sum = null;
+    for (int t = 0; t < width; t++) {
+      long[] idx = new long[n];
+      float[] w = new float[n];
+      boolean zero = true;
+      for (int o = 0; o < n; o++) {
+        idx[o] = taps.get(o).index()[t];
+        w[o] = taps.get(o).weight()[t];
+        zero &= w[o] == 0;
+      }
+      if (zero) {
+        continue;
+      }
+      Value v = take(cx, x, a, idx);
+      if (width > 1) {
+        v = cx.add(Op.MUL, v, cx.graph().addConst(Tensor.ofFloats(dt, wshape, w), cx.loc()));
+      }
+      sum = sum == null ? v : cx.add(Op.ADD, sum, v);
+    }
+    return sum;
+  }
+
+  private static boolean identity(List<Taps> taps) {
+    for (int o = 0; o < taps.size(); o++) {
+      if (taps.get(o).index()[0] != o) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean repeats(List<Taps> taps, long f) {
+    for (int o = 0; o < taps.size(); o++) {
+      if (taps.get(o).index()[0] != o / f) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Each cell of axis {@code a} repeated {@code f} times in place (a broadcast). */
+  private static Value repeat(ImportContext cx, Value x, int a, long f) {
+    List<Dim> dims = x.type().dims();
+    List<Dim> spread = new ArrayList<>(dims.subList(0, a + 1));
+    spread.add(Dim.of(1));
+    spread.addAll(dims.subList(a + 1, dims.size()));
+    List<Dim> wide = new ArrayList<>(spread);
+    wide.set(a + 1, Dim.of(f));
+    List<Dim> out = new ArrayList<>(dims);
+    out.set(a, dims.get(a).times(Dim.of(f)));
+    Value b = cx.add(Op.BROADCAST, Attrs.of("dims", List.copyOf(wide)), cx.reshape(x, spread));
+    return cx.reshape(b, out);
+  }
+
+  /** The cells {@code idx} of axis {@code a} (a take on the axis moved to the front). */
+  private static Value take(ImportContext cx, Value x, int a, long[] idx) {
+    Value ids = cx.graph().addConst(Tensor.ofLongs(new long[] {idx.length}, idx), cx.loc());
+    if (a == 0) {
+      return cx.add(Op.TAKE, x, ids);
+    }
+    int r = x.type().rank();
+    long[] front = new long[r];
+    long[] back = new long[r];
+    front[0] = a;
+    for (int i = 0, j = 1; i < r; i++) {
+      if (i != a) {
+        front[j++] = i;
+      }
+    }
+    for (int i = 0; i < r; i++) {
+      back[(int) front[i]] = i;
+    }
+    Value t = cx.add(Op.TAKE, cx.add(Op.TRANSPOSE, Attrs.of("perm", front), x), ids);
+    return cx.add(Op.TRANSPOSE, Attrs.of("perm", back), t);
+  }
+}
