@@ -29,6 +29,7 @@ final class WindowImports {
 
   static void register(ImportTable.Registrar r) {
     r.add("Conv", Set.of(Op.CONV1D, Op.CONV2D), WindowImports::conv);
+    r.add("ConvTranspose", Set.of(Op.CONV_TRANSPOSE), WindowImports::convTranspose);
     r.add("AveragePool", Set.of(Op.AVG_POOL2D, Op.RESHAPE), cx -> pool(cx, false));
     r.add("MaxPool", Set.of(Op.MAX_POOL2D, Op.RESHAPE), cx -> pool(cx, true));
     r.add(
@@ -127,6 +128,78 @@ final class WindowImports {
     }
     Op op = sp == 1 ? Op.CONV1D : Op.CONV2D;
     cx.out(b == null ? cx.add(op, a, x, w) : cx.add(op, a, x, w, b));
+  }
+
+  /**
+   * ConvTranspose, its output_shape and auto_pad resolved into pads as the specification says (an
+   * odd total padding puts the extra cell at the end for SAME_UPPER, at the beginning otherwise),
+   * an output larger than the kernels reach into output padding.
+   */
+  private static void convTranspose(ImportContext cx) {
+    Value x = cx.val(cx.need(0));
+    Value w = cx.val(cx.need(1));
+    Value b = cx.in(2) == null ? null : cx.val(cx.in(2));
+    int sp = x.type().rank() - 2;
+    if (sp < 1 || sp > 3) {
+      throw cx.unsupportedHere(sp + "-D transposed convolution");
+    }
+    long[] kernel = new long[sp];
+    for (int i = 0; i < sp; i++) {
+      Dim k = w.type().dim(2 + i);
+      if (!k.isKnown()) {
+        throw cx.unsupportedHere("a kernel of unknown size");
+      }
+      kernel[i] = k.value();
+    }
+    long[] strides = orFilled(cx.attrInts("strides"), sp, 1);
+    long[] dil = orFilled(cx.attrInts("dilations"), sp, 1);
+    long[] extra = orFilled(cx.attrInts("output_padding"), sp, 0).clone();
+    long[] pads = orFilled(cx.attrInts("pads"), 2 * sp, 0).clone();
+    long[] shape = cx.attrInts("output_shape");
+    String auto = cx.attrString("auto_pad", "NOTSET");
+    boolean same = auto.equals("SAME_UPPER") || auto.equals("SAME_LOWER");
+    if (auto.equals("VALID")) {
+      pads = new long[2 * sp];
+    }
+    if (shape != null || same) {
+      if (shape != null && shape.length != sp) {
+        throw cx.unsupportedHere("an output_shape of " + shape.length + " values");
+      }
+      for (int i = 0; i < sp; i++) {
+        Dim d = x.type().dim(2 + i);
+        if (!d.isKnown()) {
+          throw cx.unsupportedHere("output_shape or auto_pad on an axis of size " + d);
+        }
+        long full = (d.value() - 1) * strides[i] + extra[i] + (kernel[i] - 1) * dil[i] + 1;
+        long target = shape != null ? shape[i] : d.value() * strides[i];
+        long total = full - target;
+        if (total < 0) {
+          // a larger output than the kernels reach: its last cells hold the bias alone
+          extra[i] -= total;
+          total = 0;
+        }
+        boolean upper = auto.equals("SAME_UPPER");
+        pads[i] = upper ? total / 2 : total - total / 2;
+        pads[sp + i] = upper ? total - total / 2 : total / 2;
+      }
+    }
+    Attrs a =
+        Attrs.of(
+            "strides",
+            strides,
+            "pads",
+            pads,
+            "dilations",
+            dil,
+            "output_padding",
+            extra,
+            "groups",
+            cx.attrInt("group", 1));
+    cx.out(b == null ? cx.add(Op.CONV_TRANSPOSE, a, x, w) : cx.add(Op.CONV_TRANSPOSE, a, x, w, b));
+  }
+
+  private static long[] orFilled(long[] v, int n, long dflt) {
+    return v == null ? filled(n, dflt) : v;
   }
 
   private static void pool(ImportContext cx, boolean max) {

@@ -514,4 +514,42 @@ class RaisedVariantsImportTest {
             true);
     assertEquals(List.of(Op.RESHAPE, Op.BROADCAST), ops(g));
   }
+
+  @Test
+  void convTransposeIsAnIrOperatorWithItsPadsResolved() {
+    Tensor x = random(60, 2, 4, 3, 5);
+    Tensor w = random(61, 4, 3, 3, 2);
+    Tensor b = random(62, 6);
+    Case[] cases = {
+      new Case("ConvTranspose").in(x).in(w).in(b).ints("strides", 2, 1).attr("group", 2L),
+      new Case("ConvTranspose")
+          .in(x)
+          .in(random(63, 4, 2, 3, 3))
+          .ints("strides", 3, 2)
+          .ints("pads", 1, 0, 2, 1)
+          .ints("dilations", 1, 2)
+          .ints("output_padding", 2, 1),
+      new Case("ConvTranspose")
+          .in(x)
+          .in(random(64, 4, 2, 3, 3))
+          .ints("strides", 2, 2)
+          .ints("output_shape", 8, 10),
+      new Case("ConvTranspose")
+          .in(x)
+          .in(random(65, 4, 2, 3, 3))
+          .ints("strides", 2, 2)
+          .attr("auto_pad", "SAME_UPPER"),
+      new Case("ConvTranspose")
+          .in(x)
+          .in(random(66, 4, 2, 3, 3))
+          .ints("strides", 2, 2)
+          .attr("auto_pad", "SAME_LOWER"),
+      new Case("ConvTranspose").in(random(67, 1, 3, 7)).in(random(68, 3, 2, 3)).ints("strides", 2),
+      new Case("ConvTranspose").in(random(69, 1, 2, 3, 4, 2)).in(random(70, 2, 3, 2, 2, 3)),
+    };
+    for (Case c : cases) {
+      Graph g = check(c, true);
+      assertEquals(List.of(Op.CONV_TRANSPOSE), ops(g));
+    }
+  }
 }

@@ -94,6 +94,12 @@ public enum Op {
   ATTENTION(3, 4),
   CONV1D(2, 3),
   CONV2D(2, 3),
+  /**
+   * The transposed convolution over any number of spatial axes (the gradient of a convolution with
+   * respect to its input; ONNX's ConvTranspose): weight {@code [C, O / groups, k...]}, per-axis
+   * strides, pads, dilations and output padding.
+   */
+  CONV_TRANSPOSE(2, 3),
   AVG_POOL2D(1, 1),
   MAX_POOL2D(1, 1),
   UPSAMPLE(1, 1),
