@@ -32,7 +32,46 @@ final class IndexingImports {
     r.add("GatherElements", Set.of(Op.GATHER_ELEMENTS), IndexingImports::gatherElements);
     r.add("ScatterElements", Set.of(Op.SCATTER_ELEMENTS), IndexingImports::scatterElements);
     r.add("Scatter", Set.of(Op.SCATTER_ELEMENTS), IndexingImports::scatterElements);
+    r.add("EyeLike", Set.of(), IndexingImports::eyeLike);
     r.add("Trilu", Set.of(Op.WHERE, Op.GREATER_EQUAL, Op.LESS_EQUAL), IndexingImports::trilu);
+  }
+
+  /** EyeLike of a matrix of known size: a constant with ones on diagonal k. */
+  private static void eyeLike(ImportContext cx) {
+    TensorType t = cx.type(cx.need(0));
+    if (t.rank() != 2 || !t.dim(0).isKnown() || !t.dim(1).isKnown()) {
+      throw cx.unsupportedHere("EyeLike of " + t);
+    }
+    DType dt =
+        cx.attr("dtype") == null
+            ? t.dtype()
+            : OnnxTypes.dtype((int) cx.attrInt("dtype", 1), "ONNX operator " + cx.describe());
+    if (!OnnxTypes.raised(dt)) {
+      throw cx.unsupportedHere("a " + dt + " result");
+    }
+    int n = (int) t.dim(0).value();
+    int m = (int) t.dim(1).value();
+    long k = cx.attrInt("k", 0);
+    long[] shape = {n, m};
+    Tensor eye;
+    if (dt.isFloat()) {
+      float[] v = new float[n * m];
+      for (int i = 0; i < n; i++) {
+        if (i + k >= 0 && i + k < m) {
+          v[(int) (i * m + i + k)] = 1f;
+        }
+      }
+      eye = Tensor.ofFloats(dt, shape, v);
+    } else {
+      long[] v = new long[n * m];
+      for (int i = 0; i < n; i++) {
+        if (i + k >= 0 && i + k < m) {
+          v[(int) (i * m + i + k)] = 1;
+        }
+      }
+      eye = Tensor.ofLongs(dt, shape, v);
+    }
+    cx.out(cx.graph().addConst(eye, cx.loc()));
   }
 
   private static void gatherElements(ImportContext cx) {

@@ -44,6 +44,16 @@ final class NormalizationImports {
         Set.of(Op.LAYER_NORM, Op.RESHAPE, Op.BROADCAST, Op.MUL, Op.ADD),
         NormalizationImports::instanceNorm);
     r.add(
+        "Hardmax", Set.of(Op.ARGMAX, Op.EQUAL, Op.CAST, Op.RESHAPE), NormalizationImports::hardmax);
+    r.add(
+        "MeanVarianceNormalization",
+        Set.of(Op.REDUCE_MEAN, Op.SUB, Op.MUL, Op.SQRT, Op.ADD, Op.DIV),
+        NormalizationImports::meanVariance);
+    r.add(
+        "LRN",
+        Set.of(Op.MUL, Op.TRANSPOSE, Op.MATMUL, Op.ADD, Op.POW, Op.DIV),
+        NormalizationImports::lrn);
+    r.add(
         "BatchNormalization",
         Set.of(Op.RESHAPE, Op.DIV, Op.SQRT, Op.ADD, Op.MUL, Op.SUB),
         NormalizationImports::batchNorm);
@@ -135,6 +145,115 @@ final class NormalizationImports {
     Value eps = cx.scalar(cx.attrFloat("epsilon", 1e-5f), dt);
     Value mul = cx.add(Op.DIV, scale, cx.add(Op.SQRT, cx.add(Op.ADD, var, eps)));
     cx.out(cx.add(Op.ADD, cx.add(Op.MUL, cx.add(Op.SUB, x, mean), mul), bias));
+  }
+
+  /**
+   * Hardmax: 1 at the first maximum along the axis, 0 elsewhere (a comparison of the axis's
+   * positions with the argmax); before opset 13 over a flattened suffix, as Softmax.
+   */
+  private static void hardmax(ImportContext cx) {
+    Value x = cx.val(cx.need(0));
+    int r = x.type().rank();
+    List<Dim> dims = x.type().dims();
+    int ax;
+    Value in = x;
+    if (cx.opset() >= 13) {
+      ax = cx.axis(cx.attrInt("axis", -1), r);
+    } else {
+      int from = cx.axis(cx.attrInt("axis", 1), r);
+      in = cx.reshape(x, List.of(product(dims.subList(0, from)), product(dims.subList(from, r))));
+      ax = 1;
+    }
+    Dim n = in.type().dim(ax);
+    if (!n.isKnown()) {
+      throw cx.unsupportedHere("an axis of size " + n);
+    }
+    long[] shape = new long[in.type().rank()];
+    java.util.Arrays.fill(shape, 1);
+    shape[ax] = n.value();
+    long[] iota = new long[(int) n.value()];
+    for (int i = 0; i < iota.length; i++) {
+      iota[i] = i;
+    }
+    Value pos = cx.graph().addConst(dev.cmod.ir.tensor.Tensor.ofLongs(shape, iota), cx.loc());
+    Value first = cx.add(Op.ARGMAX, Attrs.of("axis", ax, "keep", true), in);
+    Value y = cx.add(Op.CAST, Attrs.of("to", x.type().dtype()), cx.add(Op.EQUAL, pos, first));
+    cx.out(cx.reshape(y, dims));
+  }
+
+  /** MeanVarianceNormalization: (x - mean) / (deviation + 1e-9) over the axes (default 0, 2, 3). */
+  private static void meanVariance(ImportContext cx) {
+    Value x = cx.val(cx.need(0));
+    int r = x.type().rank();
+    long[] axes = cx.attrInts("axes");
+    if (axes == null) {
+      axes = new long[] {0, 2, 3};
+    }
+    java.util.TreeSet<Integer> sorted =
+        new java.util.TreeSet<>(java.util.Comparator.reverseOrder());
+    for (long a : axes) {
+      sorted.add(cx.axis(a, r));
+    }
+    Value mean = x;
+    for (int a : sorted) {
+      mean = cx.add(Op.REDUCE_MEAN, Attrs.of("axis", a, "keep", true), mean);
+    }
+    Value d = cx.add(Op.SUB, x, mean);
+    Value var = cx.add(Op.MUL, d, d);
+    for (int a : sorted) {
+      var = cx.add(Op.REDUCE_MEAN, Attrs.of("axis", a, "keep", true), var);
+    }
+    DType dt = x.type().dtype();
+    cx.out(cx.add(Op.DIV, d, cx.add(Op.ADD, cx.add(Op.SQRT, var), cx.scalar(1e-9, dt))));
+  }
+
+  /**
+   * LRN: x / (bias + alpha / size * s)^beta, s the sum of squares over a window of channels (a
+   * matmul with a constant band of ones, the channels moved last).
+   */
+  private static void lrn(ImportContext cx) {
+    Value x = cx.val(cx.need(0));
+    int r = x.type().rank();
+    DType dt = x.type().dtype();
+    Dim ch = r >= 2 ? x.type().dim(1) : Dim.of(0);
+    if (r < 3 || !ch.isKnown()) {
+      throw cx.unsupportedHere("LRN over " + x.type());
+    }
+    int c = (int) ch.value();
+    long size = cx.attrInt("size", 1);
+    if (size % 2 == 0) {
+      throw cx.unsupportedHere("an even size (ONNX Runtime, the oracle, refuses it)");
+    }
+    long lo = (size - 1) / 2;
+    long hi = size - 1 - lo;
+    float[] band = new float[c * c];
+    for (int from = 0; from < c; from++) {
+      for (int to = 0; to < c; to++) {
+        band[from * c + to] = from >= to - lo && from <= to + hi ? 1f : 0f;
+      }
+    }
+    long[] last = new long[r];
+    long[] back = new long[r];
+    last[0] = 0;
+    for (int i = 2; i < r; i++) {
+      last[i - 1] = i;
+    }
+    last[r - 1] = 1;
+    for (int i = 0; i < r; i++) {
+      back[(int) last[i]] = i;
+    }
+    Value sq = cx.add(Op.TRANSPOSE, Attrs.of("perm", last), cx.add(Op.MUL, x, x));
+    Value m =
+        cx.graph()
+            .addConst(dev.cmod.ir.tensor.Tensor.ofFloats(dt, new long[] {c, c}, band), cx.loc());
+    Value s = cx.add(Op.TRANSPOSE, Attrs.of("perm", back), cx.add(Op.MATMUL, sq, m));
+    Value scaled = cx.add(Op.MUL, s, cx.scalar(cx.attrFloat("alpha", 1e-4f) / size, dt));
+    Value den =
+        cx.add(
+            Op.POW,
+            cx.add(Op.ADD, scaled, cx.scalar(cx.attrFloat("bias", 1f), dt)),
+            cx.scalar(cx.attrFloat("beta", 0.75f), dt));
+    cx.out(cx.add(Op.DIV, x, den));
   }
 
   private static void softmax(ImportContext cx, boolean log) {

@@ -29,6 +29,8 @@ final class WindowImports {
 
   static void register(ImportTable.Registrar r) {
     r.add("Conv", Set.of(Op.CONV1D, Op.CONV2D), WindowImports::conv);
+    r.add("DepthToSpace", Set.of(Op.RESHAPE, Op.TRANSPOSE), cx -> blocks(cx, true));
+    r.add("SpaceToDepth", Set.of(Op.RESHAPE, Op.TRANSPOSE), cx -> blocks(cx, false));
     r.add("ConvTranspose", Set.of(Op.CONV_TRANSPOSE), WindowImports::convTranspose);
     r.add("AveragePool", Set.of(Op.AVG_POOL2D, Op.RESHAPE), cx -> pool(cx, false));
     r.add("MaxPool", Set.of(Op.MAX_POOL2D, Op.RESHAPE), cx -> pool(cx, true));
@@ -196,6 +198,45 @@ final class WindowImports {
             "groups",
             cx.attrInt("group", 1));
     cx.out(b == null ? cx.add(Op.CONV_TRANSPOSE, a, x, w) : cx.add(Op.CONV_TRANSPOSE, a, x, w, b));
+  }
+
+  /**
+   * DepthToSpace (channels into blocks of the image, DCR or CRD order) and SpaceToDepth (the
+   * inverse of DCR): a reshape to six axes, a transpose, a reshape.
+   */
+  private static void blocks(ImportContext cx, boolean toSpace) {
+    Value x = cx.val(cx.need(0));
+    if (x.type().rank() != 4) {
+      throw new ImportException("ONNX operator " + cx.describe() + " needs [N, C, H, W]");
+    }
+    long b = cx.attrInt("blocksize", 0);
+    List<Dim> d = x.type().dims();
+    Dim n = d.get(0);
+    Dim c = d.get(1);
+    Dim h = d.get(2);
+    Dim w = d.get(3);
+    Dim bb = Dim.of(b);
+    Dim b2 = Dim.of(b * b);
+    if (b <= 0 || toSpace && c.isKnown() && c.value() % (b * b) != 0) {
+      throw new ImportException(
+          "ONNX operator " + cx.describe() + ": blocksize " + b + " does not fit");
+    }
+    List<Dim> six;
+    long[] perm;
+    List<Dim> out;
+    if (toSpace) {
+      boolean crd = cx.attrString("mode", "DCR").equals("CRD");
+      Dim cOut = c.div(b2);
+      six = crd ? List.of(n, cOut, bb, bb, h, w) : List.of(n, bb, bb, cOut, h, w);
+      perm = crd ? new long[] {0, 1, 4, 2, 5, 3} : new long[] {0, 3, 4, 1, 5, 2};
+      out = List.of(n, cOut, h.times(bb), w.times(bb));
+    } else {
+      six = List.of(n, c, h.div(bb), bb, w.div(bb), bb);
+      perm = new long[] {0, 3, 5, 1, 2, 4};
+      out = List.of(n, c.times(b2), h.div(bb), w.div(bb));
+    }
+    Value t = cx.add(Op.TRANSPOSE, Attrs.of("perm", perm), cx.reshape(x, six));
+    cx.out(cx.reshape(t, out));
   }
 
   private static long[] orFilled(long[] v, int n, long dflt) {

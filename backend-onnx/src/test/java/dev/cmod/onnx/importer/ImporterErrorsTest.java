@@ -174,19 +174,19 @@ class ImporterErrorsTest {
             GraphProto.newBuilder()
                 .addInput(info("x", 1, 2, 3))
                 .addOutput(info("y", 1, 2, 3))
-                .addNode(node("Hardmax", "the_max", List.of("x"), List.of("y"))));
+                .addNode(node("LpNormalization", "the_norm", List.of("x"), List.of("y"))));
     ImportedModule m = OnnxImporter.load(bytes, null);
     Graph g = new Graph("t");
     Value x = g.addInput("x", TensorType.of(DType.F32, 2, 3), LOC);
-    g.setOutput("y", m.apply(g, List.of(x), "hm", LOC).get(0));
+    g.setOutput("y", m.apply(g, List.of(x), "lp", LOC).get(0));
     assertEquals(1, g.nodes().stream().filter(n -> n.op() == Op.ONNX_REGION).count());
-    Tensor in = Tensor.ofFloats(new long[] {2, 3}, new float[] {0, 1, 2, 3, -1, 0.5f});
+    Tensor in = Tensor.ofFloats(new long[] {2, 3}, new float[] {0, 3, 4, 3, -4, 0});
     float[] ort = ImportSupport.runEmitted(g, Map.of("x", in)).get("y").floats();
     float[] ref = Interpreter.run(g, Map.of("x", in), OnnxRegionRunner.CPU).get("y").floats();
-    // one-hot of each row's maximum
-    float[] want = {0, 0, 1, 1, 0, 0};
-    org.junit.jupiter.api.Assertions.assertArrayEquals(want, ort);
-    org.junit.jupiter.api.Assertions.assertArrayEquals(want, ref);
+    // each row over its Euclidean norm, 5
+    float[] want = {0, 0.6f, 0.8f, 0.6f, -0.8f, 0};
+    org.junit.jupiter.api.Assertions.assertArrayEquals(want, ort, 1e-6f);
+    org.junit.jupiter.api.Assertions.assertArrayEquals(want, ref, 1e-6f);
   }
 
   /** A known operator in a variant its handler refuses (select_last_index) is carried opaque. */
@@ -241,7 +241,7 @@ class ImporterErrorsTest {
             GraphProto.newBuilder()
                 .addInput(info("x", 1, 2, 3))
                 .addOutput(info("y", 1, 2, 3))
-                .addNode(node("Hardmax", "the_max", List.of("x"), List.of("h")))
+                .addNode(node("LpNormalization", "the_norm", List.of("x"), List.of("h")))
                 .addNode(node("Relu", "r", List.of("x"), List.of("r")))
                 .addNode(node("Add", "a", List.of("h", "r"), List.of("y"))));
     ImportedModule m = OnnxImporter.load(bytes, null);
@@ -316,8 +316,8 @@ class ImporterErrorsTest {
                     GraphProto.newBuilder()
                         .addInput(info("x", 1, 2, 3))
                         .addOutput(info("y", 1, 2, 3))
-                        .addNode(node("Hardmax", "s", List.of("x"), List.of("y")))),
-                "ONNX operator 'Hardmax' (node 's') is carried opaque (the importer does not raise it),"
+                        .addNode(node("LpNormalization", "s", List.of("x"), List.of("y")))),
+                "ONNX operator 'LpNormalization' (node 's') is carried opaque (the importer does not raise it),"
                     + " but the model's opset 18 is newer than the opset cmod emits (17), and"
                     + " copying it at opset 17 could change its meaning; convert the model to opset"
                     + " 17 (onnx.version_converter)"),

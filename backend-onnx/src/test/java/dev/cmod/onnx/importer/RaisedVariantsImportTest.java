@@ -552,4 +552,41 @@ class RaisedVariantsImportTest {
       assertEquals(List.of(Op.CONV_TRANSPOSE), ops(g));
     }
   }
+
+  @Test
+  void smallOperatorsComposedOfIrOperators() {
+    Tensor x = random(80, 2, 8, 3, 4);
+    check(new Case("CastLike").in(x).in(Tensor.ofLongs(new long[] {1}, new long[] {0})), true);
+    check(new Case("Dropout").in(x).outputs(2), true);
+    check(
+        new Case("Dropout")
+            .in(x)
+            .init(floats("ratio", new long[0], 0f))
+            .init(
+                TensorProto.newBuilder().setName("training").setDataType(9).addInt32Data(1).build())
+            .outputs(2),
+        true);
+    check(new Case("Shrink").in(x).attr("lambd", 0.6f).attr("bias", 0.25f), true);
+    check(new Case("Hardmax").in(x).attr("axis", 1L), true);
+    Case old = new Case("Hardmax").in(x).attr("axis", 2L);
+    old.opset = 11;
+    check(old, true);
+    check(new Case("MeanVarianceNormalization").in(x), true);
+    check(new Case("MeanVarianceNormalization").in(x).ints("axes", 1, -1), true);
+    for (long size : new long[] {1, 3, 5}) {
+      check(
+          new Case("LRN")
+              .in(x)
+              .attr("size", size)
+              .attr("alpha", 0.01f)
+              .attr("beta", 0.6f)
+              .attr("bias", 2f),
+          true);
+    }
+    check(new Case("DepthToSpace").in(x).attr("blocksize", 2L), true);
+    check(new Case("DepthToSpace").in(x).attr("blocksize", 2L).attr("mode", "CRD"), true);
+    check(new Case("SpaceToDepth").in(random(81, 1, 3, 4, 6)).attr("blocksize", 2L), true);
+    check(new Case("EyeLike").in(random(82, 3, 5)).attr("k", 1L), true);
+    check(new Case("EyeLike").in(random(83, 4, 3)).attr("k", -2L).attr("dtype", 7L), true);
+  }
 }
