@@ -589,4 +589,32 @@ class RaisedVariantsImportTest {
     check(new Case("EyeLike").in(random(82, 3, 5)).attr("k", 1L), true);
     check(new Case("EyeLike").in(random(83, 4, 3)).attr("k", -2L).attr("dtype", 7L), true);
   }
+
+  @Test
+  void classificationLossesArePickedWeightedAndReduced() {
+    Tensor scores = random(90, 3, 5, 2);
+    Tensor target = Tensor.ofLongs(new long[] {3, 2}, new long[] {0, 4, 2, -1, 4, 1});
+    Tensor weight = Tensor.ofFloats(new long[] {5}, new float[] {0.5f, 1, 2, 0.25f, 3});
+    for (String reduction : new String[] {"none", "sum", "mean"}) {
+      check(
+          new Case("NegativeLogLikelihoodLoss")
+              .in(scores)
+              .in(target)
+              .in(weight)
+              .attr("reduction", reduction)
+              .attr("ignore_index", -1L),
+          true);
+      check(
+          new Case("SoftmaxCrossEntropyLoss")
+              .in(scores)
+              .in(target)
+              .attr("reduction", reduction)
+              .attr("ignore_index", -1L)
+              .outputs(2),
+          true);
+    }
+    Tensor plain = Tensor.ofLongs(new long[] {3, 2}, new long[] {0, 4, 2, 3, 4, 1});
+    check(new Case("NegativeLogLikelihoodLoss").in(scores).in(plain), true);
+    check(new Case("SoftmaxCrossEntropyLoss").in(scores).in(plain).in(weight), true);
+  }
 }
