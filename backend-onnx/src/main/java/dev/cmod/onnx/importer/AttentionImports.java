@@ -8,8 +8,8 @@ import java.util.Set;
 
 /**
  * Imports of ONNX's contractions: MatMul, Gemm (transposes, alpha and beta composed around the IR's
- * matmul) and Einsum ({@link Einsum}). ONNX's own Attention operator is newer than the opsets the
- * importer follows.
+ * matmul), Einsum ({@link Einsum}) and the recurrent RNN, GRU and LSTM, unrolled ({@link
+ * Recurrent}). ONNX's own Attention operator is newer than the opsets the importer follows.
  */
 final class AttentionImports {
   private AttentionImports() {}
@@ -24,6 +24,9 @@ final class AttentionImports {
         "Einsum",
         Set.of(Op.TRANSPOSE, Op.RESHAPE, Op.MATMUL, Op.MUL, Op.REDUCE_SUM, Op.WHERE),
         Einsum::apply);
+    r.add("RNN", Recurrent.RAISES, Recurrent::rnn);
+    r.add("GRU", Recurrent.RAISES, Recurrent::gru);
+    r.add("LSTM", Recurrent.RAISES, Recurrent::lstm);
   }
 
   private static void gemm(ImportContext cx) {

@@ -141,6 +141,10 @@ class RaisedVariantsImportTest {
       GraphProto.Builder g = GraphProto.newBuilder().setName("g");
       NodeProto.Builder n = NodeProto.newBuilder().setOpType(op);
       for (int i = 0; i < inputs.size(); i++) {
+        if (inputs.get(i) == null) {
+          n.addInput(""); // an optional input left out
+          continue;
+        }
         g.addInput(info("x" + i, inputs.get(i).dtype().onnxCode, inputs.get(i).shape()));
         n.addInput("x" + i);
       }
@@ -222,7 +226,9 @@ class RaisedVariantsImportTest {
     List<Value> args = new ArrayList<>();
     for (int i = 0; i < c.inputs.size(); i++) {
       Tensor t = c.inputs.get(i);
-      args.add(g.addInput("in" + i, TensorType.of(t.dtype(), t.shape()), LOC));
+      if (t != null) {
+        args.add(g.addInput("in" + i, TensorType.of(t.dtype(), t.shape()), LOC));
+      }
     }
     List<Value> outs = m.apply(g, args, "m", LOC);
     for (int i = 0; i < outs.size(); i++) {
@@ -240,8 +246,10 @@ class RaisedVariantsImportTest {
     Map<String, Tensor> original = new LinkedHashMap<>();
     Map<String, Tensor> feeds = new LinkedHashMap<>();
     for (int i = 0; i < c.inputs.size(); i++) {
-      original.put("x" + i, c.inputs.get(i));
-      feeds.put("in" + i, c.inputs.get(i));
+      if (c.inputs.get(i) != null) {
+        original.put("x" + i, c.inputs.get(i));
+        feeds.put("in" + i, c.inputs.get(i));
+      }
     }
     Map<String, Tensor> want = ImportSupport.runModel(c.model(), original);
     Graph g = imported(c);
@@ -616,5 +624,53 @@ class RaisedVariantsImportTest {
     Tensor plain = Tensor.ofLongs(new long[] {3, 2}, new long[] {0, 4, 2, 3, 4, 1});
     check(new Case("NegativeLogLikelihoodLoss").in(scores).in(plain), true);
     check(new Case("SoftmaxCrossEntropyLoss").in(scores).in(plain).in(weight), true);
+  }
+
+  @Test
+  void recurrentLayersAreUnrolled() {
+    long seq = 4;
+    long batch = 3;
+    long in = 5;
+    long h = 2;
+    for (String direction : new String[] {"forward", "reverse", "bidirectional"}) {
+      long d = direction.equals("bidirectional") ? 2 : 1;
+      Tensor x = random(100, seq, batch, in);
+      check(
+          new Case("LSTM")
+              .in(x)
+              .in(random(101, d, 4 * h, in))
+              .in(random(102, d, 4 * h, h))
+              .in(random(103, d, 8 * h))
+              .in(null)
+              .in(random(104, d, batch, h))
+              .in(random(105, d, batch, h))
+              .in(random(106, d, 3 * h))
+              .attr("hidden_size", h)
+              .attr("direction", direction)
+              .outputs(3),
+          true);
+      for (long lbr : new long[] {0, 1}) {
+        check(
+            new Case("GRU")
+                .in(x)
+                .in(random(107, d, 3 * h, in))
+                .in(random(108, d, 3 * h, h))
+                .in(random(109, d, 6 * h))
+                .attr("hidden_size", h)
+                .attr("direction", direction)
+                .attr("linear_before_reset", lbr)
+                .outputs(2),
+            true);
+      }
+      check(
+          new Case("RNN")
+              .in(x)
+              .in(random(110, d, h, in))
+              .in(random(111, d, h, h))
+              .attr("hidden_size", h)
+              .attr("direction", direction)
+              .outputs(2),
+          true);
+    }
   }
 }
