@@ -15,9 +15,10 @@ import java.util.List;
  * axis every output cell is a weighted sum of a few input cells (one for nearest, two for linear,
  * four for cubic) whose positions and weights depend only on the sizes, so they are computed here,
  * in single precision with ONNX Runtime's formulas, and the axis becomes takes of constant indices
- * scaled by constant weights. An integer nearest upsampling is a broadcast instead. Run-time
- * scales, regions of interest (tf_crop_and_resize), antialiasing and the attributes of later opsets
- * are carried opaque.
+ * scaled by constant weights. An integer nearest upsampling is a broadcast instead. Upsample and
+ * Resize-10 are read with the modes ONNX Runtime gives them (as {@link OpsetUpgrade} does).
+ * Run-time scales, regions of interest (tf_crop_and_resize), antialiasing and the attributes of
+ * later opsets are carried opaque.
  */
 final class Resampling {
   private Resampling() {}
@@ -43,7 +44,8 @@ final class Resampling {
     int r = x.type().rank();
     String mode = cx.attrString("mode", "nearest");
     if (cx.opset() < 11) {
-      throw cx.unsupportedHere("Resize of opset " + cx.opset());
+      old(cx, x, mode, constScales(cx, cx.in(1), r), true);
+      return;
     }
     String coord = cx.attrString("coordinate_transformation_mode", "half_pixel");
     String nearest = cx.attrString("nearest_mode", "round_prefer_floor");
@@ -84,14 +86,7 @@ final class Resampling {
         scales[a] = (float) sizes[a] / d.value();
       }
     } else {
-      if (scalesIn == null || scalesIn.tensor == null || !scalesIn.tensor.isFloat()) {
-        throw cx.unsupportedHere("scales computed at run time");
-      }
-      float[] s = scalesIn.tensor.floats();
-      if (s.length != r) {
-        throw new ImportException(
-            "ONNX operator " + cx.describe() + ": scales must have " + r + " elements");
-      }
+      float[] s = constScales(cx, scalesIn, r);
       for (int a = 0; a < r; a++) {
         scales[a] = s[a];
         Dim d = x.type().dim(a);
@@ -105,6 +100,92 @@ final class Resampling {
         }
       }
     }
+    String[] nearestModes = new String[r];
+    java.util.Arrays.fill(nearestModes, nearest);
+    float a3 = cx.attrFloat("cubic_coeff_a", -0.75f);
+    boolean exclude = cx.attrInt("exclude_outside", 0) != 0;
+    cx.out(resample(cx, x, mode, coord, nearestModes, scales, out, a3, exclude));
+  }
+
+  /**
+   * Upsample (before opset 10), with its scales in an input (9), an attribute (7, 8) or two
+   * attributes (before 7).
+   */
+  static void upsample(ImportContext cx) {
+    Value x = cx.val(cx.need(0));
+    int r = x.type().rank();
+    float[] scales;
+    if (cx.opset() >= 9) {
+      scales = constScales(cx, cx.in(1), r);
+    } else if (cx.opset() >= 7) {
+      var a = cx.attr("scales");
+      if (a == null || a.getFloatsCount() != r) {
+        throw new ImportException("ONNX operator " + cx.describe() + " needs " + r + " scales");
+      }
+      scales = new float[r];
+      for (int i = 0; i < r; i++) {
+        scales[i] = a.getFloats(i);
+      }
+    } else {
+      if (r != 4) {
+        throw new ImportException("ONNX operator " + cx.describe() + " needs [N, C, H, W]");
+      }
+      scales =
+          new float[] {1, 1, cx.attrFloat("height_scale", 1f), cx.attrFloat("width_scale", 1f)};
+    }
+    String mode = cx.attrString("mode", "nearest");
+    old(cx, x, mode.equals("bilinear") ? "linear" : mode, scales, false);
+  }
+
+  /**
+   * Upsample and Resize-10 as ONNX Runtime ran them: asymmetric coordinates, nearest rounding down
+   * where an axis grows and (Resize-10) up where it shrinks.
+   */
+  private static void old(
+      ImportContext cx, Value x, String mode, float[] scales, boolean shrinkRoundsUp) {
+    if (!mode.equals("nearest") && !mode.equals("linear")
+        || mode.equals("linear") && !x.type().dtype().isFloat()) {
+      throw cx.unsupportedHere("mode '" + mode + "' on " + x.type().dtype());
+    }
+    int r = scales.length;
+    long[] out = new long[r];
+    String[] nearestModes = new String[r];
+    for (int a = 0; a < r; a++) {
+      Dim d = x.type().dim(a);
+      if (!d.isKnown() && scales[a] != 1f) {
+        throw cx.unsupportedHere("a resized axis of size " + d);
+      }
+      out[a] = d.isKnown() ? (long) (d.value() * scales[a]) : -1;
+      nearestModes[a] = shrinkRoundsUp && scales[a] < 1f ? "ceil" : "floor";
+    }
+    cx.out(resample(cx, x, mode, "asymmetric", nearestModes, scales, out, -0.75f, false));
+  }
+
+  /** Constant scales, one per axis. */
+  private static float[] constScales(ImportContext cx, ImportValue v, int r) {
+    if (v == null || v.tensor == null || !v.tensor.isFloat()) {
+      throw cx.unsupportedHere("scales computed at run time");
+    }
+    float[] s = v.tensor.floats();
+    if (s.length != r) {
+      throw new ImportException(
+          "ONNX operator " + cx.describe() + ": scales must have " + r + " elements");
+    }
+    return s;
+  }
+
+  /** {@code x} resampled axis by axis to {@code out} cells. */
+  private static Value resample(
+      ImportContext cx,
+      Value x,
+      String mode,
+      String coord,
+      String[] nearest,
+      float[] scales,
+      long[] out,
+      float a3,
+      boolean exclude) {
+    int r = x.type().rank();
     // ONNX Runtime interpolates the last two axes of [H, W] or [N, C, H, W] (N and C of scale 1)
     int first = 0;
     if (!mode.equals("nearest")) {
@@ -113,8 +194,6 @@ final class Resampling {
       }
       first = r - 2;
     }
-    float a3 = cx.attrFloat("cubic_coeff_a", -0.75f);
-    boolean exclude = cx.attrInt("exclude_outside", 0) != 0;
     for (int a = first; a < r; a++) {
       Dim d = x.type().dim(a);
       if (!d.isKnown()) {
@@ -133,7 +212,7 @@ final class Resampling {
         float c = original(coord, o, scales[a], in, out[a]);
         Taps t =
             switch (mode) {
-              case "nearest" -> nearest(nearest, c, in);
+              case "nearest" -> nearest(nearest[a], c, in);
               case "linear" -> linear(c, in);
               default -> cubic(c, in, a3, exclude);
             };
@@ -146,7 +225,7 @@ final class Resampling {
       }
       x = along(cx, x, a, taps, in);
     }
-    cx.out(x);
+    return x;
   }
 
   /** The input coordinate of output cell {@code o} (ONNX Runtime's single-precision formulas). */

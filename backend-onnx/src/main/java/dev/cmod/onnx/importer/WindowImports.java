@@ -38,6 +38,10 @@ final class WindowImports {
         "Resize",
         Set.of(Op.TAKE, Op.TRANSPOSE, Op.MUL, Op.ADD, Op.RESHAPE, Op.BROADCAST),
         Resampling::resize);
+    r.add(
+        "Upsample",
+        Set.of(Op.TAKE, Op.TRANSPOSE, Op.MUL, Op.ADD, Op.RESHAPE, Op.BROADCAST),
+        Resampling::upsample);
     r.add("GlobalAveragePool", Set.of(Op.REDUCE_MEAN), cx -> globalPool(cx, Op.REDUCE_MEAN));
     r.add("GlobalMaxPool", Set.of(Op.REDUCE_MAX), cx -> globalPool(cx, Op.REDUCE_MAX));
   }

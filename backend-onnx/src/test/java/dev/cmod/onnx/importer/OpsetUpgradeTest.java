@@ -389,9 +389,10 @@ class OpsetUpgradeTest {
         new M(7)
             .in("x", F, 1, 1, 2, 3)
             .out("y", F, 1, 1, 4, 9)
+            .opaqueX() // Upsample is raised; after an untyped opaque value it joins the region
             .node(
                 "Upsample",
-                List.of("x"),
+                List.of("xn"),
                 List.of("y"),
                 s("mode", "nearest"),
                 floats("scales", 1, 1, 2, 3))
@@ -402,7 +403,8 @@ class OpsetUpgradeTest {
             .in("x", F, 1, 1, 3, 3)
             .out("y", F, 1, 1, 6, 7)
             .init("scales", new float[] {1, 1, 2, 2.5f}, 4)
-            .node("Upsample", List.of("x", "scales"), List.of("y"), s("mode", "linear"))
+            .opaqueX()
+            .node("Upsample", List.of("xn", "scales"), List.of("y"), s("mode", "linear"))
             .bytes();
     sameAsOriginal(nine, x(1, 1, 3, 3));
   }
@@ -419,7 +421,8 @@ class OpsetUpgradeTest {
                 .in("x", F, 1, 1, 5, 4)
                 .out("y", F, 1, 1, h, w)
                 .init("scales", sc, 4)
-                .node("Resize", List.of("x", "scales"), List.of("y"), s("mode", mode))
+                .opaqueX() // constant scales are raised; after an opaque value, in the region
+                .node("Resize", List.of("xn", "scales"), List.of("y"), s("mode", mode))
                 .bytes();
         sameAsOriginal(m, x(1, 1, 5, 4));
       }

@@ -673,4 +673,34 @@ class RaisedVariantsImportTest {
           true);
     }
   }
+
+  @Test
+  void upsampleAndResizeTenReadTheirOldModes() {
+    Tensor x = random(120, 1, 2, 3, 4);
+    for (String mode : new String[] {"nearest", "linear"}) {
+      Case nine =
+          new Case("Upsample")
+              .in(x)
+              .init(floats("scales", new long[] {4}, 1, 1, 2, 1.5f))
+              .attr("mode", mode);
+      nine.opset = 9;
+      check(nine, true);
+      Case ten =
+          new Case("Resize")
+              .in(x)
+              .init(floats("scales", new long[] {4}, 1, 1, 0.7f, 2.5f))
+              .attr("mode", mode);
+      ten.opset = 10;
+      check(ten, true);
+    }
+    Case seven = new Case("Upsample").in(x);
+    seven.attrs.add(
+        AttributeProto.newBuilder()
+            .setName("scales")
+            .setType(AttributeProto.AttributeType.FLOATS)
+            .addAllFloats(List.of(1f, 1f, 3f, 2f))
+            .build());
+    seven.opset = 7;
+    check(seven, true);
+  }
 }
