@@ -18,7 +18,8 @@ import java.util.Set;
 /**
  * Imports of ONNX's indexing operators: Gather (folded on shape vectors; otherwise the IR's take on
  * axis 0, with transposes around it for another axis and ONNX's negative indices mapped),
- * GatherElements and ScatterElements (IR operators of their own), TopK and Trilu (a mask).
+ * GatherElements and ScatterElements (IR operators of their own), GatherND and ScatterND (through
+ * them, on the data's indexed axes merged), TopK, Trilu (a mask) and EyeLike (a constant).
  */
 final class IndexingImports {
   private IndexingImports() {}
@@ -33,6 +34,23 @@ final class IndexingImports {
     r.add("ScatterElements", Set.of(Op.SCATTER_ELEMENTS), IndexingImports::scatterElements);
     r.add("Scatter", Set.of(Op.SCATTER_ELEMENTS), IndexingImports::scatterElements);
     r.add("EyeLike", Set.of(), IndexingImports::eyeLike);
+    r.add(
+        "GatherND",
+        Set.of(Op.CAST, Op.LESS, Op.ADD, Op.WHERE, Op.MUL, Op.REDUCE_SUM, Op.RESHAPE, Op.TAKE),
+        IndexingImports::gatherNd);
+    r.add(
+        "ScatterND",
+        Set.of(
+            Op.CAST,
+            Op.LESS,
+            Op.ADD,
+            Op.WHERE,
+            Op.MUL,
+            Op.REDUCE_SUM,
+            Op.RESHAPE,
+            Op.BROADCAST,
+            Op.SCATTER_ELEMENTS),
+        IndexingImports::scatterNd);
     r.add("Trilu", Set.of(Op.WHERE, Op.GREATER_EQUAL, Op.LESS_EQUAL), IndexingImports::trilu);
   }
 
@@ -72,6 +90,91 @@ final class IndexingImports {
       eye = Tensor.ofLongs(dt, shape, v);
     }
     cx.out(cx.graph().addConst(eye, cx.loc()));
+  }
+
+  /**
+   * The flat position, in {@code data}'s first {@code k} axes, of each index tuple of {@code ids}
+   * ([..., k], negative entries counted from the end): shape {@code ids} without its last axis.
+   */
+  private static Value tuplePositions(ImportContext cx, Value data, Value ids) {
+    int q = ids.type().rank();
+    Dim kd = q == 0 ? Dim.of(0) : ids.type().dim(q - 1);
+    if (!ids.type().dtype().isInteger() || !kd.isKnown() || kd.value() > data.type().rank()) {
+      throw cx.unsupportedHere("indices " + ids.type() + " into " + data.type());
+    }
+    int k = (int) kd.value();
+    long[] sizes = new long[k];
+    long[] strides = new long[k];
+    for (int i = k - 1; i >= 0; i--) {
+      Dim d = data.type().dim(i);
+      if (!d.isKnown()) {
+        throw cx.unsupportedHere("an indexed axis of size " + d);
+      }
+      sizes[i] = d.value();
+      strides[i] = i == k - 1 ? 1 : strides[i + 1] * sizes[i + 1];
+    }
+    if (ids.type().dtype() != DType.I64) {
+      ids = cx.add(Op.CAST, Attrs.of("to", DType.I64), ids);
+    }
+    Value size = cx.graph().addConst(Tensor.ofLongs(new long[] {k}, sizes), cx.loc());
+    Value stride = cx.graph().addConst(Tensor.ofLongs(new long[] {k}, strides), cx.loc());
+    Value norm =
+        cx.add(
+            Op.WHERE,
+            cx.add(Op.LESS, ids, cx.scalar(0, DType.I64)),
+            cx.add(Op.ADD, ids, size),
+            ids);
+    return cx.add(
+        Op.REDUCE_SUM, Attrs.of("axis", q - 1, "keep", false), cx.add(Op.MUL, norm, stride));
+  }
+
+  /** GatherND (batch_dims 0): a take of the flat positions from the data's indexed axes merged. */
+  private static void gatherNd(ImportContext cx) {
+    if (cx.attrInt("batch_dims", 0) != 0) {
+      throw cx.unsupportedHere("batch_dims = " + cx.attrInt("batch_dims", 0));
+    }
+    Value data = cx.val(cx.need(0));
+    Value ids = cx.val(cx.need(1));
+    Value pos = tuplePositions(cx, data, ids);
+    int k = (int) ids.type().dim(ids.type().rank() - 1).value();
+    List<Dim> dd = data.type().dims();
+    List<Dim> table = new ArrayList<>();
+    table.add(ImportContext.product(dd.subList(0, k)));
+    table.addAll(dd.subList(k, dd.size()));
+    cx.out(cx.add(Op.TAKE, cx.reshape(data, table), pos));
+  }
+
+  /**
+   * ScatterND: the data as rows of its indexed axes, each index tuple naming a row the updates are
+   * written to (or added to, multiplied into), a scatter_elements along the rows.
+   */
+  private static void scatterNd(ImportContext cx) {
+    String how = cx.attrString("reduction", "none");
+    if (!how.equals("none") && !how.equals("add") && !how.equals("mul")) {
+      throw cx.unsupportedHere("reduction '" + how + "'");
+    }
+    Value data = cx.val(cx.need(0));
+    Value ids = cx.val(cx.need(1));
+    Value updates = cx.val(cx.need(2));
+    Value pos = tuplePositions(cx, data, ids);
+    int k = (int) ids.type().dim(ids.type().rank() - 1).value();
+    List<Dim> dd = data.type().dims();
+    Dim rows = ImportContext.product(dd.subList(0, k));
+    Dim row = ImportContext.product(dd.subList(k, dd.size()));
+    Dim n = ImportContext.product(pos.type().dims());
+    Value at =
+        cx.add(
+            Op.BROADCAST,
+            Attrs.of("dims", List.of(n, row)),
+            cx.reshape(pos, List.of(n, Dim.of(1))));
+    Value y =
+        cx.add(
+            Op.SCATTER_ELEMENTS,
+            Attrs.of("axis", 0, "reduction", how),
+            cx.reshape(data, List.of(rows, row)),
+            at,
+            cx.reshape(updates, List.of(n, row)));
+    cx.out(cx.reshape(y, dd));
   }
 
   private static void gatherElements(ImportContext cx) {

@@ -22,6 +22,7 @@ import dev.cmod.ir.graph.SourceLoc;
 import dev.cmod.ir.graph.Value;
 import dev.cmod.ir.interp.Interpreter;
 import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.ir.type.DType;
 import dev.cmod.ir.type.TensorType;
 import dev.cmod.onnx.OnnxImporter;
 import dev.cmod.onnx.OnnxRegionRunner;
@@ -354,7 +355,7 @@ class RaisedVariantsImportTest {
                   .outputs(3),
               true);
       long[] kept = axis == 1 ? new long[] {2, 1, 1} : new long[] {2, 3, 1};
-      assertEquals(TensorType.of(dev.cmod.ir.type.DType.F32, kept), g.outputs().get("out2").type());
+      assertEquals(TensorType.of(DType.F32, kept), g.outputs().get("out2").type());
     }
   }
 
@@ -396,9 +397,7 @@ class RaisedVariantsImportTest {
     Tensor ids = Tensor.ofLongs(new long[] {2, 4}, new long[] {0, -1, 2, 1, 1, 0, -3, 2});
     Graph g = check(new Case("GatherElements").in(data).in(ids).attr("axis", 0L), true);
     assertEquals(List.of(Op.GATHER_ELEMENTS), ops(g));
-    Tensor i32 =
-        Tensor.ofLongs(
-            dev.cmod.ir.type.DType.I32, new long[] {3, 2}, new long[] {3, 0, -4, 2, 1, 1});
+    Tensor i32 = Tensor.ofLongs(DType.I32, new long[] {3, 2}, new long[] {3, 0, -4, 2, 1, 1});
     check(new Case("GatherElements").in(data).in(i32).attr("axis", -1L), true);
     Tensor up = random(12, 3, 2);
     for (String how : new String[] {"none", "add", "mul"}) {
@@ -702,5 +701,24 @@ class RaisedVariantsImportTest {
             .build());
     seven.opset = 7;
     check(seven, true);
+  }
+
+  @Test
+  void gatherAndScatterNdGoThroughTheMergedIndexedAxes() {
+    Tensor data = random(130, 3, 4, 2);
+    Tensor pairs = Tensor.ofLongs(new long[] {2, 2, 2}, new long[] {0, 1, 2, -1, -3, 0, 1, 3});
+    check(new Case("GatherND").in(data).in(pairs), true);
+    Tensor one = Tensor.ofLongs(new long[] {2, 1}, new long[] {2, -2});
+    check(new Case("GatherND").in(data).in(one), true);
+    Tensor all = Tensor.ofLongs(new long[] {3}, new long[] {1, 2, 0});
+    check(new Case("GatherND").in(data).in(all), true);
+    for (String how : new String[] {"none", "add", "mul"}) {
+      Tensor at =
+          how.equals("none")
+              ? Tensor.ofLongs(new long[] {3, 2}, new long[] {0, 1, 2, -1, 1, 0})
+              : Tensor.ofLongs(new long[] {3, 2}, new long[] {0, 1, 0, 1, 2, 3});
+      check(
+          new Case("ScatterND").in(data).in(at).in(random(131, 3, 2)).attr("reduction", how), true);
+    }
   }
 }
