@@ -19,7 +19,8 @@ import java.util.Set;
  * Imports of ONNX's indexing operators: Gather (folded on shape vectors; otherwise the IR's take on
  * axis 0, with transposes around it for another axis and ONNX's negative indices mapped),
  * GatherElements and ScatterElements (IR operators of their own), GatherND and ScatterND (through
- * them, on the data's indexed axes merged), TopK, Trilu (a mask) and EyeLike (a constant).
+ * them, on the data's indexed axes merged), TopK, Trilu (a mask), EyeLike (a constant) and
+ * ReverseSequence (a gather_elements).
  */
 final class IndexingImports {
   private IndexingImports() {}
@@ -34,6 +35,10 @@ final class IndexingImports {
     r.add("ScatterElements", Set.of(Op.SCATTER_ELEMENTS), IndexingImports::scatterElements);
     r.add("Scatter", Set.of(Op.SCATTER_ELEMENTS), IndexingImports::scatterElements);
     r.add("EyeLike", Set.of(), IndexingImports::eyeLike);
+    r.add(
+        "ReverseSequence",
+        Set.of(Op.CAST, Op.RESHAPE, Op.LESS, Op.SUB, Op.WHERE, Op.BROADCAST, Op.GATHER_ELEMENTS),
+        IndexingImports::reverseSequence);
     r.add(
         "GatherND",
         Set.of(Op.CAST, Op.LESS, Op.ADD, Op.WHERE, Op.MUL, Op.REDUCE_SUM, Op.RESHAPE, Op.TAKE),
@@ -175,6 +180,43 @@ final class IndexingImports {
             at,
             cx.reshape(updates, List.of(n, row)));
     cx.out(cx.reshape(y, dd));
+  }
+
+  /**
+   * ReverseSequence: along the time axis, step t of a sequence of length L reads step L - 1 - t (t
+   * below L) or itself, a gather_elements of indices computed from the lengths.
+   */
+  private static void reverseSequence(ImportContext cx) {
+    Value x = cx.val(cx.need(0));
+    Value lens = cx.val(cx.need(1));
+    int r = x.type().rank();
+    int time = cx.axis(cx.attrInt("time_axis", 0), r);
+    int batch = cx.axis(cx.attrInt("batch_axis", 1), r);
+    Dim steps = x.type().dim(time);
+    if (time == batch || !steps.isKnown() || !lens.type().dtype().isInteger()) {
+      throw cx.unsupportedHere("ReverseSequence over " + x.type() + " with lengths " + lens.type());
+    }
+    if (lens.type().dtype() != DType.I64) {
+      lens = cx.add(Op.CAST, Attrs.of("to", DType.I64), lens);
+    }
+    List<Dim> tShape = ImportContext.ones(r);
+    tShape.set(time, steps);
+    List<Dim> lShape = ImportContext.ones(r);
+    lShape.set(batch, x.type().dim(batch));
+    long[] iota = new long[(int) steps.value()];
+    for (int i = 0; i < iota.length; i++) {
+      iota[i] = i;
+    }
+    long[] ts = new long[r];
+    for (int i = 0; i < r; i++) {
+      ts[i] = tShape.get(i).value();
+    }
+    Value t = cx.graph().addConst(Tensor.ofLongs(ts, iota), cx.loc());
+    Value len = cx.reshape(lens, lShape);
+    Value back = cx.add(Op.SUB, cx.add(Op.SUB, len, cx.scalar(1, DType.I64)), t);
+    Value src = cx.add(Op.WHERE, cx.add(Op.LESS, t, len), back, t);
+    Value idx = cx.add(Op.BROADCAST, Attrs.of("dims", x.type().dims()), src);
+    cx.out(cx.add(Op.GATHER_ELEMENTS, Attrs.of("axis", time), x, idx));
   }
 
   private static void gatherElements(ImportContext cx) {

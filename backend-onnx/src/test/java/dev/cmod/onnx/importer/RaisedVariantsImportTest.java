@@ -721,4 +721,17 @@ class RaisedVariantsImportTest {
           new Case("ScatterND").in(data).in(at).in(random(131, 3, 2)).attr("reduction", how), true);
     }
   }
+
+  @Test
+  void reverseSequenceGathersEachSequenceBackwards() {
+    Tensor lens = Tensor.ofLongs(new long[] {3}, new long[] {4, 1, 2});
+    check(new Case("ReverseSequence").in(random(140, 4, 3, 2)).in(lens), true);
+    check(
+        new Case("ReverseSequence")
+            .in(random(141, 3, 4))
+            .in(lens)
+            .attr("time_axis", 1L)
+            .attr("batch_axis", 0L),
+        true);
+  }
 }
