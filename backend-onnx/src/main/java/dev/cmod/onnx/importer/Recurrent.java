@@ -4,6 +4,7 @@ import dev.cmod.ir.graph.Attrs;
 import dev.cmod.ir.graph.ImportedModule.ImportException;
 import dev.cmod.ir.graph.Op;
 import dev.cmod.ir.graph.Value;
+import dev.cmod.ir.type.DType;
 import dev.cmod.ir.type.Dim;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,9 +13,10 @@ import java.util.Set;
 /**
  * ONNX's RNN, GRU and LSTM over a sequence of known length, unrolled into IR operators: the input
  * projections of every step as one matmul, then per step the recurrent matmul and the gates, so
- * that the passes see the weights (and adapters can reach them). Only the default activations are
- * raised, without clipping, per-sequence lengths or the batch-first layout; the rest is carried
- * opaque.
+ * that the passes see the weights (and adapters can reach them). Sequence lengths (forward only)
+ * freeze a sequence's states after its end and zero its outputs (and an empty sequence's final
+ * states, as ONNX Runtime does). Only the default activations are raised, without clipping or the
+ * batch-first layout; the rest is carried opaque.
  */
 final class Recurrent {
   /** The longest sequence unrolled (each step adds a dozen nodes). */
@@ -22,6 +24,10 @@ final class Recurrent {
 
   static final Set<Op> RAISES =
       Set.of(
+          Op.LESS,
+          Op.GREATER,
+          Op.WHERE,
+          Op.CAST,
           Op.SLICE,
           Op.RESHAPE,
           Op.TRANSPOSE,
@@ -52,6 +58,9 @@ final class Recurrent {
   private final Kind kind;
   private Dim batch;
   private long hidden;
+
+  /** The length of each sequence as [batch, 1], or null when every one is full. */
+  private Value lens;
 
   private Recurrent(ImportContext cx, Kind kind) {
     this.cx = cx;
@@ -98,6 +107,17 @@ final class Recurrent {
     Value h0 = cx.in(5) == null ? null : cx.val(cx.in(5));
     Value c0 = kind == Kind.LSTM && cx.in(6) != null ? cx.val(cx.in(6)) : null;
     Value p = kind == Kind.LSTM && cx.in(7) != null ? cx.val(cx.in(7)) : null;
+    if (cx.in(4) != null) {
+      lens = cx.val(cx.in(4));
+      if (!lens.type().dtype().isInteger()) {
+        throw new ImportException(
+            "ONNX operator " + cx.describe() + ": sequence_lens must be integers");
+      }
+      if (lens.type().dtype() != DType.I64) {
+        lens = cx.add(Op.CAST, Attrs.of("to", DType.I64), lens);
+      }
+      lens = cx.reshape(lens, List.of(batch, Dim.of(1)));
+    }
     List<Value> ys = new ArrayList<>();
     List<Value> hs = new ArrayList<>();
     List<Value> cs = new ArrayList<>();
@@ -128,8 +148,8 @@ final class Recurrent {
   }
 
   private void refuseVariants(int dirs) {
-    if (cx.in(4) != null) {
-      throw cx.unsupportedHere("sequence_lens");
+    if (cx.in(4) != null && !cx.attrString("direction", "forward").equals("forward")) {
+      throw cx.unsupportedHere("sequence_lens in a reverse direction");
     }
     if (cx.attrInt("layout", 0) != 0) {
       throw cx.unsupportedHere("layout = 1");
@@ -250,17 +270,38 @@ final class Recurrent {
     for (long s = 0; s < steps; s++) {
       long t = reverse ? steps - 1 - s : s;
       Value xt = cx.reshape(slice(xw, 0, t, t + 1), List.of(batch, Dim.of(width)));
+      Value hn;
+      Value cn = c;
       switch (kind) {
-        case RNN -> h = cx.add(Op.TANH, cx.add(Op.ADD, xt, cx.add(Op.MATMUL, h, rt)));
-        case GRU -> h = gruStep(xt, h, rt, rb);
+        case RNN -> hn = cx.add(Op.TANH, cx.add(Op.ADD, xt, cx.add(Op.MATMUL, h, rt)));
+        case GRU -> hn = gruStep(xt, h, rt, rb);
         default -> {
           Value[] hc = lstmStep(xt, h, c, rt, peep);
-          h = hc[0];
-          c = hc[1];
+          hn = hc[0];
+          cn = hc[1];
         }
       }
+      Value y = hn;
+      if (lens != null) {
+        // a sequence that has ended keeps its states and outputs zeros
+        Value live = cx.add(Op.LESS, cx.scalar(t, DType.I64), lens);
+        hn = cx.add(Op.WHERE, live, hn, h);
+        if (cn != null) {
+          cn = cx.add(Op.WHERE, live, cn, c);
+        }
+        y = cx.add(Op.WHERE, live, y, cx.scalar(0, x.type().dtype()));
+      }
+      h = hn;
+      c = cn;
       List<Dim> one = List.of(Dim.of(1), Dim.of(1), batch, Dim.of(hidden));
-      ys[(int) t] = cx.reshape(h, one);
+      ys[(int) t] = cx.reshape(y, one);
+    }
+    if (lens != null) {
+      // ONNX Runtime gives an empty sequence zero final states, not its initial ones
+      Value some = cx.add(Op.GREATER, lens, cx.scalar(0, DType.I64));
+      Value zero = cx.scalar(0, x.type().dtype());
+      h = cx.add(Op.WHERE, some, h, zero);
+      c = c == null ? null : cx.add(Op.WHERE, some, c, zero);
     }
     return new Value[] {concat(List.of(ys), 0), h, c};
   }

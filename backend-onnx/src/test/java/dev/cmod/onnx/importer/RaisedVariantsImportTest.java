@@ -734,4 +734,43 @@ class RaisedVariantsImportTest {
             .attr("batch_axis", 0L),
         true);
   }
+
+  @Test
+  void sequenceLengthsFreezeTheStatesOfEndedSequences() {
+    Tensor x = random(150, 4, 3, 5);
+    Tensor lens = Tensor.ofLongs(DType.I32, new long[] {3}, new long[] {3, 0, 4});
+    check(
+        new Case("LSTM")
+            .in(x)
+            .in(random(151, 1, 8, 5))
+            .in(random(152, 1, 8, 2))
+            .in(random(153, 1, 16))
+            .in(lens)
+            .in(random(154, 1, 3, 2))
+            .in(random(155, 1, 3, 2))
+            .attr("hidden_size", 2L)
+            .outputs(3),
+        true);
+    check(
+        new Case("GRU")
+            .in(x)
+            .in(random(156, 1, 6, 5))
+            .in(random(157, 1, 6, 2))
+            .in(null)
+            .in(lens)
+            .in(random(158, 1, 3, 2))
+            .attr("hidden_size", 2L)
+            .outputs(2),
+        true);
+    check(
+        new Case("RNN")
+            .in(x)
+            .in(random(159, 1, 2, 5))
+            .in(random(160, 1, 2, 2))
+            .in(null)
+            .in(lens)
+            .attr("hidden_size", 2L)
+            .outputs(2),
+        true);
+  }
 }
