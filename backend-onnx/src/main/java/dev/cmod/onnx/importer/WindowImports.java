@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Imports of ONNX's window operators: 1-D and 2-D Conv, 1-D and 2-D AveragePool and MaxPool
+ * Imports of ONNX's window operators: 1-D and 2-D Conv, 1-D to 3-D AveragePool and MaxPool
  * (auto_pad and ceil_mode resolved at import time into pads), the global poolings as reductions
  * over the spatial axes, and Resize ({@link Resampling}).
  */
@@ -253,9 +253,9 @@ final class WindowImports {
     }
     Value x = cx.val(cx.need(0));
     int rank = x.type().rank();
-    if (rank != 3 && rank != 4) {
+    if (rank < 3 || rank > 5) {
       throw cx.unsupportedHere(
-          "pooling of a rank-" + rank + " tensor (only 1-D and 2-D pooling over [N, C, ...] is)");
+          "pooling of a rank-" + rank + " tensor (only 1-D to 3-D pooling over [N, C, ...] is)");
     }
     int sp = rank - 2;
     long[] kernel = cx.attrInts("kernel_shape");
@@ -273,14 +273,62 @@ final class WindowImports {
     if (cx.attrInt("ceil_mode", 0) != 0) {
       pads = ceilPads(cx, x.type(), kernel, strides, pads, max || !includePad);
     }
+    List<Dim> dims = x.type().dims();
     if (sp == 1) {
       // 1-D as 2-D over [N, C, 1, L]
-      List<Dim> dims = x.type().dims();
       x = cx.reshape(x, List.of(dims.get(0), dims.get(1), Dim.of(1), dims.get(2)));
-      kernel = new long[] {1, kernel[0]};
-      strides = new long[] {1, strides[0]};
-      pads = new long[] {0, pads[0], 0, pads[1]};
+      Value y =
+          pool2d(
+              cx,
+              x,
+              new long[] {1, kernel[0]},
+              new long[] {1, strides[0]},
+              new long[] {0, pads[0], 0, pads[1]},
+              max,
+              includePad);
+      List<Dim> d = y.type().dims();
+      cx.out(cx.reshape(y, List.of(d.get(0), d.get(1), d.get(3))));
+      return;
     }
+    if (sp == 3) {
+      // a box is separable: pooled over (H, W) with D among the channels, then over D
+      Value hw =
+          pool2d(
+              cx,
+              cx.reshape(
+                  x,
+                  List.of(dims.get(0), dims.get(1).times(dims.get(2)), dims.get(3), dims.get(4))),
+              new long[] {kernel[1], kernel[2]},
+              new long[] {strides[1], strides[2]},
+              new long[] {pads[1], pads[2], pads[4], pads[5]},
+              max,
+              includePad);
+      Dim h = hw.type().dim(2);
+      Dim w = hw.type().dim(3);
+      Value y =
+          pool2d(
+              cx,
+              cx.reshape(hw, List.of(dims.get(0), dims.get(1), dims.get(2), h.times(w))),
+              new long[] {kernel[0], 1},
+              new long[] {strides[0], 1},
+              new long[] {pads[0], 0, pads[3], 0},
+              max,
+              includePad);
+      cx.out(cx.reshape(y, List.of(dims.get(0), dims.get(1), y.type().dim(2), h, w)));
+      return;
+    }
+    cx.out(pool2d(cx, x, kernel, strides, pads, max, includePad));
+  }
+
+  /** One IR pooling over [N, C, H, W]. */
+  private static Value pool2d(
+      ImportContext cx,
+      Value x,
+      long[] kernel,
+      long[] strides,
+      long[] pads,
+      boolean max,
+      boolean includePad) {
     Attrs a;
     if (kernel[0] == kernel[1] && strides[0] == strides[1] && allEqual(pads, 0)) {
       a = Attrs.of("kernel", kernel[0], "stride", strides[0]);
@@ -301,12 +349,7 @@ final class WindowImports {
         a = a.with("count_include_pad", includePad);
       }
     }
-    Value y = cx.add(max ? Op.MAX_POOL2D : Op.AVG_POOL2D, a, x);
-    if (sp == 1) {
-      List<Dim> d = y.type().dims();
-      y = cx.reshape(y, List.of(d.get(0), d.get(1), d.get(3)));
-    }
-    cx.out(y);
+    return cx.add(max ? Op.MAX_POOL2D : Op.AVG_POOL2D, a, x);
   }
 
   /**

@@ -773,4 +773,27 @@ class RaisedVariantsImportTest {
             .outputs(2),
         true);
   }
+
+  @Test
+  void threeDimensionalPoolingIsTwoSeparablePoolings() {
+    Tensor x = random(170, 1, 2, 5, 6, 7);
+    for (String op : new String[] {"MaxPool", "AveragePool"}) {
+      check(new Case(op).in(x).ints("kernel_shape", 2, 2, 2), true);
+      check(
+          new Case(op)
+              .in(x)
+              .ints("kernel_shape", 3, 2, 3)
+              .ints("strides", 2, 1, 2)
+              .ints("pads", 1, 0, 1, 1, 1, 0)
+              .attr("ceil_mode", 1L),
+          true);
+    }
+    check(
+        new Case("AveragePool")
+            .in(x)
+            .ints("kernel_shape", 3, 3, 2)
+            .ints("pads", 1, 1, 0, 1, 0, 1)
+            .attr("count_include_pad", 1L),
+        true);
+  }
 }
