@@ -365,6 +365,29 @@ final class Resampling {
     return cx.reshape(b, out);
   }
 
+  /**
+   * Axis {@code a} of {@code x} padded by copies of its edge cells, or by its cells mirrored about
+   * the edge ({@code reflect}, the edge itself not repeated): a take of the mapped positions.
+   */
+  static Value padAlong(
+      ImportContext cx, Value x, int a, long before, long after, boolean reflect) {
+    Dim d = x.type().dim(a);
+    if (!d.isKnown() || d.value() == 0 || reflect && (before >= d.value() || after >= d.value())) {
+      throw cx.unsupportedHere((reflect ? "reflect" : "edge") + " pads on an axis of size " + d);
+    }
+    long len = d.value();
+    long[] idx = new long[(int) (before + len + after)];
+    for (int o = 0; o < idx.length; o++) {
+      long i = o - before;
+      if (reflect) {
+        idx[o] = i < 0 ? -i : i >= len ? 2 * (len - 1) - i : i;
+      } else {
+        idx[o] = Math.max(0, Math.min(i, len - 1));
+      }
+    }
+    return take(cx, x, a, idx);
+  }
+
   /** The cells {@code idx} of axis {@code a} (a take on the axis moved to the front). */
   private static Value take(ImportContext cx, Value x, int a, long[] idx) {
     Value ids = cx.graph().addConst(Tensor.ofLongs(new long[] {idx.length}, idx), cx.loc());

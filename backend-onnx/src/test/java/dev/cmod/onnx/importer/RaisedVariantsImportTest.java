@@ -796,4 +796,19 @@ class RaisedVariantsImportTest {
             .attr("count_include_pad", 1L),
         true);
   }
+
+  @Test
+  void edgeAndReflectPadsAreTakes() {
+    Tensor x = random(180, 1, 2, 4, 5);
+    for (String mode : new String[] {"edge", "reflect"}) {
+      Graph g =
+          check(
+              new Case("Pad")
+                  .in(x)
+                  .init(longs("pads", new long[] {8}, 0, 0, 2, 3, 0, 0, 1, 4))
+                  .attr("mode", mode),
+              true);
+      assertEquals(List.of(Op.TRANSPOSE, Op.TAKE), ops(g));
+    }
+  }
 }
