@@ -72,18 +72,25 @@ final class Resampling {
     float[] scales = new float[r];
     long[] out = new long[r];
     if (sizesIn != null && !cx.type(sizesIn).dims().equals(List.of(Dim.of(0)))) {
-      long[] sizes = cx.constInts(sizesIn, "sizes");
-      if (sizes.length != r) {
+      // sizes read through Shape keep a symbolic axis (the batch, say) as it is
+      List<Dim> sizes = cx.constDims(sizesIn, "sizes");
+      if (sizes.size() != r) {
         throw new ImportException(
             "ONNX operator " + cx.describe() + ": sizes must have " + r + " elements");
       }
       for (int a = 0; a < r; a++) {
-        out[a] = sizes[a];
         Dim d = x.type().dim(a);
-        if (!d.isKnown()) {
-          throw cx.unsupportedHere("sizes for an axis of size " + d);
+        Dim s = sizes.get(a);
+        if (s.equals(d)) {
+          out[a] = d.isKnown() ? d.value() : -1;
+          scales[a] = 1f;
+          continue;
         }
-        scales[a] = (float) sizes[a] / d.value();
+        if (!d.isKnown() || !s.isKnown()) {
+          throw cx.unsupportedHere("sizes " + sizes + " for " + x.type());
+        }
+        out[a] = s.value();
+        scales[a] = (float) s.value() / d.value();
       }
     } else {
       float[] s = constScales(cx, scalesIn, r);

@@ -811,4 +811,93 @@ class RaisedVariantsImportTest {
       assertEquals(List.of(Op.TRANSPOSE, Op.TAKE), ops(g));
     }
   }
+
+  /** PyTorch's interpolate(size=...) with a symbolic batch: the sizes are read through Shape. */
+  @Test
+  void resizeToSizesReadThroughShapeKeepsTheSymbolicBatch() {
+    TensorShapeProto.Builder xs = TensorShapeProto.newBuilder();
+    xs.addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("N"));
+    for (long d : new long[] {2, 4, 5}) {
+      xs.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(d));
+    }
+    ValueInfoProto x =
+        ValueInfoProto.newBuilder()
+            .setName("x")
+            .setType(
+                TypeProto.newBuilder()
+                    .setTensorType(TypeProto.Tensor.newBuilder().setElemType(1).setShape(xs)))
+            .build();
+    GraphProto g =
+        GraphProto.newBuilder()
+            .setName("g")
+            .addInput(x)
+            .addOutput(ValueInfoProto.newBuilder().setName("y"))
+            .addInitializer(longs("start", new long[] {1}, 0))
+            .addInitializer(longs("end", new long[] {1}, 2))
+            .addInitializer(longs("hw", new long[] {2}, 8, 10))
+            .addNode(NodeProto.newBuilder().setOpType("Shape").addInput("x").addOutput("s"))
+            .addNode(
+                NodeProto.newBuilder()
+                    .setOpType("Slice")
+                    .addInput("s")
+                    .addInput("start")
+                    .addInput("end")
+                    .addOutput("nc"))
+            .addNode(
+                NodeProto.newBuilder()
+                    .setOpType("Concat")
+                    .addInput("nc")
+                    .addInput("hw")
+                    .addOutput("sizes")
+                    .addAttribute(
+                        AttributeProto.newBuilder()
+                            .setName("axis")
+                            .setType(AttributeProto.AttributeType.INT)
+                            .setI(0)))
+            .addNode(
+                NodeProto.newBuilder()
+                    .setOpType("Resize")
+                    .addInput("x")
+                    .addInput("")
+                    .addInput("")
+                    .addInput("sizes")
+                    .addOutput("y")
+                    .addAttribute(
+                        AttributeProto.newBuilder()
+                            .setName("mode")
+                            .setType(AttributeProto.AttributeType.STRING)
+                            .setS(ByteString.copyFromUtf8("linear"))))
+            .build();
+    byte[] bytes =
+        ModelProto.newBuilder()
+            .setIrVersion(8)
+            .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(17))
+            .setGraph(g)
+            .build()
+            .toByteArray();
+    ImportedModule m = OnnxImporter.load(bytes, null);
+    Graph graph = new Graph("t");
+    Value in =
+        graph.addInput(
+            "in",
+            new TensorType(
+                DType.F32,
+                List.of(
+                    dev.cmod.ir.type.Dim.sym("N"),
+                    dev.cmod.ir.type.Dim.of(2),
+                    dev.cmod.ir.type.Dim.of(4),
+                    dev.cmod.ir.type.Dim.of(5))),
+            LOC);
+    graph.setOutput("out", m.apply(graph, List.of(in), "m", LOC).get(0));
+    assertFalse(
+        graph.nodes().stream().anyMatch(n -> n.op() == Op.ONNX_REGION), ops(graph).toString());
+    Tensor data = random(190, 3, 2, 4, 5);
+    Tensor want = ImportSupport.runModel(bytes, Map.of("x", data)).get("y");
+    for (Map<String, Tensor> got :
+        List.of(
+            Interpreter.run(graph, Map.of("in", data)),
+            ImportSupport.runEmitted(graph, Map.of("in", data)))) {
+      assertTrue(ImportSupport.close(got.get("out"), want, TOL, TOL, false), got + " vs " + want);
+    }
+  }
 }
