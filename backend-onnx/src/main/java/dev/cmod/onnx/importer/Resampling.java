@@ -98,10 +98,7 @@ final class Resampling {
         scales[a] = s[a];
         Dim d = x.type().dim(a);
         if (!d.isKnown()) {
-          if (s[a] != 1f) {
-            throw cx.unsupportedHere("a resized axis of size " + d);
-          }
-          out[a] = -1;
+          out[a] = -1; // resample checks that a symbolic axis is kept or repeated
         } else {
           out[a] = (long) (d.value() * s[a]);
         }
@@ -159,9 +156,6 @@ final class Resampling {
     String[] nearestModes = new String[r];
     for (int a = 0; a < r; a++) {
       Dim d = x.type().dim(a);
-      if (!d.isKnown() && scales[a] != 1f) {
-        throw cx.unsupportedHere("a resized axis of size " + d);
-      }
       out[a] = d.isKnown() ? (long) (d.value() * scales[a]) : -1;
       nearestModes[a] = shrinkRoundsUp && scales[a] < 1f ? "ceil" : "floor";
     }
@@ -204,7 +198,19 @@ final class Resampling {
     for (int a = first; a < r; a++) {
       Dim d = x.type().dim(a);
       if (!d.isKnown()) {
-        continue; // scale 1 on a symbolic axis
+        // a symbolic axis: kept, or each cell repeated where the coordinates say so for any size
+        if (scales[a] == 1f) {
+          continue;
+        }
+        long f = (long) scales[a];
+        if (!mode.equals("nearest")
+            || f != scales[a]
+            || f < 2
+            || !repeatsAtAnySize(coord, nearest[a], f)) {
+          throw cx.unsupportedHere("a resize by " + scales[a] + " of an axis of size " + d);
+        }
+        x = repeat(cx, x, a, f);
+        continue;
       }
       long in = d.value();
       if (out[a] <= 0 || in <= 0) {
@@ -233,6 +239,21 @@ final class Resampling {
       x = along(cx, x, a, taps, in);
     }
     return x;
+  }
+
+  /**
+   * Whether nearest resizing by the integer {@code f} maps output cell o to input cell o / f
+   * whatever the axis's size: asymmetric coordinates rounded down (or to the nearer, ties down, for
+   * f = 2), half-pixel ones rounded to the nearer (never a tie), tf_half_pixel_for_nn rounded down.
+   */
+  private static boolean repeatsAtAnySize(String coord, String nearest, long f) {
+    return switch (coord) {
+      case "asymmetric" ->
+          nearest.equals("floor") || f == 2 && nearest.equals("round_prefer_floor");
+      case "half_pixel", "pytorch_half_pixel" -> nearest.startsWith("round_prefer_");
+      case "tf_half_pixel_for_nn" -> nearest.equals("floor");
+      default -> false;
+    };
   }
 
   /** The input coordinate of output cell {@code o} (ONNX Runtime's single-precision formulas). */

@@ -900,4 +900,72 @@ class RaisedVariantsImportTest {
       assertTrue(ImportSupport.close(got.get("out"), want, TOL, TOL, false), got + " vs " + want);
     }
   }
+
+  /** An integer nearest upsampling of symbolic sizes (a detector's FPN at any image size). */
+  @Test
+  void integerNearestUpsamplingOfSymbolicSizesIsABroadcast() {
+    String[][] modes = {
+      {"asymmetric", "floor"},
+      {"half_pixel", "round_prefer_floor"},
+      {"asymmetric", "round_prefer_floor"}
+    };
+    for (String[] mc : modes) {
+      byte[] bytes =
+          new Case("Resize")
+              .in(random(200, 1, 2, 3, 4))
+              .init(ABSENT)
+              .init(floats("scales", new long[] {4}, 1, 1, 2, 2))
+              .attr("coordinate_transformation_mode", mc[0])
+              .attr("nearest_mode", mc[1])
+              .model();
+      ModelProto.Builder mb = parse(bytes).toBuilder();
+      TensorShapeProto.Builder declared =
+          mb.getGraphBuilder()
+              .getInputBuilder(0)
+              .getTypeBuilder()
+              .getTensorTypeBuilder()
+              .getShapeBuilder();
+      declared.getDimBuilder(0).setDimParam("N");
+      declared.getDimBuilder(2).setDimParam("H");
+      declared.getDimBuilder(3).setDimParam("W");
+      ImportedModule m = OnnxImporter.load(mb.build().toByteArray(), null);
+      Graph graph = new Graph("t");
+      dev.cmod.ir.type.Dim n = dev.cmod.ir.type.Dim.sym("N");
+      dev.cmod.ir.type.Dim h = dev.cmod.ir.type.Dim.sym("H");
+      dev.cmod.ir.type.Dim w = dev.cmod.ir.type.Dim.sym("W");
+      Value in =
+          graph.addInput(
+              "in", new TensorType(DType.F32, List.of(n, dev.cmod.ir.type.Dim.of(2), h, w)), LOC);
+      graph.setOutput("out", m.apply(graph, List.of(in), "m", LOC).get(0));
+      assertEquals(List.of(Op.RESHAPE, Op.BROADCAST), ops(graph));
+      for (long[] shape : new long[][] {{1, 2, 3, 4}, {2, 2, 5, 3}}) {
+        Tensor data = random(201, shape);
+        // the oracle: the same node over inputs of this size
+        byte[] sized =
+            new Case("Resize")
+                .in(data)
+                .init(ABSENT)
+                .init(floats("scales", new long[] {4}, 1, 1, 2, 2))
+                .attr("coordinate_transformation_mode", mc[0])
+                .attr("nearest_mode", mc[1])
+                .model();
+        Tensor want = ImportSupport.runModel(sized, Map.of("x0", data)).get("y0");
+        for (Map<String, Tensor> got :
+            List.of(
+                Interpreter.run(graph, Map.of("in", data)),
+                ImportSupport.runEmitted(graph, Map.of("in", data)))) {
+          assertTrue(
+              ImportSupport.close(got.get("out"), want, TOL, TOL, false), mc[0] + " " + mc[1]);
+        }
+      }
+    }
+  }
+
+  private static ModelProto parse(byte[] bytes) {
+    try {
+      return ModelProto.parseFrom(bytes);
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new AssertionError(e);
+    }
+  }
 }
