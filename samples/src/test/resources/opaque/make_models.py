@@ -1,9 +1,9 @@
 """Writes the small ONNX models of OpaqueImportTest into the directory given as argv[1].
 
 Each uses operators cmod's importer does not raise, so it is imported as opaque regions:
-trilu.onnx (Trilu), if.onnx (an If whose branches read an outer value), contrib.onnx
+lpnorm.onnx (LpNormalization), if.onnx (an If whose branches read an outer value), contrib.onnx
 (com.microsoft FusedMatMul with an initializer only it reads), mixed.onnx (raised ops before
-and after a run of Trilu and com.microsoft Gelu).
+and after a run of LpNormalization and com.microsoft Gelu).
 """
 import sys
 
@@ -27,16 +27,14 @@ def vi(name, shape):
     return helper.make_tensor_value_info(name, F, shape)
 
 
-# Trilu: lower triangle with k = -1 (the diagonal excluded too)
-k = numpy_helper.from_array(np.array(-1, dtype=np.int64), "k")
+# LpNormalization: each row over its Euclidean norm
 save(
-    "trilu.onnx",
+    "lpnorm.onnx",
     helper.make_graph(
-        [helper.make_node("Trilu", ["x", "k"], ["y"], upper=0)],
-        "trilu",
+        [helper.make_node("LpNormalization", ["x"], ["y"], axis=-1, p=2)],
+        "lpnorm",
         [vi("x", ["N", 4, 4])],
         [vi("y", ["N", 4, 4])],
-        [k],
     ),
     ops17,
 )
@@ -85,7 +83,8 @@ save(
     ops17ms,
 )
 
-# raised Add and Tanh, then Trilu and com.microsoft Gelu (one region), then a raised MatMul
+# raised Add and Tanh, then LpNormalization and com.microsoft Gelu (one region), then a raised
+# MatMul
 c = numpy_helper.from_array(rng.standard_normal((4, 4)).astype(np.float32), "c")
 w = numpy_helper.from_array(rng.standard_normal((4, 3)).astype(np.float32), "W")
 save(
@@ -94,7 +93,7 @@ save(
         [
             helper.make_node("Add", ["x", "c"], ["a"]),
             helper.make_node("Tanh", ["a"], ["t"]),
-            helper.make_node("Trilu", ["t"], ["u"], upper=1),
+            helper.make_node("LpNormalization", ["t"], ["u"], axis=-1, p=2),
             helper.make_node("Gelu", ["u"], ["g"], domain="com.microsoft"),
             helper.make_node("MatMul", ["g", "W"], ["y"]),
         ],

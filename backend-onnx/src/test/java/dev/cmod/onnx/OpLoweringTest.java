@@ -851,6 +851,46 @@ class OpLoweringTest {
               .expect("y", Hand.conv(x, w, null, 1, 1, 2));
         });
     add(
+        "conv_transpose_1d_stride_bias",
+        Op.CONV_TRANSPOSE,
+        b ->
+            b.out(
+                    "y",
+                    b.op(
+                        Op.CONV_TRANSPOSE,
+                        attrs("strides", new long[] {2}),
+                        b.in("x", Tensor.ofFloats(shape(1, 1, 3), new float[] {1, 2, 3})),
+                        b.param("up.weight", Tensor.ofFloats(shape(1, 1, 2), new float[] {1, 10})),
+                        b.param("up.bias", Tensor.ofFloats(shape(1), new float[] {0.5f}))))
+                // each input cell spreads its kernel two cells on: 1 10 | 2 20 | 3 30
+                .expect(
+                    "y",
+                    Tensor.ofFloats(
+                        shape(1, 1, 6), new float[] {1.5f, 10.5f, 2.5f, 20.5f, 3.5f, 30.5f})));
+    add(
+        "conv_transpose_2d_pads_groups",
+        Op.CONV_TRANSPOSE,
+        b ->
+            b.out(
+                    "y",
+                    b.op(
+                        Op.CONV_TRANSPOSE,
+                        attrs("pads", new long[] {1, 0, 0, 0}, "groups", 2),
+                        b.in(
+                            "x",
+                            Tensor.ofFloats(
+                                shape(1, 2, 2, 2), new float[] {1, 2, 3, 4, 1, 0, 0, 0})),
+                        b.in(
+                            "w",
+                            Tensor.ofFloats(
+                                shape(2, 1, 2, 2), new float[] {1, 1, 1, 1, 1, 2, 3, 4}))))
+                // group 0: a 2x2 box over [[1 2] [3 4]] is [[1 3 2] [4 10 6] [3 7 4]], its first
+                // row cut by the pad; group 1: the kernel itself at the corner
+                .expect(
+                    "y",
+                    Tensor.ofFloats(
+                        shape(1, 2, 2, 3), new float[] {4, 10, 6, 3, 7, 4, 3, 4, 0, 0, 0, 0})));
+    add(
         "conv2d_bias_stride",
         Op.CONV2D,
         b -> {
@@ -1229,6 +1269,50 @@ class OpLoweringTest {
               .out("indices", n.out(1))
               .expect("values", Tensor.ofLongs(shape(2, 2), new long[] {7, 5, 9, 3}))
               .expect("indices", Tensor.ofLongs(shape(2, 2), new long[] {2, 0, 1, 2}));
+        });
+    add(
+        "gather_elements_axis1_negative",
+        Op.GATHER_ELEMENTS,
+        b -> {
+          Tensor data = Tensor.ofFloats(shape(2, 3), new float[] {1, 2, 3, 4, 5, 6});
+          Tensor ids = Tensor.ofLongs(shape(2, 2), new long[] {2, 0, -1, 1});
+          return b.out(
+                  "y", b.op(Op.GATHER_ELEMENTS, attrs("axis", 1), b.in("d", data), b.in("i", ids)))
+              .expect("y", Tensor.ofFloats(shape(2, 2), new float[] {3, 1, 6, 5}));
+        });
+    add(
+        "scatter_elements_add_duplicates",
+        Op.SCATTER_ELEMENTS,
+        b -> {
+          Tensor data = Tensor.ofFloats(shape(3, 2), new float[] {1, 2, 3, 4, 5, 6});
+          Tensor ids = Tensor.ofLongs(shape(2, 2), new long[] {0, 2, 0, -1});
+          Tensor up = Tensor.ofFloats(shape(2, 2), new float[] {10, 20, 30, 40});
+          return b.out(
+                  "y",
+                  b.op(
+                      Op.SCATTER_ELEMENTS,
+                      attrs("axis", 0, "reduction", "add"),
+                      b.in("d", data),
+                      b.in("i", ids),
+                      b.in("u", up)))
+              .expect("y", Tensor.ofFloats(shape(3, 2), new float[] {41, 2, 3, 4, 5, 66}));
+        });
+    add(
+        "scatter_elements_i64_replace",
+        Op.SCATTER_ELEMENTS,
+        b -> {
+          Tensor data = Tensor.ofLongs(shape(2, 3), new long[] {1, 2, 3, 4, 5, 6});
+          Tensor ids = Tensor.ofLongs(DType.I32, shape(2, 1), new long[] {2, 0});
+          Tensor up = Tensor.ofLongs(shape(2, 1), new long[] {-7, -8});
+          return b.out(
+                  "y",
+                  b.op(
+                      Op.SCATTER_ELEMENTS,
+                      attrs("axis", 1, "reduction", "none"),
+                      b.in("d", data),
+                      b.in("i", ids),
+                      b.in("u", up)))
+              .expect("y", Tensor.ofLongs(shape(2, 3), new long[] {1, 2, -7, -8, 5, 6}));
         });
     add(
         "take_i32_ids",

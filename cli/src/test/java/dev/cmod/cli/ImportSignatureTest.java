@@ -31,14 +31,14 @@ import org.junit.jupiter.api.io.TempDir;
 class ImportSignatureTest extends CommandLineHarness {
   @TempDir Path dir;
 
-  /** x → Relu → h → Hardmax (opaque, no value_info) → m; y = m + h. */
+  /** x → Relu → h → LpNormalization (opaque, no value_info) → m; y = m + h. */
   private static GraphProto.Builder graph(boolean typedInput) {
     return GraphProto.newBuilder()
         .setName("g")
         .addInput(typedInput ? info("x", "N", 3) : ValueInfoProto.newBuilder().setName("x").build())
         .addOutput(info("y", "N", 3))
         .addNode(node("Relu", "h", "x"))
-        .addNode(node("Hardmax", "m", "h"))
+        .addNode(node("LpNormalization", "m", "h"))
         .addNode(node("Add", "y", "m", "h"));
   }
 

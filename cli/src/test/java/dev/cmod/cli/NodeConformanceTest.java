@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,6 +45,9 @@ class NodeConformanceTest extends CommandLineHarness {
 
   private record Outcome(
       String test, boolean ortPass, String ortWhy, boolean cmodPass, String why) {}
+
+  /** The ONNX op types each test carries opaque at -O0 (empty: fully raised), by test. */
+  private final Map<String, java.util.Set<String>> opaque = new TreeMap<>();
 
   @Test
   void everyNodeTestThroughWrapCompileAndRun() throws Exception {
@@ -82,7 +86,7 @@ class NodeConformanceTest extends CommandLineHarness {
       }
       outcomes.add(new Outcome(name, ortWhy == null, ortWhy, why == null, why));
     }
-    String report = report(outcomes);
+    String report = report(outcomes, opaque);
     System.out.println(report);
     String target = System.getProperty("cmod.conformance.report");
     if (target != null && !target.isBlank()) {
@@ -132,6 +136,9 @@ class NodeConformanceTest extends CommandLineHarness {
         dev.cmod.compiler.diag.Diagnostic d = c.result().diagnostics().all().get(0);
         return "compile -O" + level + ": " + d.code().id() + " " + reason(d.message());
       }
+      if (level == 0) {
+        opaque.put(name, opaqueOps(c.result().graph()));
+      }
       Map<String, Tensor> feed = new LinkedHashMap<>();
       List<Node> ins = c.result().graph().inputs();
       for (int i = 0; i < ins.size() && i < inputs.size(); i++) {
@@ -148,6 +155,22 @@ class NodeConformanceTest extends CommandLineHarness {
       }
     }
     return null;
+  }
+
+  /** The op types inside the graph's opaque ONNX regions. */
+  private static java.util.Set<String> opaqueOps(dev.cmod.ir.graph.Graph g)
+      throws java.io.IOException {
+    java.util.Set<String> ops = new java.util.TreeSet<>();
+    for (Node n : g.nodes()) {
+      if (n.op() == dev.cmod.ir.graph.Op.ONNX_REGION) {
+        byte[] m = dev.cmod.ir.op.OpaqueOps.REGION.get(n.attrs()).model();
+        for (ai.onnx.proto.OnnxMl.NodeProto p :
+            ai.onnx.proto.OnnxMl.ModelProto.parseFrom(m).getGraph().getNodeList()) {
+          ops.add(p.getOpType());
+        }
+      }
+    }
+    return ops;
   }
 
   private static OnnxRunner.Device cpu() {
@@ -198,7 +221,7 @@ class NodeConformanceTest extends CommandLineHarness {
     return (nl < 0 ? s : s.substring(0, nl)).strip();
   }
 
-  private static String report(List<Outcome> os) {
+  private static String report(List<Outcome> os, Map<String, java.util.Set<String>> opaque) {
     long ort = os.stream().filter(Outcome::ortPass).count();
     long cmod = os.stream().filter(Outcome::cmodPass).count();
     long both = os.stream().filter(o -> o.ortPass() && o.cmodPass()).count();
@@ -211,7 +234,25 @@ class NodeConformanceTest extends CommandLineHarness {
     sb.append("| both | ").append(both).append(" |\n");
     sb.append("| cmod only (ORT refuses the file, cmod re-emits it at opset 17) | ")
         .append(cmodOnly)
+        .append(" |\n");
+    long raised =
+        os.stream()
+            .filter(o -> o.cmodPass() && opaque.getOrDefault(o.test(), Set.of()).isEmpty())
+            .count();
+    sb.append("| through cmod, fully raised into the IR (no opaque ONNX region) | ")
+        .append(raised)
         .append(" |\n\n");
+    Map<String, List<String>> opaqueBy = new TreeMap<>();
+    for (Outcome o : os) {
+      if (o.cmodPass()) {
+        for (String t : opaque.getOrDefault(o.test(), Set.of())) {
+          opaqueBy.computeIfAbsent(t, k -> new ArrayList<>()).add(o.test());
+        }
+      }
+    }
+    sb.append("### Passing tests that carry an operator opaque, by operator\n\n");
+    list(sb, opaqueBy);
+    sb.append('\n');
     Map<String, List<String>> byReason = new TreeMap<>();
     for (Outcome o : os) {
       if (o.ortPass() && !o.cmodPass()) {

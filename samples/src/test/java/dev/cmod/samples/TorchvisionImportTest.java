@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * torchvision CNNs exported by PyTorch in the test (random seeded weights, opset 17, symbolic
  * batch), brought in as a user would: {@code cmod wrap}, compile at -O0 and -O2, and compare with
  * the exported file on ONNX Runtime for the same inputs. squeezenet and googlenet use {@code
- * MaxPool ceil_mode = 1} (carried as an opaque region), densenet uses {@code Pad} (raised).
+ * MaxPool ceil_mode = 1}, densenet uses {@code Pad}: all three are raised into the IR entirely.
  */
 class TorchvisionImportTest {
   @TempDir Path dir;
@@ -47,11 +47,9 @@ class TorchvisionImportTest {
     byte[] original = Files.readAllBytes(onnx);
     for (int level : new int[] {0, 2}) {
       E2E.Built b = E2E.compileFile(w, E2E.opts(level));
-      if (name.equals("densenet121")) {
-        // Pad is raised: no opaque region is left in the graph
-        assertEquals(
-            0, b.graph().nodes().stream().filter(n -> n.op() == Op.ONNX_REGION).count(), name);
-      }
+      // no opaque region is left in the graph
+      assertEquals(
+          0, b.graph().nodes().stream().filter(n -> n.op() == Op.ONNX_REGION).count(), name);
       Map<String, Tensor> in = E2E.inputs(b, Map.of("batch", 2L), 3);
       Map<String, Tensor> want = E2E.runOrt(original, in);
       Map<String, Tensor> got = E2E.runOrt(b.onnx(), in);

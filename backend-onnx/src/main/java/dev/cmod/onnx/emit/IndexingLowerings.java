@@ -8,16 +8,33 @@ import java.util.List;
 
 /**
  * Lowerings of the operators that index, select or convert (the family of their definitions in
- * {@code dev.cmod.ir.op}): take (Gather on axis 0), one-hot, cosine similarity along an axis,
- * top-k, cast, and sparse routing's nonzero (NonZero, squeezed to 1-D) and scatter_add (ScatterND
- * with reduction add over row indices). The IR's out-of-range conventions differ from ONNX's in
- * places, and the lowerings bridge them.
+ * {@code dev.cmod.ir.op}): take (Gather on axis 0), GatherElements, ScatterElements, one-hot,
+ * cosine similarity along an axis, top-k, cast, and sparse routing's nonzero (NonZero, squeezed to
+ * 1-D) and scatter_add (ScatterND with reduction add over row indices). The IR's out-of-range
+ * conventions differ from ONNX's in places, and the lowerings bridge them.
  */
 final class IndexingLowerings {
   private IndexingLowerings() {}
 
   static void register(LoweringTable.Registrar r) {
     r.put(Op.TAKE, (cx, n, in, out) -> cx.node("Gather", in, out, Attr.i("axis", 0)));
+    r.put(
+        Op.GATHER_ELEMENTS,
+        (cx, n, in, out) ->
+            cx.node(
+                "GatherElements",
+                in,
+                out,
+                Attr.i("axis", IndexingOps.ELEMENT_AXIS.axis(n.attrs(), n.type().rank()))));
+    r.put(
+        Op.SCATTER_ELEMENTS,
+        (cx, n, in, out) ->
+            cx.node(
+                "ScatterElements",
+                in,
+                out,
+                Attr.i("axis", IndexingOps.ELEMENT_AXIS.axis(n.attrs(), n.type().rank())),
+                Attr.s("reduction", IndexingOps.REDUCTION.get(n.attrs()))));
     r.put(Op.ONE_HOT, IndexingLowerings::oneHot);
     r.put(Op.COSINE, IndexingLowerings::cosine);
     r.put(

@@ -12,9 +12,10 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Lowerings of the operators that slide or cut windows over the spatial axes: convolution, pooling,
- * nearest upsampling and patchify. A node with only the plain attributes (one stride, padding and
- * kernel for every axis) is lowered from them; otherwise from its full {@link WindowGeometry}.
+ * Lowerings of the operators that slide or cut windows over the spatial axes: convolution,
+ * transposed convolution, pooling, nearest upsampling and patchify. A node with only the plain
+ * attributes (one stride, padding and kernel for every axis) is lowered from them; otherwise from
+ * its full {@link WindowGeometry}.
  */
 final class WindowLowerings {
   private WindowLowerings() {}
@@ -24,6 +25,7 @@ final class WindowLowerings {
     r.put(Op.CONV2D, WindowLowerings::conv);
     r.put(Op.AVG_POOL2D, pool("AveragePool"));
     r.put(Op.MAX_POOL2D, pool("MaxPool"));
+    r.put(Op.CONV_TRANSPOSE, WindowLowerings::convTranspose);
     r.put(Op.UPSAMPLE, WindowLowerings::upsample);
     r.put(Op.PATCHIFY, WindowLowerings::patchify);
   }
@@ -48,6 +50,21 @@ final class WindowLowerings {
       long s = WindowOps.POOL_STRIDE.get(n.attrs());
       cx.node(opType, in, out, Attr.ints("kernel_shape", k, k), Attr.ints("strides", s, s));
     };
+  }
+
+  /** ConvTranspose with every per-axis attribute explicit (the pads resolved at import). */
+  private static void convTranspose(LoweringContext cx, Node n, List<String> in, List<String> out) {
+    int sp = n.type().rank() - 2;
+    var a = n.attrs();
+    cx.node(
+        "ConvTranspose",
+        in,
+        out,
+        Attr.ints("strides", WindowOps.perAxis(WindowOps.STRIDES, a, sp, 1)),
+        Attr.ints("pads", WindowOps.perAxis(WindowOps.PADS, a, 2 * sp, 0)),
+        Attr.ints("dilations", WindowOps.perAxis(WindowOps.DILATIONS, a, sp, 1)),
+        Attr.ints("output_padding", WindowOps.perAxis(WindowOps.OUTPUT_PADDING, a, sp, 0)),
+        Attr.i("group", WindowOps.GROUPS.get(a)));
   }
 
   private static void conv(LoweringContext cx, Node n, List<String> in, List<String> out) {

@@ -7,8 +7,9 @@ import dev.cmod.ir.type.DType;
 import java.util.Set;
 
 /**
- * Imports of ONNX's contractions: MatMul and Gemm (transposes, alpha and beta composed around the
- * IR's matmul). ONNX's own Attention operator is newer than the opsets the importer follows.
+ * Imports of ONNX's contractions: MatMul, Gemm (transposes, alpha and beta composed around the IR's
+ * matmul), Einsum ({@link Einsum}) and the recurrent RNN, GRU and LSTM, unrolled ({@link
+ * Recurrent}). ONNX's own Attention operator is newer than the opsets the importer follows.
  */
 final class AttentionImports {
   private AttentionImports() {}
@@ -19,6 +20,13 @@ final class AttentionImports {
         Set.of(Op.MATMUL),
         cx -> cx.out(cx.add(Op.MATMUL, cx.val(cx.need(0)), cx.val(cx.need(1)))));
     r.add("Gemm", Set.of(Op.TRANSPOSE, Op.MATMUL, Op.MUL, Op.ADD), AttentionImports::gemm);
+    r.add(
+        "Einsum",
+        Set.of(Op.TRANSPOSE, Op.RESHAPE, Op.MATMUL, Op.MUL, Op.REDUCE_SUM, Op.WHERE),
+        Einsum::apply);
+    r.add("RNN", Recurrent.RAISES, Recurrent::rnn);
+    r.add("GRU", Recurrent.RAISES, Recurrent::gru);
+    r.add("LSTM", Recurrent.RAISES, Recurrent::lstm);
   }
 
   private static void gemm(ImportContext cx) {

@@ -101,7 +101,11 @@ final class ElementwiseImports {
     r.add("GreaterOrEqual", Set.of(Op.GREATER_EQUAL), cx -> binary(cx, Op.GREATER_EQUAL));
     r.add("Equal", Set.of(Op.EQUAL), cx -> binary(cx, Op.EQUAL));
     r.add("Identity", Set.of(), cx -> cx.out(0, cx.need(0)));
-    r.add("Dropout", Set.of(), ElementwiseImports::dropout);
+    r.add("Dropout", Set.of(Op.BROADCAST), ElementwiseImports::dropout);
+    r.add(
+        "Shrink",
+        Set.of(Op.WHERE, Op.LESS, Op.GREATER, Op.ADD, Op.SUB),
+        ElementwiseImports::shrink);
     r.add("PRelu", Set.of(Op.ADD, Op.MAXIMUM, Op.MUL, Op.MINIMUM), ElementwiseImports::pRelu);
     r.add("ThresholdedRelu", Set.of(Op.WHERE, Op.GREATER), ElementwiseImports::thresholdedRelu);
     r.add(
@@ -109,6 +113,7 @@ final class ElementwiseImports {
         Set.of(Op.SUB, Op.EXP, Op.DIV, Op.ADD, Op.MAXIMUM, Op.MINIMUM, Op.MUL),
         ElementwiseImports::celu);
     r.add("Cast", Set.of(Op.CAST), ElementwiseImports::cast);
+    r.add("CastLike", Set.of(Op.CAST), ElementwiseImports::castLike);
     r.add("Pow", Set.of(Op.POW, Op.CAST), ElementwiseImports::pow);
     r.add("Max", Set.of(Op.MAXIMUM), cx -> variadic(cx, "Max"));
     r.add("Min", Set.of(Op.MINIMUM), cx -> variadic(cx, "Min"));
@@ -150,16 +155,48 @@ final class ElementwiseImports {
     r.add("Clip", Set.of(Op.MAXIMUM, Op.MINIMUM), ElementwiseImports::clip);
   }
 
+  /**
+   * Dropout at inference (or in training with a ratio of 0): the identity, and a mask (where read)
+   * that keeps everything.
+   */
   private static void dropout(ImportContext cx) {
-    cx.onlyFirstOutput();
     ImportValue training = cx.in(2);
-    if (training != null
-        && (training.tensor == null
-            || training.tensor.size() != 1
-            || training.tensor.get(0) != 0)) {
-      throw cx.unsupportedHere("training mode");
+    if (training != null && !isConstant(training, 0)) {
+      ImportValue ratio = cx.in(1);
+      if (ratio == null || !isConstant(ratio, 0)) {
+        throw cx.unsupportedHere("training mode");
+      }
     }
     cx.out(0, cx.need(0));
+    if (cx.outputUsed(1)) {
+      Value x = cx.val(cx.need(0));
+      cx.out(
+          1,
+          ImportValue.of(
+              cx.add(Op.BROADCAST, Attrs.of("dims", x.type().dims()), cx.scalar(1, DType.BOOL))));
+    }
+  }
+
+  private static boolean isConstant(ImportValue v, double value) {
+    return v.tensor != null && v.tensor.size() == 1 && v.tensor.get(0) == value;
+  }
+
+  /** Shrink: x + bias below -lambd, x - bias above lambd, 0 between. */
+  private static void shrink(ImportContext cx) {
+    Value x = cx.val(cx.need(0));
+    DType dt = x.type().dtype();
+    if (!dt.isFloat()) {
+      throw cx.unsupportedHere("a " + dt + " input");
+    }
+    double lambd = cx.attrFloat("lambd", 0.5f);
+    Value bias = cx.scalar(cx.attrFloat("bias", 0f), dt);
+    Value zero = cx.scalar(0, dt);
+    Value above =
+        cx.add(
+            Op.WHERE, cx.add(Op.GREATER, x, cx.scalar(lambd, dt)), cx.add(Op.SUB, x, bias), zero);
+    cx.out(
+        cx.add(
+            Op.WHERE, cx.add(Op.LESS, x, cx.scalar(-lambd, dt)), cx.add(Op.ADD, x, bias), above));
   }
 
   private static void pRelu(ImportContext cx) {
@@ -349,6 +386,13 @@ final class ElementwiseImports {
       }
     }
     return x;
+  }
+
+  /** CastLike: a cast to the element type of input 1. */
+  private static void castLike(ImportContext cx) {
+    Value x = cx.val(cx.need(0));
+    DType to = cx.type(cx.need(1)).dtype();
+    cx.out(x.type().dtype() == to ? x : cx.add(Op.CAST, Attrs.of("to", to), x));
   }
 
   private static void cast(ImportContext cx) {

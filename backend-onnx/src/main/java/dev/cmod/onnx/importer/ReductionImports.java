@@ -12,7 +12,8 @@ import java.util.Set;
 /**
  * Imports of ONNX's reductions: one IR reduction per reduced axis (the IR reduces one axis per
  * node); the L1, L2, sum-of-squares, log-sum and log-sum-exp reductions composed of IR operators;
- * ArgMax / ArgMin (ArgMin as ArgMax of the negation); CumSum.
+ * ArgMax / ArgMin (ArgMin as ArgMax of the negation); CumSum; the classification losses ({@link
+ * Losses}).
  */
 final class ReductionImports {
   private ReductionImports() {}
@@ -50,6 +51,8 @@ final class ReductionImports {
     r.add("ArgMax", Set.of(Op.ARGMAX), cx -> argmax(cx, false));
     r.add("ArgMin", Set.of(Op.ARGMAX, Op.NEG), cx -> argmax(cx, true));
     r.add("CumSum", Set.of(Op.CUMSUM), ReductionImports::cumsum);
+    r.add("NegativeLogLikelihoodLoss", Losses.RAISES, Losses::nll);
+    r.add("SoftmaxCrossEntropyLoss", Losses.RAISES, Losses::softmaxCrossEntropy);
   }
 
   /** A reduction composed of IR operators over the reduced axes (highest first). */

@@ -52,7 +52,7 @@ final class ShapeImports {
     r.add("ConstantOfShape", Set.of(Op.BROADCAST), ShapeImports::constantOfShape);
     r.add("Tile", Set.of(Op.RESHAPE, Op.BROADCAST), ShapeImports::tile);
     r.add("Range", Set.of(), ShapeImports::range);
-    r.add("Pad", Set.of(Op.BROADCAST, Op.CONCAT), ShapeImports::pad);
+    r.add("Pad", Set.of(Op.BROADCAST, Op.CONCAT, Op.TAKE, Op.TRANSPOSE), ShapeImports::pad);
   }
 
   /**
@@ -62,7 +62,7 @@ final class ShapeImports {
    */
   private static void pad(ImportContext cx) {
     String mode = cx.attrString("mode", "constant");
-    if (!mode.equals("constant")) {
+    if (!List.of("constant", "edge", "reflect").contains(mode)) {
       throw cx.unsupportedHere("mode '" + mode + "'");
     }
     Value x = cx.val(cx.need(0));
@@ -96,6 +96,10 @@ final class ShapeImports {
         throw cx.unsupportedHere("negative pads (cropping)");
       }
       if (before == 0 && after == 0) {
+        continue;
+      }
+      if (!mode.equals("constant")) {
+        cur = Resampling.padAlong(cx, cur, axis, before, after, mode.equals("reflect"));
         continue;
       }
       List<Value> parts = new ArrayList<>();

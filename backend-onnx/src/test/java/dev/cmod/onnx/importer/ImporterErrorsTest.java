@@ -174,25 +174,25 @@ class ImporterErrorsTest {
             GraphProto.newBuilder()
                 .addInput(info("x", 1, 2, 3))
                 .addOutput(info("y", 1, 2, 3))
-                .addNode(node("Hardmax", "the_max", List.of("x"), List.of("y"))));
+                .addNode(node("LpNormalization", "the_norm", List.of("x"), List.of("y"))));
     ImportedModule m = OnnxImporter.load(bytes, null);
     Graph g = new Graph("t");
     Value x = g.addInput("x", TensorType.of(DType.F32, 2, 3), LOC);
-    g.setOutput("y", m.apply(g, List.of(x), "hm", LOC).get(0));
+    g.setOutput("y", m.apply(g, List.of(x), "lp", LOC).get(0));
     assertEquals(1, g.nodes().stream().filter(n -> n.op() == Op.ONNX_REGION).count());
-    Tensor in = Tensor.ofFloats(new long[] {2, 3}, new float[] {0, 1, 2, 3, -1, 0.5f});
+    Tensor in = Tensor.ofFloats(new long[] {2, 3}, new float[] {0, 3, 4, 3, -4, 0});
     float[] ort = ImportSupport.runEmitted(g, Map.of("x", in)).get("y").floats();
     float[] ref = Interpreter.run(g, Map.of("x", in), OnnxRegionRunner.CPU).get("y").floats();
-    // one-hot of each row's maximum
-    float[] want = {0, 0, 1, 1, 0, 0};
-    org.junit.jupiter.api.Assertions.assertArrayEquals(want, ort);
-    org.junit.jupiter.api.Assertions.assertArrayEquals(want, ref);
+    // each row over its Euclidean norm, 5
+    float[] want = {0, 0.6f, 0.8f, 0.6f, -0.8f, 0};
+    org.junit.jupiter.api.Assertions.assertArrayEquals(want, ort, 1e-6f);
+    org.junit.jupiter.api.Assertions.assertArrayEquals(want, ref, 1e-6f);
   }
 
   /** A known operator in a variant its handler refuses (select_last_index) is carried opaque. */
   @Test
   void aRefusedVariantOfAKnownOperatorIsCarriedOpaque() {
-    // MaxPool with ceil_mode = 1: the raised tier has no ceil mode, so the node is carried opaque
+    // MaxPool with dilations: the raised tier's pooling has none, so the node is carried opaque
     AttributeProto kernel =
         AttributeProto.newBuilder()
             .setName("kernel_shape")
@@ -200,33 +200,31 @@ class ImporterErrorsTest {
             .addInts(2)
             .addInts(2)
             .build();
-    AttributeProto strides = kernel.toBuilder().setName("strides").build();
-    AttributeProto ceil =
-        AttributeProto.newBuilder()
-            .setName("ceil_mode")
-            .setType(AttributeProto.AttributeType.INT)
-            .setI(1)
-            .build();
+    AttributeProto dilations = kernel.toBuilder().setName("dilations").build();
     byte[] bytes =
         model(
             17,
             GraphProto.newBuilder()
-                .addInput(info("x", 1, 1, 1, 3, 3))
+                .addInput(info("x", 1, 1, 1, 4, 4))
                 .addOutput(info("y", 1, 1, 1, 2, 2))
-                .addNode(node("MaxPool", "mp", List.of("x"), List.of("y"), kernel, strides, ceil)));
+                .addNode(node("MaxPool", "mp", List.of("x"), List.of("y"), kernel, dilations)));
     ImportedModule m = OnnxImporter.load(bytes, null);
     Graph g = new Graph("t");
-    Value x = g.addInput("x", TensorType.of(DType.F32, 1, 1, 3, 3), LOC);
+    Value x = g.addInput("x", TensorType.of(DType.F32, 1, 1, 4, 4), LOC);
     g.setOutput("y", m.apply(g, List.of(x), "mp", LOC).get(0));
     assertEquals(1, g.nodes().stream().filter(n -> n.op() == Op.ONNX_REGION).count());
-    Tensor in = Tensor.ofFloats(new long[] {1, 1, 3, 3}, new float[] {1, 2, 3, 4, 5, 6, 7, 8, 9});
+    float[] v = new float[16];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = i + 1;
+    }
+    Tensor in = Tensor.ofFloats(new long[] {1, 1, 4, 4}, v);
     for (Map<String, Tensor> got :
         List.of(
             ImportSupport.runEmitted(g, Map.of("x", in)),
             Interpreter.run(g, Map.of("x", in), OnnxRegionRunner.CPU))) {
-      // the partial windows at the right and bottom edges count: 5, 6 / 8, 9
+      // each window holds every other cell: 1 3 9 11 / 2 4 10 12 / 5 7 13 15 / 6 8 14 16
       org.junit.jupiter.api.Assertions.assertArrayEquals(
-          new float[] {5, 6, 8, 9}, got.get("y").floats());
+          new float[] {11, 12, 15, 16}, got.get("y").floats());
     }
   }
 
@@ -243,7 +241,7 @@ class ImporterErrorsTest {
             GraphProto.newBuilder()
                 .addInput(info("x", 1, 2, 3))
                 .addOutput(info("y", 1, 2, 3))
-                .addNode(node("Hardmax", "the_max", List.of("x"), List.of("h")))
+                .addNode(node("LpNormalization", "the_norm", List.of("x"), List.of("h")))
                 .addNode(node("Relu", "r", List.of("x"), List.of("r")))
                 .addNode(node("Add", "a", List.of("h", "r"), List.of("y"))));
     ImportedModule m = OnnxImporter.load(bytes, null);

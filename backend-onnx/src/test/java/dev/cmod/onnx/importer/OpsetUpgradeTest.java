@@ -205,9 +205,10 @@ class OpsetUpgradeTest {
         new M(7)
             .in("x", F, 1, 1, 2, 3)
             .out("y", F, 1, 1, 4, 9)
+            .opaqueX() // Upsample is raised; after an untyped opaque value it joins the region
             .node(
                 "Upsample",
-                List.of("x"),
+                List.of("xn"),
                 List.of("y"),
                 s("mode", "nearest"),
                 floats("scales", 1, 1, 2, 3))
@@ -218,7 +219,8 @@ class OpsetUpgradeTest {
             .in("x", F, 1, 1, 3, 3)
             .out("y", F, 1, 1, 6, 7)
             .init("scales", new float[] {1, 1, 2, 2.5f}, 4)
-            .node("Upsample", List.of("x", "scales"), List.of("y"), s("mode", "linear"))
+            .opaqueX()
+            .node("Upsample", List.of("xn", "scales"), List.of("y"), s("mode", "linear"))
             .bytes();
     sameAsOriginal(nine, x(1, 1, 3, 3));
   }
@@ -235,7 +237,8 @@ class OpsetUpgradeTest {
                 .in("x", F, 1, 1, 5, 4)
                 .out("y", F, 1, 1, h, w)
                 .init("scales", sc, 4)
-                .node("Resize", List.of("x", "scales"), List.of("y"), s("mode", mode))
+                .opaqueX() // constant scales are raised; after an opaque value, in the region
+                .node("Resize", List.of("xn", "scales"), List.of("y"), s("mode", mode))
                 .bytes();
         sameAsOriginal(m, x(1, 1, 5, 4));
       }
@@ -287,7 +290,8 @@ class OpsetUpgradeTest {
             .in("idx", I64, 2, 2)
             .in("upd", F, 2, 2)
             .out("y", F, 2, 5)
-            .node("Scatter", List.of("x", "idx", "upd"), List.of("y"), i("axis", 1))
+            .opaqueX() // Scatter is raised; after an untyped opaque value it joins the region
+            .node("Scatter", List.of("xn", "idx", "upd"), List.of("y"), i("axis", 1))
             .bytes();
     Tensor idx = Tensor.ofLongs(new long[] {2, 2}, new long[] {1, 3, 0, 4});
     sameAsOriginal(m, feeds("x", random(1, 2, 5), "idx", idx, "upd", random(2, 2, 2)));

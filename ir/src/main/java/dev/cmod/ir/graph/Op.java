@@ -94,11 +94,27 @@ public enum Op {
   ATTENTION(3, 4),
   CONV1D(2, 3),
   CONV2D(2, 3),
+  /**
+   * The transposed convolution over any number of spatial axes (the gradient of a convolution with
+   * respect to its input; ONNX's ConvTranspose): weight {@code [C, O / groups, k...]}, per-axis
+   * strides, pads, dilations and output padding.
+   */
+  CONV_TRANSPOSE(2, 3),
   AVG_POOL2D(1, 1),
   MAX_POOL2D(1, 1),
   UPSAMPLE(1, 1),
   PATCHIFY(1, 1),
   TAKE(2, 2),
+  /**
+   * Gathers along an axis by an index tensor of the data's rank: {@code out[i] = data[i with axis
+   * replaced by indices[i]]}, negative indices counting from the end (ONNX's GatherElements).
+   */
+  GATHER_ELEMENTS(2, 2),
+  /**
+   * The data with the updates written (or added, multiplied) at the positions an index tensor gives
+   * along an axis, the inverse of {@link #GATHER_ELEMENTS} (ONNX's ScatterElements).
+   */
+  SCATTER_ELEMENTS(3, 3),
   ONE_HOT(1, 1),
   COSINE(2, 2),
   TOPK(1, 1),

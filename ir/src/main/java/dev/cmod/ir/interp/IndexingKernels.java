@@ -14,8 +14,10 @@ import static dev.cmod.ir.interp.Buffers.one;
 import static dev.cmod.ir.interp.Buffers.prod;
 import static dev.cmod.ir.interp.Buffers.wrap;
 import static dev.cmod.ir.op.IndexingOps.AXIS;
+import static dev.cmod.ir.op.IndexingOps.ELEMENT_AXIS;
 import static dev.cmod.ir.op.IndexingOps.K;
 import static dev.cmod.ir.op.IndexingOps.N;
+import static dev.cmod.ir.op.IndexingOps.REDUCTION;
 import static dev.cmod.ir.op.IndexingOps.TO;
 
 import dev.cmod.ir.graph.Op;
@@ -24,7 +26,10 @@ import dev.cmod.ir.type.DType;
 import java.util.Arrays;
 import java.util.Map;
 
-/** Kernels of the indexing family: take, one_hot, cosine, topk, cast, nonzero and scatter_add. */
+/**
+ * Kernels of the indexing family: take, gather and scatter of elements, one_hot, cosine, topk,
+ * cast, nonzero and scatter_add.
+ */
 final class IndexingKernels {
   private IndexingKernels() {}
 
@@ -39,6 +44,19 @@ final class IndexingKernels {
     t.put(Op.CAST, (n, x, s) -> one(cast(x[0], TO.get(n.attrs()))));
     t.put(Op.NONZERO, (n, x, s) -> one(nonzero(x[0])));
     t.put(Op.SCATTER_ADD, (n, x, s) -> one(scatterAdd(x[0], x[1], x[2])));
+    t.put(
+        Op.GATHER_ELEMENTS,
+        (n, x, s) -> one(gatherElements(x[0], x[1], ELEMENT_AXIS.axis(n.attrs(), x[0].rank()))));
+    t.put(
+        Op.SCATTER_ELEMENTS,
+        (n, x, s) ->
+            one(
+                scatterElements(
+                    x[0],
+                    x[1],
+                    x[2],
+                    ELEMENT_AXIS.axis(n.attrs(), x[0].rank()),
+                    REDUCTION.get(n.attrs()))));
   }
 
   /** The ascending positions of the true elements of a 1-D bool tensor. */
@@ -104,6 +122,77 @@ final class IndexingKernels {
       }
     }
     return longs(data.dtype(), data.shape(), out);
+  }
+
+  /**
+   * The flat position in {@code data} of each element of {@code ids}: its own position with the
+   * axis coordinate replaced by its value (negative counting from the end).
+   */
+  private static int[] elementPositions(String op, long[] data, Tensor ids, int axis) {
+    long[] is = ids.shape();
+    for (int i = 0; i < is.length; i++) {
+      if (i != axis && is[i] > data[i]) {
+        throw err(
+            op + ": indices " + Arrays.toString(is) + " exceed the data " + Arrays.toString(data));
+      }
+    }
+    int[] ds = Buffers.strides(data);
+    int[] st = Buffers.strides(is);
+    long[] iv = ids.longs();
+    int[] pos = new int[iv.length];
+    for (int f = 0; f < iv.length; f++) {
+      long k = iv[f] < 0 ? iv[f] + data[axis] : iv[f];
+      if (k < 0 || k >= data[axis]) {
+        throw err(
+            op
+                + ": index "
+                + iv[f]
+                + " is out of range for axis "
+                + axis
+                + " of size "
+                + data[axis]);
+      }
+      int p = 0;
+      for (int d = 0; d < is.length; d++) {
+        long c = d == axis ? k : (f / st[d]) % is[d];
+        p += (int) c * ds[d];
+      }
+      pos[f] = p;
+    }
+    return pos;
+  }
+
+  static Tensor gatherElements(Tensor data, Tensor ids, int axis) {
+    return Buffers.gather(
+        data, elementPositions("gather_elements", data.shape(), ids, axis), ids.shape());
+  }
+
+  static Tensor scatterElements(Tensor data, Tensor ids, Tensor updates, int axis, String how) {
+    int[] pos = elementPositions("scatter_elements", data.shape(), ids, axis);
+    if (data.isFloat()) {
+      float[] o = data.floats().clone();
+      float[] u = updates.floats();
+      for (int i = 0; i < pos.length; i++) {
+        o[pos[i]] =
+            switch (how) {
+              case "add" -> o[pos[i]] + u[i];
+              case "mul" -> o[pos[i]] * u[i];
+              default -> u[i];
+            };
+      }
+      return floats(data.dtype(), data.shape(), o);
+    }
+    long[] o = data.longs().clone();
+    long[] u = updates.longs();
+    for (int i = 0; i < pos.length; i++) {
+      o[pos[i]] =
+          switch (how) {
+            case "add" -> o[pos[i]] + u[i];
+            case "mul" -> o[pos[i]] * u[i];
+            default -> u[i];
+          };
+    }
+    return longs(data.dtype(), data.shape(), o);
   }
 
   static Tensor take(Tensor table, Tensor ids) {

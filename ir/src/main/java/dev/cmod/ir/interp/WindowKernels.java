@@ -17,12 +17,16 @@ import static dev.cmod.ir.op.WindowOps.STRIDE;
 import dev.cmod.ir.graph.Attrs;
 import dev.cmod.ir.graph.Op;
 import dev.cmod.ir.graph.WindowGeometry;
+import dev.cmod.ir.op.WindowOps;
 import dev.cmod.ir.tensor.Tensor;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
-/** Kernels of the window family: convolution, pooling, upsampling and patchify. */
+/**
+ * Kernels of the window family: convolution, transposed convolution, pooling, upsampling and
+ * patchify.
+ */
 final class WindowKernels {
   private WindowKernels() {}
 
@@ -42,6 +46,7 @@ final class WindowKernels {
                     : poolGeneral(x[0], WindowGeometry.of(a, 2, true), max));
           });
     }
+    t.put(Op.CONV_TRANSPOSE, (n, x, s) -> one(convTranspose(x, n.attrs())));
     t.put(Op.UPSAMPLE, (n, x, s) -> one(upsample(x[0], FACTOR.getInt(n.attrs()))));
     t.put(Op.PATCHIFY, (n, x, s) -> one(patchify(x[0], PATCH.getInt(n.attrs()))));
   }
@@ -51,6 +56,98 @@ final class WindowKernels {
     return WindowGeometry.isPlain(a)
         ? conv(x[0], x[1], bias, STRIDE.getInt(a), PADDING.getInt(a), op == Op.CONV1D)
         : convGeneral(x[0], x[1], bias, WindowGeometry.of(a, op == Op.CONV1D ? 1 : 2, false));
+  }
+
+  /**
+   * The transposed convolution: every input cell, times the kernel of each output channel of its
+   * group, added into the output window it spreads to (accumulated in double precision).
+   */
+  static Tensor convTranspose(Tensor[] in, Attrs a) {
+    Tensor x = in[0];
+    Tensor w = in[1];
+    long[] xs = x.shape();
+    long[] ws = w.shape();
+    int sp = xs.length - 2;
+    int groups = (int) WindowOps.GROUPS.get(a).longValue();
+    long[] strides = WindowOps.perAxis(WindowOps.STRIDES, a, sp, 1);
+    long[] pads = WindowOps.perAxis(WindowOps.PADS, a, 2 * sp, 0);
+    long[] dil = WindowOps.perAxis(WindowOps.DILATIONS, a, sp, 1);
+    long[] extra = WindowOps.perAxis(WindowOps.OUTPUT_PADDING, a, sp, 0);
+    int cin = (int) xs[1];
+    int og = (int) ws[1];
+    int cg = cin / groups;
+    long[] os = new long[xs.length];
+    os[0] = xs[0];
+    os[1] = (long) og * groups;
+    for (int i = 0; i < sp; i++) {
+      os[2 + i] = (xs[2 + i] - 1) * strides[i] + dil[i] * (ws[2 + i] - 1) + 1 + extra[i];
+      os[2 + i] -= pads[i] + pads[sp + i];
+      if (os[2 + i] <= 0) {
+        throw err("conv_transpose: the pads leave no output for " + Arrays.toString(xs));
+      }
+    }
+    long[] inSp = Arrays.copyOfRange(xs, 2, xs.length);
+    long[] kSp = Arrays.copyOfRange(ws, 2, ws.length);
+    long[] outSp = Arrays.copyOfRange(os, 2, os.length);
+    int inCells = numel(inSp);
+    int kCells = numel(kSp);
+    int outCells = numel(outSp);
+    // for each input cell and kernel cell, the output cell it adds to (-1: outside)
+    int[] target = new int[inCells * kCells];
+    int[] ic = new int[sp];
+    int[] kc = new int[sp];
+    for (int i = 0; i < inCells; i++) {
+      unflat(i, inSp, ic);
+      for (int k = 0; k < kCells; k++) {
+        unflat(k, kSp, kc);
+        int t = 0;
+        for (int d = 0; d < sp; d++) {
+          long p = ic[d] * strides[d] - pads[d] + kc[d] * dil[d];
+          if (p < 0 || p >= outSp[d]) {
+            t = -1;
+            break;
+          }
+          t = t * (int) outSp[d] + (int) p;
+        }
+        target[i * kCells + k] = t;
+      }
+    }
+    float[] xv = x.floats();
+    float[] wv = w.floats();
+    double[] acc = new double[numel(os)];
+    for (int nb = 0; nb < xs[0]; nb++) {
+      for (int c = 0; c < cin; c++) {
+        int g = c / cg;
+        for (int o = 0; o < og; o++) {
+          int outBase = (nb * (int) os[1] + g * og + o) * outCells;
+          int wBase = (c * og + o) * kCells;
+          for (int i = 0; i < inCells; i++) {
+            double v = xv[(nb * cin + c) * inCells + i];
+            for (int k = 0; k < kCells; k++) {
+              int t = target[i * kCells + k];
+              if (t >= 0) {
+                acc[outBase + t] += v * wv[wBase + k];
+              }
+            }
+          }
+        }
+      }
+    }
+    float[] out = new float[acc.length];
+    float[] bias = in.length > 2 ? in[2].floats() : null;
+    for (int p = 0; p < out.length; p++) {
+      int ch = (p / outCells) % (int) os[1];
+      out[p] = (float) (acc[p] + (bias == null ? 0 : bias[ch]));
+    }
+    return floats(x.dtype(), os, out);
+  }
+
+  /** The coordinates of flat index {@code f} in {@code shape} (row-major), into {@code c}. */
+  private static void unflat(int f, long[] shape, int[] c) {
+    for (int d = shape.length - 1; d >= 0; d--) {
+      c[d] = (int) (f % shape[d]);
+      f /= (int) shape[d];
+    }
   }
 
   /** Cross-correlation; 1-D convolution runs as 2-D with a height of 1 and no vertical padding. */

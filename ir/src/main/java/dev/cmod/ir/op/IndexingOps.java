@@ -5,6 +5,7 @@ import static dev.cmod.ir.op.Shapes.checkAxis;
 import static dev.cmod.ir.op.Shapes.one;
 import static dev.cmod.ir.op.Shapes.requireFloat;
 import static dev.cmod.ir.op.Shapes.sameDtype;
+import static dev.cmod.ir.op.Shapes.unify;
 
 import dev.cmod.ir.graph.Attrs;
 import dev.cmod.ir.graph.Op;
@@ -17,10 +18,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Ops that index, select or convert: take (embedding lookup), one_hot, cosine similarity along an
- * axis, top-k (values and i64 indices), cast, and the two ops of sparse dispatch: nonzero (the
- * positions of the true elements of a mask, a count known only at run time) and scatter_add (rows
- * added back at positions).
+ * Ops that index, select or convert: take (embedding lookup), gather and scatter of elements along
+ * an axis, one_hot, cosine similarity along an axis, top-k (values and i64 indices), cast, and the
+ * two ops of sparse dispatch: nonzero (the positions of the true elements of a mask, a count known
+ * only at run time) and scatter_add (rows added back at positions).
  */
 public final class IndexingOps {
   /** one_hot's number of classes. */
@@ -30,6 +31,12 @@ public final class IndexingOps {
   public static final AttrSpec<Long> AXIS = AttrSpec.integer("axis", -1);
 
   public static final AttrSpec<Long> K = AttrSpec.integer("k");
+
+  /** The axis gather_elements and scatter_elements index along. */
+  public static final AttrSpec<Long> ELEMENT_AXIS = AttrSpec.integer("axis", 0);
+
+  /** How scatter_elements combines an update with the data: none (replace), add or mul. */
+  public static final AttrSpec<String> REDUCTION = AttrSpec.text("reduction", "none");
 
   /** cast's target element type. */
   public static final AttrSpec<DType> TO = AttrSpec.dtype("to");
@@ -71,6 +78,16 @@ public final class IndexingOps {
             .attrs(K, AXIS)
             .flops(Flops.PER_INPUT)
             .infer(IndexingOps::topk),
+        OpDef.of(Op.GATHER_ELEMENTS, Family.INDEXING)
+            .operands("data", "indices")
+            .attrs(ELEMENT_AXIS)
+            .flops(Flops.NONE)
+            .infer((a, in) -> one(in.get(0).withDims(elementIndices(Op.GATHER_ELEMENTS, a, in)))),
+        OpDef.of(Op.SCATTER_ELEMENTS, Family.INDEXING)
+            .operands("data", "indices", "updates")
+            .attrs(ELEMENT_AXIS, REDUCTION)
+            .flops(Flops.NONE)
+            .infer(IndexingOps::scatterElements),
         OpDef.of(Op.CAST, Family.INDEXING)
             .operands("x")
             .attrs(TO)
@@ -131,6 +148,39 @@ public final class IndexingOps {
     List<Dim> dims = new ArrayList<>(ids.dims());
     dims.addAll(table.dims().subList(1, table.rank()));
     return one(table.withDims(dims));
+  }
+
+  /** The dims of the indices of gather_elements or scatter_elements, checked against the data. */
+  private static List<Dim> elementIndices(Op op, Attrs a, List<TensorType> in) {
+    TensorType data = in.get(0);
+    TensorType ids = in.get(1);
+    if (!ids.dtype().isInteger()) {
+      throw new ShapeException(op.text() + ": indices must be integers, got " + ids);
+    }
+    if (ids.rank() != data.rank() || data.rank() == 0) {
+      throw new ShapeException(
+          op.text() + ": indices " + ids + " must have the rank of the data " + data);
+    }
+    checkAxis(op, ELEMENT_AXIS.axis(a, data.rank()), data.rank());
+    return ids.dims();
+  }
+
+  private static List<TensorType> scatterElements(Attrs a, List<TensorType> in) {
+    List<Dim> ids = elementIndices(Op.SCATTER_ELEMENTS, a, in);
+    TensorType up = in.get(2);
+    sameDtype(Op.SCATTER_ELEMENTS, in.get(0), up);
+    if (up.rank() != ids.size()) {
+      throw new ShapeException(
+          "scatter_elements: updates " + up + " must match the indices " + ids);
+    }
+    for (int i = 0; i < ids.size(); i++) {
+      unify(Op.SCATTER_ELEMENTS, ids.get(i), up.dim(i), i);
+    }
+    String r = REDUCTION.get(a);
+    if (!List.of("none", "add", "mul").contains(r)) {
+      throw new ShapeException("scatter_elements: unknown reduction '" + r + "'");
+    }
+    return one(in.get(0));
   }
 
   private static List<TensorType> cosine(Attrs a, List<TensorType> in) {

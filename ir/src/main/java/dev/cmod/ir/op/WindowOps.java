@@ -54,6 +54,10 @@ public final class WindowOps {
   public static final AttrSpec<Boolean> COUNT_INCLUDE_PAD =
       AttrSpec.bool("count_include_pad", false).internal();
 
+  /** The cells a transposed convolution adds at the end of each axis (ONNX's output_padding). */
+  public static final AttrSpec<long[]> OUTPUT_PADDING =
+      AttrSpec.ints("output_padding").optional().internal();
+
   public static final AttrSpec<Long> FACTOR = AttrSpec.integer("factor");
   public static final AttrSpec<Long> PATCH = AttrSpec.integer("patch");
 
@@ -80,6 +84,13 @@ public final class WindowOps {
       }
       defs.add(b.infer((a, in) -> one(pool(op, a, in))));
     }
+    defs.add(
+        OpDef.of(Op.CONV_TRANSPOSE, Family.WINDOW)
+            .operands("x", "w")
+            .optional("b")
+            .attrs(STRIDES, PADS, DILATIONS, GROUPS, OUTPUT_PADDING)
+            .flops(WindowOps::convTransposeFlops)
+            .infer((a, in) -> one(convTranspose(a, in))));
     defs.add(
         OpDef.of(Op.UPSAMPLE, Family.WINDOW)
             .operands("x")
@@ -112,6 +123,79 @@ public final class WindowOps {
       k *= Flops.axis(w, i, s);
     }
     return 2 * Flops.elems(out, s) * k;
+  }
+
+  /** 2 multiply-adds per input cell, output channel of its group and kernel cell. */
+  private static double convTransposeFlops(List<TensorType> in, TensorType out, DimSize s) {
+    TensorType w = in.get(1);
+    double k = 1;
+    for (int i = 1; i < w.rank(); i++) {
+      k *= Flops.axis(w, i, s);
+    }
+    return 2 * Flops.elems(in.get(0), s) * k;
+  }
+
+  /**
+   * A per-axis attribute of a transposed convolution over {@code sp} axes ({@code 2 sp} for pads),
+   * {@code dflt} on every axis when absent.
+   */
+  public static long[] perAxis(AttrSpec<long[]> spec, Attrs a, int n, long dflt) {
+    long[] v = a.has(spec.name()) ? spec.get(a) : null;
+    if (v == null) {
+      v = new long[n];
+      Arrays.fill(v, dflt);
+    }
+    if (v.length != n) {
+      throw new ShapeException(
+          "conv_transpose: " + spec.name() + " " + Arrays.toString(v) + " needs " + n + " values");
+    }
+    return v;
+  }
+
+  private static TensorType convTranspose(Attrs a, List<TensorType> in) {
+    TensorType x = in.get(0);
+    TensorType w = in.get(1);
+    requireFloat(Op.CONV_TRANSPOSE, x);
+    sameDtype(Op.CONV_TRANSPOSE, x, w);
+    int sp = x.rank() - 2;
+    if (sp < 1 || w.rank() != x.rank()) {
+      throw new ShapeException(
+          "conv_transpose: needs x [N, C, spatial...] and w [C, O / groups, k...], got "
+              + x
+              + " and "
+              + w);
+    }
+    long groups = GROUPS.get(a);
+    long[] strides = perAxis(STRIDES, a, sp, 1);
+    long[] pads = perAxis(PADS, a, 2 * sp, 0);
+    long[] dil = perAxis(DILATIONS, a, sp, 1);
+    long[] extra = perAxis(OUTPUT_PADDING, a, sp, 0);
+    unify(Op.CONV_TRANSPOSE, x.dim(1), w.dim(0), 1);
+    Dim o = w.dim(1).times(Dim.of(groups));
+    if (in.size() == 3) {
+      TensorType b = in.get(2);
+      if (b.rank() != 1) {
+        throw new ShapeException("conv_transpose: bias must be 1-D, got " + b);
+      }
+      unify(Op.CONV_TRANSPOSE, o, b.dim(0), 0);
+    }
+    List<Dim> dims = new ArrayList<>();
+    dims.add(x.dim(0));
+    dims.add(o);
+    for (int i = 0; i < sp; i++) {
+      Dim d =
+          x.dim(2 + i)
+              .minus(Dim.of(1))
+              .times(Dim.of(strides[i]))
+              .plus(Dim.of(dil[i]).times(w.dim(2 + i).minus(Dim.of(1))))
+              .plus(Dim.of(1 + extra[i] - pads[i] - pads[sp + i]));
+      if (d.isKnown() && d.value() <= 0) {
+        throw new ShapeException(
+            "conv_transpose: pads " + Arrays.toString(pads) + " leave no output");
+      }
+      dims.add(d);
+    }
+    return x.withDims(dims);
   }
 
   private static TensorType patchify(Attrs a, TensorType x) {

@@ -179,6 +179,51 @@ class OpDefsTest {
     assertEquals(f32(6, 4), infer1(Op.SCATTER_ADD, Attrs.NONE, f32(6, 4), ids, rows));
     assertThrows(
         ShapeException.class, () -> infer1(Op.SCATTER_ADD, Attrs.NONE, f32(6, 4), ids, f32(3, 4)));
+    // transposed convolution: (in - 1) * stride + dilation * (k - 1) + 1 + output padding - pads
+    assertEquals(
+        f32(2, 6, 9, 5),
+        infer1(
+            Op.CONV_TRANSPOSE,
+            Attrs.of(
+                "strides",
+                new long[] {2, 1},
+                "pads",
+                new long[] {1, 0, 1, 0},
+                "dilations",
+                new long[] {1, 2},
+                "output_padding",
+                new long[] {1, 0},
+                "groups",
+                2L),
+            f32(2, 4, 5, 3),
+            f32(4, 3, 2, 2)));
+    assertThrows(
+        ShapeException.class,
+        () -> infer1(Op.CONV_TRANSPOSE, Attrs.NONE, f32(1, 4, 5), f32(3, 2, 2)));
+    // the result has the indices' shape (gather) or the data's (scatter)
+    assertEquals(f32(2, 7), infer1(Op.GATHER_ELEMENTS, Attrs.of("axis", 1), f32(3, 4), i64(2, 7)));
+    assertThrows(
+        ShapeException.class, () -> infer1(Op.GATHER_ELEMENTS, Attrs.NONE, f32(3, 4), i64(2)));
+    assertEquals(
+        f32(3, 4),
+        infer1(
+            Op.SCATTER_ELEMENTS,
+            Attrs.of("axis", 0, "reduction", "add"),
+            f32(3, 4),
+            i64(2, 4),
+            f32(2, 4)));
+    assertThrows(
+        ShapeException.class,
+        () -> infer1(Op.SCATTER_ELEMENTS, Attrs.NONE, f32(3, 4), i64(2, 4), f32(2, 3)));
+    assertThrows(
+        ShapeException.class,
+        () ->
+            infer1(
+                Op.SCATTER_ELEMENTS,
+                Attrs.of("reduction", "max"),
+                f32(3, 4),
+                i64(2, 4),
+                f32(2, 4)));
   }
 
   @Test
