@@ -20,10 +20,9 @@ import java.util.Set;
  * axis 0, with transposes around it for another axis and ONNX's negative indices mapped),
  * GatherElements and ScatterElements (IR operators of their own), GatherND and ScatterND (through
  * them, on the data's indexed axes merged), TopK, Trilu (a mask), EyeLike (a constant) and
- * ReverseSequence (a gather_elements). The IR's
- * nonzero and scatter_add have no entry: they are sparse routing's 1-D mask positions and row
- * scatter-add, narrower than ONNX's NonZero (any rank, [rank, count] result) and ScatterND (which
- * is raised through scatter_elements instead).
+ * ReverseSequence (a gather_elements). The IR's nonzero and scatter_add have no entry: they are
+ * sparse routing's 1-D mask positions and row scatter-add, narrower than ONNX's NonZero (any rank,
+ * [rank, count] result) and ScatterND (which is raised through scatter_elements instead).
  */
 final class IndexingImports {
   private IndexingImports() {}
