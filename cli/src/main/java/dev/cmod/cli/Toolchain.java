@@ -8,7 +8,6 @@ import dev.cmod.compiler.sema.ModelFacts;
 import dev.cmod.ir.graph.Graph;
 import dev.cmod.ir.graph.Node;
 import dev.cmod.ir.tensor.Tensor;
-import dev.cmod.ir.type.DType;
 import dev.cmod.ir.type.Dim;
 import dev.cmod.ir.type.TensorType;
 import dev.cmod.onnx.EmitOptions;
@@ -170,7 +169,9 @@ public final class Toolchain {
         }
         out.put(name, Tensor.ofFloats(t.dtype(), shape, f));
       } else {
-        long range = ranges.getOrDefault(name, t.dtype() == DType.BOOL ? 2L : 10L);
+        // 0 and 1 when the type says nothing more: valid masks, segment ids and indices into
+        // any table, as for .onnx files (OnnxInputs)
+        long range = ranges.getOrDefault(name, 2L);
         long[] l = new long[n];
         for (int i = 0; i < n; i++) {
           l[i] = (long) rng.nextInt((int) Math.min(Integer.MAX_VALUE, Math.max(1, range)));
