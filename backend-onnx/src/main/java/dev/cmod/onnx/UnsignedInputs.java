@@ -99,20 +99,7 @@ final class UnsignedInputs {
         b.setInput(i, r);
       }
     }
-    for (int a = 0; a < n.getAttributeCount(); a++) {
-      AttributeProto at = n.getAttribute(a);
-      if (!at.hasG() && at.getGraphsCount() == 0) {
-        continue;
-      }
-      AttributeProto.Builder ab = at.toBuilder();
-      if (at.hasG()) {
-        ab.setG(renamedGraph(at.getG(), rename));
-      }
-      for (int k = 0; k < at.getGraphsCount(); k++) {
-        ab.setGraphs(k, renamedGraph(at.getGraphs(k), rename));
-      }
-      b.setAttribute(a, ab);
-    }
+    Subgraphs.map(n, b, g -> renamedGraph(g, rename));
     return b.build();
   }
 

@@ -1,6 +1,5 @@
 package dev.cmod.onnx.emit;
 
-import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
@@ -90,18 +89,7 @@ final class RegionInliner {
     NodeProto.Builder b = n.toBuilder().clearInput().clearOutput();
     n.getInputList().forEach(s -> b.addInput(name(s)));
     n.getOutputList().forEach(s -> b.addOutput(name(s)));
-    for (int i = 0; i < n.getAttributeCount(); i++) {
-      AttributeProto a = n.getAttribute(i);
-      if (a.hasG() || a.getGraphsCount() > 0) {
-        AttributeProto.Builder ab = a.toBuilder();
-        if (a.hasG()) {
-          ab.setG(graph(a.getG()));
-        }
-        ab.clearGraphs();
-        a.getGraphsList().forEach(sub -> ab.addGraphs(graph(sub)));
-        b.setAttribute(i, ab);
-      }
-    }
+    dev.cmod.onnx.Subgraphs.map(n, b, this::graph);
     return b;
   }
 

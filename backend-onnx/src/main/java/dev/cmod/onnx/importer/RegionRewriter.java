@@ -137,22 +137,11 @@ abstract class RegionRewriter {
   // ---------------------------------------------------------------- subgraphs
 
   private NodeProto subgraphs(NodeProto n) {
-    if (n.getAttributeList().stream().noneMatch(a -> a.hasG() || a.getGraphsCount() > 0)) {
+    if (!dev.cmod.onnx.Subgraphs.has(n)) {
       return n;
     }
     NodeProto.Builder b = n.toBuilder();
-    for (int i = 0; i < n.getAttributeCount(); i++) {
-      AttributeProto a = n.getAttribute(i);
-      if (a.hasG() || a.getGraphsCount() > 0) {
-        AttributeProto.Builder ab = a.toBuilder();
-        if (a.hasG()) {
-          ab.setG(graph(a.getG()));
-        }
-        ab.clearGraphs();
-        a.getGraphsList().forEach(g -> ab.addGraphs(graph(g)));
-        b.setAttribute(i, ab);
-      }
-    }
+    dev.cmod.onnx.Subgraphs.map(n, b, this::graph);
     return b.build();
   }
 
