@@ -108,6 +108,7 @@ final class Explain {
           .append(dispatched == 1 ? " expert" : " experts")
           .append(" (each runs on its tokens only; `cmod explain --passes` says why)\n");
     }
+    opaqueRegions(g, sb);
     sb.append(String.format(Locale.ROOT, "  estimated FLOPs per sample: %.4g%n", Cost.flops(g, f)));
     if (!f.budget().isEmpty()) {
       f.budget()
@@ -161,5 +162,46 @@ final class Explain {
       sb.append("fused ").append(String.join(", ", parts));
     }
     return sb.append(System.lineSeparator()).toString();
+  }
+
+  /**
+   * The parts of imported models carried opaque (run by ONNX Runtime, not optimized or adaptable):
+   * per region, its ONNX nodes by operator (subgraph bodies not counted), and the weights it holds.
+   */
+  private static void opaqueRegions(Graph g, StringBuilder sb) {
+    List<dev.cmod.ir.graph.Node> regions =
+        g.nodes().stream().filter(n -> n.op() == Op.ONNX_REGION).toList();
+    if (regions.isEmpty()) {
+      return;
+    }
+    sb.append("  opaque ONNX regions (run by ONNX Runtime as the file has them): ")
+        .append(regions.size())
+        .append('\n');
+    for (dev.cmod.ir.graph.Node n : regions) {
+      dev.cmod.ir.graph.OnnxRegion r = dev.cmod.ir.op.OpaqueOps.REGION.get(n.attrs());
+      java.util.Map<String, Integer> ops = new java.util.TreeMap<>();
+      int weights = 0;
+      try {
+        ai.onnx.proto.OnnxMl.GraphProto gp =
+            dev.cmod.onnx.TensorProtos.parseModel(r.model()).getGraph();
+        gp.getNodeList().forEach(x -> ops.merge(x.getOpType(), 1, Integer::sum));
+        weights = gp.getInitializerCount();
+      } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+        ops.put("(unreadable)", 1);
+      }
+      StringBuilder list = new StringBuilder();
+      ops.forEach(
+          (k, v) -> list.append(list.length() == 0 ? "" : ", ").append(k).append(" ×").append(v));
+      sb.append("    r")
+          .append(n.id())
+          .append(": ")
+          .append(ops.values().stream().mapToInt(Integer::intValue).sum())
+          .append(" nodes (")
+          .append(list)
+          .append("), ")
+          .append(weights)
+          .append(weights == 1 ? " weight" : " weights")
+          .append(" inside\n");
+    }
   }
 }

@@ -199,6 +199,28 @@ class ImportSignatureTest extends CommandLineHarness {
         err());
   }
 
+  /** `cmod explain` lists the opaque regions of an imported model with their operators. */
+  @Test
+  void explainListsTheOpaqueRegions() throws Exception {
+    Files.write(dir.resolve("a.onnx"), model(graph(true)));
+    Path src =
+        write(
+            "plain.cmod",
+            """
+            import onnx "a.onnx" as A
+            model Plain {
+              input x: exact f32[n, 3]
+              output y: exact f32[n, 3] = A(x)
+            }
+            """);
+    assertEquals(0, run("explain", src.toString()), err());
+    assertTrue(
+        out().contains("opaque ONNX regions (run by ONNX Runtime as the file has them): 1"), out());
+    assertTrue(
+        out().matches("(?s).*r\\d+: 2 nodes \\(Add ×1, LpNormalization ×1\\), 0 weights inside.*"),
+        out());
+  }
+
   @Test
   void aValueInsideARegionNeedsItsTypeInTheSignature() throws Exception {
     Files.write(dir.resolve("a.onnx"), model(graph(true)));
