@@ -221,6 +221,42 @@ class ImportSignatureTest extends CommandLineHarness {
         out());
   }
 
+  /** A LoRA that can only find weights inside an opaque region says why it matches nothing. */
+  @Test
+  void loraOnWeightsInsideARegionSaysWhy() throws Exception {
+    ai.onnx.proto.OnnxMl.TensorProto w =
+        ai.onnx.proto.OnnxMl.TensorProto.newBuilder()
+            .setName("w")
+            .setDataType(1)
+            .addDims(3)
+            .addDims(3)
+            .addAllFloatData(java.util.Collections.nCopies(9, 0.5f))
+            .build();
+    GraphProto.Builder g =
+        GraphProto.newBuilder()
+            .setName("g")
+            .addInput(info("x", "N", 3))
+            .addOutput(info("y", "N", 3))
+            .addInitializer(w)
+            .addNode(node("LpNormalization", "m", "x"))
+            .addNode(node("MatMul", "y", "m", "w"));
+    Files.write(dir.resolve("w.onnx"), model(g));
+    Path src =
+        write(
+            "lora.cmod",
+            """
+            import onnx "w.onnx" as W
+            model Tuned {
+              input x: exact f32[n, 3]
+              let t = W with lora(rank = 2) on "*"
+              output y: exact f32[n, 3] = t(x)
+            }
+            """);
+    assertEquals(1, run("compile", src.toString(), "-o", dir.resolve("l.onnx").toString()));
+    assertTrue(err().contains("\"*\" matches no weight of W"), err());
+    assertTrue(err().contains("weights inside opaque ONNX regions"), err());
+  }
+
   @Test
   void aValueInsideARegionNeedsItsTypeInTheSignature() throws Exception {
     Files.write(dir.resolve("a.onnx"), model(graph(true)));

@@ -636,9 +636,15 @@ final class Adaptation {
         List<String> near = new ArrayList<>(rels);
         near.sort(
             Comparator.comparingInt((String r) -> Suggest.distance(pat, r)).thenComparing(r -> r));
+        boolean opaque = el.graph().nodes().stream().anyMatch(n -> n.op() == Op.ONNX_REGION);
         String help =
             near.isEmpty()
-                ? baseName + " has no such targets"
+                ? baseName
+                    + " has no such targets"
+                    + (opaque
+                        ? "; an imported model's weights inside opaque ONNX regions (run by ONNX"
+                            + " Runtime) cannot be adapted: `cmod explain` lists the regions"
+                        : "")
                 : "closest paths in "
                     + baseName
                     + ": "
