@@ -101,8 +101,9 @@ final class BenchAgainst {
     for (int k = 0; k < 2; k++) {
       double[] s = t[k].clone();
       Arrays.sort(s);
-      p50[k] = percentile(s, 0.5);
-      double p90 = percentile(s, 0.9);
+      Bench.Times times = new Bench.Times(s);
+      p50[k] = times.quantile(0.5);
+      double p90 = times.p90();
       row(
           out,
           "onnxruntime " + dev + " " + (k == 0 ? nameA : nameB) + " p50",
@@ -123,12 +124,6 @@ final class BenchAgainst {
     long s = System.nanoTime();
     r.run(in);
     return (System.nanoTime() - s) / 1e6;
-  }
-
-  /** The {@code q} quantile of sorted values (nearest rank). */
-  static double percentile(double[] sorted, double q) {
-    int i = (int) Math.ceil(q * sorted.length) - 1;
-    return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
   }
 
   /** Input names and declared types, in order: two models with the same take the same inputs. */
