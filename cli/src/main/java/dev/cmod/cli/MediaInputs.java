@@ -82,29 +82,15 @@ final class MediaInputs {
     try {
       p = Path.of(value);
     } catch (InvalidPathException e) {
-      if (!value.contains("*") && !value.contains("?")) {
-        throw new UserError(DiagnosticCode.INPUT_FILE, who + ": not a valid path");
-      }
-      p = null;
+      throw new UserError(DiagnosticCode.INPUT_FILE, who + ": not a valid path");
     }
-    Path name = p == null ? null : p.getFileName();
-    boolean pattern =
-        name == null
-            ? value.contains("*") || value.contains("?")
-            : name.toString().contains("*") || name.toString().contains("?");
-    if (!pattern && p != null && !Files.isDirectory(p)) {
+    String name = p.getFileName() == null ? "" : p.getFileName().toString();
+    boolean pattern = name.contains("*") || name.contains("?");
+    if (!pattern && !Files.isDirectory(p)) {
       return List.of(p);
     }
-    Path dir;
-    String glob;
-    if (pattern) {
-      int slash = value.lastIndexOf('/');
-      dir = Path.of(slash < 0 ? "." : value.substring(0, Math.max(1, slash)));
-      glob = value.substring(slash + 1);
-    } else {
-      dir = p;
-      glob = "*";
-    }
+    Path dir = pattern ? (p.getParent() == null ? Path.of(".") : p.getParent()) : p;
+    String glob = pattern ? name : "*";
     List<Path> out = new ArrayList<>();
     try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, glob)) {
       for (Path f : s) {
