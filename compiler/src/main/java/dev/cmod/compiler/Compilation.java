@@ -303,6 +303,9 @@ public final class Compilation {
     g.metadata().put("cmod.seed", Long.toString(o.seed()));
     g.metadata().put("cmod.trainable", trainableList);
     g.metadata().put("cmod.frozen", frozenList);
+    for (dev.cmod.compiler.sema.DataCodec c : facts.codecs()) {
+      g.metadata().put(c.metadataKey(), c.toJson());
+    }
     return new Result(diags, g, facts, names, model.name().text());
   }
 

@@ -100,8 +100,8 @@ modelDecl
 modelItem
   : COMPUTE ident                                                     # computeItem
   | BUDGET STRICT? LBRACE budgetEntry (COMMA budgetEntry)* COMMA? RBRACE  # budgetItem
-  | INPUT ident COLON EXACT? type (WHERE expr (COMMA expr)*)?          # inputItem
-  | OUTPUT ident (COLON EXACT? type (ASSIGN expr)? | ASSIGN expr)     # outputItem
+  | INPUT ident COLON EXACT? type (FROM composition)? (WHERE expr (COMMA expr)*)?   # inputItem
+  | OUTPUT ident (COLON EXACT? type (TO composition)? (ASSIGN expr)? | ASSIGN expr)  # outputItem
   | CONSTRAINT expr                                                   # constraintItem
   | CONSTRAINT ident ASSIGN expr                                      # namedConstraintItem
   | ALIGN ident (COMMA ident)+ ON ident                               # alignItem

@@ -141,15 +141,26 @@ public final class Ast {
   public record BudgetItem(List<BudgetEntry> entries, boolean strict, Span span)
       implements ModelItem {}
 
-  /** {@code input x: T where ...}; {@code exact} is the span of the keyword, null without it. */
-  public record InputItem(Name name, Span exact, TypeExpr type, List<Expr> where, Span span)
+  /**
+   * {@code input x: T from image(...) where ...}; {@code exact} is the span of the keyword, null
+   * without it; {@code from} the declared preprocessing, null without it.
+   */
+  public record InputItem(
+      Name name, Span exact, TypeExpr type, Codec from, List<Expr> where, Span span)
       implements ModelItem {}
 
   /**
-   * {@code output y: T = expr}; {@code value} is null for a declared output assigned later by an
-   * {@link AssignItem}, {@code exact} as for {@link InputItem}.
+   * How real data becomes an input ({@code from image(resize = 256)}) or an output becomes real
+   * data ({@code to labels("species.txt")}): a codec name and its arguments, all constants.
    */
-  public record OutputItem(Name name, Span exact, TypeExpr type, Expr value, Span span)
+  public record Codec(Name kind, List<Arg> args, Span span) {}
+
+  /**
+   * {@code output y: T = expr}; {@code value} is null for a declared output assigned later by an
+   * {@link AssignItem}, {@code exact} as for {@link InputItem}, {@code to} the declared decoding of
+   * its values (null without one).
+   */
+  public record OutputItem(Name name, Span exact, TypeExpr type, Codec to, Expr value, Span span)
       implements ModelItem {}
 
   /** {@code y = expr}: the one assignment of an output declared without a value. */

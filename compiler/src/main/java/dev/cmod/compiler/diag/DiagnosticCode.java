@@ -195,6 +195,16 @@ public enum DiagnosticCode {
       Severity.ERROR,
       "environment problem",
       "Something around cmod, not your program, stops it: the temporary folder is read-only or full (ONNX Runtime unpacks its native library there), or ONNX Runtime cannot start.\nFix: set TMPDIR (or CMOD_JAVA_OPTS=-Djava.io.tmpdir=DIR) to a writable folder."),
+  CODEC(
+      700,
+      Severity.ERROR,
+      "bad data codec",
+      "A codec declared with an input (from image(...), wav(...), tokenizer(...), chars(...), labels(...)) or an output (to labels(...), ctc(...), tokenizer(...), chars(...), wav(...), png(...)) does not fit the port's type, has an unknown or ill-typed argument, or names a file that is unreadable or does not agree with the declared sizes.\n\n  input photo: Image[3, 224, 224] from image(resize = 256)\n\nThe shorter side becomes 256 and the other follows the file, but the input declares 224 x 224.\nFix: add crop = 224 (or resize = [224, 224])."),
+  DATA(
+      701,
+      Severity.ERROR,
+      "input data cannot be decoded",
+      "A file or value given to cmod run does not decode the way its input declares: an image that is not PNG/JPEG/BMP/GIF or is corrupt, a WAV in an encoding cmod does not read (compressed, A-law), a sample rate that cannot be resampled, text longer than its bound under strict, a label not in the label file.\nFix: read the message; convert the file, or change the codec's arguments."),
   INTERNAL(
       900,
       Severity.ERROR,

@@ -50,6 +50,22 @@ public final class ModelFacts {
   final Map<String, Auto> auto = new LinkedHashMap<>();
   boolean strictBudget;
   final List<String> reductions = new ArrayList<>();
+  final List<DataCodec> codecs = new ArrayList<>();
+
+  /** The codecs declared with inputs ({@code from ...}) and outputs ({@code to ...}), in order. */
+  public List<DataCodec> codecs() {
+    return List.copyOf(codecs);
+  }
+
+  /** The codec of an input ({@code input = true}) or output, or null. */
+  public DataCodec codec(String port, boolean input) {
+    for (DataCodec c : codecs) {
+      if (c.port().equals(port) && c.input() == input) {
+        return c;
+      }
+    }
+    return null;
+  }
 
   /**
    * Whether the budget is {@code strict}: checked only, never met by changing the model (an

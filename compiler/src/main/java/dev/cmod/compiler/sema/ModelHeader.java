@@ -25,6 +25,8 @@ import java.util.Set;
  */
 final class ModelHeader {
   private final ElabContext el;
+  private Codecs codecs;
+  private final Map<String, Codec> inputCodecs = new HashMap<>();
 
   ModelHeader(ElabContext el) {
     this.el = el;
@@ -33,6 +35,13 @@ final class ModelHeader {
   /** Elaborates the items of a model into the session's fresh graph. */
   Graph elaborate(ModelDecl model, FileScope scope) {
     Env env = new Env(scope.env);
+    codecs =
+        new Codecs(
+            el,
+            new CodecFiles(
+                scope.path != null
+                    ? scope.path.toAbsolutePath().getParent()
+                    : java.nio.file.Path.of("").toAbsolutePath()));
     List<Stmt> stmts = new ArrayList<>();
     List<Expr> extra = new ArrayList<>();
     Map<String, OutputItem> declared = new HashMap<>();
@@ -90,6 +99,9 @@ final class ModelHeader {
         // reported; go on with the next item
       }
     }
+    if (!inputCodecs.isEmpty()) {
+      codecs.checkLinks(inputCodecs);
+    }
     if (!declared.isEmpty()) {
       inDeclarationOrder(model);
     }
@@ -134,8 +146,13 @@ final class ModelHeader {
       el.facts().recordBound(w, el, body);
     }
     Value v = el.graph().addInput(name, t, in.span().toLoc());
+    ModelFacts.Port port = new ModelFacts.Port(name, r, in.span());
+    el.facts().inputs.add(port);
+    if (in.from() != null) {
+      inputCodecs.put(name, in.from());
+      v = codecs.input(in.from(), port, v, body);
+    }
     body.env.define(name, new TensorV(v));
-    el.facts().inputs.add(new ModelFacts.Port(name, r, in.span()));
   }
 
   /**
@@ -242,13 +259,13 @@ final class ModelHeader {
           Modality.checkOutput(out.type(), out.exact(), value, el, body.env, expr.span(), name);
     }
     el.graph().setOutput(name, value);
-    el.facts()
-        .outputs
-        .add(
-            new ModelFacts.Port(
-                name,
-                declared != null ? declared : Modality.Resolved.plain(value.type()),
-                out.span()));
+    ModelFacts.Port port =
+        new ModelFacts.Port(
+            name, declared != null ? declared : Modality.Resolved.plain(value.type()), out.span());
+    el.facts().outputs.add(port);
+    if (out.to() != null) {
+      codecs.output(out.to(), port, body);
+    }
   }
 
   private void budget(BudgetItem b, Body body) {

@@ -192,6 +192,10 @@ final class AstBuilder {
     return new ModelDecl(name(c.ident()), items, span(c));
   }
 
+  private Codec codec(CompositionContext c) {
+    return c == null ? null : new Codec(name(c.ident()), args(c.arg()), span(c));
+  }
+
   private ModelItem modelItem(ModelItemContext c) {
     if (c instanceof ComputeItemContext k) {
       return new ComputeItem(name(k.ident()), span(c));
@@ -210,6 +214,7 @@ final class AstBuilder {
           name(i.ident()),
           i.EXACT() == null ? null : span(i.EXACT().getSymbol()),
           type(i.type()),
+          codec(i.composition()),
           where,
           span(c));
     } else if (c instanceof OutputItemContext o) {
@@ -217,6 +222,7 @@ final class AstBuilder {
           name(o.ident()),
           o.EXACT() == null ? null : span(o.EXACT().getSymbol()),
           o.type() == null ? null : type(o.type()),
+          codec(o.composition()),
           o.expr() == null ? null : expr(o.expr()),
           span(c));
     } else if (c instanceof AssignItemContext a) {
