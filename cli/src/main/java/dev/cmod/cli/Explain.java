@@ -2,6 +2,7 @@ package dev.cmod.cli;
 
 import dev.cmod.compiler.Compilation;
 import dev.cmod.compiler.Cost;
+import dev.cmod.compiler.sema.DataCodec;
 import dev.cmod.compiler.sema.ModelFacts;
 import dev.cmod.ir.graph.Graph;
 import dev.cmod.ir.graph.Node;
@@ -38,6 +39,7 @@ final class Explain {
       outClass = max(outClass, s);
       sb.append(String.format(Locale.ROOT, "    %-14s %-34s %s%n", p.name(), p.describe(), s));
     }
+    codecs(f, sb);
     for (Map.Entry<String, ModelFacts.Auto> a : f.auto().entrySet()) {
       sb.append("  auto(...) for '").append(a.getKey()).append("':\n");
       for (String note : a.getValue().notes()) {
@@ -122,6 +124,30 @@ final class Explain {
                       .append('\n'));
     }
     return sb.toString();
+  }
+
+  /** The declared codecs, each step with where it runs (in the artifact, or on the host). */
+  private static void codecs(ModelFacts f, StringBuilder sb) {
+    if (f.codecs().isEmpty()) {
+      return;
+    }
+    sb.append("  data:\n");
+    for (DataCodec c : f.codecs()) {
+      sb.append("    ")
+          .append(c.input() ? "input " : "output ")
+          .append(c.port())
+          .append(c.input() ? " from " : " to ")
+          .append(c.kind())
+          .append(c.file() != null ? " \"" + c.file() + "\"" : "")
+          .append('\n');
+      boolean hostFirst = c.input();
+      for (String step : hostFirst ? c.hostSteps() : c.graphSteps()) {
+        sb.append("      ").append(hostFirst ? "host:  " : "graph: ").append(step).append('\n');
+      }
+      for (String step : hostFirst ? c.graphSteps() : c.hostSteps()) {
+        sb.append("      ").append(hostFirst ? "graph: " : "host:  ").append(step).append('\n');
+      }
+    }
   }
 
   private static String max(String a, String b) {
