@@ -75,6 +75,7 @@ final class Codecs {
               "an Image input (f32[batch, C, H, W])",
               false,
               List.of(
+                  ArgSpec.choice("order", "rgb", "rgb", "bgr"),
                   ArgSpec.of("resize", SIZE),
                   ArgSpec.of("height", INT),
                   ArgSpec.of("max_width", INT),

@@ -64,7 +64,17 @@ final class ImageCodec {
           null);
     }
     String interp = (String) args.get("interpolation");
-    host.add("decode PNG/JPEG/BMP/GIF to " + (ch == 1 ? "grayscale" : "RGB") + " in [0, 1], CHW");
+    if (ch == 1 && args.get("order").equals("bgr")) {
+      el.fail(
+          DiagnosticCode.CODEC,
+          Codecs.argSpan(c, "order"),
+          "order = \"bgr\" needs 3 channels, the input has 1",
+          null);
+    }
+    host.add(
+        "decode PNG/JPEG/BMP/GIF to "
+            + (ch == 1 ? "grayscale" : args.get("order").equals("bgr") ? "BGR" : "RGB")
+            + " in [0, 1], CHW");
     // the size after each geometric step: AS_DECODED (the file's, checked when it is read) or
     // VARIES (the steps make it depend on the file's aspect ratio)
     long h = AS_DECODED;
