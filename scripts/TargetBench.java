@@ -25,7 +25,9 @@ import java.util.Random;
  * BASIC_OPT, EXTENDED_OPT, ALL_OPT, NO_OPT (default BASIC_OPT). With {@code -Dweights=W.safetensors}
  * the model is compiled with those weights; with {@code -Dtorch=EXPORT.onnx} that file (the same
  * model exported by PyTorch, see scripts/bench/encoder_torch_export.py) runs as one more contender
- * at each level.
+ * at each level. With {@code -Dmodels=A,B} the file's models A and B (each compiled for every
+ * target) are the contenders, ratios against the first (for instance the stacked LoRAs against their
+ * base: {@code -Dmodels=Base,Lora8 -Dtargets=onnx17}); {@code -Dtargets=onnx17,ort} picks targets.
  */
 public class TargetBench {
   public static void main(String[] a) throws Exception {
@@ -34,14 +36,18 @@ public class TargetBench {
     int rounds = Integer.parseInt(a[4]);
     int runs = Integer.parseInt(a[5]);
     List<String> levels = a.length > 6 ? List.of(a).subList(6, a.length) : List.of("BASIC_OPT");
-    Target[] targets = {Target.ONNX17, Target.ORT};
+    Target[] targets =
+        Arrays.stream(System.getProperty("targets", "onnx17,ort").split(","))
+            .map(Target::parse)
+            .toArray(Target[]::new);
+    List<String> models = List.of(System.getProperty("models", "").split(","));
     CompileOptions o = CompileOptions.defaults().withOptLevel(2).withOnnxImports(OnnxImports.SERVICE);
     String weights = System.getProperty("weights");
     if (weights != null) {
       o = o.toBuilder().weightsFile(Path.of(weights)).build();
     }
     String torch = System.getProperty("torch");
-    int group = targets.length + (torch != null ? 1 : 0);
+    int group = models.size() * targets.length + (torch != null ? 1 : 0);
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     float[] x = new float[Math.toIntExact(shape[0] * shape[1] * shape[2])];
     Random rnd = new Random(1);
@@ -51,14 +57,17 @@ public class TargetBench {
     List<String> names = new ArrayList<>();
     List<OrtSession> sessions = new ArrayList<>();
     for (String level : levels) {
-      for (Target t : targets) {
-        byte[] model = Toolchain.compile(file, o, t).onnx();
-        OrtSession.SessionOptions so = new OrtSession.SessionOptions();
-        so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.valueOf(level));
-        so.setIntraOpNumThreads(1);
-        so.setInterOpNumThreads(1);
-        sessions.add(env.createSession(model, so));
-        names.add(t.text() + " " + level);
+      for (String m : models) {
+        for (Target t : targets) {
+          CompileOptions om = m.isEmpty() ? o : o.withModel(m);
+          byte[] model = Toolchain.compile(file, om, t).onnx();
+          OrtSession.SessionOptions so = new OrtSession.SessionOptions();
+          so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.valueOf(level));
+          so.setIntraOpNumThreads(1);
+          so.setInterOpNumThreads(1);
+          sessions.add(env.createSession(model, so));
+          names.add((m.isEmpty() ? "" : m + " ") + t.text() + " " + level);
+        }
       }
       if (torch != null) {
         OrtSession.SessionOptions so = new OrtSession.SessionOptions();
@@ -82,7 +91,7 @@ public class TargetBench {
         for (int i = 0; i < y.length; i++) {
           max = Math.max(max, Math.abs(y[i] - ref[i]));
         }
-        System.out.printf(Locale.ROOT, "%-22s max |y - y(onnx17)| = %.2e%n", names.get(s), max);
+        System.out.printf(Locale.ROOT, "%-22s max |y - y(first)| = %.2e%n", names.get(s), max);
       }
     }
     double[][] t = new double[sessions.size()][rounds * runs];
@@ -100,7 +109,7 @@ public class TargetBench {
         }
       }
     }
-    System.out.println("| target, ORT level | p50 ms | p90 ms | p50 / onnx17 |");
+    System.out.println("| contender, ORT level | p50 ms | p90 ms | p50 / first of its level |");
     System.out.println("|---|---|---|---|");
     for (int s = 0; s < sessions.size(); s++) {
       double[] v = t[s].clone();
