@@ -48,6 +48,17 @@ public final class ImageFiles {
    * @throws TensorFileException when it cannot be read or decoded, or is too large
    */
   public static Picture read(Path file) {
+    return read(file, MAX_PIXELS);
+  }
+
+  /**
+   * Reads and decodes {@code file}, refusing from its header a picture of more than {@code
+   * maxPixels} pixels (at most {@link #MAX_PIXELS}).
+   *
+   * @throws TensorFileException when it cannot be read or decoded, or is too large
+   */
+  public static Picture read(Path file, long maxPixels) {
+    long bound = Math.min(maxPixels, MAX_PIXELS);
     byte[] data;
     try {
       data = SafeFiles.readAll(file, SafeFiles.Policy.USER, MAX_FILE_BYTES);
@@ -65,14 +76,14 @@ public final class ImageFiles {
         r.setInput(in, true, true);
         long w = r.getWidth(0);
         long h = r.getHeight(0);
-        if (w <= 0 || h <= 0 || w * h > MAX_PIXELS) {
+        if (w <= 0 || h <= 0 || w * h > bound) {
           throw new TensorFileException(
               "the image is "
                   + w
                   + " × "
                   + h
                   + " pixels, more than cmod decodes ("
-                  + MAX_PIXELS
+                  + bound
                   + " pixels)");
         }
         return picture(r.read(0));
