@@ -18,7 +18,8 @@ import javax.imageio.stream.ImageInputStream;
  * to [0, 1]. Three channels are RGB, one is grey, four RGBA; a colour image given to a one-channel
  * input is converted with the luma weights PIL uses ({@code L = (19595 R + 38470 G + 7471 B + 2^15)
  * >> 16}), so a grey picture is the same numbers in both. The size is read from the header before
- * any pixel is decoded, so a file claiming a huge picture is refused without the memory.
+ * any pixel is decoded, so a file claiming a huge picture is refused without the memory; a file cut
+ * short is refused too, where the JDK's JPEG reader would only warn and fill the rest with grey.
  */
 public final class ImageFiles {
   private ImageFiles() {}
@@ -74,6 +75,14 @@ public final class ImageFiles {
       ImageReader r = readers.next();
       try {
         r.setInput(in, true, true);
+        // the JPEG reader fills a cut-short file with grey and only warns: refuse it, as PIL does
+        r.addIIOReadWarningListener(
+            (source, warning) -> {
+              String w = warning.toLowerCase(java.util.Locale.ROOT);
+              if (w.contains("truncated") || w.contains("premature end")) {
+                throw new TensorFileException("the image is cut short (" + warning + ")");
+              }
+            });
         long w = r.getWidth(0);
         long h = r.getHeight(0);
         if (w <= 0 || h <= 0 || w * h > bound) {

@@ -86,11 +86,12 @@ public final class WavFiles {
     int blockAlign = 0;
     int dataAt = -1;
     long dataLen = 0;
-    int at = 12;
+    long at = 12;
     while (at + 8 <= data.length) {
-      long len = b.getInt(at + 4) & 0xffffffffL;
+      int p = (int) at;
+      long len = b.getInt(p + 4) & 0xffffffffL;
       long body = at + 8L;
-      if (tag(b, at, "fmt ")) {
+      if (tag(b, p, "fmt ")) {
         if (len < 16 || body + len > data.length) {
           throw new TensorFileException("the WAV file's format chunk is cut short");
         }
@@ -102,13 +103,13 @@ public final class WavFiles {
         if (format == 0xFFFE && len >= 26) {
           format = b.getShort((int) body + 24) & 0xffff; // the sub-format GUID's first two bytes
         }
-      } else if (tag(b, at, "data")) {
+      } else if (tag(b, p, "data")) {
         dataAt = (int) body;
         // a streamed file may leave the size unset: take what the file holds
         dataLen = Math.min(len, data.length - body);
         break;
       }
-      at = (int) Math.min(Integer.MAX_VALUE, body + len + (len & 1));
+      at = body + len + (len & 1);
     }
     if (format < 0) {
       throw new TensorFileException("the WAV file has no format chunk");
