@@ -11,8 +11,8 @@ import java.util.concurrent.TimeUnit;
 import org.opentest4j.TestAbortedException;
 
 /**
- * Something outside the repository that some tests need: PyTorch and the ONNX checker in Debian's
- * Python, Debian's ONNX backend node tests, the shared corpora beside the checkout.
+ * Something outside the repository that some tests need: PyTorch, SciPy and the ONNX checker in
+ * Debian's Python, Debian's ONNX backend node tests, the shared corpora beside the checkout.
  *
  * <p>{@link #require()} is the one way a test depends on one of them. Where it is missing the test
  * is skipped with the reason (reported by {@link SkipReport}), except in CI ({@link #ci()}:
@@ -59,6 +59,15 @@ public enum Need {
           python(),
           "PIL, numpy",
           "install python3-pil python3-numpy, or point -Dcmod.python at a Python that has them");
+    }
+  },
+  SCIPY("python3-scipy") {
+    @Override
+    String problem() {
+      return pythonProblem(
+          python(),
+          "scipy.signal, numpy",
+          "install python3-scipy python3-numpy, or point -Dcmod.python at a Python that has them");
     }
   },
   PYTHON_ONNX("python3-onnx") {

@@ -18,7 +18,8 @@ import javax.imageio.stream.ImageInputStream;
  * to [0, 1]. Three channels are RGB, one is grey, four RGBA; a colour image given to a one-channel
  * input is converted with the luma weights PIL uses ({@code L = (19595 R + 38470 G + 7471 B + 2^15)
  * >> 16}), so a grey picture is the same numbers in both. The size is read from the header before
- * any pixel is decoded, so a file claiming a huge picture is refused without the memory.
+ * any pixel is decoded, so a file claiming a huge picture is refused without the memory; a file cut
+ * short is refused too, where the JDK's JPEG reader would only warn and fill the rest with grey.
  */
 public final class ImageFiles {
   private ImageFiles() {}
@@ -48,6 +49,17 @@ public final class ImageFiles {
    * @throws TensorFileException when it cannot be read or decoded, or is too large
    */
   public static Picture read(Path file) {
+    return read(file, MAX_PIXELS);
+  }
+
+  /**
+   * Reads and decodes {@code file}, refusing from its header a picture of more than {@code
+   * maxPixels} pixels (at most {@link #MAX_PIXELS}).
+   *
+   * @throws TensorFileException when it cannot be read or decoded, or is too large
+   */
+  public static Picture read(Path file, long maxPixels) {
+    long bound = Math.min(maxPixels, MAX_PIXELS);
     byte[] data;
     try {
       data = SafeFiles.readAll(file, SafeFiles.Policy.USER, MAX_FILE_BYTES);
@@ -63,16 +75,24 @@ public final class ImageFiles {
       ImageReader r = readers.next();
       try {
         r.setInput(in, true, true);
+        // the JPEG reader fills a cut-short file with grey and only warns: refuse it, as PIL does
+        r.addIIOReadWarningListener(
+            (source, warning) -> {
+              String w = warning.toLowerCase(java.util.Locale.ROOT);
+              if (w.contains("truncated") || w.contains("premature end")) {
+                throw new TensorFileException("the image is cut short (" + warning + ")");
+              }
+            });
         long w = r.getWidth(0);
         long h = r.getHeight(0);
-        if (w <= 0 || h <= 0 || w * h > MAX_PIXELS) {
+        if (w <= 0 || h <= 0 || w * h > bound) {
           throw new TensorFileException(
               "the image is "
                   + w
                   + " × "
                   + h
                   + " pixels, more than cmod decodes ("
-                  + MAX_PIXELS
+                  + bound
                   + " pixels)");
         }
         return picture(r.read(0));

@@ -19,6 +19,11 @@ public final class WavFiles {
   /** The largest WAV file read. */
   public static final long MAX_FILE_BYTES = 1L << 30;
 
+  /**
+   * The most samples (all channels together) decoded: 2^28, an hour of 48 kHz audio in 26 channels.
+   */
+  public static final long MAX_SAMPLES = 1L << 28;
+
   /** Whether {@code file}'s name says it is a WAV file. */
   public static boolean isWav(Path file) {
     String n = file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase();
@@ -81,11 +86,12 @@ public final class WavFiles {
     int blockAlign = 0;
     int dataAt = -1;
     long dataLen = 0;
-    int at = 12;
+    long at = 12;
     while (at + 8 <= data.length) {
-      long len = b.getInt(at + 4) & 0xffffffffL;
+      int p = (int) at;
+      long len = b.getInt(p + 4) & 0xffffffffL;
       long body = at + 8L;
-      if (tag(b, at, "fmt ")) {
+      if (tag(b, p, "fmt ")) {
         if (len < 16 || body + len > data.length) {
           throw new TensorFileException("the WAV file's format chunk is cut short");
         }
@@ -97,13 +103,13 @@ public final class WavFiles {
         if (format == 0xFFFE && len >= 26) {
           format = b.getShort((int) body + 24) & 0xffff; // the sub-format GUID's first two bytes
         }
-      } else if (tag(b, at, "data")) {
+      } else if (tag(b, p, "data")) {
         dataAt = (int) body;
         // a streamed file may leave the size unset: take what the file holds
         dataLen = Math.min(len, data.length - body);
         break;
       }
-      at = (int) Math.min(Integer.MAX_VALUE, body + len + (len & 1));
+      at = body + len + (len & 1);
     }
     if (format < 0) {
       throw new TensorFileException("the WAV file has no format chunk");
@@ -115,11 +121,13 @@ public final class WavFiles {
     boolean flt = format == 3 && (bits == 32 || bits == 64);
     if (!pcm && !flt) {
       throw new TensorFileException(
-          "the WAV file's encoding is format "
+          "the WAV file's encoding is "
+              + encoding(format, bits)
+              + " (format "
               + format
               + " with "
               + bits
-              + "-bit samples; cmod decodes PCM of 8, 16, 24 or 32 bits and 32- or 64-bit floats"
+              + "-bit samples); cmod decodes PCM of 8, 16, 24 or 32 bits and 32- or 64-bit floats"
               + " (convert it, e.g. sox in.wav -e signed -b 16 out.wav)");
     }
     if (channels <= 0 || rate <= 0 || blockAlign != channels * (bits / 8)) {
@@ -133,6 +141,14 @@ public final class WavFiles {
               + "-byte frames of "
               + bits
               + "-bit samples)");
+    }
+    if (dataLen / (bits / 8) > MAX_SAMPLES) {
+      throw new TensorFileException(
+          "the WAV file holds "
+              + dataLen / (bits / 8)
+              + " samples, more than cmod decodes ("
+              + MAX_SAMPLES
+              + ")");
     }
     int frames = (int) (dataLen / blockAlign);
     float[][] out = new float[channels][frames];
@@ -158,6 +174,22 @@ public final class WavFiles {
         yield v / 8388608f;
       }
       default -> (float) (b.getInt(p) / 2147483648.0);
+    };
+  }
+
+  /** A person's name for a WAV format code cmod does not decode. */
+  private static String encoding(int format, int bits) {
+    return switch (format) {
+      case 1 -> bits + "-bit PCM";
+      case 2 -> "Microsoft ADPCM";
+      case 3 -> bits + "-bit float";
+      case 6 -> "A-law";
+      case 7 -> "µ-law";
+      case 0x11 -> "IMA ADPCM";
+      case 0x31 -> "GSM 6.10";
+      case 0x50, 0x55 -> "MPEG audio (compressed)";
+      case 0xFFFE -> "an extensible format with an unknown sub-format";
+      default -> "a compressed or vendor encoding";
     };
   }
 
