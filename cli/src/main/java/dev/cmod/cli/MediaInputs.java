@@ -2,6 +2,7 @@ package dev.cmod.cli;
 
 import dev.cmod.compiler.diag.DiagnosticCode;
 import dev.cmod.compiler.diag.Excerpt;
+import dev.cmod.compiler.sema.DataCodec;
 import dev.cmod.ir.io.ImageFiles;
 import dev.cmod.ir.io.Npy;
 import dev.cmod.ir.io.TensorFileException;
@@ -34,8 +35,31 @@ final class MediaInputs {
 
   /** The tensor for {@code --input name=value}, given the input's declaration (null if unknown). */
   static Tensor read(String name, String value, Declared d) {
+    return read(name, value, d, null);
+  }
+
+  /**
+   * The same for an input with a declared codec ({@code from image(...)}, {@code from wav(...)}):
+   * image and WAV files go through the codec's host steps ({@link CodecInputs}); a {@code .npy}
+   * file is taken as the already decoded tensor.
+   */
+  static Tensor read(String name, String value, Declared d, DataCodec codec) {
     String who = "input '" + Excerpt.of(name, 100) + "'";
     List<Path> files = files(who, value);
+    if (codec != null
+        && d != null
+        && !files.isEmpty()
+        && (ImageFiles.isImage(files.get(0)) || WavFiles.isWav(files.get(0)))) {
+      boolean image = codec.kind().equals("image");
+      if (image != ImageFiles.isImage(files.get(0))) {
+        throw new UserError(
+            DiagnosticCode.DATA,
+            who + " is read from " + codec.kind() + "(...), not from " + files.get(0));
+      }
+      return image
+          ? CodecInputs.image(who, files, codec, d.shape())
+          : CodecInputs.audio(who, files, codec, d.shape());
+    }
     if (files.isEmpty()) {
       throw new UserError(
           DiagnosticCode.INPUT_FILE, who + ": no file matches " + Excerpt.of(value, 200));

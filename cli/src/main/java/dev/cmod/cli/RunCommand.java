@@ -61,6 +61,9 @@ final class RunCommand implements Callable<Integer> {
 
   @CommandLine.Mixin CompileOpts o;
 
+  /** The codecs of the model being run (none until it is read). */
+  private RunCodecs codecs = RunCodecs.NONE;
+
   @Override
   public Integer call() throws IOException {
     OnnxRunner.Device dev = device.device();
@@ -72,6 +75,7 @@ final class RunCommand implements Callable<Integer> {
     ModelFacts facts = null;
     if (file.toString().endsWith(".onnx")) {
       model = readOnnx(file);
+      codecs = RunCodecs.of(model, file);
     } else {
       Toolchain.Compiled c = o.compileOrReport(file);
       if (!c.ok()) {
@@ -80,6 +84,7 @@ final class RunCommand implements Callable<Integer> {
       model = c.onnx();
       graph = c.result().graph();
       facts = c.result().facts();
+      codecs = RunCodecs.of(facts, file);
     }
     List<String> huge = OnnxChecks.hugeConstantShapes(model, OnnxRunner.maxOutputElements());
     if (!huge.isEmpty()) {
@@ -135,12 +140,18 @@ final class RunCommand implements Callable<Integer> {
    * the input's declared type, see {@link MediaInputs}), by name, in the order given.
    */
   private Map<String, Tensor> readInputs(Map<String, ai.onnxruntime.TensorInfo> declared) {
-    return readInputs(inputs, declared);
+    return readInputs(inputs, declared, codecs);
   }
 
   /** The tensors of {@code --input NAME=FILE} options, for a model with these inputs. */
   static Map<String, Tensor> readInputs(
       List<String> inputs, Map<String, ai.onnxruntime.TensorInfo> declared) {
+    return readInputs(inputs, declared, RunCodecs.NONE);
+  }
+
+  /** The same, reading inputs that declare a codec through it. */
+  static Map<String, Tensor> readInputs(
+      List<String> inputs, Map<String, ai.onnxruntime.TensorInfo> declared, RunCodecs codecs) {
     Map<String, Tensor> given = new LinkedHashMap<>();
     for (String spec : inputs) {
       int eq = spec.indexOf('=');
@@ -155,7 +166,7 @@ final class RunCommand implements Callable<Integer> {
       ai.onnxruntime.TensorInfo ti = declared.get(name);
       MediaInputs.Declared d =
           ti == null ? null : new MediaInputs.Declared(ti.getShape(), OnnxRunner.dtype(ti));
-      given.put(name, MediaInputs.read(name, spec.substring(eq + 1), d));
+      given.put(name, MediaInputs.read(name, spec.substring(eq + 1), d, codecs.inputs().get(name)));
     }
     return given;
   }

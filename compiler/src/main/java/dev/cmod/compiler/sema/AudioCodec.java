@@ -38,7 +38,13 @@ final class AudioCodec {
           "mono = false keeps the channels, but the input has no channel axis",
           "declare Audio[C, T] to keep channels");
     }
-    Dim len = t.dim(t.rank() - 1);
+    Dim declared = t.dim(t.rank() - 1);
+    // a symbolic length fits its where upper bound (`Audio[n] where n <= 512`)
+    long bound = declared.isKnown() ? declared.value() : upper(el, declared);
+    if (!declared.isKnown() && bound > 0) {
+      args.put("length", bound);
+    }
+    Dim len = bound > 0 ? Dim.of(bound) : declared;
     String fit = (String) args.get("fit");
     boolean chunk = (Boolean) args.get("chunk");
     if (!len.isKnown() && (chunk || !fit.equals("pad_or_trim") && !fit.equals("exact"))) {
@@ -48,7 +54,7 @@ final class AudioCodec {
           (chunk ? "chunk" : "fit = \"" + fit + "\"")
               + " needs a fixed length, but the input's is "
               + len,
-          "declare the length, e.g. Audio[16000]");
+          "declare the length, e.g. Audio[16000], or bound it: where " + len + " <= 16000");
     }
     if (args.get("hop") instanceof Long hop) {
       if (!chunk) {
@@ -82,6 +88,15 @@ final class AudioCodec {
             default -> "pad with zeros or trim to " + len + " samples";
           });
     }
+  }
+
+  /** The finite where upper bound of a symbolic length, or -1. */
+  private static long upper(ElabContext el, Dim d) {
+    if (d.symbols().size() != 1 || !d.toString().equals(d.symbols().iterator().next())) {
+      return -1;
+    }
+    long[] b = el.facts().bounds().get(d.toString());
+    return b == null || b[1] == Long.MAX_VALUE ? -1 : b[1];
   }
 
   static void checkRate(ElabContext el, Codec c, long rate) {
