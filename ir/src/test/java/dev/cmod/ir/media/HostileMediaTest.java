@@ -90,6 +90,11 @@ class HostileMediaTest {
 
   @Test
   void imageStepsBoundWhatTheyMake() {
+    // a line of 10 million pixels shrunk to 10: each output pixel's lanczos kernel spans 6 million
+    Planes line = new Planes(1, 1, 10_000_000, new float[10_000_000]);
+    refused(
+        "needs 60000010 filter weights",
+        () -> ImageSteps.resize(line, 1, 10, Interpolation.LANCZOS));
     Planes p = new Planes(3, 4, 4, new float[48]);
     refused(
         "larger than cmod handles",
