@@ -158,7 +158,7 @@ public final class PolyphaseResampler {
     double sum = 0;
     for (int n = 0; n < taps; n++) {
       double m = n - alpha;
-      double r = (n - alpha) / alpha;
+      double r = m / alpha;
       double win = besselI0(beta * Math.sqrt(1 - r * r)) / i0beta;
       h[n] = cutoff * sinc(cutoff * m) * win;
       sum += h[n];

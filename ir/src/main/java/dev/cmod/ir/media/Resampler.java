@@ -14,6 +14,9 @@ package dev.cmod.ir.media;
 final class Resampler {
   private Resampler() {}
 
+  /** The most kernel weights one axis may need (256 MiB of doubles). */
+  static final long MAX_WEIGHTS = 1L << 25;
+
   /** The weights of one axis: for output pixel i, taps from first[i], count[i] of them. */
   private record Taps(int[] first, int[] count, int stride, double[] weights) {}
 
@@ -63,7 +66,23 @@ final class Resampler {
     double stretch = Math.max(scale, 1.0);
     double support = f.support() * stretch;
     double shrink = 1.0 / stretch;
-    int stride = (int) Math.ceil(support) * 2 + 1;
+    long wide = (long) Math.ceil(support) * 2 + 1;
+    if (wide * out > MAX_WEIGHTS) {
+      throw new MediaException(
+          "a "
+              + f.label()
+              + " resize of an axis from "
+              + in
+              + " to "
+              + out
+              + " pixels needs "
+              + wide * out
+              + " filter weights, more than cmod allocates ("
+              + MAX_WEIGHTS
+              + ")",
+          "resize in two steps, or to a size nearer the image's");
+    }
+    int stride = (int) wide;
     int[] first = new int[out];
     int[] count = new int[out];
     double[] w = new double[out * stride];

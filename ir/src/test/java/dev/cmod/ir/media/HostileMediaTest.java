@@ -1,5 +1,6 @@
 package dev.cmod.ir.media;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -51,8 +52,11 @@ class HostileMediaTest {
         a = np.random.default_rng(1).integers(0, 256, (64, 64, 3), dtype=np.uint8)
         Image.fromarray(a).save('ok.png')
         Image.fromarray(a).save('ok.jpg')
+        Image.fromarray(a).save('ok.bmp')
+        Image.fromarray(a).convert('P').save('ok.gif')
         """);
-    for (String f : new String[] {"ok.png", "ok.jpg"}) {
+    for (String f : new String[] {"ok.png", "ok.jpg", "ok.bmp", "ok.gif"}) {
+      assertEquals(64, MediaFiles.readImage(dir.resolve(f), 3).width(), f); // whole, it decodes
       byte[] all = Files.readAllBytes(dir.resolve(f));
       Path cut = dir.resolve("cut-" + f);
       Files.write(cut, Arrays.copyOf(all, all.length / 2));
@@ -86,6 +90,11 @@ class HostileMediaTest {
 
   @Test
   void imageStepsBoundWhatTheyMake() {
+    // a line of 10 million pixels shrunk to 10: each output pixel's lanczos kernel spans 6 million
+    Planes line = new Planes(1, 1, 10_000_000, new float[10_000_000]);
+    refused(
+        "needs 60000010 filter weights",
+        () -> ImageSteps.resize(line, 1, 10, Interpolation.LANCZOS));
     Planes p = new Planes(3, 4, 4, new float[48]);
     refused(
         "larger than cmod handles",
