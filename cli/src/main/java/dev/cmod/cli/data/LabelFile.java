@@ -1,5 +1,7 @@
 package dev.cmod.cli.data;
 
+import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.ir.type.DType;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -115,6 +117,20 @@ public final class LabelFile {
           near.isEmpty() ? null : "the closest labels are " + String.join(", ", quoted(near)));
     }
     return i;
+  }
+
+  /**
+   * The class indices of {@code values} (one label per example) as an {@code [N]} tensor of {@code
+   * dtype}, what a {@code Class[N]} input takes.
+   *
+   * @throws DataException for a label the file does not have
+   */
+  public Tensor indices(List<String> values, DType dtype) {
+    long[] ids = new long[values.size()];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = indexOf(values.get(i));
+    }
+    return Tensor.ofLongs(dtype, new long[] {ids.length}, ids);
   }
 
   /** The {@code k} labels nearest to {@code s} by edit distance, ignoring case; nearest first. */

@@ -162,6 +162,20 @@ public interface TextTokenizer extends AutoCloseable {
   void close();
 
   /**
+   * The text of a file given as an input value ({@code --input caption=@file.txt}): strict UTF-8, a
+   * byte order mark and one final line end removed (an editor adds one; the text does not mean it).
+   *
+   * @throws DataException when it cannot be read or is not UTF-8
+   */
+  static String readText(Path file) {
+    String s = TextFiles.read(file, "the text file");
+    if (s.endsWith("\r\n")) {
+      return s.substring(0, s.length() - 2);
+    }
+    return s.endsWith("\n") ? s.substring(0, s.length() - 1) : s;
+  }
+
+  /**
    * A Hugging Face {@code tokenizer.json}, run by the Hugging Face tokenizers library (through
    * DJL), so the ids are the ones the model was trained with.
    *

@@ -93,4 +93,13 @@ class CharTokenizerTest {
             .getMessage()
             .contains("not UTF-8"));
   }
+
+  @Test
+  void aTextFileLosesItsFinalLineEndOnly() throws Exception {
+    Path p = dir.resolve("caption.txt");
+    Files.writeString(p, "\uFEFFa b\n\nc\r\n");
+    assertEquals("a b\n\nc", TextTokenizer.readText(p));
+    Files.writeString(p, "no line end");
+    assertEquals("no line end", TextTokenizer.readText(p));
+  }
 }

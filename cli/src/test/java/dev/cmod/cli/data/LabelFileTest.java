@@ -1,9 +1,12 @@
 package dev.cmod.cli.data;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.ir.type.DType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -27,6 +30,9 @@ class LabelFileTest {
     assertEquals(2, l.indexOf(" golden retriever"));
     assertEquals(3, l.indexOf("parrot"));
     l.checkCount(4);
+    Tensor t = l.indices(List.of("parrot", "cat"), DType.I64);
+    assertArrayEquals(new long[] {2}, t.shape());
+    assertArrayEquals(new long[] {3, 0}, t.longs());
   }
 
   @Test

@@ -234,4 +234,49 @@ class TextTokenizerTest {
             .getMessage()
             .contains("[CLS]"));
   }
+
+  @Test
+  void aTextOfExactlyTheBoundIsNotCut() {
+    Encoded e = minilm.encode("hello world", new Fit(4, Padding.BOUND));
+    assertArrayEquals(new long[] {101, 7592, 2088, 102}, e.ids()[0]);
+    assertFalse(e.anyTruncated());
+  }
+
+  /**
+   * Other model types: a WordLevel tokenizer whose added token lies past its vocabulary, and a
+   * Unigram one (its vocabulary a list); the size is one more than the largest id either gives.
+   */
+  @Test
+  void theVocabularySizeCountsAddedTokensAndListVocabularies() throws Exception {
+    String common =
+        "\"version\": \"1.0\", \"truncation\": null, \"padding\": null, \"normalizer\": null,"
+            + " \"pre_tokenizer\": {\"type\": \"Whitespace\"}, \"post_processor\": null,"
+            + " \"decoder\": null, ";
+    Path wordLevel = dir.resolve("wordlevel.json");
+    Files.writeString(
+        wordLevel,
+        "{"
+            + common
+            + "\"added_tokens\": [{\"id\": 5, \"content\": \"<pad>\", \"single_word\": false,"
+            + " \"lstrip\": false, \"rstrip\": false, \"normalized\": false, \"special\": true}],"
+            + " \"model\": {\"type\": \"WordLevel\", \"vocab\": {\"<unk>\": 0, \"hello\": 1,"
+            + " \"world\": 2}, \"unk_token\": \"<unk>\"}}");
+    try (TextTokenizer t = TextTokenizer.huggingFace(wordLevel)) {
+      assertEquals(6, t.vocabSize());
+      assertArrayEquals(
+          new long[] {1, 0, 2},
+          t.encode("hello there world", new Fit(8, Padding.LONGEST)).ids()[0]);
+    }
+    Path unigram = dir.resolve("unigram.json");
+    Files.writeString(
+        unigram,
+        "{"
+            + common
+            + "\"added_tokens\": [], \"model\": {\"type\": \"Unigram\", \"unk_id\": 0,"
+            + " \"vocab\": [[\"<unk>\", 0.0], [\"a\", -1.0], [\"b\", -1.5]]}}");
+    try (TextTokenizer t = TextTokenizer.huggingFace(unigram)) {
+      assertEquals(3, t.vocabSize());
+      assertArrayEquals(new long[] {1, 2}, t.encode("a b", new Fit(8, Padding.LONGEST)).ids()[0]);
+    }
+  }
 }
