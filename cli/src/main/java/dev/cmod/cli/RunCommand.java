@@ -2,12 +2,14 @@ package dev.cmod.cli;
 
 import dev.cmod.compiler.diag.DiagnosticCode;
 import dev.cmod.compiler.diag.Excerpt;
+import dev.cmod.compiler.sema.DataCodec;
 import dev.cmod.compiler.sema.ModelFacts;
 import dev.cmod.ir.graph.Graph;
 import dev.cmod.ir.io.AtomicFiles;
 import dev.cmod.ir.io.Npy;
 import dev.cmod.ir.io.SafeFiles;
 import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.ir.type.DType;
 import dev.cmod.onnx.ExternalData;
 import dev.cmod.onnx.OnnxChecks;
 import dev.cmod.onnx.OnnxRunner;
@@ -122,8 +124,23 @@ final class RunCommand implements Callable<Integer> {
       for (Map.Entry<String, Tensor> e : results.entrySet()) {
         Main.out.println("  " + Excerpt.of(e.getKey(), 200) + ": " + e.getValue());
       }
+      Map<String, String> names = OutputNames.fileNames(results.keySet());
+      Map<String, byte[]> decoded = new LinkedHashMap<>();
+      for (Map.Entry<String, Tensor> e : results.entrySet()) {
+        DataCodec c = codecs.outputs().get(e.getKey());
+        if (c == null) {
+          continue;
+        }
+        String stem = names.get(e.getKey()).replaceAll("\\.npy$", "");
+        CodecOutputs.Decoded d = CodecOutputs.decode(e.getKey(), stem, e.getValue(), c, codecs);
+        Main.out.println("  " + Excerpt.of(e.getKey(), 200) + " (" + c.kind() + "):");
+        for (String line : d.lines()) {
+          Main.out.println("    " + line);
+        }
+        decoded.putAll(d.files());
+      }
       if (outputDir != null) {
-        writeOutputs(results);
+        writeOutputs(results, decoded);
       }
     } catch (RunnerException e) {
       throw new UserError(
@@ -149,16 +166,27 @@ final class RunCommand implements Callable<Integer> {
     return readInputs(inputs, declared, RunCodecs.NONE);
   }
 
-  /** The same, reading inputs that declare a codec through it. */
+  /**
+   * The same, reading inputs that declare a codec through it: files through image and WAV codecs,
+   * text and labels through text codecs (an input given several times is then a batch, and the
+   * inputs its tokenizer fills must not be given).
+   */
   static Map<String, Tensor> readInputs(
       List<String> inputs, Map<String, ai.onnxruntime.TensorInfo> declared, RunCodecs codecs) {
     Map<String, Tensor> given = new LinkedHashMap<>();
+    Map<String, List<String>> texts = new LinkedHashMap<>();
     for (String spec : inputs) {
       int eq = spec.indexOf('=');
       if (eq <= 0) {
         throw Main.usageError("--input needs NAME=FILE.npy, got '" + Excerpt.of(spec, 200) + "'");
       }
       String name = spec.substring(0, eq);
+      String value = spec.substring(eq + 1);
+      DataCodec codec = codecs.inputs().get(name);
+      if (CodecText.isText(codec) && !value.endsWith(".npy")) {
+        texts.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
+        continue;
+      }
       if (given.containsKey(name)) {
         throw new UserError(
             DiagnosticCode.INPUT_MISMATCH, "input '" + Excerpt.of(name, 100) + "' is given twice");
@@ -166,18 +194,51 @@ final class RunCommand implements Callable<Integer> {
       ai.onnxruntime.TensorInfo ti = declared.get(name);
       MediaInputs.Declared d =
           ti == null ? null : new MediaInputs.Declared(ti.getShape(), OnnxRunner.dtype(ti));
-      given.put(name, MediaInputs.read(name, spec.substring(eq + 1), d, codecs.inputs().get(name)));
+      given.put(name, MediaInputs.read(name, value, d, codec));
+    }
+    Map<String, DType> dtypes = new LinkedHashMap<>();
+    declared.forEach((k, ti) -> dtypes.put(k, OnnxRunner.dtype(ti)));
+    for (Map.Entry<String, List<String>> e : texts.entrySet()) {
+      if (given.containsKey(e.getKey())) {
+        throw new UserError(
+            DiagnosticCode.INPUT_MISMATCH,
+            "input '" + Excerpt.of(e.getKey(), 100) + "' is given both as text and as a file");
+      }
+      DataCodec c = codecs.inputs().get(e.getKey());
+      Map<String, Tensor> made = CodecText.read(e.getKey(), e.getValue(), c, codecs, dtypes);
+      for (Map.Entry<String, Tensor> m : made.entrySet()) {
+        if (given.containsKey(m.getKey())
+            || !m.getKey().equals(e.getKey()) && texts.containsKey(m.getKey())) {
+          throw new UserError(
+              DiagnosticCode.INPUT_MISMATCH,
+              "input '"
+                  + Excerpt.of(m.getKey(), 100)
+                  + "' is filled by the tokenizer of '"
+                  + Excerpt.of(e.getKey(), 100)
+                  + "'; do not give it");
+        }
+        given.put(m.getKey(), m.getValue());
+      }
     }
     return given;
   }
 
   /** Writes every output as a .npy file into --output-dir (all or none). */
-  private void writeOutputs(Map<String, Tensor> results) {
+  private void writeOutputs(Map<String, Tensor> results, Map<String, byte[]> decoded) {
     // all outputs or none: each is written to a temporary file first
     Map<String, String> names = OutputNames.fileNames(results.keySet());
     Map<Path, byte[]> files = new LinkedHashMap<>();
     for (Map.Entry<String, Tensor> e : results.entrySet()) {
       files.put(outputDir.resolve(names.get(e.getKey())), Npy.toBytes(e.getValue()));
+    }
+    for (Map.Entry<String, byte[]> e : decoded.entrySet()) {
+      Path p = outputDir.resolve(e.getKey());
+      if (files.containsKey(p) || !outputDir.equals(p.getParent())) {
+        throw new UserError(
+            DiagnosticCode.OUTPUT_FILE,
+            "decoded output " + e.getKey() + " collides with another file");
+      }
+      files.put(p, e.getValue());
     }
     List<Path> created = createOutputDir(outputDir);
     try {
@@ -192,7 +253,7 @@ final class RunCommand implements Callable<Integer> {
             "  output '" + Excerpt.of(e.getKey(), 200) + "' written as " + e.getValue());
       }
     }
-    Main.out.println("wrote " + results.size() + " file(s) to " + outputDir);
+    Main.out.println("wrote " + files.size() + " file(s) to " + outputDir);
   }
 
   /**

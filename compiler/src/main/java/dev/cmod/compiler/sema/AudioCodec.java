@@ -40,7 +40,7 @@ final class AudioCodec {
     }
     Dim declared = t.dim(t.rank() - 1);
     // a symbolic length fits its where upper bound (`Audio[n] where n <= 512`)
-    long bound = declared.isKnown() ? declared.value() : upper(el, declared);
+    long bound = declared.isKnown() ? declared.value() : Codecs.upperBound(el, declared);
     if (!declared.isKnown() && bound > 0) {
       args.put("length", bound);
     }
@@ -88,15 +88,6 @@ final class AudioCodec {
             default -> "pad with zeros or trim to " + len + " samples";
           });
     }
-  }
-
-  /** The finite where upper bound of a symbolic length, or -1. */
-  private static long upper(ElabContext el, Dim d) {
-    if (d.symbols().size() != 1 || !d.toString().equals(d.symbols().iterator().next())) {
-      return -1;
-    }
-    long[] b = el.facts().bounds().get(d.toString());
-    return b == null || b[1] == Long.MAX_VALUE ? -1 : b[1];
   }
 
   static void checkRate(ElabContext el, Codec c, long rate) {

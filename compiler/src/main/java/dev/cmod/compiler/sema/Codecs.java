@@ -194,6 +194,19 @@ final class Codecs {
                   + vocab,
               "declare vocab " + n + ", or name the tokenizer the model was trained with");
         }
+        Dim seq = t.dim(t.rank() - 1);
+        long bound = seq.isKnown() ? seq.value() : upperBound(el, seq);
+        if (bound <= 0) {
+          el.fail(
+              DiagnosticCode.CODEC,
+              c.span(),
+              "a tokenized input needs a bound on its length, but '"
+                  + port.name()
+                  + "' is "
+                  + port.describe(),
+              "bound it: where " + seq + " <= 128");
+        }
+        args.put("bound", bound);
         host.add("read text");
         host.add(
             spec.kind().equals("tokenizer")
@@ -540,6 +553,17 @@ final class Codecs {
           "'" + port.name() + "' has " + declared + " classes, but the " + what + " file has " + n,
           "one label per line, in class order; the file and the declared size must agree");
     }
+  }
+
+  /** The finite where upper bound of a symbolic size {@code d} (a bare symbol), or -1. */
+  static long upperBound(ElabContext el, Dim d) {
+    if (d.isKnown()
+        || d.symbols().size() != 1
+        || !d.toString().equals(d.symbols().iterator().next())) {
+      return -1;
+    }
+    long[] b = el.facts().bounds().get(d.toString());
+    return b == null || b[1] == Long.MAX_VALUE ? -1 : b[1];
   }
 
   static boolean isInteger(DType d) {
