@@ -226,4 +226,61 @@ class CodecRunTest extends CommandLineHarness {
     assertTrue(err().contains("error[CM0701]") && err().contains("photo"), err());
     assertTrue(!err().contains("Exception"), err());
   }
+
+  @Test
+  void labelsGoInAsIndicesAndScoresComeOutAsRankedLabels() throws Exception {
+    Files.writeString(dir.resolve("species.txt"), "cat\ndog\ngolden retriever\n");
+    Path src = dir.resolve("l.cmod");
+    Files.writeString(
+        src,
+        """
+        model Echo {
+          input species: Class[3] from labels("species.txt")
+          output kind: f32[3] to labels("species.txt", top = 2) = one_hot(species, 3) * 2.0
+        }
+        """);
+    Path out = dir.resolve("out");
+    int rc =
+        run(
+            "run",
+            src.toString(),
+            "--input",
+            "species=golden retriever",
+            "--input",
+            "species=cat",
+            "--output-dir",
+            out.toString());
+    assertEquals(0, rc, err());
+    // softmax of [0, 0, 2] is [0.1065, 0.1065, 0.7870]: the chosen class first, then class order
+    assertTrue(out().contains("golden retriever 0.7870, cat 0.1065"), out());
+    assertTrue(out().contains("cat 0.7870, dog 0.1065"), out());
+    String json = Files.readString(out.resolve("kind.json"));
+    assertTrue(
+        json.contains("\"label\": \"golden retriever\"")
+            || json.contains("\"label\":\"golden retriever\""),
+        json);
+    assertEquals(1, run("run", src.toString(), "--input", "species=goldfish"));
+    assertTrue(err().contains("error[CM0701]") && err().contains("goldfish"), err());
+  }
+
+  @Test
+  void anArtifactRefusesALabelFileThatChangedSinceCompilation() throws Exception {
+    Files.writeString(dir.resolve("species.txt"), "cat\ndog\n");
+    Path src = dir.resolve("l.cmod");
+    Files.writeString(
+        src,
+        """
+        model Echo {
+          input x: Vector[2]
+          output kind: f32[2] to labels("species.txt") = x * 1.0
+        }
+        """);
+    Path onnx = dir.resolve("l.onnx");
+    assertEquals(0, run("compile", src.toString(), "-o", onnx.toString()), err());
+    assertEquals(0, run("run", onnx.toString()), err());
+    assertTrue(out().contains("kind (labels):"), out());
+    Files.writeString(dir.resolve("species.txt"), "dog\ncat\n");
+    assertEquals(1, run("run", onnx.toString()));
+    assertTrue(err().contains("error[CM0701]") && err().contains("SHA-256"), err());
+  }
 }
