@@ -24,8 +24,9 @@ import java.util.List;
  * f32[batch, C, H, W]} as channels-first floats in [0, 1], a WAV file for {@code f32[batch, T]}
  * (mixed to mono) or {@code f32[batch, C, T]} as floats in [-1, 1]. A pattern ({@code
  * photos/*.png}) or a folder gives a batch, one example per file in name order. A file's size must
- * fit the declared one (a symbolic size takes it); text for an integer input needs a tokenizer,
- * which this version does not declare, so it is refused saying what to pass instead.
+ * fit the declared one (a symbolic size takes it) unless the input declares a codec, whose steps
+ * {@link CodecInputs} applies; text for an integer input needs a declared tokenizer ({@link
+ * CodecText}), so without one it is refused saying how to declare it.
  */
 final class MediaInputs {
   private MediaInputs() {}
@@ -76,8 +77,10 @@ final class MediaInputs {
                 + d.dtype()
                 + "), and '"
                 + Excerpt.of(value, 60)
-                + "' is not a file: text needs a tokenizer, which cmod run does not have yet;"
-                + " pass the ids as a .npy file");
+                + "' is not a file: text needs a tokenizer, declared with the input (input "
+                + Excerpt.of(name, 40)
+                + ": Text[seq] vocab N from tokenizer(\"tokenizer.json\") where seq <= 128),"
+                + " or pass the ids as a .npy file");
       }
       try {
         return Npy.read(p);
@@ -188,8 +191,8 @@ final class MediaInputs {
                 + shape(Arrays.copyOfRange(declared, declared.length - got.length, declared.length))
                 + " per example ("
                 + shape(got)
-                + " given); resize, resample or cut it to fit (declared preprocessing is not"
-                + " supported yet)");
+                + " given); declare how to fit it with the input: from image(resize = ..., crop"
+                + " = ...) for pictures, from wav(rate = ..., chunk = true) for clips");
       }
     }
   }
