@@ -283,4 +283,98 @@ class CodecRunTest extends CommandLineHarness {
     assertEquals(1, run("run", onnx.toString()));
     assertTrue(err().contains("error[CM0701]") && err().contains("SHA-256"), err());
   }
+
+  @Test
+  void textIsCutToItsBoundWithANoteOrRefusedUnderStrict() throws Exception {
+    Files.writeString(dir.resolve("chars.txt"), "<pad>\na\nb\nc\n \n");
+    Path src = dir.resolve("t.cmod");
+    Files.writeString(
+        src,
+        """
+        model Loose {
+          input s: Text[n] vocab 5 from chars("chars.txt", mask = "m") where n <= 4
+          input m: i64[n]
+          output ids: i64[n] = s
+          output mask: i64[n] = m
+        }
+        model Strict {
+          input s: Text[n] vocab 5 from chars("chars.txt", strict = true) where n <= 4
+          output ids: i64[n] = s
+        }
+        """);
+    Path out = dir.resolve("out");
+    int rc =
+        run(
+            "run",
+            src.toString(),
+            "--model",
+            "Loose",
+            "--input",
+            "s=abc ba",
+            "--input",
+            "s=cab",
+            "--output-dir",
+            out.toString());
+    assertEquals(0, rc, err());
+    assertTrue(err().contains("note:") && err().contains("6 tokens"), err());
+    // line i is token i: a=1 b=2 c=3 space=4; the batch padded to its longest (the bound, 4)
+    assertArrayEquals(
+        new long[] {1, 2, 3, 4, 3, 1, 2, 0}, Npy.read(out.resolve("ids.npy")).longs());
+    assertArrayEquals(
+        new long[] {1, 1, 1, 1, 1, 1, 1, 0}, Npy.read(out.resolve("mask.npy")).longs());
+    assertEquals(1, run("run", src.toString(), "--model", "Strict", "--input", "s=abcabc"));
+    assertTrue(err().contains("error[CM0701]") && err().contains("strict"), err());
+    assertEquals(1, run("run", src.toString(), "--model", "Strict", "--input", "s=abx"));
+    assertTrue(err().contains("error[CM0701]") && err().contains("'x'"), err());
+  }
+
+  @Test
+  void audioAndImageOutputsAreWrittenAsWavAndPngFiles() throws Exception {
+    Need.PIL.require();
+    Need.runPython(
+        dir,
+        """
+        import numpy as np, wave
+        from PIL import Image
+        rng = np.random.default_rng(2)
+        Image.fromarray(rng.integers(0, 256, (4, 6, 3), dtype=np.uint8), 'RGB').save('in.png')
+        x = rng.integers(-30000, 30000, 200).astype('<i2')
+        w = wave.open('in.wav', 'wb'); w.setnchannels(1); w.setsampwidth(2)
+        w.setframerate(16000); w.writeframes(x.tobytes()); w.close()
+        """);
+    Path src = dir.resolve("e.cmod");
+    Files.writeString(
+        src,
+        """
+        model Echo {
+          input img: Image[3, 4, 6]
+          input clip: Audio[200]
+          output pic: f32[3, 4, 6] to png() = img * 1.0
+          output sound: f32[200] to wav(rate = 16000) = clip * 1.0
+        }
+        """);
+    Path out = dir.resolve("out");
+    assertEquals(
+        0,
+        run(
+            "run",
+            src.toString(),
+            "--input",
+            "img=" + dir.resolve("in.png"),
+            "--input",
+            "clip=" + dir.resolve("in.wav"),
+            "--output-dir",
+            out.toString()),
+        err());
+    // decoded and written back unchanged: PIL and the wave module read the same values
+    Need.runPython(
+        dir,
+        """
+        import numpy as np, wave
+        from PIL import Image
+        assert (np.asarray(Image.open('in.png')) == np.asarray(Image.open('out/pic.png'))).all()
+        a, b = wave.open('in.wav'), wave.open('out/sound.wav')
+        assert b.getframerate() == 16000 and a.readframes(200) == b.readframes(200)
+        """);
+  }
 }
