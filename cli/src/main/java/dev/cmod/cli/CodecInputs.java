@@ -248,12 +248,14 @@ final class CodecInputs {
   }
 
   static UserError data(String who, Path f, MediaException e) {
+    String name = f.getFileName() == null ? f.toString() : f.getFileName().toString();
+    // the decoders name the file themselves; the steps after decoding do not
+    boolean named = e.getMessage() != null && e.getMessage().startsWith(name + ":");
     return new UserError(
         DiagnosticCode.DATA,
         who
             + ": "
-            + Excerpt.of(f.toString(), 200)
-            + ": "
+            + (named ? "" : Excerpt.of(name, 200) + ": ")
             + e.getMessage()
             + (e.help() != null ? " (" + e.help() + ")" : ""));
   }

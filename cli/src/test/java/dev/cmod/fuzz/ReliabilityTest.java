@@ -1070,6 +1070,7 @@ class ReliabilityTest {
 
     hostileOutputs();
     hostileReads();
+    dataCodecs();
     hostileOnnx();
     limitsAndFloods();
     childHostile();
@@ -1346,6 +1347,131 @@ class ReliabilityTest {
    * Files cmod reads that are not plain regular files, or are too large, or are links where a model
    * names them.
    */
+  private static final String CODEC_MODEL =
+      """
+      model M {
+        input photo: Image[3, 8, 8] from image(resize = [8, 8])
+        input clip: Audio[64] from wav(rate = 16000)
+        input caption: Text[n] vocab 4 from chars("chars.txt", strict = true) where n <= 4
+        input species: Class[2] from labels("labels.txt")
+        output a: f32[3, 8, 8] = photo
+        output b: f32[64] = clip
+        output c = caption
+        output d = species
+      }
+      """;
+
+  /** A run of CODEC_MODEL with good inputs except {@code bad} (NAME=VALUE) in place of its own. */
+  private String[] runCodecs(String bad) throws IOException {
+    write("chars.txt", "<pad>\na\nb\nc\n");
+    write("labels.txt", "cat\ndog\n");
+    write("ok.png", tinyPng());
+    write("ok.wav", tinyWav(16000, 1, 16, 64));
+    Path src = write("m.cmod", CODEC_MODEL);
+    java.util.List<String> a = new java.util.ArrayList<>(java.util.List.of("run", src.toString()));
+    java.util.Map<String, String> in = new java.util.LinkedHashMap<>();
+    in.put("photo", dir.resolve("ok.png").toString());
+    in.put("clip", dir.resolve("ok.wav").toString());
+    in.put("caption", "abc");
+    in.put("species", "cat");
+    String name = bad.substring(0, bad.indexOf('='));
+    in.put(name, bad.substring(bad.indexOf('=') + 1));
+    in.forEach((k, v) -> a.addAll(java.util.List.of("--input", k + "=" + v)));
+    return a.toArray(new String[0]);
+  }
+
+  private static byte[] tinyPng() throws IOException {
+    java.awt.image.BufferedImage img =
+        new java.awt.image.BufferedImage(5, 3, java.awt.image.BufferedImage.TYPE_INT_RGB);
+    java.io.ByteArrayOutputStream o = new java.io.ByteArrayOutputStream();
+    javax.imageio.ImageIO.write(img, "png", o);
+    return o.toByteArray();
+  }
+
+  /** A WAV file: RIFF header with {@code format} (1 PCM, 6 A-law...) and {@code frames} zeros. */
+  private static byte[] tinyWav(int rate, int format, int bits, int frames) {
+    int data = frames * bits / 8;
+    java.nio.ByteBuffer b =
+        java.nio.ByteBuffer.allocate(44 + data).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    b.put("RIFF".getBytes()).putInt(36 + data).put("WAVE".getBytes());
+    b.put("fmt ".getBytes()).putInt(16).putShort((short) format).putShort((short) 1);
+    b.putInt(rate).putInt(rate * bits / 8).putShort((short) (bits / 8)).putShort((short) bits);
+    b.put("data".getBytes()).putInt(data);
+    return b.array();
+  }
+
+  /** Real data in through declared codecs: every bad file, value or codec file is a diagnostic. */
+  private void dataCodecs() throws Exception {
+    String k = "data codecs (from image/wav/chars/labels)";
+    Expect cm0701 = Expect.code("CM0701");
+    run(
+        k,
+        "a PNG cut short",
+        false,
+        cm0701,
+        () -> {
+          byte[] png = tinyPng();
+          write("cut.png", java.util.Arrays.copyOf(png, png.length / 2));
+          return runCodecs("photo=" + dir.resolve("cut.png"));
+        });
+    run(
+        k,
+        "a PNG header claiming 60000 x 60000",
+        false,
+        cm0701,
+        () -> {
+          byte[] png = tinyPng();
+          java.nio.ByteBuffer.wrap(png, 16, 8).putInt(60000).putInt(60000);
+          write("huge.png", png);
+          return runCodecs("photo=" + dir.resolve("huge.png"));
+        });
+    run(
+        k,
+        "an A-law WAV",
+        false,
+        cm0701,
+        () -> {
+          write("alaw.wav", tinyWav(16000, 6, 8, 64));
+          return runCodecs("clip=" + dir.resolve("alaw.wav"));
+        });
+    run(
+        k,
+        "a WAV at 1 Hz (cannot be resampled to 16 kHz)",
+        false,
+        cm0701,
+        () -> {
+          write("slow.wav", tinyWav(1, 1, 16, 64));
+          return runCodecs("clip=" + dir.resolve("slow.wav"));
+        });
+    run(k, "text over its bound under strict", false, cm0701, () -> runCodecs("caption=abcabc"));
+    run(k, "a character the vocabulary lacks", false, cm0701, () -> runCodecs("caption=abz"));
+    run(k, "a label not in the label file", false, cm0701, () -> runCodecs("species=cow"));
+    run(
+        k,
+        "a label file that is a symlink",
+        true,
+        Expect.code("CM0700"),
+        () -> {
+          String[] a = runCodecs("species=cat");
+          Files.delete(dir.resolve("labels.txt"));
+          Files.createSymbolicLink(dir.resolve("labels.txt"), outside.resolve("keep.txt"));
+          return a;
+        });
+    run(
+        k,
+        "a tokenizer.json of another vocabulary",
+        true,
+        Expect.code("CM0700"),
+        () -> {
+          write(
+              "t.json", "{\"model\": {\"type\": \"WordLevel\", \"vocab\": {\"a\": 0, \"b\": 1}}}");
+          return compile(
+              "t.cmod",
+              "model M {\n  input s: Text[n] vocab 30522 from tokenizer(\"t.json\") where n <= 8\n"
+                  + "  output y = s\n}\n");
+        });
+  }
+
   private void hostileReads() throws Exception {
     String k = "input file unreadable (--input)";
     Expect cm0403 = Expect.code("CM0403");
