@@ -148,6 +148,8 @@ final class HuggingFaceText implements TextTokenizer {
     try {
       return HuggingFaceTokenizer.newInstance(
           new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)), options);
+    } catch (ai.djl.engine.EngineException e) {
+      throw nativeMissing(e);
     } catch (IOException | RuntimeException e) {
       throw new DataException(
           "the tokenizer " + source + " cannot be loaded: " + e.getMessage(),
@@ -155,17 +157,22 @@ final class HuggingFaceText implements TextTokenizer {
               + " (tokenizer.save(...) or AutoTokenizer's save_pretrained)",
           e);
     } catch (LinkageError e) {
-      throw new DataException(
-          "the Hugging Face tokenizers library cannot start on this machine ("
-              + System.getProperty("os.name")
-              + ", "
-              + System.getProperty("os.arch")
-              + "): "
-              + e.getMessage(),
-          "its native library ships for Linux and macOS (x86-64, arm64) and Windows (x86-64);"
-              + " on another platform pass token ids as a .npy file",
-          e);
+      throw nativeMissing(e);
     }
+  }
+
+  private static DataException nativeMissing(Throwable e) {
+    return new DataException(
+        "the Hugging Face tokenizers library cannot start on this machine ("
+            + System.getProperty("os.name")
+            + ", "
+            + System.getProperty("os.arch")
+            + "): "
+            + e.getMessage(),
+        "its native library ships for Linux and macOS (x86-64, arm64) and Windows (x86-64) and is"
+            + " unpacked into ~/.djl.ai (or $DJL_CACHE_DIR), which must be writable; on another"
+            + " platform pass token ids as a .npy file",
+        e);
   }
 
   private static JsonObject parse(String json, String source) {
