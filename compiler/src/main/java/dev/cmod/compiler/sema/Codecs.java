@@ -143,6 +143,27 @@ final class Codecs {
               false,
               List.of(ArgSpec.of("scale", FLOAT, 1.0))));
 
+  /**
+   * Every codec as an editor shows it: {@code from image(...)} or {@code to labels(...)} to what it
+   * fits and the arguments it takes.
+   */
+  static java.util.Map<String, String> catalog() {
+    java.util.Map<String, String> out = new LinkedHashMap<>();
+    for (boolean input : new boolean[] {true, false}) {
+      for (Spec s : input ? INPUTS : OUTPUTS) {
+        List<String> a = new ArrayList<>();
+        if (s.file()) {
+          a.add("\"file\"");
+        }
+        s.args().forEach(x -> a.add(x.name()));
+        out.put(
+            (input ? "from " : "to ") + s.kind(),
+            s.kind() + "(" + String.join(", ", a) + ") for " + s.fits());
+      }
+    }
+    return out;
+  }
+
   private final ElabContext el;
   private final CodecFiles files;
 

@@ -35,6 +35,14 @@ public record DataCodec(
 
   private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().create();
 
+  /**
+   * The codecs the language has, for editors: {@code "from image"} to a line saying what it fits
+   * and which arguments it takes.
+   */
+  public static Map<String, String> catalog() {
+    return Codecs.catalog();
+  }
+
   /** The metadata key under which an input's (or output's) codec is recorded in the artifact. */
   public String metadataKey() {
     return metadataKey(port, input);

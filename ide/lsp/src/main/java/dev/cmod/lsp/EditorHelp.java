@@ -65,6 +65,13 @@ final class EditorHelp {
     for (Catalog.StdModule m : Catalog.stdModules().values()) {
       out.add(item(m.name(), CompletionItemKind.Class, m.library() + ": " + m.signature()));
     }
+    // codecs after from / to; a name used on both sides (labels, wav...) is one item
+    Map<String, String> codecs = new java.util.LinkedHashMap<>();
+    for (Map.Entry<String, String> c : dev.cmod.compiler.sema.DataCodec.catalog().entrySet()) {
+      String kind = c.getKey().substring(c.getKey().indexOf(' ') + 1);
+      codecs.merge(kind, c.getKey() + " " + c.getValue(), (a, b) -> a + "; " + b);
+    }
+    codecs.forEach((k, d) -> out.add(item(k, CompletionItemKind.Event, d)));
     for (String lib : Catalog.STD_LIBRARIES) {
       out.add(item("std." + lib, CompletionItemKind.Module, "standard library"));
     }
