@@ -27,7 +27,20 @@ public final class OnnxEmitter {
    * matches (for {@code cmod explain}).
    */
   public static java.util.Map<String, Integer> fusions(Graph g, Target t) {
-    return GraphEmitter.fusions(g, t);
+    return fusions(g, t, Precision.F32);
+  }
+
+  /** {@link #fusions(Graph, Target)} in the artifact of precision {@code p}. */
+  public static java.util.Map<String, Integer> fusions(Graph g, Target t, Precision p) {
+    return GraphEmitter.fusions(g, t, p);
+  }
+
+  /**
+   * What {@code --precision f16} makes of {@code g} for target {@code t}, as one line: the ops in
+   * f16, the ops kept f32 by kind, the casts, and the parameters stored in each precision.
+   */
+  public static String halfPrecisionSummary(Graph g, Target t) {
+    return GraphEmitter.halfPrecisionSummary(g, t);
   }
 
   /** Emits {@code g} as a ModelProto message. */
