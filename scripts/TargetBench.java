@@ -4,6 +4,7 @@ import ai.onnxruntime.OrtSession;
 import dev.cmod.cli.Toolchain;
 import dev.cmod.compiler.sema.CompileOptions;
 import dev.cmod.onnx.OnnxImports;
+import dev.cmod.onnx.Precision;
 import dev.cmod.onnx.Target;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
@@ -25,7 +26,9 @@ import java.util.Random;
  * BASIC_OPT, EXTENDED_OPT, ALL_OPT, NO_OPT (default BASIC_OPT). With {@code -Dweights=W.safetensors}
  * the model is compiled with those weights; with {@code -Dtorch=EXPORT.onnx} that file (the same
  * model exported by PyTorch, see scripts/bench/encoder_torch_export.py) runs as one more contender
- * at each level.
+ * at each level. With {@code -Dprecision=f16} each target also runs compiled with {@code
+ * --precision f16} (right after its f32 artifact), and the error line gives max |y| beside the
+ * difference.
  */
 public class TargetBench {
   public static void main(String[] a) throws Exception {
@@ -41,7 +44,11 @@ public class TargetBench {
       o = o.toBuilder().weightsFile(Path.of(weights)).build();
     }
     String torch = System.getProperty("torch");
-    int group = targets.length + (torch != null ? 1 : 0);
+    List<Precision> precisions =
+        "f16".equals(System.getProperty("precision"))
+            ? List.of(Precision.F32, Precision.F16)
+            : List.of(Precision.F32);
+    int group = targets.length * precisions.size() + (torch != null ? 1 : 0);
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     float[] x = new float[Math.toIntExact(shape[0] * shape[1] * shape[2])];
     Random rnd = new Random(1);
@@ -52,13 +59,15 @@ public class TargetBench {
     List<OrtSession> sessions = new ArrayList<>();
     for (String level : levels) {
       for (Target t : targets) {
-        byte[] model = Toolchain.compile(file, o, t).onnx();
-        OrtSession.SessionOptions so = new OrtSession.SessionOptions();
-        so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.valueOf(level));
-        so.setIntraOpNumThreads(1);
-        so.setInterOpNumThreads(1);
-        sessions.add(env.createSession(model, so));
-        names.add(t.text() + " " + level);
+        for (Precision p : precisions) {
+          byte[] model = Toolchain.compile(file, o, t, p).onnx();
+          OrtSession.SessionOptions so = new OrtSession.SessionOptions();
+          so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.valueOf(level));
+          so.setIntraOpNumThreads(1);
+          so.setInterOpNumThreads(1);
+          sessions.add(env.createSession(model, so));
+          names.add(t.text() + (p == Precision.F32 ? "" : " " + p.text()) + " " + level);
+        }
       }
       if (torch != null) {
         OrtSession.SessionOptions so = new OrtSession.SessionOptions();
@@ -79,10 +88,17 @@ public class TargetBench {
           ref = y;
         }
         double max = 0;
+        double top = 0;
         for (int i = 0; i < y.length; i++) {
           max = Math.max(max, Math.abs(y[i] - ref[i]));
+          top = Math.max(top, Math.abs(ref[i]));
         }
-        System.out.printf(Locale.ROOT, "%-22s max |y - y(onnx17)| = %.2e%n", names.get(s), max);
+        System.out.printf(
+            Locale.ROOT,
+            "%-26s max |y - y(onnx17)| = %.2e (max |y| %.2f)%n",
+            names.get(s),
+            max,
+            top);
       }
     }
     double[][] t = new double[sessions.size()][rounds * runs];
