@@ -43,6 +43,15 @@ public final class OnnxEmitter {
     return GraphEmitter.halfPrecisionSummary(g, t);
   }
 
+  /**
+   * The IR graph a {@code --precision f16} artifact for target {@code t} is emitted from (its f16
+   * nodes, f32 islands and casts): the reference interpreter, which rounds every f16 result, runs
+   * it as a device whose every f16 kernel rounds its output would.
+   */
+  public static Graph halfPrecisionGraph(Graph g, Target t) {
+    return GraphEmitter.halfPrecisionGraph(g, t);
+  }
+
   /** Emits {@code g} as a ModelProto message. */
   public static ModelProto build(Graph g, EmitOptions opts) {
     return GraphEmitter.build(g, opts);

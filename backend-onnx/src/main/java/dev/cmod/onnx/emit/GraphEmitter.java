@@ -40,6 +40,11 @@ public final class GraphEmitter {
     return HalfPrecision.convert(g, t).summary();
   }
 
+  /** The half-precision copy of {@code g} that the f16 artifact for {@code t} is emitted from. */
+  public static Graph halfPrecisionGraph(Graph g, Target t) {
+    return HalfPrecision.convert(g, t).graph();
+  }
+
   /** Lowers {@code g} to a ModelProto message. */
   public static ModelProto build(Graph g, EmitOptions opts) {
     return build(g, opts, true);
