@@ -143,15 +143,38 @@ final class HalfPrecision {
     }
   }
 
-  /** The half-precision copy of {@code g} for target {@code t}. */
+  /**
+   * The half-precision copy of {@code g} for target {@code t}. The norms left f16 are those the
+   * target fuses in {@code g}; should the fusion step not take one of them in the copy, the copy is
+   * made again with that norm an f32 island, so that no norm is composed in f16.
+   */
   static Result convert(Graph g, Target t) {
-    return new HalfPrecision.Run(g, t).run();
+    Set<Integer> fused = fusedNorms(g, t);
+    while (true) {
+      Result r = new HalfPrecision.Run(g, fused).run();
+      Set<Integer> still = fusedNorms(r.graph(), t);
+      if (still.containsAll(fused)) {
+        return r;
+      }
+      fused.retainAll(still);
+    }
+  }
+
+  /** The ids of the norms that a rule computing f32 statistics fuses in {@code g}. */
+  private static Set<Integer> fusedNorms(Graph g, Target t) {
+    Set<Integer> ids = new HashSet<>();
+    for (Map.Entry<Node, Legalizer.Claim> c : Legalizer.plan(g, t).roots().entrySet()) {
+      if (F32_STATISTICS.contains(c.getValue().rule().name())) {
+        ids.add(c.getKey().id());
+      }
+    }
+    return ids;
   }
 
   private static final class Run {
     private final Graph g;
     private final Graph out;
-    private final Set<Node> fusedNorms = new HashSet<>();
+    private final Set<Integer> fusedNorms;
     private final Set<Node> weightsOnly = new HashSet<>();
     private final Map<Value, Value> map = new HashMap<>();
     private final Map<Value, Value> toHalf = new HashMap<>();
@@ -162,14 +185,10 @@ final class HalfPrecision {
     private int halfParams;
     private int fullParams;
 
-    Run(Graph g, Target t) {
+    Run(Graph g, Set<Integer> fusedNorms) {
       this.g = g;
       this.out = new Graph(g.name());
-      for (Map.Entry<Node, Legalizer.Claim> c : Legalizer.plan(g, t).roots().entrySet()) {
-        if (F32_STATISTICS.contains(c.getValue().rule().name())) {
-          fusedNorms.add(c.getKey());
-        }
-      }
+      this.fusedNorms = fusedNorms;
     }
 
     Result run() {
@@ -257,7 +276,7 @@ final class HalfPrecision {
     /** The mode of an operator node, before "follow" is resolved from its operands. */
     private Mode mode(Node n) {
       if (ISLANDS.contains(n.op())) {
-        return fusedNorms.contains(n) ? Mode.HALF : Mode.FULL;
+        return fusedNorms.contains(n.id()) ? Mode.HALF : Mode.FULL;
       }
       if (FOLLOW.contains(n.op())) {
         return Mode.FOLLOW;
