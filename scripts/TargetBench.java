@@ -4,6 +4,7 @@ import ai.onnxruntime.OrtSession;
 import dev.cmod.cli.Toolchain;
 import dev.cmod.compiler.sema.CompileOptions;
 import dev.cmod.onnx.OnnxImports;
+import dev.cmod.onnx.Precision;
 import dev.cmod.onnx.Target;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
@@ -28,6 +29,8 @@ import java.util.Random;
  * at each level. With {@code -Dmodels=A,B} the file's models A and B (each compiled for every
  * target) are the contenders, ratios against the first (for instance the stacked LoRAs against their
  * base: {@code -Dmodels=Base,Lora8 -Dtargets=onnx17}); {@code -Dtargets=onnx17,ort} picks targets.
+ * With {@code -Dprecision=f16} each target also runs compiled with {@code --precision f16} (right
+ * after its f32 artifact), and the error line gives max |y| beside the difference.
  */
 public class TargetBench {
   public static void main(String[] a) throws Exception {
@@ -47,7 +50,11 @@ public class TargetBench {
       o = o.toBuilder().weightsFile(Path.of(weights)).build();
     }
     String torch = System.getProperty("torch");
-    int group = models.size() * targets.length + (torch != null ? 1 : 0);
+    List<Precision> precisions =
+        "f16".equals(System.getProperty("precision"))
+            ? List.of(Precision.F32, Precision.F16)
+            : List.of(Precision.F32);
+    int group = models.size() * targets.length * precisions.size() + (torch != null ? 1 : 0);
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     float[] x = new float[Math.toIntExact(shape[0] * shape[1] * shape[2])];
     Random rnd = new Random(1);
@@ -59,14 +66,21 @@ public class TargetBench {
     for (String level : levels) {
       for (String m : models) {
         for (Target t : targets) {
+          for (Precision p : precisions) {
           CompileOptions om = m.isEmpty() ? o : o.withModel(m);
-          byte[] model = Toolchain.compile(file, om, t).onnx();
+          byte[] model = Toolchain.compile(file, om, t, p).onnx();
           OrtSession.SessionOptions so = new OrtSession.SessionOptions();
           so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.valueOf(level));
           so.setIntraOpNumThreads(1);
           so.setInterOpNumThreads(1);
           sessions.add(env.createSession(model, so));
-          names.add((m.isEmpty() ? "" : m + " ") + t.text() + " " + level);
+          names.add(
+              (m.isEmpty() ? "" : m + " ")
+                  + t.text()
+                  + (p == Precision.F32 ? "" : " " + p.text())
+                  + " "
+                  + level);
+          }
         }
       }
       if (torch != null) {
@@ -88,10 +102,17 @@ public class TargetBench {
           ref = y;
         }
         double max = 0;
+        double top = 0;
         for (int i = 0; i < y.length; i++) {
           max = Math.max(max, Math.abs(y[i] - ref[i]));
+          top = Math.max(top, Math.abs(ref[i]));
         }
-        System.out.printf(Locale.ROOT, "%-22s max |y - y(first)| = %.2e%n", names.get(s), max);
+        System.out.printf(
+            Locale.ROOT,
+            "%-26s max |y - y(first)| = %.2e (max |y| %.2f)%n",
+            names.get(s),
+            max,
+            top);
       }
     }
     double[][] t = new double[sessions.size()][rounds * runs];

@@ -27,7 +27,29 @@ public final class OnnxEmitter {
    * matches (for {@code cmod explain}).
    */
   public static java.util.Map<String, Integer> fusions(Graph g, Target t) {
-    return GraphEmitter.fusions(g, t);
+    return fusions(g, t, Precision.F32);
+  }
+
+  /** {@link #fusions(Graph, Target)} in the artifact of precision {@code p}. */
+  public static java.util.Map<String, Integer> fusions(Graph g, Target t, Precision p) {
+    return GraphEmitter.fusions(g, t, p);
+  }
+
+  /**
+   * What {@code --precision f16} makes of {@code g} for target {@code t}, as one line: the ops in
+   * f16, the ops kept f32 by kind, the casts, and the parameters stored in each precision.
+   */
+  public static String halfPrecisionSummary(Graph g, Target t) {
+    return GraphEmitter.halfPrecisionSummary(g, t);
+  }
+
+  /**
+   * The IR graph a {@code --precision f16} artifact for target {@code t} is emitted from (its f16
+   * nodes, f32 islands and casts): the reference interpreter, which rounds every f16 result, runs
+   * it as a device whose every f16 kernel rounds its output would.
+   */
+  public static Graph halfPrecisionGraph(Graph g, Target t) {
+    return GraphEmitter.halfPrecisionGraph(g, t);
   }
 
   /** Emits {@code g} as a ModelProto message. */

@@ -6,6 +6,7 @@ import dev.cmod.ir.interp.Interpreter;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.onnx.OnnxRegionRunner;
 import dev.cmod.onnx.OnnxRunner;
+import dev.cmod.onnx.Precision;
 import dev.cmod.onnx.Target;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -78,18 +79,31 @@ final class Bench {
       int reps,
       long seed,
       PrintStream out) {
-    run(file, base, target, new Setup(device, warmup, reps, 0, null, false), seed, out);
+    run(
+        file,
+        base,
+        target,
+        Precision.F32,
+        new Setup(device, warmup, reps, 0, null, false),
+        seed,
+        out);
   }
 
   static void run(
-      Path file, CompileOptions base, Target target, Setup setup, long seed, PrintStream out) {
+      Path file,
+      CompileOptions base,
+      Target target,
+      Precision precision,
+      Setup setup,
+      long seed,
+      PrintStream out) {
     int warmup = setup.warmup();
     int reps = setup.reps();
     OnnxRunner.Device device = setup.device();
     CompileOptions o0 = base.withOptLevel(0);
     CompileOptions o2 = base.withOptLevel(2);
-    Toolchain.Compiled c0 = Toolchain.compile(file, o0, target);
-    Toolchain.Compiled c2 = Toolchain.compile(file, o2, target);
+    Toolchain.Compiled c0 = Toolchain.compile(file, o0, target, precision);
+    Toolchain.Compiled c2 = Toolchain.compile(file, o2, target, precision);
     if (!c0.ok() || !c2.ok()) {
       throw new UserError(
           DiagnosticCode.SYNTAX, "the model does not compile; run cmod check " + file);
@@ -104,10 +118,10 @@ final class Bench {
     }
     long batch = batchOf(in);
     // warm both paths up before timing either, so the first measured does not pay for JIT warm-up
-    median(warmup, 1, () -> Toolchain.compile(file, o0, target));
-    median(warmup, 1, () -> Toolchain.compile(file, o2, target));
-    Times compile0 = Times.of(0, reps, () -> Toolchain.compile(file, o0, target));
-    Times compile2 = Times.of(0, reps, () -> Toolchain.compile(file, o2, target));
+    median(warmup, 1, () -> Toolchain.compile(file, o0, target, precision));
+    median(warmup, 1, () -> Toolchain.compile(file, o2, target, precision));
+    Times compile0 = Times.of(0, reps, () -> Toolchain.compile(file, o0, target, precision));
+    Times compile2 = Times.of(0, reps, () -> Toolchain.compile(file, o2, target, precision));
     Times interp =
         Times.of(
             Math.min(warmup, 2),
@@ -121,6 +135,7 @@ final class Bench {
       j.addProperty("file", file.toString());
       j.addProperty("model", c2.result().model());
       j.addProperty("target", target.text());
+      j.addProperty("precision", precision.text());
       j.addProperty("device", dev);
       j.addProperty("threads", setup.threads());
       j.addProperty("warmup", warmup);
@@ -141,6 +156,7 @@ final class Bench {
             + c2.result().model()
             + ", target "
             + target.text()
+            + (precision == Precision.F32 ? "" : ", precision " + precision.text())
             + (setup.inputs() != null ? ", given inputs" : ", sizes " + sizes)
             + ", "
             + (setup.threads() > 0 ? setup.threads() + " threads, " : "")

@@ -81,7 +81,7 @@ final class BenchCommand implements Callable<Integer> {
         return ExitCodes.OK;
       }
       Bench.Setup setup = new Bench.Setup(dev, warmup, runs, threads, given, json);
-      Bench.run(file, o.options(), o.target(), setup, 0, Main.out);
+      Bench.run(file, o.options(), o.target(), o.precision(), setup, 0, Main.out);
     } catch (RunnerException e) {
       throw new UserError(DiagnosticCode.RUNTIME, e.getMessage());
     }

@@ -2,6 +2,7 @@ package dev.cmod.cli;
 
 import dev.cmod.compiler.sema.CompileOptions;
 import dev.cmod.onnx.OnnxImports;
+import dev.cmod.onnx.Precision;
 import dev.cmod.onnx.Target;
 import java.nio.file.Path;
 import picocli.CommandLine;
@@ -9,8 +10,9 @@ import picocli.CommandLine.Option;
 
 /**
  * The options of every command that compiles (a picocli mixin): which model, weights, seed, -O
- * level and error format, turned into one {@link CompileOptions}, and the backend's target, which
- * goes to the emitter (the compiler's passes are the same for every target).
+ * level and error format, turned into one {@link CompileOptions}, and the backend's target and
+ * precision, which go to the emitter (the compiler's passes are the same for every target and
+ * precision).
  */
 class CompileOpts {
   @Option(names = "--model", description = "Which model of the file (default: the last one).")
@@ -48,7 +50,28 @@ class CompileOpts {
               + " (+Attention, RMSNormalization) or ort (ONNX Runtime's com.microsoft fused ops).")
   String target;
 
+  @Option(
+      names = "--precision",
+      paramLabel = "P",
+      description =
+          "f32 (as declared, the default) or f16: parameters stored and arithmetic done in half"
+              + " precision, norms, softmax and reductions kept f32, inputs and outputs as"
+              + " declared.")
+  String precision;
+
   @CommandLine.Mixin PassFlags passFlags;
+
+  /** The chosen precision (f32 when none is given). */
+  Precision precision() {
+    if (precision == null) {
+      return Precision.F32;
+    }
+    try {
+      return Precision.parse(precision);
+    } catch (IllegalArgumentException e) {
+      throw Main.usageError("--precision: " + e.getMessage());
+    }
+  }
 
   /** The chosen target (onnx17 when none is given). */
   Target target() {
@@ -97,7 +120,7 @@ class CompileOpts {
     if (progress != null) {
       progress.step("compiling " + file + " (reading and importing)");
     }
-    Toolchain.Compiled c = Toolchain.compile(file, options(), target());
+    Toolchain.Compiled c = Toolchain.compile(file, options(), target(), precision());
     if (progress != null) {
       progress.done();
     }

@@ -175,8 +175,8 @@ final class Explain {
    * What the backend's fusion step emits for {@code t}: each fusion rule that matches, with how
    * many times, so a user sees what {@code --target} changed.
    */
-  static String target(Compilation.Result r, dev.cmod.onnx.Target t) {
-    Map<String, Integer> fused = dev.cmod.onnx.OnnxEmitter.fusions(r.graph(), t);
+  static String target(Compilation.Result r, dev.cmod.onnx.Target t, dev.cmod.onnx.Precision p) {
+    Map<String, Integer> fused = dev.cmod.onnx.OnnxEmitter.fusions(r.graph(), t, p);
     StringBuilder sb = new StringBuilder("target ").append(t.text()).append(": ");
     if (fused.isEmpty()) {
       sb.append("no fused operators");
@@ -188,6 +188,18 @@ final class Explain {
       sb.append("fused ").append(String.join(", ", parts));
     }
     return sb.append(System.lineSeparator()).toString();
+  }
+
+  /**
+   * The artifact's precision: f32 as declared, or what {@code --precision f16} computes in f16 and
+   * keeps in f32 (by op), with the casts between them and the parameters stored in each.
+   */
+  static String precision(Compilation.Result r, dev.cmod.onnx.Target t, dev.cmod.onnx.Precision p) {
+    String line =
+        p == dev.cmod.onnx.Precision.F32
+            ? "precision f32: as declared"
+            : dev.cmod.onnx.OnnxEmitter.halfPrecisionSummary(r.graph(), t);
+    return line + System.lineSeparator();
   }
 
   /**

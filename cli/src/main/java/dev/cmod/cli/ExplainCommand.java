@@ -79,7 +79,10 @@ final class ExplainCommand implements Callable<Integer> {
       }
       Main.out.print(Explain.model(r, autoSource));
       if (o.target != null) {
-        Main.out.print(Explain.target(r, o.target()));
+        Main.out.print(Explain.target(r, o.target(), o.precision()));
+      }
+      if (o.precision != null) {
+        Main.out.print(Explain.precision(r, o.target(), o.precision()));
       }
     }
     return ok ? ExitCodes.OK : ExitCodes.ERRORS;

@@ -13,6 +13,7 @@ import dev.cmod.ir.type.TensorType;
 import dev.cmod.onnx.EmitOptions;
 import dev.cmod.onnx.ExternalDataWriter;
 import dev.cmod.onnx.OnnxEmitter;
+import dev.cmod.onnx.Precision;
 import dev.cmod.onnx.Target;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -89,15 +90,24 @@ public final class Toolchain {
    * imported model's opaque region at another opset) is a user error.
    */
   public static Compiled compile(Path file, CompileOptions o, Target target) {
+    return compile(file, o, target, Precision.F32);
+  }
+
+  /**
+   * Compiles {@code file} and emits it for {@code target} at {@code precision}; a graph the target
+   * cannot emit (an imported model's opaque region at another opset) is a user error.
+   */
+  public static Compiled compile(Path file, CompileOptions o, Target target, Precision precision) {
     Compilation.Result r = Compilation.compile(file, o);
     if (!r.ok()) {
       return new Compiled(r, null);
     }
+    EmitOptions emit =
+        new EmitOptions(Compilation.VERSION).withTarget(target).withPrecision(precision);
     try {
-      return new Compiled(
-          r, OnnxEmitter.build(r.graph(), new EmitOptions(Compilation.VERSION).withTarget(target)));
+      return new Compiled(r, OnnxEmitter.build(r.graph(), emit));
     } catch (IllegalArgumentException e) {
-      if (target == Target.ONNX17) {
+      if (target == Target.ONNX17 && precision == Precision.F32) {
         throw e;
       }
       throw new UserError(DiagnosticCode.UNSUPPORTED, e.getMessage());

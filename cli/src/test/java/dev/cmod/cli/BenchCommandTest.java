@@ -62,4 +62,29 @@ class BenchCommandTest extends CommandLineHarness {
         1e-6);
     assertEquals(2, run("bench", src.toString(), "--threads", "-1"));
   }
+
+  @Test
+  void halfPrecisionIsBenchedAndReported() throws Exception {
+    Path src = dir.resolve("m.cmod");
+    Files.writeString(
+        src,
+        "import std.nn.{Linear}\nmodel M {\n  input x: f32[8]\n  output y: f32[4] = Linear(8, 4)(x)\n}\n");
+    int rc =
+        run(
+            "bench",
+            src.toString(),
+            "--precision",
+            "f16",
+            "--iterations",
+            "3",
+            "--warmup",
+            "1",
+            "--json");
+    assertEquals(0, rc, err());
+    JsonObject j = JsonParser.parseString(out()).getAsJsonObject();
+    assertEquals("f16", j.get("precision").getAsString());
+    assertTrue(j.getAsJsonObject("onnxruntime_O2").get("p50_ms").getAsDouble() > 0);
+    assertEquals(0, run("bench", src.toString(), "--precision", "f16", "--iterations", "2"));
+    assertTrue(out().contains("precision f16"), out());
+  }
 }

@@ -90,6 +90,50 @@ class CliTest extends CommandLineHarness {
   }
 
   @Test
+  void precisionF16CompilesRunsAndIsExplainedAndDeterministic() throws Exception {
+    Path src =
+        write(
+            "block.cmod",
+            """
+            import std.nn.{TransformerBlock}
+            model B {
+              input x: f32[batch, seq, 16]
+              output y: f32[batch, seq, 16] = x |> TransformerBlock(16, 2)
+            }
+            """);
+    for (String t : List.of("onnx17", "ort")) {
+      Path a = dir.resolve(t + "-a.onnx");
+      Path b = dir.resolve(t + "-b.onnx");
+      assertEquals(
+          0,
+          run("compile", src.toString(), "--precision", "f16", "--target", t, "-o", a.toString()));
+      assertEquals(
+          0,
+          run("compile", src.toString(), "--target", t, "--precision", "f16", "-o", b.toString()));
+      assertArrayEquals(Files.readAllBytes(a), Files.readAllBytes(b), t + ": same bytes");
+      var m = ai.onnx.proto.OnnxMl.ModelProto.parseFrom(Files.readAllBytes(a));
+      assertTrue(
+          m.getGraph().getInitializerList().stream().anyMatch(i -> i.getDataType() == 10),
+          t + ": f16 weights");
+      assertEquals(0, run("run", a.toString()), err());
+    }
+    assertEquals(0, run("run", src.toString(), "--precision", "f16"), err());
+    assertEquals(0, run("explain", src.toString(), "--precision", "f16", "--target", "ort"));
+    assertTrue(out().contains("precision f16: "), out());
+    // one norm is SkipLayerNormalization (f16, f32 statistics), the other stays f32
+    assertTrue(out().contains("kept in f32: layer_norm x1;"), out());
+    assertTrue(out().contains("target ort: fused MULTI_HEAD_ATTENTION x1"), out());
+    assertEquals(0, run("explain", src.toString(), "--precision", "f16"));
+    assertTrue(out().contains("kept in f32: layer_norm x2;"), out());
+    assertEquals(0, run("explain", src.toString(), "--precision", "f32"));
+    assertTrue(out().contains("precision f32: as declared"), out());
+    assertEquals(0, run("explain", src.toString()));
+    assertFalse(out().contains("precision"), "no precision line unless asked: " + out());
+    assertEquals(2, run("compile", src.toString(), "--precision", "f8"));
+    assertTrue(err().contains("unknown precision 'f8'"), err());
+  }
+
+  @Test
   void compileErrorExitsOneWithLocatedDiagnosticAndWritesNothing() throws Exception {
     Path src =
         write(

@@ -12,6 +12,7 @@ import dev.cmod.ir.graph.Op;
 import dev.cmod.ir.interp.Interpreter;
 import dev.cmod.ir.interp.InterpreterException;
 import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.onnx.Precision;
 import dev.cmod.onnx.Target;
 import dev.cmod.testkit.E2E;
 import dev.cmod.testkit.Need;
@@ -127,6 +128,30 @@ class OpaqueImportTest {
             .filter(o -> o.getDomain().equals(Target.MICROSOFT))
             .count();
     assertEquals(1, microsoft, "the region's com.microsoft and the target's are one import");
+  }
+
+  @Test
+  void atHalfPrecisionARegionStaysF32() throws Exception {
+    Path f = dir.resolve("half.cmod");
+    Files.writeString(
+        f,
+        "import onnx \"contrib.onnx\" as M\nmodel W {\n  input x: f32[3, 4]\n"
+            + "  output y: f32[3, 5] = M(x) * 2.0 + 1.0\n}\n");
+    for (Target t : List.of(Target.ONNX17, Target.ORT)) {
+      byte[] full = Toolchain.compile(f, E2E.opts(0), t).onnx();
+      byte[] half = Toolchain.compile(f, E2E.opts(0), t, Precision.F16).onnx();
+      // the region's own nodes and initializers are copied as they are: f32
+      ModelProto m = ModelProto.parseFrom(half);
+      for (var init : m.getGraph().getInitializerList()) {
+        if (init.getName().startsWith("r")) {
+          assertEquals(1, init.getDataType(), init.getName() + " inside the region stays f32");
+        }
+      }
+      Map<String, Tensor> feeds =
+          Map.of("x", E2E.inputs(E2E.compileFile(f, E2E.opts(0)), Map.of(), 5).get("x"));
+      HalfPrecisionSamplesTest.assertWithinBound(
+          E2E.runOrt(full, feeds).get("y"), E2E.runOrt(half, feeds).get("y"), t.text());
+    }
   }
 
   @Test

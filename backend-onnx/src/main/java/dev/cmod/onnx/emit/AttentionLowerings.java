@@ -66,13 +66,23 @@ final class AttentionLowerings {
       }
       scores = cx.op("Mul", scores, scale);
     }
-    String negInf = cx.scalar(Double.NEGATIVE_INFINITY, dt);
+    // f16 scores (the --precision f16 artifact) are masked and normalized in f32
+    boolean half = dt == DType.F16;
+    DType sdt = half ? DType.F32 : dt;
+    if (half) {
+      scores = cx.op("Cast", List.of(scores), Attr.i("to", sdt.onnxCode));
+    }
+    String negInf = cx.scalar(Double.NEGATIVE_INFINITY, sdt);
     if (in.size() == 4) {
       String mask = in.get(3);
       if (ops.get(3).type().dtype() == DType.BOOL) {
         scores = cx.op("Where", mask, scores, negInf);
       } else {
-        scores = cx.op("Add", scores, mask);
+        String m =
+            ops.get(3).type().dtype() == sdt
+                ? mask
+                : cx.op("Cast", List.of(mask), Attr.i("to", sdt.onnxCode));
+        scores = cx.op("Add", scores, m);
       }
     }
     if (AttentionOps.CAUSAL.get(n.attrs())) {
@@ -87,6 +97,9 @@ final class AttentionLowerings {
       scores = cx.op("Where", keep, scores, negInf);
     }
     String probs = cx.op("Softmax", List.of(scores), Attr.i("axis", -1));
+    if (half) {
+      probs = cx.op("Cast", List.of(probs), Attr.i("to", dt.onnxCode));
+    }
     cx.node("MatMul", List.of(probs, in.get(2)), out);
   }
 

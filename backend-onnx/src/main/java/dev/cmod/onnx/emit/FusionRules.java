@@ -281,8 +281,13 @@ final class FusionRules {
     return t.rank() > 0 && t.dim(t.rank() - 1).isKnown();
   }
 
+  /**
+   * Whether the fused operators take {@code v}'s type: f32, or f16 (the {@code --precision f16}
+   * artifact; ONNX Runtime 1.29's CPU and CUDA providers run each of them in f16).
+   */
   private static boolean f32(Value v) {
-    return v.type().dtype() == DType.F32;
+    DType dt = v.type().dtype();
+    return dt == DType.F32 || dt == DType.F16;
   }
 
   /** transpose(reshape(x, ...), ...) capturing x as {@code p}, the reshape and the transpose. */
@@ -356,7 +361,7 @@ final class FusionRules {
   private static boolean gemm(Value root, Match m) {
     List<Value> ab = m.operands(m.node("mm"));
     DType dt = root.type().dtype();
-    return (dt == DType.F32 || dt == DType.F64)
+    return (dt == DType.F32 || dt == DType.F64 || dt == DType.F16)
         && ab.get(0).type().rank() == 2
         && ab.get(1).type().rank() == 2
         && m.value("c").type().rank() <= 2
@@ -467,8 +472,13 @@ final class FusionRules {
   }
 
   private static void attention23(LoweringContext cx, Match m, Node root, List<String> out) {
-    List<String> in = cx.operandNames(root);
+    List<String> in = new ArrayList<>(cx.operandNames(root));
     List<Value> ops = m.operands(root);
+    DType dt = root.type().dtype();
+    if (ops.size() == 4 && ops.get(3).type().dtype().isFloat() && ops.get(3).type().dtype() != dt) {
+      // a float mask has the scores' type (the f16 artifact keeps masks f32 until here)
+      in.set(3, cx.op("Cast", List.of(in.get(3)), Attr.i("to", dt.onnxCode)));
+    }
     boolean causal = AttentionOps.CAUSAL.get(root.attrs());
     List<AttributeProto> attrs = new ArrayList<>();
     if (ops.get(0).type().rank() == 3) {
@@ -477,6 +487,10 @@ final class FusionRules {
     }
     if (causal) {
       attrs.add(Attr.i("is_causal", 1));
+    }
+    if (root.type().dtype() == DType.F16) {
+      // the scores' softmax in f32, as the composed lowering does it
+      attrs.add(Attr.i("softmax_precision", DType.F32.onnxCode));
     }
     cx.node("Attention", in, out, attrs.toArray(new AttributeProto[0]));
   }

@@ -12,6 +12,7 @@ import dev.cmod.ir.graph.Value;
 import dev.cmod.ir.type.TensorType;
 import dev.cmod.onnx.EmitOptions;
 import dev.cmod.onnx.OnnxVersions;
+import dev.cmod.onnx.Precision;
 import dev.cmod.onnx.Target;
 import java.util.HashSet;
 import java.util.List;
@@ -26,9 +27,22 @@ import java.util.Set;
 public final class GraphEmitter {
   private GraphEmitter() {}
 
-  /** The fusion rules that match in {@code g} for target {@code t}, with their counts. */
-  public static Map<String, Integer> fusions(Graph g, Target t) {
-    return Legalizer.plan(g, t).counts();
+  /**
+   * The fusion rules that match in {@code g} for target {@code t} at precision {@code p}, with
+   * their counts.
+   */
+  public static Map<String, Integer> fusions(Graph g, Target t, Precision p) {
+    return Legalizer.plan(p == Precision.F16 ? HalfPrecision.convert(g, t).graph() : g, t).counts();
+  }
+
+  /** What {@code --precision f16} does to {@code g} for target {@code t}, as one line. */
+  public static String halfPrecisionSummary(Graph g, Target t) {
+    return HalfPrecision.convert(g, t).summary();
+  }
+
+  /** The half-precision copy of {@code g} that the f16 artifact for {@code t} is emitted from. */
+  public static Graph halfPrecisionGraph(Graph g, Target t) {
+    return HalfPrecision.convert(g, t).graph();
   }
 
   /** Lowers {@code g} to a ModelProto message. */
@@ -40,7 +54,11 @@ public final class GraphEmitter {
    * Lowers {@code g}; without {@code fuse} every node gets its own lowering (the tests' "before" of
    * each fusion rule).
    */
-  static ModelProto build(Graph g, EmitOptions opts, boolean fuse) {
+  static ModelProto build(Graph source, EmitOptions opts, boolean fuse) {
+    Graph g =
+        opts.precision() == Precision.F16
+            ? HalfPrecision.convert(source, opts.target()).graph()
+            : source;
     GraphProto.Builder gb = GraphProto.newBuilder().setName(g.name() == null ? "" : g.name());
     Target target = opts.target();
     LoweringContext cx = new LoweringContext(g, gb, opts.sourceDocStrings(), target.opset());
