@@ -195,6 +195,16 @@ public enum DiagnosticCode {
       Severity.ERROR,
       "environment problem",
       "Something around cmod, not your program, stops it: the temporary folder is read-only or full (ONNX Runtime unpacks its native library there), or ONNX Runtime cannot start.\nFix: set TMPDIR (or CMOD_JAVA_OPTS=-Djava.io.tmpdir=DIR) to a writable folder."),
+  SERVE_ADDRESS(
+      630,
+      Severity.ERROR,
+      "cannot listen",
+      "cmod serve cannot listen on the address it was given: the port is taken by another program, the host is not an address of this machine, or a port below 1024 needs privileges.\nFix: pick another --port (0 takes any free one) or --host."),
+  SERVE_MODEL(
+      631,
+      Severity.ERROR,
+      "model cannot be served",
+      "cmod serve carries tensors as v2 JSON: every input and output of the model must be a tensor of a numeric or boolean element type (no strings, sequences or maps).\nFix: serve a model whose inputs and outputs are numeric tensors, or wrap the others in the model."),
   INTERNAL(
       900,
       Severity.ERROR,
