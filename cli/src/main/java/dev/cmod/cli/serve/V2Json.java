@@ -13,8 +13,9 @@ import com.google.gson.stream.JsonWriter;
 import dev.cmod.compiler.diag.Excerpt;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.ir.type.DType;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.StringReader;
+import java.io.InputStreamReader;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
@@ -51,9 +52,54 @@ public final class V2Json {
   public record InferRequest(
       String id, Map<String, Tensor> inputs, List<String> outputs, String adapter, long rows) {}
 
-  /** Reads and checks an infer request body for a model with signature {@code sig}. */
+  /**
+   * Reads and checks an infer request body for a model with signature {@code sig}. The body is read
+   * as a stream: the {@code data} of an input whose name and datatype come before it (as clients
+   * write them) goes straight into a primitive array; anything else is read as a tree.
+   */
   public static InferRequest parseInfer(byte[] body, ModelSignature sig) {
-    JsonObject root = object(parse(body), "the request body");
+    JsonObject root = new JsonObject();
+    List<JsonObject> ins = new ArrayList<>();
+    List<Leaves> streamed = new ArrayList<>();
+    boolean sawInputs = false;
+    try (JsonReader r =
+        new JsonReader(
+            new InputStreamReader(new ByteArrayInputStream(body), StandardCharsets.UTF_8))) {
+      r.setStrictness(Strictness.STRICT);
+      if (r.peek() != JsonToken.BEGIN_OBJECT) {
+        JsonParser.parseReader(r); // a syntax error is reported as such
+        throw bad("the request body must be a JSON object");
+      }
+      r.beginObject();
+      while (r.hasNext()) {
+        String key = r.nextName();
+        if (key.equals("inputs") && r.peek() == JsonToken.BEGIN_ARRAY) {
+          sawInputs = true;
+          ins.clear();
+          streamed.clear();
+          r.beginArray();
+          while (r.hasNext()) {
+            if (r.peek() != JsonToken.BEGIN_OBJECT) {
+              JsonParser.parseReader(r);
+              throw bad("each of \"inputs\" must be a JSON object");
+            }
+            readInput(r, sig, ins, streamed);
+          }
+          r.endArray();
+        } else {
+          root.add(key, JsonParser.parseReader(r));
+        }
+      }
+      r.endObject();
+      if (r.peek() != JsonToken.END_DOCUMENT) {
+        throw bad("the request body is not valid JSON: text after the end of the object");
+      }
+    } catch (JsonParseException | IOException | IllegalStateException e) {
+      throw notJson(e);
+    }
+    if (!sawInputs && root.has("inputs")) {
+      throw bad("the request needs \"inputs\": an array with one object per model input");
+    }
     String id = optionalString(root, "id", "the request's id");
     String adapter = null;
     JsonElement params = root.get("parameters");
@@ -61,15 +107,14 @@ public final class V2Json {
       JsonObject p = object(params, "the request's parameters");
       adapter = optionalString(p, "adapter", "the parameter 'adapter'");
     }
-    JsonElement ins = root.get("inputs");
-    if (ins == null || !ins.isJsonArray() || ins.getAsJsonArray().isEmpty()) {
+    if (ins.isEmpty()) {
       throw bad("the request needs \"inputs\": an array with one object per model input");
     }
     Map<String, Tensor> given = new HashMap<>();
     Map<String, Long> bound = new HashMap<>();
     Map<String, String> boundBy = new HashMap<>();
-    for (JsonElement e : ins.getAsJsonArray()) {
-      JsonObject in = object(e, "each of \"inputs\"");
+    for (int i = 0; i < ins.size(); i++) {
+      JsonObject in = ins.get(i);
       String name = requiredString(in, "name", "an input");
       ModelSignature.Port port = sig.input(name);
       if (port == null) {
@@ -78,7 +123,7 @@ public final class V2Json {
       if (given.containsKey(name)) {
         throw bad("input '" + clip(name) + "' is given twice");
       }
-      given.put(name, tensor(in, port, bound, boundBy));
+      given.put(name, tensor(in, streamed.get(i), port, bound, boundBy));
     }
     Map<String, Tensor> feed = new LinkedHashMap<>();
     for (ModelSignature.Port p : sig.inputs()) {
@@ -98,6 +143,42 @@ public final class V2Json {
     List<String> outputs = requestedOutputs(root, sig);
     long rows = sig.batchable() ? bound.get(sig.batchSymbol()) : 1;
     return new InferRequest(id, feed, outputs, adapter, rows);
+  }
+
+  /**
+   * Reads one input object: its members but {@code data} as a tree, and {@code data} into a
+   * primitive array when the name and datatype before it say which (null otherwise: then {@code
+   * data} is in the tree too).
+   */
+  private static void readInput(
+      JsonReader r, ModelSignature sig, List<JsonObject> ins, List<Leaves> streamed)
+      throws IOException {
+    JsonObject head = new JsonObject();
+    Leaves leaves = null;
+    r.beginObject();
+    while (r.hasNext()) {
+      String key = r.nextName();
+      ModelSignature.Port port =
+          key.equals("data") ? sig.input(stringOrNull(head.get("name"))) : null;
+      if (port != null
+          && V2Types.name(port.dtype()).equals(stringOrNull(head.get("datatype")))
+          && r.peek() == JsonToken.BEGIN_ARRAY) {
+        leaves = Leaves.read(r, port.dtype(), "input '" + port.name() + "' data");
+        head.remove("data");
+      } else {
+        head.add(key, JsonParser.parseReader(r));
+        if (key.equals("data")) {
+          leaves = null;
+        }
+      }
+    }
+    r.endObject();
+    ins.add(head);
+    streamed.add(leaves);
+  }
+
+  private static String stringOrNull(JsonElement e) {
+    return e instanceof JsonPrimitive p && p.isString() ? p.getAsString() : null;
   }
 
   private static List<String> requestedOutputs(JsonObject root, ModelSignature sig) {
@@ -133,7 +214,11 @@ public final class V2Json {
   }
 
   private static Tensor tensor(
-      JsonObject in, ModelSignature.Port port, Map<String, Long> bound, Map<String, String> by) {
+      JsonObject in,
+      Leaves streamed,
+      ModelSignature.Port port,
+      Map<String, Long> bound,
+      Map<String, String> by) {
     String name = port.name();
     String want = V2Types.name(port.dtype());
     String dt = requiredString(in, "datatype", "input '" + name + "'");
@@ -208,12 +293,15 @@ public final class V2Json {
     } catch (ArithmeticException e) {
       throw bad("input '" + name + "': shape " + Arrays.toString(shape) + " is too large");
     }
-    JsonElement data = in.get("data");
-    if (data == null || !data.isJsonArray()) {
-      throw bad("input '" + name + "' needs \"data\": an array (flat or nested) of its values");
+    Leaves leaves = streamed;
+    if (leaves == null) {
+      JsonElement data = in.get("data");
+      if (data == null || !data.isJsonArray()) {
+        throw bad("input '" + name + "' needs \"data\": an array (flat or nested) of its values");
+      }
+      leaves = Leaves.of(data.getAsJsonArray(), port.dtype(), "input '" + name + "' data", numel);
     }
-    List<JsonElement> flat = flatten(data.getAsJsonArray(), numel, name);
-    if (flat.size() != numel) {
+    if (leaves.n != numel) {
       throw bad(
           "input '"
               + name
@@ -222,9 +310,9 @@ public final class V2Json {
               + " ("
               + numel
               + " values), the data holds "
-              + flat.size());
+              + (leaves.n > numel ? "more" : Integer.toString(leaves.n)));
     }
-    return values(port.dtype(), shape, flat, name);
+    return leaves.tensor(shape);
   }
 
   private static long[] shape(JsonElement e, String name) {
@@ -234,7 +322,10 @@ public final class V2Json {
     JsonArray a = e.getAsJsonArray();
     long[] shape = new long[a.size()];
     for (int i = 0; i < shape.length; i++) {
-      long v = integral(a.get(i), DType.I64, "input '" + name + "' shape");
+      if (!(a.get(i) instanceof JsonPrimitive p) || !p.isNumber()) {
+        throw bad("input '" + name + "': shape " + clip(a.toString()) + " holds a non-number");
+      }
+      long v = integral(p.getAsNumber().toString(), DType.I64, "input '" + name + "' shape");
       if (v < 0) {
         throw bad("input '" + name + "': shape " + clip(a.toString()) + " has a negative size");
       }
@@ -243,94 +334,155 @@ public final class V2Json {
     return shape;
   }
 
-  /** The leaves of a nested array in row-major order; stops early past {@code limit} values. */
-  private static List<JsonElement> flatten(JsonArray data, long limit, String name) {
-    List<JsonElement> out = new ArrayList<>();
-    Deque<java.util.Iterator<JsonElement>> stack = new ArrayDeque<>();
-    stack.push(data.iterator());
-    while (!stack.isEmpty()) {
-      java.util.Iterator<JsonElement> it = stack.peek();
-      if (!it.hasNext()) {
-        stack.pop();
-        continue;
-      }
-      JsonElement e = it.next();
-      if (e.isJsonArray()) {
-        stack.push(e.getAsJsonArray().iterator());
-      } else if (e.isJsonPrimitive()) {
-        out.add(e);
-        if (out.size() > limit) {
-          return out;
-        }
+  /**
+   * The values of one input's {@code data} in row-major order, in the primitive array its datatype
+   * needs; a nested array is read without recursion.
+   */
+  private static final class Leaves {
+    final DType dt;
+    final String what;
+    float[] f;
+    double[] d;
+    long[] l;
+    int n;
+
+    Leaves(DType dt, String what) {
+      this.dt = dt;
+      this.what = what;
+      if (dt == DType.F64) {
+        d = new double[16];
+      } else if (dt.isFloat()) {
+        f = new float[16];
       } else {
-        throw bad("input '" + name + "': data holds " + clip(e.toString()) + ", not a value");
+        l = new long[16];
       }
     }
-    return out;
-  }
 
-  private static Tensor values(DType dt, long[] shape, List<JsonElement> flat, String name) {
-    int n = flat.size();
-    String what = "input '" + name + "' data";
-    if (dt == DType.F64) {
-      double[] d = new double[n];
-      for (int i = 0; i < n; i++) {
-        d[i] = number(flat.get(i), what).doubleValue();
+    /** Reads the array at the reader's position. */
+    static Leaves read(JsonReader r, DType dt, String what) throws IOException {
+      Leaves v = new Leaves(dt, what);
+      int depth = 0;
+      do {
+        switch (r.peek()) {
+          case BEGIN_ARRAY -> {
+            r.beginArray();
+            depth++;
+          }
+          case END_ARRAY -> {
+            r.endArray();
+            depth--;
+          }
+          case NUMBER -> v.number(r.nextString());
+          case BOOLEAN -> v.bool(r.nextBoolean());
+          case STRING -> v.refuse("\"" + r.nextString() + "\"");
+          default -> v.refuse(JsonParser.parseReader(r).toString());
+        }
+      } while (depth > 0);
+      return v;
+    }
+
+    /** The leaves of a tree; stops early past {@code limit} values. */
+    static Leaves of(JsonArray data, DType dt, String what, long limit) {
+      Leaves v = new Leaves(dt, what);
+      Deque<java.util.Iterator<JsonElement>> stack = new ArrayDeque<>();
+      stack.push(data.iterator());
+      while (!stack.isEmpty() && v.n <= limit) {
+        java.util.Iterator<JsonElement> it = stack.peek();
+        if (!it.hasNext()) {
+          stack.pop();
+          continue;
+        }
+        JsonElement e = it.next();
+        if (e.isJsonArray()) {
+          stack.push(e.getAsJsonArray().iterator());
+        } else if (e instanceof JsonPrimitive p && p.isNumber()) {
+          v.number(p.getAsNumber().toString());
+        } else if (e instanceof JsonPrimitive p && p.isBoolean()) {
+          v.bool(p.getAsBoolean());
+        } else {
+          v.refuse(e.toString());
+        }
       }
-      return Tensor.ofDoubles(shape, d);
+      return v;
     }
-    if (dt.isFloat()) {
-      float[] f = new float[n];
-      for (int i = 0; i < n; i++) {
-        f[i] = number(flat.get(i), what).floatValue();
+
+    private void grow() {
+      int cap = Math.max(16, n * 2);
+      if (f != null && n == f.length) {
+        f = Arrays.copyOf(f, cap);
+      } else if (d != null && n == d.length) {
+        d = Arrays.copyOf(d, cap);
+      } else if (l != null && n == l.length) {
+        l = Arrays.copyOf(l, cap);
       }
-      return Tensor.ofFloats(dt, shape, f);
     }
-    long[] l = new long[n];
-    for (int i = 0; i < n; i++) {
-      l[i] = dt == DType.BOOL ? bool(flat.get(i), what) : integral(flat.get(i), dt, what);
-    }
-    return Tensor.ofLongs(dt, shape, l);
-  }
 
-  private static Number number(JsonElement e, String what) {
-    if (e instanceof JsonPrimitive p && p.isNumber()) {
-      return p.getAsNumber();
+    void number(String text) {
+      if (dt == DType.BOOL) {
+        refuse(text);
+      }
+      grow();
+      if (d != null) {
+        d[n++] = Double.parseDouble(text);
+      } else if (f != null) {
+        f[n++] = Float.parseFloat(text);
+      } else {
+        l[n++] = integral(text, dt, what);
+      }
     }
-    throw bad(what + " holds " + clip(e.toString()) + ", not a number");
-  }
 
-  private static long bool(JsonElement e, String what) {
-    if (e instanceof JsonPrimitive p && p.isBoolean()) {
-      return p.getAsBoolean() ? 1 : 0;
+    void bool(boolean b) {
+      if (dt != DType.BOOL) {
+        refuse(Boolean.toString(b));
+      }
+      grow();
+      l[n++] = b ? 1 : 0;
     }
-    throw bad(what + " holds " + clip(e.toString()) + ", not true or false");
+
+    void refuse(String shown) {
+      throw bad(
+          what
+              + " holds "
+              + clip(shown)
+              + (dt == DType.BOOL ? ", not true or false" : ", not a number"));
+    }
+
+    Tensor tensor(long[] shape) {
+      if (d != null) {
+        return Tensor.ofDoubles(shape, Arrays.copyOf(d, n));
+      }
+      if (f != null) {
+        return Tensor.ofFloats(dt, shape, f.length == n ? f : Arrays.copyOf(f, n));
+      }
+      return Tensor.ofLongs(dt, shape, l.length == n ? l : Arrays.copyOf(l, n));
+    }
   }
 
   private static final BigInteger U64_END = BigInteger.ONE.shiftLeft(64);
 
   /** An integer of type {@code dt}; a fraction or a value outside the type's range is refused. */
-  private static long integral(JsonElement e, DType dt, String what) {
-    String text = number(e, what).toString();
+  private static long integral(String text, DType dt, String what) {
     BigInteger v;
     try {
-      v = new BigDecimal(text).toBigIntegerExact();
-    } catch (ArithmeticException | NumberFormatException ex) {
-      throw bad(what + " holds " + clip(text) + ", not an integer");
+      long fast = Long.parseLong(text);
+      v = BigInteger.valueOf(fast);
+    } catch (NumberFormatException notPlain) {
+      try {
+        v = new BigDecimal(text).toBigIntegerExact();
+      } catch (ArithmeticException | NumberFormatException ex) {
+        throw bad(what + " holds " + clip(text) + ", not an integer");
+      }
     }
     boolean fits;
-    long bits;
     if (dt == DType.U64) {
       fits = v.signum() >= 0 && v.compareTo(U64_END) < 0;
-      bits = v.longValue();
     } else {
       fits = v.bitLength() < 64 && dt.wrap(v.longValue()) == v.longValue();
-      bits = v.longValue();
     }
     if (!fits) {
       throw bad(what + " holds " + clip(text) + ", outside the range of " + V2Types.name(dt));
     }
-    return bits;
+    return v.longValue();
   }
 
   /** The response body of an infer request: the outputs asked for, with flat data. */
@@ -437,22 +589,12 @@ public final class V2Json {
     return object("error", message);
   }
 
-  private static JsonElement parse(byte[] body) {
-    try (JsonReader r =
-        new JsonReader(new StringReader(new String(body, StandardCharsets.UTF_8)))) {
-      r.setStrictness(Strictness.STRICT);
-      JsonElement e = JsonParser.parseReader(r);
-      if (r.peek() != JsonToken.END_DOCUMENT) {
-        throw bad("the request body is not valid JSON: text after the end of the object");
-      }
-      return e;
-    } catch (JsonParseException | IOException | IllegalStateException e) {
-      Throwable at = e.getCause() != null && e.getCause().getMessage() != null ? e.getCause() : e;
-      String why = at.getMessage() == null ? "" : at.getMessage();
-      // gson's message, without the exception's class name or its link to gson's guide
-      why = why.replaceFirst("^[\\w.$]+(Exception|Error): ", "").split("\n")[0];
-      throw bad("the request body is not valid JSON" + (why.isEmpty() ? "" : ": " + clip(why)));
-    }
+  private static V2Error notJson(Exception e) {
+    Throwable at = e.getCause() != null && e.getCause().getMessage() != null ? e.getCause() : e;
+    String why = at.getMessage() == null ? "" : at.getMessage();
+    // gson's message, without the exception's class name or its link to gson's guide
+    why = why.replaceFirst("^[\\w.$]+(Exception|Error): ", "").split("\n")[0];
+    return bad("the request body is not valid JSON" + (why.isEmpty() ? "" : ": " + clip(why)));
   }
 
   private static JsonObject object(JsonElement e, String what) {
