@@ -193,7 +193,7 @@ public final class Batcher implements AutoCloseable {
     Map<String, Tensor> results;
     try {
       results = runner.run(merged(batch), batch.get(0).request().adapter());
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       // one bad request must not fail the others: each runs again on its own
       batch.forEach(this::runAlone);
       return;
@@ -222,7 +222,8 @@ public final class Batcher implements AutoCloseable {
   private void runAlone(Job j) {
     try {
       j.done().complete(runner.run(j.request().inputs(), j.request().adapter()));
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
+      // an Error too: the worker must live on, or every later request would wait forever
       j.done().completeExceptionally(e);
     }
   }

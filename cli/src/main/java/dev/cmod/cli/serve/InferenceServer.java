@@ -199,14 +199,14 @@ public final class InferenceServer {
         route(request, response, callback);
       } catch (V2Error e) {
         send(response, callback, e.status, V2Json.error(e.getMessage()));
-      } catch (RuntimeException | IOException e) {
+      } catch (RuntimeException e) {
         log.accept("cmod serve: internal error: " + e);
         send(response, callback, 500, V2Json.error("internal server error"));
       }
       return true;
     }
 
-    private void route(Request request, Response response, Callback callback) throws IOException {
+    private void route(Request request, Response response, Callback callback) {
       String path = request.getHttpURI().getDecodedPath();
       String method = request.getMethod();
       String prefix = "/v2/models/" + model;
@@ -261,7 +261,7 @@ public final class InferenceServer {
       }
     }
 
-    private void infer(Request request, Response response, Callback callback) throws IOException {
+    private void infer(Request request, Response response, Callback callback) {
       byte[] body = body(request);
       V2Json.InferRequest req = V2Json.parseInfer(body, sig);
       if (req.adapter() != null && !adapters.contains(req.adapter())) {
@@ -301,14 +301,20 @@ public final class InferenceServer {
     }
 
     /** The body, refused with 413 past the limit: by its declared length, or as it arrives. */
-    private byte[] body(Request request) throws IOException {
+    private byte[] body(Request request) {
       long max = config.maxRequestBytes();
       long declared = request.getLength();
       if (declared > max) {
         throw tooLarge(declared + " bytes");
       }
-      InputStream in = Content.Source.asInputStream(request);
-      byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
+      byte[] body;
+      try {
+        InputStream in = Content.Source.asInputStream(request);
+        body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
+      } catch (IOException | RuntimeException e) {
+        // the client went away, or sent a broken chunked body
+        throw new V2Error(400, "the request body could not be read");
+      }
       if (body.length > max) {
         throw tooLarge("more than " + max + " bytes");
       }
