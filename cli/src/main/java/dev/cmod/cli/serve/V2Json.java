@@ -61,7 +61,6 @@ public final class V2Json {
     JsonObject root = new JsonObject();
     List<JsonObject> ins = new ArrayList<>();
     List<Leaves> streamed = new ArrayList<>();
-    boolean sawInputs = false;
     try (JsonReader r =
         new JsonReader(
             new InputStreamReader(new ByteArrayInputStream(body), StandardCharsets.UTF_8))) {
@@ -74,7 +73,6 @@ public final class V2Json {
       while (r.hasNext()) {
         String key = r.nextName();
         if (key.equals("inputs") && r.peek() == JsonToken.BEGIN_ARRAY) {
-          sawInputs = true;
           ins.clear();
           streamed.clear();
           r.beginArray();
@@ -96,9 +94,6 @@ public final class V2Json {
       }
     } catch (JsonParseException | IOException | IllegalStateException e) {
       throw notJson(e);
-    }
-    if (!sawInputs && root.has("inputs")) {
-      throw bad("the request needs \"inputs\": an array with one object per model input");
     }
     String id = optionalString(root, "id", "the request's id");
     String adapter = null;
