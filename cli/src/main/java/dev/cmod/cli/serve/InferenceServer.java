@@ -207,7 +207,7 @@ public final class InferenceServer {
     }
 
     private void route(Request request, Response response, Callback callback) {
-      String path = request.getHttpURI().getDecodedPath();
+      String path = unversioned(request.getHttpURI().getDecodedPath());
       String method = request.getMethod();
       String prefix = "/v2/models/" + model;
       switch (path) {
@@ -336,6 +336,25 @@ public final class InferenceServer {
     if (!method.equals("GET")) {
       throw new V2Error(405, "this path takes GET, not " + method);
     }
+  }
+
+  /**
+   * The path without the version segment of {@code /v2/models/NAME/versions/1/...}: the model has
+   * the one version {@code 1}; another version is unknown.
+   */
+  private String unversioned(String path) {
+    String versions = "/v2/models/" + model + "/versions/";
+    if (!path.startsWith(versions)) {
+      return path;
+    }
+    String rest = path.substring(versions.length());
+    int slash = rest.indexOf('/');
+    String version = slash < 0 ? rest : rest.substring(0, slash);
+    if (!version.equals("1")) {
+      throw new V2Error(
+          404, "model '" + model + "' has no version '" + Excerpt.of(version, 100) + "' (only 1)");
+    }
+    return "/v2/models/" + model + (slash < 0 ? "" : rest.substring(slash));
   }
 
   private static String modelOf(String path) {

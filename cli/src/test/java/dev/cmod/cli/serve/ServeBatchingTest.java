@@ -93,6 +93,66 @@ class ServeBatchingTest {
   }
 
   @Test
+  void aRequestThatFailsAMergedRunFailsAlone() throws Exception {
+    ServeFixture.Model m = ServeFixture.compile(dir, "mlp", ServeFixture.MLP);
+    ServeFixture.GatedRunner gated = new ServeFixture.GatedRunner(m.open());
+    // a runner that refuses any batch holding the value 999 (as ONNX Runtime refuses bad indices)
+    ModelRunner picky =
+        new ModelRunner() {
+          @Override
+          public Map<String, Tensor> run(Map<String, Tensor> feed, String adapter) {
+            for (float v : feed.get("x").floats()) {
+              if (v == 999f) {
+                throw new IllegalArgumentException("the value 999 is refused");
+              }
+            }
+            return gated.run(feed, adapter);
+          }
+
+          @Override
+          public void close() {
+            gated.close();
+          }
+        };
+    InferenceServer s = ServeFixture.start("m", m, picky, ServeFixture.config(8, 5, 16, 1 << 20));
+    try (OnnxRunner direct = m.open()) {
+      gated.hold();
+      List<float[]> xs = new ArrayList<>();
+      List<CompletableFuture<HttpResponse<String>>> sent = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        float[] x = ServeFixture.randn(200 + i, 16);
+        if (i == 2) {
+          x[5] = 999f;
+        }
+        xs.add(x);
+        sent.add(send(s, inferBody("x", new long[] {1, 16}, x)));
+        if (i == 0) {
+          assertTrue(gated.entered.await(30, TimeUnit.SECONDS));
+        }
+      }
+      waitFor(() -> s.batcher().queued() == 3);
+      gated.open();
+      for (int i = 0; i < 4; i++) {
+        HttpResponse<String> r = sent.get(i).get(60, TimeUnit.SECONDS);
+        if (i == 2) {
+          assertEquals(500, r.statusCode(), r.body());
+          assertTrue(r.body().contains("inference failed: the value 999 is refused"), r.body());
+          continue;
+        }
+        assertEquals(200, r.statusCode(), r.body());
+        float[] want =
+            direct
+                .run(Map.of("x", Tensor.ofFloats(new long[] {1, 16}, xs.get(i))))
+                .get("y")
+                .floats();
+        assertArrayEquals(want, ServeFixture.outputData(r.body(), "y"), 1e-6f);
+      }
+    } finally {
+      s.stop();
+    }
+  }
+
+  @Test
   void aFullQueueAnswers503() throws Exception {
     ServeFixture.Model m = ServeFixture.compile(dir, "mlp", ServeFixture.MLP);
     ServeFixture.GatedRunner gated = new ServeFixture.GatedRunner(m.open());

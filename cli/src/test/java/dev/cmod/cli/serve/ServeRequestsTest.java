@@ -80,6 +80,8 @@ class ServeRequestsTest {
     JsonObject out = meta.getAsJsonArray("outputs").get(0).getAsJsonObject();
     assertEquals("y", out.get("name").getAsString());
     assertEquals("[-1,4]", out.get("shape").toString());
+    assertEquals(meta, json(get(server, "/v2/models/mlp/versions/1")));
+    refused(get(server, "/v2/models/mlp/versions/2"), 404, "has no version '2'");
     refused(get(server, "/v2/models/other"), 404, "no model 'other'");
     refused(get(server, "/v2/nowhere"), 404, "no such path");
     refused(get(server, "/v2/models/mlp/infer"), 405, "POST");
