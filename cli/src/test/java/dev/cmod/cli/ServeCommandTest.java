@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.onnx.proto.OnnxMl;
 import dev.cmod.cli.serve.InferenceServer;
 import dev.cmod.compiler.sema.CompileOptions;
 import dev.cmod.ir.tensor.Tensor;
@@ -169,6 +170,38 @@ class ServeCommandTest extends CommandLineHarness {
     assertEquals(2, run("serve", src.toString(), "--port", "70000"));
     assertEquals(1, run("serve", dir.resolve("missing.onnx").toString()));
     assertTrue(err().contains("error[CM0501]"), err());
+  }
+
+  @Test
+  void aModelWithAStringInputIsRefused() throws Exception {
+    var type =
+        OnnxMl.TypeProto.newBuilder()
+            .setTensorType(
+                OnnxMl.TypeProto.Tensor.newBuilder()
+                    .setElemType(8) // STRING
+                    .setShape(
+                        OnnxMl.TensorShapeProto.newBuilder()
+                            .addDim(
+                                OnnxMl.TensorShapeProto.Dimension.newBuilder().setDimValue(2))));
+    OnnxMl.GraphProto g =
+        OnnxMl.GraphProto.newBuilder()
+            .setName("g")
+            .addInput(OnnxMl.ValueInfoProto.newBuilder().setName("s").setType(type))
+            .addOutput(OnnxMl.ValueInfoProto.newBuilder().setName("o").setType(type))
+            .addNode(
+                OnnxMl.NodeProto.newBuilder().setOpType("Identity").addInput("s").addOutput("o"))
+            .build();
+    OnnxMl.ModelProto model =
+        OnnxMl.ModelProto.newBuilder()
+            .setIrVersion(8)
+            .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setVersion(17))
+            .setGraph(g)
+            .build();
+    Path onnx = dir.resolve("strings.onnx");
+    Files.write(onnx, model.toByteArray());
+    assertEquals(1, run("serve", onnx.toString(), "--port", "0"));
+    assertTrue(
+        err().contains("error[CM0631]: " + onnx + ": input 's' has ONNX element type 8"), err());
   }
 
   @Test
