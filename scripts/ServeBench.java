@@ -57,7 +57,7 @@ public class ServeBench {
         InferenceServer.start(
             "m",
             sig,
-            runner(session),
+            ModelRunner.of(session),
             Set.of(),
             new InferenceServer.Config("127.0.0.1", 0, maxBatch, 2, 256, 64 << 20, 30_000),
             System.err::println);
@@ -65,7 +65,7 @@ public class ServeBench {
     ServeLoad.Result served;
     ServeLoad.Result direct;
     try (OnnxRunner alone = OnnxRunner.open(c.onnx(), OnnxRunner.Device.CPU, threads)) {
-      ModelRunner baseline = runner(alone);
+      ModelRunner baseline = ModelRunner.of(alone);
       ServeLoad.overHttp(infer, i -> bodies.get(i % 256), clients, Math.max(200, requests / 10));
       ServeLoad.direct(baseline, i -> feeds.get(i % 256), clients, Math.max(200, requests / 10));
       long runs0 = s.batcher().runs();
@@ -130,19 +130,5 @@ public class ServeBench {
       first = false;
     }
     return sb.append("]}").toString().getBytes(StandardCharsets.UTF_8);
-  }
-
-  static ModelRunner runner(OnnxRunner r) {
-    return new ModelRunner() {
-      @Override
-      public Map<String, Tensor> run(Map<String, Tensor> feed, String adapter) {
-        return r.run(feed);
-      }
-
-      @Override
-      public void close() {
-        r.close();
-      }
-    };
   }
 }

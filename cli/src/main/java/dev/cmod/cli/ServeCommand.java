@@ -7,12 +7,10 @@ import dev.cmod.cli.serve.ModelRunner;
 import dev.cmod.cli.serve.ModelSignature;
 import dev.cmod.compiler.diag.DiagnosticCode;
 import dev.cmod.compiler.diag.Excerpt;
-import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.onnx.OnnxRunner;
 import dev.cmod.onnx.RunnerException;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
@@ -137,7 +135,9 @@ final class ServeCommand implements Callable<Integer> {
             host, port, maxBatch, maxDelayMs, maxQueue, maxRequestBytes, 30_000);
     InferenceServer s;
     try {
-      s = InferenceServer.start(model, sig, session(runner), Set.of(), config, Main.err::println);
+      s =
+          InferenceServer.start(
+              model, sig, ModelRunner.of(runner), Set.of(), config, Main.err::println);
     } catch (IOException e) {
       throw new UserError(
           DiagnosticCode.SERVE_ADDRESS,
@@ -172,21 +172,6 @@ final class ServeCommand implements Callable<Integer> {
     }
     Main.out.println("cmod serve: stopped");
     return ExitCodes.OK;
-  }
-
-  /** The ONNX Runtime session as the server's runner; its errors keep ORT's message. */
-  private static ModelRunner session(OnnxRunner runner) {
-    return new ModelRunner() {
-      @Override
-      public Map<String, Tensor> run(Map<String, Tensor> feed, String adapter) {
-        return runner.run(feed);
-      }
-
-      @Override
-      public void close() {
-        runner.close();
-      }
-    };
   }
 
   private String modelName() {

@@ -1,6 +1,7 @@
 package dev.cmod.cli.serve;
 
 import dev.cmod.ir.tensor.Tensor;
+import dev.cmod.onnx.OnnxRunner;
 import java.util.Map;
 
 /**
@@ -20,4 +21,22 @@ public interface ModelRunner extends AutoCloseable {
 
   @Override
   void close();
+
+  /**
+   * An ONNX Runtime session as a runner (adapters are not applied yet: the session runs the base
+   * model); closing the runner closes the session.
+   */
+  static ModelRunner of(OnnxRunner session) {
+    return new ModelRunner() {
+      @Override
+      public Map<String, Tensor> run(Map<String, Tensor> feed, String adapter) {
+        return session.run(feed);
+      }
+
+      @Override
+      public void close() {
+        session.close();
+      }
+    };
+  }
 }

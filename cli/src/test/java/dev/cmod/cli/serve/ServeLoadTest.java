@@ -39,7 +39,7 @@ class ServeLoadTest {
   @Timeout(value = 180, unit = TimeUnit.SECONDS)
   void servesTwoThousandRequestsWithoutFailureAtFlatMemory() throws Exception {
     ServeFixture.Model m = ServeFixture.compile(dir, "mlp", ServeFixture.MLP);
-    ModelRunner session = runner(m.open());
+    ModelRunner session = ModelRunner.of(m.open());
     InferenceServer s =
         InferenceServer.start(
             "mlp",
@@ -50,7 +50,7 @@ class ServeLoadTest {
             System.err::println);
     URI infer = URI.create(s.uri() + "/v2/models/mlp/infer");
     try (OnnxRunner direct = m.open()) {
-      ModelRunner baseline = runner(direct);
+      ModelRunner baseline = ModelRunner.of(direct);
       // warm both paths (JIT, ORT's first runs, connections), then measure
       ServeLoad.overHttp(infer, ServeLoadTest::body, CLIENTS, 200);
       ServeLoad.direct(baseline, ServeLoadTest::feed, CLIENTS, 200);
@@ -88,19 +88,5 @@ class ServeLoadTest {
   static byte[] body(int i) {
     return ServeFixture.inferBody("x", new long[] {1, 16}, ServeFixture.randn(i, 16))
         .getBytes(StandardCharsets.UTF_8);
-  }
-
-  private static ModelRunner runner(OnnxRunner r) {
-    return new ModelRunner() {
-      @Override
-      public Map<String, Tensor> run(Map<String, Tensor> feed, String adapter) {
-        return r.run(feed);
-      }
-
-      @Override
-      public void close() {
-        r.close();
-      }
-    };
   }
 }
