@@ -32,7 +32,8 @@ import picocli.CommandLine.Command;
       ExplainCommand.class,
       BenchCommand.class,
       ExportWeightsCommand.class,
-      WrapCommand.class
+      WrapCommand.class,
+      ServeCommand.class
     })
 public final class Main implements Callable<Integer> {
   static PrintStream out = System.out;
@@ -47,10 +48,11 @@ public final class Main implements Callable<Integer> {
   public static void main(String[] args) {
     // a large stack: deeply nested programs must end in a diagnostic, not a StackOverflowError
     BigStack.Running<Integer> run = BigStack.start("cmod", () -> execute(args));
-    long limit = timeLimitSeconds();
+    // a server runs until it is stopped: the limit is for commands that finish
+    long limit = args.length > 0 && args[0].equals("serve") ? 0 : timeLimitSeconds();
     boolean done = false;
     try {
-      done = run.await(limit * 1000);
+      done = run.await(limit * 1000); // 0: no limit
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

@@ -205,6 +205,16 @@ public enum DiagnosticCode {
       Severity.ERROR,
       "input data cannot be decoded",
       "A file or value given to cmod run does not decode the way its input declares: an image that is not PNG/JPEG/BMP/GIF or is corrupt, a WAV in an encoding cmod does not read (compressed, A-law), a sample rate that cannot be resampled, text longer than its bound under strict, a label not in the label file.\nFix: read the message; convert the file, or change the codec's arguments."),
+  SERVE_ADDRESS(
+      630,
+      Severity.ERROR,
+      "cannot listen",
+      "cmod serve cannot listen on the address it was given: the port is taken by another program, the host is not an address of this machine, or a port below 1024 needs privileges.\nFix: pick another --port (0 takes any free one) or --host."),
+  SERVE_MODEL(
+      631,
+      Severity.ERROR,
+      "model cannot be served",
+      "cmod serve carries tensors as v2 JSON: every input and output of the model must be a tensor of a numeric or boolean element type (no strings, sequences or maps).\nFix: serve a model whose inputs and outputs are numeric tensors, or wrap the others in the model."),
   INTERNAL(
       900,
       Severity.ERROR,
