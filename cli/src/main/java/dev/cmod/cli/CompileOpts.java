@@ -48,7 +48,35 @@ class CompileOpts {
               + " (+Attention, RMSNormalization) or ort (ONNX Runtime's com.microsoft fused ops).")
   String target;
 
+  @Option(
+      names = "--adapters",
+      paramLabel = "MODE",
+      description =
+          "How LoRA and IA3 factors are compiled: merged (into the weights, the default), runtime"
+              + " (inputs of one base artifact with their compiled values as defaults; adapter"
+              + " files replace them per run) or runtime-stacked (every --adapter-weights adapter"
+              + " stacked in, picked per example by the input adapter_index).")
+  String adapters;
+
+  @Option(
+      names = "--adapter-weights",
+      paramLabel = "NAME=FILE.safetensors",
+      description =
+          "An adapter's LoRA/IA3 values by parameter path (repeatable): written as"
+              + " NAME.onnx_adapter (runtime) or stacked as index i (runtime-stacked).")
+  java.util.List<String> adapterWeights = new java.util.ArrayList<>();
+
   @CommandLine.Mixin PassFlags passFlags;
+
+  private dev.cmod.compiler.sema.AdapterPlan plan;
+
+  /** The adapter layout these flags choose (the files are read once). */
+  dev.cmod.compiler.sema.AdapterPlan adapterPlan() {
+    if (plan == null) {
+      plan = Adapters.plan(adapters, adapterWeights);
+    }
+    return plan;
+  }
 
   /** The chosen target (onnx17 when none is given). */
   Target target() {
@@ -83,6 +111,7 @@ class CompileOpts {
         .optLevel(level())
         .passes(progress == null ? passes : passes.with(progress))
         .onnxImports(OnnxImports.SERVICE)
+        .adapters(adapterPlan())
         .build();
   }
 

@@ -279,6 +279,10 @@ public final class Compilation {
         }
       }
     }
+    dev.cmod.ir.graph.AdapterInterface adapters =
+        diags.hasErrors()
+            ? null
+            : RuntimeAdapters.apply(g, facts, o.adapters(), diags, model.name().span());
     if (diags.hasErrors()) {
       return new Result(diags, null, facts, names, model.name().text());
     }
@@ -303,6 +307,9 @@ public final class Compilation {
     g.metadata().put("cmod.seed", Long.toString(o.seed()));
     g.metadata().put("cmod.trainable", trainableList);
     g.metadata().put("cmod.frozen", frozenList);
+    if (adapters != null) {
+      g.metadata().put(dev.cmod.ir.graph.AdapterInterface.METADATA_KEY, adapters.toJson());
+    }
     return new Result(diags, g, facts, names, model.name().text());
   }
 

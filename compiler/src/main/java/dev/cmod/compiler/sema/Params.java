@@ -236,6 +236,36 @@ final class Params {
     return perExampleWeights.contains(w.node());
   }
 
+  /** Per-example weights made by stacked run-time adapters (a rank-2 input is applied row-wise). */
+  private final Set<dev.cmod.ir.graph.Node> stackedWeights =
+      java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+
+  void markStackedWeight(Value w) {
+    stackedWeights.add(w.node());
+  }
+
+  boolean isStackedWeight(Value w) {
+    return stackedWeights.contains(w.node());
+  }
+
+  private Value adapterIndex;
+
+  /**
+   * The stacked adapters' index input {@code adapter_index: i64[batch]} (made on first use): which
+   * adapter each example runs with.
+   */
+  Value adapterIndex(Span span) {
+    if (adapterIndex == null) {
+      adapterIndex =
+          el.graph()
+              .addInput(
+                  AdapterPlan.INDEX_INPUT,
+                  TensorType.of(DType.I64, 1).withDims(List.of(Dim.sym("batch"))),
+                  span.toLoc());
+    }
+    return adapterIndex;
+  }
+
   /** Whether the graph has a parameter at {@code path} or below it ({@code path.*}). */
   boolean hasParamUnder(String path) {
     for (dev.cmod.ir.graph.Node n : el.graph().nodes()) {
