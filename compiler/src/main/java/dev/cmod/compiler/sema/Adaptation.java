@@ -262,16 +262,16 @@ final class Adaptation {
       Value b =
           stackedFactor(
               el, fp[1], TensorType.of(dt, rank, out), new InitV("zeros", List.of()), span);
-      Value ab =
-          el.node(
-              Op.MATMUL,
-              Attrs.NONE,
-              span,
-              el.node(Op.TAKE, Attrs.NONE, span, a, idx),
-              el.node(Op.TAKE, Attrs.NONE, span, b, idx));
+      Value ra = el.node(Op.TAKE, Attrs.NONE, span, a, idx);
+      Value rb = el.node(Op.TAKE, Attrs.NONE, span, b, idx);
+      Value ab = el.node(Op.MATMUL, Attrs.NONE, span, ra, rb);
       Value scale =
           el.constant(Tensor.ofFloats(dt, new long[0], new float[] {(float) (alpha / rank)}), span);
-      scaled = el.node(Op.ADD, Attrs.NONE, span, w, el.node(Op.MUL, Attrs.NONE, span, ab, scale));
+      Value delta = el.node(Op.MUL, Attrs.NONE, span, ab, scale);
+      scaled = el.node(Op.ADD, Attrs.NONE, span, w, delta);
+      el.params()
+          .markStackedWeight(
+              scaled, new Params.Stacked(w, ra, rb, scale, null), List.of(ab, delta, scaled));
     } else {
       Value l =
           stackedFactor(el, fp[0], TensorType.of(dt, out), new InitV("ones", List.of()), span);
@@ -286,9 +286,10 @@ final class Adaptation {
               span,
               rows);
       scaled = el.node(Op.MUL, Attrs.NONE, span, w, col);
+      el.params()
+          .markStackedWeight(scaled, new Params.Stacked(w, null, null, null, col), List.of(scaled));
     }
     el.params().markPerExampleWeight(scaled);
-    el.params().markStackedWeight(scaled);
     return scaled;
   }
 

@@ -224,9 +224,12 @@ final class Arith {
     Value y = asTensor(b, like, span, el);
     if (o == Op.MATMUL
         && el.params().isStackedWeight(y)
-        && x.type().rank() == 2
+        && (x.type().rank() == 2 || x.type().rank() == 3)
         && x.type().dim(0).equals(y.type().dim(0))) {
-      return new TensorV(rowWise(x, y, opSpan, el));
+      return new TensorV(
+          x.type().rank() == 2
+              ? rowWise(x, y, opSpan, el)
+              : el.params().stackedMatmul(x, y, opSpan));
     }
     if (o == Op.MATMUL && el.params().isPerExampleWeight(y) && x.type().rank() < 3) {
       return el.fail(
@@ -249,7 +252,7 @@ final class Arith {
     dev.cmod.ir.type.Dim one = dev.cmod.ir.type.Dim.of(1);
     Value rows =
         el.node(Op.RESHAPE, Attrs.of("dims", java.util.List.of(b, one, x.type().dim(1))), span, x);
-    Value y = el.node(Op.MATMUL, Attrs.NONE, span, rows, w);
+    Value y = el.params().stackedMatmul(rows, w, span);
     return el.node(Op.RESHAPE, Attrs.of("dims", java.util.List.of(b, w.type().dim(2))), span, y);
   }
 
