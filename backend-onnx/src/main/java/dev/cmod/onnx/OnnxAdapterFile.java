@@ -25,7 +25,8 @@ import java.util.Map;
  * parameter vector, then per parameter its vtable, table, name, dims and data. The reader checks
  * every offset against the buffer before it follows it, so a damaged file is an {@link
  * AdapterFileException}, and checks that each parameter's data has as many bytes as its shape and
- * type need (ONNX Runtime does not).
+ * type need (ONNX Runtime does not). A scalar cannot be written: ONNX Runtime refuses a parameter
+ * without dims.
  */
 public final class OnnxAdapterFile {
   /** The format version ONNX Runtime 1.20+ reads. */
@@ -49,6 +50,15 @@ public final class OnnxAdapterFile {
    * @param adapterVersion and {@code modelVersion}: the user's version numbers, stored as given
    */
   public static byte[] write(Map<String, Tensor> params, int adapterVersion, int modelVersion) {
+    for (Map.Entry<String, Tensor> e : params.entrySet()) {
+      if (e.getValue().rank() == 0) {
+        // ONNX Runtime (1.29) refuses a parameter without dims when it loads the file
+        throw new AdapterFileException(
+            "adapter parameter '"
+                + e.getKey()
+                + "' is a scalar; adapter files hold tensors of rank 1 or more");
+      }
+    }
     Out o = new Out();
     o.u32(0); // root offset, patched
     o.bytes(IDENTIFIER.getBytes(StandardCharsets.US_ASCII));

@@ -123,6 +123,16 @@ final class Adapters {
               + " with --adapters runtime to apply "
               + file);
     }
+    if (AdapterInterface.STACKED.equals(iface.mode())) {
+      throw new UserError(
+          DiagnosticCode.ADAPTER_FILE,
+          model
+              + " has its adapters stacked in ("
+              + String.join(", ", iface.adapters())
+              + "): pick one per example with the input "
+              + iface.indexInput()
+              + " instead of --adapter");
+    }
     byte[] bytes;
     try {
       bytes = SafeFiles.readAll(file, SafeFiles.Policy.USER, SafeFiles.MAX_WHOLE_FILE);

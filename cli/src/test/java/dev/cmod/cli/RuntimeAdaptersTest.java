@@ -252,6 +252,52 @@ class RuntimeAdaptersTest extends CommandLineHarness {
   }
 
   @Test
+  void stackedAdaptersAreCheckedAndTakeNoAdapterFile() throws Exception {
+    Path bad = dir.resolve("bad.safetensors");
+    Safetensors.write(
+        bad, Map.of("base.down.weight.lora_b", random(new Random(1), new long[] {2, 7})), Map.of());
+    Path out = dir.resolve("st.onnx");
+    String[] args = {
+      "compile",
+      model.toString(),
+      "--adapters",
+      "runtime-stacked",
+      "-o",
+      out.toString(),
+      "--adapter-weights",
+      "good=" + adapterWeights.get(0),
+      "--adapter-weights",
+      "bad=" + bad
+    };
+    assertEquals(1, run(args));
+    assertTrue(err().contains("CM0641") && err().contains("adapter 'bad'"), err());
+    args[args.length - 1] = "bad=" + adapterWeights.get(1);
+    assertEquals(0, run(args), err());
+    assertEquals(1, runStatus(out, inputs(2), dir.resolve("none.onnx_adapter")));
+    assertTrue(err().contains("CM0642") && err().contains("adapter_index"), err());
+  }
+
+  @Test
+  void aSourceRunCompilesTheRuntimeLayoutAndAppliesTheAdapter() throws Exception {
+    compileBase();
+    Map<String, Path> inputs = inputs(2);
+    Map<String, Tensor> fromFile =
+        runModel(dir.resolve("base.onnx"), inputs, dir.resolve("ad/style1.onnx_adapter"));
+    List<String> args =
+        new java.util.ArrayList<>(List.of("run", model.toString(), "--adapters", "runtime"));
+    inputs.forEach((k, v) -> args.addAll(List.of("--input", k + "=" + v)));
+    Path out = dir.resolve("src_out");
+    args.addAll(
+        List.of(
+            "--adapter",
+            dir.resolve("ad/style1.onnx_adapter").toString(),
+            "--output-dir",
+            out.toString()));
+    assertEquals(0, run(args.toArray(new String[0])), err());
+    assertArrayEquals(fromFile.get("y").floats(), Npy.read(out.resolve("y.npy")).floats(), 0f);
+  }
+
+  @Test
   void theFilesAreReadByOnnxRuntimeAndByAnIndependentFlatBuffersReader() throws Exception {
     compileBase();
     Map<String, Tensor> want = Safetensors.read(adapterWeights.get(0));

@@ -312,7 +312,7 @@ final class Adaptation {
       if (given != null && !java.util.Arrays.equals(given.shape(), shape)) {
         el.fail(
             DiagnosticCode.ADAPTER_MISMATCH,
-            span,
+            spans.isEmpty() ? span : spans.get(0),
             "adapter '"
                 + ad.name()
                 + "' ("
