@@ -173,7 +173,7 @@ final class Adaptation {
       return hyperLora(w, fp, in, out, el, span);
     }
     if (el.opts().adapters().mode() == AdapterPlan.Mode.STACKED) {
-      return stacked(w, fp, in, out, el, span);
+      return StackedAdapters.adapt(this, w, fp, in, out, el, span);
     }
     for (String f : fp) {
       el.facts().adapterFactors.add(f);
@@ -244,96 +244,8 @@ final class Adaptation {
     return merged;
   }
 
-  /**
-   * Stacked run-time adapters: the factors of every adapter of the plan stacked along a new leading
-   * axis ({@code [n, in, r]}, {@code [n, r, out]}; IA³ {@code [n, out]}), each example's row picked
-   * by the {@code adapter_index} input, so the weight becomes [batch, in, out] as with a
-   * hypernetwork. An adapter without a value for a factor gets the compiled one (its weights
-   * file's, else the initializer).
-   */
-  private Value stacked(Value w, String[] fp, long in, long out, ElabContext el, Span span) {
-    DType dt = w.type().dtype();
-    Value idx = el.params().adapterIndex(span);
-    Value scaled;
-    if (kind == Kind.LORA) {
-      Value a =
-          stackedFactor(
-              el, fp[0], TensorType.of(dt, in, rank), new InitV("kaiming", List.of()), span);
-      Value b =
-          stackedFactor(
-              el, fp[1], TensorType.of(dt, rank, out), new InitV("zeros", List.of()), span);
-      Value ra = el.node(Op.TAKE, Attrs.NONE, span, a, idx);
-      Value rb = el.node(Op.TAKE, Attrs.NONE, span, b, idx);
-      Value ab = el.node(Op.MATMUL, Attrs.NONE, span, ra, rb);
-      Value scale =
-          el.constant(Tensor.ofFloats(dt, new long[0], new float[] {(float) (alpha / rank)}), span);
-      Value delta = el.node(Op.MUL, Attrs.NONE, span, ab, scale);
-      scaled = el.node(Op.ADD, Attrs.NONE, span, w, delta);
-      el.params()
-          .markStackedWeight(
-              scaled, new Params.Stacked(w, ra, rb, scale, null), List.of(ab, delta, scaled));
-    } else {
-      Value l =
-          stackedFactor(el, fp[0], TensorType.of(dt, out), new InitV("ones", List.of()), span);
-      Value rows = el.node(Op.TAKE, Attrs.NONE, span, l, idx);
-      Value col =
-          el.node(
-              Op.RESHAPE,
-              Attrs.of(
-                  "dims",
-                  List.of(
-                      idx.type().dim(0), dev.cmod.ir.type.Dim.of(1), dev.cmod.ir.type.Dim.of(out))),
-              span,
-              rows);
-      scaled = el.node(Op.MUL, Attrs.NONE, span, w, col);
-      el.params()
-          .markStackedWeight(scaled, new Params.Stacked(w, null, null, null, col), List.of(scaled));
-    }
-    el.params().markPerExampleWeight(scaled);
-    return scaled;
-  }
-
-  private Value stackedFactor(ElabContext el, String path, TensorType t, InitV init, Span span) {
-    Value v = made.get(path);
-    if (v != null) {
-      return v;
-    }
-    Tensor compiled = el.params().paramValue(path, t, () -> init, span, span);
-    List<AdapterPlan.Adapter> adapters = el.opts().adapters().adapters();
-    long[] shape = compiled.shape();
-    long[] full = new long[shape.length + 1];
-    full[0] = adapters.size();
-    System.arraycopy(shape, 0, full, 1, shape.length);
-    int per = compiled.size();
-    float[] data = new float[Math.multiplyExact(per, adapters.size())];
-    for (int i = 0; i < adapters.size(); i++) {
-      AdapterPlan.Adapter ad = adapters.get(i);
-      Tensor given = ad.weights().get(path);
-      if (given != null && !java.util.Arrays.equals(given.shape(), shape)) {
-        el.fail(
-            DiagnosticCode.ADAPTER_MISMATCH,
-            spans.isEmpty() ? span : spans.get(0),
-            "adapter '"
-                + ad.name()
-                + "' ("
-                + ad.source()
-                + ") gives '"
-                + path
-                + "' the shape "
-                + java.util.Arrays.toString(given.shape())
-                + ", the parameter is "
-                + t,
-            "write the adapter's factors with the parameter's shape (cmod explain lists them)");
-      }
-      System.arraycopy((given != null ? given : compiled).floats(), 0, data, i * per, per);
-    }
-    v = el.graph().addParam(path, Tensor.ofFloats(t.dtype(), full, data), trainable, span.toLoc());
-    made.put(path, v);
-    el.facts().adapterFactors.add(path);
-    return v;
-  }
-
-  private final Map<String, Value> made = new HashMap<>();
+  /** Factor parameters by path, made once and shared by every application. */
+  final Map<String, Value> made = new HashMap<>();
 
   private Value factor(ElabContext el, String path, TensorType t, InitV init, Span span) {
     Value v = made.get(path);
