@@ -297,6 +297,55 @@ class RuntimeAdaptersTest extends CommandLineHarness {
     assertArrayEquals(fromFile.get("y").floats(), Npy.read(out.resolve("y.npy")).floats(), 0f);
   }
 
+  /**
+   * What a server does: one session, the three adapters loaded once, concurrent runs each with its
+   * own adapter (activated on that run's options only) give what one run at a time gives.
+   */
+  @Test
+  void concurrentRunsOfOneSessionUseTheirOwnAdapters() throws Exception {
+    compileBase();
+    byte[] base = Files.readAllBytes(dir.resolve("base.onnx"));
+    Map<String, Tensor> feed = new LinkedHashMap<>();
+    Random rng = new Random(3);
+    feed.put("x", random(rng, new long[] {2, 6}));
+    feed.put("s", random(rng, new long[] {2, 4, 6}));
+    try (dev.cmod.onnx.OnnxRunner runner =
+        dev.cmod.onnx.OnnxRunner.open(base, dev.cmod.onnx.OnnxRunner.Device.CPU)) {
+      List<dev.cmod.onnx.RunAdapter> adapters = new java.util.ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        adapters.add(
+            dev.cmod.onnx.RunAdapter.load(
+                "style" + i,
+                Files.readAllBytes(dir.resolve("ad/style" + i + ".onnx_adapter")),
+                runner.adapterInterface()));
+      }
+      List<float[]> alone = new java.util.ArrayList<>();
+      for (dev.cmod.onnx.RunAdapter a : adapters) {
+        alone.add(runner.run(feed, a).get("y").floats());
+      }
+      java.util.concurrent.ExecutorService pool =
+          java.util.concurrent.Executors.newFixedThreadPool(3);
+      try {
+        List<java.util.concurrent.Future<Boolean>> runs = new java.util.ArrayList<>();
+        for (int k = 0; k < 30; k++) {
+          int i = k % 3;
+          runs.add(
+              pool.submit(
+                  () ->
+                      java.util.Arrays.equals(
+                          alone.get(i), runner.run(feed, adapters.get(i)).get("y").floats())));
+        }
+        for (java.util.concurrent.Future<Boolean> f : runs) {
+          assertTrue(f.get(), "a concurrent run gave another adapter's outputs");
+        }
+      } finally {
+        pool.shutdown();
+        adapters.forEach(dev.cmod.onnx.RunAdapter::close);
+      }
+      assertFalse(java.util.Arrays.equals(alone.get(0), alone.get(1)), "adapters differ");
+    }
+  }
+
   @Test
   void theFilesAreReadByOnnxRuntimeAndByAnIndependentFlatBuffersReader() throws Exception {
     compileBase();
