@@ -113,7 +113,7 @@ public final class OnnxRunner implements AutoCloseable {
     this.tooLarge = declaredOutputTooLarge();
   }
 
-  private static OrtEnvironment env() {
+  static OrtEnvironment env() {
     OrtEnvironment e = env;
     if (e == null) {
       synchronized (OnnxRunner.class) {
@@ -261,6 +261,17 @@ public final class OnnxRunner implements AutoCloseable {
    * @throws RunnerException when an input is missing or unknown, or ORT fails (wrong shape, ...)
    */
   public Map<String, Tensor> run(Map<String, Tensor> inputs) {
+    return run(inputs, null);
+  }
+
+  /**
+   * Runs the model with an adapter's parameters in place of the defaults (ONNX Runtime's LoRA
+   * mechanism: the adapter is activated for this run only, so concurrent runs may use different
+   * adapters of one session).
+   *
+   * @param adapter loaded for this artifact with {@link RunAdapter#load}, or null for the defaults
+   */
+  public Map<String, Tensor> run(Map<String, Tensor> inputs, RunAdapter adapter) {
     for (String k : inputs.keySet()) {
       if (!inputNames.contains(k)) {
         throw new RunnerException(
@@ -286,6 +297,9 @@ public final class OnnxRunner implements AutoCloseable {
       try (OrtSession.RunOptions ro = new OrtSession.RunOptions()) {
         ACTIVE.add(ro);
         try {
+          if (adapter != null) {
+            ro.addActiveLoraAdapter(adapter.ort());
+          }
           if (terminating) {
             throw new RunnerException("the run was stopped before it started (time limit)");
           }
@@ -396,6 +410,26 @@ public final class OnnxRunner implements AutoCloseable {
       return out;
     } catch (OrtException ex) {
       throw new RunnerException(ex.getMessage(), ex);
+    }
+  }
+
+  /**
+   * The run-time adapter interface the artifact records ({@code cmod.adapters} metadata), or null
+   * when it was compiled without run-time adapters.
+   *
+   * @throws RunnerException when the metadata is there but damaged
+   */
+  public dev.cmod.ir.graph.AdapterInterface adapterInterface() {
+    try {
+      String json =
+          session
+              .getMetadata()
+              .getCustomMetadata()
+              .get(dev.cmod.ir.graph.AdapterInterface.METADATA_KEY);
+      return json == null ? null : dev.cmod.ir.graph.AdapterInterface.parse(json);
+    } catch (OrtException | IllegalArgumentException ex) {
+      throw new RunnerException(
+          "the model's adapter interface is unreadable: " + ex.getMessage(), ex);
     }
   }
 

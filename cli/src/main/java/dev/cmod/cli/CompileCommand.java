@@ -34,20 +34,46 @@ final class CompileCommand implements Callable<Integer> {
               + " without asking when they exceed 2 GiB.")
   boolean externalData;
 
+  @Option(
+      names = "--adapter-out",
+      paramLabel = "DIR",
+      description =
+          "With --adapters runtime: the folder for the NAME.onnx_adapter files of the"
+              + " --adapter-weights adapters (default: the output's folder).")
+  Path adapterOut;
+
   @CommandLine.Mixin CompileOpts o;
 
   @Override
   public Integer call() throws IOException {
+    dev.cmod.compiler.sema.AdapterPlan plan = o.adapterPlan();
+    if (adapterOut != null && plan.mode() != dev.cmod.compiler.sema.AdapterPlan.Mode.RUNTIME) {
+      throw new UserError(
+          dev.cmod.compiler.diag.DiagnosticCode.ADAPTER_OPTION,
+          "--adapter-out writes run-time adapter files: it needs --adapters runtime");
+    }
     Toolchain.Compiled c = o.compileOrReport(file);
     if (!c.ok()) {
       return ExitCodes.ERRORS;
     }
     Path target = output != null ? output : Path.of(stem(file) + ".onnx");
+    Map<String, Map<String, dev.cmod.ir.tensor.Tensor>> adapters = Map.of();
+    if (plan.mode() == dev.cmod.compiler.sema.AdapterPlan.Mode.RUNTIME) {
+      // checked before anything is written, so a wrong adapter leaves no base artifact behind
+      dev.cmod.ir.graph.AdapterInterface iface =
+          dev.cmod.ir.graph.AdapterInterface.parse(
+              c.result().graph().metadata().get(dev.cmod.ir.graph.AdapterInterface.METADATA_KEY));
+      adapters = Adapters.check(plan, iface);
+    }
     if (o.progress != null) {
       o.progress.step("writing " + target);
     }
     try {
       write(target, c);
+      if (!adapters.isEmpty()) {
+        Adapters.write(
+            adapters, adapterOut != null ? adapterOut : target.toAbsolutePath().getParent());
+      }
     } finally {
       if (o.progress != null) {
         o.progress.done();

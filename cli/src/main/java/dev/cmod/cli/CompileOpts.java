@@ -59,8 +59,6 @@ class CompileOpts {
               + " declared.")
   String precision;
 
-  @CommandLine.Mixin PassFlags passFlags;
-
   /** The chosen precision (f32 when none is given). */
   Precision precision() {
     if (precision == null) {
@@ -71,6 +69,36 @@ class CompileOpts {
     } catch (IllegalArgumentException e) {
       throw Main.usageError("--precision: " + e.getMessage());
     }
+  }
+
+  @Option(
+      names = "--adapters",
+      paramLabel = "MODE",
+      description =
+          "How LoRA and IA3 factors are compiled: merged (into the weights, the default), runtime"
+              + " (inputs of one base artifact with their compiled values as defaults; adapter"
+              + " files replace them per run) or runtime-stacked (every --adapter-weights adapter"
+              + " stacked in, picked per example by the input adapter_index).")
+  String adapters;
+
+  @Option(
+      names = "--adapter-weights",
+      paramLabel = "NAME=FILE.safetensors",
+      description =
+          "An adapter's LoRA/IA3 values by parameter path (repeatable): written as"
+              + " NAME.onnx_adapter (runtime) or stacked as index i (runtime-stacked).")
+  java.util.List<String> adapterWeights = new java.util.ArrayList<>();
+
+  @CommandLine.Mixin PassFlags passFlags;
+
+  private dev.cmod.compiler.sema.AdapterPlan plan;
+
+  /** The adapter layout these flags choose (the files are read once). */
+  dev.cmod.compiler.sema.AdapterPlan adapterPlan() {
+    if (plan == null) {
+      plan = Adapters.plan(adapters, adapterWeights);
+    }
+    return plan;
   }
 
   /** The chosen target (onnx17 when none is given). */
@@ -106,6 +134,7 @@ class CompileOpts {
         .optLevel(level())
         .passes(progress == null ? passes : passes.with(progress))
         .onnxImports(OnnxImports.SERVICE)
+        .adapters(adapterPlan())
         .build();
   }
 

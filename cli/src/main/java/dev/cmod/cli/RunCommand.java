@@ -61,6 +61,14 @@ final class RunCommand implements Callable<Integer> {
       defaultValue = "0")
   long inputSeed;
 
+  @Option(
+      names = "--adapter",
+      paramLabel = "FILE.onnx_adapter",
+      description =
+          "Run with this adapter's parameters (a model compiled with --adapters runtime; the"
+              + " file is checked against the model's adapter interface).")
+  Path adapter;
+
   @CommandLine.Mixin CompileOpts o;
 
   /** The codecs of the model being run (none until it is read). */
@@ -97,7 +105,15 @@ final class RunCommand implements Callable<Integer> {
               + Excerpt.of(huge.get(0), 500)
               + "; cmod run refuses it before ONNX Runtime allocates the memory");
     }
-    try (OnnxRunner runner = OnnxRunner.open(model, dev)) {
+    try (OnnxRunner runner = OnnxRunner.open(model, dev);
+        dev.cmod.onnx.RunAdapter runAdapter =
+            adapter == null
+                ? null
+                : Adapters.load(adapter, runner.adapterInterface(), file.toString())) {
+      if (runAdapter != null) {
+        Main.out.println(
+            "adapter " + runAdapter.name() + ": " + runAdapter.params().size() + " parameter(s)");
+      }
       Map<String, Tensor> given = readInputs(runner.inputInfo());
       Map<String, Tensor> feed;
       if (given.isEmpty()) {
@@ -119,7 +135,7 @@ final class RunCommand implements Callable<Integer> {
           InputCheck.check(runner.inputInfo(), feed);
         }
       }
-      Map<String, Tensor> results = runner.run(feed);
+      Map<String, Tensor> results = runner.run(feed, runAdapter);
       Main.out.println("outputs (ONNX Runtime, " + dev.name().toLowerCase(Locale.ROOT) + "):");
       for (Map.Entry<String, Tensor> e : results.entrySet()) {
         Main.out.println("  " + Excerpt.of(e.getKey(), 200) + ": " + e.getValue());

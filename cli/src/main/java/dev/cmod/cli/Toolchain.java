@@ -144,6 +144,13 @@ public final class Toolchain {
         }
       }
     }
+    String adapters = g.metadata().get(dev.cmod.ir.graph.AdapterInterface.METADATA_KEY);
+    if (adapters != null) {
+      dev.cmod.ir.graph.AdapterInterface a = dev.cmod.ir.graph.AdapterInterface.parse(adapters);
+      if (a.indexInput() != null) {
+        ranges.put(a.indexInput(), (long) a.adapters().size()); // a valid adapter per example
+      }
+    }
     for (Node in : g.inputs()) {
       String name = in.attrs().getString("name");
       TensorType t = in.type();

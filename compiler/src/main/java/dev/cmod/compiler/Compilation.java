@@ -279,6 +279,10 @@ public final class Compilation {
         }
       }
     }
+    dev.cmod.ir.graph.AdapterInterface adapters =
+        diags.hasErrors()
+            ? null
+            : RuntimeAdapters.apply(g, facts, o.adapters(), diags, model.name().span());
     if (diags.hasErrors()) {
       return new Result(diags, null, facts, names, model.name().text());
     }
@@ -305,6 +309,9 @@ public final class Compilation {
     g.metadata().put("cmod.frozen", frozenList);
     for (dev.cmod.compiler.sema.DataCodec c : facts.codecs()) {
       g.metadata().put(c.metadataKey(), c.toJson());
+    }
+    if (adapters != null) {
+      g.metadata().put(dev.cmod.ir.graph.AdapterInterface.METADATA_KEY, adapters.toJson());
     }
     return new Result(diags, g, facts, names, model.name().text());
   }

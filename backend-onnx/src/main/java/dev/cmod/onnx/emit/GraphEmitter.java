@@ -9,6 +9,7 @@ import dev.cmod.ir.graph.Graph;
 import dev.cmod.ir.graph.Node;
 import dev.cmod.ir.graph.Op;
 import dev.cmod.ir.graph.Value;
+import dev.cmod.ir.op.LeafOps;
 import dev.cmod.ir.type.TensorType;
 import dev.cmod.onnx.EmitOptions;
 import dev.cmod.onnx.OnnxVersions;
@@ -108,6 +109,12 @@ public final class GraphEmitter {
     }
     for (Node in : g.inputs()) {
       gb.addInput(valueInfo(in.attrs().getString("name"), in.type()));
+    }
+    // a run-time adapter's factors: graph inputs whose initializers are their defaults
+    for (Node n : nodes) {
+      if (n.op() == Op.PARAM && LeafOps.OVERRIDABLE.get(n.attrs())) {
+        gb.addInput(valueInfo(n.attrs().getString("path"), n.type()));
+      }
     }
     for (Node n : nodes) {
       switch (n.op()) {

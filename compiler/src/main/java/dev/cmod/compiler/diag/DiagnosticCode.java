@@ -195,16 +195,6 @@ public enum DiagnosticCode {
       Severity.ERROR,
       "environment problem",
       "Something around cmod, not your program, stops it: the temporary folder is read-only or full (ONNX Runtime unpacks its native library there), or ONNX Runtime cannot start.\nFix: set TMPDIR (or CMOD_JAVA_OPTS=-Djava.io.tmpdir=DIR) to a writable folder."),
-  CODEC(
-      700,
-      Severity.ERROR,
-      "bad data codec",
-      "A codec declared with an input (from image(...), wav(...), tokenizer(...), chars(...), labels(...)) or an output (to labels(...), ctc(...), tokenizer(...), chars(...), wav(...), png(...)) does not fit the port's type, has an unknown or ill-typed argument, or names a file that is unreadable or does not agree with the declared sizes.\n\n  input photo: Image[3, 224, 224] from image(resize = 256)\n\nThe shorter side becomes 256 and the other follows the file, but the input declares 224 x 224.\nFix: add crop = 224 (or resize = [224, 224])."),
-  DATA(
-      701,
-      Severity.ERROR,
-      "input data cannot be decoded",
-      "A file or value given to cmod run does not decode the way its input declares: an image that is not PNG/JPEG/BMP/GIF or is corrupt, a WAV in an encoding cmod does not read (compressed, A-law), a sample rate that cannot be resampled, text longer than its bound under strict, a label not in the label file.\nFix: read the message; convert the file, or change the codec's arguments."),
   SERVE_ADDRESS(
       630,
       Severity.ERROR,
@@ -215,6 +205,36 @@ public enum DiagnosticCode {
       Severity.ERROR,
       "model cannot be served",
       "cmod serve carries tensors as v2 JSON: every input and output of the model must be a tensor of a numeric or boolean element type (no strings, sequences or maps).\nFix: serve a model whose inputs and outputs are numeric tensors, or wrap the others in the model."),
+  ADAPTER_UNKNOWN(
+      640,
+      Severity.ERROR,
+      "not an adapter parameter",
+      "An adapter (a --adapter-weights file, or an .onnx_adapter file given to cmod run) holds a tensor whose name is not one of the model's run-time adapter parameters: the LoRA factors (<weight>.lora_a, <weight>.lora_b) and IA3 vectors (<weight>.ia3) that `with lora` / `with ia3` made, recorded in the artifact's cmod.adapters metadata.\nFix: name the tensors by those parameter paths (cmod explain lists them); the message names the closest one."),
+  ADAPTER_MISMATCH(
+      641,
+      Severity.ERROR,
+      "adapter parameter of the wrong shape or type",
+      "An adapter's tensor has the name of a run-time adapter parameter but another shape or element type (a LoRA of another rank, a factor written transposed).\n\n  'l1.weight.lora_a' is f32[4, 3], the model's parameter is f32[4, 2]\n\nFix: export the adapter with the parameter's layout (cmod's weights are [in, out]), or compile the model with the adapter's rank."),
+  ADAPTER_FILE(
+      642,
+      Severity.ERROR,
+      "unusable adapter file or artifact",
+      "An .onnx_adapter file is missing, not a regular file, or not in ONNX Runtime's adapter format (FlatBuffers with the identifier TORT), or cmod run --adapter was given a model compiled without run-time adapters (its metadata has no cmod.adapters).\nFix: compile the model with --adapters runtime and write the adapters with --adapter-out."),
+  ADAPTER_OPTION(
+      643,
+      Severity.ERROR,
+      "run-time adapters cannot be compiled this way",
+      "--adapters runtime or runtime-stacked was asked for a model that has no `with lora` or `with ia3` composition, runtime-stacked without any --adapter-weights, or --adapter-out / --adapter-weights without --adapters runtime.\nFix: adapt an instance with `with lora(...) on ...`, give each adapter as --adapter-weights NAME=FILE.safetensors, and pick the layout with --adapters."),
+  CODEC(
+      700,
+      Severity.ERROR,
+      "bad data codec",
+      "A codec declared with an input (from image(...), wav(...), tokenizer(...), chars(...), labels(...)) or an output (to labels(...), ctc(...), tokenizer(...), chars(...), wav(...), png(...)) does not fit the port's type, has an unknown or ill-typed argument, or names a file that is unreadable or does not agree with the declared sizes.\n\n  input photo: Image[3, 224, 224] from image(resize = 256)\n\nThe shorter side becomes 256 and the other follows the file, but the input declares 224 x 224.\nFix: add crop = 224 (or resize = [224, 224])."),
+  DATA(
+      701,
+      Severity.ERROR,
+      "input data cannot be decoded",
+      "A file or value given to cmod run does not decode the way its input declares: an image that is not PNG/JPEG/BMP/GIF or is corrupt, a WAV in an encoding cmod does not read (compressed, A-law), a sample rate that cannot be resampled, text longer than its bound under strict, a label not in the label file.\nFix: read the message; convert the file, or change the codec's arguments."),
   INTERNAL(
       900,
       Severity.ERROR,

@@ -48,6 +48,9 @@ final class ParameterCone {
       return true;
     }
     if (n.op() == Op.PARAM) {
+      if (dev.cmod.ir.op.LeafOps.OVERRIDABLE.get(n.attrs())) {
+        return false; // a run may replace it: nothing is merged through it
+      }
       params.add(n);
       largestParam = Math.max(largestParam, ConstantFolder.largestOutput(n, Long.MAX_VALUE));
       return true;

@@ -273,7 +273,10 @@ final class SparseRouting implements Pass {
       return memo.get(n);
     }
     List<Tensor> out = null;
-    if (n.op() == Op.CONST || (n.op() == Op.PARAM && !LeafOps.TRAINABLE.get(n.attrs()))) {
+    if (n.op() == Op.CONST
+        || (n.op() == Op.PARAM
+            && !LeafOps.TRAINABLE.get(n.attrs())
+            && !LeafOps.OVERRIDABLE.get(n.attrs()))) {
       out = List.of(LeafOps.VALUE.get(n.attrs()));
     } else if (!n.op().isLeaf() && n.op() != Op.ROUTE && ConstantFolder.small(n)) {
       List<Tensor> args = new ArrayList<>();

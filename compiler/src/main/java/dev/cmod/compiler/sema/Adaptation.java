@@ -172,6 +172,12 @@ final class Adaptation {
     if (kind == Kind.LORA && hyperEmb != null) {
       return hyperLora(w, fp, in, out, el, span);
     }
+    if (el.opts().adapters().mode() == AdapterPlan.Mode.STACKED) {
+      return StackedAdapters.adapt(this, w, fp, in, out, el, span);
+    }
+    for (String f : fp) {
+      el.facts().adapterFactors.add(f);
+    }
     if (kind == Kind.LORA) {
       Value a =
           factor(
@@ -238,7 +244,8 @@ final class Adaptation {
     return merged;
   }
 
-  private final Map<String, Value> made = new HashMap<>();
+  /** Factor parameters by path, made once and shared by every application. */
+  final Map<String, Value> made = new HashMap<>();
 
   private Value factor(ElabContext el, String path, TensorType t, InitV init, Span span) {
     Value v = made.get(path);

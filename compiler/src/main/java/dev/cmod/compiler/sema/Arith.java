@@ -222,6 +222,15 @@ final class Arith {
     DType like = a instanceof TensorV t ? t.type().dtype() : ((TensorV) b).type().dtype();
     Value x = asTensor(a, like, span, el);
     Value y = asTensor(b, like, span, el);
+    if (o == Op.MATMUL
+        && el.params().isStackedWeight(y)
+        && (x.type().rank() == 2 || x.type().rank() == 3)
+        && x.type().dim(0).equals(y.type().dim(0))) {
+      return new TensorV(
+          x.type().rank() == 2
+              ? rowWise(x, y, opSpan, el)
+              : el.params().stackedMatmul(x, y, opSpan));
+    }
     if (o == Op.MATMUL && el.params().isPerExampleWeight(y) && x.type().rank() < 3) {
       return el.fail(
           DiagnosticCode.SHAPE_MISMATCH,
@@ -232,6 +241,19 @@ final class Arith {
           "declare the input with a sequence axis, e.g. f32[seq, d], or drop from hyper(...)");
     }
     return new TensorV(el.node(o, Attrs.NONE, opSpan, x, y));
+  }
+
+  /**
+   * {@code x @ w} for one row of x per example and a weight per example ([batch, in] @ [batch, in,
+   * out]): each row as a one-row matrix, so the product is [batch, out].
+   */
+  private static Value rowWise(Value x, Value w, Span span, ElabContext el) {
+    dev.cmod.ir.type.Dim b = x.type().dim(0);
+    dev.cmod.ir.type.Dim one = dev.cmod.ir.type.Dim.of(1);
+    Value rows =
+        el.node(Op.RESHAPE, Attrs.of("dims", java.util.List.of(b, one, x.type().dim(1))), span, x);
+    Value y = el.params().stackedMatmul(rows, w, span);
+    return el.node(Op.RESHAPE, Attrs.of("dims", java.util.List.of(b, w.type().dim(2))), span, y);
   }
 
   /** A value as a tensor; numbers become scalar constants of dtype {@code like}. */

@@ -27,6 +27,8 @@ import java.util.Map;
  * @param weights parameter values by path, in the order they were read (kept in that order: it is
  *     the order of the diagnostics about them)
  * @param weightsName the name of the weights' source, for messages (null when there are none)
+ * @param adapters how LoRA and IA³ factors are compiled: merged (the default), run-time inputs, or
+ *     stacked per example
  */
 public record CompileOptions(
     String model,
@@ -36,9 +38,11 @@ public record CompileOptions(
     PassOptions passes,
     OnnxImportService onnxImports,
     Map<String, Tensor> weights,
-    String weightsName) {
+    String weightsName,
+    AdapterPlan adapters) {
   public CompileOptions {
     passes = passes == null ? PassOptions.NONE : passes;
+    adapters = adapters == null ? AdapterPlan.MERGED_PLAN : adapters;
     weights = Collections.unmodifiableMap(new LinkedHashMap<>(weights));
   }
 
@@ -85,6 +89,7 @@ public record CompileOptions(
     private OnnxImportService onnxImports;
     private Map<String, Tensor> weights = Map.of();
     private String weightsName;
+    private AdapterPlan adapters = AdapterPlan.MERGED_PLAN;
 
     public Builder() {}
 
@@ -97,6 +102,7 @@ public record CompileOptions(
       onnxImports = o.onnxImports;
       weights = o.weights;
       weightsName = o.weightsName;
+      adapters = o.adapters;
     }
 
     public Builder model(String m) {
@@ -136,9 +142,15 @@ public record CompileOptions(
       return this;
     }
 
+    /** How LoRA and IA³ factors are compiled (default: merged). */
+    public Builder adapters(AdapterPlan plan) {
+      adapters = plan;
+      return this;
+    }
+
     public CompileOptions build() {
       return new CompileOptions(
-          model, weightsFile, seed, optLevel, passes, onnxImports, weights, weightsName);
+          model, weightsFile, seed, optLevel, passes, onnxImports, weights, weightsName, adapters);
     }
   }
 }

@@ -59,7 +59,11 @@ final class ElabSession implements ElabContext {
   Graph elaborateModel(ModelDecl model, FileScope scope) {
     graph = new Graph(model.name().text());
     rootFile = scope.source();
-    return header.elaborate(model, scope);
+    Graph g = header.elaborate(model, scope);
+    if (g != null) {
+      params.pruneUnusedStacked(g);
+    }
+    return g;
   }
 
   @Override

@@ -47,6 +47,7 @@ public final class ModelFacts {
   final Map<String, long[]> bounds = new LinkedHashMap<>();
   final Map<String, Limit> budget = new LinkedHashMap<>();
   final Set<String> defaulted = new LinkedHashSet<>();
+  final Set<String> adapterFactors = new LinkedHashSet<>();
   final Map<String, Auto> auto = new LinkedHashMap<>();
   boolean strictBudget;
   final List<String> reductions = new ArrayList<>();
@@ -116,6 +117,14 @@ public final class ModelFacts {
   /** Paths of parameters that kept their initializer (no weights given for them). */
   public Set<String> defaulted() {
     return defaulted;
+  }
+
+  /**
+   * Paths of the LoRA factors and IA³ vectors that {@code with lora} / {@code with ia3} made, in
+   * the order they were made: what {@code --adapters runtime} turns into run-time inputs.
+   */
+  public Set<String> adapterFactors() {
+    return adapterFactors;
   }
 
   Port input(String name) {

@@ -14,6 +14,7 @@ import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -234,6 +235,83 @@ final class Params {
 
   boolean isPerExampleWeight(Value w) {
     return perExampleWeights.contains(w.node());
+  }
+
+  /**
+   * How a stacked run-time adapter made a per-example weight from {@code base}: LoRA's {@code base
+   * + scale·(a@b)} with the picked factors a [batch, in, r] and b [batch, r, out], or IA³'s {@code
+   * base·column} with column [batch, 1, out].
+   */
+  record Stacked(Value base, Value a, Value b, Value scale, Value column) {}
+
+  private final Map<dev.cmod.ir.graph.Node, Stacked> stacked = new IdentityHashMap<>();
+
+  /** The nodes that spell stacked weights out, in the order they were made. */
+  private final List<dev.cmod.ir.graph.Node> stackedNodes = new java.util.ArrayList<>();
+
+  void markStackedWeight(Value w, Stacked parts, List<Value> spelled) {
+    stacked.put(w.node(), parts);
+    spelled.forEach(v -> stackedNodes.add(v.node()));
+  }
+
+  boolean isStackedWeight(Value w) {
+    return stacked.containsKey(w.node());
+  }
+
+  /**
+   * {@code x @ w} for x [batch, m, in] and a stacked weight w, without making w: {@code x@base +
+   * scale·((x@a)@b)} for LoRA, {@code (x@base)·column} for IA³, the base taken apart the same way
+   * when it is stacked too. Per example that is m·r·(in + out) multiply-adds for a LoRA instead of
+   * in·r·out to spell the weight out, and no [batch, in, out] tensor.
+   */
+  Value stackedMatmul(Value x, Value w, Span span) {
+    Stacked p = stacked.get(w.node());
+    if (p == null) {
+      return el.node(Op.MATMUL, dev.cmod.ir.graph.Attrs.NONE, span, x, w);
+    }
+    Value base = stackedMatmul(x, p.base(), span);
+    if (p.column() != null) {
+      return el.node(Op.MUL, dev.cmod.ir.graph.Attrs.NONE, span, base, p.column());
+    }
+    Value xa = el.node(Op.MATMUL, dev.cmod.ir.graph.Attrs.NONE, span, x, p.a());
+    Value low = el.node(Op.MATMUL, dev.cmod.ir.graph.Attrs.NONE, span, xa, p.b());
+    return el.node(
+        Op.ADD,
+        dev.cmod.ir.graph.Attrs.NONE,
+        span,
+        base,
+        el.node(Op.MUL, dev.cmod.ir.graph.Attrs.NONE, span, low, p.scale()));
+  }
+
+  /**
+   * Removes the spelled-out stacked weights that no computation read (every matmul took them
+   * apart), so that even at -O0 the artifact never makes a [batch, in, out] weight it does not use.
+   */
+  void pruneUnusedStacked(dev.cmod.ir.graph.Graph g) {
+    for (int i = stackedNodes.size() - 1; i >= 0; i--) {
+      dev.cmod.ir.graph.Node n = stackedNodes.get(i);
+      if (g.contains(n) && g.users(n).isEmpty() && !g.outputs().containsValue(n.out())) {
+        g.remove(n);
+      }
+    }
+  }
+
+  private Value adapterIndex;
+
+  /**
+   * The stacked adapters' index input {@code adapter_index: i64[batch]} (made on first use): which
+   * adapter each example runs with.
+   */
+  Value adapterIndex(Span span) {
+    if (adapterIndex == null) {
+      adapterIndex =
+          el.graph()
+              .addInput(
+                  AdapterPlan.INDEX_INPUT,
+                  TensorType.of(DType.I64, 1).withDims(List.of(Dim.sym("batch"))),
+                  span.toLoc());
+    }
+    return adapterIndex;
   }
 
   /** Whether the graph has a parameter at {@code path} or below it ({@code path.*}). */

@@ -45,7 +45,7 @@ class CompileOptionsTest {
     assertNull(d.onnxImports());
     assertEquals(Map.of(), d.weights());
     CompileOptions o = d.withModel("A").withSeed(7).withOptLevel(0).withWeightsFile(Path.of("w"));
-    assertEquals(new CompileOptions("A", Path.of("w"), 7, 0, null, null, Map.of(), null), o);
+    assertEquals(new CompileOptions("A", Path.of("w"), 7, 0, null, null, Map.of(), null, null), o);
     assertEquals(o, o.toBuilder().build());
   }
 

@@ -24,6 +24,13 @@ public final class LeafOps {
   /** Whether a parameter is trained (frozen parameters are not). */
   public static final AttrSpec<Boolean> TRAINABLE = AttrSpec.bool("trainable", true);
 
+  /**
+   * Whether a parameter's value is only a default that a run may replace (a run-time adapter's
+   * factor: an ONNX graph input with an initializer of the same name). Passes treat such a
+   * parameter like an input: nothing is folded through it.
+   */
+  public static final AttrSpec<Boolean> OVERRIDABLE = AttrSpec.bool("overridable", false);
+
   private static final String GIVEN = "a leaf's type is given when it is added to the graph";
 
   private LeafOps() {}
@@ -32,7 +39,7 @@ public final class LeafOps {
     return List.of(
         OpDef.of(Op.INPUT, Family.LEAF).attrs(NAME).flops(Flops.NONE).leaf(GIVEN),
         OpDef.of(Op.PARAM, Family.LEAF)
-            .attrs(PATH, VALUE, TRAINABLE)
+            .attrs(PATH, VALUE, TRAINABLE, OVERRIDABLE)
             .flops(Flops.NONE)
             .params(a -> VALUE.get(a).size())
             .leaf(GIVEN),

@@ -77,9 +77,9 @@ public interface Pattern {
     return op(Op.CONST);
   }
 
-  /** A parameter's value. */
+  /** A parameter's value, whose value is fixed (not overridable at run time). */
   static Pattern param() {
-    return op(Op.PARAM);
+    return op(Op.PARAM).where((v, m) -> !dev.cmod.ir.op.LeafOps.OVERRIDABLE.get(v.node().attrs()));
   }
 
   /** A constant with exactly one element, equal to {@code x}. */
