@@ -8,10 +8,10 @@ import dev.cmod.cli.serve.ModelSignature;
 import dev.cmod.compiler.diag.DiagnosticCode;
 import dev.cmod.compiler.diag.Excerpt;
 import dev.cmod.onnx.OnnxRunner;
+import dev.cmod.onnx.RunAdapter;
 import dev.cmod.onnx.RunnerException;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import picocli.CommandLine;
@@ -85,6 +85,15 @@ final class ServeCommand implements Callable<Integer> {
       defaultValue = "0")
   int threads;
 
+  @Option(
+      names = "--adapter",
+      paramLabel = "NAME=FILE.onnx_adapter",
+      description =
+          "A run-time adapter a request may pick with its parameter adapter = NAME (repeatable;"
+              + " the model compiled with --adapters runtime; each file checked against its"
+              + " adapter interface at start).")
+  java.util.List<String> adapterFiles = new java.util.ArrayList<>();
+
   @CommandLine.Mixin DeviceOption device;
 
   @CommandLine.Mixin CompileOpts o;
@@ -133,11 +142,39 @@ final class ServeCommand implements Callable<Integer> {
     InferenceServer.Config config =
         new InferenceServer.Config(
             host, port, maxBatch, maxDelayMs, maxQueue, maxRequestBytes, 30_000);
+    java.util.Map<String, RunAdapter> adapters = new java.util.LinkedHashMap<>();
+    try {
+      for (String spec : adapterFiles) {
+        int eq = spec.indexOf('=');
+        if (eq <= 0) {
+          throw Main.usageError("--adapter needs NAME=FILE.onnx_adapter, got '" + spec + "'");
+        }
+        String name = spec.substring(0, eq);
+        if (adapters.containsKey(name)) {
+          throw Main.usageError("--adapter " + name + " is given twice");
+        }
+        adapters.put(
+            name,
+            Adapters.load(
+                java.nio.file.Path.of(spec.substring(eq + 1)),
+                runner.adapterInterface(),
+                file.toString()));
+      }
+    } catch (RuntimeException e) {
+      adapters.values().forEach(RunAdapter::close);
+      runner.close();
+      throw e;
+    }
     InferenceServer s;
     try {
       s =
           InferenceServer.start(
-              model, sig, ModelRunner.of(runner), Set.of(), config, Main.err::println);
+              model,
+              sig,
+              ModelRunner.of(runner, adapters),
+              adapters.keySet(),
+              config,
+              Main.err::println);
     } catch (IOException e) {
       throw new UserError(
           DiagnosticCode.SERVE_ADDRESS,

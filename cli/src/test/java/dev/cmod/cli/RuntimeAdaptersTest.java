@@ -402,6 +402,83 @@ class RuntimeAdaptersTest extends CommandLineHarness {
     assertTrue(err().contains("CM0643"), err());
   }
 
+  @Test
+  void cmodServePicksTheAdapterEachRequestNames() throws Exception {
+    compileBase();
+    Map<String, Path> inputs = inputs(1);
+    Map<String, Map<String, Tensor>> want = new LinkedHashMap<>();
+    for (int i = 0; i < 2; i++) {
+      want.put(
+          "style" + i,
+          runModel(
+              dir.resolve("base.onnx"), inputs, dir.resolve("ad/style" + i + ".onnx_adapter")));
+    }
+    want.put("", runModel(dir.resolve("base.onnx"), inputs, null));
+    java.util.concurrent.BlockingQueue<dev.cmod.cli.serve.InferenceServer> started =
+        new java.util.concurrent.ArrayBlockingQueue<>(1);
+    ServeCommand.started = started::add;
+    java.util.concurrent.CompletableFuture<Integer> rc =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () ->
+                run(
+                    "serve",
+                    dir.resolve("base.onnx").toString(),
+                    "--port",
+                    "0",
+                    "--adapter",
+                    "style0=" + dir.resolve("ad/style0.onnx_adapter"),
+                    "--adapter",
+                    "style1=" + dir.resolve("ad/style1.onnx_adapter")));
+    dev.cmod.cli.serve.InferenceServer server = null;
+    while (server == null && !rc.isDone()) {
+      server = started.poll(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+    assertTrue(server != null, "the server did not start: " + err());
+    try {
+      java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+      float[] x = Npy.read(inputs.get("x")).floats();
+      float[] sq = Npy.read(inputs.get("s")).floats();
+      for (String adapter : List.of("style1", "", "style0", "nope")) {
+        String body =
+            "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1,6],\"data\":"
+                + java.util.Arrays.toString(x)
+                + "},{\"name\":\"s\",\"datatype\":\"FP32\",\"shape\":[1,5,6],\"data\":"
+                + java.util.Arrays.toString(sq)
+                + "}],\"outputs\":[{\"name\":\"y\"}]"
+                + (adapter.isEmpty() ? "" : ",\"parameters\":{\"adapter\":\"" + adapter + "\"}")
+                + "}";
+        java.net.http.HttpResponse<String> r =
+            http.send(
+                java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(server.uri() + "/v2/models/base/infer"))
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        if (adapter.equals("nope")) {
+          assertEquals(400, r.statusCode(), r.body());
+          assertTrue(r.body().contains("style0"), r.body());
+          continue;
+        }
+        assertEquals(200, r.statusCode(), r.body());
+        com.google.gson.JsonArray data =
+            com.google.gson.JsonParser.parseString(r.body())
+                .getAsJsonObject()
+                .getAsJsonArray("outputs")
+                .get(0)
+                .getAsJsonObject()
+                .getAsJsonArray("data");
+        float[] y = want.get(adapter).get("y").floats();
+        for (int k = 0; k < y.length; k++) {
+          assertEquals(y[k], data.get(k).getAsFloat(), 1e-5, adapter + " y[" + k + "]");
+        }
+      }
+    } finally {
+      server.stop();
+      ServeCommand.started = s -> {};
+    }
+    assertEquals(0, rc.get(60, java.util.concurrent.TimeUnit.SECONDS));
+  }
+
   // ---- helpers
 
   private void compileBase() {

@@ -2,6 +2,7 @@ package dev.cmod.cli.serve;
 
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.onnx.OnnxRunner;
+import dev.cmod.onnx.RunAdapter;
 import java.util.Map;
 
 /**
@@ -22,19 +23,26 @@ public interface ModelRunner extends AutoCloseable {
   @Override
   void close();
 
-  /**
-   * An ONNX Runtime session as a runner (adapters are not applied yet: the session runs the base
-   * model); closing the runner closes the session.
-   */
+  /** An ONNX Runtime session as a runner of the base model; closing it closes the session. */
   static ModelRunner of(OnnxRunner session) {
+    return of(session, Map.of());
+  }
+
+  /**
+   * An ONNX Runtime session whose runs apply the run-time adapter a request names (loaded and
+   * checked against the artifact's adapter interface beforehand); closing the runner closes the
+   * adapters and the session.
+   */
+  static ModelRunner of(OnnxRunner session, Map<String, RunAdapter> adapters) {
     return new ModelRunner() {
       @Override
       public Map<String, Tensor> run(Map<String, Tensor> feed, String adapter) {
-        return session.run(feed);
+        return adapter == null ? session.run(feed) : session.run(feed, adapters.get(adapter));
       }
 
       @Override
       public void close() {
+        adapters.values().forEach(RunAdapter::close);
         session.close();
       }
     };
