@@ -109,11 +109,19 @@ final class Compositions {
           case PREFIX, PROMPT -> List.of("length");
           default -> List.of();
         };
+    List<String> names = new ArrayList<>(order);
+    if (kind == Adaptation.Kind.LORA || kind == Adaptation.Kind.IA3) {
+      names.addAll(List.of("from", "map"));
+    }
     Map<String, Val> named = new LinkedHashMap<>();
+    Map<String, Span> argSpans = new LinkedHashMap<>();
     int pos = 0;
     for (Arg a : w.args()) {
       String k = a.name() != null ? a.name().text() : pos < order.size() ? order.get(pos++) : null;
-      if (k == null || !order.contains(k)) {
+      if (k != null) {
+        argSpans.put(k, a.value().span());
+      }
+      if (k == null || !names.contains(k)) {
         el.fail(
             DiagnosticCode.UNKNOWN_ARGUMENT,
             a.name() != null ? a.name().span() : a.value().span(),
@@ -121,13 +129,16 @@ final class Compositions {
                 + (k == null
                     ? " takes " + order.size() + " arguments"
                     : " has no parameter '" + k + "'"),
-            "expected " + comp + "(" + String.join(", ", order) + ")");
+            "expected " + comp + "(" + String.join(", ", names) + ")");
       }
       if (k.equals("at") && a.value() instanceof NameRef nr) {
         named.put(k, new StrV(nr.name()));
       } else {
         named.put(k, el.eval(a.value(), body, null));
       }
+    }
+    if (named.containsKey("from") || named.containsKey("map")) {
+      return fromCheckpoint(w, kind, named, argSpans, target, basePath, rules);
     }
     long rank = 0;
     double alpha = 0;
@@ -245,6 +256,77 @@ final class Compositions {
     rule.adapterName = adapterName;
     rules.add(rule);
     return new AdaptedV(target, basePath, List.copyOf(rules), new boolean[1]);
+  }
+
+  /**
+   * {@code base with lora(from = style, map = [...])} (or {@code ia3(from = ...)}): a composition
+   * whose factors and scaling come from a PEFT checkpoint, placed by a {@link KeyMap}.
+   */
+  private Val fromCheckpoint(
+      With w,
+      Adaptation.Kind kind,
+      Map<String, Val> named,
+      Map<String, Span> argSpans,
+      Val target,
+      String basePath,
+      List<Adaptation> rules) {
+    String comp = w.composition().text();
+    if (!(named.get("from") instanceof PeftV peft)) {
+      return el.fail(
+          DiagnosticCode.TYPE_MISMATCH,
+          argSpans.getOrDefault("from", w.composition().span()),
+          comp
+              + "(from = ...) takes a PEFT adapter, got "
+              + (named.containsKey("from") ? Val.describe(named.get("from")) : "nothing"),
+          "import weights \"adapter/\" as style (a folder with adapter_config.json), then "
+              + comp
+              + "(from = style)");
+    }
+    String method = kind == Adaptation.Kind.LORA ? "lora" : "ia3";
+    if (!peft.checkpoint().kind().equals(method)) {
+      return el.fail(
+          DiagnosticCode.PEFT_CHECKPOINT,
+          argSpans.get("from"),
+          peft.name() + " is a PEFT " + peft.checkpoint().kind() + " adapter, not " + method,
+          "write " + peft.checkpoint().kind() + "(from = " + peft.name() + ")");
+    }
+    for (String k : List.of("rank", "alpha")) {
+      if (named.containsKey(k)) {
+        return el.fail(
+            DiagnosticCode.UNKNOWN_ARGUMENT,
+            argSpans.get(k),
+            comp + "(from = ...) takes its " + k + " from the adapter's config",
+            "drop " + k + " = ...");
+      }
+    }
+    if (!w.targets().isEmpty() || w.from() != null) {
+      return el.fail(
+          DiagnosticCode.ARITY,
+          w.targets().isEmpty() ? w.from().span() : w.targets().get(0).span(),
+          comp + "(from = ...) adapts the layers the adapter names; it takes no targets",
+          "map checkpoint modules to layers with map = [[\"hf.module\", \"cmod.path\"]]");
+    }
+    KeyMap map =
+        KeyMap.of(
+            named.get("map"),
+            argSpans.get("map"),
+            peft.checkpoint().modules().keySet(),
+            argSpans.get("from"),
+            el);
+    Adaptation rule =
+        new Adaptation(
+            kind,
+            peft.checkpoint().rank(),
+            0,
+            basePath,
+            TypeMatch.text(w.base()),
+            List.of(),
+            List.of(),
+            true);
+    rule.peft = new PeftRule(peft.checkpoint(), map, peft.name(), argSpans.get("from"));
+    List<Adaptation> out = new ArrayList<>(rules);
+    out.add(rule);
+    return new AdaptedV(target, basePath, List.copyOf(out), new boolean[1]);
   }
 
   /**

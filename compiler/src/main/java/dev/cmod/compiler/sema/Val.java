@@ -76,6 +76,13 @@ public sealed interface Val {
       dev.cmod.compiler.diag.Span span)
       implements Val {}
 
+  /**
+   * A PEFT adapter from {@code import weights "adapter/"}: applied with {@code base with lora(from
+   * = name)} or {@code ia3(from = name)}.
+   */
+  record PeftV(String name, PeftCheckpoint checkpoint, dev.cmod.compiler.diag.Span span)
+      implements Val {}
+
   /** {@code c1 * b1 - c2 * b2}: a weighted sum of bundles. */
   record DeltaV(List<Term> terms) implements Val {}
 
@@ -134,6 +141,8 @@ public sealed interface Val {
       return "the imported model " + im.name();
     } else if (v instanceof BundleV b) {
       return "the weights bundle " + b.name();
+    } else if (v instanceof PeftV p) {
+      return "the PEFT adapter " + p.name();
     } else if (v instanceof DeltaV || v instanceof ArithV) {
       return "a parameter-arithmetic expression";
     } else if (v instanceof AdaptedV a) {
