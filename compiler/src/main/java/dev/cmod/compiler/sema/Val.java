@@ -89,8 +89,13 @@ public sealed interface Val {
   /** One weighted bundle of a parameter-arithmetic expression. */
   record Term(double coef, BundleV bundle, dev.cmod.compiler.diag.Span span) {}
 
-  /** {@code base + Σ cᵢ·bᵢ}: a new instance whose parameters are materialized at compile time. */
-  record ArithV(Instance base, List<Term> terms, String name, Instance[] made) implements Val {}
+  /**
+   * {@code base + Σ cᵢ·bᵢ}, or a merge ({@code ties}, {@code dare}: {@code merge} not null): a new
+   * instance (or stack, like its base: an {@link InstanceV} or a {@link StackV}) whose parameters
+   * are materialized at compile time; {@code made} holds it once applied.
+   */
+  record ArithV(Val base, List<Term> terms, String name, Val[] made, Merges.Method merge)
+      implements Val {}
 
   /**
    * A pretrained model from {@code import onnx ... as Name}: a frozen module applied like an
