@@ -58,6 +58,12 @@ final class ArithSpec {
       }
       return el.params().paramValue(path, t, init, span, initSpan);
     }
+    if (merge != null && merge.load() != null) {
+      Tensor loaded = merge.load().value(rel, t, el);
+      if (loaded != null) {
+        return loaded;
+      }
+    }
     String basePathOfParam = basePath + "." + rel;
     Tensor base = null;
     for (Node n : el.graph().nodes()) {
@@ -85,7 +91,7 @@ final class ArithSpec {
         }
       }
     }
-    if (merge != null) {
+    if (merge != null && merge.load() == null) {
       out = Merges.merge(merge, out, deltas, coefs, rel);
     }
     return Tensor.ofFloats(base.dtype(), shape, out);
@@ -179,6 +185,9 @@ final class ArithSpec {
 
   /** After the first application: every bundle key must have named a parameter. */
   void checkUsed(ElabContext el) {
+    if (merge != null && merge.load() != null) {
+      merge.load().check(relPaths, el);
+    }
     for (Term term : terms) {
       for (String k : term.bundle().tensors().keySet()) {
         if (!used.contains(k)) {

@@ -24,9 +24,12 @@ final class Compositions {
     this.el = el;
   }
 
-  Val with(With w, Body body) {
+  Val with(With w, Body body, String bindName) {
     Val base = el.eval(w.base(), body, null);
     String comp = w.composition().text();
+    if (comp.equals("weights")) {
+      return loadWeights(w, base, body, bindName);
+    }
     Value hyperEmb = null;
     if (w.from() != null) {
       if (!(w.from() instanceof Call hc)
@@ -256,6 +259,65 @@ final class Compositions {
     rule.adapterName = adapterName;
     rules.add(rule);
     return new AdaptedV(target, basePath, List.copyOf(rules), new boolean[1]);
+  }
+
+  /**
+   * {@code base with weights(from = hf, map = [...], skip = [...])}: a new instance (or stack) like
+   * the base whose parameters come from a Hugging Face checkpoint ({@link HfLoad}).
+   */
+  private Val loadWeights(With w, Val base, Body body, String bindName) {
+    if (!(base instanceof InstanceV || base instanceof StackV)) {
+      return el.fail(
+          DiagnosticCode.TYPE_MISMATCH,
+          w.base().span(),
+          "with weights(...) loads a module instance or a repeat stack, not " + Val.describe(base),
+          null);
+    }
+    if (!w.targets().isEmpty() || w.from() != null) {
+      return el.fail(
+          DiagnosticCode.ARITY,
+          w.span(),
+          "with weights(...) takes no targets: the key map says where each tensor goes",
+          null);
+    }
+    Map<String, Val> named = new LinkedHashMap<>();
+    Map<String, Span> spans = new LinkedHashMap<>();
+    for (Arg a : w.args()) {
+      if (a.name() == null || !List.of("from", "map", "skip").contains(a.name().text())) {
+        return el.fail(
+            DiagnosticCode.UNKNOWN_ARGUMENT,
+            a.name() != null ? a.name().span() : a.value().span(),
+            "weights(...) takes from = bundle, map = [...] and skip = [...]",
+            "write with weights(from = hf, map = [[\"encoder.layer.*.attention.self.query\","
+                + " \"layers.*.attn.q\"]])");
+      }
+      named.put(a.name().text(), el.eval(a.value(), body, null));
+      spans.put(a.name().text(), a.value().span());
+    }
+    if (!(named.get("from") instanceof BundleV bundle)) {
+      return el.fail(
+          DiagnosticCode.TYPE_MISMATCH,
+          spans.getOrDefault("from", w.composition().span()),
+          "weights(from = ...) takes a checkpoint from import weights \"model.safetensors\" as hf",
+          null);
+    }
+    List<java.util.regex.Pattern> skip = new ArrayList<>();
+    if (named.containsKey("skip")) {
+      if (!(named.get("skip") instanceof ListV sl)
+          || !sl.items().stream().allMatch(v -> v instanceof StrV)) {
+        return el.fail(
+            DiagnosticCode.KEY_MAP,
+            spans.get("skip"),
+            "skip is a list of key patterns, e.g. skip = [\"pooler.*\"]",
+            null);
+      }
+      sl.items().forEach(v -> skip.add(Adaptation.glob(((StrV) v).value())));
+    }
+    KeyMap map =
+        KeyMap.of(named.get("map"), spans.get("map"), HfLoad.names(bundle), spans.get("from"), el);
+    HfLoad load = new HfLoad(bundle, map, skip, spans.get("from"));
+    return new ArithV(
+        base, List.of(), bindName, new Val[1], new Merges.Method("load", 1, 0, 0, 1, load));
   }
 
   /**

@@ -177,7 +177,7 @@ final class Evaluator {
     } else if (e instanceof Route r) {
       return routing.route(r, body);
     } else if (e instanceof With w) {
-      return compositions.with(w, body);
+      return compositions.with(w, body, bindName);
     }
     throw new IllegalStateException("unhandled expression " + e);
   }

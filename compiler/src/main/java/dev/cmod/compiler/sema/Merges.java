@@ -32,8 +32,9 @@ final class Merges {
    * @param p DARE: the probability that an entry is dropped
    * @param seed DARE: the seed of the drop masks
    * @param scale λ in {@code θ0 + λ·merged}
+   * @param load for kind "load" ({@code with weights(from = ...)}): where the values come from
    */
-  record Method(String kind, double density, double p, long seed, double scale) {}
+  record Method(String kind, double density, double p, long seed, double scale, HfLoad load) {}
 
   /** {@code ties(...)} / {@code dare(...)} as an arithmetic value, checked. */
   static Val call(String kind, Args args, String bindName, ElabContext el) {
@@ -134,7 +135,8 @@ final class Merges {
     for (int i = 0; i < bundles.size(); i++) {
       terms.add(new Term(weights.get(i), bundles.get(i), args.posSpans().get(1)));
     }
-    return new ArithV(base, terms, bindName, new Val[1], new Method(kind, density, p, seed, scale));
+    return new ArithV(
+        base, terms, bindName, new Val[1], new Method(kind, density, p, seed, scale, null));
   }
 
   private static double number(Args args, String k, double dflt, ElabContext el) {
