@@ -137,6 +137,27 @@ merges = {
     "ds": merged_params("dare", ["0.", "1."], ["sa", "sb"], p=0.3, seed=3),
     "tt": merged_params("ties", ["0.", "1."], ["sa", "sb"], density=0.5),
 }
+# an imported ONNX model (y = x @ w + b, its weights the initializers w and b) as the base
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+lin = {"w": rand((8, 4), 0.4), "b": rand((4,), 0.4)}
+graph = helper.make_graph(
+    [helper.make_node("MatMul", ["x", "w"], ["xw"]), helper.make_node("Add", ["xw", "b"], ["y"])],
+    "lin",
+    [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 8])],
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 4])],
+    [numpy_helper.from_array(v.astype(np.float32), k) for k, v in lin.items()])
+onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), "lin.onnx")
+for name in ["ia", "ib"]:
+    bundles[name] = {"w": rand((8, 4), 0.2), "b": rand((4,), 0.2)}
+    save_safetensors(name + ".safetensors", bundles[name])
+merges["it"] = {k: lin[k] + 0.5 * (bundles["ia"][k] + bundles["ib"][k]) for k in lin}
+merges["iti"] = {k: ties(lin[k], [bundles["ia"][k], bundles["ib"][k]], [1.0, 1.0], 0.5, 1.0)
+                 for k in lin}
+merges["idr"] = {k: dare(lin[k], [bundles["ia"][k], bundles["ib"][k]], [1.0, 1.0], 0.5, 5, 1.0, k)
+                 for k in lin}
+
 flat = {}
 for name, params in merges.items():
     for rel, v in params.items():
@@ -155,7 +176,9 @@ def mlp(h, p, prefix):
 
 
 for name, params in merges.items():
-    if name in ("tm", "dm"):
+    if name in ("it", "iti", "idr"):
+        y = (x @ params["w"] + params["b"]).astype(np.float32)
+    elif name in ("tm", "dm"):
         y = mlp(x, params, "")
     else:
         y = mlp(mlp(x, params, "0."), params, "1.")

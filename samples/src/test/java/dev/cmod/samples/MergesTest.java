@@ -20,9 +20,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * TIES, DARE and task arithmetic over an instance and a {@code repeat} stack, against the numpy
- * reference of resources/peft/merges.py: every merged parameter to 1e-6, and the merged models run
- * on ONNX Runtime against the reference forward pass.
+ * TIES, DARE and task arithmetic over an instance, a {@code repeat} stack and an imported ONNX
+ * model, against the numpy reference of resources/peft/merges.py: every merged parameter to 1e-6,
+ * and the merged models run on ONNX Runtime against the reference forward pass.
  */
 @Requires(Need.TORCH)
 class MergesTest {
@@ -45,6 +45,9 @@ class MergesTest {
       import weights "c.safetensors" as c
       import weights "sa.safetensors" as sa
       import weights "sb.safetensors" as sb
+      import weights "ia.safetensors" as ia
+      import weights "ib.safetensors" as ib
+      import onnx "lin.onnx" as Lin
       model M {
         input x: f32[8]
         let mlp = Mlp(8, 16)
@@ -54,6 +57,12 @@ class MergesTest {
         let ts = s + 0.5 * (sa + sb)
         let ds = dare(s, [sa, sb], p = 0.3, seed = 3)
         let tt = ties(s, [sa, sb], density = 0.5)
+        let it = Lin + 0.5 * (ia + ib)
+        let iti = ties(Lin, [ia, ib], density = 0.5)
+        let idr = dare(Lin, [ia, ib], p = 0.5, seed = 5)
+        output y_it: f32[4] = it(x)
+        output y_iti: f32[4] = iti(x)
+        output y_idr: f32[4] = idr(x)
         output y_tm: f32[8] = tm(x)
         output y_dm: f32[8] = dm(x)
         output y_ts: f32[8] = ts(x)
@@ -64,8 +73,7 @@ class MergesTest {
 
   @Test
   void mergedParametersAndOutputsMatchTheReference() {
-    CompileOptions o =
-        CompileOptions.defaults().withWeightsFile(dir.resolve("base.safetensors")).withOptLevel(0);
+    CompileOptions o = E2E.opts(0).withWeightsFile(dir.resolve("base.safetensors"));
     E2E.Built b = E2E.compileSource(dir, "merge.cmod", SOURCE, o);
     Map<String, Tensor> params = new HashMap<>();
     for (Node n : b.graph().nodes()) {
@@ -74,7 +82,7 @@ class MergesTest {
       }
     }
     Map<String, Tensor> want = Safetensors.read(dir.resolve("merged.safetensors"));
-    assertEquals(2 * 4 + 3 * 8, want.size());
+    assertEquals(2 * 4 + 3 * 8 + 3 * 2, want.size());
     for (Map.Entry<String, Tensor> e : want.entrySet()) {
       Tensor got = params.get(e.getKey());
       assertNotNull(got, "the merged parameter " + e.getKey());
@@ -84,7 +92,7 @@ class MergesTest {
       E2E.Built bl =
           level == 0 ? b : E2E.compileSource(dir, "merge.cmod", SOURCE, o.withOptLevel(level));
       Map<String, Tensor> out = E2E.runOrt(bl.onnx(), Map.of("x", Npy.read(dir.resolve("x.npy"))));
-      for (String name : new String[] {"tm", "dm", "ts", "ds", "tt"}) {
+      for (String name : new String[] {"tm", "dm", "ts", "ds", "tt", "it", "iti", "idr"}) {
         E2E.assertClose(
             Npy.read(dir.resolve("y_" + name + ".npy")),
             out.get("y_" + name),
@@ -98,8 +106,7 @@ class MergesTest {
   /** The same seed gives the same masks; another seed other ones. */
   @Test
   void dareIsDeterministicForASeed() {
-    CompileOptions o =
-        CompileOptions.defaults().withWeightsFile(dir.resolve("base.safetensors")).withOptLevel(2);
+    CompileOptions o = E2E.opts(2).withWeightsFile(dir.resolve("base.safetensors"));
     byte[] first = E2E.compileSource(dir, "merge.cmod", SOURCE, o).onnx();
     byte[] again = E2E.compileSource(dir, "merge.cmod", SOURCE, o).onnx();
     byte[] other =

@@ -125,7 +125,7 @@ final class Arith {
         t.addAll(terms(b, sign, span));
         return new DeltaV(t);
       }
-      Val base = a instanceof InstanceV || a instanceof StackV ? a : null;
+      Val base = a instanceof InstanceV || a instanceof StackV || a instanceof ImportedV ? a : null;
       java.util.List<Term> t = new java.util.ArrayList<>();
       if (a instanceof ArithV av && av.merge() == null) {
         base = av.base();
@@ -146,7 +146,8 @@ final class Arith {
             + " and "
             + Val.describe(b),
         "a bundle comes from import weights \"f.safetensors\" as name; the base is a module"
-            + " instance or a repeat stack (a ties(...) or dare(...) merge is not combined further)");
+            + " instance, a repeat stack or an imported model (a ties(...) or dare(...) merge is"
+            + " not combined further)");
   }
 
   private static boolean isNumber(Val v) {

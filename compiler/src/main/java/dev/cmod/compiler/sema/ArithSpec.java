@@ -3,6 +3,7 @@ package dev.cmod.compiler.sema;
 import dev.cmod.compiler.diag.DiagnosticCode;
 import dev.cmod.compiler.diag.Span;
 import dev.cmod.compiler.sema.Val.ArithV;
+import dev.cmod.compiler.sema.Val.ImportedV;
 import dev.cmod.compiler.sema.Val.InstanceV;
 import dev.cmod.compiler.sema.Val.StackV;
 import dev.cmod.compiler.sema.Val.Term;
@@ -74,6 +75,12 @@ final class ArithSpec {
     if (base == null) {
       base = el.params().paramValue(basePathOfParam, t, init, span, initSpan);
     }
+    return combine(rel, base, t, basePathOfParam, el);
+  }
+
+  /** θ0 + the bundles' deltas (summed, or merged) for parameter {@code rel} whose value is θ0. */
+  private Tensor combine(
+      String rel, Tensor base, TensorType t, String basePathOfParam, ElabContext el) {
     if (!base.isFloat()) {
       return base;
     }
@@ -232,6 +239,8 @@ final class ArithSpec {
         inst.arith = new ArithSpec(base.path, path, av.terms(), av.merge());
         av.made()[0] = new InstanceV(inst);
         spec = inst.arith;
+      } else if (av.base() instanceof ImportedV im) {
+        return applyImported(im, av, args, caller, el);
       } else {
         List<Instance> layers = ((StackV) av.base()).layers();
         String first0 = layers.get(0).path;
@@ -257,6 +266,40 @@ final class ArithSpec {
       if (el.diags().errorCount() > before) {
         throw ElabError.INSTANCE;
       }
+    }
+    return r;
+  }
+
+  /**
+   * The first application of arithmetic over an imported model: the model is applied under the new
+   * name (its weights become frozen parameters {@code <name>.<weight>}, shared by later
+   * applications), and each of them is then set to θ0 + the bundles' deltas.
+   */
+  private static Val applyImported(
+      ImportedV im, ArithV av, Args args, Body caller, ElabContext el) {
+    String name = av.name() != null ? av.name() : im.name() + "_arith";
+    String path = caller.child(name);
+    ArithSpec spec = new ArithSpec(caller.child(im.name()), path, av.terms(), av.merge());
+    av.made()[0] = new ImportedV(im.module(), name);
+    Set<dev.cmod.ir.graph.Node> before =
+        java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    before.addAll(el.graph().nodes());
+    Val r = el.applyArgs(av.made()[0], args, caller);
+    for (Node n : new ArrayList<>(el.graph().nodes())) {
+      String p = n.op() == Op.PARAM ? n.attrs().getString("path") : "";
+      if (before.contains(n) || !p.startsWith(path + ".")) {
+        continue;
+      }
+      String rel = p.substring(path.length() + 1);
+      spec.relPaths.add(rel);
+      Tensor merged =
+          spec.combine(rel, n.attrs().getTensor("value"), n.type(), spec.basePath + "." + rel, el);
+      el.graph().replaceLeaf(n, n.attrs().with("value", merged), n.type());
+    }
+    int errors = el.diags().errorCount();
+    spec.checkUsed(el);
+    if (el.diags().errorCount() > errors) {
+      throw ElabError.INSTANCE;
     }
     return r;
   }

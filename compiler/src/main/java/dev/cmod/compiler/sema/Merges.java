@@ -55,12 +55,12 @@ final class Merges {
       return bad(args.span(), kind + " takes a base instance and a list of bundles", kind, el);
     }
     Val base = args.pos().get(0);
-    if (!(base instanceof InstanceV || base instanceof StackV)) {
+    if (!(base instanceof InstanceV || base instanceof StackV || base instanceof ImportedV)) {
       return bad(
           args.posSpans().get(0),
           "the base of "
               + kind
-              + " is a module instance or a repeat stack, not "
+              + " is a module instance, a repeat stack or an imported model, not "
               + Val.describe(base),
           kind,
           el);
