@@ -122,6 +122,18 @@ class PeftDiagnosticsTest {
   }
 
   @Test
+  void shapesDecideBetweenModulesOfTheSameName() throws Exception {
+    Map<String, Tensor> t = lora("enc.fc1", 2, 8, 16);
+    t.putAll(lora("dec.fc1", 2, 16, 8));
+    adapter(LORA_CONFIG, t);
+    Path f = dir.resolve("m.cmod");
+    // fc1 ends both module names; only enc.fc1's factors fit its [8, 16] weight
+    Files.writeString(f, net("lora(from = style, map = [[\"dec.fc1\", \"fc2\"]])"));
+    Compilation.Result r = Compilation.compile(f, E2E.opts(0));
+    assertTrue(r.ok(), PyParity.render(r));
+  }
+
+  @Test
   void badConfigsAreErrorsAtTheImport() throws Exception {
     Map<String, Tensor> t = lora("body.fc1", 2, 8, 16);
     adapter(LORA_CONFIG.replace("\"r\": 2", "\"r\": 0"), t);

@@ -58,8 +58,18 @@ final class HfLoad {
     int dot = rel.lastIndexOf('.');
     String leaf = rel.substring(dot + 1);
     String key = null;
+    long[] shape = t.dims().stream().mapToLong(Dim::value).toArray();
+    boolean linear = leaf.equals("weight") && shape.length == 2;
+    long[] want = linear ? new long[] {shape[1], shape[0]} : shape;
     if (dot > 0) {
-      String module = map.resolve(rel.substring(0, dot), el);
+      String module =
+          map.resolve(
+              rel.substring(0, dot),
+              m ->
+                  torchNames(leaf).stream()
+                      .map(n -> bundle.tensors().get(m + "." + n))
+                      .anyMatch(v -> v != null && Arrays.equals(v.shape(), want)),
+              el);
       if (module != null) {
         for (String name : torchNames(leaf)) {
           if (bundle.tensors().containsKey(module + "." + name)) {
@@ -70,7 +80,13 @@ final class HfLoad {
       }
     }
     if (key == null) {
-      String direct = map.resolve(rel, el);
+      String direct =
+          map.resolve(
+              rel,
+              k ->
+                  bundle.tensors().containsKey(k)
+                      && Arrays.equals(bundle.tensors().get(k).shape(), want),
+              el);
       key = direct != null && bundle.tensors().containsKey(direct) ? direct : null;
     }
     if (key == null) {
@@ -79,9 +95,6 @@ final class HfLoad {
     }
     used.add(key);
     Tensor v = bundle.tensors().get(key);
-    long[] shape = t.dims().stream().mapToLong(Dim::value).toArray();
-    boolean linear = leaf.equals("weight") && shape.length == 2;
-    long[] want = linear ? new long[] {shape[1], shape[0]} : shape;
     if (!Arrays.equals(v.shape(), want) || !v.isFloat() && t.dtype().isFloat()) {
       el.fail(
           DiagnosticCode.KEY_SHAPE,

@@ -92,10 +92,11 @@ final class KeyMap {
   }
 
   /**
-   * The checkpoint module for cmod path {@code owner}, or null; a module that two cmod paths would
-   * take, or two modules that one would, is an error ({@code CM0313}) asking for a written rule.
+   * The checkpoint module for cmod path {@code owner}, or null; among several modules whose names
+   * fit, the one whose tensors {@code fits} the layer. A module that two cmod paths would take, or
+   * two modules that one would, is an error ({@code CM0313}) asking for a written rule.
    */
-  String resolve(String owner, ElabContext el) {
+  String resolve(String owner, java.util.function.Predicate<String> fits, ElabContext el) {
     seen.add(owner);
     String found = null;
     for (Rule r : rules) {
@@ -119,6 +120,13 @@ final class KeyMap {
       for (String mod : modules) {
         if (mod.equals(owner) || mod.endsWith("." + owner)) {
           hits.add(mod);
+        }
+      }
+      if (hits.size() > 1) {
+        // by shape: the one module whose tensors fit the layer
+        List<String> fitting = hits.stream().filter(fits).toList();
+        if (fitting.size() == 1) {
+          hits = fitting;
         }
       }
       if (hits.size() > 1) {

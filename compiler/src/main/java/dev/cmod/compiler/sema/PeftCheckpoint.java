@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -289,10 +288,5 @@ record PeftCheckpoint(
       throw new BadCheckpoint(k + " must be a positive integer, got " + c.get(k));
     }
     return (long) d;
-  }
-
-  /** The module paths, for messages. */
-  List<String> modulePaths() {
-    return new ArrayList<>(modules.keySet());
   }
 }

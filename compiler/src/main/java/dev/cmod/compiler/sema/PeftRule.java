@@ -48,7 +48,7 @@ final class PeftRule {
       return w;
     }
     String owner = rel.substring(0, dot);
-    String module = map.resolve(owner, el);
+    String module = map.resolve(owner, m -> fits(ckpt.modules().get(m), m, t), el);
     if (module == null) {
       return w;
     }
@@ -101,6 +101,16 @@ final class PeftRule {
                           span)
                 });
     return el.node(Op.MUL, Attrs.NONE, at, w, f[0]);
+  }
+
+  /** Whether module {@code m}'s tensors fit a layer whose weight (or bias) is {@code t}. */
+  private boolean fits(Map<String, Tensor> ts, String m, TensorType t) {
+    long first = t.dim(0).value();
+    long last = t.dim(t.rank() - 1).value();
+    if (ckpt.kind().equals("lora")) {
+      return t.rank() == 2 && ts.get("A").shape()[1] == first && ts.get("B").shape()[0] == last;
+    }
+    return ts.get("l").size() == (ckpt.feedforward().contains(m) && t.rank() == 2 ? first : last);
   }
 
   private void shapeError(String module, String owner, String what, TensorType t, ElabContext el) {
