@@ -120,6 +120,50 @@ def ia3_case(folder, seed):
     save_npy(folder + "/y.npy", y)
 
 
+class Stack(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = torch.nn.ModuleList([Net(), Net()])
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+
+def lora_stack_case(folder, r, alpha, seed):
+    # a LoRA on every layer of a stack: model.layers.<i>.fc1 maps to the stack's <i>.fc1
+    torch.manual_seed(seed)
+    model = torch.nn.Module()
+    model.model = Stack()
+    x = torch.randn(3, 8)
+    os.makedirs(folder + "/adapter", exist_ok=True)
+    factors, base = {}, {}
+    merged = Stack()
+    merged.load_state_dict(model.model.state_dict())
+    for i in range(2):
+        for name in ["fc1", "fc2"]:
+            layer = getattr(model.model.layers[i], name)
+            a = torch.randn(r, layer.in_features) * 0.3
+            b = torch.randn(layer.out_features, r) * 0.3
+            key = "base_model.model.model.layers.%d.%s" % (i, name)
+            factors[key + ".lora_A.weight"] = a
+            factors[key + ".lora_B.weight"] = b
+            with torch.no_grad():
+                getattr(merged.layers[i], name).weight += (alpha / r) * (b @ a)
+        base.update(cmod_base(model.model.layers[i], "s.%d." % i, {"fc1": "fc1", "fc2": "fc2"}))
+    save_safetensors(folder + "/adapter/adapter_model.safetensors", factors)
+    config = {"peft_type": "LORA", "r": r, "lora_alpha": alpha, "target_modules": ["fc1", "fc2"],
+              "use_rslora": False, "fan_in_fan_out": False, "bias": "none"}
+    with open(folder + "/adapter/adapter_config.json", "w") as f:
+        json.dump(config, f, indent=2)
+    save_safetensors(folder + "/base.safetensors", base)
+    save_npy(folder + "/x.npy", x)
+    with torch.no_grad():
+        save_npy(folder + "/y.npy", merged(x))
+
+
+lora_stack_case("lora_stack", 2, 3, 4)
 lora_case("lora_auto", 4, 16, False, "net.", {"fc1": "fc1", "fc2": "fc2"}, 1)
 lora_case("lora_map", 4, 8, True, "mlp.", {"fc1": "up", "fc2": "down"}, 2)
 ia3_case("ia3", 3)

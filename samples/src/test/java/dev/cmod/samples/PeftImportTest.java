@@ -77,6 +77,23 @@ class PeftImportTest {
             """);
   }
 
+  /** A LoRA on every layer of a repeat stack: model.layers.1.fc2 is the stack's 1.fc2. */
+  @Test
+  void loraOnARepeatStack() throws Exception {
+    check(
+        "lora_stack",
+        NET
+            + """
+            import weights "adapter/" as style
+            model M {
+              input x: f32[8]
+              let s = repeat(2) Net(8, 16)
+              let tuned = s with lora(from = style)
+              output y: f32[8] = tuned(x)
+            }
+            """);
+  }
+
   /** IA³ as PEFT means it: fc1's output (bias included) scaled, fc2's input scaled. */
   @Test
   void ia3ScalesOutputsAndFeedForwardInputs() throws Exception {
