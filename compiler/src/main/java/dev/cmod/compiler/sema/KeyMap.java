@@ -10,7 +10,6 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -29,7 +28,7 @@ final class KeyMap {
   private final Collection<String> modules;
   private final Span span;
   private final Map<String, String> claimedBy = new HashMap<>();
-  private final TreeSet<String> seen = new TreeSet<>();
+  private final Map<String, java.util.function.Predicate<String>> seen = new java.util.TreeMap<>();
 
   private KeyMap(List<Rule> rules, Collection<String> modules, Span span) {
     this.rules = rules;
@@ -97,7 +96,7 @@ final class KeyMap {
    * two modules that one would, is an error ({@code CM0313}) asking for a written rule.
    */
   String resolve(String owner, java.util.function.Predicate<String> fits, ElabContext el) {
-    seen.add(owner);
+    seen.putIfAbsent(owner, fits);
     String found = null;
     for (Rule r : rules) {
       Matcher m = r.cmod().matcher(owner);
@@ -170,9 +169,12 @@ final class KeyMap {
       if (claimedBy.containsKey(mod)) {
         continue;
       }
-      List<String> near = new ArrayList<>(seen);
+      // layers the module's tensors fit first, then by name
+      List<String> near = new ArrayList<>(seen.keySet());
       near.sort(
-          Comparator.comparingInt((String s) -> Suggest.distance(mod, s)).thenComparing(s -> s));
+          Comparator.comparingInt((String s) -> seen.get(s).test(mod) ? 0 : 1)
+              .thenComparingInt(s -> Suggest.distance(mod, s))
+              .thenComparing(s -> s));
       el.diags()
           .error(
               DiagnosticCode.KEY_UNMATCHED,
