@@ -58,6 +58,12 @@ def cmod_base(net, prefix, names):
     return out
 
 
+def export(model, x, path):
+    # PyTorch's own ONNX export of the base (Linear on 2-D input becomes Gemm with transB = 1)
+    torch.onnx.export(model, x, path, input_names=["x"], output_names=["y"],
+                      dynamic_axes={"x": {0: "N"}, "y": {0: "N"}}, opset_version=17)
+
+
 def lora_case(folder, r, alpha, rslora, cmod_prefix, cmod_names, seed):
     torch.manual_seed(seed)
     model = Wrapper()
@@ -87,6 +93,7 @@ def lora_case(folder, r, alpha, rslora, cmod_prefix, cmod_names, seed):
         json.dump(config, f, indent=2)
     save_safetensors(folder + "/base.safetensors",
                      cmod_base(model.body, cmod_prefix, cmod_names))
+    export(model, x, folder + "/net.onnx")
     save_npy(folder + "/x.npy", x)
     with torch.no_grad():
         save_npy(folder + "/y.npy", merged(x))
@@ -112,6 +119,7 @@ def ia3_case(folder, seed):
         json.dump(config, f, indent=2)
     save_safetensors(folder + "/base.safetensors",
                      cmod_base(model.body, "net.", {"fc1": "fc1", "fc2": "fc2"}))
+    export(model, x, folder + "/net.onnx")
     body = model.body
     with torch.no_grad():
         h = body.fc1(x) * l1.flatten()

@@ -3,6 +3,7 @@ package dev.cmod.compiler.sema;
 import dev.cmod.compiler.diag.DiagnosticCode;
 import dev.cmod.compiler.diag.Span;
 import dev.cmod.ir.graph.Attrs;
+import dev.cmod.ir.graph.Node;
 import dev.cmod.ir.graph.Op;
 import dev.cmod.ir.graph.Value;
 import dev.cmod.ir.tensor.Tensor;
@@ -36,7 +37,10 @@ final class PeftRule {
   }
 
   /**
-   * The parameter {@code w} at {@code path} ({@code rel} below the base) as the adapter sees it.
+   * The parameter {@code w} at {@code path} ({@code rel} below the base) as the adapter sees it. A
+   * weight is {@code [in, out]} as cmod stores it, or {@code [out, in]} where an imported model
+   * reads it only through a transpose (PyTorch's Linear exported as Gemm with transB): then the
+   * factors keep PEFT's layout, {@code W + s·(B @ A)}.
    */
   Value apply(Adaptation a, Value w, String path, String rel, ElabContext el, Span at) {
     int dot = rel.lastIndexOf('.');
@@ -47,21 +51,23 @@ final class PeftRule {
     if (dot < 0 || !(weight || bias) || !t.dim(0).isKnown() || !t.dim(t.rank() - 1).isKnown()) {
       return w;
     }
+    String weightPath = path.substring(0, path.length() - leaf.length()) + "weight";
+    Node wn = weight ? w.node() : findParam(weightPath, el);
+    boolean outIn = wn != null && storedOutIn(wn, el);
+    long in = weight ? t.dim(outIn ? 1 : 0).value() : -1;
+    long out = weight ? t.dim(outIn ? 0 : 1).value() : t.dim(0).value();
     String owner = rel.substring(0, dot);
-    String module = map.resolve(owner, m -> fits(ckpt.modules().get(m), m, t), el);
+    String module = map.resolve(owner, m -> fits(ckpt.modules().get(m), m, in, out), el);
     if (module == null) {
       return w;
     }
-    String weightPath = path.substring(0, path.length() - leaf.length()) + "weight";
     Map<String, Tensor> ts = ckpt.modules().get(module);
     DType dt = t.dtype();
     if (ckpt.kind().equals("lora")) {
       Tensor fa = ts.get("A");
       Tensor fb = ts.get("B");
-      long in = t.dim(0).value();
-      long out = t.dim(1).value();
-      if (fa.shape()[1] != in || fb.shape()[0] != out) {
-        shapeError(module, owner, "lora_A " + dims(fa) + " and lora_B " + dims(fb), t, el);
+      if (!fits(ts, module, in, out)) {
+        shapeError(module, owner, "lora_A " + dims(fa) + " and lora_B " + dims(fb), t, outIn, el);
       }
       Value[] f =
           factors.computeIfAbsent(
@@ -69,8 +75,10 @@ final class PeftRule {
               o -> {
                 String[] names = a.factorNames(weightPath, el);
                 return new Value[] {
-                  el.params().createParam(names[0], transpose(fa, dt), true, span),
-                  el.params().createParam(names[1], transpose(fb, dt), true, span)
+                  el.params()
+                      .createParam(names[0], outIn ? as(fb, dt) : transpose(fa, dt), true, span),
+                  el.params()
+                      .createParam(names[1], outIn ? as(fa, dt) : transpose(fb, dt), true, span)
                 };
               });
       Value ab = el.node(Op.MATMUL, Attrs.NONE, at, f[0], f[1]);
@@ -83,11 +91,15 @@ final class PeftRule {
     if (bias && ff) {
       return w; // PEFT scales a feed-forward layer's input: the bias is added unscaled
     }
-    long want = ff ? t.dim(0).value() : t.dim(t.rank() - 1).value();
-    if (l.size() != want) {
-      shapeError(module, owner, "ia3_l " + dims(l), t, el);
+    if (weight && !fits(ts, module, in, out) || bias && l.size() != out) {
+      shapeError(module, owner, "ia3_l " + dims(l), t, outIn, el);
     }
-    long[] shape = ff ? new long[] {want, 1} : new long[] {want};
+    long n = ff ? in : out;
+    // the factor scales the weight's input rows (ff) or output columns, in its stored layout
+    long[] fshape =
+        outIn
+            ? (ff ? new long[] {1, n} : new long[] {n, 1})
+            : (ff ? new long[] {n, 1} : new long[] {n});
     Value[] f =
         factors.computeIfAbsent(
             owner,
@@ -96,24 +108,60 @@ final class PeftRule {
                   el.params()
                       .createParam(
                           a.factorNames(weightPath, el)[0],
-                          Tensor.ofFloats(dt, shape, floats(l)),
+                          Tensor.ofFloats(dt, fshape, floats(l)),
                           true,
                           span)
                 });
-    return el.node(Op.MUL, Attrs.NONE, at, w, f[0]);
-  }
-
-  /** Whether module {@code m}'s tensors fit a layer whose weight (or bias) is {@code t}. */
-  private boolean fits(Map<String, Tensor> ts, String m, TensorType t) {
-    long first = t.dim(0).value();
-    long last = t.dim(t.rank() - 1).value();
-    if (ckpt.kind().equals("lora")) {
-      return t.rank() == 2 && ts.get("A").shape()[1] == first && ts.get("B").shape()[0] == last;
+    Value factor = f[0];
+    if (bias && factor.type().rank() == 2) {
+      factor =
+          el.node(
+              Op.RESHAPE,
+              Attrs.of("dims", java.util.List.of(dev.cmod.ir.type.Dim.of(out))),
+              at,
+              factor);
     }
-    return ts.get("l").size() == (ckpt.feedforward().contains(m) && t.rank() == 2 ? first : last);
+    return el.node(Op.MUL, Attrs.NONE, at, w, factor);
   }
 
-  private void shapeError(String module, String owner, String what, TensorType t, ElabContext el) {
+  /**
+   * Whether module {@code m}'s tensors fit a layer of {@code in} inputs (-1: unknown) and {@code
+   * out} outputs.
+   */
+  private boolean fits(Map<String, Tensor> ts, String m, long in, long out) {
+    if (ckpt.kind().equals("lora")) {
+      return ts.get("A").shape()[1] == in && ts.get("B").shape()[0] == out;
+    }
+    return ts.get("l").size() == (ckpt.feedforward().contains(m) ? in : out);
+  }
+
+  /** Whether an imported weight is read only through a 2-D transpose (stored [out, in]). */
+  private static boolean storedOutIn(Node n, ElabContext el) {
+    java.util.List<Node> users = el.graph().users(n);
+    return n.op() == Op.PARAM
+        && !users.isEmpty()
+        && users.stream()
+            .allMatch(
+                u ->
+                    u.op() == Op.TRANSPOSE
+                        && Arrays.equals(u.attrs().getLongs("perm"), new long[] {1, 0}));
+  }
+
+  private static Node findParam(String path, ElabContext el) {
+    for (Node n : el.graph().nodes()) {
+      if (n.op() == Op.PARAM && n.attrs().getString("path").equals(path)) {
+        return n;
+      }
+    }
+    return null;
+  }
+
+  private static Tensor as(Tensor t, DType dt) {
+    return Tensor.ofFloats(dt, t.shape(), floats(t));
+  }
+
+  private void shapeError(
+      String module, String owner, String what, TensorType t, boolean outIn, ElabContext el) {
     el.fail(
         DiagnosticCode.KEY_SHAPE,
         span,
@@ -127,7 +175,7 @@ final class PeftRule {
             + owner
             + "', "
             + t
-            + " ([in, out])",
+            + (outIn ? " ([out, in])" : " ([in, out])"),
         "PyTorch's Linear.weight is [out, in]: lora_A is [r, in], lora_B [out, r], ia3_l [out, 1]"
             + " or [1, in]; map the module to the layer it was trained for");
   }
