@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * model, against the numpy reference of resources/peft/merges.py: every merged parameter to 1e-6,
  * and the merged models run on ONNX Runtime against the reference forward pass.
  */
-@Requires(Need.TORCH)
+@Requires({Need.TORCH, Need.PYTHON_ONNX})
 class MergesTest {
   @TempDir static Path dir;
 
