@@ -150,6 +150,36 @@ public enum DiagnosticCode {
       Severity.NOTE,
       "parameters keep their initializer",
       "A weights file was given but does not set every parameter; the listed ones keep their initializers."),
+  PEFT_CHECKPOINT(
+      310,
+      Severity.ERROR,
+      "bad adapter checkpoint",
+      "A PEFT adapter (a folder, or adapter_model.safetensors with adapter_config.json beside it) has a config or keys cmod cannot read as PEFT means them: a missing or malformed r, lora_alpha or target_modules, a factor whose rank is not r, an unknown key, or a feature cmod does not import (DoRA, bias training, modules_to_save, per-module ranks).\n\n  import weights \"adapter/\" as style   // adapter_config.json: \"r\": 0\n\nFix: save the adapter with PEFT's save_pretrained, or correct the config."),
+  KEY_UNMATCHED(
+      311,
+      Severity.ERROR,
+      "checkpoint module sets no parameter",
+      "A module of a Hugging Face or PEFT checkpoint maps to no layer of the cmod base, so its tensors would be ignored. A module maps automatically to the cmod path it equals or ends with; others need a written rule.\n\n  base with lora(from = style)   // adapter module 'mlp.fc1', the base has 'up'\n\nFix: add map = [[\"mlp.fc1\", \"up\"]] (a '*' stands for one path segment on both sides)."),
+  KEY_SHAPE(
+      312,
+      Severity.ERROR,
+      "checkpoint tensor does not fit its parameter",
+      "A checkpoint tensor mapped to a cmod parameter has the wrong shape (after PyTorch's [out, in] is transposed to cmod's [in, out]).\nFix: map the module to the layer it was trained for, or build the base with the checkpoint's sizes."),
+  KEY_AMBIGUOUS(
+      313,
+      Severity.ERROR,
+      "checkpoint module maps to several parameters",
+      "A checkpoint module could set more than one cmod layer, or a cmod layer could take more than one module, so the automatic key map cannot decide.\nFix: write the pairing in map = [[\"hf.module\", \"cmod.path\"]]."),
+  KEY_MAP(
+      314,
+      Severity.ERROR,
+      "malformed key map",
+      "map = [...] is a list of pairs of strings, a Hugging Face module pattern and a cmod path pattern, with the same number of '*' (each one path segment).\n\n  map = [[\"encoder.layer.*.attention.self.query\", \"blocks.*.attn.q\"]]"),
+  MERGE_ARGS(
+      315,
+      Severity.ERROR,
+      "bad merge arguments",
+      "A merge builtin (ties, dare, task_arithmetic) got arguments it cannot use: a base that is not an instance, deltas that are not weight bundles, a density outside (0, 1], a drop probability outside [0, 1).\n\n  ties(base, [a, b], density = 1.5)\n\nFix: pass the base instance, a list of bundles from import weights, and the parameters in range."),
   NO_MODEL(
       400,
       Severity.ERROR,

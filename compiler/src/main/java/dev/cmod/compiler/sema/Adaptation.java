@@ -62,6 +62,11 @@ final class Adaptation {
    */
   Value hyperEmb;
 
+  /**
+   * For {@code lora(from = checkpoint)} / {@code ia3(from = ...)}: the PEFT checkpoint's layers.
+   */
+  PeftRule peft;
+
   /** Composed weight per adapted path, reused by later applications. */
   private final Map<String, String[]> factorPaths = new HashMap<>();
 
@@ -126,6 +131,9 @@ final class Adaptation {
       return w;
     }
     String rel = path.substring(basePath.length() + 1);
+    if (peft != null) {
+      return peft.apply(this, w, path, rel, el, span);
+    }
     int dot = rel.lastIndexOf('.');
     String owner = dot < 0 ? "" : rel.substring(0, dot);
     TensorType t = w.type();
@@ -166,7 +174,7 @@ final class Adaptation {
     if (!hit) {
       return w;
     }
-    String[] fp = factorPaths.computeIfAbsent(path, p -> names(p, el));
+    String[] fp = factorPaths.computeIfAbsent(path, p -> factorNames(p, el));
     long in = t.dim(t.rank() - 2).value();
     long out = t.dim(t.rank() - 1).value();
     if (kind == Kind.LORA && hyperEmb != null) {
@@ -260,7 +268,7 @@ final class Adaptation {
    * Factor names beside the weight: .lora_a/.lora_b (a second LoRA on the same weight gets .lora1_a
    * ...), or .ia3.
    */
-  private String[] names(String path, ElabContext el) {
+  String[] factorNames(String path, ElabContext el) {
     String tag = kind == Kind.LORA ? "lora" : "ia3";
     for (int k = 0; ; k++) {
       String t = k == 0 ? tag : tag + k;
@@ -613,6 +621,10 @@ final class Adaptation {
   void checkMatched(ElabContext el) {
     if (kind == Kind.GROUP) {
       members.forEach(m -> m.checkMatched(el));
+      return;
+    }
+    if (peft != null) {
+      peft.checkAllClaimed(el);
       return;
     }
     List<String> rels = new ArrayList<>();

@@ -125,15 +125,15 @@ final class Arith {
         t.addAll(terms(b, sign, span));
         return new DeltaV(t);
       }
-      Instance base = a instanceof InstanceV i ? i.inst() : null;
+      Val base = a instanceof InstanceV || a instanceof StackV || a instanceof ImportedV ? a : null;
       java.util.List<Term> t = new java.util.ArrayList<>();
-      if (a instanceof ArithV av) {
+      if (a instanceof ArithV av && av.merge() == null) {
         base = av.base();
         t.addAll(av.terms());
       }
       if (base != null && (b instanceof BundleV || b instanceof DeltaV)) {
         t.addAll(terms(b, sign, b instanceof BundleV bv ? bv.span() : span));
-        return new ArithV(base, t, bindName, new Instance[1]);
+        return new ArithV(base, t, bindName, new Val[1], null);
       }
     }
     return el.fail(
@@ -146,7 +146,8 @@ final class Arith {
             + " and "
             + Val.describe(b),
         "a bundle comes from import weights \"f.safetensors\" as name; the base is a module"
-            + " instance");
+            + " instance, a repeat stack or an imported model (a ties(...) or dare(...) merge is"
+            + " not combined further)");
   }
 
   private static boolean isNumber(Val v) {

@@ -24,9 +24,12 @@ final class Compositions {
     this.el = el;
   }
 
-  Val with(With w, Body body) {
+  Val with(With w, Body body, String bindName) {
     Val base = el.eval(w.base(), body, null);
     String comp = w.composition().text();
+    if (comp.equals("weights")) {
+      return loadWeights(w, base, body, bindName);
+    }
     Value hyperEmb = null;
     if (w.from() != null) {
       if (!(w.from() instanceof Call hc)
@@ -109,11 +112,19 @@ final class Compositions {
           case PREFIX, PROMPT -> List.of("length");
           default -> List.of();
         };
+    List<String> names = new ArrayList<>(order);
+    if (kind == Adaptation.Kind.LORA || kind == Adaptation.Kind.IA3) {
+      names.addAll(List.of("from", "map"));
+    }
     Map<String, Val> named = new LinkedHashMap<>();
+    Map<String, Span> argSpans = new LinkedHashMap<>();
     int pos = 0;
     for (Arg a : w.args()) {
       String k = a.name() != null ? a.name().text() : pos < order.size() ? order.get(pos++) : null;
-      if (k == null || !order.contains(k)) {
+      if (k != null) {
+        argSpans.put(k, a.value().span());
+      }
+      if (k == null || !names.contains(k)) {
         el.fail(
             DiagnosticCode.UNKNOWN_ARGUMENT,
             a.name() != null ? a.name().span() : a.value().span(),
@@ -121,13 +132,16 @@ final class Compositions {
                 + (k == null
                     ? " takes " + order.size() + " arguments"
                     : " has no parameter '" + k + "'"),
-            "expected " + comp + "(" + String.join(", ", order) + ")");
+            "expected " + comp + "(" + String.join(", ", names) + ")");
       }
       if (k.equals("at") && a.value() instanceof NameRef nr) {
         named.put(k, new StrV(nr.name()));
       } else {
         named.put(k, el.eval(a.value(), body, null));
       }
+    }
+    if (named.containsKey("from") || named.containsKey("map")) {
+      return fromCheckpoint(w, kind, named, argSpans, target, basePath, rules);
     }
     long rank = 0;
     double alpha = 0;
@@ -245,6 +259,136 @@ final class Compositions {
     rule.adapterName = adapterName;
     rules.add(rule);
     return new AdaptedV(target, basePath, List.copyOf(rules), new boolean[1]);
+  }
+
+  /**
+   * {@code base with weights(from = hf, map = [...], skip = [...])}: a new instance (or stack) like
+   * the base whose parameters come from a Hugging Face checkpoint ({@link HfLoad}).
+   */
+  private Val loadWeights(With w, Val base, Body body, String bindName) {
+    if (!(base instanceof InstanceV || base instanceof StackV)) {
+      return el.fail(
+          DiagnosticCode.TYPE_MISMATCH,
+          w.base().span(),
+          "with weights(...) loads a module instance or a repeat stack, not " + Val.describe(base),
+          null);
+    }
+    if (!w.targets().isEmpty() || w.from() != null) {
+      return el.fail(
+          DiagnosticCode.ARITY,
+          w.span(),
+          "with weights(...) takes no targets: the key map says where each tensor goes",
+          null);
+    }
+    Map<String, Val> named = new LinkedHashMap<>();
+    Map<String, Span> spans = new LinkedHashMap<>();
+    for (Arg a : w.args()) {
+      if (a.name() == null || !List.of("from", "map", "skip").contains(a.name().text())) {
+        return el.fail(
+            DiagnosticCode.UNKNOWN_ARGUMENT,
+            a.name() != null ? a.name().span() : a.value().span(),
+            "weights(...) takes from = bundle, map = [...] and skip = [...]",
+            "write with weights(from = hf, map = [[\"encoder.layer.*.attention.self.query\","
+                + " \"layers.*.attn.q\"]])");
+      }
+      named.put(a.name().text(), el.eval(a.value(), body, null));
+      spans.put(a.name().text(), a.value().span());
+    }
+    if (!(named.get("from") instanceof BundleV bundle)) {
+      return el.fail(
+          DiagnosticCode.TYPE_MISMATCH,
+          spans.getOrDefault("from", w.composition().span()),
+          "weights(from = ...) takes a checkpoint from import weights \"model.safetensors\" as hf",
+          null);
+    }
+    List<java.util.regex.Pattern> skip = new ArrayList<>();
+    if (named.containsKey("skip")) {
+      if (!(named.get("skip") instanceof ListV sl)
+          || !sl.items().stream().allMatch(v -> v instanceof StrV)) {
+        return el.fail(
+            DiagnosticCode.KEY_MAP,
+            spans.get("skip"),
+            "skip is a list of key patterns, e.g. skip = [\"pooler.*\"]",
+            null);
+      }
+      sl.items().forEach(v -> skip.add(Adaptation.glob(((StrV) v).value())));
+    }
+    KeyMap map =
+        KeyMap.of(named.get("map"), spans.get("map"), HfLoad.names(bundle), spans.get("from"), el);
+    HfLoad load = new HfLoad(bundle, map, skip, spans.get("from"));
+    return new ArithV(
+        base, List.of(), bindName, new Val[1], new Merges.Method("load", 1, 0, 0, 1, load));
+  }
+
+  /**
+   * {@code base with lora(from = style, map = [...])} (or {@code ia3(from = ...)}): a composition
+   * whose factors and scaling come from a PEFT checkpoint, placed by a {@link KeyMap}.
+   */
+  private Val fromCheckpoint(
+      With w,
+      Adaptation.Kind kind,
+      Map<String, Val> named,
+      Map<String, Span> argSpans,
+      Val target,
+      String basePath,
+      List<Adaptation> rules) {
+    String comp = w.composition().text();
+    if (!(named.get("from") instanceof PeftV peft)) {
+      return el.fail(
+          DiagnosticCode.TYPE_MISMATCH,
+          argSpans.getOrDefault("from", w.composition().span()),
+          comp
+              + "(from = ...) takes a PEFT adapter, got "
+              + (named.containsKey("from") ? Val.describe(named.get("from")) : "nothing"),
+          "import weights \"adapter/\" as style (a folder with adapter_config.json), then "
+              + comp
+              + "(from = style)");
+    }
+    String method = kind == Adaptation.Kind.LORA ? "lora" : "ia3";
+    if (!peft.checkpoint().kind().equals(method)) {
+      return el.fail(
+          DiagnosticCode.PEFT_CHECKPOINT,
+          argSpans.get("from"),
+          peft.name() + " is a PEFT " + peft.checkpoint().kind() + " adapter, not " + method,
+          "write " + peft.checkpoint().kind() + "(from = " + peft.name() + ")");
+    }
+    for (String k : List.of("rank", "alpha")) {
+      if (named.containsKey(k)) {
+        return el.fail(
+            DiagnosticCode.UNKNOWN_ARGUMENT,
+            argSpans.get(k),
+            comp + "(from = ...) takes its " + k + " from the adapter's config",
+            "drop " + k + " = ...");
+      }
+    }
+    if (!w.targets().isEmpty() || w.from() != null) {
+      return el.fail(
+          DiagnosticCode.ARITY,
+          w.targets().isEmpty() ? w.from().span() : w.targets().get(0).span(),
+          comp + "(from = ...) adapts the layers the adapter names; it takes no targets",
+          "map checkpoint modules to layers with map = [[\"hf.module\", \"cmod.path\"]]");
+    }
+    KeyMap map =
+        KeyMap.of(
+            named.get("map"),
+            argSpans.get("map"),
+            peft.checkpoint().modules().keySet(),
+            argSpans.get("from"),
+            el);
+    Adaptation rule =
+        new Adaptation(
+            kind,
+            peft.checkpoint().rank(),
+            0,
+            basePath,
+            TypeMatch.text(w.base()),
+            List.of(),
+            List.of(),
+            true);
+    rule.peft = new PeftRule(peft.checkpoint(), map, peft.name(), argSpans.get("from"));
+    List<Adaptation> out = new ArrayList<>(rules);
+    out.add(rule);
+    return new AdaptedV(target, basePath, List.copyOf(out), new boolean[1]);
   }
 
   /**

@@ -177,7 +177,7 @@ final class Evaluator {
     } else if (e instanceof Route r) {
       return routing.route(r, body);
     } else if (e instanceof With w) {
-      return compositions.with(w, body);
+      return compositions.with(w, body, bindName);
     }
     throw new IllegalStateException("unhandled expression " + e);
   }
@@ -343,12 +343,20 @@ final class Evaluator {
    * of a builtin).
    */
   Val call(Call c, Body body, String bindName, Val piped) {
-    Val callee =
+    String merge =
         c.callee() instanceof NameRef n
                 && body.env.lookup(n.name()) == null
-                && Builtins.isBuiltin(n.name())
-            ? new FuncV(n.name())
-            : eval(c.callee(), body, null);
+                && Merges.NAMES.contains(n.name())
+            ? n.name()
+            : null;
+    Val callee =
+        merge != null
+            ? null
+            : c.callee() instanceof NameRef n
+                    && body.env.lookup(n.name()) == null
+                    && Builtins.isBuiltin(n.name())
+                ? new FuncV(n.name())
+                : eval(c.callee(), body, null);
     List<Val> pos = new ArrayList<>();
     Map<String, Val> named = new LinkedHashMap<>();
     Map<String, Span> namedSpans = new HashMap<>();
@@ -374,6 +382,9 @@ final class Evaluator {
       }
     }
     Args args = new Args(pos, posSpans, named, namedSpans, c.span());
+    if (merge != null && piped == null) {
+      return Merges.call(merge, args, bindName, el);
+    }
     if (callee instanceof ModuleV m) {
       String name = bindName != null ? bindName : instanceName(c, body, m.def());
       return new InstanceV(el.instantiate(m.def(), args, name, body));

@@ -199,6 +199,21 @@ public final class Loader {
     if (p == null) {
       return;
     }
+    if (PeftCheckpoint.isCheckpoint(p)) {
+      try {
+        declare(
+            scope,
+            imp.alias(),
+            new Val.PeftV(imp.alias().text(), PeftCheckpoint.read(p), imp.span()));
+      } catch (PeftCheckpoint.BadCheckpoint e) {
+        diags.error(
+            DiagnosticCode.PEFT_CHECKPOINT,
+            imp.fileSpan(),
+            imp.file() + ": " + e.getMessage(),
+            "PEFT's save_pretrained writes adapter_config.json and adapter_model.safetensors");
+      }
+      return;
+    }
     try {
       java.util.Map<String, dev.cmod.ir.tensor.Tensor> t =
           dev.cmod.ir.io.Safetensors.read(p, dev.cmod.ir.io.SafeFiles.Policy.MODEL);

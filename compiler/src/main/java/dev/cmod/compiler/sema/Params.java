@@ -147,6 +147,30 @@ final class Params {
    */
   Tensor paramValue(
       String path, TensorType t, java.util.function.Supplier<Val> init, Span span, Span initSpan) {
+    return paramValue(
+        path,
+        t,
+        span,
+        () -> {
+          long[] shape = t.dims().stream().mapToLong(Dim::value).toArray();
+          Tensor v = Inits.make(init.get(), t.dtype(), shape, el.opts().seed(), path, el, initSpan);
+          el.facts().defaulted.add(path);
+          return v;
+        });
+  }
+
+  /**
+   * Creates a parameter at {@code path} whose value, unless the weights file sets the path, is
+   * {@code value} (a checkpoint's tensor, already in cmod's layout).
+   */
+  Value createParam(String path, Tensor value, boolean trainable, Span span) {
+    TensorType t = TensorType.of(value.dtype(), value.shape());
+    return el.graph()
+        .addParam(path, paramValue(path, t, span, () -> value), trainable, span.toLoc());
+  }
+
+  private Tensor paramValue(
+      String path, TensorType t, Span span, java.util.function.Supplier<Tensor> otherwise) {
     long[] shape = t.dims().stream().mapToLong(Dim::value).toArray();
     long n;
     try {
@@ -206,8 +230,7 @@ final class Params {
       }
       value = convert(given, t.dtype());
     } else {
-      value = Inits.make(init.get(), t.dtype(), shape, el.opts().seed(), path, el, initSpan);
-      el.facts().defaulted.add(path);
+      value = otherwise.get();
     }
     return value;
   }

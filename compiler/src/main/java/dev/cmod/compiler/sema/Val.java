@@ -76,14 +76,26 @@ public sealed interface Val {
       dev.cmod.compiler.diag.Span span)
       implements Val {}
 
+  /**
+   * A PEFT adapter from {@code import weights "adapter/"}: applied with {@code base with lora(from
+   * = name)} or {@code ia3(from = name)}.
+   */
+  record PeftV(String name, PeftCheckpoint checkpoint, dev.cmod.compiler.diag.Span span)
+      implements Val {}
+
   /** {@code c1 * b1 - c2 * b2}: a weighted sum of bundles. */
   record DeltaV(List<Term> terms) implements Val {}
 
   /** One weighted bundle of a parameter-arithmetic expression. */
   record Term(double coef, BundleV bundle, dev.cmod.compiler.diag.Span span) {}
 
-  /** {@code base + Σ cᵢ·bᵢ}: a new instance whose parameters are materialized at compile time. */
-  record ArithV(Instance base, List<Term> terms, String name, Instance[] made) implements Val {}
+  /**
+   * {@code base + Σ cᵢ·bᵢ}, or a merge ({@code ties}, {@code dare}: {@code merge} not null): a new
+   * instance (or stack, like its base: an {@link InstanceV} or a {@link StackV}) whose parameters
+   * are materialized at compile time; {@code made} holds it once applied.
+   */
+  record ArithV(Val base, List<Term> terms, String name, Val[] made, Merges.Method merge)
+      implements Val {}
 
   /**
    * A pretrained model from {@code import onnx ... as Name}: a frozen module applied like an
@@ -134,6 +146,8 @@ public sealed interface Val {
       return "the imported model " + im.name();
     } else if (v instanceof BundleV b) {
       return "the weights bundle " + b.name();
+    } else if (v instanceof PeftV p) {
+      return "the PEFT adapter " + p.name();
     } else if (v instanceof DeltaV || v instanceof ArithV) {
       return "a parameter-arithmetic expression";
     } else if (v instanceof AdaptedV a) {
