@@ -32,7 +32,8 @@ import picocli.CommandLine.Command;
       ExplainCommand.class,
       BenchCommand.class,
       ExportWeightsCommand.class,
-      WrapCommand.class
+      WrapCommand.class,
+      PackageCommand.class
     })
 public final class Main implements Callable<Integer> {
   static PrintStream out = System.out;
