@@ -111,17 +111,19 @@ class PackageCommandTest extends CommandLineHarness {
             "--storage-uri",
             "s3://bucket/enc/models"),
         err());
-    String yaml = Files.readString(out.resolve("inferenceservice.yaml"));
-    for (String line :
-        List.of(
-            "kind: InferenceService",
-            "  name: my-enc",
-            "        name: onnx",
-            "      runtime: kserve-tritonserver",
-            "      protocolVersion: v2",
-            "      storageUri: \"s3://bucket/enc/models\"")) {
-      assertTrue(yaml.contains(line + "\n"), line + " in\n" + yaml);
-    }
+    // read back by a YAML parser: the fields of KServe's v1beta1 InferenceService
+    Map<String, Object> isvc =
+        new org.yaml.snakeyaml.Yaml().load(Files.readString(out.resolve("inferenceservice.yaml")));
+    assertEquals("serving.kserve.io/v1beta1", isvc.get("apiVersion"));
+    assertEquals("InferenceService", isvc.get("kind"));
+    String name = (String) map(isvc, "metadata").get("name");
+    assertEquals("my-enc", name);
+    assertTrue(name.matches("[a-z]([-a-z0-9]*[a-z0-9])?") && name.length() <= 63, name);
+    Map<String, Object> model = map(map(map(isvc, "spec"), "predictor"), "model");
+    assertEquals("onnx", map(model, "modelFormat").get("name"));
+    assertEquals("kserve-tritonserver", model.get("runtime"));
+    assertEquals("v2", model.get("protocolVersion"));
+    assertEquals("s3://bucket/enc/models", model.get("storageUri"));
     assertTrue(Files.isRegularFile(out.resolve("models/My_Enc/config.pbtxt")));
     assertTrue(Files.isRegularFile(out.resolve("models/My_Enc/1/model.onnx")));
   }
@@ -237,6 +239,11 @@ class PackageCommandTest extends CommandLineHarness {
         err());
     assertTrue(Files.readString(out.resolve("Enc/serving.properties")).contains("batch_size=2"));
     assertEquals("mine", Files.readString(out.resolve("mine.txt")), "other files are left alone");
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> map(Map<String, Object> m, String key) {
+    return (Map<String, Object>) m.get(key);
   }
 
   private static List<Path> leftovers(Path d) throws Exception {

@@ -112,6 +112,22 @@ class TritonLayoutTest {
   }
 
   @Test
+  void aPerExampleScalarIsDimsOneReshapedToNoDims() throws Exception {
+    Path src = dir.resolve("s.cmod");
+    Files.writeString(src, "model S {\n  input x: f32[4]\n  output s: f32[] = mean(x, 1)\n}\n");
+    Path out = dir.resolve("repo");
+    assertEquals(
+        0, Main.execute("package", src.toString(), "--format", "triton", "-o", out.toString()));
+    ModelConfig.Builder b = ModelConfig.newBuilder();
+    TextFormat.getParser().merge(Files.readString(out.resolve("S/config.pbtxt")), b);
+    ModelOutput s = b.getOutput(0);
+    assertEquals(List.of(1L), s.getDimsList());
+    assertTrue(s.hasReshape());
+    assertEquals(List.of(), s.getReshape().getShapeList());
+    assertEquals(List.of(4L), b.getInput(0).getDimsList());
+  }
+
+  @Test
   void theSchemaRefusesWhatTritonWouldNotKnow() {
     assertThrows(
         TextFormat.ParseException.class,

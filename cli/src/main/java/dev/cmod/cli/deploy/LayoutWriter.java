@@ -73,7 +73,8 @@ public final class LayoutWriter {
       }
       AtomicFiles.writeAllContents(staged);
       if (!exists) {
-        move(tmp, abs);
+        // one rename; a folder made at DIR meanwhile makes it fail rather than be replaced
+        Files.move(tmp, abs);
       } else {
         moveInto(dir, tmp, abs, layout);
       }
