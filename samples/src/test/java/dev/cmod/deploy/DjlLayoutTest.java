@@ -95,7 +95,6 @@ class DjlLayoutTest {
                 System.getProperty("java.class.path"),
                 DjlPredict.class.getName(),
                 folder.toString(),
-                props.getProperty("engine"),
                 dir.toString()));
     for (String n : in.keySet()) {
       child.add(n + "=" + dir.resolve("in-" + n + ".npy"));
@@ -109,6 +108,11 @@ class DjlLayoutTest {
     }
     assertTrue(done, "DJL answered within two minutes");
     assertEquals(0, p.exitValue(), Files.readString(log));
+    Properties seen = new Properties();
+    try (Reader r = Files.newBufferedReader(dir.resolve("seen.properties"))) {
+      seen.load(r);
+    }
+    assertEquals(props, seen, "DJL's loader read the layout's serving.properties and its engine");
 
     List<String> outputs = List.copyOf(b.graph().outputs().keySet());
     for (int i = 0; i < outputs.size(); i++) {

@@ -11,33 +11,34 @@ import ai.djl.repository.zoo.ZooModel;
 import dev.cmod.ir.io.Npy;
 import dev.cmod.ir.tensor.Tensor;
 import dev.cmod.ir.type.DType;
+import java.io.Writer;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Properties;
 
 /**
  * One request to a DJL model folder, in a JVM of its own: DJL's ONNX Runtime engine creates the
  * process's one ONNX Runtime environment with its own thread options and refuses to start where
  * another (cmod's) exists, so {@link DjlLayoutTest} runs this as a child process.
  *
- * <p>Arguments: the model folder, the engine's name, the output folder, then {@code NAME=FILE.npy}
- * per input in the graph's order. Writes {@code out-I.npy} for the I-th output.
+ * <p>Arguments: the model folder, the output folder, then {@code NAME=FILE.npy} per input in the
+ * graph's order. The engine is the one the folder's {@code serving.properties} names (DJL's loader
+ * reads that file). Writes {@code out-I.npy} for the I-th output and {@code seen.properties}: the
+ * batching properties the loader read and the engine it loaded the model on.
  */
 public final class DjlPredict {
   private DjlPredict() {}
 
   public static void main(String[] args) throws Exception {
     Path folder = Path.of(args[0]);
-    Path out = Path.of(args[2]);
+    Path out = Path.of(args[1]);
     Criteria<NDList, NDList> criteria =
-        Criteria.builder()
-            .setTypes(NDList.class, NDList.class)
-            .optModelPath(folder)
-            .optEngine(args[1])
-            .build();
+        Criteria.builder().setTypes(NDList.class, NDList.class).optModelPath(folder).build();
     try (ZooModel<NDList, NDList> model = criteria.loadModel();
         Predictor<NDList, NDList> predictor = model.newPredictor();
         NDManager m = model.getNDManager().newSubManager()) {
       NDList request = new NDList();
-      for (int i = 3; i < args.length; i++) {
+      for (int i = 2; i < args.length; i++) {
         String[] kv = args[i].split("=", 2);
         Tensor t = Npy.read(Path.of(kv[1]));
         NDArray a =
@@ -48,6 +49,18 @@ public final class DjlPredict {
         request.add(a);
       }
       NDList answer = predictor.predict(request);
+      // what DJL's loader read from the folder's serving.properties, and the engine it chose
+      Properties seen = new Properties();
+      for (String k : new String[] {"batch_size", "max_batch_delay"}) {
+        String v = model.getProperty(k);
+        if (v != null) {
+          seen.setProperty(k, v);
+        }
+      }
+      seen.setProperty("engine", model.getNDManager().getEngine().getEngineName());
+      try (Writer w = Files.newBufferedWriter(out.resolve("seen.properties"))) {
+        seen.store(w, null);
+      }
       for (int i = 0; i < answer.size(); i++) {
         NDArray a = answer.get(i);
         long[] shape = a.getShape().getShape();
