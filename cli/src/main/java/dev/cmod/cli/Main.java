@@ -33,7 +33,8 @@ import picocli.CommandLine.Command;
       BenchCommand.class,
       ExportWeightsCommand.class,
       WrapCommand.class,
-      ServeCommand.class
+      ServeCommand.class,
+      PackageCommand.class
     })
 public final class Main implements Callable<Integer> {
   static PrintStream out = System.out;

@@ -225,6 +225,11 @@ public enum DiagnosticCode {
       Severity.ERROR,
       "environment problem",
       "Something around cmod, not your program, stops it: the temporary folder is read-only or full (ONNX Runtime unpacks its native library there), or ONNX Runtime cannot start.\nFix: set TMPDIR (or CMOD_JAVA_OPTS=-Djava.io.tmpdir=DIR) to a writable folder."),
+  PACKAGE_OUTPUT(
+      620,
+      Severity.ERROR,
+      "cannot write the serving layout",
+      "cmod package writes a whole folder (Triton's model repository, a DJL Serving model folder, a KServe manifest with its model repository) or nothing. It refuses an output that is a file or a symbolic link, a folder inside it reached through a symbolic link, and anything but a regular file where a layout file goes; a full disk or a read-only folder stops it too. The layout is first written to a temporary folder beside -o and moved into place only when complete, so nothing partial is left.\nFix: give -o a new or existing folder (not a link) in a writable place."),
   SERVE_ADDRESS(
       630,
       Severity.ERROR,
