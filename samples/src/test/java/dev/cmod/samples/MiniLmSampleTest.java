@@ -121,7 +121,7 @@ class MiniLmSampleTest {
         b.graph().metadata().get(dev.cmod.onnx.importer.PatternRaising.RAISED_KEY + "MiniLM"));
     // the Gemm is the sample's projection head
     assertEquals(
-        Map.of("SKIP_LAYER_NORM_BIAS", 12, "BIAS_GELU", 6, "MULTI_HEAD_ATTENTION", 6, "GEMM", 1),
+        Map.of("SKIP_LAYER_NORM_BIAS", 12, "BIAS_GELU", 6, "FUSED_MATMUL_SCORES", 6, "GEMM", 1),
         dev.cmod.onnx.OnnxEmitter.fusions(b.graph(), dev.cmod.onnx.Target.ORT));
     byte[] fused =
         dev.cmod.onnx.OnnxEmitter.emit(

@@ -14,7 +14,6 @@ import dev.cmod.ir.op.ShapeOps;
 import dev.cmod.ir.rewrite.Match;
 import dev.cmod.ir.rewrite.Pattern;
 import dev.cmod.ir.type.DType;
-import dev.cmod.ir.type.Dim;
 import dev.cmod.ir.type.TensorType;
 import dev.cmod.onnx.Target;
 import java.util.ArrayList;
@@ -42,9 +41,7 @@ final class FusionRules {
    * reshape(transpose(attention(heads(q), heads(k), heads(v)))) with heads(x) =
    * transpose(reshape(x, [b, s, h, d]), [0, 2, 1, 3]) and the inverse on the way out: the
    * split-heads attention of {@code std.nn.MultiHeadAttention}, one {@code com.microsoft}
-   * MultiHeadAttention on the [b, s, h*d] projections (causal: {@code unidirectional}). An additive
-   * f32 mask of rank 4 over [b or 1, h or 1, s or 1, keys] (BERT's padding mask [b, 1, 1, keys]) is
-   * its {@code attention_bias}, expanded over the queries where it has one row.
+   * MultiHeadAttention on the [b, s, h*d] projections (causal: {@code unidirectional}).
    */
   static final Fusion MULTI_HEAD_ATTENTION =
       new Fusion(
@@ -54,12 +51,7 @@ final class FusionRules {
               .operands(
                   op(Op.TRANSPOSE)
                       .operands(
-                          anyOf(
-                                  op(Op.ATTENTION).operands(heads("q"), heads("k"), heads("v")),
-                                  op(Op.ATTENTION)
-                                      .operands(
-                                          heads("q"), heads("k"), heads("v"), any().as("mask")))
-                              .as("att"))
+                          op(Op.ATTENTION).operands(heads("q"), heads("k"), heads("v")).as("att"))
                       .as("ot"))
               .where(FusionRules::multiHead),
           List.of("qt", "qr", "kt", "kr", "vt", "vr", "att", "ot"),
@@ -385,7 +377,7 @@ final class FusionRules {
   private static boolean multiHead(Value root, Match m) {
     Node att = m.node("att");
     if (!f32(root)
-        || m.has("mask") && (AttentionOps.CAUSAL.get(att.attrs()) || !attentionBias(m))
+        || m.operands(att).size() != 3
         || !swapsHeads(m.node("ot"))
         || AttentionOps.CAUSAL_OFFSET.get(att.attrs()) != 0) {
       return false;
@@ -422,47 +414,10 @@ final class FusionRules {
     return true;
   }
 
-  /**
-   * Whether the mask of {@link #MULTI_HEAD_ATTENTION} can be its attention_bias: f32 of rank 4, [b
-   * or 1, heads or 1, queries or 1, keys] (ONNX Runtime takes only these shapes).
-   */
-  private static boolean attentionBias(Match m) {
-    TensorType mask = m.value("mask").type();
-    TensorType split = m.node("qr").type();
-    TensorType q = m.value("q").type();
-    TensorType k = m.value("k").type();
-    return mask.dtype() == DType.F32
-        && mask.rank() == 4
-        && (mask.dim(0).equals(Dim.of(1)) || mask.dim(0).equals(q.dim(0)))
-        && (mask.dim(1).equals(Dim.of(1)) || mask.dim(1).equals(split.dim(2)))
-        && (mask.dim(2).equals(Dim.of(1)) || mask.dim(2).equals(q.dim(1)))
-        && mask.dim(3).equals(k.dim(1));
-  }
-
   private static void multiHeadAttention(LoweringContext cx, Match m, Node root, List<String> out) {
     Node att = m.node("att");
     long heads = m.node("qr").type().dim(2).value();
-    String q = cx.name(m.value("q"));
-    List<String> in = new ArrayList<>(List.of(q, cx.name(m.value("k")), cx.name(m.value("v"))));
-    if (m.has("mask")) {
-      String bias = cx.name(m.value("mask"));
-      Dim queries = m.value("q").type().dim(1);
-      if (m.value("mask").type().dim(2).equals(Dim.of(1)) && !queries.equals(Dim.of(1))) {
-        // ONNX Runtime wants a row per query: [b, h, 1, keys] is expanded to [b, h, s, keys]
-        String rows =
-            queries.isKnown()
-                ? cx.i64s(1, 1, queries.value(), 1)
-                : cx.op(
-                    "Concat",
-                    List.of(
-                        cx.i64s(1, 1),
-                        cx.op("Unsqueeze", cx.axisScalar(q, 1), cx.i64s(0)),
-                        cx.i64s(1)),
-                    Attr.i("axis", 0));
-        bias = cx.op("Expand", bias, rows);
-      }
-      in.addAll(List.of("", "", bias));
-    }
+    List<String> in = List.of(cx.name(m.value("q")), cx.name(m.value("k")), cx.name(m.value("v")));
     if (AttentionOps.CAUSAL.get(att.attrs())) {
       cx.node(
           Target.MICROSOFT,

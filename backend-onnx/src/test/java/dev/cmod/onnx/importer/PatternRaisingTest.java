@@ -105,7 +105,7 @@ class PatternRaisingTest {
     }
     // the residual sums with the projections' biases, the biased GELU, the masked attention
     assertEquals(
-        Map.of("SKIP_LAYER_NORM_BIAS", 2, "BIAS_GELU", 1, "MULTI_HEAD_ATTENTION", 1),
+        Map.of("SKIP_LAYER_NORM_BIAS", 2, "BIAS_GELU", 1, "FUSED_MATMUL_SCORES", 1),
         OnnxEmitter.fusions(g, Target.ORT));
   }
 
