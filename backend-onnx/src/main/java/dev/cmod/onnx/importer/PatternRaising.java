@@ -228,14 +228,14 @@ public final class PatternRaising {
     for (Node n : g.nodes()) {
       if (!before.contains(n)) {
         added.add(n);
-        if (dead(g, n) && !held.contains(n.out())) {
+        if (dead(g, n) && !holds(n, held)) {
           deadBefore.add(n);
         }
       }
     }
     // a result is read once the import returns; once raised, its replacement is
     Predicate<Node> result =
-        n -> held.contains(n.out()) && !moved.containsKey(n.out()) || moved.containsValue(n.out());
+        n -> holds(n, held) && !moved.containsKey(n.out()) || moved.containsValue(n.out());
     RewriteDriver.Result r =
         RewriteDriver.apply(g, rules(added::contains, held, moved), 4, null, result);
     Map<String, Integer> raised = new LinkedHashMap<>();
@@ -487,6 +487,16 @@ public final class PatternRaising {
       }
     }
     return true;
+  }
+
+  /** Whether an output of {@code n} is one of {@code values}. */
+  private static boolean holds(Node n, Set<Value> values) {
+    for (int i = 0; i < n.outputTypes().size(); i++) {
+      if (values.contains(n.out(i))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean dead(Graph g, Node n) {
