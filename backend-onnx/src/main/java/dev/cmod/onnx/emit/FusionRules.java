@@ -21,6 +21,7 @@ import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.BiPredicate;
 
 /**
  * The fusion rules of the backend, in the order {@link Legalizer} offers them to a node. Each names
@@ -150,10 +151,13 @@ final class FusionRules {
           op(Op.GELU)
               .operands(
                   anyOf(
-                          op(Op.ADD).operands(any().as("x"), any().as("bias")),
-                          op(Op.ADD).operands(any().as("bias"), any().as("x")))
-                      .as("sum"))
-              .where(FusionRules::lastAxisBias),
+                          op(Op.ADD)
+                              .operands(any().as("x"), any().as("bias"))
+                              .where(FusionRules::lastAxisBias),
+                          op(Op.ADD)
+                              .operands(any().as("bias"), any().as("x"))
+                              .where(FusionRules::lastAxisBias))
+                      .as("sum")),
           List.of("sum"),
           List.of(),
           (cx, m, root, out) ->
@@ -314,26 +318,28 @@ final class FusionRules {
    * over the last axis; captured as a, m, bias, biased (m + bias) and sum.
    */
   private static Pattern biasedResidual() {
+    // each order checked on its own: a failed condition tries the other order
+    BiPredicate<Value, Match> bias =
+        (v, m) -> {
+          TensorType t = v.type();
+          TensorType b = m.value("bias").type();
+          return m.value("m").type().equals(t)
+              && b.rank() == 1
+              && b.dim(0).equals(t.dim(t.rank() - 1));
+        };
     Pattern biased =
         anyOf(
-                op(Op.ADD).operands(any().as("m"), any().as("bias")),
-                op(Op.ADD).operands(any().as("bias"), any().as("m")))
-            .where(
-                (v, m) -> {
-                  TensorType t = v.type();
-                  TensorType bias = m.value("bias").type();
-                  return m.value("m").type().equals(t)
-                      && bias.rank() == 1
-                      && bias.dim(0).equals(t.dim(t.rank() - 1));
-                })
+                op(Op.ADD).operands(any().as("m"), any().as("bias")).where(bias),
+                op(Op.ADD).operands(any().as("bias"), any().as("m")).where(bias))
             .as("biased");
+    BiPredicate<Value, Match> sum =
+        (v, m) -> {
+          TensorType t = v.type();
+          return (t.rank() == 2 || t.rank() == 3) && m.value("a").type().equals(t);
+        };
     return anyOf(
-            op(Op.ADD).operands(any().as("a"), biased), op(Op.ADD).operands(biased, any().as("a")))
-        .where(
-            (v, m) -> {
-              TensorType t = v.type();
-              return (t.rank() == 2 || t.rank() == 3) && m.value("a").type().equals(t);
-            })
+            op(Op.ADD).operands(any().as("a"), biased).where(sum),
+            op(Op.ADD).operands(biased, any().as("a")).where(sum))
         .as("sum");
   }
 

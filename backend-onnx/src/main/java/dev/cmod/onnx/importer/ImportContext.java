@@ -73,7 +73,9 @@ public final class ImportContext {
   }
 
   private List<Value> run(List<Value> args) {
+    Set<Node> before = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     for (Node n : g.nodes()) {
+      before.add(n);
       if (n.op() == Op.PARAM) {
         existingParams.put(n.attrs().getString("path"), n.out());
       }
@@ -131,7 +133,7 @@ public final class ImportContext {
     for (String o : source.outputNames()) {
       outs.add(val(get(o)));
     }
-    return outs;
+    return PatternRaising.apply(g, before, prefix, outs);
   }
 
   // ---------------------------------------------------------------- what a handler reads

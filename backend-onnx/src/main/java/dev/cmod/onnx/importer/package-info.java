@@ -6,7 +6,8 @@
  * attention, window, indexing), stating the IR operators it may add. Shape computations are folded
  * at import time into IR dims. What no entry raises is carried verbatim as opaque ONNX regions
  * ({@code OpaqueRegions}), rewritten to the emitted opset where the file's differs ({@code
- * RegionRewriter}).
+ * RegionRewriter}). After translation, {@code PatternRaising} raises the decomposed forms of layer
+ * norm, GELU and attention that exporters write back to one IR op each, where exact.
  *
  * <p>Supporting an ONNX operator is one entry in its family's {@code register} method; a test
  * checks that every entry names a real ONNX operator and adds only operators the emitter lowers.

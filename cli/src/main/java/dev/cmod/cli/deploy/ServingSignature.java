@@ -1,11 +1,10 @@
 package dev.cmod.cli.deploy;
 
-import dev.cmod.compiler.sema.DataCodec;
-
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.StringStringEntryProto;
 import ai.onnx.proto.OnnxMl.TensorShapeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import dev.cmod.compiler.sema.DataCodec;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -21,7 +20,6 @@ import java.util.List;
  */
 public record ServingSignature(
     List<Port> inputs, List<Port> outputs, String batchSymbol, List<String> preprocessing) {
-
 
   /**
    * One graph input or output: its ONNX element type ({@code TensorProto.DataType} number) and its

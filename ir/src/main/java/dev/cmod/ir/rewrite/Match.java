@@ -46,6 +46,11 @@ public final class Match {
     return v;
   }
 
+  /** Whether the pattern captured a value under {@code name} (an optional part that matched). */
+  public boolean has(String name) {
+    return captures.containsKey(name);
+  }
+
   /** The node whose output was captured under {@code name}. */
   public Node node(String name) {
     return value(name).node();

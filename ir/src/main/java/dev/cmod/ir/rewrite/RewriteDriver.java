@@ -8,6 +8,7 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * Applies a {@link RuleSet} to a graph until no rule applies or an iteration cap is reached. One
@@ -43,6 +44,16 @@ public final class RewriteDriver {
 
   /** Sweeps at most {@code maxSweeps} times (at least one). */
   public static Result apply(Graph g, RuleSet rules, int maxSweeps, Listener listener) {
+    return apply(g, rules, maxSweeps, listener, n -> false);
+  }
+
+  /**
+   * {@link #apply(Graph, RuleSet, int, Listener)} where the nodes {@code live} accepts are offered
+   * their rules even when nothing reads them yet (the results of a graph still being built, such as
+   * an import's outputs, which the program reads once the import returns).
+   */
+  public static Result apply(
+      Graph g, RuleSet rules, int maxSweeps, Listener listener, Predicate<Node> live) {
     if (maxSweeps < 1) {
       throw new IllegalArgumentException("maxSweeps must be at least 1, is " + maxSweeps);
     }
@@ -60,7 +71,7 @@ public final class RewriteDriver {
       Deque<Node> work = new ArrayDeque<>(g.nodes());
       while (!work.isEmpty()) {
         Node n = work.poll();
-        if (!g.contains(n) || rw.isDead(n)) {
+        if (!g.contains(n) || rw.isDead(n) && !live.test(n)) {
           continue;
         }
         for (Rule r : rules.rulesFor(n.op())) {
