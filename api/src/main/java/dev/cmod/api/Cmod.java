@@ -84,7 +84,7 @@ public final class Cmod {
 
   /** Compiles a .cmod file; imports are relative to its folder. */
   public CompiledModel compile(Path file) {
-    return checked(Compilation.compile(file, options));
+    return checked(Compilation.compile(file, options), file);
   }
 
   /**
@@ -93,14 +93,15 @@ public final class Cmod {
    */
   public CompiledModel compile(String name, String source) {
     return checked(
-        Compilation.compile(new SourceFile(name, source), Path.of(name).toAbsolutePath(), options));
+        Compilation.compile(new SourceFile(name, source), Path.of(name).toAbsolutePath(), options),
+        Path.of(name).toAbsolutePath());
   }
 
-  private CompiledModel checked(Compilation.Result r) {
+  private CompiledModel checked(Compilation.Result r, Path source) {
     if (!r.ok()) {
       throw new CompileException(r.diagnostics());
     }
-    return new CompiledModel(r, target);
+    return new CompiledModel(r, target, source);
   }
 
   /** An f32 tensor of {@code shape} holding {@code data} in row-major order. */

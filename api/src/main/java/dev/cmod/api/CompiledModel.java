@@ -29,12 +29,35 @@ import java.util.Map;
 public final class CompiledModel {
   private final Compilation.Result result;
   private final Target target;
+  private final java.nio.file.Path source;
   private ModelProto model;
   private byte[] bytes;
 
-  CompiledModel(Compilation.Result result, Target target) {
+  CompiledModel(Compilation.Result result, Target target, java.nio.file.Path source) {
     this.result = result;
     this.target = target;
+    this.source = source;
+  }
+
+  /**
+   * Input tensors from real data, through the codecs the model declares with its inputs ({@code
+   * from image(...)}, {@code from wav(...)}, {@code from tokenizer(...)}, {@code from
+   * labels(...)}): by input name, the values {@code cmod run --input NAME=VALUE} takes (a file,
+   * folder or pattern; text; a label — several for a batch). Inputs a tokenizer fills (its mask)
+   * are in the result too.
+   *
+   * @throws dev.cmod.cli.HostCodecs.DataException for data that does not decode
+   */
+  public Map<String, Tensor> inputsFrom(Map<String, List<String>> values) {
+    return dev.cmod.cli.HostCodecs.inputs(result.facts(), source, values);
+  }
+
+  /**
+   * The outputs that declare a codec ({@code to labels(...)}, {@code to ctc(...)}, {@code to
+   * wav(...)}...), decoded: the lines {@code cmod run} prints and the files it writes.
+   */
+  public Map<String, dev.cmod.cli.HostCodecs.Decoded> decode(Map<String, Tensor> outputs) {
+    return dev.cmod.cli.HostCodecs.outputs(result.facts(), source, outputs);
   }
 
   /** The model's name in the source. */

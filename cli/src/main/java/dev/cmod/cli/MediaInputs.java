@@ -104,7 +104,7 @@ final class MediaInputs {
   }
 
   /** The files a value names: one path, every file of a folder, or those a pattern matches. */
-  private static List<Path> files(String who, String value) {
+  static List<Path> files(String who, String value) {
     Path p;
     try {
       p = Path.of(value);
