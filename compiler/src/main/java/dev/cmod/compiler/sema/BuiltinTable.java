@@ -107,6 +107,14 @@ public final class BuiltinTable {
   }
 
   /** The builtin names, in table order. */
+  /**
+   * The merge methods of parameter arithmetic ({@code ties}, {@code dare}), which are not builtins
+   * of this table (they make instances, not tensors): name to signature, for editors.
+   */
+  public static java.util.Map<String, String> mergeSignatures() {
+    return Merges.signatures();
+  }
+
   public static Set<String> names() {
     return Collections.unmodifiableSet(PARAMS.keySet());
   }

@@ -24,6 +24,13 @@ final class Merges {
   /** Names the evaluator routes here (unless a binding shadows them). */
   static final Set<String> NAMES = Set.of("ties", "dare");
 
+  /** The merge builtins as editors show them: name to the call's signature. */
+  static java.util.Map<String, String> signatures() {
+    return java.util.Map.of(
+        "ties", "ties(base, [a, b], density, weights = [1, ...], scale = 1)",
+        "dare", "dare(base, [a, b], p, seed = 0, weights = [1, ...], scale = 1)");
+  }
+
   /**
    * How the task vectors are combined.
    *

@@ -65,6 +65,9 @@ final class EditorHelp {
     for (Catalog.StdModule m : Catalog.stdModules().values()) {
       out.add(item(m.name(), CompletionItemKind.Class, m.library() + ": " + m.signature()));
     }
+    // the merge methods of parameter arithmetic (not tensor builtins: they make instances)
+    new java.util.TreeMap<>(dev.cmod.compiler.sema.BuiltinTable.mergeSignatures())
+        .forEach((k, sig) -> out.add(item(k, CompletionItemKind.Function, sig)));
     // codecs after from / to; a name used on both sides (labels, wav...) is one item
     Map<String, String> codecs = new java.util.LinkedHashMap<>();
     for (Map.Entry<String, String> c : dev.cmod.compiler.sema.DataCodec.catalog().entrySet()) {
