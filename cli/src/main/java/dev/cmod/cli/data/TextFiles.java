@@ -29,7 +29,8 @@ final class TextFiles {
     } catch (IOException e) {
       throw new DataException(
           "cannot read " + what + " " + file + ": " + SafeFiles.describe(e),
-          "check the path; a relative path is taken from the folder of the .cmod file",
+          "check the path: a file the model names is relative to its .cmod file, one given on"
+              + " the command line to the current folder",
           e);
     }
     String s;
