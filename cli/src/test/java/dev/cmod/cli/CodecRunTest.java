@@ -254,6 +254,13 @@ class CodecRunTest extends CommandLineHarness {
     // softmax of [0, 0, 2] is [0.1065, 0.1065, 0.7870]: the chosen class first, then class order
     assertTrue(out().contains("golden retriever 0.7870, cat 0.1065"), out());
     assertTrue(out().contains("cat 0.7870, dog 0.1065"), out());
+    // the ranking is in the artifact too: softmax and top 2 as two more outputs
+    assertArrayEquals(
+        new long[] {2, 0, 0, 1}, Npy.read(out.resolve("kind_top_indices.npy")).longs());
+    assertArrayEquals(
+        new float[] {0.78699f, 0.10650f, 0.78699f, 0.10650f},
+        Npy.read(out.resolve("kind_top_scores.npy")).floats(),
+        1e-5f);
     String json = Files.readString(out.resolve("kind.json"));
     assertTrue(
         json.contains("\"label\": \"golden retriever\"")

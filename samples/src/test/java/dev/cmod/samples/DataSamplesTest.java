@@ -44,6 +44,18 @@ class DataSamplesTest {
             out.toString()));
     String want = Files.readString(RealSamples.sample("text_line.txt")).strip();
     assertEquals(want, Files.readString(out.resolve("text.txt")).strip());
+    // the artifact's own best path (text_ids) is the argmax of its scores
+    Tensor scores = Npy.read(out.resolve("text.npy"));
+    long[] ids = Npy.read(out.resolve("text_ids.npy")).longs();
+    int c = (int) scores.shape()[2];
+    float[] p = scores.floats();
+    for (int step = 0; step < ids.length; step++) {
+      int best = 0;
+      for (int k = 1; k < c; k++) {
+        best = p[step * c + k] > p[step * c + best] ? k : best;
+      }
+      assertEquals(best, ids[step], "step " + step);
+    }
   }
 
   @Test

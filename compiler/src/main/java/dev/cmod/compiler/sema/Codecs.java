@@ -234,11 +234,16 @@ final class Codecs {
                 ? "tokenize (Hugging Face tokenizer)"
                 : "map characters to ids");
         host.add(
-            "truncate to the bound of "
-                + t.dim(t.rank() - 1)
-                + ", pad ("
-                + args.get("padding")
-                + ")");
+            "truncate to "
+                + bound
+                + " tokens ("
+                + (Boolean.TRUE.equals(args.get("strict")) ? "an error" : "with a note")
+                + "), pad to "
+                + (seq.isKnown() || "bound".equals(args.get("padding")) ? bound : "the longest")
+                + (args.containsKey("mask") ? "; attention mask to '" + args.get("mask") + "'" : "")
+                + (args.containsKey("type_ids")
+                    ? "; token type ids to '" + args.get("type_ids") + "'"
+                    : ""));
       }
       default -> { // labels
         requireModality(c, port, "Class", spec);
@@ -252,12 +257,17 @@ final class Codecs {
     return out;
   }
 
-  /** Checks an output's codec against the output's type and records it. */
-  void output(Codec c, ModelFacts.Port port, Body body) {
+  /**
+   * Checks an output's codec against the output's type and records it; the steps a serving engine
+   * can run in the graph become extra outputs beside it (a CTC output's best class per step as
+   * {@code NAME_ids}, class scores' top k as {@code NAME_top_scores} and {@code NAME_top_indices}).
+   */
+  void output(Codec c, ModelFacts.Port port, Value value, Body body) {
     Spec spec = spec(OUTPUTS, c, "output", port);
     Map<String, Object> args = args(spec, c, body);
     TensorType t = port.type();
     List<String> host = new ArrayList<>();
+    List<String> graph = new ArrayList<>();
     String sha = null;
     switch (spec.kind()) {
       case "labels" -> {
@@ -271,6 +281,27 @@ final class Codecs {
             last != null && last.isKnown() ? last.value() : null,
             "labels",
             port);
+        long top = (Long) args.get("top");
+        if (top < 1) {
+          el.fail(DiagnosticCode.CODEC, argSpan(c, "top"), "top must be at least 1", null);
+        }
+        if (last != null && last.isKnown()) {
+          long k = Math.min(top, last.value());
+          int axis = t.rank() - 1;
+          Value p = el.node(Op.SOFTMAX, Attrs.of("axis", (long) axis), c.span(), value);
+          dev.cmod.ir.graph.Node best =
+              el.nodeMulti(Op.TOPK, Attrs.of("k", k, "axis", (long) axis), c.span(), p);
+          extraOutput(c, port.name() + "_top_scores", best.out(0));
+          extraOutput(c, port.name() + "_top_indices", best.out(1));
+          graph.add(
+              "softmax and top "
+                  + k
+                  + " over the last axis: outputs "
+                  + port.name()
+                  + "_top_scores, "
+                  + port.name()
+                  + "_top_indices");
+        }
         host.add("softmax over the last axis, top " + args.get("top") + " labels (JSON)");
       }
       case "ctc" -> {
@@ -302,6 +333,11 @@ final class Codecs {
                   ? "the model has one class more: add space = true"
                   : "name the character list the model was trained with");
         }
+        Value ids =
+            el.node(
+                Op.ARGMAX, Attrs.of("axis", (long) (t.rank() - 1), "keep", false), c.span(), value);
+        extraOutput(c, port.name() + "_ids", ids);
+        graph.add("argmax per step: output " + port.name() + "_ids");
         host.add(
             "greedy CTC: argmax per step, collapse repeats, drop blank "
                 + args.get("blank")
@@ -329,14 +365,25 @@ final class Codecs {
           wrongType(c, port, spec);
         }
         host.add(
-            "write PNG (values × "
+            "write PNG (level round(v / "
                 + args.get("scale")
-                + " clamped to [0, 1]), one file per example");
+                + " · 255) clamped to [0, 255]), one file per example");
       }
     }
-    el.facts()
-        .codecs
-        .add(new DataCodec(port.name(), false, spec.kind(), args, List.of(), host, sha));
+    el.facts().codecs.add(new DataCodec(port.name(), false, spec.kind(), args, graph, host, sha));
+  }
+
+  /** One more graph output made by a codec; its name must be free. */
+  private void extraOutput(Codec c, String name, Value v) {
+    if (el.graph().outputs().containsKey(name) || el.facts().input(name) != null) {
+      el.fail(
+          DiagnosticCode.CODEC,
+          c.kind().span(),
+          "the codec adds an output '" + name + "', but the model already has that name",
+          "rename the other output or input");
+    }
+    el.graph().setOutput(name, v);
+    el.facts().outputs.add(new ModelFacts.Port(name, Modality.Resolved.plain(v.type()), c.span()));
   }
 
   /**

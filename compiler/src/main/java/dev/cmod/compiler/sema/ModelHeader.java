@@ -264,7 +264,7 @@ final class ModelHeader {
             name, declared != null ? declared : Modality.Resolved.plain(value.type()), out.span());
     el.facts().outputs.add(port);
     if (out.to() != null) {
-      codecs.output(out.to(), port, body);
+      codecs.output(out.to(), port, value, body);
     }
   }
 
