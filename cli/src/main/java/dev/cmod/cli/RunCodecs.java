@@ -9,9 +9,6 @@ import dev.cmod.onnx.TensorProtos;
 import java.io.IOException;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -44,15 +41,11 @@ record RunCodecs(
       return NONE;
     }
     for (OnnxMl.StringStringEntryProto p : m.getMetadataPropsList()) {
-      String k = p.getKey();
-      boolean input = k.startsWith("cmod.input.") && k.endsWith(".from");
-      boolean output = k.startsWith("cmod.output.") && k.endsWith(".to");
-      if (!input && !output) {
-        continue;
-      }
-      String port = k.substring(input ? 11 : 12, k.length() - (input ? 5 : 3));
       try {
-        (input ? in : out).put(port, DataCodec.fromJson(port, input, p.getValue()));
+        DataCodec c = DataCodec.fromMetadata(p.getKey(), p.getValue());
+        if (c != null) {
+          (c.input() ? in : out).put(c.port(), c);
+        }
       } catch (IllegalArgumentException e) {
         throw new UserError(DiagnosticCode.ONNX_FILE, file + ": " + e.getMessage());
       }
@@ -86,20 +79,12 @@ record RunCodecs(
             DiagnosticCode.DATA,
             who + " needs " + c.file() + " beside the model (" + p + "): " + SafeFiles.describe(e));
       }
-      if (!sha256(b).equals(c.fileSha256())) {
+      if (!DataCodec.sha256(b).equals(c.fileSha256())) {
         throw new UserError(
             DiagnosticCode.DATA,
             who + ": " + p + " is not the file the model was compiled with (its SHA-256 differs)");
       }
     }
     return p;
-  }
-
-  private static String sha256(byte[] b) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }

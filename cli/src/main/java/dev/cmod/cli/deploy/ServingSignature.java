@@ -52,17 +52,13 @@ public record ServingSignature(
     List<Port> outputs = ports(m.getGraph().getOutputList());
     List<String> pre = new ArrayList<>();
     for (StringStringEntryProto e : m.getMetadataPropsList()) {
-      String k = e.getKey();
-      boolean in = k.startsWith("cmod.input.") && k.endsWith(".from");
-      boolean out = k.startsWith("cmod.output.") && k.endsWith(".to");
-      if (!in && !out) {
-        continue;
-      }
-      String port = k.substring(in ? 11 : 12, k.length() - (in ? 5 : 3));
       try {
-        pre.add(describe(DataCodec.fromJson(port, in, e.getValue())));
+        DataCodec c = DataCodec.fromMetadata(e.getKey(), e.getValue());
+        if (c != null) {
+          pre.add(describe(c));
+        }
       } catch (IllegalArgumentException bad) {
-        pre.add(k + ": " + e.getValue());
+        pre.add(e.getKey() + ": " + e.getValue());
       }
     }
     return new ServingSignature(inputs, outputs, batchSymbol(inputs, outputs), List.copyOf(pre));

@@ -52,6 +52,11 @@ public record DataCodec(
     return (input ? "cmod.input." : "cmod.output.") + port + (input ? ".from" : ".to");
   }
 
+  /** The SHA-256 of a codec file's bytes, in lower-case hex, as the artifact records it. */
+  public static String sha256(byte[] bytes) {
+    return CodecFiles.sha256(bytes);
+  }
+
   /** The file the codec names (tokenizer, labels, characters), as written; null if none. */
   public String file() {
     return args.get("file") instanceof String s ? s : null;
@@ -101,6 +106,22 @@ public record DataCodec(
       o.addProperty("sha256", fileSha256);
     }
     return GSON.toJson(o);
+  }
+
+  /**
+   * The codec a metadata entry of an artifact records, or null when {@code key} is not a codec's
+   * key ({@link #metadataKey}).
+   *
+   * @throws IllegalArgumentException for a codec key whose value is malformed
+   */
+  public static DataCodec fromMetadata(String key, String value) {
+    boolean input = key.startsWith("cmod.input.") && key.endsWith(".from");
+    boolean output = key.startsWith("cmod.output.") && key.endsWith(".to");
+    if (!input && !output || key.length() <= (input ? 16 : 15)) {
+      return null;
+    }
+    String port = key.substring(input ? 11 : 12, key.length() - (input ? 5 : 3));
+    return fromJson(port, input, value);
   }
 
   /**
