@@ -142,7 +142,7 @@ public final class LabelFile {
       all.add(
           new Scored(
               labels.get(i),
-              editDistance(key, labels.get(i).toLowerCase(java.util.Locale.ROOT)),
+              dev.cmod.ir.EditDistance.of(key, labels.get(i).toLowerCase(java.util.Locale.ROOT)),
               i));
     }
     all.sort(Comparator.comparingInt(Scored::distance).thenComparingInt(Scored::order));
@@ -154,26 +154,6 @@ public final class LabelFile {
       }
     }
     return out;
-  }
-
-  /** The Levenshtein distance (insertions, deletions, substitutions of UTF-16 units). */
-  static int editDistance(String a, String b) {
-    int[] prev = new int[b.length() + 1];
-    int[] cur = new int[b.length() + 1];
-    for (int j = 0; j <= b.length(); j++) {
-      prev[j] = j;
-    }
-    for (int i = 1; i <= a.length(); i++) {
-      cur[0] = i;
-      for (int j = 1; j <= b.length(); j++) {
-        int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
-        cur[j] = Math.min(sub, Math.min(prev[j], cur[j - 1]) + 1);
-      }
-      int[] t = prev;
-      prev = cur;
-      cur = t;
-    }
-    return prev[b.length()];
   }
 
   private static List<String> quoted(List<String> labels) {

@@ -43,7 +43,7 @@ class LabelFileTest {
     assertEquals(
         "the closest labels are 'cat', 'car'", e.help(), "'dog' shares nothing with 'Cats'");
     assertEquals(List.of("parrot"), l.closest("parot", 1));
-    assertEquals(3, LabelFile.editDistance("kitten", "sitting"));
+    assertEquals(3, dev.cmod.ir.EditDistance.of("kitten", "sitting"));
     assertEquals(List.of(), l.closest("zzzzzzzzzz", 3), "nothing shared: no suggestion");
   }
 

@@ -655,8 +655,4 @@ final class Codecs {
     }
     return el.constant(Tensor.ofFloats(dt, new long[] {channels, 1, 1}, data), sp);
   }
-
-  static Value apply(ElabContext el, Op op, Value x, Value k, Span sp) {
-    return el.node(op, Attrs.NONE, sp, x, k);
-  }
 }

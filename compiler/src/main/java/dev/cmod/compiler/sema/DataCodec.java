@@ -81,7 +81,11 @@ public record DataCodec(
 
   /** A list argument as doubles (a single number is a list of one); null when absent. */
   public double[] numbers(String name) {
-    Object v = args.get(name);
+    return numbers(args.get(name));
+  }
+
+  /** An argument's value as doubles: a number is a list of one, null stays null. */
+  static double[] numbers(Object v) {
     if (v instanceof Number n) {
       return new double[] {n.doubleValue()};
     }

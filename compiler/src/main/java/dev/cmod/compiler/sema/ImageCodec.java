@@ -2,6 +2,7 @@ package dev.cmod.compiler.sema;
 
 import dev.cmod.compiler.ast.Ast.Codec;
 import dev.cmod.compiler.diag.DiagnosticCode;
+import dev.cmod.ir.graph.Attrs;
 import dev.cmod.ir.graph.Op;
 import dev.cmod.ir.graph.Value;
 import dev.cmod.ir.type.Dim;
@@ -121,8 +122,8 @@ final class ImageCodec {
     }
     agree(el, c, "height", h, t.dim(2));
     agree(el, c, "width", w, t.dim(3));
-    double[] mean = numbers(args, "mean");
-    double[] std = numbers(args, "std");
+    double[] mean = DataCodec.numbers(args.get("mean"));
+    double[] std = DataCodec.numbers(args.get("std"));
     for (String k : List.of("mean", "std")) {
       double[] x = k.equals("mean") ? mean : std;
       if (x != null && x.length != 1 && x.length != ch) {
@@ -149,33 +150,27 @@ final class ImageCodec {
     var sp = c.span();
     if (scale != 1.0) {
       out =
-          Codecs.apply(
-              el, Op.MUL, out, Codecs.perChannel(el, new double[] {scale}, 1, t.dtype(), sp), sp);
+          el.node(
+              Op.MUL,
+              Attrs.NONE,
+              sp,
+              out,
+              Codecs.perChannel(el, new double[] {scale}, 1, t.dtype(), sp));
       graph.add("scale by " + scale);
     }
     if (mean != null) {
       out =
-          Codecs.apply(
-              el, Op.SUB, out, Codecs.perChannel(el, mean, mean.length, t.dtype(), sp), sp);
+          el.node(
+              Op.SUB, Attrs.NONE, sp, out, Codecs.perChannel(el, mean, mean.length, t.dtype(), sp));
       graph.add("subtract mean " + Arrays.toString(mean));
     }
     if (std != null) {
       out =
-          Codecs.apply(el, Op.DIV, out, Codecs.perChannel(el, std, std.length, t.dtype(), sp), sp);
+          el.node(
+              Op.DIV, Attrs.NONE, sp, out, Codecs.perChannel(el, std, std.length, t.dtype(), sp));
       graph.add("divide by std " + Arrays.toString(std));
     }
     return out;
-  }
-
-  private static double[] numbers(Map<String, Object> args, String k) {
-    Object v = args.get(k);
-    if (v == null) {
-      return null;
-    }
-    if (v instanceof Double d) {
-      return new double[] {d};
-    }
-    return ((List<?>) v).stream().mapToDouble(x -> ((Number) x).doubleValue()).toArray();
   }
 
   /** A size argument as [h, w] (a single S as [S, S]); null when absent. */

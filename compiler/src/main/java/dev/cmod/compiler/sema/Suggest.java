@@ -1,5 +1,6 @@
 package dev.cmod.compiler.sema;
 
+import dev.cmod.ir.EditDistance;
 import java.util.Collection;
 
 /** "Did you mean" by edit distance. */
@@ -43,46 +44,13 @@ public final class Suggest {
     return bestD <= limit ? best : null;
   }
 
-  /**
-   * {@link #distance(String, String)}, or {@code limit + 1} as soon as it is known to exceed {@code
-   * limit}.
-   */
+  /** The shared edit distance ({@link EditDistance}), bounded by {@code limit}. */
   static int distance(String a, String b, int limit) {
-    if (Math.abs(a.length() - b.length()) > limit) {
-      return limit + 1;
-    }
-    int[][] d = new int[a.length() + 1][b.length() + 1];
-    for (int i = 0; i <= a.length(); i++) {
-      d[i][0] = i;
-    }
-    for (int j = 0; j <= b.length(); j++) {
-      d[0][j] = j;
-    }
-    for (int i = 1; i <= a.length(); i++) {
-      int rowMin = Integer.MAX_VALUE;
-      for (int j = 1; j <= b.length(); j++) {
-        int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-        d[i][j] = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + cost);
-        if (i > 1
-            && j > 1
-            && a.charAt(i - 1) == b.charAt(j - 2)
-            && a.charAt(i - 2) == b.charAt(j - 1)) {
-          d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-        }
-        rowMin = Math.min(rowMin, d[i][j]);
-      }
-      if (rowMin > limit + 1) {
-        return limit + 1;
-      }
-    }
-    return d[a.length()][b.length()];
+    return EditDistance.of(a, b, limit);
   }
 
-  /**
-   * Optimal string alignment distance: insertions, deletions, substitutions and adjacent swaps cost
-   * 1.
-   */
+  /** The shared edit distance ({@link EditDistance}). */
   static int distance(String a, String b) {
-    return distance(a, b, Integer.MAX_VALUE - 1);
+    return EditDistance.of(a, b);
   }
 }

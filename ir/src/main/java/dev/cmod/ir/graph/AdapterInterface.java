@@ -105,32 +105,13 @@ public record AdapterInterface(
     String best = null;
     int bestD = Integer.MAX_VALUE;
     for (Param p : params) {
-      int d = distance(name, p.name);
+      int d = dev.cmod.ir.EditDistance.of(name, p.name);
       if (d < bestD) {
         bestD = d;
         best = p.name;
       }
     }
     return best;
-  }
-
-  private static int distance(String a, String b) {
-    int[] prev = new int[b.length() + 1];
-    int[] cur = new int[b.length() + 1];
-    for (int j = 0; j <= b.length(); j++) {
-      prev[j] = j;
-    }
-    for (int i = 1; i <= a.length(); i++) {
-      cur[0] = i;
-      for (int j = 1; j <= b.length(); j++) {
-        int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
-        cur[j] = Math.min(sub, Math.min(prev[j] + 1, cur[j - 1] + 1));
-      }
-      int[] t = prev;
-      prev = cur;
-      cur = t;
-    }
-    return prev[b.length()];
   }
 
   /** The interface as the JSON text stored under {@link #METADATA_KEY}. */
